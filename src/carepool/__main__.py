@@ -1,0 +1,3 @@
+from carepool.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""The project's exception types.
+
+Every error a user can cause derives from :class:`CarepoolError`, carries a message written for
+that user, and maps to a documented process exit code, so the CLI can print it without a
+traceback. Programming errors stay ordinary Python exceptions.
+
+Exit codes:
+
+====  ==========================================================
+ 1    a check failed (``carepool validate``)
+ 2    usage or configuration error (bad option, unknown region)
+ 3    reference data missing or malformed
+ 4    a load was rejected: the file broke the table's schema
+ 5    the warehouse is missing or was built differently
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CarepoolError(Exception):
+    """Base class of every user-facing error."""
+
+    exit_code = 2
+
+
+class ConfigError(CarepoolError):
+    """A setting, option or argument is not one carepool can use."""
+
+    exit_code = 2
+
+
+class RegionError(ConfigError):
+    """A region or local authority code is unknown or has no vendored population."""
+
+
+class ReferenceDataError(CarepoolError):
+    """A vendored reference file is missing or does not have the expected shape."""
+
+    exit_code = 3
+
+
+class WarehouseError(CarepoolError):
+    """The warehouse is missing, incomplete, or its tables do not match their schemas."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """One fault found in a file being loaded, located as precisely as possible.
+
+    ``row`` is the 1-based data row (the header is row 0); ``None`` for file-level problems.
+    """
+
+    source: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def location(self) -> str:
+        parts = [self.source]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(self.column)
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message}"
+
+
+class LoadRejected(CarepoolError):
+    """A file failed validation; nothing from it was loaded."""
+
+    exit_code = 4
+
+    def __init__(self, source: str, problems: list[LoadProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: rejected with {len(problems)} problem(s); nothing was loaded")

@@ -1,0 +1,73 @@
+"""Writing and reading the warehouse's Parquet files and its manifest.
+
+Every table is one Parquet file, ``<warehouse>/<table>.parquet``. A write goes to a temporary
+file in the same folder and is renamed into place, so a reader never sees half a table. The
+manifest (``manifest.json``) records how the warehouse was built and what each table holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from carepool.errors import WarehouseError
+from carepool.warehouse.schemas import TABLES
+
+MANIFEST = "manifest.json"
+
+
+def table_path(warehouse_dir: Path, name: str) -> Path:
+    return warehouse_dir / f"{name}.parquet"
+
+
+def conform(name: str, table: pa.Table) -> pa.Table:
+    """Cast ``table`` to the declared schema of ``name``, in the declared column order."""
+    schema = TABLES[name].arrow
+    missing = [n for n in schema.names if n not in table.column_names]
+    if missing:
+        raise WarehouseError(f"table {name}: missing column(s) {', '.join(missing)}")
+    return table.select(schema.names).cast(schema)
+
+
+def write_table(warehouse_dir: Path, name: str, table: pa.Table) -> Path:
+    """Write one table atomically (temporary file, then rename)."""
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    conformed = conform(name, table)
+    final = table_path(warehouse_dir, name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet", dir=warehouse_dir)
+    os.close(fd)
+    try:
+        pq.write_table(conformed, tmp, compression="zstd", row_group_size=1_000_000)
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return final
+
+
+def read_manifest(warehouse_dir: Path) -> dict[str, Any]:
+    path = warehouse_dir / MANIFEST
+    if not path.is_file():
+        raise WarehouseError(
+            f"no warehouse at {warehouse_dir} (missing {MANIFEST}); run `carepool build` first"
+        )
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise WarehouseError(f"{path}: not valid JSON ({exc})") from exc
+    return data
+
+
+def write_manifest(warehouse_dir: Path, manifest: dict[str, Any]) -> None:
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=warehouse_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+    os.replace(tmp, warehouse_dir / MANIFEST)
