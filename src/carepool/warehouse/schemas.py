@@ -82,7 +82,7 @@ CONDITIONS = (
     "frailty",
 )
 DEATH_CAUSES = ("cancer", "circulatory", "respiratory", "dementia", "external", "other")
-ASC_SETTINGS = ("home_care", "residential", "nursing", "other_community")
+ASC_SETTINGS = ("home_care", "residential", "nursing")
 ASC_FUNDING = ("council_funded", "self_funder")
 PAYER_KINDS = ("nhs", "council", "self")
 

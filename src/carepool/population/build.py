@@ -1,0 +1,271 @@
+"""``carepool build``: geography -> fitted base population -> simulated years -> warehouse."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from carepool import __version__
+from carepool.errors import ConfigError
+from carepool.geography import Geography, memberships_table, resolve_region
+from carepool.population.census import census_by_lad
+from carepool.population.fit import FittedAuthority, fit_authority
+from carepool.population.generator import (
+    Cohort,
+    YearResult,
+    financial_year,
+    nhs_numbers,
+    simulate,
+)
+from carepool.population.lsoa_change import lsoa11_footprints, mid2020_on_lsoa21
+from carepool.population.parameters import (
+    ACTIVITY_UNITS,
+    CONDITION_USE_WEIGHTS,
+    SERVICE_COSTS,
+    Parameters,
+    load_parameters,
+)
+from carepool.warehouse import TABLES, write_manifest, write_table
+from carepool.warehouse.schemas import PERSON_YEAR
+
+Progress = Callable[[str], None]
+NHS_SERVICES = (*CONDITION_USE_WEIGHTS, "talking_therapies_contacts")
+COUNCIL_SERVICES = (
+    "asc_home_care_hours",
+    "asc_residential_weeks",
+    "asc_nursing_weeks",
+    "asc_reablement_episodes",
+)
+SELF_PAYER = "SELF"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    region: str = "gm"
+    scale: float = 1.0
+    seed: int = 42
+    years: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.scale <= 1.0:
+            raise ConfigError(f"--scale {self.scale}: expected a number in (0, 1]")
+        if self.seed < 0:
+            raise ConfigError(f"--seed {self.seed}: expected a non-negative integer")
+        if not 2 <= self.years <= 10:
+            raise ConfigError(f"--years {self.years}: expected 2 to 10 consecutive years")
+
+
+def _strings(codes: list[str], index: npt.NDArray[np.int32]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(
+        pa.array(index, type=pa.int32()), pa.array(codes, type=pa.string())
+    ).cast(pa.string())
+
+
+def fit_population(geo: Geography, scale: float) -> list[FittedAuthority]:
+    codes = list(geo.lsoas["lsoa21_code"])
+    seed = mid2020_on_lsoa21(codes)
+    census = census_by_lad(geo.region.lad_codes)
+    fitted = []
+    for lad in geo.region.lad_codes:
+        lad_lsoas = list(geo.lsoas.loc[geo.lsoas["lad_code"] == lad, "lsoa21_code"])
+        fitted.append(fit_authority(lad, seed.loc[lad_lsoas], census[lad], scale))
+    return fitted
+
+
+def _person_year_table(
+    result: YearResult, cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]
+) -> pa.Table:
+    rows = result.rows
+    lsoa_idx = cohort.lsoa[rows]
+    lad_codes = sorted(set(lad_of_lsoa))
+    lad_pos = {c: i for i, c in enumerate(lad_codes)}
+    lad_idx = np.array([lad_pos[c] for c in lad_of_lsoa], dtype=np.int32)[lsoa_idx]
+    cols = result.columns
+    arrays: dict[str, pa.Array] = {
+        "person_id": pa.array(cohort.person_id[rows]),
+        "year": pa.array(np.full(rows.size, result.year, dtype=object), type=pa.string()),
+        "sex": _strings(["female", "male"], cols["sex"].astype(np.int32)),
+        "lsoa21_code": _strings(codes, lsoa_idx),
+        "lad_code": _strings(lad_codes, lad_idx),
+    }
+    for column in PERSON_YEAR.columns:
+        name = column.name
+        if name in arrays:
+            continue
+        values = cols[name]
+        if values.dtype == object:
+            mask = np.array([v is None for v in values]) if values.size else None
+            if column.type == pa.string():
+                arrays[name] = pa.array(values, type=pa.string())
+            else:
+                filled = np.where(mask, 0, values).astype(column.type.to_pandas_dtype())
+                arrays[name] = pa.array(filled, type=column.type, mask=mask)
+        elif np.issubdtype(values.dtype, np.datetime64):
+            arrays[name] = pa.array(values.astype("datetime64[D]"), type=pa.date32())
+        else:
+            arrays[name] = pa.array(values.astype(column.type.to_pandas_dtype()), type=column.type)
+    return pa.table(arrays)
+
+
+def _activity_cost(
+    result: YearResult,
+    cohort: Cohort,
+    codes: list[str],
+    lad_of_lsoa: list[str],
+    icb_of_lsoa: list[str],
+    params: Parameters,
+) -> pa.Table:
+    """Aggregate one year's activity and money by LSOA, service and payer, to the penny."""
+    lsoa_idx = cohort.lsoa[result.rows]
+    cols = result.columns
+    n_lsoa = len(codes)
+    out: dict[str, list[Any]] = {k: [] for k in TABLES["activity_cost"].names}
+
+    def add(service: str, kind: str, payer: list[str], activity: np.ndarray, cost: np.ndarray) -> None:  # type: ignore[type-arg]
+        act = np.bincount(lsoa_idx, weights=activity, minlength=n_lsoa).round().astype(np.int64)
+        money = np.bincount(lsoa_idx, weights=cost, minlength=n_lsoa).round().astype(np.int64)
+        keep = np.nonzero((act != 0) | (money != 0))[0]
+        for i in keep:
+            out["year"].append(result.year)
+            out["lsoa21_code"].append(codes[i])
+            out["lad_code"].append(lad_of_lsoa[i])
+            out["service"].append(service)
+            out["payer_kind"].append(kind)
+            out["payer_code"].append(payer[i])
+            out["activity"].append(int(act[i]))
+            out["cost_pence"].append(int(money[i]))
+
+    price = params.unit_cost_pence
+    for service in NHS_SERVICES:
+        count = cols[service].astype(np.float64)
+        add(service, "nhs", icb_of_lsoa, count, count * price[service])
+    funding = cols["asc_funding"]
+    council = funding == "council_funded"
+    self_funder = funding == "self_funder"
+    contribution = cols["asc_client_contribution_pence"].astype(np.float64)
+    for service in COUNCIL_SERVICES:
+        qty = cols[service].astype(np.float64)
+        is_service = cols["_contribution_service"] == service
+        if service == "asc_reablement_episodes":
+            add(service, "council", lad_of_lsoa, qty, qty * price[service])
+            continue
+        paid = np.where(is_service & council, contribution, 0.0)
+        gross = np.where(council, qty * price[service], 0.0)
+        add(service, "council", lad_of_lsoa, np.where(council, qty, 0.0), gross - paid)
+        self_price = price.get(f"self:{service}", price[service])
+        own = np.where(self_funder, qty * self_price, 0.0)
+        add(service, "self", [SELF_PAYER] * n_lsoa, np.where(self_funder, qty, 0.0), own + paid)
+    return pa.table(out)
+
+
+def _services_table(params: Parameters) -> pa.Table:
+    rows: dict[str, list[Any]] = {k: [] for k in TABLES["services"].names}
+    for service, (_, kind) in SERVICE_COSTS.items():
+        rows["service"].append(service)
+        rows["activity_unit"].append(ACTIVITY_UNITS[service])
+        rows["unit_cost_pence"].append(params.unit_cost_pence[service])
+        rows["payer_kind"].append(kind)
+        rows["price_year"].append("2024-25")
+        rows["source"].append(params.unit_cost_source[service])
+    return pa.table(rows)
+
+
+def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -> pa.Table:
+    lad_codes = sorted(set(lad_of_lsoa))
+    lad_pos = {c: i for i, c in enumerate(lad_codes)}
+    lad_idx = np.array([lad_pos[c] for c in lad_of_lsoa], dtype=np.int32)[cohort.lsoa]
+    first = [financial_year(int(y)) for y in np.unique(cohort.first_year)]
+    first_idx = np.searchsorted(np.unique(cohort.first_year), cohort.first_year).astype(np.int32)
+    return pa.table(
+        {
+            "person_id": pa.array(cohort.person_id),
+            "nhs_number": pa.array(nhs_numbers(cohort.size), type=pa.string()),
+            "sex": _strings(["female", "male"], cohort.sex.astype(np.int32)),
+            "date_of_birth": pa.array(cohort.birth_date.astype("datetime64[D]"), type=pa.date32()),
+            "lsoa21_code": _strings(codes, cohort.lsoa),
+            "lad_code": _strings(lad_codes, lad_idx),
+            "first_year": _strings(first, first_idx),
+        }
+    )
+
+
+def build(
+    request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Build the model and write every warehouse table; returns the manifest."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    say("Loading places")
+    region = resolve_region(request.region)
+    geo = Geography.load(region)
+    params = load_parameters()
+    codes = list(geo.lsoas["lsoa21_code"])
+    lad_of_lsoa = list(geo.lsoas["lad_code"])
+    icb_of_lsoa = list(geo.lsoas["icb24_code"])
+    quintile = geo.lsoas["imd_quintile"].to_numpy(dtype=np.int8)
+    say("Fitting the population to Census 2021 and the mid-2020 small-area estimates")
+    fitted = fit_population(geo, request.scale)
+
+    person_years: list[pa.Table] = []
+    costs: list[pa.Table] = []
+    cohort: Cohort | None = None
+    years: list[str] = []
+    first_year_residents = np.zeros(len(codes), dtype=np.int64)
+    for cohort, result in simulate(
+        fitted, codes, quintile, request.seed, params, years=request.years
+    ):
+        say(f"Simulating {result.year}")
+        if not years:
+            first_year_residents = np.bincount(cohort.lsoa[result.rows], minlength=len(codes))
+        years.append(result.year)
+        person_years.append(_person_year_table(result, cohort, codes, lad_of_lsoa))
+        costs.append(_activity_cost(result, cohort, codes, lad_of_lsoa, icb_of_lsoa, params))
+    assert cohort is not None
+
+    say("Writing the warehouse")
+    lsoa = geo.lsoas.rename(columns={"icb24_code": "icb_code"})[
+        [
+            "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "lad_code", "lad_name",
+            "icb_code", "imd_score", "imd_decile", "imd_quintile",
+        ]
+    ].copy()
+    lsoa["residents"] = first_year_residents
+    footprints = [*geo.footprints(), *lsoa11_footprints(codes)]
+    tables = {
+        "residents": _residents_table(cohort, codes, lad_of_lsoa),
+        "person_year": pa.concat_tables(person_years),
+        "activity_cost": pa.concat_tables(costs),
+        "services": _services_table(params),
+        "lsoa": pa.Table.from_pandas(lsoa, preserve_index=False),
+        "places": geo.places_table(),
+        "footprint_membership": memberships_table(footprints),
+    }
+    for name, table in tables.items():
+        write_table(warehouse_dir, name, table)
+    manifest: dict[str, Any] = {
+        "carepool_version": __version__,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "region": region.spec,
+        "region_name": region.name,
+        "lad_codes": list(region.lad_codes),
+        "scale": request.scale,
+        "seed": request.seed,
+        "years": years,
+        "geography": "LSOA 2021",
+        "deprivation": "IoD2025",
+        "price_year": "2024-25",
+        "places": geo.counts,
+        "tables": {name: {"rows": t.num_rows, "source": "synthetic"} for name, t in tables.items()},
+        "loads": [],
+    }
+    write_manifest(warehouse_dir, manifest)
+    return manifest
