@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,13 +12,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from carepool import __version__
 from carepool.errors import ConfigError
 from carepool.geography import Geography, memberships_table, resolve_region
 from carepool.population.census import census_by_lad
 from carepool.population.fit import FittedAuthority, fit_authority
+from carepool.population.calibration import area_mortality_multipliers
 from carepool.population.generator import (
+    Area,
     Cohort,
     YearResult,
     financial_year,
@@ -34,7 +37,15 @@ from carepool.population.parameters import (
     load_parameters,
 )
 from carepool.warehouse import TABLES, write_manifest, write_table
-from carepool.warehouse.schemas import PERSON_YEAR
+from carepool.warehouse.store import table_path, write_table_parts
+from carepool.warehouse.schemas import (
+    ASC_FUNDING,
+    ASC_SETTINGS,
+    PERSON_YEAR,
+    SEXES,
+    Column,
+    Kind,
+)
 
 Progress = Callable[[str], None]
 NHS_SERVICES = (*CONDITION_USE_WEIGHTS, "talking_therapies_contacts")
@@ -45,6 +56,12 @@ COUNCIL_SERVICES = (
     "asc_reablement_episodes",
 )
 SELF_PAYER = "SELF"
+#: The care setting whose client contributions are charged against each council service.
+SETTING_OF_SERVICE = {
+    "asc_home_care_hours": "home_care",
+    "asc_residential_weeks": "residential",
+    "asc_nursing_weeks": "nursing",
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,38 @@ def fit_population(geo: Geography, scale: float) -> list[FittedAuthority]:
     return fitted
 
 
+def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:  # type: ignore[type-arg]
+    """One generator array as an Arrow column of the declared type.
+
+    Categories arrive as integer codes into ``column.categories`` (-1 for none), optional
+    values as numpy masked arrays, dates as ``datetime64`` with NaT for none.
+    """
+    if column.kind == Kind.CATEGORY:
+        codes = values.astype(np.int32)
+        indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
+        dictionary = pa.array(list(column.categories), type=pa.string())
+        return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    if isinstance(values, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(values)
+        return pa.array(values.filled(0).astype(column.type.to_pandas_dtype()), type=column.type, mask=mask)
+    if np.issubdtype(values.dtype, np.datetime64):
+        return pa.array(values.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(values))
+    return pa.array(values.astype(column.type.to_pandas_dtype(), copy=False), type=column.type)
+
+
+def area_for(geo: Geography, fitted: list[FittedAuthority], params: Parameters) -> Area:
+    lad_codes = list(geo.region.lad_codes)
+    multipliers = area_mortality_multipliers(
+        fitted, dict(zip(geo.lsoas["lsoa21_code"], geo.lsoas["imd_quintile"], strict=True)), params
+    )
+    lad_pos = {c: i for i, c in enumerate(lad_codes)}
+    return Area(
+        quintile_of_lsoa=geo.lsoas["imd_quintile"].to_numpy(dtype=np.int8),
+        lad_of_lsoa=np.array([lad_pos[c] for c in geo.lsoas["lad_code"]], dtype=np.int64),
+        mortality=np.stack([multipliers[c] for c in lad_codes]),
+    )
+
+
 def _person_year_table(
     result: YearResult, cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]
 ) -> pa.Table:
@@ -92,26 +141,12 @@ def _person_year_table(
     arrays: dict[str, pa.Array] = {
         "person_id": pa.array(cohort.person_id[rows]),
         "year": pa.array(np.full(rows.size, result.year, dtype=object), type=pa.string()),
-        "sex": _strings(["female", "male"], cols["sex"].astype(np.int32)),
         "lsoa21_code": _strings(codes, lsoa_idx),
         "lad_code": _strings(lad_codes, lad_idx),
     }
     for column in PERSON_YEAR.columns:
-        name = column.name
-        if name in arrays:
-            continue
-        values = cols[name]
-        if values.dtype == object:
-            mask = np.array([v is None for v in values]) if values.size else None
-            if column.type == pa.string():
-                arrays[name] = pa.array(values, type=pa.string())
-            else:
-                filled = np.where(mask, 0, values).astype(column.type.to_pandas_dtype())
-                arrays[name] = pa.array(filled, type=column.type, mask=mask)
-        elif np.issubdtype(values.dtype, np.datetime64):
-            arrays[name] = pa.array(values.astype("datetime64[D]"), type=pa.date32())
-        else:
-            arrays[name] = pa.array(values.astype(column.type.to_pandas_dtype()), type=column.type)
+        if column.name not in arrays:
+            arrays[column.name] = _arrow_column(column, cols[column.name])
     return pa.table(arrays)
 
 
@@ -148,15 +183,15 @@ def _activity_cost(
         count = cols[service].astype(np.float64)
         add(service, "nhs", icb_of_lsoa, count, count * price[service])
     funding = cols["asc_funding"]
-    council = funding == "council_funded"
-    self_funder = funding == "self_funder"
+    council = funding == ASC_FUNDING.index("council_funded")
+    self_funder = funding == ASC_FUNDING.index("self_funder")
     contribution = cols["asc_client_contribution_pence"].astype(np.float64)
     for service in COUNCIL_SERVICES:
         qty = cols[service].astype(np.float64)
-        is_service = cols["_contribution_service"] == service
-        if service == "asc_reablement_episodes":
+        if service not in SETTING_OF_SERVICE:  # reablement: free to the client
             add(service, "council", lad_of_lsoa, qty, qty * price[service])
             continue
+        is_service = cols["asc_setting"] == ASC_SETTINGS.index(SETTING_OF_SERVICE[service])
         paid = np.where(is_service & council, contribution, 0.0)
         gross = np.where(council, qty * price[service], 0.0)
         add(service, "council", lad_of_lsoa, np.where(council, qty, 0.0), gross - paid)
@@ -188,7 +223,7 @@ def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -
         {
             "person_id": pa.array(cohort.person_id),
             "nhs_number": pa.array(nhs_numbers(cohort.size), type=pa.string()),
-            "sex": _strings(["female", "male"], cohort.sex.astype(np.int32)),
+            "sex": _strings(list(SEXES), cohort.sex.astype(np.int32)),
             "date_of_birth": pa.array(cohort.birth_date.astype("datetime64[D]"), type=pa.date32()),
             "lsoa21_code": _strings(codes, cohort.lsoa),
             "lad_code": _strings(lad_codes, lad_idx),
@@ -210,25 +245,34 @@ def build(
     codes = list(geo.lsoas["lsoa21_code"])
     lad_of_lsoa = list(geo.lsoas["lad_code"])
     icb_of_lsoa = list(geo.lsoas["icb24_code"])
-    quintile = geo.lsoas["imd_quintile"].to_numpy(dtype=np.int8)
     say("Fitting the population to Census 2021 and the mid-2020 small-area estimates")
     fitted = fit_population(geo, request.scale)
+    say("Calibrating mortality to published life expectancy")
+    area = area_for(geo, fitted, params)
 
-    person_years: list[pa.Table] = []
     costs: list[pa.Table] = []
-    cohort: Cohort | None = None
     years: list[str] = []
     first_year_residents = np.zeros(len(codes), dtype=np.int64)
-    for cohort, result in simulate(
-        fitted, codes, quintile, request.seed, params, years=request.years
-    ):
-        say(f"Simulating {result.year}")
-        if not years:
-            first_year_residents = np.bincount(cohort.lsoa[result.rows], minlength=len(codes))
-        years.append(result.year)
-        person_years.append(_person_year_table(result, cohort, codes, lad_of_lsoa))
-        costs.append(_activity_cost(result, cohort, codes, lad_of_lsoa, icb_of_lsoa, params))
-    assert cohort is not None
+    final: list[Cohort] = []
+
+    def person_years() -> Iterator[pa.Table]:
+        for cohort, result in simulate(
+            fitted, codes, area, request.seed, params, years=request.years
+        ):
+            if not years:
+                first_year_residents[:] = np.bincount(
+                    cohort.lsoa[result.rows], minlength=len(codes)
+                )
+            years.append(result.year)
+            say(f"Simulated {result.year}")
+            costs.append(_activity_cost(result, cohort, codes, lad_of_lsoa, icb_of_lsoa, params))
+            final[:] = [cohort]
+            table = _person_year_table(result, cohort, codes, lad_of_lsoa)
+            del result
+            yield table
+
+    write_table_parts(warehouse_dir, "person_year", person_years())
+    cohort = final[0]
 
     say("Writing the warehouse")
     lsoa = geo.lsoas.rename(columns={"icb24_code": "icb_code"})[
@@ -241,7 +285,6 @@ def build(
     footprints = [*geo.footprints(), *lsoa11_footprints(codes)]
     tables = {
         "residents": _residents_table(cohort, codes, lad_of_lsoa),
-        "person_year": pa.concat_tables(person_years),
         "activity_cost": pa.concat_tables(costs),
         "services": _services_table(params),
         "lsoa": pa.Table.from_pandas(lsoa, preserve_index=False),
@@ -250,6 +293,8 @@ def build(
     }
     for name, table in tables.items():
         write_table(warehouse_dir, name, table)
+    rows = {name: t.num_rows for name, t in tables.items()}
+    rows["person_year"] = pq.ParquetFile(table_path(warehouse_dir, "person_year")).metadata.num_rows
     manifest: dict[str, Any] = {
         "carepool_version": __version__,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -264,7 +309,7 @@ def build(
         "deprivation": "IoD2025",
         "price_year": "2024-25",
         "places": geo.counts,
-        "tables": {name: {"rows": t.num_rows, "source": "synthetic"} for name, t in tables.items()},
+        "tables": {name: {"rows": n, "source": "synthetic"} for name, n in sorted(rows.items())},
         "loads": [],
     }
     write_manifest(warehouse_dir, manifest)

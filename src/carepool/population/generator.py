@@ -60,7 +60,7 @@ from carepool.population.parameters import (
     service_band,
 )
 from carepool.population.streams import stream
-from carepool.warehouse.schemas import CONDITIONS, DEATH_CAUSES
+from carepool.warehouse.schemas import ASC_FUNDING, ASC_SETTINGS, CONDITIONS, DEATH_CAUSES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -238,12 +238,22 @@ def _mean_one_lognormal(z: FloatArray, sd: float) -> FloatArray:
     return np.asarray(np.exp(sd * z - 0.5 * sd * sd), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Area:
+    """What the generator knows of each LSOA: deprivation quintile and local authority,
+    and each authority's calibrated mortality multiplier by sex."""
+
+    quintile_of_lsoa: npt.NDArray[np.int8]  # 1..5
+    lad_of_lsoa: npt.NDArray[np.int64]  # index into the authority list
+    mortality: FloatArray  # [authority, sex]
+
+
 def simulate_year(
     cohort: Cohort,
     start: int,
     seed: int,
     params: Parameters,
-    quintile_of_lsoa: npt.NDArray[np.int8],
+    area: Area,
 ) -> YearResult:
     """Simulate financial year ``start`` (e.g. 2024 = 2024-25) for everyone alive in it."""
     year = financial_year(start)
@@ -251,7 +261,7 @@ def simulate_year(
     n = rows.size
     sex = cohort.sex[rows]
     age = (cohort.base_age[rows] + (start - cohort.first_year[rows])).astype(np.int16)
-    q = quintile_of_lsoa[cohort.lsoa[rows]].astype(np.int64) - 1  # 0..4
+    q = area.quintile_of_lsoa[cohort.lsoa[rows]].astype(np.int64) - 1  # 0..4
     z = cohort.latent[rows]
     cband = condition_band(age)
     sband = service_band(age)
@@ -280,11 +290,19 @@ def simulate_year(
     health = _mean_one_lognormal(z, SERVICE_LATENT_SD)
     for name, mult in CONDITION_MORTALITY.items():
         health = health * np.where(has(name), mult, 1.0)
-    five_year = np.minimum(age // 5, 20).astype(np.int64) * 2 + sex
-    health = normalise_within(health, five_year)
-    k = params.mortality_rr[sex, q] * health
+    # Individual risk only redistributes deaths: within each (area, sex, age, quintile) cell
+    # the expected number of deaths is exactly that of the calibrated life table.
+    lad = area.lad_of_lsoa[cohort.lsoa[rows]]
     qx = params.qx[sex, np.minimum(age, MAX_LIFE_TABLE_AGE)]
-    q_year = 1.0 - np.power(1.0 - qx, k)
+    k_cell = params.mortality_rr[sex, q] * area.mortality[lad, sex]
+    q_cell = 1.0 - np.power(1.0 - qx, k_cell)
+    q_raw = 1.0 - np.power(1.0 - qx, k_cell * health)
+    cell = ((lad * 2 + sex) * (MAX_LIFE_TABLE_AGE + 1) + np.minimum(age, MAX_LIFE_TABLE_AGE)) * 5 + q
+    n_cells = int(area.mortality.shape[0]) * 2 * (MAX_LIFE_TABLE_AGE + 1) * 5
+    wanted = np.bincount(cell, weights=q_cell, minlength=n_cells)
+    drawn = np.bincount(cell, weights=q_raw, minlength=n_cells)
+    scale = np.divide(wanted, drawn, out=np.ones(n_cells), where=drawn > 0)
+    q_year = np.minimum(q_raw * scale[cell], 0.999)
     died = death_rng.random(n) < q_year
     death_day = np.floor(death_rng.random(n) * days_in_year).astype(np.int64)
     days_alive = np.where(died, death_day + 1, days_in_year).astype(np.int16)
@@ -292,15 +310,16 @@ def simulate_year(
     death_date = np.where(
         died, year_start(start) + death_day.astype("timedelta64[D]"), np.datetime64("NaT")
     )
-    cause_weights = np.stack([DEATH_CAUSE_BASE[c][sband] for c in DEATH_CAUSES], axis=1)
+    dead = np.nonzero(died)[0]
+    cause_weights = np.stack([DEATH_CAUSE_BASE[c][sband[dead]] for c in DEATH_CAUSES], axis=1)
     for j, cause in enumerate(DEATH_CAUSES):
         if cause in DEATH_CAUSE_CONDITION:
             cond, mult = DEATH_CAUSE_CONDITION[cause]
-            cause_weights[:, j] *= np.where(has(cond), mult, 1.0)
+            cause_weights[:, j] *= np.where(has(cond)[dead], mult, 1.0)
     cause_cdf = np.cumsum(cause_weights, axis=1)
-    cause_u = death_rng.random(n) * cause_cdf[:, -1]
-    cause_idx = (cause_u[:, None] > cause_cdf).sum(axis=1)
-    death_cause = np.where(died, np.array(DEATH_CAUSES, dtype=object)[cause_idx], None)
+    cause_u = death_rng.random(dead.size) * cause_cdf[:, -1]
+    death_cause = np.full(n, -1, dtype=np.int8)  # codes into DEATH_CAUSES
+    death_cause[dead] = (cause_u[:, None] > cause_cdf).sum(axis=1)
 
     # --- NHS activity ---------------------------------------------------------------
     year_shock = rng("shock").gamma(YEAR_GAMMA_SHAPE, 1.0 / YEAR_GAMMA_SHAPE, n)
@@ -343,7 +362,7 @@ def simulate_year(
     )
     most, least = params.tt_recovery_most_least
     recovery = most + (least - most) * q / 4.0
-    recovered = np.where(completed, tt_rng.random(n) < recovery, None)
+    recovered = np.ma.array(tt_rng.random(n) < recovery, mask=~completed)
 
     # --- screening, cancer ----------------------------------------------------------
     female = sex == 0
@@ -377,12 +396,12 @@ def simulate_year(
     early = cancer_rng.random(n) < p_early
     sub = cancer_rng.random(n)
     stage = np.where(early, np.where(sub < 0.5, 1, 2), np.where(sub < 0.45, 3, 4))
-    cancer_stage = np.where(diagnosed, stage, None)
+    cancer_stage = np.ma.array(stage.astype(np.int8), mask=~diagnosed)
 
     # --- learning disability health checks --------------------------------------------
     ld_eligible = has("learning_disability") & (age >= 14)
-    ld_check = np.where(
-        ld_eligible, rng("ld_checks").random(n) < params.programme["ld_health_check"], None
+    ld_check = np.ma.array(
+        rng("ld_checks").random(n) < params.programme["ld_health_check"], mask=~ld_eligible
     )
 
     # --- adult social care ----------------------------------------------------------
@@ -405,7 +424,7 @@ def simulate_year(
     babies = age == 0
     columns: dict[str, np.ndarray] = {  # type: ignore[type-arg]
         "age": age,
-        "sex": sex,
+        "sex": sex,  # codes into SEXES
         "imd_quintile": (q + 1).astype(np.int8),
         "days_alive": days_alive,
         **{f"has_{name}": conditions[:, j] for j, name in enumerate(CONDITIONS)},
@@ -438,7 +457,6 @@ def simulate_year(
         "self_funded_pence": care["self_funded"],
         "nhs_cost_pence": nhs_cost,
         "council_cost_pence": care["council_cost"],
-        "_contribution_service": care["contribution_service"],
     }
     return YearResult(
         year=year,
@@ -484,10 +502,10 @@ def _social_care(
     nursing = care_home & (cu[:, 2] < NURSING_SHARE_OF_CARE_HOME)
     residential = (care_home & ~nursing) | working_residential
     home_care = home_care_older | (working_client & ~working_residential)
-    setting = np.full(n, None, dtype=object)
-    setting[home_care] = "home_care"
-    setting[residential] = "residential"
-    setting[nursing] = "nursing"
+    setting = np.full(n, -1, dtype=np.int8)  # codes into ASC_SETTINGS
+    setting[home_care] = ASC_SETTINGS.index("home_care")
+    setting[residential] = ASC_SETTINGS.index("residential")
+    setting[nursing] = ASC_SETTINGS.index("nursing")
 
     # means test: capital above the upper limit makes a self-funder (65+ only)
     c = params.charging
@@ -495,9 +513,9 @@ def _social_care(
     p_self = most + (least - most) * q / 4.0
     self_funder = older & (fu[:, 2] < p_self) & (home_care | residential | nursing)
     in_care = home_care | residential | nursing
-    funding = np.full(n, None, dtype=object)
-    funding[in_care & ~self_funder] = "council_funded"
-    funding[self_funder] = "self_funder"
+    funding = np.full(n, -1, dtype=np.int8)  # codes into ASC_FUNDING
+    funding[in_care & ~self_funder] = ASC_FUNDING.index("council_funded")
+    funding[self_funder] = ASC_FUNDING.index("self_funder")
 
     weeks = np.rint(52.0 * exposure).astype(np.int64)
     mean_hours = np.where(older, HOME_CARE_HOURS_65PLUS, HOME_CARE_HOURS_18_64)
@@ -542,10 +560,6 @@ def _social_care(
         np.where(council_funded, gross_council - contribution, 0)
         + reablement * price["asc_reablement_episodes"]
     ).astype(np.int64)
-    contribution_service = np.full(n, None, dtype=object)
-    contribution_service[home_care] = "asc_home_care_hours"
-    contribution_service[residential] = "asc_residential_weeks"
-    contribution_service[nursing] = "asc_nursing_weeks"
     return {
         "care_home": care_home,
         "setting": setting,
@@ -557,7 +571,6 @@ def _social_care(
         "contribution": contribution.astype(np.int64),
         "self_funded": self_funded,
         "council_cost": council_cost,
-        "contribution_service": contribution_service,
         "self_funder": self_funder,
     }
 
@@ -565,7 +578,7 @@ def _social_care(
 def simulate(
     fitted: list[FittedAuthority],
     lsoa_codes: list[str],
-    quintile_of_lsoa: npt.NDArray[np.int8],
+    area: Area,
     seed: int,
     params: Parameters,
     years: int = 2,
@@ -575,9 +588,10 @@ def simulate(
     cohort = base_cohort(fitted, index, seed, params)
     for t in range(years):
         start = FIRST_YEAR + t
-        result = simulate_year(cohort, start, seed, params, quintile_of_lsoa)
-        yield cohort, result
+        result = simulate_year(cohort, start, seed, params, area)
         lsoa, sex = result.births
+        yield cohort, result
+        del result  # free this year's arrays before the next year is drawn
         if t + 1 < years and lsoa.size:
             babies = new_people(
                 seed=seed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,26 @@ def conform(name: str, table: pa.Table) -> pa.Table:
 
 def write_table(warehouse_dir: Path, name: str, table: pa.Table) -> Path:
     """Write one table atomically (temporary file, then rename)."""
+    return write_table_parts(warehouse_dir, name, [table])
+
+
+def write_table_parts(warehouse_dir: Path, name: str, parts: Iterable[pa.Table]) -> Path:
+    """Write a table from consecutive parts (say, one per year) atomically.
+
+    Parts are written as they come, so a large table never has to be held whole in memory;
+    the file only replaces the old table once every part is written.
+    """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
-    conformed = conform(name, table)
+    schema = TABLES[name].arrow
     final = table_path(warehouse_dir, name)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet", dir=warehouse_dir)
     os.close(fd)
     try:
-        pq.write_table(conformed, tmp, compression="zstd", row_group_size=1_000_000)
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for part in parts:
+                writer.write_table(conform(name, part), row_group_size=1_000_000)
+                del part  # let a large part go before the next one is made
+        os.chmod(tmp, 0o644)
         os.replace(tmp, final)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -70,4 +84,5 @@ def write_manifest(warehouse_dir: Path, manifest: dict[str, Any]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)
         fh.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, warehouse_dir / MANIFEST)
