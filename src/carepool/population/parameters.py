@@ -144,7 +144,7 @@ DEATH_CAUSE_CONDITION = {
 #: bands 65-74, 75-84, 85+.
 CARE_HOME_PER_1000_65PLUS = np.array([5.0, 27.0, 135.0])
 NURSING_SHARE_OF_CARE_HOME = 6.0 / 17.0  # card: nursing 6 vs residential 11 per 1,000 65+
-HOME_CARE_PER_1000_65PLUS = np.array([12.0, 45.0, 150.0])
+HOME_CARE_PER_1000_65PLUS = np.array([16.0, 60.0, 200.0])
 #: Weekly home care hours: Gamma with this mean (65+) and for working-age clients, whose
 #: community support (supported living and the like) is costed as home care hours.
 HOME_CARE_HOURS_65PLUS = 11.0
@@ -157,7 +157,7 @@ ASC_CONDITION_WEIGHTS = {
 }
 #: Reablement: chance of an episode after an emergency admission at 65+ (judgement, giving
 #: about 4 episodes per 1,000 residents a year: the card's 251k episodes for England).
-REABLEMENT_AFTER_ADMISSION_65PLUS = 0.13
+REABLEMENT_AFTER_ADMISSION_65PLUS = 0.17
 
 #: Weekly income of care clients (lognormal medians, judgement): pensioners by quintile and
 #: working-age clients, who mostly live on benefits.

@@ -30,7 +30,7 @@ def largest_remainder(
         return np.zeros(w.shape, dtype=np.int64)
     if s <= 0:
         raise ValueError("cannot share a positive total over weights that sum to zero")
-    quotas = w * (total / s)
+    quotas = w / s * total
     parts = np.floor(quotas).astype(np.int64)
     remainders = quotas - parts
     if cap is not None:

@@ -1,0 +1,241 @@
+"""``carepool validate``: the model against published figures, each with a tolerance.
+
+Every target is read from the vendored reference files, never typed in here. Tolerances say
+how far a synthetic model may reasonably sit from a published figure (sampling noise, the gap
+between a national figure and Greater Manchester, the scope of the figure); docs/data-card.md
+gives the reasoning for each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from carepool.population.calibration import LE_PERIOD, published_life_expectancy
+from carepool.reference import read_reference
+from carepool.stats.life_table import BAND_STARTS, abridged_life_expectancy
+
+#: QOF registers checked: (condition, card row, lowest age of the register's denominator).
+PREVALENCE_CHECKS = (
+    ("hypertension", "hypertension_QOF_register", 0),
+    ("diabetes", "diabetes_QOF_register", 17),
+    ("copd", "copd_QOF_register", 0),
+    ("chd", "chd_QOF_register", 0),
+    ("dementia", "dementia_QOF_register", 0),
+    ("smi", "smi_QOF_register", 0),
+    ("learning_disability", "learning_disability_QOF_register", 0),
+)
+PREVALENCE_TOLERANCE = 0.20  # relative: national registers against a more deprived region
+LE_TOLERANCE = 1.0  # years
+LE_GAP_TOLERANCE = 1.5  # years: Q5 is a small share of GM, so its estimate is noisy
+RATE_TOLERANCE = 0.20  # relative, for national activity rates against GM
+ASC_TOLERANCE = 0.15  # relative
+#: Self-funder share: England 37.0%; the band covers the published range of English regions
+#: (North East 26.4% to South East 47.5%, ONS 2022-23), since the North West's was not found.
+SELF_FUNDER_TOLERANCE = 10.6
+COST_TOLERANCE = 0.25  # relative: the devolved budget's scope and price year differ
+
+
+class Engine(Protocol):
+    def table(self, name: str) -> Any: ...
+    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    model: float
+    target: float
+    tolerance: float
+    unit: str
+    source: str
+
+    @property
+    def ok(self) -> bool:
+        return bool(abs(self.model - self.target) <= self.tolerance + 1e-12)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["model"] = round(self.model, 3)
+        data["target"] = round(self.target, 3)
+        data["tolerance"] = round(self.tolerance, 3)
+        data["ok"] = self.ok
+        return data
+
+
+def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
+    frame = read_reference(key).to_pandas()
+    for col, val in where.items():
+        frame = frame[frame[col].astype(str) == val]
+    if len(frame) != 1:
+        raise ValueError(f"{key}: expected one row for {where}, found {len(frame)}")
+    row = frame.iloc[0]
+    source = str(row.get("source", key))
+    return float(row["value"]), source
+
+
+def _life_expectancy(frame: pd.DataFrame) -> float:
+    deaths = np.zeros(len(BAND_STARTS))
+    years = np.zeros(len(BAND_STARTS))
+    for row in frame.itertuples(index=False):
+        deaths[int(row.band)] += float(row.deaths)
+        years[int(row.band)] += float(row.person_years)
+    return abridged_life_expectancy(deaths, years).at_birth
+
+
+def _ratio(numerator: Any, denominator: Any) -> Any:
+    return numerator.cast("int64").sum().cast("float64") / denominator.cast("int64").sum()
+
+
+def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> list[Check]:
+    """Compare the warehouse's model with every published target that applies to it."""
+    py = engine.table("person_year")
+    checks: list[Check] = []
+
+    # life expectancy by sex, and the gap between the most and least deprived quintiles
+    band = ibis.ifelse(
+        py.age == 0, 0, ibis.ifelse(py.age < 5, 1, ibis.least(py.age // 5 + 1, 19))
+    )
+    deaths = engine.to_pandas(
+        py.group_by([py.sex, py.imd_quintile, py.lad_code, band.name("band")]).aggregate(
+            deaths=py.died.cast("int64").sum(),
+            person_years=(py.days_alive.cast("float64") / 365.25).sum(),
+        )
+    )
+    published = published_life_expectancy(LE_PERIOD)
+    for sex in ("male", "female"):
+        of_sex = deaths[deaths["sex"] == sex]
+        weights = of_sex.groupby("lad_code")["person_years"].sum()
+        have = [c for c in lad_codes if (c, sex) in published]
+        if have:
+            target = sum(published[(c, sex)] * weights.get(c, 0.0) for c in have) / sum(
+                weights.get(c, 0.0) for c in have
+            )
+            checks.append(
+                Check(
+                    f"life_expectancy_{sex}",
+                    _life_expectancy(of_sex),
+                    target,
+                    LE_TOLERANCE,
+                    "years",
+                    f"OHID Fingertips life expectancy at birth {LE_PERIOD}, local authorities "
+                    "weighted by modelled person-years",
+                )
+            )
+        d1, src = _card_value(
+            "rates_deprivation",
+            {"measure": "life_expectancy_at_birth", "sex": sex, "year": "2018-2020",
+             "deprivation_level": "1 (most deprived)"},
+        )
+        d10, _ = _card_value(
+            "rates_deprivation",
+            {"measure": "life_expectancy_at_birth", "sex": sex, "year": "2018-2020",
+             "deprivation_level": "10 (least deprived)"},
+        )
+        q1 = of_sex[of_sex["imd_quintile"] == 1]
+        q5 = of_sex[of_sex["imd_quintile"] == 5]
+        if q1["deaths"].sum() > 0 and q5["deaths"].sum() > 0:
+            checks.append(
+                Check(
+                    f"life_expectancy_gap_q5_q1_{sex}",
+                    _life_expectancy(q5) - _life_expectancy(q1),
+                    (d10 - d1) * 8.0 / 9.0,
+                    LE_GAP_TOLERANCE,
+                    "years",
+                    "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); "
+                    + src,
+                )
+            )
+
+    year1 = py.filter(py.year == first_year)
+    adult65 = year1.age >= 65
+    working = (year1.age >= 18) & (year1.age <= 64)
+    care_home = year1.asc_setting.isin(["residential", "nursing"])
+    council = year1.asc_funding == "council_funded"
+    measures: dict[str, Any] = {
+        "emergency": year1.emergency_admissions.sum().cast("float64"),
+        "person_years": (year1.days_alive.cast("float64") / 365.25).sum(),
+        "residents": year1.count(),
+        "lts65": _ratio(council & adult65, adult65),
+        "lts1864": _ratio(council & working, working),
+        "self_funder": _ratio(care_home & (year1.asc_funding == "self_funder"), care_home),
+        "cost": (
+            year1.nhs_cost_pence
+            + year1.council_cost_pence
+            + year1.asc_client_contribution_pence
+            + year1.self_funded_pence
+        ).sum().cast("float64"),
+        "depression": _ratio(year1.has_depression & (year1.age >= 18), year1.age >= 18),
+    }
+    for condition, _, min_age in PREVALENCE_CHECKS:
+        measures[f"prev_{condition}"] = _ratio(
+            year1[f"has_{condition}"] & (year1.age >= min_age), year1.age >= min_age
+        )
+    values = engine.to_pandas(year1.aggregate(**measures)).iloc[0]
+
+    rate, src = _card_value("rates_utilisation", {"service": "emergency_admissions",
+                                                  "age_band": "all"})
+    model_rate = float(values["emergency"]) * 1000.0 / float(values["person_years"])
+    checks.append(Check("emergency_admissions_per_1000", model_rate, rate, rate * RATE_TOLERANCE,
+                        "per 1,000 person-years", src))
+
+    for condition, card_row, _ in PREVALENCE_CHECKS:
+        target, src = _card_value("rates_prevalence", {"condition": card_row})
+        checks.append(
+            Check(f"prevalence_{condition}", float(values[f"prev_{condition}"]) * 100.0, target,
+                  target * PREVALENCE_TOLERANCE, "% of residents on the register", src)
+        )
+    dep_target, dep_source = _depression_target(lad_codes, engine, first_year)
+    checks.append(Check("prevalence_depression_18plus", float(values["depression"]) * 100.0,
+                        dep_target, dep_target * PREVALENCE_TOLERANCE, "% of adults 18+",
+                        dep_source))
+
+    for key, band_name in (("lts65", "65+"), ("lts1864", "18-64")):
+        target, src = _card_value("rates_utilisation", {"service": "asc_long_term_support_clients",
+                                                        "age_band": band_name})
+        checks.append(Check(f"social_care_clients_per_1000_{band_name}",
+                            float(values[key]) * 1000.0, target, target * ASC_TOLERANCE,
+                            "council-funded long-term clients per 1,000", src))
+    share, src = _card_value("rates_utilisation", {"service": "care_home_self_funder_share",
+                                                   "year": "Mar 2022-Feb 2023",
+                                                   "population": "England"})
+    checks.append(Check("care_home_self_funder_share", float(values["self_funder"]) * 100.0,
+                        share, SELF_FUNDER_TOLERANCE, "% of care home residents", src))
+
+    budget, b_src = _card_value("gm_finance_facts", {"fact": "devolved_budget"})
+    people, _ = _card_value("gm_finance_facts", {"fact": "resident_population_census_2021"})
+    per_head = budget * 1e6 / people
+    model_cost = float(values["cost"]) / 100.0 / float(values["residents"])
+    checks.append(Check("cost_per_head", model_cost, per_head, per_head * COST_TOLERANCE,
+                        "GBP per resident a year",
+                        f"GM devolved health and care budget / Census 2021 residents ({b_src})"))
+    return checks
+
+
+def _depression_target(
+    lad_codes: Sequence[str], engine: Engine, first_year: str
+) -> tuple[float, str]:
+    """Depression QOF prevalence 2022/23: the region's authorities weighted by adults, or
+    England's where none of them is published."""
+    frame = read_reference("rates_gm_targets").to_pandas()
+    rows = frame[
+        (frame["indicator"] == "depression_QOF_prevalence_18plus")
+        & (frame["period"] == "2022/23")
+    ]
+    local = rows[rows["area_code"].isin(list(lad_codes))]
+    source = str(rows["source"].iloc[0])
+    if local.empty:
+        england = rows[rows["area_code"] == "E92000001"]
+        return float(england["value"].iloc[0]), source + " (England)"
+    py = engine.table("person_year")
+    grown = py.filter((py.year == first_year) & (py.age >= 18))
+    adults = engine.to_pandas(
+        grown.group_by("lad_code").aggregate(adults=grown.count())
+    ).set_index("lad_code")["adults"]
+    weights = local["area_code"].map(adults).fillna(0.0).astype(float)
+    return float((local["value"].astype(float) * weights).sum() / weights.sum()), source

@@ -1,0 +1,150 @@
+"""Invariants of the synthetic population (property tests over seeds and scales)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carepool.population import BuildRequest, build
+from carepool.population.census import census_by_lad
+from carepool.population.generator import nhs_numbers
+from carepool.warehouse.schemas import TABLES, Kind
+
+TRAFFORD = "E08000009"
+
+
+def _read(path: Path, table: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    return {k: np.asarray(v) for k, v in pq.read_table(path / f"{table}.parquet").to_pydict().items()}
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**31), scale=st.sampled_from([0.01, 0.03]))
+def test_generator_invariants(tmp_path_factory: pytest.TempPathFactory, seed: int, scale: float) -> None:
+    path = tmp_path_factory.mktemp("gen")
+    manifest = build(BuildRequest(region=TRAFFORD, scale=scale, seed=seed), path)
+    residents = pq.read_table(path / "residents.parquet")
+    person_year = pq.read_table(path / "person_year.parquet").to_pandas()
+    lsoa = pq.read_table(path / "lsoa.parquet").to_pandas()
+    first, second = manifest["years"]
+
+    # counts match the fitted population: Trafford's Census 2021 total, scaled and rounded
+    year1 = person_year[person_year["year"] == first]
+    census_total = int(census_by_lad([TRAFFORD])[TRAFFORD].sum())
+    assert len(year1) == round(scale * census_total)
+    assert int(lsoa["residents"].sum()) == len(year1)
+
+    # every resident is placed in a real LSOA of the model
+    assert set(residents.column("lsoa21_code").to_pylist()) <= set(lsoa["lsoa21_code"])
+    assert residents.column("lsoa21_code").null_count == 0
+
+    # money is never negative
+    for column in TABLES["person_year"].columns:
+        if column.kind == Kind.MONEY:
+            assert (person_year[column.name] >= 0).all(), column.name
+
+    # the dead do not return, and the living age by one year
+    dead = set(year1.loc[year1["died"], "person_id"])
+    year2 = person_year[person_year["year"] == second]
+    assert dead.isdisjoint(set(year2["person_id"]))
+    both = year1.merge(year2, on="person_id", suffixes=("_1", "_2"))
+    assert (both["age_2"] == both["age_1"] + 1).all()
+    assert len(both) == len(year1) - len(dead)
+    assert (both["lsoa21_code_1"] == both["lsoa21_code_2"]).all()
+    # chronic registers persist
+    for condition in ("diabetes", "copd", "chd", "dementia", "learning_disability"):
+        had = both[f"has_{condition}_1"]
+        assert both.loc[had, f"has_{condition}_2"].all(), condition
+    # newborns join in the second year and nobody else appears from nowhere
+    newcomers = year2[~year2["person_id"].isin(year1["person_id"])]
+    assert (newcomers["age"] == 0).all()
+
+
+def test_same_seed_gives_identical_tables(tmp_path: Path) -> None:
+    request = BuildRequest(region=TRAFFORD, scale=0.01, seed=11)
+    build(request, tmp_path / "a")
+    build(request, tmp_path / "b")
+    for table in ("residents", "person_year", "activity_cost"):
+        a = pq.read_table(tmp_path / "a" / f"{table}.parquet")
+        b = pq.read_table(tmp_path / "b" / f"{table}.parquet")
+        assert a.equals(b), table
+    other = BuildRequest(region=TRAFFORD, scale=0.01, seed=12)
+    build(other, tmp_path / "c")
+    c = pq.read_table(tmp_path / "c" / "person_year.parquet")
+    assert not c.equals(pq.read_table(tmp_path / "a" / "person_year.parquet"))
+
+
+def test_costs_add_up_to_the_penny(small_warehouse: Path) -> None:
+    py = pq.read_table(small_warehouse / "person_year.parquet")
+    ac = pq.read_table(small_warehouse / "activity_cost.parquet")
+    person_total = sum(
+        pc.sum(py.column(c)).as_py()
+        for c in (
+            "nhs_cost_pence",
+            "council_cost_pence",
+            "asc_client_contribution_pence",
+            "self_funded_pence",
+        )
+    )
+    assert pc.sum(ac.column("cost_pence")).as_py() == person_total
+    nhs = pc.sum(pc.filter(ac.column("cost_pence"), pc.equal(ac.column("payer_kind"), "nhs")))
+    assert nhs.as_py() == pc.sum(py.column("nhs_cost_pence")).as_py()
+
+
+def test_activity_is_tagged_with_the_partner_that_pays(small_warehouse: Path) -> None:
+    ac = pq.read_table(small_warehouse / "activity_cost.parquet").to_pandas()
+    nhs = ac[ac["payer_kind"] == "nhs"]
+    council = ac[ac["payer_kind"] == "council"]
+    assert set(nhs["payer_code"]) == {"E54000057"}
+    assert (council["payer_code"] == council["lad_code"]).all()
+    assert set(ac[ac["payer_kind"] == "self"]["payer_code"]) == {"SELF"}
+    assert set(council["service"]) <= {
+        "asc_home_care_hours", "asc_residential_weeks", "asc_nursing_weeks",
+        "asc_reablement_episodes",
+    }
+
+
+def test_more_deprived_neighbourhoods_need_more_care(small_warehouse: Path) -> None:
+    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    rate = py.groupby("imd_quintile").apply(
+        lambda g: g["emergency_admissions"].sum() / (g["days_alive"].sum() / 365.25),
+        include_groups=False,
+    )
+    assert rate.loc[1] > rate.loc[5]
+    died = py.groupby("imd_quintile")["died"].mean()
+    assert died.loc[1] > died.loc[5]
+
+
+def test_nhs_numbers_are_distinct_and_pass_the_modulus_11_check() -> None:
+    numbers = nhs_numbers(5000)
+    assert len(set(numbers)) == 5000
+    for number in numbers[:500]:
+        digits = [int(d) for d in number]
+        total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+        check = 11 - total % 11
+        assert (0 if check == 11 else check) == digits[9]
+
+
+def test_care_is_means_tested(small_warehouse: Path) -> None:
+    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    clients = py[py["asc_setting"].notna()]
+    assert set(clients["asc_funding"]) == {"council_funded", "self_funder"}
+    self_funders = clients[clients["asc_funding"] == "self_funder"]
+    services = pq.read_table(small_warehouse / "services.parquet").to_pandas()
+    reablement = int(
+        services.loc[services["service"] == "asc_reablement_episodes", "unit_cost_pence"].iloc[0]
+    )
+    # a self-funder's council cost is only reablement, which is free to everyone
+    assert (
+        self_funders["council_cost_pence"]
+        == self_funders["asc_reablement_episodes"] * reablement
+    ).all()
+    assert (self_funders["self_funded_pence"] > 0).any()
+    council = clients[clients["asc_funding"] == "council_funded"]
+    assert (council["asc_client_contribution_pence"] > 0).any()
+    assert py.loc[py["asc_setting"].isna(), "asc_client_contribution_pence"].eq(0).all()
