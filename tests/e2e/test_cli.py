@@ -1,0 +1,86 @@
+"""End to end: the `carepool` command as a user runs it, at a small scale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from carepool.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    return tmp_path
+
+
+def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
+    assert result.exit_code == 0, result.output
+    assert "Building the model" in result.output
+    assert "Trafford" in result.output
+    assert "Model against published targets" in result.output
+    assert (data_dir / "warehouse" / "manifest.json").is_file()
+
+    again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
+    assert again.exit_code == 0, again.output
+    assert "Using the model already built" in again.output
+
+
+def test_info_json_is_the_documented_contract(data_dir: Path) -> None:
+    built = runner.invoke(
+        app, ["build", "--region", "E08000003,E08000009", "--scale", "0.02", "--seed", "3"]
+    )
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(app, ["info", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["region"] == "E08000003,E08000009"
+    assert info["scale"] == 0.02
+    assert info["seed"] == 3
+    assert isinstance(info["residents"], int)
+    assert info["places"] == {"lad": 2, "msoa": info["places"]["msoa"], "lsoa": 421}
+    assert [row["code"] for row in info["by_lad"]] == ["E08000003", "E08000009"]
+    assert sum(row["residents"] for row in info["by_lad"]) == info["residents"]
+    for row in info["by_lad"]:
+        assert set(row) >= {"code", "name", "residents", "cost_pence"}
+        assert isinstance(row["cost_pence"], int) and row["cost_pence"] > 0
+
+
+def test_validate_json_lists_checks(data_dir: Path) -> None:
+    runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.05"])
+    result = runner.invoke(app, ["validate", "--json"])
+    checks = json.loads(result.stdout)
+    assert checks, "no checks"
+    for check in checks:
+        assert set(check) >= {"check", "model", "target", "tolerance", "ok"}
+    assert result.exit_code == (0 if all(c["ok"] for c in checks) else 1)
+
+
+def test_missing_warehouse_is_a_clear_error(data_dir: Path) -> None:
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 5
+    assert "no warehouse" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_region_is_a_usage_error(data_dir: Path) -> None:
+    result = runner.invoke(app, ["build", "--region", "E08999999", "--scale", "0.01"])
+    assert result.exit_code == 2
+    assert "E08999999" in result.output
+
+
+def test_data_sources_lists_every_vendored_file(data_dir: Path) -> None:
+    result = runner.invoke(app, ["data", "sources", "--json"])
+    assert result.exit_code == 0
+    sources = json.loads(result.stdout)
+    assert {s["licence"] for s in sources} == {"OGL-UK-3.0"}
+    assert any("Census 2021" in s["title"] for s in sources)
+    for source in sources:
+        assert source["publisher"] and source["vintage"]
