@@ -37,11 +37,22 @@ def run_once(scale: float) -> tuple[float, float]:
     """One build in a fresh process: (wall seconds, peak RSS in GiB)."""
     with tempfile.TemporaryDirectory(prefix="carepool-bench-") as data_dir:
         env = {**os.environ, "CAREPOOL_DATA_DIR": data_dir}
-        command = [sys.executable, "-m", "carepool", "build", "--region", "gm",
-                   "--scale", str(scale), "--seed", "42"]
+        command = [
+            sys.executable,
+            "-m",
+            "carepool",
+            "build",
+            "--region",
+            "gm",
+            "--scale",
+            str(scale),
+            "--seed",
+            "42",
+        ]
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
@@ -50,7 +61,9 @@ def run_once(scale: float) -> tuple[float, float]:
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     for case in CASES:
         walls: list[float] = []
         peaks: list[float] = []

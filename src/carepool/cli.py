@@ -106,7 +106,9 @@ def build_command(
         str, typer.Option(help="'gm' (Greater Manchester) or comma-separated LA codes")
     ] = "gm",
     scale: Annotated[float, typer.Option(help="share of the population to model, in (0, 1]")] = 1.0,
-    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same tables")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="random seed; the same seed gives the same tables")
+    ] = 42,
     years: Annotated[int, typer.Option(help="consecutive financial years from 2024-25")] = 2,
 ) -> None:
     """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse."""
@@ -135,11 +137,16 @@ def print_summary(summary: Summary) -> None:
     )
     boroughs = Table(title=f"Residents and cost by local authority, {summary.year}")
     for name in ("Code", "Local authority", "Residents", "Cost", "Per head"):
-        boroughs.add_column(name, justify="right" if name in {"Residents", "Cost", "Per head"} else "left")
+        boroughs.add_column(
+            name, justify="right" if name in {"Residents", "Cost", "Per head"} else "left"
+        )
     for row in summary.by_lad:
         per_head = row["cost_pence"] / max(row["residents"], 1)
         boroughs.add_row(
-            row["code"], row["name"], f"{row['residents']:,}", _money(row["cost_pence"]),
+            row["code"],
+            row["name"],
+            f"{row['residents']:,}",
+            _money(row["cost_pence"]),
             _money(round(per_head)),
         )
     out.print(boroughs)
@@ -149,14 +156,20 @@ def print_summary(summary: Summary) -> None:
     total = max(summary.cost_pence, 1)
     for row in summary.by_service:
         services.add_row(
-            row["service"], f"{row['activity']:,}", _money(row["cost_pence"]),
+            row["service"],
+            f"{row['activity']:,}",
+            _money(row["cost_pence"]),
             f"{100 * row['cost_pence'] / total:.1f}%",
         )
     out.print(services)
     payers = Table(title="Who pays")
     payers.add_column("Payer")
     payers.add_column("Cost", justify="right")
-    labels = {"nhs": "NHS (ICB)", "council": "Councils", "self": "Residents (charges, self-funders)"}
+    labels = {
+        "nhs": "NHS (ICB)",
+        "council": "Councils",
+        "self": "Residents (charges, self-funders)",
+    }
     for row in summary.by_payer:
         payers.add_row(labels.get(row["payer_kind"], row["payer_kind"]), _money(row["cost_pence"]))
     out.print(payers)
@@ -191,11 +204,17 @@ def _checks(settings: Settings) -> list[dict[str, Any]]:
 def print_checks(checks: list[dict[str, Any]]) -> None:
     table = Table(title="Model against published targets")
     for name in ("Check", "Model", "Target", "Tolerance", "Unit", "OK"):
-        table.add_column(name, justify="right" if name in {"Model", "Target", "Tolerance"} else "left")
+        table.add_column(
+            name, justify="right" if name in {"Model", "Target", "Tolerance"} else "left"
+        )
     for c in checks:
         table.add_row(
-            c["check"], f"{c['model']:,.2f}", f"{c['target']:,.2f}", f"± {c['tolerance']:,.2f}",
-            c["unit"], "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
+            c["check"],
+            f"{c['model']:,.2f}",
+            f"{c['target']:,.2f}",
+            f"± {c['tolerance']:,.2f}",
+            c["unit"],
+            "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
         )
     out.print(table)
     failed = sum(not c["ok"] for c in checks)
@@ -280,9 +299,7 @@ def data_sources(
     for d in items:
         table.add_row(d.title, d.publisher, d.vintage, d.licence, d.file)
     out.print(table)
-    out.print(
-        "Contains public sector information licensed under the Open Government Licence v3.0."
-    )
+    out.print("Contains public sector information licensed under the Open Government Licence v3.0.")
 
 
 def main() -> None:

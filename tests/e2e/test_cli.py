@@ -50,7 +50,8 @@ def test_info_json_is_the_documented_contract(data_dir: Path) -> None:
     assert sum(row["residents"] for row in info["by_lad"]) == info["residents"]
     for row in info["by_lad"]:
         assert set(row) >= {"code", "name", "residents", "cost_pence"}
-        assert isinstance(row["cost_pence"], int) and row["cost_pence"] > 0
+        assert isinstance(row["cost_pence"], int)
+        assert row["cost_pence"] > 0
 
 
 def test_validate_json_lists_checks(data_dir: Path) -> None:
@@ -83,4 +84,5 @@ def test_data_sources_lists_every_vendored_file(data_dir: Path) -> None:
     assert {s["licence"] for s in sources} == {"OGL-UK-3.0"}
     assert any("Census 2021" in s["title"] for s in sources)
     for source in sources:
-        assert source["publisher"] and source["vintage"]
+        assert source["publisher"]
+        assert source["vintage"]

@@ -18,7 +18,8 @@ def test_gm_region_is_the_ten_boroughs_of_the_combined_authority() -> None:
 def test_a_list_of_la_codes_is_a_region() -> None:
     region = resolve_region("E08000009, e08000003")
     assert region.lad_codes == ("E08000003", "E08000009")
-    assert "Manchester" in region.name and "Trafford" in region.name
+    assert "Manchester" in region.name
+    assert "Trafford" in region.name
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from carepool.errors import RegionError
 from carepool.geography import Geography, resolve_region
 from carepool.population.build import fit_population
 from carepool.population.census import census_by_lad
 from carepool.population.fit import controlled_round, ipf_2d
 from carepool.population.lsoa_change import change_shares, mid2020_on_lsoa21
-from carepool.errors import RegionError
 
 
 def test_ipf_matches_both_margins_and_keeps_zero_cells() -> None:
@@ -30,8 +30,8 @@ def test_ipf_matches_both_margins_and_keeps_zero_cells() -> None:
     arrays(np.float64, (6, 5), elements=st.floats(min_value=0.3, max_value=3.0)),
 )
 def test_controlled_rounding_keeps_both_integer_margins(
-    truth: np.ndarray,  # type: ignore[type-arg]
-    distortion: np.ndarray,  # type: ignore[type-arg]
+    truth: np.ndarray,
+    distortion: np.ndarray,
 ) -> None:
     # margins from a real whole-number table, seed = that table distorted: always feasible
     rows, cols = truth.sum(axis=1), truth.sum(axis=0)

@@ -19,13 +19,19 @@ from carepool.warehouse.schemas import TABLES, Kind
 TRAFFORD = "E08000009"
 
 
-def _read(path: Path, table: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
-    return {k: np.asarray(v) for k, v in pq.read_table(path / f"{table}.parquet").to_pydict().items()}
+def _read(path: Path, table: str) -> dict[str, np.ndarray]:
+    return {
+        k: np.asarray(v) for k, v in pq.read_table(path / f"{table}.parquet").to_pydict().items()
+    }
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(min_value=0, max_value=2**31), scale=st.sampled_from([0.01, 0.03]))
-def test_generator_invariants(tmp_path_factory: pytest.TempPathFactory, seed: int, scale: float) -> None:
+def test_generator_invariants(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, scale: float
+) -> None:
     path = tmp_path_factory.mktemp("gen")
     manifest = build(BuildRequest(region=TRAFFORD, scale=scale, seed=seed), path)
     residents = pq.read_table(path / "residents.parquet")
@@ -104,7 +110,9 @@ def test_activity_is_tagged_with_the_partner_that_pays(small_warehouse: Path) ->
     assert (council["payer_code"] == council["lad_code"]).all()
     assert set(ac[ac["payer_kind"] == "self"]["payer_code"]) == {"SELF"}
     assert set(council["service"]) <= {
-        "asc_home_care_hours", "asc_residential_weeks", "asc_nursing_weeks",
+        "asc_home_care_hours",
+        "asc_residential_weeks",
+        "asc_nursing_weeks",
         "asc_reablement_episodes",
     }
 
@@ -141,8 +149,7 @@ def test_care_is_means_tested(small_warehouse: Path) -> None:
     )
     # a self-funder's council cost is only reablement, which is free to everyone
     assert (
-        self_funders["council_cost_pence"]
-        == self_funders["asc_reablement_episodes"] * reablement
+        self_funders["council_cost_pence"] == self_funders["asc_reablement_episodes"] * reablement
     ).all()
     assert (self_funders["self_funded_pence"] > 0).any()
     council = clients[clients["asc_funding"] == "council_funded"]

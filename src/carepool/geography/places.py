@@ -53,11 +53,13 @@ def _lsoa_lookup() -> pd.DataFrame:
             "icb24_name",
         ],
     )
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def _combined_authorities() -> pd.DataFrame:
-    return read_reference("combined_authorities").to_pandas()
+    frame: pd.DataFrame = read_reference("combined_authorities").to_pandas()
+    return frame
 
 
 def resolve_region(spec: str) -> Region:

@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 from carepool import __version__
 from carepool.errors import ConfigError
 from carepool.geography import Geography, memberships_table, resolve_region
+from carepool.population.calibration import area_mortality_multipliers
 from carepool.population.census import census_by_lad
 from carepool.population.fit import FittedAuthority, fit_authority
-from carepool.population.calibration import area_mortality_multipliers
 from carepool.population.generator import (
     Area,
     Cohort,
@@ -37,7 +37,6 @@ from carepool.population.parameters import (
     load_parameters,
 )
 from carepool.warehouse import TABLES, write_manifest, write_table
-from carepool.warehouse.store import table_path, write_table_parts
 from carepool.warehouse.schemas import (
     ASC_FUNDING,
     ASC_SETTINGS,
@@ -46,6 +45,7 @@ from carepool.warehouse.schemas import (
     Column,
     Kind,
 )
+from carepool.warehouse.store import table_path, write_table_parts
 
 Progress = Callable[[str], None]
 NHS_SERVICES = (*CONDITION_USE_WEIGHTS, "talking_therapies_contacts")
@@ -97,7 +97,7 @@ def fit_population(geo: Geography, scale: float) -> list[FittedAuthority]:
     return fitted
 
 
-def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:  # type: ignore[type-arg]
+def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:
     """One generator array as an Arrow column of the declared type.
 
     Categories arrive as integer codes into ``column.categories`` (-1 for none), optional
@@ -110,7 +110,9 @@ def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:  # type: igno
         return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
     if isinstance(values, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(values)
-        return pa.array(values.filled(0).astype(column.type.to_pandas_dtype()), type=column.type, mask=mask)
+        return pa.array(
+            values.filled(0).astype(column.type.to_pandas_dtype()), type=column.type, mask=mask
+        )
     if np.issubdtype(values.dtype, np.datetime64):
         return pa.array(values.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(values))
     return pa.array(values.astype(column.type.to_pandas_dtype(), copy=False), type=column.type)
@@ -164,7 +166,9 @@ def _activity_cost(
     n_lsoa = len(codes)
     out: dict[str, list[Any]] = {k: [] for k in TABLES["activity_cost"].names}
 
-    def add(service: str, kind: str, payer: list[str], activity: np.ndarray, cost: np.ndarray) -> None:  # type: ignore[type-arg]
+    def add(
+        service: str, kind: str, payer: list[str], activity: np.ndarray, cost: np.ndarray
+    ) -> None:
         act = np.bincount(lsoa_idx, weights=activity, minlength=n_lsoa).round().astype(np.int64)
         money = np.bincount(lsoa_idx, weights=cost, minlength=n_lsoa).round().astype(np.int64)
         keep = np.nonzero((act != 0) | (money != 0))[0]
@@ -277,8 +281,16 @@ def build(
     say("Writing the warehouse")
     lsoa = geo.lsoas.rename(columns={"icb24_code": "icb_code"})[
         [
-            "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "lad_code", "lad_name",
-            "icb_code", "imd_score", "imd_decile", "imd_quintile",
+            "lsoa21_code",
+            "lsoa21_name",
+            "msoa21_code",
+            "msoa21_name",
+            "lad_code",
+            "lad_name",
+            "icb_code",
+            "imd_score",
+            "imd_decile",
+            "imd_quintile",
         ]
     ].copy()
     lsoa["residents"] = first_year_residents

@@ -27,12 +27,8 @@ LE_PERIOD = "2022-24"
 def published_life_expectancy(period: str = LE_PERIOD) -> dict[tuple[str, str], float]:
     """``{(area_code, sex): years}`` for life expectancy at birth in ``period``."""
     frame = read_reference("rates_gm_targets").to_pandas()
-    rows = frame[
-        (frame["indicator"] == "life_expectancy_at_birth") & (frame["period"] == period)
-    ]
-    return {
-        (str(r.area_code), str(r.sex)): float(r.value) for r in rows.itertuples(index=False)
-    }
+    rows = frame[(frame["indicator"] == "life_expectancy_at_birth") & (frame["period"] == period)]
+    return {(str(r.area_code), str(r.sex)): float(r.value) for r in rows.itertuples(index=False)}
 
 
 def period_life_expectancy(qx: npt.NDArray[np.float64]) -> float:
@@ -71,8 +67,13 @@ def area_mortality_multipliers(
             qx = params.qx[s]
             rr = params.mortality_rr[s][:, None]
 
-            def gap(c: float, qx: np.ndarray = qx, rr: np.ndarray = rr,  # type: ignore[type-arg]
-                    weights: np.ndarray = weights, target: float = target) -> float:  # type: ignore[type-arg]
+            def gap(
+                c: float,
+                qx: np.ndarray = qx,
+                rr: np.ndarray = rr,
+                weights: np.ndarray = weights,
+                target: float = target,
+            ) -> float:
                 mixed = (weights * (1.0 - np.power(1.0 - qx[None, :], rr * c))).sum(axis=0)
                 return period_life_expectancy(mixed) - target
 

@@ -23,6 +23,7 @@ from scipy.stats import gamma
 
 from carepool.population.fit import FittedAuthority
 from carepool.population.parameters import (
+    ADULT_POPULATION_ENGLAND_2023,
     ASC_CONDITION_WEIGHTS,
     CANCER_INCIDENCE_PER_PREVALENCE,
     CARE_HOME_PER_1000_65PLUS,
@@ -54,7 +55,6 @@ from carepool.population.parameters import (
     TT_REFERRAL_DEPRESSION_WEIGHT,
     WORKING_AGE_INCOME_MEDIAN,
     YEAR_GAMMA_SHAPE,
-    ADULT_POPULATION_ENGLAND_2023,
     Parameters,
     condition_band,
     service_band,
@@ -91,10 +91,13 @@ def nhs_numbers(count: int) -> npt.NDArray[np.str_]:
     check = np.where(check == 11, 0, check)
     valid = check != 10
     numbers = base[valid][:count] * 10 + check[valid][:count]
-    return numbers.astype(str)
+    result: npt.NDArray[np.str_] = numbers.astype(str)
+    return result
 
 
-def normalise_within(values: FloatArray, groups: IntArray, mask: BoolArray | None = None) -> FloatArray:
+def normalise_within(
+    values: FloatArray, groups: IntArray, mask: BoolArray | None = None
+) -> FloatArray:
     """Divide ``values`` by their mean within each group (over ``mask`` where given)."""
     m = np.ones(values.shape, dtype=bool) if mask is None else mask
     n_groups = int(groups.max()) + 1 if groups.size else 0
@@ -129,18 +132,25 @@ class Cohort:
         return int(self.person_id.size)
 
 
-def _birth_dates(age: npt.NDArray[np.int16], first_year: int, u: FloatArray) -> npt.NDArray[np.datetime64]:
+def _birth_dates(
+    age: npt.NDArray[np.int16], first_year: int, u: FloatArray
+) -> npt.NDArray[np.datetime64]:
     """A birth date that makes each person ``age`` on 1 April of ``first_year``."""
     years = first_year - age.astype(np.int64) - 1
     start = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + np.timedelta64(3, "M")
     start_day = start.astype("datetime64[D]") + np.timedelta64(1, "D")  # 2 April
-    end_start = ((years + 1) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + np.timedelta64(3, "M")
+    end_start = ((years + 1) - 1970).astype("datetime64[Y]").astype(
+        "datetime64[M]"
+    ) + np.timedelta64(3, "M")
     span = (end_start.astype("datetime64[D]") + np.timedelta64(1, "D") - start_day).astype(np.int64)
     offset = np.floor(u * span).astype(np.int64)
-    return start_day + offset.astype("timedelta64[D]")
+    result: npt.NDArray[np.datetime64] = start_day + offset.astype("timedelta64[D]")
+    return result
 
 
-def _open_age_split(qx: FloatArray, sex: npt.NDArray[np.int8], u: FloatArray) -> npt.NDArray[np.int16]:
+def _open_age_split(
+    qx: FloatArray, sex: npt.NDArray[np.int8], u: FloatArray
+) -> npt.NDArray[np.int16]:
     """Spread people counted as '90 and over' over ages 90..100 in life-table proportions."""
     ages = np.arange(90, MAX_LIFE_TABLE_AGE + 1)
     result = np.empty(sex.size, dtype=np.int16)
@@ -189,7 +199,7 @@ def new_people(
 
 
 def concat(a: Cohort, b: Cohort) -> Cohort:
-    def cat(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    def cat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.concatenate([x, y])
 
     return Cohort(
@@ -207,7 +217,7 @@ def base_cohort(
     for authority in fitted:
         idx = np.array([lsoa_index[c] for c in authority.lsoa_codes], dtype=np.int32)
         counts = authority.counts.ravel()
-        n_lsoa, n_age, n_sex = authority.counts.shape
+        _, n_age, n_sex = authority.counts.shape
         cell = np.repeat(np.arange(counts.size), counts)
         lsoas.append(idx[cell // (n_age * n_sex)])
         ages.append(((cell // n_sex) % n_age).astype(np.int16))
@@ -230,7 +240,7 @@ class YearResult:
 
     year: str
     rows: IntArray  # indices into the cohort of the people in this year
-    columns: dict[str, np.ndarray]  # type: ignore[type-arg]
+    columns: dict[str, np.ndarray]
     births: tuple[npt.NDArray[np.int32], npt.NDArray[np.int8]]  # lsoa, sex of next year's babies
 
 
@@ -297,7 +307,9 @@ def simulate_year(
     k_cell = params.mortality_rr[sex, q] * area.mortality[lad, sex]
     q_cell = 1.0 - np.power(1.0 - qx, k_cell)
     q_raw = 1.0 - np.power(1.0 - qx, k_cell * health)
-    cell = ((lad * 2 + sex) * (MAX_LIFE_TABLE_AGE + 1) + np.minimum(age, MAX_LIFE_TABLE_AGE)) * 5 + q
+    cell = (
+        (lad * 2 + sex) * (MAX_LIFE_TABLE_AGE + 1) + np.minimum(age, MAX_LIFE_TABLE_AGE)
+    ) * 5 + q
     n_cells = int(area.mortality.shape[0]) * 2 * (MAX_LIFE_TABLE_AGE + 1) * 5
     wanted = np.bincount(cell, weights=q_cell, minlength=n_cells)
     drawn = np.bincount(cell, weights=q_raw, minlength=n_cells)
@@ -326,14 +338,14 @@ def simulate_year(
     service_latent = _mean_one_lognormal(z, SERVICE_LATENT_SD)
     counts: dict[str, IntArray] = {}
     for service, weights in CONDITION_USE_WEIGHTS.items():
-        mult = np.ones(n)
+        use = np.ones(n)
         for cond, w in weights.items():
-            mult += w * has(cond)
-        mult = normalise_within(mult * service_latent, sband)
+            use += w * has(cond)
+        use = normalise_within(use * service_latent, sband)
         lam = (
             params.service_rate[service][sband]
             * params.service_rr[service][q]
-            * mult
+            * use
             * exposure
             * year_shock
         )
@@ -350,8 +362,11 @@ def simulate_year(
     # --- talking therapies ----------------------------------------------------------
     tt_rng = rng("talking_therapies")
     adult = age >= 18
-    tt_weight = normalise_within(1.0 + TT_REFERRAL_DEPRESSION_WEIGHT * has("depression"),
-                                 adult.astype(np.int64), adult)
+    tt_weight = normalise_within(
+        1.0 + TT_REFERRAL_DEPRESSION_WEIGHT * has("depression").astype(np.float64),
+        adult.astype(np.int64),
+        adult,
+    )
     base_referral = params.programme["tt_referrals"] / ADULT_POPULATION_ENGLAND_2023
     referred = adult & (tt_rng.random(n) < base_referral * tt_weight * exposure)
     completed = referred & (tt_rng.random(n) < params.programme["tt_completion"])
@@ -372,7 +387,8 @@ def simulate_year(
     cerv_el = female & (age >= 25) & (age <= 64)
     bowel_el = (age >= 60) & (age <= 74)
     cerv_cov = np.where(
-        age <= 49, params.programme["cervical_25_49_coverage"],
+        age <= 49,
+        params.programme["cervical_25_49_coverage"],
         params.programme["cervical_50_64_coverage"],
     )
     breast_cov = breast_el & (su < params.programme["breast_coverage"] * factor[q])
@@ -406,7 +422,14 @@ def simulate_year(
 
     # --- adult social care ----------------------------------------------------------
     care = _social_care(
-        cohort, rows, age, q, has, exposure, counts["emergency_admissions"], params,
+        cohort,
+        rows,
+        age,
+        q,
+        has,
+        exposure,
+        counts["emergency_admissions"],
+        params,
         rng("social_care"),
     )
 
@@ -422,7 +445,7 @@ def simulate_year(
     cohort.alive[rows[died]] = False
 
     babies = age == 0
-    columns: dict[str, np.ndarray] = {  # type: ignore[type-arg]
+    columns: dict[str, np.ndarray] = {
         "age": age,
         "sex": sex,  # codes into SEXES
         "imd_quintile": (q + 1).astype(np.int8),
@@ -431,7 +454,7 @@ def simulate_year(
         "died": died,
         "death_date": death_date,
         "death_cause": death_cause,
-        **{name: c for name, c in counts.items()},
+        **counts,
         "emergency_bed_days": emergency_bed_days,
         "delayed_discharge_days": delayed,
         "elective_bed_days": elective_bed_days,
@@ -476,7 +499,7 @@ def _social_care(
     emergency: IntArray,
     params: Parameters,
     rng: np.random.Generator,
-) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+) -> dict[str, np.ndarray]:
     """Long-term care, reablement and the Care Act means test for one year."""
     assert callable(has)
     n = rows.size
@@ -535,7 +558,9 @@ def _social_care(
         (fu[:, 1] - NO_CAPITAL_SHARE) / (1 - NO_CAPITAL_SHARE) * c["upper_capital_limit"],
         0.0,
     )
-    tariff = np.ceil(np.maximum(0.0, capital - c["lower_capital_limit"]) / 250.0) * c["tariff_income"]
+    tariff = (
+        np.ceil(np.maximum(0.0, capital - c["lower_capital_limit"]) / 250.0) * c["tariff_income"]
+    )
     mig = np.where(age >= STATE_PENSION_AGE, c["mig_pension_age"], c["mig_25_plus"])
     price = params.unit_cost_pence
     gross_council = (

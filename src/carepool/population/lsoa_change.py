@@ -35,7 +35,8 @@ def change_shares(lsoa21_codes: Sequence[str]) -> pd.DataFrame:
     oa_counts = oas.groupby("lsoa21_code").size()
     lookup["size"] = lookup["lsoa21_code"].map(oa_counts).fillna(1.0).astype(float)
     lookup["share"] = lookup["size"] / lookup.groupby("lsoa11_code")["size"].transform("sum")
-    return lookup[["lsoa11_code", "lsoa21_code", "share"]].reset_index(drop=True)
+    shares: pd.DataFrame = lookup[["lsoa11_code", "lsoa21_code", "share"]].reset_index(drop=True)
+    return shares
 
 
 def mid2020_on_lsoa21(lsoa21_codes: Sequence[str]) -> pd.DataFrame:

@@ -83,27 +83,56 @@ YEAR_GAMMA_SHAPE = 3.0
 #: conditions, renormalised within each age band so the card's age profile is kept.
 #: Judgement (the card supplies none): larger for the conditions that dominate each service.
 CONDITION_USE_WEIGHTS: dict[str, dict[str, float]] = {
-    "gp_appointments": {c: 0.3 for c in CONDITIONS},
+    "gp_appointments": dict.fromkeys(CONDITIONS, 0.3),
     "ae_attendances": {
-        "copd": 0.5, "heart_failure": 0.6, "chd": 0.3, "dementia": 0.5, "smi": 1.0,
-        "depression": 0.4, "frailty": 0.8, "diabetes": 0.3, "asthma": 0.3,
+        "copd": 0.5,
+        "heart_failure": 0.6,
+        "chd": 0.3,
+        "dementia": 0.5,
+        "smi": 1.0,
+        "depression": 0.4,
+        "frailty": 0.8,
+        "diabetes": 0.3,
+        "asthma": 0.3,
     },
     "emergency_admissions": {
-        "copd": 1.0, "heart_failure": 1.5, "chd": 0.6, "diabetes": 0.5, "dementia": 1.0,
-        "frailty": 1.5, "cancer": 0.8, "smi": 0.8, "asthma": 0.3,
+        "copd": 1.0,
+        "heart_failure": 1.5,
+        "chd": 0.6,
+        "diabetes": 0.5,
+        "dementia": 1.0,
+        "frailty": 1.5,
+        "cancer": 0.8,
+        "smi": 0.8,
+        "asthma": 0.3,
     },
     "elective_admissions": {"cancer": 1.5, "chd": 0.5, "diabetes": 0.3, "heart_failure": 0.4},
     "outpatient_attendances": {
-        "cancer": 1.5, "diabetes": 0.5, "chd": 0.5, "heart_failure": 0.7, "copd": 0.4,
+        "cancer": 1.5,
+        "diabetes": 0.5,
+        "chd": 0.5,
+        "heart_failure": 0.7,
+        "copd": 0.4,
     },
     "community_contacts": {
-        "frailty": 3.0, "heart_failure": 1.0, "dementia": 1.5, "diabetes": 0.5, "copd": 0.8,
+        "frailty": 3.0,
+        "heart_failure": 1.0,
+        "dementia": 1.5,
+        "diabetes": 0.5,
+        "copd": 0.8,
     },
     "mental_health_contacts": {
-        "depression": 2.0, "smi": 8.0, "dementia": 2.0, "learning_disability": 1.0,
+        "depression": 2.0,
+        "smi": 8.0,
+        "dementia": 2.0,
+        "learning_disability": 1.0,
     },
     "ambulance_conveyances": {
-        "copd": 1.0, "heart_failure": 1.5, "chd": 0.6, "dementia": 1.2, "frailty": 1.5,
+        "copd": 1.0,
+        "heart_failure": 1.5,
+        "chd": 0.6,
+        "dementia": 1.2,
+        "frailty": 1.5,
         "smi": 0.8,
     },
 }
@@ -111,8 +140,15 @@ CONDITION_USE_WEIGHTS: dict[str, dict[str, float]] = {
 #: Mortality multiplier per condition, renormalised within each age-sex band (judgement; the
 #: deprivation ratios of the card are applied on top, so the gradient is the card's).
 CONDITION_MORTALITY: dict[str, float] = {
-    "cancer": 2.0, "heart_failure": 2.5, "copd": 1.8, "dementia": 2.5, "chd": 1.4,
-    "diabetes": 1.3, "frailty": 2.0, "smi": 1.8, "learning_disability": 1.8,
+    "cancer": 2.0,
+    "heart_failure": 2.5,
+    "copd": 1.8,
+    "dementia": 2.5,
+    "chd": 1.4,
+    "diabetes": 1.3,
+    "frailty": 2.0,
+    "smi": 1.8,
+    "learning_disability": 1.8,
 }
 
 #: Mean length of stay (bed days per emergency admission) by service age band (judgement,
@@ -152,8 +188,12 @@ HOME_CARE_HOURS_18_64 = 20.0
 #: Working-age long-term clients living in residential care (judgement).
 RESIDENTIAL_SHARE_18_64 = 0.15
 ASC_CONDITION_WEIGHTS = {
-    "dementia": 6.0, "frailty": 4.0, "learning_disability": 40.0, "smi": 8.0,
-    "heart_failure": 0.8, "copd": 0.5,
+    "dementia": 6.0,
+    "frailty": 4.0,
+    "learning_disability": 40.0,
+    "smi": 8.0,
+    "heart_failure": 0.8,
+    "copd": 0.5,
 }
 #: Reablement: chance of an episode after an emergency admission at 65+ (judgement, giving
 #: about 4 episodes per 1,000 residents a year: the card's 251k episodes for England).
@@ -225,7 +265,8 @@ class Parameters:
 
 
 def _card(key: str) -> pd.DataFrame:
-    return read_reference(key).to_pandas()
+    frame: pd.DataFrame = read_reference(key).to_pandas()
+    return frame
 
 
 def _value(frame: pd.DataFrame, where: dict[str, str], what: str) -> float:
@@ -260,7 +301,9 @@ def _prevalence_table(prev: pd.DataFrame, card_name: str) -> FloatArray:
 
 def _hypertension_table(prev: pd.DataFrame) -> FloatArray:
     """HSE measured hypertension mapped onto the condition bands (shape only; rescaled later)."""
-    rows = prev[(prev["condition"] == "hypertension_measured") & (prev["year"].astype(str) == "2022")]
+    rows = prev[
+        (prev["condition"] == "hypertension_measured") & (prev["year"].astype(str) == "2022")
+    ]
     mapping = {
         "16-34": ("16-34",),
         "35-54": ("35-44", "45-54"),
@@ -305,7 +348,9 @@ def _charging(year: str) -> dict[str, float]:
             result[key] = float(rows["value"].iloc[0])
             continue
         before = dated[dated["financial_year"] <= year].sort_values("financial_year")
-        chosen = before.iloc[-1] if not before.empty else dated.sort_values("financial_year").iloc[0]
+        chosen = (
+            before.iloc[-1] if not before.empty else dated.sort_values("financial_year").iloc[0]
+        )
         result[key] = float(chosen["value"])
     return result
 
@@ -442,9 +487,7 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
         if len(rows) != 1:
             raise ReferenceDataError(f"unit_costs.csv: expected one row for {item}")
         unit_cost_pence[key] = round(float(rows["value"].iloc[0]) * 100)
-        unit_cost_source[key] = (
-            f"{item} ({rows['price_year'].iloc[0]}): {rows['source'].iloc[0]}"
-        )
+        unit_cost_source[key] = f"{item} ({rows['price_year'].iloc[0]}): {rows['source'].iloc[0]}"
 
     prog = _card("rates_programmes")
 
@@ -467,10 +510,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
     delayed = programme("delayed_discharge_bed_days_per_100k") / 100_000.0
 
     asc = {
-        "18-64": _value(util, {"service": "asc_long_term_support_clients", "age_band": "18-64"},
-                        "ASC 18-64"),
-        "65+": _value(util, {"service": "asc_long_term_support_clients", "age_band": "65+"},
-                      "ASC 65+"),
+        "18-64": _value(
+            util, {"service": "asc_long_term_support_clients", "age_band": "18-64"}, "ASC 18-64"
+        ),
+        "65+": _value(
+            util, {"service": "asc_long_term_support_clients", "age_band": "65+"}, "ASC 65+"
+        ),
     }
     sf_most = _value(
         grad,
@@ -507,7 +552,5 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
         tt_recovery_most_least=(tt_most / 100.0, tt_least / 100.0),
         delayed_discharge_per_person=delayed,
         charging=_charging(price_year),
-        asc_rr=quintile_ratios(
-            _value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)
-        ),
+        asc_rr=quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)),
     )

@@ -6,7 +6,7 @@ Computed through the warehouse's expression layer, so it runs on either engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import ibis
 import pandas as pd
@@ -53,6 +53,11 @@ class Summary:
         }
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts (a query result, small by construction)."""
+    return cast(list[dict[str, Any]], frame.to_dict(orient="records"))
+
+
 def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
     """Summarise the first modelled year of the warehouse described by ``manifest``."""
     year = str(manifest["years"][0])
@@ -62,9 +67,7 @@ def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
     people = py.filter(py.year == year)
     spend = costs.filter(costs.year == year)
 
-    lads = engine.to_pandas(
-        lsoa.select("lad_code", "lad_name").distinct().order_by("lad_code")
-    )
+    lads = engine.to_pandas(lsoa.select("lad_code", "lad_name").distinct().order_by("lad_code"))
     residents = engine.to_pandas(
         people.group_by("lad_code").aggregate(
             residents=people.count(), deaths=people.died.cast("int64").sum()
@@ -73,14 +76,16 @@ def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
     cost = engine.to_pandas(
         spend.group_by("lad_code").aggregate(cost_pence=spend.cost_pence.sum())
     ).set_index("lad_code")
-    by_lad = [
+    counts = residents["residents"].to_dict()
+    pence = cost["cost_pence"].to_dict()
+    by_lad: list[dict[str, Any]] = [
         {
-            "code": str(row.lad_code),
-            "name": str(row.lad_name),
-            "residents": int(residents["residents"].get(row.lad_code, 0)),
-            "cost_pence": int(cost["cost_pence"].get(row.lad_code, 0)),
+            "code": str(row["lad_code"]),
+            "name": str(row["lad_name"]),
+            "residents": int(counts.get(row["lad_code"], 0)),
+            "cost_pence": int(pence.get(row["lad_code"], 0)),
         }
-        for row in lads.itertuples(index=False)
+        for row in _records(lads)
     ]
     services = engine.to_pandas(
         spend.group_by("service")
@@ -107,22 +112,25 @@ def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
         places={k: int(v) for k, v in manifest["places"].items()},
         by_lad=by_lad,
         by_service=[
-            {"service": str(r.service), "activity": int(r.activity),
-             "cost_pence": int(r.cost_pence)}
-            for r in services.itertuples(index=False)
+            {
+                "service": str(r["service"]),
+                "activity": int(r["activity"]),
+                "cost_pence": int(r["cost_pence"]),
+            }
+            for r in _records(services)
         ],
         by_payer=[
-            {"payer_kind": str(r.payer_kind), "cost_pence": int(r.cost_pence)}
-            for r in payers.itertuples(index=False)
+            {"payer_kind": str(r["payer_kind"]), "cost_pence": int(r["cost_pence"])}
+            for r in _records(payers)
         ],
         deprivation=[
             {
-                "imd_quintile": int(r.imd_quintile),
-                "residents": int(r.residents),
-                "share": round(int(r.residents) / max(total_residents, 1), 4),
+                "imd_quintile": int(r["imd_quintile"]),
+                "residents": int(r["residents"]),
+                "share": round(int(r["residents"]) / max(total_residents, 1), 4),
             }
-            for r in quintiles.itertuples(index=False)
+            for r in _records(quintiles)
         ],
         deaths=int(residents["deaths"].sum()),
-        cost_pence=int(sum(item["cost_pence"] for item in by_lad)),
+        cost_pence=sum(int(item["cost_pence"]) for item in by_lad),
     )

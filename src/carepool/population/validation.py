@@ -82,9 +82,9 @@ def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
 def _life_expectancy(frame: pd.DataFrame) -> float:
     deaths = np.zeros(len(BAND_STARTS))
     years = np.zeros(len(BAND_STARTS))
-    for row in frame.itertuples(index=False):
-        deaths[int(row.band)] += float(row.deaths)
-        years[int(row.band)] += float(row.person_years)
+    bands = frame["band"].to_numpy(dtype=np.int64)
+    np.add.at(deaths, bands, frame["deaths"].to_numpy(dtype=np.float64))
+    np.add.at(years, bands, frame["person_years"].to_numpy(dtype=np.float64))
     return abridged_life_expectancy(deaths, years).at_birth
 
 
@@ -98,9 +98,7 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
     checks: list[Check] = []
 
     # life expectancy by sex, and the gap between the most and least deprived quintiles
-    band = ibis.ifelse(
-        py.age == 0, 0, ibis.ifelse(py.age < 5, 1, ibis.least(py.age // 5 + 1, 19))
-    )
+    band = ibis.ifelse(py.age == 0, 0, ibis.ifelse(py.age < 5, 1, ibis.least(py.age // 5 + 1, 19)))
     deaths = engine.to_pandas(
         py.group_by([py.sex, py.imd_quintile, py.lad_code, band.name("band")]).aggregate(
             deaths=py.died.cast("int64").sum(),
@@ -129,13 +127,21 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
             )
         d1, src = _card_value(
             "rates_deprivation",
-            {"measure": "life_expectancy_at_birth", "sex": sex, "year": "2018-2020",
-             "deprivation_level": "1 (most deprived)"},
+            {
+                "measure": "life_expectancy_at_birth",
+                "sex": sex,
+                "year": "2018-2020",
+                "deprivation_level": "1 (most deprived)",
+            },
         )
         d10, _ = _card_value(
             "rates_deprivation",
-            {"measure": "life_expectancy_at_birth", "sex": sex, "year": "2018-2020",
-             "deprivation_level": "10 (least deprived)"},
+            {
+                "measure": "life_expectancy_at_birth",
+                "sex": sex,
+                "year": "2018-2020",
+                "deprivation_level": "10 (least deprived)",
+            },
         )
         q1 = of_sex[of_sex["imd_quintile"] == 1]
         q5 = of_sex[of_sex["imd_quintile"] == 5]
@@ -147,8 +153,7 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
                     (d10 - d1) * 8.0 / 9.0,
                     LE_GAP_TOLERANCE,
                     "years",
-                    "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); "
-                    + src,
+                    "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
                 )
             )
 
@@ -169,7 +174,9 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
             + year1.council_cost_pence
             + year1.asc_client_contribution_pence
             + year1.self_funded_pence
-        ).sum().cast("float64"),
+        )
+        .sum()
+        .cast("float64"),
         "depression": _ratio(year1.has_depression & (year1.age >= 18), year1.age >= 18),
     }
     for condition, _, min_age in PREVALENCE_CHECKS:
@@ -178,42 +185,92 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
         )
     values = engine.to_pandas(year1.aggregate(**measures)).iloc[0]
 
-    rate, src = _card_value("rates_utilisation", {"service": "emergency_admissions",
-                                                  "age_band": "all"})
+    rate, src = _card_value(
+        "rates_utilisation", {"service": "emergency_admissions", "age_band": "all"}
+    )
     model_rate = float(values["emergency"]) * 1000.0 / float(values["person_years"])
-    checks.append(Check("emergency_admissions_per_1000", model_rate, rate, rate * RATE_TOLERANCE,
-                        "per 1,000 person-years", src))
+    checks.append(
+        Check(
+            "emergency_admissions_per_1000",
+            model_rate,
+            rate,
+            rate * RATE_TOLERANCE,
+            "per 1,000 person-years",
+            src,
+        )
+    )
 
     for condition, card_row, _ in PREVALENCE_CHECKS:
         target, src = _card_value("rates_prevalence", {"condition": card_row})
         checks.append(
-            Check(f"prevalence_{condition}", float(values[f"prev_{condition}"]) * 100.0, target,
-                  target * PREVALENCE_TOLERANCE, "% of residents on the register", src)
+            Check(
+                f"prevalence_{condition}",
+                float(values[f"prev_{condition}"]) * 100.0,
+                target,
+                target * PREVALENCE_TOLERANCE,
+                "% of residents on the register",
+                src,
+            )
         )
     dep_target, dep_source = _depression_target(lad_codes, engine, first_year)
-    checks.append(Check("prevalence_depression_18plus", float(values["depression"]) * 100.0,
-                        dep_target, dep_target * PREVALENCE_TOLERANCE, "% of adults 18+",
-                        dep_source))
+    checks.append(
+        Check(
+            "prevalence_depression_18plus",
+            float(values["depression"]) * 100.0,
+            dep_target,
+            dep_target * PREVALENCE_TOLERANCE,
+            "% of adults 18+",
+            dep_source,
+        )
+    )
 
     for key, band_name in (("lts65", "65+"), ("lts1864", "18-64")):
-        target, src = _card_value("rates_utilisation", {"service": "asc_long_term_support_clients",
-                                                        "age_band": band_name})
-        checks.append(Check(f"social_care_clients_per_1000_{band_name}",
-                            float(values[key]) * 1000.0, target, target * ASC_TOLERANCE,
-                            "council-funded long-term clients per 1,000", src))
-    share, src = _card_value("rates_utilisation", {"service": "care_home_self_funder_share",
-                                                   "year": "Mar 2022-Feb 2023",
-                                                   "population": "England"})
-    checks.append(Check("care_home_self_funder_share", float(values["self_funder"]) * 100.0,
-                        share, SELF_FUNDER_TOLERANCE, "% of care home residents", src))
+        target, src = _card_value(
+            "rates_utilisation", {"service": "asc_long_term_support_clients", "age_band": band_name}
+        )
+        checks.append(
+            Check(
+                f"social_care_clients_per_1000_{band_name}",
+                float(values[key]) * 1000.0,
+                target,
+                target * ASC_TOLERANCE,
+                "council-funded long-term clients per 1,000",
+                src,
+            )
+        )
+    share, src = _card_value(
+        "rates_utilisation",
+        {
+            "service": "care_home_self_funder_share",
+            "year": "Mar 2022-Feb 2023",
+            "population": "England",
+        },
+    )
+    checks.append(
+        Check(
+            "care_home_self_funder_share",
+            float(values["self_funder"]) * 100.0,
+            share,
+            SELF_FUNDER_TOLERANCE,
+            "% of care home residents",
+            src,
+        )
+    )
 
     budget, b_src = _card_value("gm_finance_facts", {"fact": "devolved_budget"})
     people, _ = _card_value("gm_finance_facts", {"fact": "resident_population_census_2021"})
     per_head = budget * 1e6 / people
     model_cost = float(values["cost"]) / 100.0 / float(values["residents"])
-    checks.append(Check("cost_per_head", model_cost, per_head, per_head * COST_TOLERANCE,
-                        "GBP per resident a year",
-                        f"GM devolved health and care budget / Census 2021 residents ({b_src})"))
+    checks.append(
+        Check(
+            "cost_per_head",
+            model_cost,
+            per_head,
+            per_head * COST_TOLERANCE,
+            "GBP per resident a year",
+            f"GM devolved health and care budget / Census 2021 residents ({b_src})",
+        )
+    )
     return checks
 
 
@@ -224,8 +281,7 @@ def _depression_target(
     England's where none of them is published."""
     frame = read_reference("rates_gm_targets").to_pandas()
     rows = frame[
-        (frame["indicator"] == "depression_QOF_prevalence_18plus")
-        & (frame["period"] == "2022/23")
+        (frame["indicator"] == "depression_QOF_prevalence_18plus") & (frame["period"] == "2022/23")
     ]
     local = rows[rows["area_code"].isin(list(lad_codes))]
     source = str(rows["source"].iloc[0])
@@ -234,8 +290,8 @@ def _depression_target(
         return float(england["value"].iloc[0]), source + " (England)"
     py = engine.table("person_year")
     grown = py.filter((py.year == first_year) & (py.age >= 18))
-    adults = engine.to_pandas(
-        grown.group_by("lad_code").aggregate(adults=grown.count())
-    ).set_index("lad_code")["adults"]
+    adults = engine.to_pandas(grown.group_by("lad_code").aggregate(adults=grown.count())).set_index(
+        "lad_code"
+    )["adults"]
     weights = local["area_code"].map(adults).fillna(0.0).astype(float)
     return float((local["value"].astype(float) * weights).sum() / weights.sum()), source

@@ -123,8 +123,10 @@ _PERSON_YEAR_COLUMNS: tuple[Column, ...] = (
     Column("lad_code", pa.string(), Kind.LAD),
     Column("imd_quintile", pa.int8(), Kind.COUNT, doc="IoD2025 national quintile, 1 = most"),
     Column("days_alive", pa.int16(), Kind.COUNT, doc="days of the year lived in the model"),
-    *(Column(f"has_{c}", pa.bool_(), doc=f"on the {c} register at the start of the year")
-      for c in CONDITIONS),
+    *(
+        Column(f"has_{c}", pa.bool_(), doc=f"on the {c} register at the start of the year")
+        for c in CONDITIONS
+    ),
     Column("died", pa.bool_()),
     Column("death_date", pa.date32(), Kind.DATE, nullable=True),
     Column("death_cause", pa.string(), Kind.CATEGORY, nullable=True, categories=DEATH_CAUSES),
@@ -141,8 +143,12 @@ _PERSON_YEAR_COLUMNS: tuple[Column, ...] = (
     _count("ambulance_conveyances", "ambulance see-and-convey incidents"),
     Column("talking_therapies_referred", pa.bool_()),
     _count("talking_therapies_contacts", "talking therapies treatment contacts"),
-    Column("talking_therapies_recovered", pa.bool_(), nullable=True,
-           doc="completed treatment and recovered; null unless treatment was completed"),
+    Column(
+        "talking_therapies_recovered",
+        pa.bool_(),
+        nullable=True,
+        doc="completed treatment and recovered; null unless treatment was completed",
+    ),
     Column("breast_screening_eligible", pa.bool_()),
     Column("breast_screening_covered", pa.bool_()),
     Column("cervical_screening_eligible", pa.bool_()),
@@ -151,8 +157,12 @@ _PERSON_YEAR_COLUMNS: tuple[Column, ...] = (
     Column("bowel_screening_covered", pa.bool_()),
     Column("cancer_diagnosed", pa.bool_(), doc="a new cancer diagnosed this year"),
     Column("cancer_stage", pa.int8(), Kind.COUNT, nullable=True, doc="1-4 at diagnosis"),
-    Column("ld_health_check", pa.bool_(), nullable=True,
-           doc="annual health check done; null unless on the LD register aged 14+"),
+    Column(
+        "ld_health_check",
+        pa.bool_(),
+        nullable=True,
+        doc="annual health check done; null unless on the LD register aged 14+",
+    ),
     Column("asc_setting", pa.string(), Kind.CATEGORY, nullable=True, categories=ASC_SETTINGS),
     Column("asc_funding", pa.string(), Kind.CATEGORY, nullable=True, categories=ASC_FUNDING),
     _count("asc_home_care_hours", "home care hours"),
@@ -182,8 +192,12 @@ ACTIVITY_COST = TableSchema(
         Column("lad_code", pa.string(), Kind.LAD),
         Column("service", pa.string()),
         Column("payer_kind", pa.string(), Kind.CATEGORY, categories=PAYER_KINDS),
-        Column("payer_code", pa.string(), Kind.PAYER,
-               doc="ICB or council code; 'SELF' for self-funded care"),
+        Column(
+            "payer_code",
+            pa.string(),
+            Kind.PAYER,
+            doc="ICB or council code; 'SELF' for self-funded care",
+        ),
         _count("activity", "units of activity (contacts, spells, hours, weeks)", _i64),
         _money("cost_pence", "cost in integer pence at the services table's prices"),
     ),
