@@ -155,3 +155,19 @@ def test_care_is_means_tested(small_warehouse: Path) -> None:
     council = clients[clients["asc_funding"] == "council_funded"]
     assert (council["asc_client_contribution_pence"] > 0).any()
     assert py.loc[py["asc_setting"].isna(), "asc_client_contribution_pence"].eq(0).all()
+
+
+def test_this_years_use_predicts_next_years(small_warehouse: Path) -> None:
+    """Persistent individual risk: last year's heavy users are next year's heavy users."""
+    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    first, second = sorted(py["year"].unique())
+    both = py[py["year"] == first].merge(
+        py[py["year"] == second], on="person_id", suffixes=("_1", "_2")
+    )
+    admitted = both["emergency_admissions_1"] > 0
+    assert admitted.sum() > 20
+    rate_after_admission = both.loc[admitted, "emergency_admissions_2"].mean()
+    rate_otherwise = both.loc[~admitted, "emergency_admissions_2"].mean()
+    assert rate_after_admission > 2 * rate_otherwise
+    gp = both[["gp_appointments_1", "gp_appointments_2"]].corr().iloc[0, 1]
+    assert gp > 0.4
