@@ -50,8 +50,8 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         except LoadRejected as exc:
             err.print(f"[bold red]Rejected:[/] {exc}")
             for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
-                err.print(f"  {problem}", markup=False, highlight=False)
-            total = getattr(exc, "total", len(exc.problems))
+                err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+            total = exc.total
             if total > MAX_PROBLEMS_SHOWN:
                 err.print(f"  ... and {total - MAX_PROBLEMS_SHOWN} more problem(s)")
             err.print(f"{total} problem(s) in all; nothing was loaded.")

@@ -77,7 +77,8 @@ class LoadRejected(CarepoolError):
 
     exit_code = 4
 
-    def __init__(self, source: str, problems: list[LoadProblem]) -> None:
+    def __init__(self, source: str, problems: list[LoadProblem], total: int | None = None) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: rejected with {len(problems)} problem(s); nothing was loaded")
+        self.total = len(problems) if total is None else total
+        super().__init__(f"{source}: rejected with {self.total} problem(s); nothing was loaded")
