@@ -203,22 +203,24 @@ def _checks(settings: Settings) -> list[dict[str, Any]]:
 
 def print_checks(checks: list[dict[str, Any]]) -> None:
     table = Table(title="Model against published targets")
-    for name in ("Check", "Model", "Target", "Tolerance", "Unit", "OK"):
-        table.add_column(
-            name, justify="right" if name in {"Model", "Target", "Tolerance"} else "left"
-        )
+    table.add_column("Check", no_wrap=True)
+    for name in ("Model", "Target", "Tolerance"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("OK", no_wrap=True)
     for c in checks:
         table.add_row(
             c["check"],
-            f"{c['model']:,.2f}",
+            "n/a" if c["model"] is None else f"{c['model']:,.2f}",
             f"{c['target']:,.2f}",
             f"± {c['tolerance']:,.2f}",
-            c["unit"],
             "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
         )
     out.print(table)
     failed = sum(not c["ok"] for c in checks)
-    out.print(f"{len(checks) - failed} of {len(checks)} checks pass.")
+    out.print(f"{len(checks) - failed} of {len(checks)} checks pass.", end="")
+    if any(c["model"] is None for c in checks):
+        out.print(" n/a: too few residents at this scale to estimate.", end="")
+    out.print(" Units and sources: carepool validate --json.")
 
 
 @app.command("validate")

@@ -45,7 +45,8 @@ def test_info_json_is_the_documented_contract(data_dir: Path) -> None:
     assert info["scale"] == 0.02
     assert info["seed"] == 3
     assert isinstance(info["residents"], int)
-    assert info["places"] == {"lad": 2, "msoa": info["places"]["msoa"], "lsoa": 421}
+    # Manchester has 295 and Trafford 139 LSOAs (2021)
+    assert info["places"] == {"lad": 2, "msoa": info["places"]["msoa"], "lsoa": 434}
     assert [row["code"] for row in info["by_lad"]] == ["E08000003", "E08000009"]
     assert sum(row["residents"] for row in info["by_lad"]) == info["residents"]
     for row in info["by_lad"]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carepool.warehouse.engine import connect
-
 from carepool.config import Settings
 from carepool.population import BuildRequest, build, run_checks
+from carepool.warehouse.engine import connect
 
 
 def test_default_model_passes_validation(tmp_path: Path) -> None:

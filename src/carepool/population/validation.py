@@ -48,8 +48,11 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class Check:
+    """One comparison. ``model`` is None when the model is too small to estimate it; such a
+    check fails (a figure that cannot be estimated has not been validated)."""
+
     check: str
-    model: float
+    model: float | None
     target: float
     tolerance: float
     unit: str
@@ -57,11 +60,13 @@ class Check:
 
     @property
     def ok(self) -> bool:
+        if self.model is None:
+            return False
         return bool(abs(self.model - self.target) <= self.tolerance + 1e-12)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["model"] = round(self.model, 3)
+        data["model"] = None if self.model is None else round(self.model, 3)
         data["target"] = round(self.target, 3)
         data["tolerance"] = round(self.tolerance, 3)
         data["ok"] = self.ok
@@ -79,12 +84,15 @@ def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
     return float(row["value"]), source
 
 
-def _life_expectancy(frame: pd.DataFrame) -> float:
+def _life_expectancy(frame: pd.DataFrame) -> float | None:
+    """Life expectancy at birth, or None where some age band has no one (or 90+ no deaths)."""
     deaths = np.zeros(len(BAND_STARTS))
     years = np.zeros(len(BAND_STARTS))
     bands = frame["band"].to_numpy(dtype=np.int64)
     np.add.at(deaths, bands, frame["deaths"].to_numpy(dtype=np.float64))
     np.add.at(years, bands, frame["person_years"].to_numpy(dtype=np.float64))
+    if np.any(years <= 0) or deaths[-1] <= 0:
+        return None
     return abridged_life_expectancy(deaths, years).at_birth
 
 
@@ -143,19 +151,18 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
                 "deprivation_level": "10 (least deprived)",
             },
         )
-        q1 = of_sex[of_sex["imd_quintile"] == 1]
-        q5 = of_sex[of_sex["imd_quintile"] == 5]
-        if q1["deaths"].sum() > 0 and q5["deaths"].sum() > 0:
-            checks.append(
-                Check(
-                    f"life_expectancy_gap_q5_q1_{sex}",
-                    _life_expectancy(q5) - _life_expectancy(q1),
-                    (d10 - d1) * 8.0 / 9.0,
-                    LE_GAP_TOLERANCE,
-                    "years",
-                    "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
-                )
+        le_q1 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 1])
+        le_q5 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 5])
+        checks.append(
+            Check(
+                f"life_expectancy_gap_q5_q1_{sex}",
+                None if le_q1 is None or le_q5 is None else le_q5 - le_q1,
+                (d10 - d1) * 8.0 / 9.0,
+                LE_GAP_TOLERANCE,
+                "years",
+                "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
             )
+        )
 
     year1 = py.filter(py.year == first_year)
     adult65 = year1.age >= 65

@@ -127,8 +127,8 @@ def _read_text(path: Path, collector: _Collector) -> pd.DataFrame | None:
     except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         collector.file(None, f"cannot be read as {suffix.lstrip('.').upper()}: {exc}")
         return None
-    frame = table.to_pandas()
-    return frame.fillna("").astype(str)
+    frame: pd.DataFrame = table.to_pandas().fillna("").astype(str)
+    return frame
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -240,9 +240,9 @@ def _check_kind(
         what = "money (integer pence)" if column.kind == Kind.MONEY else "a count"
         collector.rows(negative, name, lambda i: f"{text.iat[i]} is negative; {what} cannot be")
     elif column.kind == Kind.CATEGORY:
-        allowed = ", ".join(column.categories)
+        listed = ", ".join(column.categories)
         unknown = valid & ~text.isin(column.categories).to_numpy()
-        collector.rows(unknown, name, lambda i: f"{text.iat[i]!r} is not one of: {allowed}")
+        collector.rows(unknown, name, lambda i: f"{text.iat[i]!r} is not one of: {listed}")
     elif column.kind == Kind.YEAR:
         parts = text.str.extract(FINANCIAL_YEAR)
         start = pd.to_numeric(parts[0], errors="coerce")
@@ -294,7 +294,7 @@ def validate_frame(
                 schema.key[0],
                 lambda i: (
                     f"duplicate key ({label}) = ({', '.join(keys.iloc[i].astype(str))}); "
-                    f"first at row {int(first_row.iat[i]) + 1}"
+                    f"first at row {int(first_row.to_numpy()[i]) + 1}"
                 ),
             )
     if collector.total:
