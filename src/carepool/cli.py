@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from carepool.config import Settings
-from carepool.errors import CarepoolError, LoadRejected, WarehouseError
+from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseError
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import datasets
@@ -258,6 +258,11 @@ def demo_command(
 
 
 def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
+    """Whether ``demo`` must build: no complete warehouse, or one built differently.
+
+    A warehouse holding a partner's loaded extract is never rebuilt (that would destroy the
+    loaded data); asking for a different model there is an error.
+    """
     try:
         manifest = read_manifest(warehouse_dir)
     except WarehouseError:
@@ -265,13 +270,22 @@ def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
     from carepool.geography import resolve_region
 
     wanted = resolve_region(request.region)
-    return (
+    differs = (
         manifest.get("lad_codes") != list(wanted.lad_codes)
         or float(manifest.get("scale", -1)) != request.scale
         or int(manifest.get("seed", -1)) != request.seed
-        or manifest.get("loads")
-        or not all((warehouse_dir / f"{t}.parquet").is_file() for t in manifest.get("tables", {}))
     )
+    complete = all((warehouse_dir / f"{t}.parquet").is_file() for t in manifest.get("tables", {}))
+    if manifest.get("loads"):
+        if differs or not complete:
+            raise ConfigError(
+                f"{warehouse_dir} holds loaded extracts "
+                f"({', '.join(sorted({load['table'] for load in manifest['loads']}))}) and "
+                "differs from the model asked for; demo will not overwrite it. Use another "
+                "CAREPOOL_DATA_DIR, or `carepool build` to replace it on purpose."
+            )
+        return False
+    return differs or not complete
 
 
 @app.command("load")

@@ -87,3 +87,22 @@ def test_data_sources_lists_every_vendored_file(data_dir: Path) -> None:
     for source in sources:
         assert source["publisher"]
         assert source["vintage"]
+
+
+def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
+    import pyarrow.parquet as pq
+
+    assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
+    warehouse = data_dir / "warehouse"
+    extract = data_dir / "residents.parquet"
+    pq.write_table(pq.read_table(warehouse / "residents.parquet").slice(0, 10), extract)
+    assert runner.invoke(app, ["load", "residents", str(extract)]).exit_code == 0
+    loaded = (warehouse / "residents.parquet").read_bytes()
+
+    same = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.01"])
+    assert same.exit_code == 0, same.output
+    assert "Using the model already built" in same.output
+    other = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
+    assert other.exit_code == 2
+    assert "will not overwrite" in other.output
+    assert (warehouse / "residents.parquet").read_bytes() == loaded
