@@ -141,11 +141,26 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _nhs_check_digit_ok(values: pd.Series) -> BoolArray:
-    digits = np.array([[int(ch) for ch in v] for v in values], dtype=np.int64).reshape(-1, 10)
+    """Modulus-11 check of ten-digit strings (vectorised over their ASCII bytes)."""
+    raw = "".join(values.astype(str)).encode("ascii")
+    digits = (np.frombuffer(raw, dtype=np.uint8).reshape(-1, 10) - ord("0")).astype(np.int64)
     total = (digits[:, :9] * np.arange(10, 1, -1)).sum(axis=1)
     check = 11 - total % 11
     check = np.where(check == 11, 0, check)
     return np.asarray((check != 10) & (check == digits[:, 9]), dtype=bool)
+
+
+def _matches(text: pd.Series, accept: Callable[[str], bool]) -> BoolArray:
+    """``accept`` applied once per distinct value (codes and years repeat a great deal)."""
+    accepted = [value for value in text.unique() if accept(value)]
+    return text.isin(accepted).to_numpy(dtype=bool)
+
+
+def _is_financial_year(value: str) -> bool:
+    match = FINANCIAL_YEAR.fullmatch(value)
+    if match is None:
+        return False
+    return (int(match.group(1)) + 1) % 100 == int(match.group(2))
 
 
 def _parse(column: Column, text: pd.Series, collector: _Collector) -> tuple[Any, BoolArray]:
@@ -192,7 +207,7 @@ def _check_kind(
 ) -> None:
     name = column.name
     if column.kind == Kind.LSOA:
-        shaped = text.str.fullmatch(LSOA_CODE).to_numpy(dtype=bool)
+        shaped = _matches(text, lambda v: bool(LSOA_CODE.fullmatch(v)))
         collector.rows(
             valid & ~shaped,
             name,
@@ -244,10 +259,7 @@ def _check_kind(
         unknown = valid & ~text.isin(column.categories).to_numpy()
         collector.rows(unknown, name, lambda i: f"{text.iat[i]!r} is not one of: {listed}")
     elif column.kind == Kind.YEAR:
-        parts = text.str.extract(FINANCIAL_YEAR)
-        start = pd.to_numeric(parts[0], errors="coerce")
-        end = pd.to_numeric(parts[1], errors="coerce")
-        good = (start.notna() & ((start + 1) % 100 == end)).to_numpy()
+        good = _matches(text, _is_financial_year)
         collector.rows(
             valid & ~good,
             name,
