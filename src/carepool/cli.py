@@ -123,7 +123,7 @@ def build_command(
 
 def _summary(settings: Settings) -> Summary:
     manifest = read_manifest(settings.warehouse_dir)
-    with connect(settings) as engine:
+    with err.status(f"Summarising the model ({settings.engine})"), connect(settings) as engine:
         return model_summary(engine, manifest)
 
 
@@ -196,7 +196,7 @@ def info_command(
 
 def _checks(settings: Settings) -> list[dict[str, Any]]:
     manifest = read_manifest(settings.warehouse_dir)
-    with connect(settings) as engine:
+    with err.status(f"Checking the model ({settings.engine})"), connect(settings) as engine:
         checks = run_checks(engine, manifest["lad_codes"], manifest["years"][0])
     return [c.as_dict() for c in checks]
 
@@ -296,7 +296,8 @@ def load_command(
 ) -> None:
     """Validate a partner's extract and load all of it, or nothing."""
     settings = Settings.from_env()
-    result = load_file(table, file, settings.warehouse_dir)
+    with err.status(f"Checking {file.name} against the {table} table"):
+        result = load_file(table, file, settings.warehouse_dir)
     out.print(f"Loaded {result.rows:,} rows from {file} into {table}.")
 
 
