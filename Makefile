@@ -37,5 +37,9 @@ unit: $(STAMP_TEST)
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/run.py
 
+# Rewrite the reviewed headline figures (tests/e2e/baseline.json) after an intended change.
+baseline: $(STAMP_TEST)
+	CAREPOOL_WRITE_BASELINE=1 $(BIN)/pytest -q tests/e2e/test_baseline.py
+
 clean:
 	rm -rf $(VENV) carepool-data .pytest_cache .mypy_cache .ruff_cache
