@@ -517,26 +517,16 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
             util, {"service": "asc_long_term_support_clients", "age_band": "65+"}, "ASC 65+"
         ),
     }
-    sf_most = _value(
-        grad,
-        {"measure": "care_home_self_funder_share", "deprivation_level": "most deprived"},
-        "self-funder share (most deprived)",
-    )
-    sf_least = _value(
-        grad,
-        {"measure": "care_home_self_funder_share", "deprivation_level": "least deprived"},
-        "self-funder share (least deprived)",
-    )
-    tt_least = _value(
-        grad,
-        {"measure": "talking_therapies_recovery_rate", "deprivation_level": "least deprived"},
-        "talking therapies recovery (least deprived)",
-    )
-    tt_most = _value(
-        grad,
-        {"measure": "talking_therapies_recovery_rate", "deprivation_level": "most deprived"},
-        "talking therapies recovery (most deprived)",
-    )
+
+    def most_and_least(measure: str) -> tuple[float, float]:
+        """A measure's published percentage in the most and least deprived areas, as shares."""
+        return (
+            _value(grad, {"measure": measure, "deprivation_level": "most deprived"}, measure)
+            / 100.0,
+            _value(grad, {"measure": measure, "deprivation_level": "least deprived"}, measure)
+            / 100.0,
+        )
+
     return Parameters(
         qx=qx,
         mortality_rr=mortality_rr,
@@ -548,8 +538,8 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
         unit_cost_source=unit_cost_source,
         programme=programme_values,
         asc_clients_per_1000=asc,
-        self_funder_share_q1_q5=(sf_most / 100.0, sf_least / 100.0),
-        tt_recovery_most_least=(tt_most / 100.0, tt_least / 100.0),
+        self_funder_share_q1_q5=most_and_least("care_home_self_funder_share"),
+        tt_recovery_most_least=most_and_least("talking_therapies_recovery_rate"),
         delayed_discharge_per_person=delayed,
         charging=_charging(price_year),
         asc_rr=quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)),

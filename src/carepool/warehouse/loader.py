@@ -124,7 +124,7 @@ def _read_text(path: Path, collector: _Collector) -> pd.DataFrame | None:
                 None, f"unsupported file type {suffix or '(none)'}; expected .csv or .parquet"
             )
             return None
-    except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+    except (OSError, pa.ArrowException) as exc:
         collector.file(None, f"cannot be read as {suffix.lstrip('.').upper()}: {exc}")
         return None
     frame: pd.DataFrame = table.to_pandas().fillna("").astype(str)
