@@ -19,7 +19,7 @@ from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseE
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import datasets
-from carepool.warehouse import read_manifest
+from carepool.warehouse import TABLES, Column, Kind, TableSchema, read_manifest
 from carepool.warehouse.engine import Warehouse, connect
 from carepool.warehouse.loader import load_file
 
@@ -299,6 +299,78 @@ def load_command(
     with err.status(f"Checking {file.name} against the {table} table"):
         result = load_file(table, file, settings.warehouse_dir)
     out.print(f"Loaded {result.rows:,} rows from {file} into {table}.")
+
+
+@app.command("schema")
+@user_errors
+def schema_command(
+    table: Annotated[str | None, typer.Argument(help="a warehouse table; all if omitted")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Describe warehouse tables: columns, types and the rules `carepool load` applies."""
+    names = [table] if table else list(TABLES)
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        raise ConfigError(f"no warehouse table {unknown[0]!r}; tables: {', '.join(TABLES)}")
+    if as_json:
+        typer.echo(json.dumps([_schema_json(TABLES[n]) for n in names], indent=2))
+        return
+    for name in names:
+        spec = TABLES[name]
+        title = f"{spec.name}: {spec.doc} Key: {', '.join(spec.key)}."
+        if not spec.loadable:
+            title += " (built from reference data; not loadable)"
+        grid = Table(title=title, title_justify="left")
+        for heading in ("Column", "Type", "Rule", "Required", "Meaning"):
+            grid.add_column(heading, overflow="fold")
+        for column in spec.columns:
+            grid.add_row(
+                column.name,
+                str(column.type),
+                _rule(column, spec.pseudonymised_ids),
+                "no" if column.nullable else "yes",
+                column.doc,
+            )
+        out.print(grid)
+
+
+def _rule(column: Column, pseudonyms: bool) -> str:
+    if column.kind == Kind.CATEGORY:
+        return "one of: " + ", ".join(column.categories)
+    if column.kind == Kind.NHS_NUMBER and pseudonyms:
+        return "NHS number (check digit) or pseudonym P:<16-64 hex>"
+    return RULES.get(column.kind, "")
+
+
+RULES = {
+    Kind.LSOA: "LSOA 2021 code of the model",
+    Kind.LAD: "local authority code of the model",
+    Kind.PAYER: "ICB or council code of the model, or SELF",
+    Kind.NHS_NUMBER: "NHS number with a valid check digit",
+    Kind.MONEY: "integer pence, not negative",
+    Kind.COUNT: "whole number, not negative",
+    Kind.DATE: "date YYYY-MM-DD",
+    Kind.YEAR: "financial year such as 2024-25",
+}
+
+
+def _schema_json(spec: TableSchema) -> dict[str, Any]:
+    return {
+        "table": spec.name,
+        "doc": spec.doc,
+        "key": list(spec.key),
+        "loadable": spec.loadable,
+        "columns": [
+            {
+                "name": c.name,
+                "type": str(c.type),
+                "rule": _rule(c, spec.pseudonymised_ids),
+                "required": not c.nullable,
+                "doc": c.doc,
+            }
+            for c in spec.columns
+        ],
+    }
 
 
 @data_app.command("sources")

@@ -106,3 +106,15 @@ def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
     assert other.exit_code == 2
     assert "will not overwrite" in other.output
     assert (warehouse / "residents.parquet").read_bytes() == loaded
+
+
+def test_schema_describes_the_loading_rules(data_dir: Path) -> None:
+    result = runner.invoke(app, ["schema", "residents", "--json"])
+    assert result.exit_code == 0, result.output
+    (spec,) = json.loads(result.stdout)
+    rules = {c["name"]: c["rule"] for c in spec["columns"]}
+    assert spec["key"] == ["person_id"]
+    assert "pseudonym" in rules["nhs_number"]
+    assert rules["sex"] == "one of: female, male"
+    assert runner.invoke(app, ["schema"]).exit_code == 0
+    assert runner.invoke(app, ["schema", "patients"]).exit_code == 2
