@@ -11,11 +11,13 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carepool.config import Settings
 from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseError
+from carepool.geography import resolve_region
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import datasets
@@ -48,7 +50,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except LoadRejected as exc:
-            err.print(f"[bold red]Rejected:[/] {exc}")
+            err.print(f"[bold red]Rejected:[/] {escape(str(exc))}")
             for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
                 err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
             total = exc.total
@@ -57,7 +59,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"{total} problem(s) in all; nothing was loaded.")
             raise typer.Exit(exc.exit_code) from None
         except CarepoolError as exc:
-            err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -95,6 +97,7 @@ def _money(pence: int) -> str:
 
 
 def _run_build(settings: Settings, request: BuildRequest, quiet: bool = False) -> dict[str, Any]:
+    resolve_region(request.region)  # a bad region fails before the progress bar starts
     with step_progress(total=4 + request.years, enabled=not quiet) as advance:
         return build(request, settings.warehouse_dir, progress=advance)
 
@@ -267,8 +270,6 @@ def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
         manifest = read_manifest(warehouse_dir)
     except WarehouseError:
         return True
-    from carepool.geography import resolve_region
-
     wanted = resolve_region(request.region)
     differs = (
         manifest.get("lad_codes") != list(wanted.lad_codes)

@@ -118,3 +118,19 @@ def test_schema_describes_the_loading_rules(data_dir: Path) -> None:
     assert rules["sex"] == "one of: female, male"
     assert runner.invoke(app, ["schema"]).exit_code == 0
     assert runner.invoke(app, ["schema", "patients"]).exit_code == 2
+
+
+def test_errors_keep_their_brackets(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from carepool.warehouse import engine
+
+    assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
+    monkeypatch.setenv("CAREPOOL_ENGINE", "spark")
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    monkeypatch.setattr(engine, "spark_session", engine.spark_session.__wrapped__)
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 2
+    assert "carepool[spark]" in result.output
+    assert "Traceback" not in result.output

@@ -115,3 +115,16 @@ def test_unknown_engine_is_a_configuration_error(
     with pytest.raises(ConfigError, match="CAREPOOL_ENGINE"):
         connect()
     assert Settings(tmp_path, "duckdb").warehouse_dir == tmp_path / "warehouse"
+
+
+def test_spark_without_the_extra_explains_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from carepool.warehouse.engine import spark_session
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(ConfigError, match=r"carepool\[spark\]"):
+        spark_session.__wrapped__()

@@ -63,7 +63,8 @@ class Warehouse:
         if engine == "duckdb":
             self._backend: Any = ibis.duckdb.connect()
         elif engine == "spark":
-            self._backend = ibis.pyspark.connect(spark_session())
+            session = spark_session()  # first: it explains a missing Spark extra
+            self._backend = ibis.pyspark.connect(session)
         else:
             raise ConfigError(f"unknown engine {engine!r}; expected duckdb or spark")
         self._tables: dict[str, Any] = {}
