@@ -18,7 +18,7 @@ import pandas as pd
 
 from carepool.population.calibration import LE_PERIOD, published_life_expectancy
 from carepool.reference import read_reference
-from carepool.stats.life_table import BAND_STARTS, abridged_life_expectancy
+from carepool.stats.life_table import BAND_STARTS, life_expectancy
 
 #: QOF registers checked: (condition, card row, lowest age of the register's denominator).
 PREVALENCE_CHECKS = (
@@ -85,15 +85,15 @@ def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
 
 
 def _life_expectancy(frame: pd.DataFrame) -> float | None:
-    """Life expectancy at birth, or None where some age band has no one (or 90+ no deaths)."""
+    """Life expectancy at birth, or None where public-health rules give none (too few
+    people, an empty band, or a 95% interval wider than 20 years)."""
     deaths = np.zeros(len(BAND_STARTS))
     years = np.zeros(len(BAND_STARTS))
     bands = frame["band"].to_numpy(dtype=np.int64)
     np.add.at(deaths, bands, frame["deaths"].to_numpy(dtype=np.float64))
     np.add.at(years, bands, frame["person_years"].to_numpy(dtype=np.float64))
-    if np.any(years <= 0) or deaths[-1] <= 0:
-        return None
-    return abridged_life_expectancy(deaths, years).at_birth
+    value = life_expectancy(deaths, years, confidence=0.95).at_birth
+    return None if np.isnan(value) else value
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:

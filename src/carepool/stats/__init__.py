@@ -1,6 +1,34 @@
 """Pure numeric methods (numpy/scipy). Nothing here imports the rest of carepool."""
 
-from carepool.stats.life_table import LifeTable, abridged_life_expectancy
-from carepool.stats.rounding import largest_remainder
+from carepool.stats.intervals import (
+    byars_limits,
+    exact_limits,
+    poisson_limits,
+    wilson_limits,
+    z_value,
+)
+from carepool.stats.life_table import BAND_STARTS, LifeExpectancy, band_index, life_expectancy
+from carepool.stats.rates import crude_rate, mean_ci, proportion
+from carepool.stats.rounding import exact_share, largest_remainder
+from carepool.stats.standardised import ESP2013, dsr, dsr_nonindependent, isr
 
-__all__ = ["LifeTable", "abridged_life_expectancy", "largest_remainder"]
+__all__ = [
+    "BAND_STARTS",
+    "ESP2013",
+    "LifeExpectancy",
+    "band_index",
+    "byars_limits",
+    "crude_rate",
+    "dsr",
+    "dsr_nonindependent",
+    "exact_limits",
+    "exact_share",
+    "isr",
+    "largest_remainder",
+    "life_expectancy",
+    "mean_ci",
+    "poisson_limits",
+    "proportion",
+    "wilson_limits",
+    "z_value",
+]

@@ -1,29 +1,42 @@
-"""Abridged period life tables (Chiang II), as used by English public health analysts.
+"""Life expectancy from an abridged life table (Chiang II) with Silcocks' confidence limits.
 
-Age bands are 0, 1-4, 5-9, ..., 85-89 and 90+. With deaths ``D`` and population (or
-person-years) ``P`` per band, the central rate is ``M = D / P``, the fraction of the band
-lived by those who die in it is ``a = 0.1`` for age 0 and ``0.5`` otherwise, and
+Twenty age bands: 0, 1-4, 5-9, ..., 85-89 and 90+. With deaths D and population P per band,
+M = D/P, the band width n (for 90+, n = 2/M), and a = 0.1 at age 0 and 0.5 otherwise:
 
-    q = n M / (1 + n (1 - a) M)        (q = 1 in the open band)
-    l(x+n) = l(x) (1 - q)
-    L = n (l(x+n) + a l(x) q)          (L = l / M in the open band)
-    e(x) = sum of L from x / l(x)
+    q = M n / (1 + M n (1 - a))            (q = 1 when D > P / (n a); so q = 1 for 90+)
+    l(1) = 100,000; l(i+1) = l(i) (1 - q(i)); d = l(i) - l(i+1); d(20) = l(20)
+    L = n (l(i+1) + a d)                   (L = l / M for 90+)
+    e(i) = sum of L from i / l(i)
 
-Source: Chiang CL (1984) *The Life Table and its Applications*; Public Health England,
-*Technical Guide: Life expectancy and healthy life expectancy* (2017). See
-docs/methods/life-expectancy.md.
+Variance (Chiang, with Silcocks' treatment of the open band): s² = q²(1 - q)/D (0 without
+deaths; 4/(D M²) for 90+), W = l² ((1 - a) n + e(i+1))² s² (W = (l/2)² s² for 90+), and
+SE(e(i)) = sqrt(sum of W from i) / l(i).
+
+Public-health rules: an area with negative deaths, a population of 0 or less, more deaths than
+people in a band, other than 20 bands, or 5,000 people or fewer gets no figures at all; a life
+expectancy whose 95% interval is wider than 20 years is not shown (its limits are).
+Sources: Chiang (1984); Silcocks, Jenner and Reza (2001) J Epidemiol Community Health 55:38;
+OHID Public Health Data Science technical guidance. See docs/methods/life-expectancy.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-#: Lower bounds of the standard bands: 0, 1, 5, 10, ..., 90.
+from carepool.stats.intervals import check_confidence, z_value
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Start ages of the 20 standard bands: 0, 1, 5, 10, ..., 90.
 BAND_STARTS: tuple[int, ...] = (0, 1, *range(5, 95, 5))
 RADIX = 100_000.0
+MIN_POPULATION = 5_000
+MAX_CI_WIDTH_YEARS = 20.0
+Z95 = 1.959964
 
 
 def band_index(age: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -32,45 +45,94 @@ def band_index(age: npt.ArrayLike) -> npt.NDArray[np.int64]:
 
 
 @dataclass(frozen=True)
-class LifeTable:
+class LifeExpectancy:
+    """Life expectancy at the start of each band, with limits by confidence level."""
+
     starts: npt.NDArray[np.int64]
-    q: npt.NDArray[np.float64]
-    l: npt.NDArray[np.float64]  # noqa: E741 - the standard life-table symbol
-    big_l: npt.NDArray[np.float64]
-    e: npt.NDArray[np.float64]
+    value: FloatArray
+    limits: dict[float, tuple[FloatArray, FloatArray]]
+    pops_used: FloatArray
+    deaths_used: FloatArray
 
     @property
     def at_birth(self) -> float:
-        return float(self.e[0])
+        return float(self.value[0])
 
 
-def abridged_life_expectancy(deaths: npt.ArrayLike, population: npt.ArrayLike) -> LifeTable:
-    """Chiang II abridged life table from deaths and population in the 20 standard bands."""
+def _missing(levels: list[float]) -> LifeExpectancy:
+    nan = np.full(len(BAND_STARTS), np.nan)
+    return LifeExpectancy(
+        starts=np.asarray(BAND_STARTS, dtype=np.int64),
+        value=nan.copy(),
+        limits={level: (nan.copy(), nan.copy()) for level in levels},
+        pops_used=nan.copy(),
+        deaths_used=nan.copy(),
+    )
+
+
+def life_expectancy(
+    deaths: npt.ArrayLike,
+    population: npt.ArrayLike,
+    start_ages: npt.ArrayLike = BAND_STARTS,
+    confidence: float | Sequence[float] = (0.95, 0.998),
+) -> LifeExpectancy:
+    """Life expectancy at every band start for one area (bands in any order)."""
+    levels = [
+        check_confidence(float(c))
+        for c in ([confidence] if isinstance(confidence, int | float) else confidence)
+    ]
+    starts = np.asarray(start_ages, dtype=np.float64)
     d = np.asarray(deaths, dtype=np.float64)
     p = np.asarray(population, dtype=np.float64)
+    order = np.argsort(starts, kind="stable")
+    starts, d, p = starts[order], d[order], p[order]
+    if (
+        starts.size != len(BAND_STARTS)
+        or not np.array_equal(starts, BAND_STARTS)
+        or np.any(np.isnan(d))
+        or np.any(np.isnan(p))
+        or np.any(d < 0)
+        or np.any(p <= 0)
+        or np.any(d > p)
+        or p.sum() <= MIN_POPULATION
+    ):
+        return _missing(levels)
+
     k = len(BAND_STARTS)
-    if d.shape != (k,) or p.shape != (k,):
-        raise ValueError(f"deaths and population need {k} bands (0, 1-4, 5-9, ..., 90+)")
-    if np.any(p <= 0):
-        raise ValueError("every band needs a positive population")
-    if d[-1] <= 0:
-        raise ValueError("the open band (90+) needs at least one death")
-    starts = np.asarray(BAND_STARTS, dtype=np.int64)
-    n = np.diff(np.append(starts, starts[-1] + 1)).astype(np.float64)
     m = d / p
+    n = np.diff(np.append(starts, np.nan))
+    with np.errstate(divide="ignore"):
+        n[-1] = 2.0 / m[-1] if m[-1] > 0 else np.inf
     a = np.full(k, 0.5)
     a[0] = 0.1
-    q = n * m / (1.0 + n * (1.0 - a) * m)
+    q = m * n / (1.0 + m * n * (1.0 - a))
+    q = np.where(d > p / (n * a), 1.0, q)
     q[-1] = 1.0
-    q = np.minimum(q, 1.0)
     l_ = np.empty(k)
     l_[0] = RADIX
     for i in range(1, k):
         l_[i] = l_[i - 1] * (1.0 - q[i - 1])
-    deaths_lt = l_ * q
+    dl = np.append(l_[:-1] - l_[1:], l_[-1])
     big_l = np.empty(k)
-    big_l[:-1] = n[:-1] * (l_[1:] + a[:-1] * deaths_lt[:-1])
-    big_l[-1] = l_[-1] / m[-1]
+    big_l[:-1] = n[:-1] * (l_[1:] + a[:-1] * dl[:-1])
+    big_l[-1] = l_[-1] / m[-1] if m[-1] > 0 else 0.0
     t = np.cumsum(big_l[::-1])[::-1]
-    e = t / l_
-    return LifeTable(starts=starts, q=q, l=l_, big_l=big_l, e=e)
+    e = np.divide(t, l_, out=np.zeros(k), where=l_ > 0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(d > 0, q**2 * (1.0 - q) / d, 0.0)
+        s2[-1] = 4.0 / (d[-1] * m[-1] ** 2) if d[-1] > 0 else 0.0
+    e_next = np.append(e[1:], 0.0)
+    w = l_**2 * ((1.0 - a) * n + e_next) ** 2 * s2
+    w[-1] = (l_[-1] / 2.0) ** 2 * s2[-1]
+    se = np.divide(np.sqrt(np.cumsum(w[::-1])[::-1]), l_, out=np.zeros(k), where=l_ > 0)
+
+    limits = {level: (e - z_value(level) * se, e + z_value(level) * se) for level in levels}
+    value = np.where(Z95 * se > MAX_CI_WIDTH_YEARS / 2.0, np.nan, e)
+    return LifeExpectancy(
+        starts=np.asarray(BAND_STARTS, dtype=np.int64),
+        value=value,
+        limits=limits,
+        pops_used=np.cumsum(p[::-1])[::-1],
+        deaths_used=np.cumsum(d[::-1])[::-1],
+    )

@@ -1,0 +1,196 @@
+"""carepool.stats against the public-health reference fixtures (PHEindicatormethods 2.1.0).
+
+One parametrised test per fixture file, each case a test. The fixtures are copied into
+``tests/stats/phe_fixtures``; set ``CAREPOOL_PHE_FIXTURES`` to run the same tests against
+another folder of the same format (for example a held-out set). Tolerances are those of the
+fixtures' README: relative 1e-6 / absolute 1e-9, life expectancy 1e-4 years.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carepool.stats import (
+    byars_limits,
+    crude_rate,
+    dsr,
+    dsr_nonindependent,
+    isr,
+    life_expectancy,
+    mean_ci,
+    proportion,
+    wilson_limits,
+)
+
+FIXTURES = Path(os.environ.get("CAREPOOL_PHE_FIXTURES", Path(__file__).with_name("phe_fixtures")))
+REL, ABS = 1e-6, 1e-9
+LE_ABS = 1e-4
+
+
+def _load(name: str) -> pd.DataFrame:
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.fail(f"fixture {path} is missing (CAREPOOL_PHE_FIXTURES={FIXTURES})")
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def _cases(name: str, key: str = "case_id") -> list[tuple[str, pd.DataFrame]]:
+    frame = _load(name)
+    return [(str(k), g) for k, g in frame.groupby(key, sort=False)]
+
+
+def _close(actual: float, expected: float, *, rel: float = REL, abs_: float = ABS) -> bool:
+    if isinstance(expected, float) and math.isnan(expected):
+        return bool(np.isnan(actual))
+    return bool(np.isclose(actual, expected, rtol=rel, atol=abs_))
+
+
+def _assert_row(
+    actual: dict[str, float], expected: pd.Series, columns: list[str], **tol: float
+) -> None:
+    for column in columns:
+        if column not in expected.index:
+            continue
+        want = float(expected[column]) if pd.notna(expected[column]) else math.nan
+        got = float(actual[column])
+        assert _close(got, want, **tol), f"{column}: got {got!r}, expected {want!r}"
+
+
+LIMITS = ["value", "lower95", "upper95", "lower998", "upper998"]
+
+
+@pytest.mark.parametrize(
+    "row", _load("byars_wilson_limits.csv").to_dict("records"), ids=lambda r: r["case_id"]
+)
+def test_byars_and_wilson_limits(row: dict[str, Any]) -> None:
+    if row["method"] == "byars":
+        lower, upper = byars_limits(np.array([row["x"]]), row["confidence"])
+    else:
+        lower, upper = wilson_limits(np.array([row["x"]]), np.array([row["n"]]), row["confidence"])
+    assert _close(float(lower[0]), float(row["expected_lower"]))
+    assert _close(float(upper[0]), float(row["expected_upper"]))
+
+
+def _single_or_pair(row: pd.Series) -> tuple[float, ...]:
+    return (0.95,) if pd.isna(row["lower998"]) and pd.notna(row["lower95"]) else (0.95, 0.998)
+
+
+@pytest.mark.parametrize(
+    "row", [r for _, r in _load("crude_rate.csv").iterrows()], ids=lambda r: r["case_id"]
+)
+def test_crude_rate(row: pd.Series) -> None:
+    result = crude_rate(
+        [row["numerator"]], [row["denominator"]], row["multiplier"], _single_or_pair(row)
+    )
+    _assert_row(
+        {k: float(v[0]) for k, v in result.items() if k != "method"},
+        row,
+        [c for c in LIMITS if f"{c}" in result or c == "value"],
+    )
+    expected_method = "" if pd.isna(row["method"]) else row["method"]
+    assert str(result["method"][0]) == expected_method
+
+
+@pytest.mark.parametrize(
+    "row", [r for _, r in _load("proportion.csv").iterrows()], ids=lambda r: r["case_id"]
+)
+def test_proportion(row: pd.Series) -> None:
+    result = proportion(
+        [row["numerator"]], [row["denominator"]], row["multiplier"], _single_or_pair(row)
+    )
+    _assert_row(
+        {k: float(v[0]) for k, v in result.items()}, row, [c for c in LIMITS if c in result]
+    )
+
+
+@pytest.mark.parametrize(("case", "inputs"), _cases("mean_inputs.csv"), ids=lambda c: str(c)[:30])
+def test_mean(case: str, inputs: pd.DataFrame) -> None:
+    expected = _expected_rows("mean_expected.csv", case).iloc[0]
+    result = mean_ci(inputs["value"].to_numpy())
+    _assert_row(
+        {k: float(v[0]) for k, v in result.items()},
+        expected,
+        ["value_sum", "value_count", "stdev", *LIMITS],
+    )
+
+
+def _expected_rows(name: str, case: str) -> pd.DataFrame:
+    frame = _load(name)
+    return frame[frame["case_id"] == case]
+
+
+@pytest.mark.parametrize(("case", "inputs"), _cases("dsr_inputs.csv"), ids=lambda c: str(c)[:30])
+def test_dsr(case: str, inputs: pd.DataFrame) -> None:
+    for _, expected in _expected_rows("dsr_expected.csv", case).iterrows():
+        result = dsr(
+            inputs["count"],
+            inputs["pop"],
+            inputs["stdpop"],
+            multiplier=float(expected["multiplier"]),
+        )
+        _assert_row(result, expected, ["total_count", "total_pop", *LIMITS])
+
+
+@pytest.mark.parametrize(
+    ("case", "inputs"), _cases("dsr_nonindependent_inputs.csv"), ids=lambda c: str(c)[:30]
+)
+def test_dsr_for_non_independent_events(case: str, inputs: pd.DataFrame) -> None:
+    bands = list(dict.fromkeys(inputs["ageband"]))
+    per_band = inputs.drop_duplicates("ageband").set_index("ageband").loc[bands]
+    for _, expected in _expected_rows("dsr_nonindependent_expected.csv", case).iterrows():
+        result = dsr_nonindependent(
+            inputs["eventfreq"],
+            inputs["individuals"],
+            inputs["ageband"].map({b: i for i, b in enumerate(bands)}),
+            per_band["pop"],
+            per_band["stdpop"],
+            multiplier=float(expected["multiplier"]),
+        )
+        _assert_row(result, expected, ["total_count", "total_pop", *LIMITS])
+
+
+@pytest.mark.parametrize(("case", "inputs"), _cases("isr_inputs.csv"), ids=lambda c: str(c)[:30])
+def test_indirectly_standardised_ratios_and_rates(case: str, inputs: pd.DataFrame) -> None:
+    for _, expected in _expected_rows("isr_expected.csv", case).iterrows():
+        levels = (0.95,) if pd.isna(expected["lower998"]) else (0.95, 0.998)
+        result = isr(
+            inputs["count"],
+            inputs["pop"],
+            inputs["refcount"],
+            inputs["refpop"],
+            statistic=str(expected["statistic"]),
+            scale=float(expected["scale"]),
+            confidence=levels,
+        )
+        flat = {k: float(v[0]) for k, v in result.items() if k != "method"}
+        _assert_row(flat, expected, ["observed", "expected", "ref_rate", *LIMITS])
+        assert str(result["method"][0]) == expected["method"]
+
+
+@pytest.mark.parametrize(
+    ("case", "inputs"), _cases("life_expectancy_inputs.csv"), ids=lambda c: str(c)[:30]
+)
+def test_life_expectancy(case: str, inputs: pd.DataFrame) -> None:
+    result = life_expectancy(inputs["deaths"], inputs["pops"], inputs["startage"])
+    by_start = {int(s): i for i, s in enumerate(result.starts)}
+    lower95, upper95 = result.limits[0.95]
+    for _, expected in _expected_rows("life_expectancy_expected.csv", case).iterrows():
+        i = by_start[int(expected["startage"])]
+        actual = {
+            "value": result.value[i],
+            "lower95": lower95[i],
+            "upper95": upper95[i],
+            "pops_used": result.pops_used[i],
+            "dths_used": result.deaths_used[i],
+        }
+        _assert_row(actual, expected, ["value", "lower95", "upper95"], rel=0.0, abs_=LE_ABS)
+        # pops_used / dths_used are given for some cases only; compare where they are
+        given = [c for c in ("pops_used", "dths_used") if pd.notna(expected[c])]
+        _assert_row(actual, expected, given)
