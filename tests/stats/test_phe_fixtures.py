@@ -28,6 +28,7 @@ from carepool.stats import (
     proportion,
     wilson_limits,
 )
+from carepool.stats.inequality import sii, sii_by_area
 
 FIXTURES = Path(os.environ.get("CAREPOOL_PHE_FIXTURES", Path(__file__).with_name("phe_fixtures")))
 REL, ABS = 1e-6, 1e-9
@@ -194,3 +195,77 @@ def test_life_expectancy(case: str, inputs: pd.DataFrame) -> None:
         # pops_used / dths_used are given for some cases only; compare where they are
         given = [c for c in ("pops_used", "dths_used") if pd.notna(expected[c])]
         _assert_row(actual, expected, given)
+
+
+SII_LIMITS = 0.05  # relative: the reference limits come from Monte Carlo
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [r for _, r in _load("sii_expected.csv").iterrows()],
+    ids=lambda r: f"{r['case_id']}-{r['area']}",
+)
+def test_slope_and_relative_index_of_inequality(expected: pd.Series) -> None:
+    inputs = _load("sii_inputs.csv")
+    group = inputs[
+        (inputs["case_id"] == expected["case_id"]) & (inputs["area"] == expected["area"])
+    ]
+    group = group.sort_values("quantile")
+    levels = [float(expected["confidence_1"])]
+    if pd.notna(expected["confidence_2"]):
+        levels.append(float(expected["confidence_2"]))
+    limits_only = expected["uncertainty_input"] == "lower_cl/upper_cl"
+    result = sii(
+        group["population"],
+        group["value"],
+        se=None if limits_only else group["se"],
+        lower=group["lower_cl"],
+        upper=group["upper_cl"],
+        value_type=int(expected["value_type"]),
+        transform=bool(expected["transform"]),
+        multiplier=float(expected["multiplier"]),
+        confidence=levels,
+    )
+    assert _close(result.sii, float(expected["sii"]))
+    if pd.notna(expected["rii"]):
+        assert _close(result.rii, float(expected["rii"]))
+    if pd.notna(expected["intercept"]):
+        assert _close(result.intercept, float(expected["intercept"]))
+    for i, level in enumerate(levels, start=1):
+        s_lo, s_hi, r_lo, r_hi = result.limits[level]
+        for got, column in (
+            (s_lo, "sii_lower"),
+            (s_hi, "sii_upper"),
+            (r_lo, "rii_lower"),
+            (r_hi, "rii_upper"),
+        ):
+            want = expected[f"{column}_{i}"]
+            if pd.notna(want):
+                assert _close(got, float(want), rel=SII_LIMITS), f"{column}_{i}"
+
+
+@pytest.mark.parametrize(
+    "case", _load("sii_validation.csv").to_dict("records"), ids=lambda c: c["case_id"]
+)
+def test_inequality_input_rules(case: dict[str, Any]) -> None:
+    inputs = _load("sii_inputs.csv")
+    frame = inputs[inputs["case_id"] == case["case_id"]]
+    options: dict[str, Any] = {"value_type": int(case["value_type"]), "repetitions": 2000}
+    if case["uses"] == "cl":
+        frame = frame.drop(columns=["se"])
+    if case["expected_outcome"] == "error":
+        group = frame.sort_values("quantile")
+        with pytest.raises(ValueError):  # noqa: PT011 - each rule has its own message
+            sii(
+                group["population"],
+                group["value"],
+                se=group.get("se"),
+                lower=group["lower_cl"],
+                upper=group["upper_cl"],
+                count=group["count"] if "count" in case["uses"] else None,
+                **options,
+            )
+    else:
+        with pytest.warns(UserWarning, match="area2"):
+            results = sii_by_area(frame, **options)
+        assert set(results) == {"area1"}

@@ -1,5 +1,6 @@
 """Pure numeric methods (numpy/scipy). Nothing here imports the rest of carepool."""
 
+from carepool.stats.inequality import Inequality, sii, sii_by_area
 from carepool.stats.intervals import (
     byars_limits,
     exact_limits,
@@ -15,6 +16,7 @@ from carepool.stats.standardised import ESP2013, dsr, dsr_nonindependent, isr
 __all__ = [
     "BAND_STARTS",
     "ESP2013",
+    "Inequality",
     "LifeExpectancy",
     "band_index",
     "byars_limits",
@@ -29,6 +31,8 @@ __all__ = [
     "mean_ci",
     "poisson_limits",
     "proportion",
+    "sii",
+    "sii_by_area",
     "wilson_limits",
     "z_value",
 ]
