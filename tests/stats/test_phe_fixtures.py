@@ -28,6 +28,12 @@ from carepool.stats import (
     proportion,
     wilson_limits,
 )
+from carepool.stats.funnels import (
+    proportion_funnel,
+    proportion_significance,
+    ratio_funnel,
+    ratio_significance,
+)
 from carepool.stats.inequality import sii, sii_by_area
 
 FIXTURES = Path(os.environ.get("CAREPOOL_PHE_FIXTURES", Path(__file__).with_name("phe_fixtures")))
@@ -269,3 +275,65 @@ def test_inequality_input_rules(case: dict[str, Any]) -> None:
         with pytest.warns(UserWarning, match="area2"):
             results = sii_by_area(frame, **options)
         assert set(results) == {"area1"}
+
+
+FUNNEL_PROPORTION_ABS = 1e-6  # the source is rounded to 6 dp
+FUNNEL_RATIO_REL = 1e-4  # closed chi-square forms vs the reference's bisection (README)
+
+
+def test_funnel_limits_for_proportions() -> None:
+    inputs = _load("funnel_proportion_inputs.csv")
+    expected = _load("funnel_proportion_limits.csv")
+    for case, rows in expected.groupby("case_id"):
+        got = proportion_funnel(inputs["numerator"], inputs["denominator"], multiplier=100)
+        merged = rows.merge(got, on="point", suffixes=("_expected", ""))
+        assert len(merged) == len(rows), case
+        for column in (
+            "population",
+            "lower_2s_limit",
+            "upper_2s_limit",
+            "lower_3s_limit",
+            "upper_3s_limit",
+            "baseline",
+        ):
+            np.testing.assert_allclose(
+                merged[column],
+                merged[f"{column}_expected"],
+                rtol=0,
+                atol=FUNNEL_PROPORTION_ABS,
+                err_msg=f"{case}: {column}",
+            )
+
+
+def test_funnel_significance_for_proportions() -> None:
+    inputs = _load("funnel_proportion_inputs.csv")
+    expected = _load("funnel_proportion_significance.csv")
+    flags = dict(
+        zip(
+            inputs["row"],
+            proportion_significance(inputs["numerator"], inputs["denominator"]),
+            strict=True,
+        )
+    )
+    assert [flags[r] for r in expected["row"]] == list(expected["expected_significance"])
+
+
+def test_funnel_limits_for_ratios() -> None:
+    inputs = _load("funnel_ratio_inputs.csv")
+    expected = _load("funnel_ratio_limits.csv")
+    got = ratio_funnel(inputs["obs"], inputs["expected"])
+    merged = expected.merge(got, on="point", suffixes=("_expected", ""))
+    assert len(merged) == len(expected)
+    for column in (c for c in expected.columns if c != "point"):
+        np.testing.assert_allclose(
+            merged[column], merged[f"{column}_expected"], rtol=FUNNEL_RATIO_REL, err_msg=column
+        )
+
+
+def test_funnel_significance_for_ratios() -> None:
+    inputs = _load("funnel_ratio_inputs.csv")
+    expected = _load("funnel_ratio_significance.csv")
+    flags = dict(
+        zip(inputs["row"], ratio_significance(inputs["obs"], inputs["expected"]), strict=True)
+    )
+    assert [flags[r] for r in expected["row"]] == list(expected["expected_significance"])

@@ -1,0 +1,146 @@
+"""Funnel-plot control limits and significance (OHID / Fingertips methods).
+
+Limits are drawn at 95% ("2s": one-sided p 0.025 / 0.975) and 99.8% ("3s": 0.001 / 0.999)
+around the all-area average, over a 100-point axis of denominators. See
+docs/methods/funnel-plots.md. Proportions and ratios are implemented; rates are not yet.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.stats import chi2, norm
+
+from carepool.stats.intervals import poisson_limits
+
+FloatArray = npt.NDArray[np.float64]
+POINTS = 100
+ONE_SIDED = {"2s": (0.025, 0.975), "3s": (0.001, 0.999)}
+
+
+def _round_down(value: float, figures: int) -> float:
+    if value <= 0:
+        return 0.0
+    scale = 10.0 ** (math.floor(math.log10(value)) - figures + 1)
+    return math.floor(value / scale) * scale
+
+
+def _round_up(value: float, figures: int) -> float:
+    if value <= 0:
+        return 0.0
+    scale = 10.0 ** (math.floor(math.log10(value)) - figures + 1)
+    return math.ceil(value / scale) * scale
+
+
+def axis(low: float, high: float, *, offset: int = 0) -> FloatArray:
+    """The 100 axis points from ``low`` to ``high`` (denominators or events).
+
+    The minimum is 0 when high > 2 × low, else 0.95 × low rounded down to one significant
+    figure; the maximum is 1.05 × high rounded up to two. Points grow geometrically,
+    each at least one above the last (rounding half to even).
+    """
+    minimum = 0.0 if high > 2 * low else _round_down(0.95 * low, 1)
+    maximum = _round_up(1.05 * high, 2)
+    points = np.empty(POINTS)
+    points[0] = max(1.0, minimum)
+    for j in range(2, POINTS + 1):
+        previous = points[j - 2]
+        k = j - offset
+        step = float(np.round((maximum / previous) ** (1.0 / (101 - k)) * previous))
+        points[j - 1] = max(step, previous + 1)
+    return points
+
+
+def proportion_limit(
+    average: float, population: FloatArray, p: float, multiplier: float = 1.0
+) -> FloatArray:
+    """The proportion whose Wilson interval at one-sided level ``p`` just reaches ``average``."""
+    z = float(norm.ppf(p))
+    n = np.asarray(population, dtype=np.float64)
+    a = n / z**2 + 1.0
+    root = np.sqrt(
+        64 * average**2 * a**2
+        - 64
+        * (1 / z**2 + 1 / n)
+        * average
+        * (n * (average * (n / z**2 + 2) - 1) + z**2 * (average - 1))
+    )
+    sign = -1.0 if p < 0.5 else 1.0
+    limit = (average * a + sign * root / 8.0) / (1 / z**2 + 1 / n) / n * multiplier
+    return np.asarray(np.clip(limit, 0.0, 100.0), dtype=np.float64)
+
+
+def proportion_funnel(
+    numerators: npt.ArrayLike, denominators: npt.ArrayLike, multiplier: float = 100.0
+) -> pd.DataFrame:
+    """Funnel limits for proportions: one row per axis point."""
+    x = np.asarray(numerators, dtype=np.float64)
+    n = np.asarray(denominators, dtype=np.float64)
+    average = float(x.sum() / n.sum())
+    population = axis(float(n.min()), float(n.max()))
+    frame = pd.DataFrame({"point": np.arange(1, POINTS + 1), "population": population})
+    for label, (low, high) in ONE_SIDED.items():
+        frame[f"lower_{label}_limit"] = proportion_limit(average, population, low, multiplier)
+        frame[f"upper_{label}_limit"] = proportion_limit(average, population, high, multiplier)
+    frame["baseline"] = average * multiplier
+    return frame
+
+
+def proportion_significance(
+    numerators: npt.ArrayLike, denominators: npt.ArrayLike
+) -> npt.NDArray[np.str_]:
+    """Each area against the funnel of all areas: High/Low at 0.001 or 0.025, or not."""
+    x = np.asarray(numerators, dtype=np.float64)
+    n = np.asarray(denominators, dtype=np.float64)
+    average = float(x.sum() / n.sum())
+    value = x / n
+    limits = {
+        (label, side): proportion_limit(average, n, p, 1.0)
+        for label, pair in ONE_SIDED.items()
+        for side, p in zip(("lower", "upper"), pair, strict=True)
+    }
+    result = np.full(x.shape, "Not significant", dtype=object)
+    result = np.where(value > limits[("2s", "upper")], "High (0.025)", result)
+    result = np.where(value > limits[("3s", "upper")], "High (0.001)", result)
+    result = np.where(value < limits[("2s", "lower")], "Low (0.025)", result)
+    result = np.where(value < limits[("3s", "lower")], "Low (0.001)", result)
+    return np.asarray(result, dtype=str)
+
+
+def ratio_expected(observed: FloatArray, p: float, side: str) -> FloatArray:
+    """The expected count at which a Poisson count has tail probability ``p`` at ``observed``:
+    ``lower`` solves P(K <= O) = p, ``upper`` solves P(K >= O) = p (closed chi-square forms)."""
+    o = np.asarray(observed, dtype=np.float64)
+    if side == "lower":
+        return np.asarray(chi2.ppf(1.0 - p, 2.0 * o + 2.0) / 2.0, dtype=np.float64)
+    return np.asarray(np.where(o > 0, chi2.ppf(p, 2.0 * o) / 2.0, 0.0), dtype=np.float64)
+
+
+def ratio_funnel(observed: npt.ArrayLike, expected: npt.ArrayLike) -> pd.DataFrame:
+    """Funnel limits for observed/expected ratios: one row per axis point of observed events."""
+    e = np.asarray(expected, dtype=np.float64)
+    events = axis(float(e.min()), float(e.max()), offset=1)
+    frame = pd.DataFrame({"point": np.arange(1, POINTS + 1), "observed_events": events})
+    for label, (p, _) in ONE_SIDED.items():
+        for side in ("lower", "upper"):
+            exp_events = ratio_expected(events, p, side)
+            frame[f"{side}_{label}_exp_events"] = exp_events
+            frame[f"{side}_{label}_count"] = events / exp_events - 1.0
+            frame[f"{side}_{label}_isr"] = events / exp_events * 100.0
+    return frame
+
+
+def ratio_significance(observed: npt.ArrayLike, expected: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """High if the Poisson interval of O / E lies above 1, Low if below (99.8% first)."""
+    o = np.asarray(observed, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    result = np.full(o.shape, "Not significant", dtype=object)
+    for level, tag in ((0.95, "0.025"), (0.998, "0.001")):
+        lower, upper, _ = poisson_limits(o, level)
+        lower = np.where(o == 0, 0.0, lower)
+        result = np.where(lower / e > 1, f"High ({tag})", result)
+        result = np.where(upper / e < 1, f"Low ({tag})", result)
+    return np.asarray(result, dtype=str)
