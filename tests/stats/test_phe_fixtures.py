@@ -31,6 +31,9 @@ from carepool.stats import (
 from carepool.stats.funnels import (
     proportion_funnel,
     proportion_significance,
+    rate_chart_points,
+    rate_funnel,
+    rate_significance,
     ratio_funnel,
     ratio_significance,
 )
@@ -337,3 +340,63 @@ def test_funnel_significance_for_ratios() -> None:
         zip(inputs["row"], ratio_significance(inputs["obs"], inputs["expected"]), strict=True)
     )
     assert [flags[r] for r in expected["row"]] == list(expected["expected_significance"])
+
+
+@pytest.mark.parametrize(
+    ("case", "inputs"), _cases("funnel_rate_limits_inputs.csv"), ids=lambda c: str(c)[:40]
+)
+def test_funnel_limits_for_rates(case: str, inputs: pd.DataFrame) -> None:
+    rate_type = "dsr" if "_dsr_" in case else "crude"
+    got = rate_funnel(
+        inputs["events"],
+        inputs["rate"],
+        inputs["denominator"],
+        rate_type=rate_type,
+        multiplier=100_000,
+        years=3,
+    )
+    expected = _expected_rows("funnel_rate_limits.csv", case)
+    merged = expected.merge(got, on="point", suffixes=("_expected", ""))
+    assert len(merged) == len(expected) == 100
+    for column in (c for c in expected.columns if c not in ("case_id", "point")):
+        np.testing.assert_allclose(
+            merged[column], merged[f"{column}_expected"], rtol=FUNNEL_RATIO_REL, err_msg=column
+        )
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"), _cases("funnel_rate_significance.csv"), ids=lambda c: str(c)[:40]
+)
+def test_funnel_significance_for_rates(case: str, expected: pd.DataFrame) -> None:
+    spec = expected.iloc[0]
+    inputs = _load("funnel_rate_significance_inputs.csv")
+    if not bool(spec["zero_count_row_included"]):
+        inputs = inputs[inputs["count"] > 0]
+    flags = rate_significance(
+        inputs["count"],
+        inputs[spec["rate_column"]],
+        inputs["pop"],
+        rate_type=str(spec["rate_type"]),
+        multiplier=float(spec["multiplier"]),
+    )
+    by_row = dict(zip(inputs["row"], flags, strict=True))
+    assert [by_row[r] for r in expected["row"]] == list(expected["expected_significance"])
+
+
+@pytest.mark.parametrize(
+    ("case", "rows"), _cases("funnel_rate_points.csv"), ids=lambda c: str(c)[:40]
+)
+def test_funnel_chart_points_for_rates(case: str, rows: pd.DataFrame) -> None:
+    spec = rows.iloc[0]
+    got = rate_chart_points(
+        rows["events"],
+        rows["rate"],
+        rows["denominator"],
+        rate_type=str(spec["rate_type"]),
+        multiplier=float(spec["multiplier"]),
+        years=float(spec["years_of_data"]),
+    )
+    np.testing.assert_allclose(got["rate_chart"], rows["expected_rate_chart"], rtol=REL)
+    np.testing.assert_allclose(
+        got["denominator_derived"], rows["expected_denominator_derived"], rtol=REL
+    )

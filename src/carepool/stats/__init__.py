@@ -1,5 +1,14 @@
 """Pure numeric methods (numpy/scipy). Nothing here imports the rest of carepool."""
 
+from carepool.stats.funnels import (
+    proportion_funnel,
+    proportion_significance,
+    rate_chart_points,
+    rate_funnel,
+    rate_significance,
+    ratio_funnel,
+    ratio_significance,
+)
 from carepool.stats.inequality import Inequality, sii, sii_by_area
 from carepool.stats.intervals import (
     byars_limits,
@@ -31,6 +40,13 @@ __all__ = [
     "mean_ci",
     "poisson_limits",
     "proportion",
+    "proportion_funnel",
+    "proportion_significance",
+    "rate_chart_points",
+    "rate_funnel",
+    "rate_significance",
+    "ratio_funnel",
+    "ratio_significance",
     "sii",
     "sii_by_area",
     "wilson_limits",

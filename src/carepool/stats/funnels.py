@@ -2,7 +2,7 @@
 
 Limits are drawn at 95% ("2s": one-sided p 0.025 / 0.975) and 99.8% ("3s": 0.001 / 0.999)
 around the all-area average, over a 100-point axis of denominators. See
-docs/methods/funnel-plots.md. Proportions and ratios are implemented; rates are not yet.
+docs/methods/funnel-plots.md.
 """
 
 from __future__ import annotations
@@ -35,15 +35,21 @@ def _round_up(value: float, figures: int) -> float:
     return math.ceil(value / scale) * scale
 
 
-def axis(low: float, high: float, *, offset: int = 0) -> FloatArray:
-    """The 100 axis points from ``low`` to ``high`` (denominators or events).
-
-    The minimum is 0 when high > 2 × low, else 0.95 × low rounded down to one significant
-    figure; the maximum is 1.05 × high rounded up to two. Points grow geometrically,
-    each at least one above the last (rounding half to even).
-    """
+def axis_range(low: float, high: float) -> tuple[float, float]:
+    """The axis minimum (0 when high > 2 × low, else 0.95 × low rounded down to one significant
+    figure) and maximum (1.05 × high rounded up to two significant figures)."""
     minimum = 0.0 if high > 2 * low else _round_down(0.95 * low, 1)
-    maximum = _round_up(1.05 * high, 2)
+    return minimum, _round_up(1.05 * high, 2)
+
+
+def axis(low: float, high: float, *, offset: int = 0) -> FloatArray:
+    """The 100 axis points for data from ``low`` to ``high`` (denominators or events)."""
+    return axis_points(*axis_range(low, high), offset=offset)
+
+
+def axis_points(minimum: float, maximum: float, *, offset: int = 0) -> FloatArray:
+    """Points growing geometrically from max(1, minimum) to ``maximum``, each at least one
+    above the last (rounding half to even)."""
     points = np.empty(POINTS)
     points[0] = max(1.0, minimum)
     for j in range(2, POINTS + 1):
@@ -144,3 +150,110 @@ def ratio_significance(observed: npt.ArrayLike, expected: npt.ArrayLike) -> npt.
         result = np.where(lower / e > 1, f"High ({tag})", result)
         result = np.where(upper / e < 1, f"Low ({tag})", result)
     return np.asarray(result, dtype=str)
+
+
+NOT_APPLICABLE_DSR = "Not applicable for events less than 10 for dsrs"
+MIN_DSR_EVENTS = 10
+
+
+def implied_denominators(
+    events: FloatArray,
+    rates: FloatArray,
+    denominators: FloatArray | None,
+    rate_type: str,
+    multiplier: float,
+) -> FloatArray:
+    """D = multiplier × x / r; for a DSR with no events D is missing, for a crude rate it is
+    the supplied denominator."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = multiplier * events / rates
+    if rate_type == "dsr":
+        return np.asarray(np.where(events == 0, np.nan, derived), dtype=np.float64)
+    if rate_type != "crude":
+        raise ValueError(f"rate_type must be 'dsr' or 'crude', not {rate_type!r}")
+    supplied = np.full(events.shape, np.nan) if denominators is None else denominators
+    return np.asarray(np.where(events == 0, supplied, derived), dtype=np.float64)
+
+
+def rate_funnel(
+    events: npt.ArrayLike,
+    rates: npt.ArrayLike,
+    denominators: npt.ArrayLike | None = None,
+    *,
+    rate_type: str = "dsr",
+    multiplier: float = 100_000,
+    years: float = 1,
+) -> pd.DataFrame:
+    """Funnel limits for rates over an axis of event counts."""
+    x = np.asarray(events, dtype=np.float64)
+    r = np.asarray(rates, dtype=np.float64)
+    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
+    d = implied_denominators(x, r, n, rate_type, multiplier)
+    known = ~np.isnan(d)
+    average = float(x[known].sum() / d[known].sum())
+    per_year = d[known] / years
+    low, high = axis_range(float(per_year.min()), float(per_year.max()))
+    first = math.floor(low * years * average)
+    last = math.ceil(high * years * average)
+    points = axis_points(first, last)
+    frame = pd.DataFrame({"point": np.arange(1, POINTS + 1), "events": points})
+    for label, (p, _) in ONE_SIDED.items():
+        for side in ("lower", "upper"):
+            population = ratio_expected(points, p, side) / average
+            frame[f"{side}_{label}_population_1_year"] = population / years
+            frame[f"{side}_{label}_limit"] = points / population * multiplier
+    frame["baseline"] = average * multiplier
+    return frame
+
+
+def rate_significance(
+    events: npt.ArrayLike,
+    rates: npt.ArrayLike,
+    denominators: npt.ArrayLike | None = None,
+    *,
+    rate_type: str = "dsr",
+    multiplier: float = 100_000,
+) -> npt.NDArray[np.str_]:
+    """Each area's rate against the all-area average (as for ratios, 99.8% before 95%)."""
+    x = np.asarray(events, dtype=np.float64)
+    r = np.asarray(rates, dtype=np.float64)
+    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
+    d = implied_denominators(x, r, n, rate_type, multiplier)
+    known = ~np.isnan(d)
+    average = float(x[known].sum() / d[known].sum())
+    result = np.full(x.shape, "Not significant", dtype=object)
+    for level, tag in ((0.95, "0.025"), (0.998, "0.001")):
+        lower, upper, _ = poisson_limits(x, level)
+        lower = np.where(x == 0, 0.0, lower)
+        with np.errstate(invalid="ignore"):
+            result = np.where(lower / d > average, f"High ({tag})", result)
+            result = np.where(upper / d < average, f"Low ({tag})", result)
+    if rate_type == "dsr":
+        result = np.where(x < MIN_DSR_EVENTS, NOT_APPLICABLE_DSR, result)
+    return np.asarray(result, dtype=str)
+
+
+def rate_chart_points(
+    events: npt.ArrayLike,
+    rates: npt.ArrayLike,
+    denominators: npt.ArrayLike | None = None,
+    *,
+    rate_type: str = "dsr",
+    multiplier: float = 100_000,
+    years: float = 1,
+) -> pd.DataFrame:
+    """Where each area is drawn: its rate and its denominator per year (a DSR from fewer than
+    10 events is not drawn)."""
+    x = np.asarray(events, dtype=np.float64)
+    r = np.asarray(rates, dtype=np.float64)
+    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
+    d = implied_denominators(x, r, n, rate_type, multiplier) / years
+    if rate_type == "dsr":
+        small = x < MIN_DSR_EVENTS
+        return pd.DataFrame(
+            {
+                "rate_chart": np.where(small, np.nan, r),
+                "denominator_derived": np.where(small, np.nan, d),
+            }
+        )
+    return pd.DataFrame({"rate_chart": r, "denominator_derived": d})
