@@ -400,3 +400,12 @@ def test_funnel_chart_points_for_rates(case: str, rows: pd.DataFrame) -> None:
     np.testing.assert_allclose(
         got["denominator_derived"], rows["expected_denominator_derived"], rtol=REL
     )
+
+
+def test_the_built_in_european_standard_population_is_esp2013() -> None:
+    from carepool.stats.standardised import ESP2013
+
+    fixture = _load("esp2013.csv")
+    weights = fixture[fixture.columns[-1]].to_numpy(dtype=np.float64)
+    assert weights.tolist() == list(ESP2013)
+    assert sum(ESP2013) == 100_000
