@@ -1,0 +1,115 @@
+"""Disclosure control: the one function every published table passes through.
+
+Security-sensitive: anything that leaves carepool for the public (portal, open data, public
+API, reports) must go through :func:`protect`. The default rule is the NHS hospital statistics
+(HES) rule: counts of 1 to 7 are suppressed, other counts below national level are rounded to
+the nearest 5, and rates derived from a suppressed count are suppressed. Secondary suppression
+then makes sure no suppressed cell can be recovered by subtraction: in every group of cells
+that adds up to a published total, either no cell is suppressed or at least two are.
+
+Source: NHS Digital, *Hospital Episode Statistics (HES) Analysis Guide*, disclosure control;
+ONS, *Statistical disclosure control* guidance. See docs/methods/disclosure-control.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class DisclosureRule:
+    """A disclosure rule: which counts are hidden and how shown counts are rounded."""
+
+    name: str = "NHS hospital statistics (HES) rule"
+    #: Counts from ``smallest`` to ``largest_suppressed`` inclusive are suppressed.
+    smallest: int = 1
+    largest_suppressed: int = 7
+    #: Shown counts below national level are rounded to the nearest ``round_to`` (1 = none).
+    round_to: int = 5
+
+    def __post_init__(self) -> None:
+        if self.smallest < 0 or self.largest_suppressed < self.smallest:
+            raise ValueError("suppression bounds must satisfy 0 <= smallest <= largest")
+        if self.round_to < 1:
+            raise ValueError("round_to must be 1 or more")
+
+    def primary(self, counts: pd.Series) -> pd.Series:
+        return (counts >= self.smallest) & (counts <= self.largest_suppressed)
+
+
+HES_RULE = DisclosureRule()
+
+
+def _secondary(
+    frame: pd.DataFrame, count: str, hidden: pd.Series, groupings: Sequence[Sequence[str]]
+) -> pd.Series:
+    """Hide the smallest shown cell of any group with exactly one hidden cell, until stable."""
+    hidden = hidden.copy()
+    changed = True
+    while changed:
+        changed = False
+        for grouping in groupings:
+            keys = list(grouping)
+            by_group = hidden.groupby([frame[k] for k in keys] if keys else np.zeros(len(frame)))
+            lonely = by_group.transform("sum") == 1
+            if not lonely.any():
+                continue
+            candidates = frame.loc[lonely & ~hidden]
+            if candidates.empty:
+                continue
+            # the smallest shown non-zero count of each such group (a zero only when nothing
+            # else is left: zeros are often known from structure); ties to the earlier row
+            order = candidates.assign(_zero=candidates[count] == 0).sort_values(
+                [*keys, "_zero", count], kind="stable"
+            )
+            grouper = [order[k] for k in keys] if keys else np.zeros(len(order))
+            first = order.groupby(grouper, sort=False).head(1).index
+            hidden.loc[first] = True
+            changed = True
+    return hidden
+
+
+def protect(
+    frame: pd.DataFrame,
+    *,
+    count: str,
+    derived: Sequence[str] = (),
+    groupings: Sequence[Sequence[str]] = ((),),
+    national: pd.Series | None = None,
+    rule: DisclosureRule = HES_RULE,
+) -> pd.DataFrame:
+    """Apply ``rule`` to a table before it is published.
+
+    ``count`` is the column of counts; ``derived`` are columns computed from it (rates,
+    intervals) that are hidden with it. ``groupings`` lists the sets of columns whose rows add
+    up to a published total (e.g. ``[["period"]]`` when the places of each period add up to the
+    region); by default the whole table is one group. ``national`` marks rows at national level,
+    which are not rounded. Returns a copy with the count rounded (nullable integers; missing
+    where suppressed), derived columns missing where suppressed, and a ``suppressed`` column.
+    """
+    if count not in frame.columns:
+        raise KeyError(f"no count column {count!r}")
+    missing = [c for c in [*derived, *(k for g in groupings for k in g)] if c not in frame.columns]
+    if missing:
+        raise KeyError(f"no column(s) {', '.join(missing)}")
+    out = frame.copy().reset_index(drop=True)
+    counts = out[count]
+    hidden = rule.primary(counts).fillna(False).astype(bool)
+    hidden = _secondary(out, count, hidden, groupings)
+    is_national = (
+        pd.Series(False, index=out.index)
+        if national is None
+        else pd.Series(np.asarray(national, dtype=bool), index=out.index)
+    )
+    rounded = np.where(is_national, counts, np.round(counts / rule.round_to) * rule.round_to)
+    out[count] = pd.array(np.where(hidden, np.nan, rounded), dtype="Int64")
+    for column in derived:
+        out[column] = out[column].where(~hidden)
+    out[SUPPRESSED] = hidden.to_numpy()
+    return out
