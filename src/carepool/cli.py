@@ -112,10 +112,25 @@ def build_command(
     seed: Annotated[
         int, typer.Option(help="random seed; the same seed gives the same tables")
     ] = 42,
-    years: Annotated[int, typer.Option(help="consecutive financial years from 2024-25")] = 2,
+    years: Annotated[
+        int, typer.Option(help="consecutive financial years from 2024-25 (2 to 10)")
+    ] = 2,
+    force: Annotated[
+        bool, typer.Option("--force", help="replace a warehouse that holds loaded extracts")
+    ] = False,
 ) -> None:
     """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse."""
     settings = Settings.from_env()
+    try:
+        loads = read_manifest(settings.warehouse_dir).get("loads")
+    except WarehouseError:
+        loads = None
+    if loads and not force:
+        tables = ", ".join(sorted({load["table"] for load in loads}))
+        raise ConfigError(
+            f"{settings.warehouse_dir} holds loaded extracts ({tables}); building would replace "
+            "them. Use another CAREPOOL_DATA_DIR, or --force to replace them."
+        )
     manifest = _run_build(settings, BuildRequest(region, scale, seed, years))
     out.print(
         f"Built {manifest['region_name']} (scale {manifest['scale']}, seed {manifest['seed']}, "
@@ -135,13 +150,14 @@ def print_summary(summary: Summary) -> None:
         f"[bold]{summary.region_name}[/] — {summary.year}, scale {summary.scale}, "
         f"seed {summary.seed}: [bold]{summary.residents:,}[/] residents in "
         f"{summary.places['lad']} local authorities, {summary.places['msoa']} MSOAs and "
-        f"{summary.places['lsoa']} LSOAs; {summary.deaths:,} deaths; "
-        f"cost {_money(summary.cost_pence)}"
+        f"{summary.places['lsoa']:,} LSOAs; {summary.deaths:,} deaths; "
+        f"public cost of the modelled services {_money(summary.cost_pence)} "
+        f"(residents' own money a further {_money(summary.residents_pence)})"
     )
-    boroughs = Table(title=f"Residents and cost by local authority, {summary.year}")
-    for name in ("Code", "Local authority", "Residents", "Cost", "Per head"):
+    boroughs = Table(title=f"Residents and public cost by local authority, {summary.year}")
+    for name in ("Code", "Local authority", "Residents", "Public cost", "Per head"):
         boroughs.add_column(
-            name, justify="right" if name in {"Residents", "Cost", "Per head"} else "left"
+            name, justify="right" if name in {"Residents", "Public cost", "Per head"} else "left"
         )
     for row in summary.by_lad:
         per_head = row["cost_pence"] / max(row["residents"], 1)
@@ -153,10 +169,10 @@ def print_summary(summary: Summary) -> None:
             _money(round(per_head)),
         )
     out.print(boroughs)
-    services = Table(title=f"Activity and cost by service, {summary.year}")
+    services = Table(title=f"Activity and cost by service (all payers), {summary.year}")
     for name in ("Service", "Activity", "Cost", "Share"):
         services.add_column(name, justify="left" if name == "Service" else "right")
-    total = max(summary.cost_pence, 1)
+    total = max(summary.cost_pence + summary.residents_pence, 1)
     for row in summary.by_service:
         services.add_row(
             row["service"],
@@ -207,15 +223,17 @@ def _checks(settings: Settings) -> list[dict[str, Any]]:
 def print_checks(checks: list[dict[str, Any]]) -> None:
     table = Table(title="Model against published targets")
     table.add_column("Check", no_wrap=True)
-    for name in ("Model", "Target", "Tolerance"):
+    for name in ("Model", "Target", "±"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("OK", no_wrap=True)
+    table.add_column("C/I", no_wrap=True)
+    table.add_column("OK", no_wrap=True, min_width=4)
     for c in checks:
         table.add_row(
             c["check"],
             "n/a" if c["model"] is None else f"{c['model']:,.2f}",
             f"{c['target']:,.2f}",
-            f"± {c['tolerance']:,.2f}",
+            f"{c['tolerance']:,.2f}",
+            "C" if c["basis"] == "calibrated" else "I",
             "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
         )
     out.print(table)
@@ -223,7 +241,10 @@ def print_checks(checks: list[dict[str, Any]]) -> None:
     out.print(f"{len(checks) - failed} of {len(checks)} checks pass.", end="")
     if any(c["model"] is None for c in checks):
         out.print(" n/a: too few residents at this scale to estimate.", end="")
-    out.print(" Units and sources: carepool validate --json.")
+    out.print(
+        " C: calibrated (the model was tuned to this figure); I: independent."
+        " Units and sources: carepool validate --json."
+    )
 
 
 @app.command("validate")

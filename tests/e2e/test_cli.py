@@ -134,3 +134,27 @@ def test_errors_keep_their_brackets(data_dir: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 2
     assert "carepool[spark]" in result.output
     assert "Traceback" not in result.output
+
+
+def test_build_refuses_to_replace_loaded_extracts_without_force(data_dir: Path) -> None:
+    import pyarrow.parquet as pq
+
+    assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
+    warehouse = data_dir / "warehouse"
+    extract = data_dir / "residents.parquet"
+    pq.write_table(pq.read_table(warehouse / "residents.parquet").slice(0, 10), extract)
+    assert runner.invoke(app, ["load", "residents", str(extract)]).exit_code == 0
+    refused = runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"])
+    assert refused.exit_code == 2
+    assert "--force" in refused.output
+    forced = runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01", "--force"])
+    assert forced.exit_code == 0, forced.output
+
+
+def test_a_damaged_manifest_is_a_clear_error(data_dir: Path) -> None:
+    (data_dir / "warehouse").mkdir()
+    (data_dir / "warehouse" / "manifest.json").write_text("{}")
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 5
+    assert "missing region" in result.output
+    assert "Traceback" not in result.output

@@ -171,3 +171,9 @@ def test_this_years_use_predicts_next_years(small_warehouse: Path) -> None:
     assert rate_after_admission > 2 * rate_otherwise
     gp = both[["gp_appointments_1", "gp_appointments_2"]].corr().iloc[0, 1]
     assert gp > 0.4
+
+
+def test_a_tiny_sample_builds_with_full_scale_calibration(tmp_path: Path) -> None:
+    """At 0.1% many ages are empty; calibration uses the full population, so it still solves."""
+    manifest = build(BuildRequest(region="gm", scale=0.001, seed=1), tmp_path)
+    assert manifest["tables"]["person_year"]["rows"] > 5000

@@ -252,7 +252,10 @@ def build(
     say("Fitting the population to Census 2021 and the mid-2020 small-area estimates")
     fitted = fit_population(geo, request.scale)
     say("Calibrating mortality to published life expectancy")
-    area = area_for(geo, fitted, params)
+    # Calibrate on the full population, whatever the scale: a sample's empty ages would bias
+    # the multipliers (or make them unsolvable at tiny scales).
+    full = fitted if request.scale == 1.0 else fit_population(geo, 1.0)
+    area = area_for(geo, full, params)
 
     costs: list[pa.Table] = []
     years: list[str] = []

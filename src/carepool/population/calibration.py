@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
+from carepool.errors import ReferenceDataError
 from carepool.population.fit import FittedAuthority
 from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters
 from carepool.reference import read_reference
@@ -77,6 +78,11 @@ def area_mortality_multipliers(
                 mixed = (weights * (1.0 - np.power(1.0 - qx[None, :], rr * c))).sum(axis=0)
                 return period_life_expectancy(mixed) - target
 
+            if gap(0.2) * gap(5.0) > 0:
+                raise ReferenceDataError(
+                    f"{authority.lad_code} ({sex}): no mortality multiplier in 0.2-5 reproduces "
+                    f"the published life expectancy of {target} years"
+                )
             multipliers[s] = brentq(gap, 0.2, 5.0, xtol=1e-6)
         result[authority.lad_code] = multipliers
     return result

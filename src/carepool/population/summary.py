@@ -32,7 +32,8 @@ class Summary:
     by_payer: list[dict[str, Any]]
     deprivation: list[dict[str, Any]]
     deaths: int
-    cost_pence: int
+    cost_pence: int  # public money (NHS and councils) on the modelled services
+    residents_pence: int  # residents' own money: client charges and self-funded care
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class Summary:
             "places": self.places,
             "deaths": self.deaths,
             "cost_pence": self.cost_pence,
+            "residents_pence": self.residents_pence,
             "by_lad": self.by_lad,
             "by_service": self.by_service,
             "by_payer": self.by_payer,
@@ -73,17 +75,23 @@ def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
             residents=people.count(), deaths=people.died.cast("int64").sum()
         )
     ).set_index("lad_code")
+    public = spend.payer_kind != "self"
     cost = engine.to_pandas(
-        spend.group_by("lad_code").aggregate(cost_pence=spend.cost_pence.sum())
+        spend.group_by("lad_code").aggregate(
+            cost_pence=spend.cost_pence.sum(where=public),
+            residents_pence=spend.cost_pence.sum(where=~public),
+        )
     ).set_index("lad_code")
     counts = residents["residents"].to_dict()
-    pence = cost["cost_pence"].to_dict()
+    pence = cost["cost_pence"].fillna(0).to_dict()
+    own = cost["residents_pence"].fillna(0).to_dict()
     by_lad: list[dict[str, Any]] = [
         {
             "code": str(row["lad_code"]),
             "name": str(row["lad_name"]),
             "residents": int(counts.get(row["lad_code"], 0)),
             "cost_pence": int(pence.get(row["lad_code"], 0)),
+            "residents_pence": int(own.get(row["lad_code"], 0)),
         }
         for row in _records(lads)
     ]
@@ -133,4 +141,5 @@ def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
         ],
         deaths=int(residents["deaths"].sum()),
         cost_pence=sum(int(item["cost_pence"]) for item in by_lad),
+        residents_pence=sum(int(item["residents_pence"]) for item in by_lad),
     )

@@ -21,6 +21,8 @@ from carepool.errors import WarehouseError
 from carepool.warehouse.schemas import TABLES
 
 MANIFEST = "manifest.json"
+#: What every reader of the manifest relies on.
+MANIFEST_KEYS = ("region", "lad_codes", "scale", "seed", "years", "places", "tables")
 
 
 def table_path(warehouse_dir: Path, name: str) -> Path:
@@ -75,6 +77,11 @@ def read_manifest(warehouse_dir: Path) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise WarehouseError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise WarehouseError(f"{path}: expected a JSON object")
+    missing = [key for key in MANIFEST_KEYS if key not in data]
+    if missing:
+        raise WarehouseError(f"{path}: missing {', '.join(missing)}; rebuild with `carepool build`")
     return data
 
 
