@@ -263,3 +263,69 @@ def test_valid_nhs_numbers_pass_and_any_single_digit_change_is_caught(
     digits = list(number)
     digits[position] = str((int(digits[position]) + shift) % 10)
     assert not _nhs_check_digit_ok(pd.Series(["".join(digits)])).any()
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "words"),
+    [
+        ("person_year", "nhs_cost_pence", "99999999999999999999", "not a whole number"),
+        ("person_year", "age", "40000", "outside 0..120"),
+        ("person_year", "imd_quintile", "9", "outside 1..5"),
+        ("person_year", "cancer_stage", "7", "outside 1..4"),
+        ("person_year", "days_alive", "999", "outside 0..366"),
+        ("person_year", "nhs_cost_pence", "1e3", "not a whole number"),
+        ("person_year", "year", "2030-31", "not a year of this model"),
+        ("residents", "person_id", "-5", "outside 1.."),
+        ("residents", "person_id", "9007199254740993", "duplicate"),  # exact: no float rounding
+        ("residents", "nhs_number", "١٢٣٤٥٦٧٨٩٠", "not an NHS number"),
+        ("residents", "first_year", "٢٠٢٤-٢٥", "not a financial year"),
+        ("residents", "date_of_birth", "2099-01-01", "after the model's last year"),
+        ("activity_cost", "service", "unicorn_rides", "not a costed service"),
+    ],
+)
+def test_out_of_range_and_foreign_values_are_refused_not_corrupted(
+    warehouse: Path, tmp_path: Path, table: str, column: str, value: str, words: str
+) -> None:
+    rows = _export(warehouse, table, tmp_path / "x.csv")
+    rows[2][_col(rows, column)] = value
+    if value == "9007199254740993":  # two ids a float would make equal
+        rows[3][_col(rows, column)] = "9007199254740992"
+        rows[2][_col(rows, column)] = rows[3][_col(rows, column)]
+    before = _fingerprint(warehouse)
+    with pytest.raises(LoadRejected) as caught:
+        load_file(table, _write(tmp_path / "x.csv", rows), warehouse)
+    assert any(words in p.message for p in caught.value.problems), caught.value.problems
+    assert _fingerprint(warehouse) == before
+
+
+def test_rows_must_agree_with_themselves_and_the_model(warehouse: Path, tmp_path: Path) -> None:
+    rows = _export(warehouse, "person_year", tmp_path / "c.csv")
+    rows[1][_col(rows, "died")] = "true"
+    rows[1][_col(rows, "death_date")] = ""
+    rows[2][_col(rows, "lad_code")] = "E08000001"  # a Trafford LSOA with Bolton's code
+    with pytest.raises(LoadRejected) as caught:
+        load_file("person_year", _write(tmp_path / "c.csv", rows), warehouse)
+    messages = " | ".join(p.message for p in caught.value.problems)
+    assert "died is true" in messages
+    assert "not a known local authority" in messages or "not the local authority" in messages
+    ac = _export(warehouse, "activity_cost", tmp_path / "a.csv")
+    nhs = next(i for i, r in enumerate(ac) if i and r[_col(ac, "payer_kind")] == "nhs")
+    ac[nhs][_col(ac, "payer_code")] = "SELF"
+    with pytest.raises(LoadRejected, match="1 problem"):
+        load_file("activity_cost", _write(tmp_path / "a.csv", ac), warehouse)
+
+
+def test_a_file_with_no_rows_does_not_empty_the_table(warehouse: Path, tmp_path: Path) -> None:
+    rows = _export(warehouse, "residents", tmp_path / "empty.csv")[:1]
+    with pytest.raises(LoadRejected) as caught:
+        load_file("residents", _write(tmp_path / "empty.csv", rows), warehouse)
+    assert "no data rows" in caught.value.problems[0].message
+
+
+def test_csv_cells_are_read_as_written(warehouse: Path, tmp_path: Path) -> None:
+    """No type guessing before the checks: a leading zero is kept, an exponent is refused."""
+    rows = _export(warehouse, "residents", tmp_path / "z.csv")
+    rows[1][_col(rows, "nhs_number")] = "0123456788"
+    with pytest.raises(LoadRejected) as caught:
+        load_file("residents", _write(tmp_path / "z.csv", rows), warehouse)
+    assert "0123456788" in caught.value.problems[0].message  # kept as written (bad check digit)

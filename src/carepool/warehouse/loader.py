@@ -10,10 +10,11 @@ so a file of millions of rows is checked in seconds.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,12 @@ MAX_PROBLEMS = 50
 #: A pseudonymised id, accepted in place of an NHS number where the schema allows: ``P:``
 #: and 16 to 64 lowercase hexadecimal characters (e.g. a keyed SHA-256 of the NHS number).
 PSEUDONYM = re.compile(r"^P:[0-9a-f]{16,64}$")
-NHS_NUMBER = re.compile(r"^\d{10}$")
-LSOA_CODE = re.compile(r"^E01\d{6}$")
-FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
+NHS_NUMBER = re.compile(r"^[0-9]{10}$")
+LSOA_CODE = re.compile(r"^E01[0-9]{6}$")
+FINANCIAL_YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+#: A whole number an int64 holds exactly (at most 18 digits); longer is out of range anyway.
+WHOLE_NUMBER = r"[+-]?[0-9]{1,18}"
 TRUE = {"true", "t", "1", "yes", "y"}
 FALSE = {"false", "f", "0", "no", "n"}
 
@@ -57,6 +61,9 @@ class KnownCodes:
     lsoas: frozenset[str]
     lads: frozenset[str]
     payers: frozenset[str]
+    lad_of_lsoa: dict[str, str] = field(default_factory=dict)
+    years: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
 
     @classmethod
     def from_warehouse(cls, warehouse_dir: Path) -> KnownCodes:
@@ -67,7 +74,28 @@ class KnownCodes:
         lsoas = frozenset(lsoa.column("lsoa21_code").to_pylist())
         lads = frozenset(lsoa.column("lad_code").to_pylist())
         icbs = frozenset(lsoa.column("icb_code").to_pylist())
-        return cls(lsoas=lsoas, lads=lads, payers=lads | icbs | {"SELF"})
+        lad_of_lsoa = dict(
+            zip(
+                lsoa.column("lsoa21_code").to_pylist(),
+                lsoa.column("lad_code").to_pylist(),
+                strict=True,
+            )
+        )
+        manifest = read_manifest(warehouse_dir)
+        services_path = table_path(warehouse_dir, "services")
+        services = (
+            frozenset(pq.read_table(services_path, columns=["service"]).column(0).to_pylist())
+            if services_path.is_file()
+            else frozenset()
+        )
+        return cls(
+            lsoas=lsoas,
+            lads=lads,
+            payers=lads | icbs | {"SELF"},
+            lad_of_lsoa=lad_of_lsoa,
+            years=frozenset(str(y) for y in manifest.get("years", [])),
+            services=services,
+        )
 
 
 class _Collector:
@@ -108,14 +136,19 @@ def _read_text(path: Path, collector: _Collector) -> pd.DataFrame | None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            # Every column as text from the start: letting Arrow infer types first would turn
+            # 1e3 into 1000 and drop the leading zero of an NHS number before any check.
+            with path.open(newline="", encoding="utf-8") as handle:
+                header = next(csv.reader(handle), [])
             table = pacsv.read_csv(
                 path,
                 convert_options=pacsv.ConvertOptions(
-                    column_types={}, strings_can_be_null=False, auto_dict_encode=False
+                    column_types={name: pa.string() for name in header},
+                    strings_can_be_null=False,
+                    auto_dict_encode=False,
                 ),
                 read_options=pacsv.ReadOptions(autogenerate_column_names=False),
             )
-            table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
         elif suffix in {".parquet", ".pq"}:
             table = pq.read_table(path)
             table = pa.table({name: _as_text(table.column(name)) for name in table.column_names})
@@ -170,14 +203,30 @@ def _parse(column: Column, text: pd.Series, collector: _Collector) -> tuple[Any,
     present = ~empty
     kind = column.type
     if pa.types.is_integer(kind):
-        numbers = pd.to_numeric(text.where(present, None), errors="coerce")
-        whole = numbers.notna() & (numbers == np.floor(numbers))
-        bad = present & ~whole.to_numpy()
-        collector.rows(bad, name, lambda i: f"{text.iat[i]!r} is not a whole number")
-        values = numbers.where(whole)
-        return values, present & ~bad
+        # Exact integer parsing: digits only (no floats, exponents or Unicode digits), converted
+        # by Arrow without passing through floating point, then range-checked for the type.
+        whole = present & text.str.fullmatch(WHOLE_NUMBER).fillna(False).to_numpy(dtype=bool)
+        collector.rows(present & ~whole, name, lambda i: f"{text.iat[i]!r} is not a whole number")
+        exact = np.asarray(
+            pa.array(text.where(whole, "0").tolist(), type=pa.string()).cast(pa.int64()),
+            dtype=np.int64,
+        )
+        info = np.iinfo(kind.to_pandas_dtype())
+        floor = 0 if column.kind in (Kind.MONEY, Kind.COUNT) else int(info.min)
+        low = max(floor, column.minimum if column.minimum is not None else floor)
+        high = min(int(info.max), column.maximum if column.maximum is not None else int(info.max))
+        outside = whole & ((exact < low) | (exact > high))
+        if column.kind in (Kind.MONEY, Kind.COUNT) and column.minimum is None:
+            outside &= exact > high  # negatives get their own, clearer message
+        collector.rows(
+            outside, name, lambda i: f"{text.iat[i]} is outside {low}..{high} for this column"
+        )
+        ok = whole & ~outside
+        values = pd.Series(np.where(ok, exact, 0)).where(ok)
+        return values, ok
     if pa.types.is_floating(kind):
         numbers = pd.to_numeric(text.where(present, None), errors="coerce")
+        numbers = numbers.where(np.isfinite(numbers))
         bad = present & numbers.isna().to_numpy()
         collector.rows(bad, name, lambda i: f"{text.iat[i]!r} is not a number")
         return numbers, present & ~bad
@@ -278,6 +327,8 @@ def validate_frame(
         collector.file(name, f"missing column; table {schema.name} needs it")
     for name in extra:
         collector.file(name, f"unexpected column; table {schema.name} has no such column")
+    if len(frame) == 0:
+        collector.file(None, f"no data rows; loading it would empty the {schema.name} table")
     arrays: dict[str, pa.Array] = {}
     for column in schema.columns:
         if column.name not in frame.columns:
@@ -309,9 +360,77 @@ def validate_frame(
                     f"first at row {int(first_row.to_numpy()[i]) + 1}"
                 ),
             )
+    _check_consistency(frame, collector, known)
     if collector.total:
         return None, collector
     return pa.table(arrays, schema=schema.arrow), collector
+
+
+def _not_a_model_year(year: pd.Series, years: frozenset[str]) -> Callable[[int], str]:
+    listed = ", ".join(sorted(years))
+    return lambda i: f"{year.iat[i]} is not a year of this model ({listed})"
+
+
+def _check_consistency(frame: pd.DataFrame, collector: _Collector, known: KnownCodes) -> None:
+    """Rules across columns and against the model: a row's LSOA lies in its local authority;
+    a death has a date and only a death does; years are the model's; services are known."""
+    columns = set(frame.columns)
+    if {"lsoa21_code", "lad_code"} <= columns and known.lad_of_lsoa:
+        lsoa = frame["lsoa21_code"].str.strip()
+        lad = frame["lad_code"].str.strip()
+        expected = lsoa.map(known.lad_of_lsoa)
+        wrong = (expected.notna() & lad.isin(known.lads) & (expected != lad)).to_numpy()
+        collector.rows(
+            wrong,
+            "lad_code",
+            lambda i: (
+                f"{lad.iat[i]} is not the local authority of {lsoa.iat[i]} ({expected.iat[i]})"
+            ),
+        )
+    if {"died", "death_date"} <= columns:
+        died = frame["died"].str.strip().str.lower().isin(TRUE).to_numpy()
+        dated = (frame["death_date"].str.strip() != "").to_numpy()
+        collector.rows(died & ~dated, "death_date", lambda _i: "is empty but died is true")
+        collector.rows(~died & dated, "death_date", lambda _i: "is given but died is false")
+    if known.years:
+        for name in ("year", "first_year"):
+            if name in columns:
+                year = frame[name].str.strip()
+                shaped = _matches(year, _is_financial_year)
+                outside = shaped & ~year.isin(known.years).to_numpy()
+                collector.rows(outside, name, _not_a_model_year(year, known.years))
+    if "date_of_birth" in columns and known.years:
+        last_end = f"{max(int(y[:4]) for y in known.years) + 1}-03-31"
+        born = frame["date_of_birth"].str.strip()
+        future = ((born > last_end) & born.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")).to_numpy(
+            dtype=bool
+        )
+        collector.rows(
+            future, "date_of_birth", lambda i: f"{born.iat[i]} is after the model's last year"
+        )
+    if {"payer_kind", "payer_code"} <= columns:
+        kind = frame["payer_kind"].str.strip()
+        code = frame["payer_code"].str.strip()
+        fits = np.where(
+            kind == "self",
+            code == "SELF",
+            np.where(kind == "council", code.isin(known.lads), code.str.startswith("E54")),
+        )
+        collector.rows(
+            ~np.asarray(fits, dtype=bool) & kind.isin(["nhs", "council", "self"]).to_numpy(),
+            "payer_code",
+            lambda i: f"{code.iat[i]} cannot be the payer for payer_kind {kind.iat[i]}",
+        )
+    if "service" in columns and known.services:
+        service = frame["service"].str.strip()
+        unknown = ~service.isin(known.services).to_numpy()
+        collector.rows(
+            unknown,
+            "service",
+            lambda i: (
+                f"{service.iat[i]!r} is not a costed service ({', '.join(sorted(known.services))})"
+            ),
+        )
 
 
 def _to_arrow(column: Column, values: Any, empty: BoolArray) -> pa.Array:

@@ -36,6 +36,9 @@ class Column:
     nullable: bool = False
     categories: tuple[str, ...] = ()
     doc: str = ""
+    #: Inclusive bounds for numbers, beyond those of the type (e.g. a quintile is 1..5).
+    minimum: int | None = None
+    maximum: int | None = None
 
     def field(self) -> pa.Field:
         return pa.field(self.name, self.type, nullable=self.nullable)
@@ -104,7 +107,7 @@ RESIDENTS = TableSchema(
     key=("person_id",),
     pseudonymised_ids=True,
     columns=(
-        Column("person_id", _i64, doc="stable id within the warehouse"),
+        Column("person_id", _i64, doc="stable id within the warehouse", minimum=1),
         Column("nhs_number", pa.string(), Kind.NHS_NUMBER, doc="NHS number (or pseudonym)"),
         Column("sex", pa.string(), Kind.CATEGORY, categories=SEXES),
         Column("date_of_birth", pa.date32(), Kind.DATE),
@@ -115,14 +118,23 @@ RESIDENTS = TableSchema(
 )
 
 _PERSON_YEAR_COLUMNS: tuple[Column, ...] = (
-    Column("person_id", _i64),
+    Column("person_id", _i64, minimum=1),
     Column("year", pa.string(), Kind.YEAR, doc="financial year, e.g. 2024-25"),
-    Column("age", pa.int16(), Kind.COUNT, doc="age in whole years on 1 April"),
+    Column("age", pa.int16(), Kind.COUNT, doc="age in whole years on 1 April", maximum=120),
     Column("sex", pa.string(), Kind.CATEGORY, categories=SEXES),
     Column("lsoa21_code", pa.string(), Kind.LSOA),
     Column("lad_code", pa.string(), Kind.LAD),
-    Column("imd_quintile", pa.int8(), Kind.COUNT, doc="IoD2025 national quintile, 1 = most"),
-    Column("days_alive", pa.int16(), Kind.COUNT, doc="days of the year lived in the model"),
+    Column(
+        "imd_quintile",
+        pa.int8(),
+        Kind.COUNT,
+        doc="IoD2025 national quintile, 1 = most",
+        minimum=1,
+        maximum=5,
+    ),
+    Column(
+        "days_alive", pa.int16(), Kind.COUNT, doc="days of the year lived in the model", maximum=366
+    ),
     *(
         Column(f"has_{c}", pa.bool_(), doc=f"on the {c} register at the start of the year")
         for c in CONDITIONS
@@ -156,7 +168,15 @@ _PERSON_YEAR_COLUMNS: tuple[Column, ...] = (
     Column("bowel_screening_eligible", pa.bool_()),
     Column("bowel_screening_covered", pa.bool_()),
     Column("cancer_diagnosed", pa.bool_(), doc="a new cancer diagnosed this year"),
-    Column("cancer_stage", pa.int8(), Kind.COUNT, nullable=True, doc="1-4 at diagnosis"),
+    Column(
+        "cancer_stage",
+        pa.int8(),
+        Kind.COUNT,
+        nullable=True,
+        doc="1-4 at diagnosis",
+        minimum=1,
+        maximum=4,
+    ),
     Column(
         "ld_health_check",
         pa.bool_(),
