@@ -177,3 +177,24 @@ def test_a_tiny_sample_builds_with_full_scale_calibration(tmp_path: Path) -> Non
     """At 0.1% many ages are empty; calibration uses the full population, so it still solves."""
     manifest = build(BuildRequest(region="gm", scale=0.001, seed=1), tmp_path)
     assert manifest["tables"]["person_year"]["rows"] > 5000
+
+
+def test_a_failed_build_leaves_the_old_warehouse_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    build_module = importlib.import_module("carepool.population.build")
+
+    warehouse = tmp_path / "warehouse"
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=1), warehouse)
+    before = {p.name: p.read_bytes() for p in warehouse.iterdir()}
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_module, "write_manifest", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(BuildRequest(region=TRAFFORD, scale=0.01, seed=2), warehouse)
+    assert {p.name: p.read_bytes() for p in warehouse.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["warehouse"]  # no staging left behind

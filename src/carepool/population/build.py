@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -239,7 +242,29 @@ def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -
 def build(
     request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Build the model and write every warehouse table; returns the manifest."""
+    """Build the model and write every warehouse table; returns the manifest.
+
+    All or nothing: the tables are written to a staging folder beside the warehouse, which
+    replaces the old warehouse only once everything is written. A failed or interrupted build
+    leaves the old warehouse as it was.
+    """
+    warehouse_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".warehouse-building-", dir=warehouse_dir.parent))
+    try:
+        manifest = _build_into(request, staging, progress)
+        retired = warehouse_dir.with_name(f".warehouse-retired-{os.getpid()}")
+        if warehouse_dir.exists():
+            os.replace(warehouse_dir, retired)
+        os.replace(staging, warehouse_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _build_into(
+    request: BuildRequest, warehouse_dir: Path, progress: Progress | None
+) -> dict[str, Any]:
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     say("Loading places")

@@ -463,6 +463,15 @@ def validate_file(
     return table, collector.first(max_problems), collector.total
 
 
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, read in 1 MiB blocks (extracts can be gigabytes)."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
 def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     """Validate ``path`` as ``table_name`` and replace that table, or load nothing at all."""
     schema = TABLES.get(table_name)
@@ -479,7 +488,7 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     table, problems, total = validate_file(schema, path, known)
     if table is None:
         raise LoadRejected(path.name, problems, total=total)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = _sha256(path)
     write_table(warehouse_dir, table_name, table)
     record = {
         "table": table_name,
