@@ -1,21 +1,45 @@
-"""The one expression layer: Ibis over DuckDB (default) or local Spark.
+"""The one expression layer: Ibis over DuckDB (the default) or over local Spark.
 
-Domain code builds Ibis expressions against :meth:`Warehouse.table` and hands them back to
-:meth:`Warehouse.to_pandas` or :meth:`Warehouse.to_pyarrow`; it never sees the engine. This
-module and the rest of ``carepool.warehouse`` are the only places that import ``duckdb`` or
-``pyspark`` (kept that way by ``tests/test_conventions.py``). See
-docs/adr/0001-ibis-expression-layer.md.
+Domain code builds Ibis expressions on tables from :meth:`Warehouse.table` and hands them
+back to :meth:`Warehouse.to_pyarrow` or :meth:`Warehouse.to_pandas`; it never sees which
+engine ran them. That is what lets an indicator written once run embedded on a laptop and on
+Spark for all of England. This module (with the rest of ``carepool.warehouse``) is the only
+place that touches ``duckdb`` or ``pyspark`` -- ``tests/test_conventions.py`` enforces it --
+and ``pyspark`` is imported only when a Spark warehouse is opened, so ``make run`` works
+without the ``spark`` extra. See docs/adr/0001-ibis-expression-layer.md.
+
+Results are returned in the Arrow types the expression declares (``expr.schema()``), with no
+schema metadata, so the same expression gives equal tables on both engines. Rows come back
+in the engine's order unless the expression ends in ``order_by``: compare unordered results
+after sorting. Engine differences we know of, and how domain code avoids them:
+
+- Division by zero: DuckDB gives ``inf``/``NaN`` for ``x / 0``; Spark (ANSI mode, on by
+  default from Spark 4 and set explicitly here) raises ``DIVIDE_BY_ZERO``. Write
+  ``x / y.nullif(0)``, which is NULL on both.
+- Integer overflow: both refuse a sum beyond int64, but with different exceptions (pyarrow's
+  ``ArrowInvalid`` from DuckDB, Spark's ``ARITHMETIC_OVERFLOW``); money in pence never gets
+  near it.
+- Date differences: ``date_a - date_b`` is an Ibis interval that neither engine returns in a
+  form Arrow can convert; use ``date_a.delta(date_b, unit="day")``, an int64 on both.
+- A Spark table is a view over the file as it was when first read: after a load replaces a
+  table, open a new :class:`Warehouse` (DuckDB re-reads the file on every query).
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import os
+import re
+import tempfile
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
@@ -24,86 +48,177 @@ from carepool.errors import ConfigError, WarehouseError
 from carepool.warehouse.schemas import TABLES
 from carepool.warehouse.store import table_path
 
-#: Local Spark: small enough for a laptop or CI, quiet, deterministic time zone.
-SPARK_CONFIG = {
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENGINES: Final = ("duckdb", "spark")
+
+#: Local Spark sized for a laptop or a CI runner: two cores, a modest heap, no web UI, few
+#: shuffle partitions (the default 200 makes every small group-by slow), UTC so that dates and
+#: timestamps never shift with the machine's zone, ANSI SQL so that bad arithmetic raises
+#: instead of silently giving NULL or wrapping round (Spark 3.5 defaults it off, 4.0 on), and
+#: the loopback interface because a local session never talks to another machine.
+SPARK_MASTER: Final = "local[2]"
+SPARK_CONFIG: Final[dict[str, str]] = {
+    "spark.app.name": "carepool",
+    "spark.driver.memory": "2g",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.memory": "2g",
+    "spark.sql.ansi.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.ui.showConsoleProgress": "false",
 }
+
+#: Log4j 2 settings for the Spark JVM: errors only, and no start-up banner (Spark prints its
+#: "Setting default log level" notice unless the launcher's loggers are configured).
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+"""
+
+#: PySpark logs every SQL error to stderr as JSON before raising it; the exception reaches the
+#: caller anyway, so the log line is only noise.
+_PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger", "py4j")
+
+_TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_view_ids = itertools.count(1)
 
 
 @cache
-def spark_session() -> Any:
-    """One local SparkSession per process (starting Spark takes seconds)."""
+def spark_session() -> SparkSession:
+    """The process's one local SparkSession, started on first use.
+
+    Starting Spark costs seconds (a JVM), so every :class:`Warehouse` on Spark shares it.
+    ``pyspark`` is imported here and nowhere else, so that carepool without the ``spark``
+    extra still imports and runs on DuckDB.
+    """
     try:
         from pyspark.sql import SparkSession
-    except ImportError as exc:  # the spark extra is not installed
+    except ImportError as exc:
         raise ConfigError(
             "CAREPOOL_ENGINE=spark needs the Spark extra: pip install 'carepool[spark]' "
             "(and Java 17 or newer)"
         ) from exc
-    logging.getLogger("py4j").setLevel(logging.ERROR)
-    builder = SparkSession.builder.master("local[2]").appName("carepool")
+    for name in _PYSPARK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    fd, log_config = tempfile.mkstemp(prefix="carepool-log4j2-", suffix=".properties")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(_LOG4J2)
+    builder = SparkSession.builder.master(SPARK_MASTER).config(
+        "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}"
+    )
     for key, value in SPARK_CONFIG.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, or a JVM that will not start
+        raise ConfigError(
+            f"CAREPOOL_ENGINE=spark: cannot start local Spark ({exc}); it needs Java 17 or "
+            "newer on PATH or JAVA_HOME"
+        ) from exc
+    finally:
+        Path(log_config).unlink(missing_ok=True)  # read once, when the JVM starts
     session.sparkContext.setLogLevel("ERROR")
     return session
 
 
 class Warehouse:
-    """A connection to the warehouse's Parquet tables through one engine."""
+    """The warehouse's Parquet tables, queried through one engine.
 
-    def __init__(self, warehouse_dir: Path, engine: str) -> None:
+    Open one with :func:`connect`, use it as a context manager, and keep it for one piece of
+    work: tables are read lazily on first use and cached for the life of the object.
+    """
+
+    def __init__(self, warehouse_dir: Path, engine: str = "duckdb") -> None:
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
         self.warehouse_dir = warehouse_dir
-        self.engine = engine
-        if engine == "duckdb":
-            self._backend: Any = ibis.duckdb.connect()
-        elif engine == "spark":
-            session = spark_session()  # first: it explains a missing Spark extra
-            self._backend = ibis.pyspark.connect(session)
+        self.engine: str = engine
+        self._spark: SparkSession | None = None
+        if engine == "spark":
+            # the session first: it explains a missing Spark extra before Ibis tries
+            self._spark = spark_session()
+            self._backend: Any = ibis.pyspark.connect(self._spark)
         else:
-            raise ConfigError(f"unknown engine {engine!r}; expected duckdb or spark")
-        self._tables: dict[str, Any] = {}
+            self._backend = ibis.duckdb.connect()
+        self._tables: dict[str, ir.Table] = {}
+        self._closed = False
 
-    def table(self, name: str) -> Any:
-        """The Ibis table expression for warehouse table ``name``."""
-        if name in self._tables:
-            return self._tables[name]
-        if name not in TABLES:
-            raise WarehouseError(f"no warehouse table {name!r}; tables: {', '.join(TABLES)}")
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.warehouse_dir)!r}, engine={self.engine!r})"
+
+    def table(self, name: str) -> ir.Table:
+        """The Ibis table over ``<warehouse_dir>/<name>.parquet``.
+
+        Raises :class:`WarehouseError` naming the file when it is missing. Any Parquet file in
+        the folder can be read (tests and benchmarks use their own); the declared tables are
+        listed in :data:`carepool.warehouse.schemas.TABLES`.
+        """
+        if self._closed:
+            raise WarehouseError(f"{self!r} is closed")
+        cached = self._tables.get(name)
+        if cached is not None:
+            return cached
+        if not _TABLE_NAME.fullmatch(name):
+            raise WarehouseError(
+                f"{name!r} is not a table name (lowercase letters, digits and underscores)"
+            )
         path = table_path(self.warehouse_dir, name)
         if not path.is_file():
-            raise WarehouseError(f"{path}: missing; run `carepool build` first")
-        alias = f"carepool_{name}"
-        if self.engine == "spark":
-            # Spark keeps temporary views per session: a fresh name per connection and file
-            alias = f"{alias}_{abs(hash((str(path.resolve()), id(self)))):x}"
-        expr = self._backend.read_parquet(str(path), table_name=alias)
-        self._tables[name] = expr
-        return expr
+            hint = "run `carepool build` first" if name in TABLES else "no such table"
+            raise WarehouseError(f"{path}: missing; {hint}")
+        # Spark keeps views per session, and every Warehouse shares the one session: a view
+        # name unique in the process keeps two warehouses' tables of the same name apart.
+        view = f"carepool_{name}_{next(_view_ids)}"
+        table: ir.Table = self._backend.read_parquet(str(path), table_name=view)
+        self._tables[name] = table
+        return table
 
-    def to_pyarrow(self, expr: Any) -> pa.Table:
-        table: pa.Table = self._backend.to_pyarrow(expr)
-        return normalise(table)
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
+        """Run ``expr`` (a table, column or scalar) and return its rows as an Arrow table.
 
-    def to_pandas(self, expr: Any) -> pd.DataFrame:
+        The result has exactly the types ``expr`` declares, whichever engine ran it.
+        """
+        table = expr.as_table()
+        result: pa.Table = self._backend.to_pyarrow(table)
+        return conform_result(result, table.schema().to_pyarrow())
+
+    def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
+        """Run ``expr`` and return a pandas DataFrame (through :meth:`to_pyarrow`)."""
         frame: pd.DataFrame = self.to_pyarrow(expr).to_pandas()
         return frame
 
     def close(self) -> None:
-        for name in list(self._tables):
-            if self.engine == "spark":
-                alias = self._tables[name].get_name()
-                self._backend._session.catalog.dropTempView(alias)
-        self._tables.clear()
-        if self.engine == "duckdb":
-            self._backend.disconnect()
+        """Release the engine: drop this warehouse's Spark views, or close DuckDB.
 
-    def __enter__(self) -> Warehouse:
+        The shared Spark session itself stays up for the next warehouse. Safe to call twice.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._spark is not None:
+            for table in self._tables.values():
+                with contextlib.suppress(Exception):  # the session may already be stopped
+                    self._spark.catalog.dropTempView(table.get_name())
+        else:
+            self._backend.disconnect()
+        self._tables.clear()
+
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -115,23 +230,26 @@ class Warehouse:
         self.close()
 
 
-def normalise(table: pa.Table) -> pa.Table:
-    """Make results comparable across engines: large strings become strings, every integer
-    int64, every float float64, decimals float64; nothing else changes."""
-    fields = []
-    for field in table.schema:
-        kind = field.type
-        if pa.types.is_large_string(kind) or pa.types.is_string(kind):
-            kind = pa.string()
-        elif pa.types.is_integer(kind):
-            kind = pa.int64()
-        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            kind = pa.float64()
-        fields.append(pa.field(field.name, kind, nullable=True))
-    return table.cast(pa.schema(fields))
+def conform_result(result: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``result`` in the declared ``schema``, without engine-specific schema metadata.
+
+    Ibis already casts results to the expression's types; this makes that a guarantee of the
+    layer rather than of an Ibis version (Spark results come back through pandas and can carry
+    ``large_string`` or pandas metadata).
+    """
+    if result.schema.names != schema.names:
+        raise WarehouseError(
+            f"engine returned columns {result.schema.names}, expected {schema.names}"
+        )
+    if not result.schema.equals(schema):
+        result = result.cast(schema)
+    return result.replace_schema_metadata(None)
 
 
 def connect(settings: Settings | None = None, warehouse_dir: Path | None = None) -> Warehouse:
-    """Open the warehouse with the configured engine (``CAREPOOL_ENGINE``)."""
+    """Open the warehouse on the configured engine (``CAREPOOL_ENGINE``, DuckDB by default).
+
+    ``warehouse_dir`` overrides the settings' folder (tests, or a second warehouse).
+    """
     settings = settings or Settings.from_env()
     return Warehouse(warehouse_dir or settings.warehouse_dir, settings.engine)

@@ -1,28 +1,65 @@
 """Loading a partner's extract into the warehouse: check everything, then load all or nothing.
 
-A file is read as text (CSV) or Arrow (Parquet), every cell is checked against the table's
-declared schema (:mod:`carepool.warehouse.schemas`), and every problem is collected with its
-location: file, row (1 = the first data row) and column. Only a file with no problems replaces
-the table, through an atomic rename; otherwise :class:`LoadRejected` carries the first problems
-in file order and the total, and the warehouse is untouched. Checks are vectorised per column,
-so a file of millions of rows is checked in seconds.
+A partner (an NHS trust, a council) sends a table as CSV or Parquet. Every cell is checked
+against the table's declared schema (:mod:`carepool.warehouse.schemas`) and against the model
+it joins, and every fault is collected as a :class:`~carepool.errors.LoadProblem` located by
+file, row and column, saying what was expected -- so the partner fixes the whole file in one
+round rather than one fault per attempt. Only a file with no problems replaces the table (an
+atomic rename, then a manifest entry); otherwise :class:`~carepool.errors.LoadRejected`
+carries the first problems in file order and the total, and the warehouse is untouched.
+
+Rules a partner can rely on (``carepool schema <table>`` prints them per column):
+
+- **Files**: ``.csv`` (UTF-8, a header row, comma-separated; rows are numbered from 1 for the
+  first data row) or ``.parquet`` (row = 1-based row index). Columns may come in any order
+  but must be exactly the table's columns; a file with no data rows is refused, since loading
+  it would empty the table.
+- **Empty values**: leading and trailing spaces are ignored; an empty CSV cell or a Parquet
+  null is a missing value, allowed only in nullable columns.
+- **Types**: integers are ASCII digits with an optional minus sign, within the column's
+  bounds (``12.0``, ``+12``, ``1e3`` and ``0x10`` are refused in CSV, so a float export cannot
+  slip through; a Parquet float column -- pandas' way of storing integers with gaps -- passes
+  where every value is whole); booleans are ``true``, ``false``, ``1`` or ``0`` in any case;
+  dates are real ISO dates ``YYYY-MM-DD`` (a Parquet timestamp passes at midnight); numbers
+  are decimal or scientific, never NaN or infinite. Parquet columns of the declared type are
+  taken as they are.
+- **Kinds**: LSOA codes are ``E01`` and 6 digits and in the model's geography; local
+  authority and payer codes are the model's own (payers: its ICBs, its councils, ``SELF``);
+  money is integer pence, never negative; counts are never negative; categories come from
+  the declared list; financial years are ``YYYY-YY`` with consecutive years (``2024-25``);
+  the key columns identify one row.
+- **NHS numbers** are 10 digits whose last is the modulus-11 check digit of the first nine
+  (weights 10 down to 2; ``11 - sum % 11``, where 11 means 0 and 10 means no valid number).
+  A table declared ``pseudonymised_ids`` may instead hold a **pseudonym**: ``P:`` and 16 to
+  64 lowercase hexadecimal characters, e.g. ``"P:" + hmac_sha256(key, nhs_number).hexdigest()``.
+  The prefix keeps a pseudonym from ever being mistaken for a real number, and lowercase only
+  keeps one person from having two spellings of the same id.
+- **The model**, where the warehouse knows it: a row's LSOA lies in its local authority; a
+  death has a date and only a death does; years are the model's years and no date is after
+  the model's last year; a payer code fits its payer kind (``self`` is ``SELF``, ``council`` a
+  council, ``nhs`` an ICB); services are the costed ones.
+
+Checks are vectorised per column with :mod:`pyarrow.compute` (a clean column costs one Arrow
+cast and a few comparisons: a 3-million-row extract is checked in seconds), and Python runs
+per value only to word the problems reported.
 """
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
 import hashlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -30,450 +67,911 @@ from carepool.errors import ConfigError, LoadProblem, LoadRejected, WarehouseErr
 from carepool.warehouse.schemas import TABLES, Column, Kind, TableSchema
 from carepool.warehouse.store import read_manifest, table_path, write_manifest, write_table
 
-MAX_PROBLEMS = 50
-#: A pseudonymised id, accepted in place of an NHS number where the schema allows: ``P:``
-#: and 16 to 64 lowercase hexadecimal characters (e.g. a keyed SHA-256 of the NHS number).
-PSEUDONYM = re.compile(r"^P:[0-9a-f]{16,64}$")
-# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
-NHS_NUMBER = re.compile(r"^[0-9]{10}$")
-LSOA_CODE = re.compile(r"^E01[0-9]{6}$")
-FINANCIAL_YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
-#: A whole number an int64 holds exactly (at most 18 digits); longer is out of range anyway.
-WHOLE_NUMBER = r"[+-]?[0-9]{1,18}"
-TRUE = {"true", "t", "1", "yes", "y"}
-FALSE = {"false", "f", "0", "no", "n"}
+MAX_PROBLEMS: Final = 50
+#: The payer code for care a resident pays for in full (see ``activity_cost.payer_code``).
+SELF_PAYER: Final = "SELF"
+#: A pseudonymised id, accepted in place of an NHS number where the schema allows it.
+PSEUDONYM: Final = r"^P:[0-9a-f]{16,64}$"
+NHS_NUMBER_SHAPE: Final = r"^[0-9]{10}$"
+LSOA_SHAPE: Final = r"^E01[0-9]{6}$"
+ICB_PREFIX: Final = "E54"
+FINANCIAL_YEAR: Final = re.compile(r"([0-9]{4})-([0-9]{2})")
+CSV_SUFFIXES: Final = (".csv",)
+PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 
-BoolArray = npt.NDArray[np.bool_]
+#: Codes listed in full in a message when there are at most this many; else only counted.
+_LIST_AT_MOST = 12
+_INTEGER_SHAPE = r"^-?[0-9]+$"
+_NUMBER_SHAPE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TRUE = ("true", "1")
+_FALSE = ("false", "0")
+#: Digits that surely fit in int64 (its limit has 19); longer integers are checked one by one.
+_SAFE_DIGITS = 18
+
+Indices = npt.NDArray[np.int64]
+Message = Callable[[int], str]
 
 
 @dataclass(frozen=True)
 class LoadResult:
+    """A load that happened: which table, from which file, how many rows, and when."""
+
     table: str
     source: Path
     rows: int
     sha256: str
+    loaded_at: str
 
 
 @dataclass(frozen=True)
 class KnownCodes:
-    """The codes a loaded file may use: those of the model's geography and partners."""
+    """What a loaded file may refer to: the model's geography, partners, years and services."""
 
     lsoas: frozenset[str]
     lads: frozenset[str]
     payers: frozenset[str]
-    lad_of_lsoa: dict[str, str] = field(default_factory=dict)
+    lad_of_lsoa: Mapping[str, str] = field(default_factory=dict)
     years: frozenset[str] = frozenset()
     services: frozenset[str] = frozenset()
 
     @classmethod
     def from_warehouse(cls, warehouse_dir: Path) -> KnownCodes:
+        """Read them from the warehouse: ``lsoa`` (LSOAs, their LADs and ICBs), the manifest
+        (years) and ``services``, if built.
+
+        Read straight from Parquet, not through the engine, so that loading a file never
+        starts Spark.
+        """
         path = table_path(warehouse_dir, "lsoa")
         if not path.is_file():
             raise WarehouseError(f"{path}: missing; build the model before loading extracts")
         lsoa = pq.read_table(path, columns=["lsoa21_code", "lad_code", "icb_code"])
-        lsoas = frozenset(lsoa.column("lsoa21_code").to_pylist())
-        lads = frozenset(lsoa.column("lad_code").to_pylist())
-        icbs = frozenset(lsoa.column("icb_code").to_pylist())
-        lad_of_lsoa = dict(
-            zip(
-                lsoa.column("lsoa21_code").to_pylist(),
-                lsoa.column("lad_code").to_pylist(),
-                strict=True,
-            )
-        )
-        manifest = read_manifest(warehouse_dir)
+
+        def codes(name: str) -> frozenset[str]:
+            return frozenset(v for v in pc.unique(lsoa.column(name)).to_pylist() if v)
+
+        lads = codes("lad_code")
         services_path = table_path(warehouse_dir, "services")
         services = (
             frozenset(pq.read_table(services_path, columns=["service"]).column(0).to_pylist())
             if services_path.is_file()
             else frozenset()
         )
+        years = read_manifest(warehouse_dir).get("years", [])
         return cls(
-            lsoas=lsoas,
+            lsoas=codes("lsoa21_code"),
             lads=lads,
-            payers=lads | icbs | {"SELF"},
-            lad_of_lsoa=lad_of_lsoa,
-            years=frozenset(str(y) for y in manifest.get("years", [])),
+            payers=lads | codes("icb_code") | {SELF_PAYER},
+            lad_of_lsoa=dict(
+                zip(
+                    lsoa.column("lsoa21_code").to_pylist(),
+                    lsoa.column("lad_code").to_pylist(),
+                    strict=True,
+                )
+            ),
+            years=frozenset(str(year) for year in years),
             services=services,
         )
 
 
-class _Collector:
-    """Gathers bad rows per check; builds messages only for the first ones in file order."""
+# ---------------------------------------------------------------------------------------------
+# Problems: gathered as index arrays per check, worded only for the first ones in file order
 
-    def __init__(self, source: str, columns: list[str]) -> None:
-        self.source = source
-        self.order = {name: i for i, name in enumerate(columns)}
-        self.file_level: list[LoadProblem] = []
-        self.found: list[tuple[npt.NDArray[np.int64], str, Callable[[int], str]]] = []
+
+@dataclass
+class _Found:
+    indices: Indices  # table row indices, ascending
+    column: str
+    position: int  # the column's place in the file, to order problems within a row
+    message: Message
+
+
+@dataclass
+class _Problems:
+    source: str
+    positions: dict[str, int]
+    file_level: list[LoadProblem] = field(default_factory=list)
+    #: problems already located by data row (a CSV row with the wrong number of fields)
+    rows: list[LoadProblem] = field(default_factory=list)
+    found: list[_Found] = field(default_factory=list)
+    #: data rows (1-based) the CSV reader skipped, so table index -> data row needs shifting
+    skipped: Indices = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def file(self, column: str | None, message: str) -> None:
         self.file_level.append(LoadProblem(self.source, None, column, message))
 
-    def rows(self, bad: BoolArray, column: str, message: Callable[[int], str]) -> None:
-        index = np.flatnonzero(bad)
-        if index.size:
-            self.found.append((index, column, message))
+    def at(self, mask: Any, column: str, message: Message) -> None:
+        """Report every row where the boolean Arrow ``mask`` is true (nulls count as false)."""
+        if pc.any(mask).as_py():
+            indices = np.asarray(pc.indices_nonzero(mask).to_numpy(), dtype=np.int64)
+            self.indices(indices, column, message)
+
+    def indices(self, indices: Indices, column: str, message: Message) -> None:
+        if indices.size:
+            position = self.positions.get(column.split(",")[0], len(self.positions))
+            self.found.append(_Found(indices, column, position, message))
 
     @property
     def total(self) -> int:
-        return len(self.file_level) + sum(int(index.size) for index, _, _ in self.found)
+        return (
+            len(self.file_level)
+            + len(self.rows)
+            + sum(int(found.indices.size) for found in self.found)
+        )
+
+    def data_row(self, index: int) -> int:
+        """The 1-based data row of table row ``index``, counting rows the reader skipped."""
+        row = index + 1
+        shift = 0
+        while True:
+            moved = int(np.searchsorted(self.skipped, row + shift, side="right"))
+            if moved == shift:
+                return row + shift
+            shift = moved
 
     def first(self, limit: int) -> list[LoadProblem]:
-        candidates: list[tuple[int, int, int, str, Callable[[int], str]]] = []
-        for k, (index, column, message) in enumerate(self.found):
-            for i in index[:limit]:
-                candidates.append((int(i), self.order.get(column, 0), k, column, message))
-        candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+        """The first ``limit`` problems: file-level ones, then by row, then by column.
+
+        Each check keeps every bad row, but at most ``limit`` of each can be among the first
+        ``limit`` overall, so only those are located and worded.
+        """
+        # (row, column position, check order, how to word it)
+        candidates: list[tuple[int, int, int, Callable[[], LoadProblem]]] = [
+            (problem.row or 0, -1, k, _constant(problem)) for k, problem in enumerate(self.rows)
+        ]
+        for k, found in enumerate(self.found, start=len(self.rows)):
+            for index in found.indices[:limit].tolist():
+                row = self.data_row(index)
+                candidates.append((row, found.position, k, self._worder(found, row, index)))
+        candidates.sort(key=lambda c: c[:3])
         problems = list(self.file_level[:limit])
-        for i, _, _, column, message in candidates[: max(0, limit - len(problems))]:
-            problems.append(LoadProblem(self.source, i + 1, column, message(i)))
+        problems += [word() for *_, word in candidates[: max(0, limit - len(problems))]]
         return problems
 
+    def _worder(self, found: _Found, row: int, index: int) -> Callable[[], LoadProblem]:
+        return lambda: LoadProblem(self.source, row, found.column, found.message(index))
 
-def _read_text(path: Path, collector: _Collector) -> pd.DataFrame | None:
-    """Every column as text (``""`` for an empty or null cell), or None if unreadable."""
+
+def _constant(problem: LoadProblem) -> Callable[[], LoadProblem]:
+    return lambda: problem
+
+
+def _show(value: Any) -> str:
+    """A cell's value as a message shows it: text quoted (and shortened), numbers bare."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 80 else value[:77] + "...")
+    return str(value)
+
+
+def _listed(codes: Set[str], what: str, where: str = "the lsoa table") -> str:
+    if len(codes) <= _LIST_AT_MOST:
+        return f"one of: {', '.join(sorted(codes))}"
+    return f"one of the {len(codes):,} {what} in {where}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: every column as it is in the file; CSV cells as bytes, never guessed at
+
+
+def _read(path: Path, schema: TableSchema, problems: _Problems) -> pa.Table | None:
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            # Every column as text from the start: letting Arrow infer types first would turn
-            # 1e3 into 1000 and drop the leading zero of an NHS number before any check.
-            with path.open(newline="", encoding="utf-8") as handle:
-                header = next(csv.reader(handle), [])
-            table = pacsv.read_csv(
-                path,
-                convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in header},
-                    strings_can_be_null=False,
-                    auto_dict_encode=False,
-                ),
-                read_options=pacsv.ReadOptions(autogenerate_column_names=False),
-            )
-        elif suffix in {".parquet", ".pq"}:
-            table = pq.read_table(path)
-            table = pa.table({name: _as_text(table.column(name)) for name in table.column_names})
-        else:
-            collector.file(
-                None, f"unsupported file type {suffix or '(none)'}; expected .csv or .parquet"
-            )
-            return None
-    except (OSError, pa.ArrowException) as exc:
-        collector.file(None, f"cannot be read as {suffix.lstrip('.').upper()}: {exc}")
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        problems.file(
+            None,
+            f"unsupported file type {suffix or '(no suffix)'}; expected a .csv file with a "
+            "header row, or a .parquet file",
+        )
         return None
-    frame: pd.DataFrame = table.to_pandas().fillna("").astype(str)
-    return frame
+    if not path.is_file():
+        problems.file(None, "no such file")
+        return None
+    kind = "CSV" if suffix in CSV_SUFFIXES else "Parquet"
+    try:
+        if kind == "CSV":
+            return _read_csv(path, schema, problems)
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        problems.file(None, f"cannot be read as {kind}: {exc}")
+        return None
 
 
-def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    kind = column.type
-    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
-        column = column.cast(pa.date32()) if pa.types.is_timestamp(kind) else column
-    if pa.types.is_boolean(kind):
-        column = pa.compute.if_else(column, "true", "false")
-    return column.cast(pa.string())
+def _read_csv(path: Path, schema: TableSchema, problems: _Problems) -> pa.Table:
+    """Read a CSV with the table's columns as bytes (never inferred: ``007`` stays ``007``).
+
+    Rows with the wrong number of fields are reported and skipped; their row numbers are
+    only known to a single-threaded reader, so a file that has any is read a second time.
+    """
+    table, ragged = _read_csv_once(path, schema, threaded=True)
+    if any(number is None for number, _, _ in ragged):
+        table, ragged = _read_csv_once(path, schema, threaded=False)
+    skipped = []
+    for number, actual, expected in sorted(ragged, key=lambda r: r[0] or 0):
+        row = None if number is None else number - 1  # the reader counts the header as row 1
+        message = f"has {actual} fields; the header has {expected}"
+        problems.rows.append(LoadProblem(problems.source, row, None, message))
+        if row is not None:
+            skipped.append(row)
+    problems.skipped = np.asarray(skipped, dtype=np.int64)
+    return table
 
 
-def _nhs_check_digit_ok(values: pd.Series) -> BoolArray:
-    """Modulus-11 check of ten-digit strings (vectorised over their ASCII bytes)."""
-    raw = "".join(values.astype(str)).encode("ascii")
-    digits = (np.frombuffer(raw, dtype=np.uint8).reshape(-1, 10) - ord("0")).astype(np.int64)
-    total = (digits[:, :9] * np.arange(10, 1, -1)).sum(axis=1)
+def _read_csv_once(
+    path: Path, schema: TableSchema, *, threaded: bool
+) -> tuple[pa.Table, list[tuple[int | None, int, int]]]:
+    """The table, and (physical row number, fields, fields expected) of each ragged row."""
+    ragged: list[tuple[int | None, int, int]] = []
+
+    def skip(row: Any) -> str:
+        ragged.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=threaded),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.binary() for name in schema.names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, ragged
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing one column to its declared type
+
+
+@dataclass
+class _Parsed:
+    values: Any  # Array of the declared type; null where missing or unparseable
+    present: Any  # BooleanArray: the cell holds a value
+    ok: Any  # BooleanArray: present and parsed; kind checks look only at these
+
+
+def _combine(array: Any) -> Any:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _bounds(column: Column) -> tuple[int, int]:
+    """The integers a column accepts: its type's range, within its declared bounds, and not
+    negative for money and counts."""
+    info = np.iinfo(column.type.to_pandas_dtype())
+    floor = 0 if column.kind in (Kind.MONEY, Kind.COUNT) else int(info.min)
+    low = max(int(info.min), floor if column.minimum is None else column.minimum)
+    high = min(int(info.max), int(info.max) if column.maximum is None else column.maximum)
+    return low, high
+
+
+def _out_of_range(column: Column) -> Callable[[Any], str]:
+    low, high = _bounds(column)
+    return lambda value: f"{value} is out of range (expected an integer from {low:,} to {high:,})"
+
+
+def _decode(raw: Any, name: str, problems: _Problems) -> Any | None:
+    """Bytes read from a CSV as UTF-8 text; bad cells are reported and the column skipped."""
+    try:
+        return raw.cast(pa.string())
+    except pa.ArrowInvalid:
+        bad = []
+        for index, value in enumerate(raw.to_pylist()):  # only for a file that is not UTF-8
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(index)
+        problems.indices(
+            np.asarray(bad, dtype=np.int64),
+            name,
+            lambda _i: "is not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)",
+        )
+        return None
+
+
+def _is_text(kind: Any) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _as_text(raw: Any) -> Any:
+    """Any column as trimmed text, for parsing and for messages."""
+    kind = raw.type
+    if pa.types.is_dictionary(kind):
+        raw = raw.cast(kind.value_type)
+        kind = raw.type
+    if not pa.types.is_string(kind):
+        raw = raw.cast(pa.string())
+    return pc.utf8_trim_whitespace(raw)
+
+
+def _parse(column: Column, raw: Any, problems: _Problems) -> _Parsed | None:
+    """Parse one column to its declared type, reporting cells that do not parse.
+
+    Text (every CSV column, and string Parquet columns) goes through :func:`_parse_text`. A
+    typed Parquet column of the declared type, or one that converts exactly (a narrower
+    integer, a date64, a timestamp at midnight), is taken as it is. Anything else -- a float
+    column for an integer, say -- is turned into text and parsed like CSV, so whole-valued
+    floats pass and ``12.5`` does not.
+    """
+    name = column.name
+    target = column.type
+    kind = raw.type
+    if not _is_text(kind):
+        if pa.types.is_floating(target) and (
+            pa.types.is_floating(kind) or pa.types.is_integer(kind)
+        ):
+            values = raw.cast(pa.float64()).cast(target)
+            present = pc.is_valid(values)
+            finite = pc.fill_null(pc.is_finite(values), False)
+            problems.at(
+                pc.and_not(present, finite),
+                name,
+                lambda i: f"{values[i].as_py()} is not a number (expected a finite number)",
+            )
+            return _Parsed(pc.if_else(finite, values, None), present, finite)
+        exact = kind == target or (pa.types.is_date(kind) and pa.types.is_date(target))
+        if exact or (pa.types.is_integer(kind) and pa.types.is_integer(target)):
+            try:
+                values = raw.cast(target)  # a safe cast: raises if any value does not fit
+            except pa.ArrowInvalid:
+                pass  # parsed as text below, which says which values do not fit
+            else:
+                present = pc.is_valid(values)
+                return _Parsed(values, present, present)
+        if pa.types.is_timestamp(kind) and pa.types.is_date(target) and kind.tz is None:
+            present = pc.is_valid(raw)
+            midnight = pc.fill_null(pc.equal(pc.floor_temporal(raw, unit="day"), raw), False)
+            problems.at(
+                pc.and_not(present, midnight),
+                name,
+                lambda i: f"{raw[i].as_py()} has a time of day (expected a date, YYYY-MM-DD)",
+            )
+            return _Parsed(pc.if_else(midnight, raw.cast(target), None), present, midnight)
+    try:
+        text = _as_text(raw)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        problems.file(name, f"has Arrow type {kind}; expected {target}")
+        return None
+    return _parse_text(column, text, problems)
+
+
+def _parse_text(column: Column, text: Any, problems: _Problems) -> _Parsed:
+    text = _combine(text)
+    name = column.name
+    target = column.type
+    present = pc.fill_null(pc.not_equal(text, ""), False)
+    given = pc.if_else(present, text, None)
+    try:  # the usual case: every value is good, and one Arrow cast proves it
+        values = given.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    else:
+        if _cast_kept_the_rules(target, given, values):
+            return _Parsed(values, present, present)
+
+    def show(i: int) -> str:
+        return _show(text[i].as_py())
+
+    if pa.types.is_integer(target):
+        return _parse_integers(column, text, given, present, problems)
+    if pa.types.is_floating(target):
+        shaped = pc.fill_null(pc.match_substring_regex(given, _NUMBER_SHAPE), False)
+        values = pc.if_else(shaped, given, None).cast(pa.float64())
+        finite = pc.fill_null(pc.is_finite(values), False)
+        problems.at(
+            pc.and_not(present, finite),
+            name,
+            lambda i: f"{show(i)} is not a number (expected e.g. 12.5)",
+        )
+        return _Parsed(pc.if_else(finite, values, None).cast(target), present, finite)
+    if pa.types.is_boolean(target):
+        lowered = pc.utf8_lower(given)
+        is_true = pc.fill_null(pc.is_in(lowered, value_set=pa.array(_TRUE)), False)
+        is_false = pc.fill_null(pc.is_in(lowered, value_set=pa.array(_FALSE)), False)
+        ok = pc.or_(is_true, is_false)
+        problems.at(
+            pc.and_not(present, ok),
+            name,
+            lambda i: f"{show(i)} is not true or false (expected true, false, 1 or 0)",
+        )
+        return _Parsed(pc.if_else(ok, is_true, None), present, ok)
+    if pa.types.is_date(target):
+        shaped = pc.fill_null(pc.match_substring_regex(given, _DATE_SHAPE), False)
+        stamps = pc.strptime(
+            pc.if_else(shaped, given, None), format="%Y-%m-%d", unit="s", error_is_null=True
+        )
+        dates = stamps.cast(pa.date32())
+        # strptime rolls 2019-02-30 over to 2019-03-02: a real date reads back as written
+        written = pc.equal(dates.cast(pa.string()), given)
+        ok = pc.fill_null(pc.and_(written, pc.greater_equal(pc.year(dates), 1)), False)
+        problems.at(
+            pc.and_not(present, ok),
+            name,
+            lambda i: f"{show(i)} is not a date (expected YYYY-MM-DD, e.g. 2024-04-01)",
+        )
+        return _Parsed(pc.if_else(ok, dates, None).cast(target), present, ok)
+    # strings never fail to parse, so the cast above cannot have failed for them
+    raise AssertionError(f"no parser for {target}")  # pragma: no cover
+
+
+def _cast_kept_the_rules(target: Any, given: Any, values: Any) -> bool:
+    """Whether a successful Arrow cast accepted only what the rules allow.
+
+    Arrow's casts are the rules almost exactly, with three extras refused here: hexadecimal
+    integers (``0x10``), NaN and infinity, and the year 0 (which Python cannot represent).
+    """
+    if pa.types.is_integer(target):
+        digits = pc.ascii_is_decimal(pc.utf8_ltrim(given, characters="-"))
+        return pc.all(digits).as_py() is not False
+    if pa.types.is_floating(target):
+        return pc.all(pc.is_finite(values)).as_py() is not False
+    if pa.types.is_date(target):
+        return pc.all(pc.greater_equal(pc.year(values), 1)).as_py() is not False
+    return True
+
+
+def _parse_integers(
+    column: Column, text: Any, given: Any, present: Any, problems: _Problems
+) -> _Parsed:
+    """Integers: digits with an optional minus, exactly (never through a float), in the
+    type's range; the column's own bounds are checked with the other kinds' rules."""
+    name = column.name
+    target = column.type
+    info = np.iinfo(target.to_pandas_dtype())
+    shaped = pc.fill_null(pc.match_substring_regex(given, _INTEGER_SHAPE), False)
+    digits = pc.utf8_length(pc.utf8_ltrim(given, characters="-0"))
+    safe = pc.and_(shaped, pc.fill_null(pc.less_equal(digits, _SAFE_DIGITS), False))
+    numbers: Any = pc.fill_null(pc.if_else(safe, given, None).cast(pa.int64()), 0).to_numpy()
+    long = np.asarray(pc.and_not(shaped, safe).to_numpy(zero_copy_only=False), dtype=bool)
+    in_range = np.asarray(safe.to_numpy(zero_copy_only=False), dtype=bool)
+    in_range &= (numbers >= info.min) & (numbers <= info.max)
+    # so long that int64 may not hold them: rare enough to check one by one, exactly
+    for index in np.flatnonzero(long).tolist():
+        value = int(text[index].as_py())
+        if info.min <= value <= info.max:
+            numbers = numbers.astype(object)
+            numbers[index] = value
+            in_range[index] = True
+    shaped_np = np.asarray(shaped.to_numpy(zero_copy_only=False), dtype=bool)
+    present_np = np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool)
+    expected = (
+        "expected whole pence, e.g. 1250 for £12.50"
+        if column.kind == Kind.MONEY
+        else "expected an integer, e.g. 42"
+    )
+    problems.indices(
+        np.flatnonzero(present_np & ~shaped_np),
+        name,
+        lambda i: f"{_show(text[i].as_py())} is not an integer ({expected})",
+    )
+    out_of_range = _out_of_range(column)
+    problems.indices(
+        np.flatnonzero(shaped_np & ~in_range),
+        name,
+        lambda i: out_of_range(text[i].as_py()),
+    )
+    values = pa.array(np.where(in_range, numbers, 0), type=target, mask=~in_range)
+    return _Parsed(values, present, pa.array(in_range))
+
+
+# ---------------------------------------------------------------------------------------------
+# What each kind of column must hold
+
+
+def nhs_number_check_digit(first_nine: str) -> int | None:
+    """The modulus-11 check digit for nine digits, or None when no valid number has them.
+
+    The plain reference for :func:`valid_nhs_numbers` (NHS Data Dictionary, "NHS Number").
+    """
+    weights = range(10, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, weights, strict=True))
     check = 11 - total % 11
+    if check == 11:
+        return 0
+    return None if check == 10 else check
+
+
+def valid_nhs_numbers(numbers: Any) -> npt.NDArray[np.bool_]:
+    """Which of ``numbers`` (an Arrow array of 10-digit strings) have a valid check digit.
+
+    Vectorised over the strings' bytes: the array's data buffer, ten ASCII digits per value,
+    is viewed as an ``n x 10`` matrix of digits.
+    """
+    array = _combine(numbers).cast(pa.string())
+    if len(array) == 0:
+        return np.zeros(0, dtype=bool)
+    if array.null_count:
+        raise ValueError("NHS numbers to check must not be null")
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    if not np.all(np.diff(offsets) == 10):
+        raise ValueError("NHS numbers to check must be 10 characters each")
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    digits = data.reshape(-1, 10).astype(np.int64) - ord("0")
+    if digits.min() < 0 or digits.max() > 9:
+        raise ValueError("NHS numbers to check must be digits")
+    check = 11 - (digits[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
     check = np.where(check == 11, 0, check)
     return np.asarray((check != 10) & (check == digits[:, 9]), dtype=bool)
 
 
-def _matches(text: pd.Series, accept: Callable[[str], bool]) -> BoolArray:
-    """``accept`` applied once per distinct value (codes and years repeat a great deal)."""
-    accepted = [value for value in text.unique() if accept(value)]
-    return text.isin(accepted).to_numpy(dtype=bool)
-
-
-def _is_financial_year(value: str) -> bool:
+def is_financial_year(value: str) -> bool:
+    """Whether ``value`` is a financial year written ``YYYY-YY`` (``2024-25``, ``1999-00``)."""
     match = FINANCIAL_YEAR.fullmatch(value)
-    if match is None:
-        return False
-    return (int(match.group(1)) + 1) % 100 == int(match.group(2))
+    return match is not None and (int(match.group(1)) + 1) % 100 == int(match.group(2))
 
 
-def _parse(column: Column, text: pd.Series, collector: _Collector) -> tuple[Any, BoolArray]:
-    """Parse one column; report values of the wrong type. Returns (values, valid mask)."""
-    name = column.name
-    empty = (text == "").to_numpy()
-    present = ~empty
-    kind = column.type
-    if pa.types.is_integer(kind):
-        # Exact integer parsing: digits only (no floats, exponents or Unicode digits), converted
-        # by Arrow without passing through floating point, then range-checked for the type.
-        whole = present & text.str.fullmatch(WHOLE_NUMBER).fillna(False).to_numpy(dtype=bool)
-        collector.rows(present & ~whole, name, lambda i: f"{text.iat[i]!r} is not a whole number")
-        exact = np.asarray(
-            pa.array(text.where(whole, "0").tolist(), type=pa.string()).cast(pa.int64()),
-            dtype=np.int64,
-        )
-        info = np.iinfo(kind.to_pandas_dtype())
-        floor = 0 if column.kind in (Kind.MONEY, Kind.COUNT) else int(info.min)
-        low = max(floor, column.minimum if column.minimum is not None else floor)
-        high = min(int(info.max), column.maximum if column.maximum is not None else int(info.max))
-        outside = whole & ((exact < low) | (exact > high))
-        if column.kind in (Kind.MONEY, Kind.COUNT) and column.minimum is None:
-            outside &= exact > high  # negatives get their own, clearer message
-        collector.rows(
-            outside, name, lambda i: f"{text.iat[i]} is outside {low}..{high} for this column"
-        )
-        ok = whole & ~outside
-        values = pd.Series(np.where(ok, exact, 0)).where(ok)
-        return values, ok
-    if pa.types.is_floating(kind):
-        numbers = pd.to_numeric(text.where(present, None), errors="coerce")
-        numbers = numbers.where(np.isfinite(numbers))
-        bad = present & numbers.isna().to_numpy()
-        collector.rows(bad, name, lambda i: f"{text.iat[i]!r} is not a number")
-        return numbers, present & ~bad
-    if pa.types.is_boolean(kind):
-        lowered = text.str.strip().str.lower()
-        is_true = lowered.isin(TRUE).to_numpy()
-        is_false = lowered.isin(FALSE).to_numpy()
-        bad = present & ~is_true & ~is_false
-        collector.rows(bad, name, lambda i: f"{text.iat[i]!r} is not true or false")
-        return pd.Series(np.where(is_true, True, False)), present & ~bad
-    if pa.types.is_date(kind):
-        dates = pd.to_datetime(text.where(present, None), format="%Y-%m-%d", errors="coerce")
-        bad = present & dates.isna().to_numpy()
-        collector.rows(bad, name, lambda i: f"{text.iat[i]!r} is not a date (YYYY-MM-DD)")
-        return dates, present & ~bad
-    return text, present
+@dataclass(frozen=True)
+class _Known:
+    """The known codes as sets (for messages) and Arrow arrays (for ``pc.is_in``)."""
+
+    lsoas: Set[str]
+    lads: Set[str]
+    payers: Set[str]
+    lad_of_lsoa: Mapping[str, str]
+    years: Set[str]
+    services: Set[str]
+
+    def array(self, codes: Set[str]) -> Any:
+        return pa.array(sorted(codes), pa.string())
+
+    @property
+    def model_end(self) -> dt.date | None:
+        """The last day of the model's last financial year (31 March)."""
+        if not self.years:
+            return None
+        return dt.date(max(int(year[:4]) for year in self.years) + 1, 3, 31)
 
 
 def _check_kind(
-    column: Column,
-    schema: TableSchema,
-    text: pd.Series,
-    values: Any,
-    valid: BoolArray,
-    known: KnownCodes,
-    collector: _Collector,
+    column: Column, schema: TableSchema, parsed: _Parsed, known: _Known, problems: _Problems
 ) -> None:
+    """The checks a column's kind and bounds add to its type, on the values that parsed."""
     name = column.name
-    if column.kind == Kind.LSOA:
-        shaped = _matches(text, lambda v: bool(LSOA_CODE.fullmatch(v)))
-        collector.rows(
-            valid & ~shaped,
-            name,
-            lambda i: f"{text.iat[i]!r} is not an LSOA 2021 code (E01 and 6 digits)",
-        )
-        unknown = valid & shaped & ~text.isin(known.lsoas).to_numpy()
-        collector.rows(
-            unknown, name, lambda i: f"{text.iat[i]} is not an LSOA of this model's geography"
-        )
-    elif column.kind in (Kind.LAD, Kind.PAYER):
-        allowed = known.lads if column.kind == Kind.LAD else known.payers
-        what = (
-            "local authority"
-            if column.kind == Kind.LAD
-            else "paying partner (ICB, council or SELF)"
-        )
-        unknown = valid & ~text.isin(allowed).to_numpy()
-        collector.rows(unknown, name, lambda i: f"{text.iat[i]!r} is not a known {what} code")
-    elif column.kind == Kind.NHS_NUMBER:
-        pseudonym = (
-            text.str.fullmatch(PSEUDONYM).to_numpy(dtype=bool)
-            if schema.pseudonymised_ids
-            else np.zeros(len(text), dtype=bool)
-        )
-        ten = text.str.fullmatch(NHS_NUMBER).to_numpy(dtype=bool)
-        expected = "10 digits" + (
-            " or a pseudonym P:<16-64 hex>" if schema.pseudonymised_ids else ""
-        )
-        collector.rows(
-            valid & ~ten & ~pseudonym,
-            name,
-            lambda i: f"{text.iat[i]!r} is not an NHS number ({expected})",
-        )
-        candidates = valid & ten
-        ok = np.ones(len(text), dtype=bool)
-        if candidates.any():
-            ok[candidates] = _nhs_check_digit_ok(text[candidates])
-        collector.rows(
-            candidates & ~ok,
-            name,
-            lambda i: f"{text.iat[i]} fails the NHS number check digit (modulus 11)",
-        )
-    elif column.kind in (Kind.MONEY, Kind.COUNT):
-        negative = valid & (pd.Series(values).fillna(0).to_numpy() < 0)
-        what = "money (integer pence)" if column.kind == Kind.MONEY else "a count"
-        collector.rows(negative, name, lambda i: f"{text.iat[i]} is negative; {what} cannot be")
-    elif column.kind == Kind.CATEGORY:
-        listed = ", ".join(column.categories)
-        unknown = valid & ~text.isin(column.categories).to_numpy()
-        collector.rows(unknown, name, lambda i: f"{text.iat[i]!r} is not one of: {listed}")
-    elif column.kind == Kind.YEAR:
-        good = _matches(text, _is_financial_year)
-        collector.rows(
-            valid & ~good,
-            name,
-            lambda i: f"{text.iat[i]!r} is not a financial year such as 2024-25",
-        )
+    values = parsed.values
+    ok = parsed.ok
 
+    def show(i: int) -> str:
+        return _show(values[i].as_py())
 
-def validate_frame(
-    schema: TableSchema, frame: pd.DataFrame, source: str, known: KnownCodes
-) -> tuple[pa.Table | None, _Collector]:
-    """Check a text frame against ``schema``; the conformed table if there were no problems."""
-    collector = _Collector(source, schema.names)
-    missing = [c for c in schema.names if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in schema.names]
-    for name in missing:
-        collector.file(name, f"missing column; table {schema.name} needs it")
-    for name in extra:
-        collector.file(name, f"unexpected column; table {schema.name} has no such column")
-    if len(frame) == 0:
-        collector.file(None, f"no data rows; loading it would empty the {schema.name} table")
-    arrays: dict[str, pa.Array] = {}
-    for column in schema.columns:
-        if column.name not in frame.columns:
-            continue
-        text = frame[column.name].str.strip()
-        empty = (text == "").to_numpy()
-        if not column.nullable:
-            collector.rows(empty, column.name, lambda _i: "is empty; a value is required")
-        values, valid = _parse(column, text, collector)
-        _check_kind(column, schema, text, values, valid, known, collector)
-        arrays[column.name] = _to_arrow(column, values, empty)
-    present_keys = [k for k in schema.key if k in frame.columns]
-    if present_keys and len(present_keys) == len(schema.key):
-        keys = frame[list(schema.key)]
-        duplicated = keys.duplicated(keep="first").to_numpy()
-        if duplicated.any():
-            first_row = (
-                keys.reset_index(drop=True)
-                .reset_index()
-                .groupby(list(schema.key))["index"]
-                .transform("min")
+    def matches(pattern: str) -> Any:
+        return pc.fill_null(pc.match_substring_regex(values, pattern), False)
+
+    def within(codes: Set[str]) -> Any:
+        return pc.fill_null(pc.is_in(values, value_set=known.array(codes)), False)
+
+    if pa.types.is_integer(column.type):
+        low, high = _bounds(column)
+        negative = pc.and_(ok, pc.fill_null(pc.less(values, 0), False))
+        if column.kind in (Kind.MONEY, Kind.COUNT) and column.minimum is None:
+            what = "pence" if column.kind == Kind.MONEY else "a count"
+            problems.at(
+                negative, name, lambda i: f"{show(i)} is negative (expected {what}, 0 or more)"
             )
-            label = ", ".join(schema.key)
-            collector.rows(
-                duplicated,
-                schema.key[0],
+            outside = pc.and_not(ok, negative)
+        else:
+            outside = ok
+        outside = pc.and_(
+            outside,
+            pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False),
+        )
+        out_of_range = _out_of_range(column)
+        problems.at(outside, name, lambda i: out_of_range(values[i].as_py()))
+    if column.kind == Kind.LSOA:
+        shaped = matches(LSOA_SHAPE)
+        problems.at(
+            pc.and_not(ok, shaped),
+            name,
+            lambda i: f"{show(i)} is not an LSOA code (expected E01 and 6 digits, e.g. E01005123)",
+        )
+        problems.at(
+            pc.and_not(pc.and_(ok, shaped), within(known.lsoas)),
+            name,
+            lambda i: (
+                f"{show(i)} is not an LSOA of this model's geography "
+                f"(expected {_listed(known.lsoas, 'LSOA codes')})"
+            ),
+        )
+    elif column.kind == Kind.LAD:
+        problems.at(
+            pc.and_not(ok, within(known.lads)),
+            name,
+            lambda i: (
+                f"{show(i)} is not a local authority of this model "
+                f"(expected {_listed(known.lads, 'local authority codes')})"
+            ),
+        )
+    elif column.kind == Kind.PAYER:
+        partners = _listed(known.payers - {SELF_PAYER}, "ICB and council codes")
+        problems.at(
+            pc.and_not(ok, within(known.payers)),
+            name,
+            lambda i: (
+                f"{show(i)} is not a paying partner of this model "
+                f"(expected {SELF_PAYER}, or {partners})"
+            ),
+        )
+    elif column.kind == Kind.NHS_NUMBER:
+        ten = matches(NHS_NUMBER_SHAPE)
+        pseudonym = matches(PSEUDONYM) if schema.pseudonymised_ids else pa.scalar(False)
+        expected = "10 digits, no spaces" + (
+            ", or a pseudonym: P: and 16 to 64 lowercase hex digits"
+            if schema.pseudonymised_ids
+            else ""
+        )
+        problems.at(
+            pc.and_not(pc.and_not(ok, ten), pseudonym),
+            name,
+            lambda i: f"{show(i)} is not an NHS number (expected {expected})",
+        )
+        candidates = pc.and_(ok, ten)
+        if pc.any(candidates).as_py():
+            rows = np.asarray(pc.indices_nonzero(candidates).to_numpy(), dtype=np.int64)
+            valid = valid_nhs_numbers(pc.filter(values, candidates))
+            problems.indices(
+                rows[~valid],
+                name,
                 lambda i: (
-                    f"duplicate key ({label}) = ({', '.join(keys.iloc[i].astype(str))}); "
-                    f"first at row {int(first_row.to_numpy()[i]) + 1}"
+                    f"{show(i)} is not a valid NHS number: its check digit (modulus 11) is wrong"
                 ),
             )
-    _check_consistency(frame, collector, known)
-    if collector.total:
-        return None, collector
-    return pa.table(arrays, schema=schema.arrow), collector
+    elif column.kind == Kind.CATEGORY:
+        listed = ", ".join(column.categories)
+        problems.at(
+            pc.and_not(ok, within(set(column.categories))),
+            name,
+            lambda i: f"{show(i)} is not one of: {listed}",
+        )
+    elif column.kind == Kind.YEAR:
+        # few distinct years in any real file: check each distinct value once, exactly
+        distinct = pc.unique(pc.filter(values, ok)).to_pylist()
+        shaped = {v for v in distinct if is_financial_year(v)}
+        problems.at(
+            pc.and_not(ok, within(shaped)),
+            name,
+            lambda i: (
+                f"{show(i)} is not a financial year "
+                "(expected YYYY-YY with consecutive years, e.g. 2024-25)"
+            ),
+        )
+        if known.years:
+            years = _listed(known.years, "years", "the manifest")
+            problems.at(
+                pc.and_not(within(shaped), within(known.years)),
+                name,
+                lambda i: f"{show(i)} is not a year of this model (expected {years})",
+            )
+    elif column.kind == Kind.DATE and known.model_end is not None:
+        end = known.model_end
+        problems.at(
+            pc.and_(ok, pc.fill_null(pc.greater(values, pa.scalar(end, pa.date32())), False)),
+            name,
+            lambda i: f"{values[i].as_py()} is after the model's last year, which ends {end}",
+        )
+    if name == "service" and known.services:
+        services = _listed(known.services, "services", "the services table")
+        problems.at(
+            pc.and_not(ok, within(known.services)),
+            name,
+            lambda i: f"{show(i)} is not a costed service (expected {services})",
+        )
 
 
-def _not_a_model_year(year: pd.Series, years: frozenset[str]) -> Callable[[int], str]:
-    listed = ", ".join(sorted(years))
-    return lambda i: f"{year.iat[i]} is not a year of this model ({listed})"
-
-
-def _check_consistency(frame: pd.DataFrame, collector: _Collector, known: KnownCodes) -> None:
-    """Rules across columns and against the model: a row's LSOA lies in its local authority;
-    a death has a date and only a death does; years are the model's; services are known."""
-    columns = set(frame.columns)
-    if {"lsoa21_code", "lad_code"} <= columns and known.lad_of_lsoa:
-        lsoa = frame["lsoa21_code"].str.strip()
-        lad = frame["lad_code"].str.strip()
-        expected = lsoa.map(known.lad_of_lsoa)
-        wrong = (expected.notna() & lad.isin(known.lads) & (expected != lad)).to_numpy()
-        collector.rows(
-            wrong,
+def _check_rows(parsed: dict[str, _Parsed], known: _Known, problems: _Problems) -> None:
+    """Rules across a row's columns: its LSOA lies in its local authority; a death has a date
+    and only a death does; a payer code fits its payer kind. Only cells that passed their own
+    checks take part, so no fault is reported twice."""
+    lsoa, lad = parsed.get("lsoa21_code"), parsed.get("lad_code")
+    if lsoa is not None and lad is not None and known.lad_of_lsoa:
+        keys = known.array(set(known.lad_of_lsoa))
+        expected = pc.take(
+            pa.array([known.lad_of_lsoa[k] for k in keys.to_pylist()], pa.string()),
+            pc.index_in(lsoa.values, value_set=keys),
+        )
+        wrong = pc.fill_null(
+            pc.and_(pc.and_(lsoa.ok, lad.ok), pc.not_equal(expected, lad.values)), False
+        )
+        problems.at(
+            pc.and_(wrong, pc.is_in(lad.values, value_set=known.array(known.lads))),
             "lad_code",
             lambda i: (
-                f"{lad.iat[i]} is not the local authority of {lsoa.iat[i]} ({expected.iat[i]})"
+                f"{_show(lad.values[i].as_py())} is not the local authority of "
+                f"{lsoa.values[i].as_py()} (expected {expected[i].as_py()})"
             ),
         )
-    if {"died", "death_date"} <= columns:
-        died = frame["died"].str.strip().str.lower().isin(TRUE).to_numpy()
-        dated = (frame["death_date"].str.strip() != "").to_numpy()
-        collector.rows(died & ~dated, "death_date", lambda _i: "is empty but died is true")
-        collector.rows(~died & dated, "death_date", lambda _i: "is given but died is false")
-    if known.years:
-        for name in ("year", "first_year"):
-            if name in columns:
-                year = frame[name].str.strip()
-                shaped = _matches(year, _is_financial_year)
-                outside = shaped & ~year.isin(known.years).to_numpy()
-                collector.rows(outside, name, _not_a_model_year(year, known.years))
-    if "date_of_birth" in columns and known.years:
-        last_end = f"{max(int(y[:4]) for y in known.years) + 1}-03-31"
-        born = frame["date_of_birth"].str.strip()
-        future = ((born > last_end) & born.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")).to_numpy(
-            dtype=bool
+    died, death_date = parsed.get("died"), parsed.get("death_date")
+    if died is not None and death_date is not None:
+        is_dead = pc.fill_null(died.values, False)
+        is_alive = pc.and_(died.ok, pc.invert(is_dead))
+        problems.at(
+            pc.and_not(pc.and_(died.ok, is_dead), death_date.present),
+            "death_date",
+            lambda _i: "is missing but died is true (expected the date of death)",
         )
-        collector.rows(
-            future, "date_of_birth", lambda i: f"{born.iat[i]} is after the model's last year"
+        problems.at(
+            pc.and_(is_alive, death_date.ok),
+            "death_date",
+            lambda _i: "is given but died is false (expected no date)",
         )
-    if {"payer_kind", "payer_code"} <= columns:
-        kind = frame["payer_kind"].str.strip()
-        code = frame["payer_code"].str.strip()
-        fits = np.where(
-            kind == "self",
-            code == "SELF",
-            np.where(kind == "council", code.isin(known.lads), code.str.startswith("E54")),
-        )
-        collector.rows(
-            ~np.asarray(fits, dtype=bool) & kind.isin(["nhs", "council", "self"]).to_numpy(),
-            "payer_code",
-            lambda i: f"{code.iat[i]} cannot be the payer for payer_kind {kind.iat[i]}",
-        )
-    if "service" in columns and known.services:
-        service = frame["service"].str.strip()
-        unknown = ~service.isin(known.services).to_numpy()
-        collector.rows(
-            unknown,
-            "service",
-            lambda i: (
-                f"{service.iat[i]!r} is not a costed service ({', '.join(sorted(known.services))})"
-            ),
-        )
+    kind, code = parsed.get("payer_kind"), parsed.get("payer_code")
+    if kind is not None and code is not None:
+        icbs = {c for c in known.payers if c.startswith(ICB_PREFIX)}
+        rules = {
+            "self": ({SELF_PAYER}, SELF_PAYER),
+            "council": (known.lads, "a council code"),
+            "nhs": (icbs, "an ICB code"),
+        }
+        both = pc.and_(kind.ok, code.ok)
+        known_code = pc.fill_null(pc.is_in(code.values, value_set=known.array(known.payers)), False)
+        for payer_kind, (codes, expected) in rules.items():
+            of_kind = pc.and_(both, pc.fill_null(pc.equal(kind.values, payer_kind), False))
+            fits = pc.fill_null(pc.is_in(code.values, value_set=known.array(codes)), False)
+            problems.at(
+                pc.and_not(pc.and_(of_kind, known_code), fits),
+                "payer_code",
+                _wrong_payer(code.values, payer_kind, expected),
+            )
 
 
-def _to_arrow(column: Column, values: Any, empty: BoolArray) -> pa.Array:
-    kind = column.type
-    mask = empty if empty.any() else None
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        filled = pd.Series(values).fillna(0).to_numpy()
-        return pa.array(filled.astype(kind.to_pandas_dtype()), type=kind, mask=mask)
-    if pa.types.is_boolean(kind):
-        return pa.array(np.asarray(values, dtype=bool), type=kind, mask=mask)
-    if pa.types.is_date(kind):
-        days = pd.Series(values).to_numpy(dtype="datetime64[D]")
-        return pa.array(days, type=kind, mask=mask)
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), mask=mask)
+def _wrong_payer(codes: Any, payer_kind: str, expected: str) -> Message:
+    return lambda i: (
+        f"{_show(codes[i].as_py())} cannot pay for payer_kind {payer_kind!r} (expected {expected})"
+    )
+
+
+def _check_keys(
+    schema: TableSchema, parsed: dict[str, _Parsed], rows: int, problems: _Problems
+) -> None:
+    """Report every row whose key repeats an earlier row's, naming that first row.
+
+    Keys compare by value (``007`` and ``7`` are the same person). Rows with a key value that
+    is missing or did not parse are already reported, and left out here. Each key column is
+    dictionary-encoded to integers, the codes are combined column by column (refactorised so
+    they never overflow), and ``np.unique`` finds each key's first row.
+    """
+    if rows == 0 or not all(name in parsed for name in schema.key):
+        return
+    code = np.zeros(rows, dtype=np.int64)
+    usable = np.ones(rows, dtype=bool)
+    for name in schema.key:
+        column = parsed[name]
+        usable &= np.asarray(column.ok.to_numpy(zero_copy_only=False), dtype=bool)
+        encoded = _combine(pc.dictionary_encode(column.values))
+        indices = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64) + 1
+        code = code * (len(encoded.dictionary) + 1) + indices
+        code = np.unique(code, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    code = np.where(usable, code, -1 - np.arange(rows))  # unusable rows never match
+    _, first_index, inverse = np.unique(code, return_index=True, return_inverse=True)
+    first_row = first_index[inverse.reshape(-1)]
+    duplicates = np.flatnonzero(first_row != np.arange(rows))
+    if not duplicates.size:
+        return
+    label = ", ".join(schema.key)
+
+    def message(i: int) -> str:
+        key = ", ".join(_show(parsed[name].values[i].as_py()) for name in schema.key)
+        return (
+            f"duplicate key ({label}) = ({key}); "
+            f"first seen at row {problems.data_row(int(first_row[i]))}"
+        )
+
+    problems.indices(duplicates.astype(np.int64), ",".join(schema.key), message)
+
+
+# ---------------------------------------------------------------------------------------------
+# The public entry points
 
 
 def validate_file(
-    schema: TableSchema, path: Path, known: KnownCodes, max_problems: int = MAX_PROBLEMS
+    schema: TableSchema,
+    path: Path,
+    *,
+    known_lsoas: Set[str],
+    known_lads: Set[str],
+    known_payers: Set[str],
+    max_problems: int = MAX_PROBLEMS,
+    lad_of_lsoa: Mapping[str, str] | None = None,
+    years: Set[str] | None = None,
+    services: Set[str] | None = None,
 ) -> tuple[pa.Table | None, list[LoadProblem], int]:
-    """Check ``path`` against ``schema``: (table if valid, first problems, total problems)."""
-    source = path.name
-    collector = _Collector(source, schema.names)
-    if not path.is_file():
-        collector.file(None, "no such file")
-        return None, collector.first(max_problems), collector.total
-    frame = _read_text(path, collector)
-    if frame is None:
-        return None, collector.first(max_problems), collector.total
-    table, collector = validate_frame(schema, frame, source, known)
-    return table, collector.first(max_problems), collector.total
+    """Check ``path`` against ``schema``, reporting every problem.
+
+    ``known_*`` are the codes the file may use. The model checks run only when their facts
+    are given: ``lad_of_lsoa`` (each LSOA's local authority), ``years`` (the model's financial
+    years; also bounds dates) and ``services`` (the costed services).
+
+    Returns ``(table, problems, total)``: the file conformed to the schema's Arrow types and
+    column order if it has no problems (else None), the first ``max_problems`` problems in
+    file order (file-level ones first), and how many problems there are in all.
+    """
+    problems = _Problems(path.name, {})
+    table = _read(path, schema, problems)
+    if table is None:
+        return None, problems.first(max_problems), problems.total
+    header = table.column_names
+    problems.positions = {name: i for i, name in reversed(list(enumerate(header)))}
+    expected = set(schema.names)
+    for position, name in enumerate(header):
+        if name == "":
+            problems.file(None, f"column {position + 1} of the header has no name")
+        elif header.count(name) > 1 and header.index(name) == position:
+            problems.file(name, f"appears {header.count(name)} times in the header; expected once")
+    for name in schema.names:
+        if name not in header:
+            problems.file(name, f"missing column; table {schema.name} needs it")
+    spellings = {name.casefold(): name for name in schema.names}
+    for position, name in enumerate(header):
+        if name and name not in expected and header.index(name) == position:
+            meant = spellings.get(name.strip().casefold())
+            hint = f"did you mean {meant}?" if meant else f"see `carepool schema {schema.name}`"
+            problems.file(
+                name,
+                f"unexpected column; table {schema.name} has no column of this name ({hint})",
+            )
+    if table.num_rows == 0 and not problems.rows:
+        problems.file(None, f"has no data rows; loading it would empty table {schema.name}")
+
+    known = _Known(
+        lsoas=known_lsoas,
+        lads=known_lads,
+        payers=known_payers,
+        lad_of_lsoa=lad_of_lsoa or {},
+        years=years or set(),
+        services=services or set(),
+    )
+    # hand over the columns one by one, so each is freed once checked (a big file is big)
+    columns = {name: table.column(name) for name in schema.names if header.count(name) == 1}
+    rows = table.num_rows
+    del table
+    parsed: dict[str, _Parsed] = {}
+    for column in schema.columns:
+        name = column.name
+        if name not in columns:
+            continue
+        raw = _combine(columns.pop(name))
+        if pa.types.is_binary(raw.type):
+            raw = _decode(raw, name, problems)
+            if raw is None:
+                continue
+        result = _parse(column, raw, problems)
+        if result is None:
+            continue
+        if not column.nullable:
+            missing = pc.invert(result.present)
+            problems.at(missing, name, lambda _i: "is missing; a value is required")
+        _check_kind(column, schema, result, known, problems)
+        parsed[name] = result
+    _check_rows(parsed, known, problems)
+    _check_keys(schema, parsed, rows, problems)
+
+    if problems.total:
+        return None, problems.first(max_problems), problems.total
+    conformed = pa.table(
+        [_combine(parsed[c.name].values).cast(c.type) for c in schema.columns],
+        schema=schema.arrow,
+    )
+    return conformed, [], 0
 
 
 def _sha256(path: Path) -> str:
-    """The file's SHA-256, read in 1 MiB blocks (extracts can be gigabytes)."""
-    hasher = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
+    """The file's SHA-256, read in blocks (extracts can be gigabytes)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
-    """Validate ``path`` as ``table_name`` and replace that table, or load nothing at all."""
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def loadable_schema(table_name: str) -> TableSchema:
+    """The schema of a table partners may load, or a :class:`ConfigError` saying why not."""
     schema = TABLES.get(table_name)
     if schema is None:
         raise ConfigError(f"no warehouse table {table_name!r}; tables: {', '.join(TABLES)}")
@@ -483,21 +981,49 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
             f"table {table_name} is built from reference data and cannot be loaded; "
             f"loadable tables: {loadable}"
         )
+    return schema
+
+
+def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
+    """Validate ``path`` as table ``table_name`` and replace that table -- or load nothing.
+
+    What the file may refer to comes from the warehouse (:meth:`KnownCodes.from_warehouse`).
+    On success the table is replaced atomically (:func:`~carepool.warehouse.store.write_table`)
+    and the load is recorded in the manifest (file name, rows, SHA-256 of the file, time). On
+    any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
+    """
+    schema = loadable_schema(table_name)
     manifest = read_manifest(warehouse_dir)
     known = KnownCodes.from_warehouse(warehouse_dir)
-    table, problems, total = validate_file(schema, path, known)
+    before = _stat(path)
+    digest = _sha256(path) if before is not None else ""
+    table, problems, total = validate_file(
+        schema,
+        path,
+        known_lsoas=known.lsoas,
+        known_lads=known.lads,
+        known_payers=known.payers,
+        lad_of_lsoa=known.lad_of_lsoa,
+        years=known.years,
+        services=known.services,
+    )
     if table is None:
         raise LoadRejected(path.name, problems, total=total)
-    digest = _sha256(path)
+    if _stat(path) != before:  # the recorded digest must be of the bytes that were checked
+        changed = LoadProblem(path.name, None, None, "changed while it was being checked")
+        raise LoadRejected(path.name, [changed])
+    loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
     write_table(warehouse_dir, table_name, table)
     record = {
         "table": table_name,
         "source": path.name,
         "rows": table.num_rows,
         "sha256": digest,
-        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "loaded_at": loaded_at,
     }
     manifest.setdefault("loads", []).append(record)
-    manifest.setdefault("tables", {})[table_name] = {"rows": table.num_rows, "source": path.name}
+    tables = manifest.setdefault("tables", {})
+    tables[table_name] = {**tables.get(table_name, {}), **record}
+    del tables[table_name]["table"]
     write_manifest(warehouse_dir, manifest)
-    return LoadResult(table=table_name, source=path, rows=table.num_rows, sha256=digest)
+    return LoadResult(table_name, path, table.num_rows, digest, loaded_at)
