@@ -175,6 +175,20 @@ def implied_denominators(
     return np.asarray(np.where(events == 0, supplied, derived), dtype=np.float64)
 
 
+def _rate_inputs(
+    events: npt.ArrayLike,
+    rates: npt.ArrayLike,
+    denominators: npt.ArrayLike | None,
+    rate_type: str,
+    multiplier: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Events, rates and implied denominators as float arrays."""
+    x = np.asarray(events, dtype=np.float64)
+    r = np.asarray(rates, dtype=np.float64)
+    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
+    return x, r, implied_denominators(x, r, n, rate_type, multiplier)
+
+
 def rate_funnel(
     events: npt.ArrayLike,
     rates: npt.ArrayLike,
@@ -185,10 +199,7 @@ def rate_funnel(
     years: float = 1,
 ) -> pd.DataFrame:
     """Funnel limits for rates over an axis of event counts."""
-    x = np.asarray(events, dtype=np.float64)
-    r = np.asarray(rates, dtype=np.float64)
-    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
-    d = implied_denominators(x, r, n, rate_type, multiplier)
+    x, _, d = _rate_inputs(events, rates, denominators, rate_type, multiplier)
     known = ~np.isnan(d)
     average = float(x[known].sum() / d[known].sum())
     per_year = d[known] / years
@@ -215,10 +226,7 @@ def rate_significance(
     multiplier: float = 100_000,
 ) -> npt.NDArray[np.str_]:
     """Each area's rate against the all-area average (as for ratios, 99.8% before 95%)."""
-    x = np.asarray(events, dtype=np.float64)
-    r = np.asarray(rates, dtype=np.float64)
-    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
-    d = implied_denominators(x, r, n, rate_type, multiplier)
+    x, _, d = _rate_inputs(events, rates, denominators, rate_type, multiplier)
     known = ~np.isnan(d)
     average = float(x[known].sum() / d[known].sum())
     result = np.full(x.shape, "Not significant", dtype=object)
@@ -244,10 +252,8 @@ def rate_chart_points(
 ) -> pd.DataFrame:
     """Where each area is drawn: its rate and its denominator per year (a DSR from fewer than
     10 events is not drawn)."""
-    x = np.asarray(events, dtype=np.float64)
-    r = np.asarray(rates, dtype=np.float64)
-    n = None if denominators is None else np.asarray(denominators, dtype=np.float64)
-    d = implied_denominators(x, r, n, rate_type, multiplier) / years
+    x, r, implied = _rate_inputs(events, rates, denominators, rate_type, multiplier)
+    d = implied / years
     if rate_type == "dsr":
         small = x < MIN_DSR_EVENTS
         return pd.DataFrame(

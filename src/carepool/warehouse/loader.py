@@ -386,6 +386,14 @@ def _as_text(raw: Any) -> Any:
     return pc.utf8_trim_whitespace(raw)
 
 
+def _safe_cast(raw: Any, target: pa.DataType) -> Any:
+    """``raw`` cast to ``target`` if every value fits exactly, else None."""
+    try:
+        return raw.cast(target)  # a safe cast: raises if any value does not fit
+    except pa.ArrowInvalid:
+        return None
+
+
 def _parse(column: Column, raw: Any, problems: _Problems) -> _Parsed | None:
     """Parse one column to its declared type, reporting cells that do not parse.
 
@@ -413,13 +421,11 @@ def _parse(column: Column, raw: Any, problems: _Problems) -> _Parsed | None:
             return _Parsed(pc.if_else(finite, values, None), present, finite)
         exact = kind == target or (pa.types.is_date(kind) and pa.types.is_date(target))
         if exact or (pa.types.is_integer(kind) and pa.types.is_integer(target)):
-            try:
-                values = raw.cast(target)  # a safe cast: raises if any value does not fit
-            except pa.ArrowInvalid:
-                pass  # parsed as text below, which says which values do not fit
-            else:
+            values = _safe_cast(raw, target)
+            if values is not None:
                 present = pc.is_valid(values)
                 return _Parsed(values, present, present)
+            # some value does not fit: parsed as text below, which says which ones
         if pa.types.is_timestamp(kind) and pa.types.is_date(target) and kind.tz is None:
             present = pc.is_valid(raw)
             midnight = pc.fill_null(pc.equal(pc.floor_temporal(raw, unit="day"), raw), False)
