@@ -36,6 +36,10 @@ class RegionError(ConfigError):
     """A region or local authority code is unknown or has no vendored population."""
 
 
+class IndicatorError(ConfigError):
+    """An indicator, geography level, place or period that carepool cannot report."""
+
+
 class ReferenceDataError(CarepoolError):
     """A vendored reference file is missing or does not have the expected shape."""
 

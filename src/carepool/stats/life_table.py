@@ -105,7 +105,8 @@ def life_expectancy(
         n[-1] = 2.0 / m[-1] if m[-1] > 0 else np.inf
     a = np.full(k, 0.5)
     a[0] = 0.1
-    q = m * n / (1.0 + m * n * (1.0 - a))
+    with np.errstate(invalid="ignore"):  # the open last band (n = inf) is set below
+        q = m * n / (1.0 + m * n * (1.0 - a))
     q = np.where(d > p / (n * a), 1.0, q)
     q[-1] = 1.0
     l_ = np.empty(k)
@@ -123,7 +124,8 @@ def life_expectancy(
         s2 = np.where(d > 0, q**2 * (1.0 - q) / d, 0.0)
         s2[-1] = 4.0 / (d[-1] * m[-1] ** 2) if d[-1] > 0 else 0.0
     e_next = np.append(e[1:], 0.0)
-    w = l_**2 * ((1.0 - a) * n + e_next) ** 2 * s2
+    with np.errstate(invalid="ignore"):  # likewise
+        w = l_**2 * ((1.0 - a) * n + e_next) ** 2 * s2
     w[-1] = (l_[-1] / 2.0) ** 2 * s2[-1]
     se = np.divide(np.sqrt(np.cumsum(w[::-1])[::-1]), l_, out=np.zeros(k), where=l_ > 0)
 

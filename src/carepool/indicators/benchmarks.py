@@ -1,0 +1,174 @@
+"""Benchmarking: England values, significance-based comparison, and trend between periods.
+
+The comparison follows OHID Fingertips: a place is *better* or *worse* than a benchmark when
+its 95% confidence interval lies wholly on one side of the benchmark's value, respecting the
+indicator's polarity, and *similar* when the interval contains it (*higher* / *lower* for
+indicators without a polarity). Trend compares a place's value with its previous period: the
+change is significant when it exceeds 1.96 standard errors of the difference, each standard
+error taken from a 95% interval. See docs/methods/benchmarking.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from carepool.errors import ReferenceDataError
+from carepool.indicators.definitions import INDICATORS, Benchmark, Indicator, Polarity
+from carepool.reference import read_reference
+from carepool.stats.intervals import z_value
+from carepool.stats.standardised import ESP2013
+
+Z95 = z_value(0.95)
+NOT_COMPARED = "not compared"
+NO_TREND = "cannot be calculated"
+#: Values are published to one decimal place.
+PUBLISHED_PRECISION = 0.1
+
+
+@dataclass(frozen=True)
+class EnglandValue:
+    value: float
+    period: str
+    source: str
+
+
+def period_end(period: str) -> int:
+    """The last calendar year a period string covers: ``2022 - 24`` → 2024, ``2023/24`` →
+    2024, ``Mar 2022-Feb 2023`` → 2023, ``2019-20`` → 2020; 0 when it names no year."""
+    years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", period)]
+    short = re.search(r"(\d{4})\s*[-/]\s*(\d{2})(?!\d)", period)
+    if short:
+        start = int(short.group(1))
+        years.append(start // 100 * 100 + int(short.group(2)))
+    return max(years, default=0)
+
+
+def _from_reference(b: Benchmark) -> EnglandValue:
+    frame = read_reference(b.reference).to_pandas()
+    for column, value in b.where:
+        frame = frame[frame[column].astype(str) == value]
+    frame = frame[pd.to_numeric(frame["value"], errors="coerce").notna()]
+    if frame.empty:
+        raise ReferenceDataError(f"{b.reference}: no England value where {dict(b.where)}")
+    order = frame[b.period_column].astype(str).map(period_end)
+    row = frame.loc[order[order == order.max()].index[-1]]
+    source = str(row["source"]) if "source" in row else b.reference
+    if str(row.get("estimated", "false")).lower() == "true":
+        source += " [estimated in the rates card]"
+    if b.note:
+        source += f" ({b.note})"
+    return EnglandValue(float(row["value"]) * b.scale, str(row[b.period_column]), source)
+
+
+def _u75_all_causes_from_life_table(b: Benchmark) -> EnglandValue:
+    table = read_reference("rates_mortality").to_pandas()
+    latest = table["period"].astype(str).map(period_end)
+    table = table[latest == latest.max()]
+    young = table[table["age"].astype(int) < 75]
+    band = (young["age"].astype(int) // 5).to_numpy()
+    mx = young.assign(band=band).groupby("band")["mx"].mean().to_numpy()  # sexes, ages equal
+    weights = np.asarray(ESP2013[: mx.size], dtype=np.float64)
+    value = float(np.sum(weights * mx) / weights.sum() * 100_000)
+    return EnglandValue(value, str(table["period"].iloc[0]), f"derived: {b.note}")
+
+
+def _talking_therapies_access(b: Benchmark) -> EnglandValue:
+    referrals = _from_reference(
+        Benchmark("rates_programmes", (("indicator", "talking_therapies_referrals"),))
+    )
+    ages = [f"age_{a}" for a in range(18, 90)] + ["age_90_plus"]
+    population = read_reference("population_mid2020_lsoa11").to_pandas()
+    missing = [a for a in ages if a not in population.columns]
+    if missing:
+        raise ReferenceDataError(f"population_mid2020_lsoa11: no column(s) {missing[:3]}")
+    adults = float(population[ages].to_numpy(dtype=np.float64).sum())
+    return EnglandValue(
+        referrals.value / adults * 100_000, referrals.period, f"derived: {b.note}"
+    )
+
+
+_DERIVED = {
+    "u75_all_causes_from_life_table": _u75_all_causes_from_life_table,
+    "talking_therapies_access": _talking_therapies_access,
+}
+
+
+@cache
+def england_values() -> dict[str, EnglandValue]:
+    """The England value of every indicator that has one, from the vendored reference data."""
+    out: dict[str, EnglandValue] = {}
+    for indicator in INDICATORS:
+        b = indicator.england
+        if b is None:
+            continue
+        out[indicator.id] = _DERIVED[b.derived](b) if b.derived else _from_reference(b)
+    return out
+
+
+def compare(
+    lower: npt.ArrayLike, upper: npt.ArrayLike, benchmark: npt.ArrayLike, polarity: Polarity
+) -> npt.NDArray[np.str_]:
+    """better / similar / worse (or higher / similar / lower) against ``benchmark``."""
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    bench = np.asarray(benchmark, dtype=np.float64)
+    above, below = _words(polarity)
+    known = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(bench))
+    out = np.full(lo.shape, NOT_COMPARED, dtype=object)
+    out[known] = "similar"
+    out[known & (lo > bench)] = above
+    out[known & (hi < bench)] = below
+    return out.astype(str)
+
+
+def _words(polarity: Polarity) -> tuple[str, str]:
+    if polarity is Polarity.HIGHER_IS_BETTER:
+        return "better", "worse"
+    if polarity is Polarity.LOWER_IS_BETTER:
+        return "worse", "better"
+    return "higher", "lower"
+
+
+def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
+    """Each row's movement since the same place's previous period.
+
+    ``frame`` has ``level, place_code, year, value, lower, upper`` for one indicator. Rows
+    without an earlier period, or without intervals, *cannot be calculated*; indicators
+    without intervals (money) report the direction of any change that shows at the published
+    precision (one decimal place).
+    """
+    ordered = frame.sort_values(["level", "place_code", "year"])
+    grouped = ordered.groupby(["level", "place_code"], sort=False)
+    before = grouped[["value", "lower", "upper"]].shift(1)
+    se_now = (ordered["upper"] - ordered["lower"]) / (2 * Z95)
+    se_before = (before["upper"] - before["lower"]) / (2 * Z95)
+    change = ordered["value"] - before["value"]
+    # without an interval (money), a change is one that shows at the published precision
+    no_interval = ordered["lower"].isna()
+    change = change.where(~no_interval | (change.abs() >= PUBLISHED_PRECISION / 2), 0.0)
+    z = change / np.sqrt(se_now**2 + se_before**2)
+    improving, worsening = _movement(indicator.polarity)
+    has_interval = se_now.notna() & se_before.notna()
+    out = pd.Series(NO_TREND, index=ordered.index, dtype=object)
+    significant_up = np.where(has_interval, z > Z95, change > 0)
+    significant_down = np.where(has_interval, z < -Z95, change < 0)
+    comparable = change.notna()
+    out[comparable] = "no significant change"
+    out[comparable & significant_up] = improving
+    out[comparable & significant_down] = worsening
+    return out.reindex(frame.index)
+
+
+def _movement(polarity: Polarity) -> tuple[str, str]:
+    """Words for a significant rise and fall."""
+    if polarity is Polarity.HIGHER_IS_BETTER:
+        return "improving", "worsening"
+    if polarity is Polarity.LOWER_IS_BETTER:
+        return "worsening", "improving"
+    return "increasing", "decreasing"

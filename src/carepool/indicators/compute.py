@@ -1,0 +1,176 @@
+"""Statistics on the engine's sums: one value and interval per indicator, place and period.
+
+The engine returns sums by place, year, sex and age band (:mod:`carepool.indicators.cube`);
+here each indicator's method turns them into a value with 95% and 99.8% limits, vectorised
+over places with the functions of :mod:`carepool.stats` (life tables one place at a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from carepool.errors import IndicatorError
+from carepool.indicators.definitions import Indicator, Method, Table
+from carepool.indicators.measures import DERIVED_MEASURES
+from carepool.stats import life_table, rates, standardised
+
+GROUP = ["level", "place_code", "year"]
+LIMITS = ["lower", "upper", "lower_998", "upper_998"]
+RESULT_COLUMNS = ["indicator", *GROUP, "value", *LIMITS, "numerator", "denominator"]
+_STATS_KEYS = {"lower95": "lower", "upper95": "upper", "lower998": "lower_998", "upper998": "upper_998"}
+#: Age bands of the person sums: 0, 1-4, 5-9, ..., 85-89, 90+ (the life table's bands).
+BANDS = np.asarray(life_table.BAND_STARTS)
+#: Each band's column in the 2013 European Standard Population (0 and 1-4 share 0-4).
+ESP_COLUMN = np.where(BANDS < 5, 0, BANDS // 5)
+
+
+def days_in_year(year: str) -> int:
+    """Days in financial year ``YYYY-YY`` (1 April to 31 March)."""
+    start = int(year[:4])
+    return (date(start + 1, 4, 1) - date(start, 4, 1)).days
+
+
+def check_ages(indicator: Indicator) -> None:
+    """Age limits must fall on the standard bands' boundaries."""
+    starts = set(BANDS.tolist())
+    ok = indicator.min_age in starts and (
+        indicator.max_age is None or indicator.max_age + 1 in starts
+    )
+    if not ok:
+        raise IndicatorError(
+            f"indicator {indicator.id}: ages {indicator.min_age}-{indicator.max_age} do not "
+            f"fall on the standard age bands (starting {', '.join(map(str, sorted(starts)))})"
+        )
+
+
+def _person_rows(indicator: Indicator, sums: pd.DataFrame) -> pd.DataFrame:
+    """The sums an indicator covers (its sex and ages), with person-years derived."""
+    rows = sums
+    if indicator.sex is not None:
+        rows = rows[rows["sex"] == indicator.sex]
+    keep = rows["band"] >= indicator.min_age
+    if indicator.max_age is not None:
+        keep &= rows["band"] <= indicator.max_age
+    rows = rows[keep]
+    days = rows["year"].map(days_in_year).astype(np.float64)
+    extra = {
+        derived: rows[source] / days
+        for derived, source in DERIVED_MEASURES.items()
+        if source in rows.columns
+    }
+    return rows.assign(**extra)
+
+
+def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -> pd.DataFrame:
+    out = keys.reset_index(drop=True).copy()
+    out["numerator"] = numerator
+    out["denominator"] = denominator
+    return out
+
+
+def _with_stats(out: pd.DataFrame, result: dict[str, object]) -> pd.DataFrame:
+    out["value"] = np.asarray(result["value"], dtype=np.float64)
+    for key, column in _STATS_KEYS.items():
+        out[column] = np.asarray(result[key], dtype=np.float64)
+    return out
+
+
+def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
+    totals = rows.groupby(GROUP, as_index=False, sort=True)[
+        [indicator.numerator, indicator.denominator]
+    ].sum()
+    x = totals[indicator.numerator].to_numpy(np.float64)
+    n = totals[indicator.denominator].to_numpy(np.float64)
+    out = _frame(totals[GROUP], x, n)
+    valid = n > 0
+    out = out[valid].reset_index(drop=True)
+    x, n = x[valid], n[valid]
+    if indicator.method is Method.CRUDE_RATE:
+        result = rates.crude_rate(x, n, multiplier=indicator.multiplier)
+    elif indicator.method is Method.PROPORTION:
+        result = rates.proportion(x, n, multiplier=indicator.multiplier)
+    else:  # share of spend: money, not a sample, so no interval
+        nan = np.full(x.shape, np.nan)
+        result = {"value": x / n * indicator.multiplier} | dict.fromkeys(_STATS_KEYS, nan)
+        out["numerator"], out["denominator"] = x / 100, n / 100  # pence to pounds
+    return _with_stats(out, dict(result))
+
+
+def _matrix(rows: pd.DataFrame, column: str, band_column: str, width: int) -> pd.DataFrame:
+    wide = rows.pivot_table(
+        index=GROUP, columns=band_column, values=column, aggfunc="sum", fill_value=0.0
+    )
+    return wide.reindex(columns=range(width), fill_value=0.0)
+
+
+def _dsr(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.assign(esp=ESP_COLUMN[np.searchsorted(BANDS, rows["band"].to_numpy())])
+    used = sorted(set(rows["esp"].tolist()))
+    counts = _matrix(rows, indicator.numerator, "esp", len(standardised.ESP2013))[used]
+    pops = _matrix(rows, indicator.denominator, "esp", len(standardised.ESP2013))[used]
+    weights = np.asarray(standardised.ESP2013, dtype=np.float64)[used]
+    result = standardised.dsr_many(
+        counts.to_numpy(), pops.to_numpy(), weights, multiplier=indicator.multiplier
+    )
+    keys = counts.index.to_frame(index=False)
+    out = _frame(keys, result["total_count"], result["total_pop"])
+    return _with_stats(out, dict(result))
+
+
+def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.assign(band_index=np.searchsorted(BANDS, rows["band"].to_numpy()))
+    deaths = _matrix(rows, indicator.numerator, "band_index", BANDS.size)
+    pops = _matrix(rows, indicator.denominator, "band_index", BANDS.size)
+    d, p = deaths.to_numpy(), pops.to_numpy()
+    result: dict[str, list[float]] = {key: [] for key in ["value", *_STATS_KEYS]}
+    for i in range(d.shape[0]):
+        le = life_table.life_expectancy(d[i], p[i], confidence=rates.LEVELS)
+        result["value"].append(le.at_birth)
+        for level in rates.LEVELS:
+            lower, upper = le.limits[level]
+            result[f"lower{rates.level_key(level)}"].append(float(lower[0]))
+            result[f"upper{rates.level_key(level)}"].append(float(upper[0]))
+    keys = deaths.index.to_frame(index=False)
+    out = _frame(keys, d.sum(axis=1), p.sum(axis=1))
+    return _with_stats(out, dict(result))
+
+
+def compute(
+    indicators: Sequence[Indicator], person: pd.DataFrame, spend: pd.DataFrame
+) -> pd.DataFrame:
+    """Every indicator for every place and year in the sums: ``RESULT_COLUMNS``.
+
+    A year with no data for an indicator (such as admissions, which need the year before) has
+    no row.
+    """
+    frames: list[pd.DataFrame] = []
+    for indicator in indicators:
+        check_ages(indicator)
+        if indicator.table is Table.ACTIVITY_COST:
+            if indicator.method in (Method.DSR, Method.LIFE_EXPECTANCY):
+                raise IndicatorError(
+                    f"indicator {indicator.id}: a {indicator.method.value} needs a population "
+                    "by age band, and the activity_cost table has no age bands; use "
+                    "person_year measures"
+                )
+            out = _simple(indicator, spend)
+        else:
+            rows = _person_rows(indicator, person)
+            if indicator.method is Method.DSR:
+                out = _dsr(indicator, rows)
+            elif indicator.method is Method.LIFE_EXPECTANCY:
+                out = _life_expectancy(indicator, rows)
+            else:
+                out = _simple(indicator, rows)
+            if indicator.needs_previous_year:
+                known = rows.groupby(GROUP, as_index=False)["has_previous_year"].sum()
+                out = out.merge(known, on=GROUP)
+                out = out[out.pop("has_previous_year") > 0]
+        frames.append(out.assign(indicator=indicator.id))
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[RESULT_COLUMNS]

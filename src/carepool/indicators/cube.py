@@ -1,0 +1,96 @@
+"""The one engine query behind the indicators.
+
+Person-year rows are summed into every measure the requested indicators need, by year, LSOA,
+sex and standard age band (0, 1-4, 5-9, ..., 85-89, 90+), then rolled up to the requested
+places through the weighted LSOA memberships — all on the warehouse engine, so the same query
+runs on DuckDB and Spark. Only the rolled-up sums (places × years × sexes × bands) come back
+to Python, where :mod:`carepool.indicators.compute` applies the statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from carepool.indicators.definitions import Indicator, Table
+from carepool.indicators.measures import (
+    ALL_MEASURES,
+    DERIVED_MEASURES,
+    PERSON_MEASURES,
+    SPEND_MEASURES,
+    with_previous_year,
+)
+from carepool.warehouse.engine import Warehouse
+
+MEMBERSHIP_KEYS = ["level", "place_code", "lsoa21_code", "weight"]
+
+
+def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
+    """The engine-side measures ``indicators`` on ``table`` need, in declaration order."""
+    wanted = set()
+    for ind in indicators:
+        if ind.table is table:
+            for name in (ind.numerator, ind.denominator):
+                wanted.add(DERIVED_MEASURES.get(name, name))
+            if ind.needs_previous_year:
+                wanted.add("has_previous_year")
+    declared = PERSON_MEASURES if table is Table.PERSON_YEAR else SPEND_MEASURES
+    return [m.name for m in declared if m.name in wanted]
+
+
+def _band(age: ir.IntegerValue) -> ir.IntegerValue:
+    """Start of the standard age band: 0, 1, 5, 10, ..., 90."""
+    five_year = ibis.least((age // 5) * 5, 90)
+    return ibis.cases((age < 1, 0), (age < 5, 1), else_=five_year).cast("int16")
+
+
+def _rollup(
+    cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]
+) -> ir.Table:
+    joined = cube.join(members, "lsoa21_code")
+    sums = {m: (joined[m].cast("float64") * joined.weight).sum() for m in measures}
+    return joined.group_by(["level", "place_code", *keys]).aggregate(**sums)
+
+
+def person_sums(
+    warehouse: Warehouse, indicators: Sequence[Indicator], members: pd.DataFrame
+) -> pd.DataFrame:
+    """Sums by level, place, year, sex and age band; empty when no indicator needs them."""
+    measures = measures_for(indicators, Table.PERSON_YEAR)
+    if not measures:
+        return pd.DataFrame()
+    t = warehouse.table("person_year")
+    if any(ind.needs_previous_year for ind in indicators):
+        t = with_previous_year(t)
+    t = t.mutate(band=_band(t.age))
+    by_lsoa = t.group_by(["year", "lsoa21_code", "sex", "band"]).aggregate(
+        **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
+    )
+    rolled = _rollup(
+        by_lsoa, ibis.memtable(members[MEMBERSHIP_KEYS]), ["year", "sex", "band"], measures
+    )
+    return warehouse.to_pandas(rolled)
+
+
+def spend_sums(
+    warehouse: Warehouse, indicators: Sequence[Indicator], members: pd.DataFrame
+) -> pd.DataFrame:
+    """Spend sums by level, place and year; empty when no indicator needs them."""
+    measures = measures_for(indicators, Table.ACTIVITY_COST)
+    if not measures:
+        return pd.DataFrame()
+    t = warehouse.table("activity_cost")
+    by_lsoa = t.group_by(["year", "lsoa21_code"]).aggregate(
+        **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
+    )
+    rolled = _rollup(by_lsoa, ibis.memtable(members[MEMBERSHIP_KEYS]), ["year"], measures)
+    return warehouse.to_pandas(rolled)
+
+
+def model_years(warehouse: Warehouse) -> list[str]:
+    t = warehouse.table("person_year")
+    frame = warehouse.to_pandas(t.select("year").distinct().order_by("year"))
+    return [str(y) for y in frame["year"]]

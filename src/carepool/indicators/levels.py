@@ -1,0 +1,112 @@
+"""Geography levels an indicator can be reported for, as weighted LSOA memberships.
+
+Every level is a table ``level, place_code, place_name, parent_code, lsoa21_code, weight``:
+the whole region, local authorities, neighbourhoods (MSOAs), single LSOAs, deprivation
+deciles and quintiles (IoD 2025, national ranks), and every footprint of the warehouse's
+``footprint_membership`` table (wards, sub-ICB locations, ICBs, 2011 LSOAs, ...), which may
+overlap and carry fractional weights. Counts at a level are sums of LSOA counts times weights.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from carepool.errors import IndicatorError
+from carepool.warehouse.engine import Warehouse
+
+#: Levels built from the lsoa table; footprint kinds add more.
+CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile")
+DEFAULT_LEVELS = ("region", "lad")
+COLUMNS = ["level", "place_code", "place_name", "parent_code", "lsoa21_code", "weight"]
+#: Footprint kinds that duplicate a core level.
+_DUPLICATES = {"combined_authority", "lad", "msoa"}
+
+
+def _region(lsoas: pd.DataFrame, footprints: pd.DataFrame) -> tuple[str, str]:
+    ca = footprints[footprints["footprint_kind"] == "combined_authority"]
+    if len(ca):
+        return str(ca["footprint_code"].iloc[0]), str(ca["footprint_name"].iloc[0])
+    return "REGION", "Model region (" + ", ".join(sorted(lsoas["lad_name"].unique())) + ")"
+
+
+def _quantile_name(kind: str, q: int, last: int) -> str:
+    label = {1: " (most deprived)", last: " (least deprived)"}.get(q, "")
+    return f"IMD 2025 {kind} {q}{label}"
+
+
+def memberships(warehouse: Warehouse, levels: list[str]) -> pd.DataFrame:
+    """The membership rows of the requested ``levels`` (see :func:`available_levels`)."""
+    lsoas = warehouse.to_pandas(
+        warehouse.table("lsoa").select(
+            "lsoa21_code",
+            "lsoa21_name",
+            "msoa21_code",
+            "msoa21_name",
+            "lad_code",
+            "lad_name",
+            "imd_decile",
+            "imd_quintile",
+        )
+    )
+    footprints = warehouse.to_pandas(warehouse.table("footprint_membership"))
+    known = available_levels(footprints)
+    unknown = [level for level in levels if level not in known]
+    if unknown:
+        raise IndicatorError(
+            f"unknown geography level {', '.join(map(repr, unknown))}; "
+            f"available: {', '.join(known)}"
+        )
+    region_code, region_name = _region(lsoas, footprints)
+    frames: list[pd.DataFrame] = []
+    for level in levels:
+        frame = pd.DataFrame({"lsoa21_code": lsoas["lsoa21_code"], "weight": 1.0})
+        if level == "region":
+            frame = frame.assign(place_code=region_code, place_name=region_name, parent_code=None)
+        elif level == "lad":
+            frame = frame.assign(
+                place_code=lsoas["lad_code"], place_name=lsoas["lad_name"], parent_code=region_code
+            )
+        elif level == "msoa":
+            frame = frame.assign(
+                place_code=lsoas["msoa21_code"],
+                place_name=lsoas["msoa21_name"],
+                parent_code=lsoas["lad_code"],
+            )
+        elif level == "lsoa":
+            frame = frame.assign(
+                place_code=lsoas["lsoa21_code"],
+                place_name=lsoas["lsoa21_name"],
+                parent_code=lsoas["msoa21_code"],
+            )
+        elif level == "decile":
+            decile = lsoas["imd_decile"].astype(int)
+            frame = frame.assign(
+                place_code="IMD-D" + decile.astype(str),
+                place_name=[_quantile_name("decile", int(d), 10) for d in decile],
+                parent_code="IMD-Q" + ((decile + 1) // 2).astype(str),
+            )
+        elif level == "quintile":
+            quintile = lsoas["imd_quintile"].astype(int)
+            frame = frame.assign(
+                place_code="IMD-Q" + quintile.astype(str),
+                place_name=[_quantile_name("quintile", int(q), 5) for q in quintile],
+                parent_code=region_code,
+            )
+        else:
+            rows = footprints[footprints["footprint_kind"] == level]
+            frame = pd.DataFrame(
+                {
+                    "lsoa21_code": rows["lsoa21_code"],
+                    "weight": rows["weight"].astype(float),
+                    "place_code": rows["footprint_code"],
+                    "place_name": rows["footprint_name"],
+                    "parent_code": None,
+                }
+            )
+        frames.append(frame.assign(level=level)[COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def available_levels(footprints: pd.DataFrame) -> list[str]:
+    kinds = sorted(set(footprints["footprint_kind"]) - _DUPLICATES)
+    return [*CORE_LEVELS, *kinds]

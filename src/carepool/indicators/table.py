@@ -1,0 +1,262 @@
+"""The indicator table: any indicator, for any places and periods, benchmarked and protected.
+
+:func:`indicator_table` is the Python API behind ``carepool indicators``. It checks the
+request (indicators, levels, places, periods) before any work, runs one engine query for all
+of it, applies the statistics, compares each place with the region and England, adds the trend,
+and passes the result through disclosure control unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from carepool.errors import IndicatorError
+from carepool.indicators.benchmarks import NOT_COMPARED, compare, england_values, trend
+from carepool.indicators.compute import LIMITS, compute
+from carepool.indicators.cube import model_years, person_sums, spend_sums
+from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
+from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
+from carepool.warehouse.engine import Warehouse
+
+#: The machine-readable contract (Fingertips-like), then context columns.
+CONTRACT = [
+    "indicator",
+    "place",
+    "level",
+    "period",
+    "value",
+    "lower",
+    "upper",
+    "lower_998",
+    "upper_998",
+    "numerator",
+    "denominator",
+    "comparison",
+    "trend",
+    "suppressed",
+]
+CONTEXT = [
+    "indicator_name",
+    "place_name",
+    "unit",
+    "polarity",
+    "england_value",
+    "england_period",
+    "region_value",
+    "comparison_region",
+]
+COLUMNS = [*CONTRACT, *CONTEXT]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked request: what to compute, for where and when."""
+
+    indicators: tuple[Indicator, ...]
+    levels: tuple[str, ...]
+    places: tuple[str, ...]
+    years: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_indicators(ids: Sequence[str] | None) -> tuple[Indicator, ...]:
+    if not ids:
+        return INDICATORS
+    unknown = [i for i in ids if i not in BY_ID]
+    if unknown:
+        raise IndicatorError(
+            f"unknown indicator {', '.join(map(repr, unknown))}; available: {', '.join(BY_ID)}"
+        )
+    return tuple(BY_ID[i] for i in dict.fromkeys(ids))
+
+
+def normalise_year(text: str, known: Sequence[str]) -> str:
+    """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``."""
+    match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{2}|\d{4}))?", text.strip())
+    if match:
+        start = int(match.group(1))
+        year = f"{start}-{(start + 1) % 100:02d}"
+        if year in known:
+            return year
+    raise IndicatorError(
+        f"no data for period {text!r}; periods available: {', '.join(known)} "
+        "(give the financial year's first calendar year, e.g. --year "
+        f"{known[-1][:4] if known else 2024})"
+    )
+
+
+def _levels_of_places(all_members: pd.DataFrame, places: Sequence[str]) -> list[str]:
+    found = all_members[all_members["place_code"].isin(places)]
+    missing = sorted(set(places) - set(found["place_code"]))
+    if missing:
+        examples = ", ".join(
+            f"{level}: {group['place_code'].iloc[0]}"
+            for level, group in all_members.groupby("level", sort=False)
+        )
+        raise IndicatorError(
+            f"unknown place {', '.join(map(repr, missing))}; a place is a code at one of the "
+            f"levels (for example {examples})"
+        )
+    return list(dict.fromkeys(found["level"]))
+
+
+def resolve(
+    warehouse: Warehouse,
+    *,
+    indicators: Sequence[str] | None = None,
+    levels: Sequence[str] | None = None,
+    places: Sequence[str] | None = None,
+    years: Sequence[str] | None = None,
+) -> tuple[Request, pd.DataFrame]:
+    """Check a request against the definitions and the warehouse; raise before any work."""
+    chosen = resolve_indicators(indicators)
+    known_years = model_years(warehouse)
+    wanted_years = tuple(dict.fromkeys(normalise_year(y, known_years) for y in years or ()))
+    footprints = warehouse.to_pandas(warehouse.table("footprint_membership").select("footprint_kind").distinct())
+    known_levels = available_levels(footprints)
+    if levels:
+        bad = [level for level in levels if level not in known_levels]
+        if bad:
+            raise IndicatorError(
+                f"unknown geography level {', '.join(map(repr, bad))}; "
+                f"available: {', '.join(known_levels)}"
+            )
+    if places:
+        candidates = list(levels) if levels else known_levels
+        chosen_levels = _levels_of_places(memberships(warehouse, candidates), places)
+    else:
+        chosen_levels = list(levels) if levels else list(DEFAULT_LEVELS)
+    computed = list(dict.fromkeys(["region", *chosen_levels]))
+    members = memberships(warehouse, computed)
+    request = Request(
+        indicators=chosen,
+        levels=tuple(chosen_levels),
+        places=tuple(places or ()),
+        years=wanted_years or tuple(known_years),
+    )
+    return request, members
+
+
+def _benchmark(frame: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
+    england = england_values().get(indicator.id)
+    frame = frame.copy()
+    frame["england_value"] = np.nan if england is None else england.value
+    frame["england_period"] = None if england is None else england.period
+    region = frame[frame["level"] == "region"].set_index("year")["value"]
+    frame["region_value"] = frame["year"].map(region).astype(np.float64)
+    if indicator.method is Method.SHARE_OF_SPEND:
+        frame["comparison"] = NOT_COMPARED
+        frame["comparison_region"] = NOT_COMPARED
+    else:
+        frame["comparison"] = compare(
+            frame["lower"], frame["upper"], frame["england_value"], indicator.polarity
+        )
+        frame["comparison_region"] = compare(
+            frame["lower"], frame["upper"], frame["region_value"], indicator.polarity
+        )
+        frame.loc[frame["level"] == "region", "comparison_region"] = NOT_COMPARED
+    frame["trend"] = trend(frame, indicator)
+    return frame
+
+
+def _protect(frame: pd.DataFrame, indicator: Indicator, rule: DisclosureRule) -> pd.DataFrame:
+    """Disclosure control on one indicator's rows; money shares are not counts of people."""
+    if indicator.method is Method.SHARE_OF_SPEND:
+        frame = frame.copy()
+        frame["numerator"] = frame["numerator"].round()
+        frame["denominator"] = frame["denominator"].round()
+        frame[SUPPRESSED] = False
+        return frame
+    published = protect(
+        frame,
+        count="numerator",
+        derived=["value", *LIMITS],
+        groupings=[["year", "level"], ["year", "level", "parent_code"]],
+        rule=rule,
+    )
+    hidden = published[SUPPRESSED].to_numpy()
+    # what was derived from a hidden value goes with it; denominators are rounded like counts
+    for column in ("comparison", "comparison_region", "trend"):
+        published[column] = published[column].where(~hidden)
+    published["denominator"] = np.round(published["denominator"] / rule.round_to) * rule.round_to
+    later_hidden = published.groupby(["level", "place_code"])[SUPPRESSED].transform("any")
+    published["trend"] = published["trend"].where(~later_hidden)
+    region = published[published["level"] == "region"].set_index("year")["value"]
+    published["region_value"] = published["year"].map(region).astype(np.float64)
+    return published
+
+
+def indicator_table(
+    warehouse: Warehouse,
+    *,
+    indicators: Sequence[str] | None = None,
+    levels: Sequence[str] | None = None,
+    places: Sequence[str] | None = None,
+    years: Sequence[str] | None = None,
+    rule: DisclosureRule | None = HES_RULE,
+) -> pd.DataFrame:
+    """Indicators for places and periods, one row each, columns :data:`COLUMNS`.
+
+    ``levels`` defaults to the region and its local authorities (or the levels of the given
+    ``places``); ``years`` to every model year. ``rule`` is the disclosure rule applied before
+    anything is returned; ``None`` gives the unprotected table, for analysis that is never
+    published. Notes on indicators skipped for want of data are in ``frame.attrs["notes"]``.
+    """
+    request, members = resolve(
+        warehouse, indicators=indicators, levels=levels, places=places, years=years
+    )
+    person = person_sums(warehouse, request.indicators, members)
+    spend = spend_sums(warehouse, request.indicators, members)
+    raw = compute(request.indicators, person, spend)
+    parents = members.drop_duplicates(["level", "place_code"])[
+        ["level", "place_code", "place_name", "parent_code"]
+    ]
+    raw = raw.merge(parents, on=["level", "place_code"], how="left")
+    frames: list[pd.DataFrame] = []
+    for indicator in request.indicators:
+        rows = _benchmark(raw[raw["indicator"] == indicator.id], indicator)
+        if rule is not None:
+            rows = _protect(rows, indicator, rule)
+        else:
+            rows = rows.assign(**{SUPPRESSED: False})
+        keep = rows["level"].isin(request.levels) & rows["year"].isin(request.years)
+        if request.places:
+            keep &= rows["place_code"].isin(request.places)
+        rows = rows[keep]
+        if rows.empty:
+            has = sorted(set(raw.loc[raw["indicator"] == indicator.id, "year"]))
+            message = (
+                f"{indicator.id} has no data for {', '.join(request.years)}; "
+                f"periods with data: {', '.join(has) or 'none'}"
+            )
+            if indicators:
+                raise IndicatorError(message)
+            request.notes.append(message)
+            continue
+        frames.append(
+            rows.assign(
+                indicator_name=indicator.name,
+                unit=indicator.unit,
+                polarity=indicator.polarity.value,
+            )
+        )
+    if not frames:
+        raise IndicatorError("no indicator has data for the request: " + "; ".join(request.notes))
+    table = pd.concat(frames, ignore_index=True)
+    table = table.rename(columns={"place_code": "place", "year": "period"})
+    level_order = {level: i for i, level in enumerate(request.levels)}
+    indicator_order = {ind.id: i for i, ind in enumerate(request.indicators)}
+    table = table.assign(
+        _level=table["level"].map(level_order), _indicator=table["indicator"].map(indicator_order)
+    )
+    table = table.sort_values(["_level", "place", "_indicator", "period"], kind="stable")
+    table = table[COLUMNS].reset_index(drop=True)
+    table[SUPPRESSED] = table[SUPPRESSED].astype(bool)
+    table.attrs["notes"] = request.notes
+    return table
