@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -18,6 +20,13 @@ from rich.table import Table
 from carepool.config import Settings
 from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseError
 from carepool.geography import resolve_region
+from carepool.indicators import (
+    GAP_LEVELS,
+    INDICATORS,
+    gap_table,
+    gaps_from_table,
+    indicator_table,
+)
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import datasets
@@ -32,6 +41,10 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+indicators_app = typer.Typer(
+    help="Outcome indicators for any place and period, benchmarked and disclosure-controlled."
+)
+app.add_typer(indicators_app, name="indicators")
 
 out = Console()
 err = Console(stderr=True)
@@ -279,6 +292,34 @@ def demo_command(
         out.print(f"Using the model already built in {settings.warehouse_dir}.")
     print_summary(_summary(settings))
     print_checks(_checks(settings))
+    print_headlines(settings)
+
+
+#: The outcomes ``demo`` leads with: the priorities (cancer, mental health, learning
+#: disabilities) and the gap in life expectancy.
+HEADLINES = (
+    "life_expectancy_male",
+    "life_expectancy_female",
+    "u75_mortality_all_causes",
+    "u75_mortality_cancer",
+    "cancer_early_stage",
+    "talking_therapies_recovery",
+    "ld_health_checks",
+    "emergency_admissions",
+    "care_closer_to_home",
+)
+
+
+def print_headlines(settings: Settings) -> None:
+    """Headline outcomes for the region in the latest year, and their gaps."""
+    with err.status("Computing headline outcomes and gaps"), connect(settings) as wh:
+        table = indicator_table(wh, indicators=HEADLINES, levels=GAP_LEVELS)
+    latest = table["period"].max()
+    region = table[(table["level"] == "region") & (table["period"] == latest)]
+    print_indicators(region)
+    gaps = gaps_from_table(table)
+    shown = gaps["measure"].isin(["region_minus_england", "sii"]) & (gaps["period"] == latest)
+    print_gaps(gaps[shown], title=f"Gaps, {latest}: region against England; SII across deciles")
 
 
 def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
@@ -393,6 +434,190 @@ def _schema_json(spec: TableSchema) -> dict[str, Any]:
             for c in spec.columns
         ],
     }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: missing values as null, whole-number counts as integers."""
+    rows: list[dict[str, Any]] = []
+    for record in frame.astype(object).to_dict("records"):
+        row: dict[str, Any] = {}
+        for key, value in record.items():
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+                row[str(key)] = None
+            elif isinstance(value, float | np.floating) and key in ("numerator", "denominator"):
+                row[str(key)] = round(float(value))
+            elif isinstance(value, np.generic):
+                row[str(key)] = value.item()
+            else:
+                row[str(key)] = value
+        rows.append(row)
+    return rows
+
+
+def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
+    """Print ``frame`` as JSON or CSV if asked; False when the caller should draw a table."""
+    if as_json and as_csv:
+        raise ConfigError("choose one of --json and --csv")
+    if as_json:
+        typer.echo(json.dumps(_records(frame), indent=2))
+    elif as_csv:
+        typer.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
+    return as_json or as_csv
+
+
+def _tuples(frame: pd.DataFrame) -> list[Any]:
+    """Rows as named tuples, for printing."""
+    return list(frame.itertuples(index=False))
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+_COMPARISON_STYLE = {"better": "green", "worse": "red", "similar": "yellow"}
+
+
+_SHORT = {"not compared": "-", "cannot be calculated": "-", "no significant change": "no change"}
+
+
+def _word(word: Any) -> str:
+    if word is None or pd.isna(word):
+        return ""
+    text = _SHORT.get(str(word), str(word))
+    style = _COMPARISON_STYLE.get(text) or {"improving": "green", "worsening": "red"}.get(text)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def print_indicators(frame: pd.DataFrame) -> None:
+    """One table per place: value, interval, England, and the three comparisons."""
+    for (place, name), rows in frame.groupby(["place", "place_name"], sort=False):
+        grid = Table(title=f"{name} ({place})", title_justify="left")
+        grid.add_column("Indicator", overflow="fold", ratio=3)
+        grid.add_column("Period", no_wrap=True)
+        grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
+        for heading in ("England", "Region", "Trend"):
+            grid.add_column(heading, overflow="fold", ratio=1)
+        for row in _tuples(rows):
+            value = "*" if row.suppressed else _fmt(row.value)
+            if not row.suppressed and pd.notna(row.lower):
+                value += f" ({_fmt(row.lower)}–{_fmt(row.upper)})"
+            grid.add_row(
+                str(row.indicator),
+                str(row.period),
+                value,
+                _word(row.comparison),
+                _word(row.comparison_region),
+                _word(row.trend),
+            )
+        out.print(grid)
+    out.print(
+        "England, Region: significantly better, similar or worse (95% CI). "
+        "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
+        "disclosure rule; counts below national level rounded to 5). Names, units and "
+        "sources: carepool indicators list."
+    )
+
+
+@indicators_app.callback(invoke_without_command=True)
+@user_errors
+def indicators_command(
+    ctx: typer.Context,
+    level: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="geography level: region, lad, msoa, lsoa, decile, quintile or a footprint "
+            "kind (ward, sub_icb, icb, lsoa11); repeat for several [default: region and lad]"
+        ),
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option(help="a place code at any level; repeat for several")
+    ] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="an indicator id (see `list`); repeat for several")
+    ] = None,
+    year: Annotated[
+        list[str] | None,
+        typer.Option(help="financial year by its first calendar year, e.g. 2025 for 2025-26"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Indicators for places and periods, against the region and England, with trend."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = Settings.from_env()
+    with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
+        frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
+    for note in frame.attrs.get("notes", []):
+        err.print(f"Note: {escape(note)}", highlight=False)
+    if not _emit(frame, as_json, as_csv):
+        print_indicators(frame)
+
+
+@indicators_app.command("list")
+@user_errors
+def indicators_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The indicators: ids, names, methods, polarity, units and sources."""
+    items = [i.as_dict() for i in INDICATORS]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    grid = Table(title="Indicators", title_justify="left")
+    for name in ("Id", "Name", "Method", "Polarity", "Unit"):
+        grid.add_column(name, overflow="fold")
+    for item in items:
+        grid.add_row(item["id"], item["name"], item["method"], item["polarity"], item["unit"])
+    out.print(grid)
+
+
+@indicators_app.command("gaps")
+@user_errors
+def indicators_gaps(
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="an indicator id; repeat for several")
+    ] = None,
+    year: Annotated[list[str] | None, typer.Option(help="financial year, e.g. 2025")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Gaps: region minus England, most minus least deprived quintile, SII and RII."""
+    settings = Settings.from_env()
+    with err.status(f"Computing gaps ({settings.engine})"), connect(settings) as wh:
+        frame = gap_table(wh, indicators=indicator, years=year)
+    if not _emit(frame, as_json, as_csv):
+        print_gaps(frame)
+
+
+def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> None:
+    grid = Table(title=title, title_justify="left")
+    grid.add_column("Indicator", overflow="fold", ratio=3)
+    grid.add_column("Period", no_wrap=True)
+    grid.add_column("Gap", overflow="fold", ratio=2)
+    grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
+    grid.add_column("Change", justify="right", no_wrap=True)
+    grid.add_column("Movement", overflow="fold", ratio=1)
+    labels = {
+        "region_minus_england": "region − England",
+        "q1_minus_q5": "most − least deprived",
+        "sii": "SII across deciles",
+        "rii": "RII across deciles",
+    }
+    for row in _tuples(frame):
+        digits = 3 if row.measure == "rii" else 1
+        value = "*" if row.suppressed else _fmt(row.value, digits)
+        if not row.suppressed and pd.notna(row.lower):
+            value += f" ({_fmt(row.lower, digits)}–{_fmt(row.upper, digits)})"
+        grid.add_row(
+            row.indicator,
+            row.period,
+            labels[row.measure],
+            value,
+            _fmt(row.change, digits),
+            _word(row.movement),
+        )
+    out.print(grid)
 
 
 @data_app.command("sources")

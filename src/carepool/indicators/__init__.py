@@ -1,5 +1,24 @@
-"""Indicators: definitions, computation, benchmarking, and disclosure control."""
+"""Indicators: definitions, computation on the warehouse engine, benchmarking against the
+region and England, gaps and inequalities, and disclosure control of everything published."""
 
+from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
+from carepool.indicators.table import CONTRACT, indicator_table
 
-__all__ = ["HES_RULE", "SUPPRESSED", "DisclosureRule", "protect"]
+__all__ = [
+    "BY_ID",
+    "CONTRACT",
+    "GAP_LEVELS",
+    "HES_RULE",
+    "INDICATORS",
+    "SUPPRESSED",
+    "DisclosureRule",
+    "Indicator",
+    "Method",
+    "Polarity",
+    "gap_table",
+    "gaps_from_table",
+    "indicator_table",
+    "protect",
+]

@@ -88,9 +88,7 @@ def _talking_therapies_access(b: Benchmark) -> EnglandValue:
     if missing:
         raise ReferenceDataError(f"population_mid2020_lsoa11: no column(s) {missing[:3]}")
     adults = float(population[ages].to_numpy(dtype=np.float64).sum())
-    return EnglandValue(
-        referrals.value / adults * 100_000, referrals.period, f"derived: {b.note}"
-    )
+    return EnglandValue(referrals.value / adults * 100_000, referrals.period, f"derived: {b.note}")
 
 
 _DERIVED = {
@@ -152,7 +150,7 @@ def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     # without an interval (money), a change is one that shows at the published precision
     no_interval = ordered["lower"].isna()
     change = change.where(~no_interval | (change.abs() >= PUBLISHED_PRECISION / 2), 0.0)
-    z = change / np.sqrt(se_now**2 + se_before**2)
+    z: pd.Series = change / np.sqrt(se_now**2 + se_before**2)
     improving, worsening = _movement(indicator.polarity)
     has_interval = se_now.notna() & se_before.notna()
     out = pd.Series(NO_TREND, index=ordered.index, dtype=object)

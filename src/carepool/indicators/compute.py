@@ -21,7 +21,12 @@ from carepool.stats import life_table, rates, standardised
 GROUP = ["level", "place_code", "year"]
 LIMITS = ["lower", "upper", "lower_998", "upper_998"]
 RESULT_COLUMNS = ["indicator", *GROUP, "value", *LIMITS, "numerator", "denominator"]
-_STATS_KEYS = {"lower95": "lower", "upper95": "upper", "lower998": "lower_998", "upper998": "upper_998"}
+_STATS_KEYS = {
+    "lower95": "lower",
+    "upper95": "upper",
+    "lower998": "lower_998",
+    "upper998": "upper_998",
+}
 #: Age bands of the person sums: 0, 1-4, 5-9, ..., 85-89, 90+ (the life table's bands).
 BANDS = np.asarray(life_table.BAND_STARTS)
 #: Each band's column in the 2013 European Standard Population (0 and 1-4 share 0-4).

@@ -47,9 +47,7 @@ def _band(age: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.cases((age < 1, 0), (age < 5, 1), else_=five_year).cast("int16")
 
 
-def _rollup(
-    cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]
-) -> ir.Table:
+def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]) -> ir.Table:
     joined = cube.join(members, "lsoa21_code")
     sums = {m: (joined[m].cast("float64") * joined.weight).sum() for m in measures}
     return joined.group_by(["level", "place_code", *keys]).aggregate(**sums)

@@ -118,7 +118,9 @@ def resolve(
     chosen = resolve_indicators(indicators)
     known_years = model_years(warehouse)
     wanted_years = tuple(dict.fromkeys(normalise_year(y, known_years) for y in years or ()))
-    footprints = warehouse.to_pandas(warehouse.table("footprint_membership").select("footprint_kind").distinct())
+    footprints = warehouse.to_pandas(
+        warehouse.table("footprint_membership").select("footprint_kind").distinct()
+    )
     known_levels = available_levels(footprints)
     if levels:
         bad = [level for level in levels if level not in known_levels]

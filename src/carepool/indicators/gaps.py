@@ -1,0 +1,205 @@
+"""Gaps and inequalities: the region against England, most against least deprived, and the
+slope and relative index of inequality across deprivation deciles — and how each moved.
+
+Built from the published (disclosure-controlled) indicator table, so nothing here can reveal
+what the table hides: a gap or index whose inputs are suppressed is suppressed too.
+See docs/methods/inequality.md and docs/methods/benchmarking.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from carepool.indicators.benchmarks import Z95
+from carepool.indicators.definitions import BY_ID, Method
+from carepool.indicators.disclosure import HES_RULE, DisclosureRule
+from carepool.indicators.table import indicator_table
+from carepool.stats.inequality import sii
+from carepool.warehouse.engine import Warehouse
+
+COLUMNS = [
+    "indicator",
+    "period",
+    "measure",
+    "value",
+    "lower",
+    "upper",
+    "change",
+    "movement",
+    "suppressed",
+    "indicator_name",
+    "unit",
+    "detail",
+]
+GAP_LEVELS = ("region", "quintile", "decile")
+MEASURES = {
+    "region_minus_england": "region value minus the England value",
+    "q1_minus_q5": "most deprived quintile minus least deprived quintile",
+    "sii": "slope index of inequality across deprivation deciles (least minus most deprived)",
+    "rii": "relative index of inequality across deprivation deciles (least over most deprived)",
+}
+
+
+def _se(lower: float, upper: float) -> float:
+    return (upper - lower) / (2 * Z95)
+
+
+def _row(
+    indicator: str, period: str, measure: str, value: float, lower: float, upper: float, detail: str
+) -> dict[str, object]:
+    return {
+        "indicator": indicator,
+        "period": period,
+        "measure": measure,
+        "value": value,
+        "lower": lower,
+        "upper": upper,
+        "detail": detail,
+    }
+
+
+def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    region = rows[rows["level"] == "region"]
+    if len(region) == 1:
+        r = region.iloc[0]
+        gap = r["value"] - r["england_value"]
+        out.append(
+            _row(
+                indicator,
+                period,
+                "region_minus_england",
+                gap,
+                r["lower"] - r["england_value"],
+                r["upper"] - r["england_value"],
+                f"England {r['england_value']:.1f} ({r['england_period']})"
+                if pd.notna(r["england_value"])
+                else "no England value",
+            )
+        )
+    quintiles = rows[rows["level"] == "quintile"].set_index("place")
+    if {"IMD-Q1", "IMD-Q5"} <= set(quintiles.index):
+        q1, q5 = (
+            {c: float(quintiles.at[q, c]) for c in ("value", "lower", "upper")}
+            for q in ("IMD-Q1", "IMD-Q5")
+        )
+        gap = q1["value"] - q5["value"]
+        se = np.hypot(_se(q1["lower"], q1["upper"]), _se(q5["lower"], q5["upper"]))
+        out.append(
+            _row(
+                indicator,
+                period,
+                "q1_minus_q5",
+                gap,
+                gap - Z95 * se,
+                gap + Z95 * se,
+                f"most deprived {q1['value']:.1f}, least deprived {q5['value']:.1f}",
+            )
+        )
+    deciles = rows[rows["level"] == "decile"].copy()
+    deciles["d"] = deciles["place"].str.removeprefix("IMD-D").astype(int)
+    deciles = deciles.sort_values("d")
+    usable = (
+        len(deciles) >= 5
+        and deciles[["value", "lower", "upper", "denominator"]].notna().all(axis=None)
+        and bool((deciles["denominator"] > 0).all())
+    )
+    if usable:
+        result = sii(
+            deciles["denominator"].to_numpy(np.float64),
+            deciles["value"].to_numpy(np.float64),
+            lower=deciles["lower"].to_numpy(np.float64),
+            upper=deciles["upper"].to_numpy(np.float64),
+            repetitions=10_000,
+        )
+        s_lo, s_hi, r_lo, r_hi = result.limits[0.95]
+        deciles_used = f"{len(deciles)} deciles"
+        out.append(_row(indicator, period, "sii", result.sii, s_lo, s_hi, deciles_used))
+        out.append(_row(indicator, period, "rii", result.rii, r_lo, r_hi, deciles_used))
+    return out
+
+
+def _movement(frame: pd.DataFrame) -> pd.DataFrame:
+    """Change of each gap since its previous period, and whether it is significant."""
+    frame = frame.sort_values(["indicator", "measure", "period"]).copy()
+    grouped = frame.groupby(["indicator", "measure"], sort=False)
+    before = grouped[["value", "lower", "upper"]].shift(1)
+    frame["change"] = frame["value"] - before["value"]
+    se = np.hypot(
+        (frame["upper"] - frame["lower"]) / (2 * Z95),
+        (before["upper"] - before["lower"]) / (2 * Z95),
+    )
+    z: pd.Series = frame["change"] / se
+    wider = frame["value"].abs() > before["value"].abs()
+    significant = z.abs() > Z95
+    frame["movement"] = np.where(
+        frame["change"].isna(),
+        "cannot be calculated",
+        np.where(significant, np.where(wider, "widened", "narrowed"), "no significant change"),
+    )
+    rii = frame["measure"] == "rii"  # a ratio: further from 1 is wider
+    frame.loc[rii & significant, "movement"] = np.where(
+        (frame["value"] - 1).abs() > (before["value"] - 1).abs(), "widened", "narrowed"
+    )[rii & significant]
+    return frame
+
+
+def gap_table(
+    warehouse: Warehouse,
+    *,
+    indicators: Sequence[str] | None = None,
+    years: Sequence[str] | None = None,
+    rule: DisclosureRule | None = HES_RULE,
+) -> pd.DataFrame:
+    """Region–England and Q1–Q5 gaps, SII and RII, per indicator and period, with movement.
+
+    Indicators without intervals (shares of spend) have no inequality indices.
+    """
+    table = indicator_table(
+        warehouse,
+        indicators=indicators,
+        levels=list(GAP_LEVELS),
+        years=years,
+        rule=rule,
+    )
+    return gaps_from_table(table)
+
+
+def gaps_from_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`gap_table` from an indicator table that has the region, quintiles and deciles."""
+    rows: list[dict[str, object]] = []
+    suppressed: list[tuple[str, str]] = []
+    for (indicator, period), group in table.groupby(["indicator", "period"], sort=False):
+        if BY_ID[str(indicator)].method is Method.SHARE_OF_SPEND:
+            continue
+        if bool(group["suppressed"].any()):
+            suppressed.append((str(indicator), str(period)))
+        rows.extend(_period_rows(str(indicator), str(period), group[~group["suppressed"]]))
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("change", "movement")])
+    frame = frame[frame["value"].notna()] if len(frame) else frame
+    frame = _movement(frame) if len(frame) else frame.assign(change=np.nan, movement=None)
+    frame["suppressed"] = False
+    for indicator, period in suppressed:  # an index over hidden cells is not published
+        for measure in ("sii", "rii", "q1_minus_q5"):
+            if not (
+                (frame["indicator"] == indicator)
+                & (frame["period"] == period)
+                & (frame["measure"] == measure)
+            ).any():
+                frame.loc[len(frame)] = {
+                    "indicator": indicator,
+                    "period": period,
+                    "measure": measure,
+                    "suppressed": True,
+                }
+    frame["indicator_name"] = frame["indicator"].map(lambda i: BY_ID[i].name)
+    frame["unit"] = frame["indicator"].map(lambda i: BY_ID[i].unit)
+    order = {ind: i for i, ind in enumerate(BY_ID)}
+    measure_order = {m: i for i, m in enumerate(MEASURES)}
+    frame = frame.assign(
+        _i=frame["indicator"].map(order), _m=frame["measure"].map(measure_order)
+    ).sort_values(["_i", "_m", "period"])
+    return frame[COLUMNS].reset_index(drop=True)
