@@ -2,7 +2,7 @@
 
 The engine returns sums by place, year, sex and age band (:mod:`carepool.indicators.cube`);
 here each indicator's method turns them into a value with 95% and 99.8% limits, vectorised
-over places with the functions of :mod:`carepool.stats` (life tables one place at a time).
+over places with the functions of :mod:`carepool.stats`.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _person_rows(indicator: Indicator, sums: pd.DataFrame) -> pd.DataFrame:
     if indicator.max_age is not None:
         keep &= rows["band"] <= indicator.max_age
     rows = rows[keep]
-    days = rows["year"].map(days_in_year).astype(np.float64)
+    days = rows["year"].map({y: days_in_year(y) for y in rows["year"].unique()}).astype(float)
     extra = {
         derived: rows[source] / days
         for derived, source in DERIVED_MEASURES.items()
@@ -131,14 +131,7 @@ def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     deaths = _matrix(rows, indicator.numerator, "band_index", BANDS.size)
     pops = _matrix(rows, indicator.denominator, "band_index", BANDS.size)
     d, p = deaths.to_numpy(), pops.to_numpy()
-    result: dict[str, list[float]] = {key: [] for key in ["value", *_STATS_KEYS]}
-    for i in range(d.shape[0]):
-        le = life_table.life_expectancy(d[i], p[i], confidence=rates.LEVELS)
-        result["value"].append(le.at_birth)
-        for level in rates.LEVELS:
-            lower, upper = le.limits[level]
-            result[f"lower{rates.level_key(level)}"].append(float(lower[0]))
-            result[f"upper{rates.level_key(level)}"].append(float(upper[0]))
+    result = life_table.life_expectancy_at_birth(d, p, confidence=rates.LEVELS)
     keys = deaths.index.to_frame(index=False)
     out = _frame(keys, d.sum(axis=1), p.sum(axis=1))
     return _with_stats(out, dict(result))

@@ -62,7 +62,7 @@ def person_sums(
         return pd.DataFrame()
     t = warehouse.table("person_year")
     if any(ind.needs_previous_year for ind in indicators):
-        t = with_previous_year(t)
+        t = with_previous_year(t, model_years(warehouse))
     t = t.mutate(band=_band(t.age))
     by_lsoa = t.group_by(["year", "lsoa21_code", "sex", "band"]).aggregate(
         **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}

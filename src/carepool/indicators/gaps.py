@@ -83,7 +83,7 @@ def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[s
     quintiles = rows[rows["level"] == "quintile"].set_index("place")
     if {"IMD-Q1", "IMD-Q5"} <= set(quintiles.index):
         q1, q5 = (
-            {c: float(quintiles.at[q, c]) for c in ("value", "lower", "upper")}
+            {c: float(quintiles[c].astype(float)[q]) for c in ("value", "lower", "upper")}
             for q in ("IMD-Q1", "IMD-Q5")
         )
         gap = q1["value"] - q5["value"]

@@ -8,9 +8,10 @@ so that :mod:`carepool.indicators.definitions` can refer to them by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import ibis
 import ibis.expr.types as ir
 
 CARE_HOME_SETTINGS = ("residential", "nursing")
@@ -190,29 +191,37 @@ DERIVED_MEASURES = {
 ALL_MEASURES = {m.name: m for m in (*PERSON_MEASURES, *SPEND_MEASURES)}
 
 
-def with_previous_year(person_year: ir.Table) -> ir.Table:
+def previous_year(year: str) -> str:
+    """``2025-26`` → ``2024-25``."""
+    start = int(year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def with_previous_year(person_year: ir.Table, years: Sequence[str]) -> ir.Table:
     """The person-year table with ``previous_year_known`` and ``previous_in_care_home``.
 
-    A self-join on (person, previous financial year): years are ``YYYY-YY`` strings, so the
-    previous year of ``2025-26`` is ``2024-25``.
+    ``previous_year_known``: the model holds the year before this row's year (``years`` are
+    the model's years). ``previous_in_care_home``: this person lived in a care home in the
+    year before — a join against last year's care-home residents only, a few thousand rows.
     """
+    follows = {y: previous_year(y) for y in years if previous_year(y) in years}
     start = person_year.year.substr(0, 4).cast("int64")
-    previous_start = (start - 1).cast("string")
-    previous_end = (start % 100).cast("string").lpad(2, "0")
-    keyed = person_year.mutate(_previous_year=previous_start.concat("-", previous_end))
-    before = person_year.select(
-        _p_person=person_year.person_id,
-        _p_year=person_year.year,
-        _p_care_home=_in_care_home(person_year),
+    previous_label = (
+        (start - 1).cast("string").concat("-", (start % 100).cast("string").lpad(2, "0"))
     )
+    residents = person_year.filter(_in_care_home(person_year)).select(
+        _p_person=person_year.person_id, _p_year=person_year.year
+    )
+    keyed = person_year.mutate(_previous_year=previous_label)
     joined = keyed.left_join(
-        before,
-        [keyed.person_id == before._p_person, keyed._previous_year == before._p_year],
+        residents,
+        [keyed.person_id == residents._p_person, keyed._previous_year == residents._p_year],
     )
+    known = joined.year.isin(list(follows)) if follows else ibis.literal(False)
     return joined.mutate(
-        previous_year_known=joined._p_person.notnull(),
-        previous_in_care_home=joined._p_care_home.fill_null(False),
-    ).drop("_previous_year", "_p_person", "_p_year", "_p_care_home")
+        previous_year_known=known,
+        previous_in_care_home=joined._p_person.notnull(),
+    ).drop("_previous_year", "_p_person", "_p_year")
 
 
 __all__ = [
@@ -221,5 +230,6 @@ __all__ = [
     "PERSON_MEASURES",
     "SPEND_MEASURES",
     "Measure",
+    "previous_year",
     "with_previous_year",
 ]
