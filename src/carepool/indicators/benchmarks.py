@@ -149,7 +149,8 @@ def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     change = ordered["value"] - before["value"]
     # without an interval (money), a change is one that shows at the published precision
     no_interval = ordered["lower"].isna()
-    change = change.where(~no_interval | (change.abs() >= PUBLISHED_PRECISION / 2), 0.0)
+    material = change.isna() | (change.abs() >= PUBLISHED_PRECISION / 2)
+    change = change.where(~no_interval | material, 0.0)
     z: pd.Series = change / np.sqrt(se_now**2 + se_before**2)
     improving, worsening = _movement(indicator.polarity)
     has_interval = se_now.notna() & se_before.notna()

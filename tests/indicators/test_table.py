@@ -1,0 +1,265 @@
+"""The indicator table on a small built model, checked against sums taken straight from the
+warehouse's Parquet files with pandas and the statistics applied by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carepool.errors import IndicatorError
+from carepool.indicators import CONTRACT, INDICATORS, definitions, indicator_table
+from carepool.indicators.definitions import Indicator, Method, Polarity, Table
+from carepool.indicators.table import COLUMNS
+from carepool.stats import life_table, rates, standardised
+from carepool.warehouse.engine import Warehouse
+
+MANCHESTER = "E08000003"
+TRAFFORD = "E08000009"
+FIRST, SECOND = "2024-25", "2025-26"
+
+
+@pytest.fixture(scope="module")
+def wh(small_warehouse: Path) -> Iterator[Warehouse]:
+    with Warehouse(small_warehouse) as warehouse:
+        yield warehouse
+
+
+@pytest.fixture(scope="module")
+def person_year(small_warehouse: Path) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.read_parquet(small_warehouse / "person_year.parquet")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def raw(wh: Warehouse) -> pd.DataFrame:
+    """Every indicator for the region and both boroughs, without disclosure control."""
+    return indicator_table(wh, levels=["region", "lad"], rule=None)
+
+
+def _row(frame: pd.DataFrame, indicator: str, place: str, period: str) -> pd.Series:
+    rows = frame[
+        (frame["indicator"] == indicator) & (frame["place"] == place) & (frame["period"] == period)
+    ]
+    assert len(rows) == 1, f"{indicator} {place} {period}: {len(rows)} rows"
+    return rows.iloc[0]
+
+
+def test_every_indicator_is_computed_for_every_place_and_period(raw: pd.DataFrame) -> None:
+    assert list(raw.columns) == COLUMNS
+    assert list(raw.columns[: len(CONTRACT)]) == CONTRACT
+    for indicator in INDICATORS:
+        rows = raw[raw["indicator"] == indicator.id]
+        periods = [SECOND] if indicator.needs_previous_year else [FIRST, SECOND]
+        assert sorted(set(rows["period"])) == periods, indicator.id
+        assert set(rows["level"]) == {"region", "lad"}
+        assert rows["place"].nunique() == 3
+    assert not raw["suppressed"].any()
+
+
+def test_a_proportion_is_covered_over_eligible_with_wilson_limits(
+    raw: pd.DataFrame, person_year: pd.DataFrame
+) -> None:
+    rows = person_year[(person_year["year"] == FIRST) & (person_year["lad_code"] == MANCHESTER)]
+    x = float(rows["breast_screening_covered"].sum())
+    n = float(rows["breast_screening_eligible"].sum())
+    expected = rates.proportion(np.array([x]), np.array([n]), multiplier=100)
+    got = _row(raw, "breast_screening_coverage", MANCHESTER, FIRST)
+    assert (got["numerator"], got["denominator"]) == (x, n)
+    assert got["value"] == pytest.approx(float(expected["value"][0]))
+    assert got["lower"] == pytest.approx(float(expected["lower95"][0]))
+    assert got["upper_998"] == pytest.approx(float(expected["upper998"][0]))
+
+
+def test_a_standardised_rate_uses_esp_bands_and_person_years(
+    raw: pd.DataFrame, person_year: pd.DataFrame
+) -> None:
+    rows = person_year[
+        (person_year["year"] == SECOND)
+        & (person_year["lad_code"] == TRAFFORD)
+        & (person_year["age"] < 75)
+    ]
+    band = np.minimum(rows["age"].to_numpy() // 5, 18)
+    deaths = np.bincount(band, weights=rows["died"].to_numpy(float), minlength=15)[:15]
+    years = np.bincount(band, weights=rows["days_alive"].to_numpy(float) / 365, minlength=15)
+    expected = standardised.dsr(deaths, years[:15], standardised.ESP2013[:15])
+    got = _row(raw, "u75_mortality_all_causes", TRAFFORD, SECOND)
+    assert got["numerator"] == deaths.sum()
+    assert got["value"] == pytest.approx(expected["value"])
+    assert got["lower"] == pytest.approx(expected["lower95"])
+    assert got["upper"] == pytest.approx(expected["upper95"])
+
+
+def test_life_expectancy_uses_the_twenty_band_life_table(
+    raw: pd.DataFrame, person_year: pd.DataFrame
+) -> None:
+    rows = person_year[(person_year["year"] == FIRST) & (person_year["sex"] == "female")]
+    band = life_table.band_index(rows["age"].to_numpy())
+    deaths = np.bincount(band, weights=rows["died"].to_numpy(float), minlength=20)
+    years = np.bincount(band, weights=rows["days_alive"].to_numpy(float) / 365, minlength=20)
+    expected = life_table.life_expectancy(deaths, years)
+    region = raw[(raw["level"] == "region")]["place"].iloc[0]
+    got = _row(raw, "life_expectancy_female", region, FIRST)
+    assert got["value"] == pytest.approx(expected.at_birth)
+    assert got["lower"] == pytest.approx(float(expected.limits[0.95][0][0]))
+
+
+def test_care_home_admissions_are_new_placements_of_people_65_plus(
+    raw: pd.DataFrame, person_year: pd.DataFrame
+) -> None:
+    in_home = person_year["asc_setting"].isin(["residential", "nursing"])
+    before = set(person_year.loc[in_home & (person_year["year"] == FIRST), "person_id"])
+    now = person_year[in_home & (person_year["year"] == SECOND) & (person_year["age"] >= 65)]
+    admitted = now[~now["person_id"].isin(before)]
+    got = _row(raw, "care_home_admissions_65plus", MANCHESTER, SECOND)
+    assert got["numerator"] == (admitted["lad_code"] == MANCHESTER).sum()
+    assert not (
+        (raw["indicator"] == "care_home_admissions_65plus") & (raw["period"] == FIRST)
+    ).any()
+
+
+def test_share_of_spend_counts_public_money_only(raw: pd.DataFrame, small_warehouse: Path) -> None:
+    cost = pd.read_parquet(small_warehouse / "activity_cost.parquet")
+    cost = cost[(cost["year"] == FIRST) & (cost["lad_code"] == TRAFFORD)]
+    public = cost[cost["payer_kind"] != "self"]
+    community = public["service"].isin(
+        [
+            "gp_appointments",
+            "community_contacts",
+            "mental_health_contacts",
+            "talking_therapies_contacts",
+            "asc_home_care_hours",
+            "asc_reablement_episodes",
+        ]
+    )
+    hospital = public["service"].isin(
+        [
+            "ae_attendances",
+            "emergency_admissions",
+            "elective_admissions",
+            "outpatient_attendances",
+            "ambulance_conveyances",
+        ]
+    )
+    closer = public.loc[community, "cost_pence"].sum()
+    total = closer + public.loc[hospital, "cost_pence"].sum()
+    got = _row(raw, "care_closer_to_home", TRAFFORD, FIRST)
+    assert got["value"] == pytest.approx(100 * closer / total)
+    assert got["numerator"] == pytest.approx(closer / 100)
+    assert np.isnan(got["lower"])
+
+
+def test_places_at_a_level_add_up_to_the_region(wh: Warehouse) -> None:
+    table = indicator_table(
+        wh,
+        indicators=["ae_attendances"],
+        levels=["region", "lad", "msoa", "decile", "quintile", "ward", "lsoa11"],
+        rule=None,
+    )
+    for period, rows in table.groupby("period"):
+        region = rows.loc[rows["level"] == "region", "numerator"].iloc[0]
+        for level, members in rows[rows["level"] != "region"].groupby("level"):
+            assert members["numerator"].sum() == pytest.approx(region), (period, level)
+
+
+def test_comparisons_follow_the_interval_and_the_polarity(raw: pd.DataFrame) -> None:
+    for indicator in INDICATORS:
+        rows = raw[(raw["indicator"] == indicator.id) & raw["england_value"].notna()]
+        assert (rows.loc[rows["lower"].isna(), "comparison"] == "not compared").all()
+        rows = rows[rows["lower"].notna()]
+        if indicator.method is Method.SHARE_OF_SPEND:
+            assert (rows["comparison"] == "not compared").all()
+            continue
+        above = rows["lower"] > rows["england_value"]
+        below = rows["upper"] < rows["england_value"]
+        if indicator.polarity is Polarity.HIGHER_IS_BETTER:
+            assert (rows.loc[above, "comparison"] == "better").all()
+            assert (rows.loc[below, "comparison"] == "worse").all()
+        elif indicator.polarity is Polarity.LOWER_IS_BETTER:
+            assert (rows.loc[above, "comparison"] == "worse").all()
+            assert (rows.loc[below, "comparison"] == "better").all()
+        else:
+            assert (rows.loc[above, "comparison"] == "higher").all()
+        assert (rows.loc[~above & ~below, "comparison"] == "similar").all()
+    assert (raw.loc[raw["england_value"].isna(), "comparison"] == "not compared").all()
+    region = raw[raw["level"] == "region"]
+    assert (region["comparison_region"] == "not compared").all()
+
+
+def test_trend_needs_an_earlier_period(raw: pd.DataFrame) -> None:
+    first = raw[raw["period"] == FIRST]
+    assert (first["trend"] == "cannot be calculated").all()
+    later = raw[(raw["period"] == SECOND) & raw["lower"].notna()]
+    assert set(later["trend"]) <= {
+        "improving",
+        "worsening",
+        "increasing",
+        "decreasing",
+        "no significant change",
+        "cannot be calculated",
+    }
+
+
+def test_published_tables_hide_small_counts_and_what_would_reveal_them(
+    wh: Warehouse, small_warehouse: Path
+) -> None:
+    table = indicator_table(wh, levels=["lad", "msoa"])
+    counted = table[table["indicator"] != "care_closer_to_home"]
+    hidden = counted["suppressed"]
+    assert hidden.any(), "a small model must have some small counts at MSOA level"
+    shown = counted.loc[~hidden, "numerator"].astype(float)
+    assert not shown.between(1, 7).any()
+    assert (shown % 5 == 0).all()
+    assert counted.loc[hidden, ["value", "lower", "upper", "numerator"]].isna().all(axis=None)
+    assert counted.loc[hidden, "comparison"].isna().all()
+    lsoas = pd.read_parquet(small_warehouse / "lsoa.parquet")
+    lad_of = dict(zip(lsoas["msoa21_code"], lsoas["lad_code"], strict=False))
+    msoas = counted[counted["level"] == "msoa"]
+    # the MSOAs of a borough add up to the borough: never exactly one of them hidden
+    per_group = msoas.groupby(["indicator", "period", msoas["place"].map(lad_of)])["suppressed"]
+    assert (per_group.sum() != 1).all()
+
+
+def test_unknown_indicator_level_place_or_period_is_a_clear_error(wh: Warehouse) -> None:
+    with pytest.raises(IndicatorError, match=r"unknown indicator 'nope'; available: .*life_exp"):
+        indicator_table(wh, indicators=["nope"])
+    with pytest.raises(IndicatorError, match=r"unknown geography level 'county'; available: "):
+        indicator_table(wh, levels=["county"])
+    with pytest.raises(IndicatorError, match=r"unknown place 'E08999999'.*lad: E08000003"):
+        indicator_table(wh, places=["E08999999"])
+    with pytest.raises(IndicatorError, match=r"no data for period '2031'; periods available"):
+        indicator_table(wh, years=["2031"])
+    with pytest.raises(
+        IndicatorError, match=r"care_home_admissions_65plus has no data for 2024-25"
+    ):
+        indicator_table(wh, indicators=["care_home_admissions_65plus"], years=["2024"])
+
+
+def test_a_place_code_finds_its_level(wh: Warehouse) -> None:
+    table = indicator_table(wh, places=[MANCHESTER, "IMD-Q1"], indicators=["ld_health_checks"])
+    assert set(zip(table["place"], table["level"], strict=True)) == {
+        (MANCHESTER, "lad"),
+        ("IMD-Q1", "quintile"),
+    }
+
+
+def test_a_standardised_rate_needs_age_bands(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spend_dsr = Indicator(
+        id="spend_dsr",
+        name="a DSR of money",
+        method=Method.DSR,
+        polarity=Polarity.LOWER_IS_BETTER,
+        numerator="spend_primary_community",
+        denominator="spend_primary_community_hospital",
+        unit="per 100,000",
+        source="test",
+        table=Table.ACTIVITY_COST,
+    )
+    monkeypatch.setitem(definitions.BY_ID, "spend_dsr", spend_dsr)
+    with pytest.raises(IndicatorError, match="needs a population by age band"):
+        indicator_table(wh, indicators=["spend_dsr"])
