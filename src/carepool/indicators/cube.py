@@ -28,6 +28,13 @@ from carepool.warehouse.engine import Warehouse
 MEMBERSHIP_KEYS = ["level", "place_code", "lsoa21_code", "weight"]
 
 
+def _membership_table(members: pd.DataFrame) -> ir.Table:
+    """The memberships as an in-memory table; plain Python strings, which Spark's Arrow
+    conversion takes without falling back (pandas' Arrow-backed strings it cannot)."""
+    keys = members[MEMBERSHIP_KEYS]
+    return ibis.memtable(keys.astype(dict.fromkeys(MEMBERSHIP_KEYS[:3], object)))
+
+
 def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
     """The engine-side measures ``indicators`` on ``table`` need, in declaration order."""
     wanted = set()
@@ -67,9 +74,7 @@ def person_sums(
     by_lsoa = t.group_by(["year", "lsoa21_code", "sex", "band"]).aggregate(
         **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
     )
-    rolled = _rollup(
-        by_lsoa, ibis.memtable(members[MEMBERSHIP_KEYS]), ["year", "sex", "band"], measures
-    )
+    rolled = _rollup(by_lsoa, _membership_table(members), ["year", "sex", "band"], measures)
     return warehouse.to_pandas(rolled)
 
 
@@ -84,7 +89,7 @@ def spend_sums(
     by_lsoa = t.group_by(["year", "lsoa21_code"]).aggregate(
         **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
     )
-    rolled = _rollup(by_lsoa, ibis.memtable(members[MEMBERSHIP_KEYS]), ["year"], measures)
+    rolled = _rollup(by_lsoa, _membership_table(members), ["year"], measures)
     return warehouse.to_pandas(rolled)
 
 

@@ -67,7 +67,8 @@ def proportion(
         lower = np.full(x.shape, np.nan)
         upper = np.full(x.shape, np.nan)
         lo, up = wilson_limits(x[known], n[known], level)
-        lower[known], upper[known] = lo, up
+        # rounding can put a limit a hair outside 0..1 when x is 0 or n
+        lower[known], upper[known] = np.clip(lo, 0.0, 1.0), np.clip(up, 0.0, 1.0)
         result[f"lower{level_key(level)}"] = lower * multiplier
         result[f"upper{level_key(level)}"] = upper * multiplier
     return result

@@ -1,0 +1,120 @@
+"""`carepool indicators` as a user runs it, on the small model built once per session."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from carepool.cli import app
+from carepool.indicators import CONTRACT, INDICATORS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(small_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    return small_warehouse.parent
+
+
+def test_json_rows_carry_the_documented_contract(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {row["level"] for row in rows} == {"region", "lad"}
+    assert {row["indicator"] for row in rows} == {i.id for i in INDICATORS}
+    for row in rows:
+        assert list(row)[: len(CONTRACT)] == CONTRACT
+        assert isinstance(row["suppressed"], bool)
+        assert row["numerator"] is None or isinstance(row["numerator"], int)
+        if row["suppressed"]:
+            assert row["value"] is None
+        elif row["lower"] is not None:
+            assert row["lower"] <= row["value"] <= row["upper"]
+            assert row["lower_998"] <= row["lower"]
+            assert row["upper"] <= row["upper_998"]
+
+
+def test_one_place_one_indicator_one_year(data_dir: Path) -> None:
+    args = ["indicators", "--place", "E08000009", "--indicator", "ld_health_checks"]
+    result = runner.invoke(app, [*args, "--year", "2025", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["place"], r["level"], r["period"]) for r in rows] == [
+        ("E08000009", "lad", "2025-26")
+    ]
+
+
+def test_csv_has_a_header_and_a_row_per_result(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "--level", "quintile", "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[: len(CONTRACT)] == CONTRACT
+    assert {r["place"] for r in rows} == {f"IMD-Q{q}" for q in range(1, 6)}
+
+
+def test_the_table_view_names_places_and_explains_suppression(data_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["indicators", "--level", "msoa", "--indicator", "u75_mortality_cvd"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "suppressed" in result.stdout
+    assert "u75_mortality_cvd" in result.stdout
+
+
+def test_list_describes_each_indicator(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert [i["id"] for i in items] == [i.id for i in INDICATORS]
+    for item in items:
+        assert {"id", "name", "method", "polarity", "unit", "source"} <= set(item)
+
+
+def test_gaps_json(data_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["indicators", "gaps", "--indicator", "bowel_screening_coverage", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["measure"] for r in rows} == {"region_minus_england", "q1_minus_q5", "sii", "rii"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--indicator", "nope"], "unknown indicator 'nope'; available:"),
+        (["--level", "county"], "unknown geography level 'county'; available:"),
+        (["--place", "E08999999"], "unknown place 'E08999999'"),
+        (["--year", "2031"], "no data for period '2031'; periods available: 2024-25, 2025-26"),
+        (
+            ["--indicator", "care_home_admissions_65plus", "--year", "2024"],
+            "care_home_admissions_65plus has no data for 2024-25",
+        ),
+        (["--json", "--csv"], "choose one of --json and --csv"),
+    ],
+)
+def test_bad_requests_fail_cleanly_with_no_output(
+    data_dir: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(
+        app, ["indicators", *args, "--json"] if "--json" not in args else ["indicators", *args]
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in " ".join(result.stderr.split())
+
+
+def test_without_a_warehouse_the_error_says_to_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["indicators"])
+    assert result.exit_code == 5
+    assert "carepool build" in result.stderr

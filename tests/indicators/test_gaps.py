@@ -1,0 +1,89 @@
+"""Gaps and inequalities, from the published indicator table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carepool.indicators import gap_table, indicator_table
+from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table
+from carepool.stats.inequality import sii
+from carepool.warehouse.engine import Warehouse
+
+
+@pytest.fixture(scope="module")
+def wh(small_warehouse: Path) -> Iterator[Warehouse]:
+    with Warehouse(small_warehouse) as warehouse:
+        yield warehouse
+
+
+@pytest.fixture(scope="module")
+def table(wh: Warehouse) -> pd.DataFrame:
+    return indicator_table(wh, levels=list(GAP_LEVELS), rule=None)
+
+
+def _gap(gaps: pd.DataFrame, indicator: str, measure: str, period: str) -> pd.Series:
+    rows = gaps[
+        (gaps["indicator"] == indicator) & (gaps["measure"] == measure) & (gaps["period"] == period)
+    ]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_gaps_are_differences_of_the_published_values(table: pd.DataFrame) -> None:
+    gaps = gaps_from_table(table)
+    rows = table[(table["indicator"] == "ae_attendances") & (table["period"] == "2025-26")]
+    region = rows[rows["level"] == "region"].iloc[0]
+    q = rows[rows["level"] == "quintile"].set_index("place")["value"]
+    assert _gap(gaps, "ae_attendances", "region_minus_england", "2025-26")["value"] == (
+        pytest.approx(region["value"] - region["england_value"])
+    )
+    assert _gap(gaps, "ae_attendances", "q1_minus_q5", "2025-26")["value"] == pytest.approx(
+        q["IMD-Q1"] - q["IMD-Q5"]
+    )
+
+
+def test_sii_runs_over_deciles_from_most_to_least_deprived(table: pd.DataFrame) -> None:
+    gaps = gaps_from_table(table)
+    deciles = table[
+        (table["indicator"] == "bowel_screening_coverage")
+        & (table["period"] == "2024-25")
+        & (table["level"] == "decile")
+    ]
+    deciles = deciles.assign(d=deciles["place"].str[5:].astype(int)).sort_values("d")
+    expected = sii(
+        deciles["denominator"],
+        deciles["value"],
+        lower=deciles["lower"],
+        upper=deciles["upper"],
+        repetitions=10_000,
+    )
+    got = _gap(gaps, "bowel_screening_coverage", "sii", "2024-25")
+    assert got["value"] == pytest.approx(expected.sii)
+    assert got["detail"] == f"{len(deciles)} deciles"
+    rii = _gap(gaps, "bowel_screening_coverage", "rii", "2024-25")
+    assert rii["value"] == pytest.approx(expected.rii)
+
+
+def test_movement_compares_each_gap_with_its_previous_period(table: pd.DataFrame) -> None:
+    gaps = gaps_from_table(table)
+    first = gaps[gaps["period"] == "2024-25"]
+    assert (first["movement"] == "cannot be calculated").all()
+    second = gaps[(gaps["period"] == "2025-26") & gaps["change"].notna()]
+    assert set(second["movement"]) <= {"widened", "narrowed", "no significant change"}
+    row = second[second["measure"] == "q1_minus_q5"].iloc[0]
+    before = _gap(gaps, row["indicator"], "q1_minus_q5", "2024-25")
+    assert row["change"] == pytest.approx(row["value"] - before["value"])
+
+
+def test_gaps_over_suppressed_cells_are_suppressed(wh: Warehouse) -> None:
+    gaps = gap_table(wh)
+    hidden = gaps[gaps["suppressed"]]
+    assert hidden[["value", "lower", "upper"]].isna().all(axis=None)
+    shown = gaps[~gaps["suppressed"]]
+    assert shown["value"].notna().all()
+    assert not np.isinf(shown["value"]).any()
