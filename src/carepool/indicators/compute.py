@@ -52,22 +52,28 @@ def check_ages(indicator: Indicator) -> None:
         )
 
 
+def with_person_years(sums: pd.DataFrame) -> pd.DataFrame:
+    """The person sums with person-years derived from days lived (days / days in the year)."""
+    if sums.empty:
+        return sums
+    days = sums["year"].map({y: days_in_year(y) for y in sums["year"].unique()}).astype(float)
+    extra = {
+        derived: sums[source] / days
+        for derived, source in DERIVED_MEASURES.items()
+        if source in sums.columns
+    }
+    return sums.assign(**extra)
+
+
 def _person_rows(indicator: Indicator, sums: pd.DataFrame) -> pd.DataFrame:
-    """The sums an indicator covers (its sex and ages), with person-years derived."""
+    """The sums an indicator covers: its sex and ages."""
     rows = sums
     if indicator.sex is not None:
         rows = rows[rows["sex"] == indicator.sex]
     keep = rows["band"] >= indicator.min_age
     if indicator.max_age is not None:
         keep &= rows["band"] <= indicator.max_age
-    rows = rows[keep]
-    days = rows["year"].map({y: days_in_year(y) for y in rows["year"].unique()}).astype(float)
-    extra = {
-        derived: rows[source] / days
-        for derived, source in DERIVED_MEASURES.items()
-        if source in rows.columns
-    }
-    return rows.assign(**extra)
+    return rows[keep]
 
 
 def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -> pd.DataFrame:
@@ -106,9 +112,8 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _matrix(rows: pd.DataFrame, column: str, band_column: str, width: int) -> pd.DataFrame:
-    wide = rows.pivot_table(
-        index=GROUP, columns=band_column, values=column, aggfunc="sum", fill_value=0.0
-    )
+    summed = rows.groupby([*GROUP, band_column], sort=True)[column].sum()
+    wide = summed.unstack(band_column).fillna(0.0)
     return wide.reindex(columns=range(width), fill_value=0.0)
 
 
@@ -146,6 +151,7 @@ def compute(
     no row.
     """
     frames: list[pd.DataFrame] = []
+    person = with_person_years(person)
     for indicator in indicators:
         check_ages(indicator)
         if indicator.table is Table.ACTIVITY_COST:

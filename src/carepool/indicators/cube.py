@@ -21,7 +21,9 @@ from carepool.indicators.measures import (
     DERIVED_MEASURES,
     PERSON_MEASURES,
     SPEND_MEASURES,
-    with_previous_year,
+    in_care_home,
+    previous_year_known,
+    with_last_year_in_care_home,
 )
 from carepool.warehouse.engine import Warehouse
 
@@ -67,13 +69,26 @@ def person_sums(
     measures = measures_for(indicators, Table.PERSON_YEAR)
     if not measures:
         return pd.DataFrame()
-    t = warehouse.table("person_year")
-    if any(ind.needs_previous_year for ind in indicators):
-        t = with_previous_year(t, model_years(warehouse))
-    t = t.mutate(band=_band(t.age))
-    by_lsoa = t.group_by(["year", "lsoa21_code", "sex", "band"]).aggregate(
-        **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
+    source = warehouse.table("person_year")
+    years = model_years(warehouse) if any(i.needs_previous_year for i in indicators) else []
+    t = source.mutate(
+        band=_band(source.age), previous_year_known=previous_year_known(source, years)
     )
+    keys = ["year", "lsoa21_code", "sex", "band"]
+    everyone = [m for m in measures if not ALL_MEASURES[m].care_home_only]
+    residents_only = [m for m in measures if ALL_MEASURES[m].care_home_only]
+    by_lsoa = t.group_by(keys).aggregate(**{m: ALL_MEASURES[m].expr(t).sum() for m in everyone})
+    if residents_only:
+        homes = with_last_year_in_care_home(t.filter(in_care_home(t)), source)
+        extra = homes.group_by(keys).aggregate(
+            **{m: ALL_MEASURES[m].expr(homes).sum() for m in residents_only}
+        )
+        joined = by_lsoa.left_join(extra, keys)
+        by_lsoa = joined.select(
+            *keys,
+            *everyone,
+            **{m: joined[m].fill_null(0) for m in residents_only},
+        )
     rolled = _rollup(by_lsoa, _membership_table(members), ["year", "sex", "band"], measures)
     return warehouse.to_pandas(rolled)
 

@@ -37,6 +37,9 @@ class Measure:
     name: str
     doc: str
     expr: Callable[[ir.Table], ir.NumericValue]
+    #: Non-zero only for care-home residents and needs last year's placement (a join), so
+    #: summed over care-home rows alone: a few thousand rows, not millions.
+    care_home_only: bool = False
 
 
 def _flag(value: ir.BooleanValue) -> ir.NumericValue:
@@ -131,13 +134,14 @@ PERSON_MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "has_previous_year",
-        "people with a record in the previous year",
+        "people in a year whose previous year is in the model",
         lambda t: _flag(t.previous_year_known),
     ),
     Measure(
         "care_home_admissions",
         "people placed in a residential or nursing home who were not in one the year before",
         lambda t: _flag(_in_care_home(t) & t.previous_year_known & ~t.previous_in_care_home),
+        care_home_only=True,
     ),
     Measure(
         "reablement_clients",
@@ -197,31 +201,34 @@ def previous_year(year: str) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def with_previous_year(person_year: ir.Table, years: Sequence[str]) -> ir.Table:
-    """The person-year table with ``previous_year_known`` and ``previous_in_care_home``.
+def previous_year_known(person_year: ir.Table, years: Sequence[str]) -> ir.BooleanValue:
+    """Whether the model holds the year before each row's year (``years``: the model's)."""
+    follows = [y for y in years if previous_year(y) in years]
+    return person_year.year.isin(follows) if follows else ibis.literal(False)
 
-    ``previous_year_known``: the model holds the year before this row's year (``years`` are
-    the model's years). ``previous_in_care_home``: this person lived in a care home in the
-    year before — a join against last year's care-home residents only, a few thousand rows.
+
+def with_last_year_in_care_home(rows: ir.Table, person_year: ir.Table) -> ir.Table:
+    """``rows`` with ``previous_in_care_home``: the person lived in a care home the year before.
+
+    A left join of ``rows`` against last year's care-home residents in ``person_year``.
     """
-    follows = {y: previous_year(y) for y in years if previous_year(y) in years}
-    start = person_year.year.substr(0, 4).cast("int64")
-    previous_label = (
-        (start - 1).cast("string").concat("-", (start % 100).cast("string").lpad(2, "0"))
-    )
+    start = rows.year.substr(0, 4).cast("int64")
+    label = (start - 1).cast("string").concat("-", (start % 100).cast("string").lpad(2, "0"))
     residents = person_year.filter(_in_care_home(person_year)).select(
         _p_person=person_year.person_id, _p_year=person_year.year
     )
-    keyed = person_year.mutate(_previous_year=previous_label)
+    keyed = rows.mutate(_previous_year=label)
     joined = keyed.left_join(
         residents,
         [keyed.person_id == residents._p_person, keyed._previous_year == residents._p_year],
     )
-    known = joined.year.isin(list(follows)) if follows else ibis.literal(False)
-    return joined.mutate(
-        previous_year_known=known,
-        previous_in_care_home=joined._p_person.notnull(),
-    ).drop("_previous_year", "_p_person", "_p_year")
+    return joined.mutate(previous_in_care_home=joined._p_person.notnull()).drop(
+        "_previous_year", "_p_person", "_p_year"
+    )
+
+
+def in_care_home(person_year: ir.Table) -> ir.BooleanValue:
+    return _in_care_home(person_year)
 
 
 __all__ = [
@@ -230,6 +237,8 @@ __all__ = [
     "PERSON_MEASURES",
     "SPEND_MEASURES",
     "Measure",
+    "in_care_home",
     "previous_year",
-    "with_previous_year",
+    "previous_year_known",
+    "with_last_year_in_care_home",
 ]

@@ -1,0 +1,125 @@
+"""Indicator benchmarks at full Greater Manchester scale.
+
+1. The whole command, each run a fresh process: every indicator for the region, its 10
+   boroughs, all neighbourhoods (MSOAs) and the deprivation deciles, as JSON, disclosure
+   control included. Target: 10 s.
+2. The same computation in-process on the warehouse engine and in idiomatic pandas
+   (benchmarks/indicators_pandas.py), timed in one run each; the two results are checked to
+   be the same numbers before the ratio is printed. Target: engine at least 10× faster.
+
+Uses the full-scale model in CAREPOOL_DATA_DIR when there is one, otherwise builds one into a
+temporary folder first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import indicators_pandas
+from carepool.config import Settings
+from carepool.indicators import INDICATORS
+from carepool.indicators.compute import compute
+from carepool.indicators.cube import person_sums, spend_sums
+from carepool.indicators.levels import memberships
+from carepool.warehouse import read_manifest
+from carepool.warehouse.engine import Warehouse
+
+LEVELS = ["region", "lad", "msoa", "decile"]
+TARGET_SECONDS = 10.0
+TARGET_RATIO = 10.0
+RUNS = 3
+
+
+def _full_scale(data_dir: Path) -> bool:
+    try:
+        manifest = read_manifest(data_dir / "warehouse")
+    except Exception:
+        return False
+    return float(manifest.get("scale", 0)) == 1.0 and len(manifest.get("lad_codes", [])) == 10
+
+
+def _command(data_dir: Path) -> tuple[float, int]:
+    levels = [arg for level in LEVELS for arg in ("--level", level)]
+    command = [sys.executable, "-m", "carepool", "indicators", *levels, "--json"]
+    env = {**os.environ, "CAREPOOL_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, check=True, text=True)
+    return time.perf_counter() - started, len(json.loads(done.stdout))
+
+
+def _same_numbers(engine: pd.DataFrame, reference: pd.DataFrame) -> None:
+    keys = ["indicator", "level", "place_code", "year"]
+    a = engine.sort_values(keys).reset_index(drop=True)
+    b = reference.sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[keys], b[keys])
+    for column in ("value", "lower", "upper", "lower_998", "upper_998", "numerator", "denominator"):
+        np.testing.assert_allclose(a[column], b[column], rtol=1e-9, equal_nan=True)
+
+
+def run(data_dir: Path) -> None:
+    walls: list[float] = []
+    for i in range(RUNS):
+        wall, rows = _command(data_dir)
+        walls.append(wall)
+        print(f"  indicators, whole command: run {i + 1}: {wall:5.2f} s wall, {rows:,} rows")
+    median = statistics.median(walls)
+    print(
+        f"every indicator for region, boroughs, MSOAs and deciles (fresh process, JSON): median "
+        f"{median:.2f} s (target {TARGET_SECONDS:.0f} s, ratio {median / TARGET_SECONDS:.2f})"
+    )
+
+    warehouse_dir = data_dir / "warehouse"
+    with Warehouse(warehouse_dir) as wh:
+        members = memberships(wh, LEVELS)
+        started = time.perf_counter()
+        engine = compute(
+            INDICATORS, person_sums(wh, INDICATORS, members), spend_sums(wh, INDICATORS, members)
+        )
+        engine_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    reference = compute(
+        INDICATORS,
+        indicators_pandas.person_sums(warehouse_dir, members),
+        indicators_pandas.spend_sums(warehouse_dir, members),
+    )
+    pandas_seconds = time.perf_counter() - started
+    _same_numbers(engine, reference)
+    ratio = pandas_seconds / engine_seconds
+    print(
+        f"same {len(engine):,} results from both (checked); "
+        f"engine (DuckDB) {engine_seconds:.2f} s, idiomatic pandas {pandas_seconds:.2f} s: "
+        f"engine {ratio:.1f}x faster "
+        f"(target {TARGET_RATIO:.0f}x, {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+    )
+
+
+def main() -> None:
+    data_dir = Settings.from_env().data_dir
+    if _full_scale(data_dir):
+        run(data_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="carepool-bench-") as tmp:
+        print("  building the full-scale Greater Manchester model for the indicator benchmarks")
+        env = {**os.environ, "CAREPOOL_DATA_DIR": tmp}
+        subprocess.run(
+            [sys.executable, "-m", "carepool", "build", "--region", "gm", "--scale", "1.0"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        run(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
