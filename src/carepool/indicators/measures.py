@@ -64,7 +64,7 @@ def _screening(programme: str, status: str) -> Callable[[ir.Table], ir.NumericVa
 PERSON_MEASURES: tuple[Measure, ...] = (
     Measure(
         "days_alive",
-        "days lived in the year (person-years × days in the year)",
+        "days lived in the year",
         lambda t: t.days_alive.cast("int64"),
     ),
     Measure("deaths", "deaths", lambda t: _flag(t.died)),
