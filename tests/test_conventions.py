@@ -65,3 +65,11 @@ def test_every_vendored_file_is_catalogued_and_every_catalogued_file_exists() ->
     catalogued = {d.file for d in datasets()}
     on_disk = {str(p.relative_to(root)) for p in root.rglob("*.csv")}
     assert catalogued == on_disk
+
+
+def test_every_indicator_is_documented_in_the_methods_catalogue() -> None:
+    from carepool.indicators import INDICATORS
+
+    page = (SRC.parents[1] / "docs" / "methods" / "indicators.md").read_text(encoding="utf-8")
+    missing = [i.id for i in INDICATORS if f"`{i.id}`" not in page]
+    assert not missing, f"docs/methods/indicators.md does not list {missing}"
