@@ -4,8 +4,10 @@
    boroughs, all neighbourhoods (MSOAs) and the deprivation deciles, as JSON, disclosure
    control included. Target: 10 s.
 2. The same computation in-process on the warehouse engine and in idiomatic pandas
-   (benchmarks/indicators_pandas.py), timed in one run each; the two results are checked to
-   be the same numbers before the ratio is printed. Target: engine at least 10× faster.
+   (benchmarks/indicators_pandas.py), timed in one run each after one warm-up run each; the
+   two results are checked to be the same numbers before the ratio is printed. The
+   statistics step (carepool.indicators.compute) is shared, so the ratio is of the whole
+   computation, not of the data step alone. Target: engine at least 10× faster.
 
 Uses the full-scale model in CAREPOOL_DATA_DIR when there is one, otherwise builds one into a
 temporary folder first.
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +60,14 @@ def _command(data_dir: Path) -> tuple[float, int]:
     return time.perf_counter() - started, len(json.loads(done.stdout))
 
 
+def _timed(work: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
+    """One warm-up run (lazy imports, query compilation, the file cache), then one timed run."""
+    work()
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
+
+
 def _same_numbers(engine: pd.DataFrame, reference: pd.DataFrame) -> None:
     keys = ["indicator", "level", "place_code", "year"]
     a = engine.sort_values(keys).reset_index(drop=True)
@@ -81,18 +92,18 @@ def run(data_dir: Path) -> None:
     warehouse_dir = data_dir / "warehouse"
     with Warehouse(warehouse_dir) as wh:
         members = memberships(wh, LEVELS)
-        started = time.perf_counter()
-        engine = compute(
-            INDICATORS, person_sums(wh, INDICATORS, members), spend_sums(wh, INDICATORS, members)
-        )
-        engine_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    reference = compute(
-        INDICATORS,
-        indicators_pandas.person_sums(warehouse_dir, members),
-        indicators_pandas.spend_sums(warehouse_dir, members),
-    )
-    pandas_seconds = time.perf_counter() - started
+
+        def on_engine() -> pd.DataFrame:
+            person = person_sums(wh, INDICATORS, members)
+            return compute(INDICATORS, person, spend_sums(wh, INDICATORS, members))
+
+        def in_pandas() -> pd.DataFrame:
+            person = indicators_pandas.person_sums(warehouse_dir, members)
+            spend = indicators_pandas.spend_sums(warehouse_dir, members)
+            return compute(INDICATORS, person, spend)
+
+        engine, engine_seconds = _timed(on_engine)
+        reference, pandas_seconds = _timed(in_pandas)
     _same_numbers(engine, reference)
     ratio = pandas_seconds / engine_seconds
     print(
