@@ -263,3 +263,47 @@ def test_a_standardised_rate_needs_age_bands(
     monkeypatch.setitem(definitions.BY_ID, "spend_dsr", spend_dsr)
     with pytest.raises(IndicatorError, match="needs a population by age band"):
         indicator_table(wh, indicators=["spend_dsr"])
+
+
+def test_no_hidden_cell_is_the_only_one_hidden_in_any_total_and_its_parts(
+    wh: Warehouse, small_warehouse: Path
+) -> None:
+    """Wards hold whole LSOAs, boroughs whole wards, and 2011 LSOAs are often 2021 LSOAs:
+    for each total and the parts that make it up, never exactly one cell hidden."""
+    table = indicator_table(
+        wh,
+        indicators=["ae_attendances", "bowel_screening_coverage", "ld_health_checks"],
+        levels=["lad", "ward", "lsoa", "lsoa11"],
+    )
+    hidden = table.set_index(["indicator", "period", "level", "place"])["suppressed"]
+    members = pd.read_parquet(small_warehouse / "footprint_membership.parquet")
+    ward_of = members[members["footprint_kind"] == "ward"].set_index("lsoa21_code")[
+        "footprint_code"
+    ]
+    lad_of_ward = (
+        pd.read_parquet(small_warehouse / "lsoa.parquet")
+        .assign(ward=lambda d: d["lsoa21_code"].map(ward_of))
+        .groupby("ward")["lad_code"]
+        .first()
+    )
+    relations = [("ward", ward_of, "lsoa"), ("lad", lad_of_ward, "ward")]
+    lsoa11 = members[members["footprint_kind"] == "lsoa11"]
+    same = lsoa11.groupby("footprint_code").filter(
+        lambda g: len(g) == 1 and g["weight"].iloc[0] == 1.0
+    )
+    same = same[same["lsoa21_code"].map(same["lsoa21_code"].value_counts()) == 1]
+    relations.append(("lsoa", same.set_index("footprint_code")["lsoa21_code"], "lsoa11"))
+    checked = 0
+    for (indicator, period), _ in table.groupby(["indicator", "period"]):
+        for total_level, parent_of, part_level in relations:
+            for total, parts in parent_of.groupby(parent_of):
+                # a place with no denominator has no row: nothing to hide there
+                keys = [(indicator, period, total_level, total)]
+                keys += [(indicator, period, part_level, p) for p in parts.index]
+                cells = [bool(hidden.get(key, False)) for key in keys]
+                assert sum(cells) != 1, (indicator, period, total_level, total, keys, cells)
+                checked += 1
+    assert checked > 500
+    shown = table.loc[~table["suppressed"], "numerator"].astype(float)
+    assert not ((shown > 0) & (shown < 8)).any()
+    assert table.loc[table["suppressed"], "denominator"].isna().all()

@@ -40,7 +40,10 @@ class DisclosureRule:
             raise ValueError("round_to must be 1 or more")
 
     def primary(self, counts: pd.Series) -> pd.Series:
-        return (counts >= self.smallest) & (counts <= self.largest_suppressed)
+        """Counts to hide: ``smallest`` to ``largest_suppressed``, and any weighted (fractional)
+        count strictly between ``smallest - 1`` and ``largest_suppressed + 1`` (0.4 of a
+        person is as disclosive as one)."""
+        return (counts > self.smallest - 1) & (counts < self.largest_suppressed + 1)
 
 
 HES_RULE = DisclosureRule()

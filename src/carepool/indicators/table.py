@@ -22,6 +22,7 @@ from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
+from carepool.indicators.relations import additive_groups
 from carepool.warehouse.engine import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
@@ -167,21 +168,33 @@ def _benchmark(frame: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     return frame
 
 
-def _protect(frame: pd.DataFrame, indicator: Indicator, rule: DisclosureRule) -> pd.DataFrame:
-    """Disclosure control on one indicator's rows; money shares are not counts of people."""
+def _protect(
+    frame: pd.DataFrame,
+    indicator: Indicator,
+    rule: DisclosureRule,
+    groups: pd.DataFrame,
+    relations: list[str],
+) -> pd.DataFrame:
+    """Disclosure control on one indicator's rows; money shares are not counts of people.
+
+    ``groups`` gives each place's key in every additive relation between the table's levels
+    (:func:`carepool.indicators.relations.additive_groups`): each total with its parts, in each
+    period, is a group that may not have exactly one hidden cell.
+    """
     if indicator.method is Method.SHARE_OF_SPEND:
         frame = frame.copy()
         frame["numerator"] = frame["numerator"].round()
         frame["denominator"] = frame["denominator"].round()
         frame[SUPPRESSED] = False
         return frame
+    keyed = frame.merge(groups, on=["level", "place_code"], how="left")
     published = protect(
-        frame,
+        keyed,
         count="numerator",
-        derived=["value", *LIMITS],
-        groupings=[["year", "level"], ["year", "level", "parent_code"]],
+        derived=["value", *LIMITS, "denominator"],
+        groupings=[["year", relation] for relation in relations],
         rule=rule,
-    )
+    ).drop(columns=relations)
     hidden = published[SUPPRESSED].to_numpy()
     # what was derived from a hidden value goes with it; denominators are rounded like counts
     for column in ("comparison", "comparison_region", "trend"):
@@ -220,11 +233,12 @@ def indicator_table(
         ["level", "place_code", "place_name", "parent_code"]
     ]
     raw = raw.merge(parents, on=["level", "place_code"], how="left")
+    groups, relations = additive_groups(members)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
         rows = _benchmark(raw[raw["indicator"] == indicator.id], indicator)
         if rule is not None:
-            rows = _protect(rows, indicator, rule)
+            rows = _protect(rows, indicator, rule, groups, relations)
         else:
             rows = rows.assign(**{SUPPRESSED: False})
         keep = rows["level"].isin(request.levels) & rows["year"].isin(request.years)
