@@ -461,7 +461,7 @@ def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
     if as_json:
         typer.echo(json.dumps(_records(frame), indent=2))
     elif as_csv:
-        typer.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
+        typer.echo(frame.to_csv(index=False, float_format="%.10g"), nl=False)
     return as_json or as_csv
 
 

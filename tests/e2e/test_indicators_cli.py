@@ -93,6 +93,7 @@ def test_gaps_json(data_dir: Path) -> None:
         (["--level", "county"], "unknown geography level 'county'; available:"),
         (["--place", "E08999999"], "unknown place 'E08999999'"),
         (["--year", "2031"], "no data for period '2031'; periods available: 2024-25, 2025-26"),
+        (["--year", "2025-27"], "no data for period '2025-27'"),
         (
             ["--indicator", "care_home_admissions_65plus", "--year", "2024"],
             "care_home_admissions_65plus has no data for 2024-25",
@@ -118,3 +119,10 @@ def test_without_a_warehouse_the_error_says_to_build(
     result = runner.invoke(app, ["indicators"])
     assert result.exit_code == 5
     assert "carepool build" in result.stderr
+
+
+def test_gaps_of_a_share_of_spend_say_why_there_are_none(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "gaps", "--indicator", "care_closer_to_home"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no gaps" in " ".join(result.stderr.split())

@@ -83,3 +83,9 @@ def test_unknown_columns_are_refused() -> None:
         protect(pd.DataFrame({"n": [1]}), count="count")
     with pytest.raises(KeyError, match="rate"):
         protect(pd.DataFrame({"n": [1]}), count="n", derived=["rate"])
+
+
+def test_weighted_counts_under_eight_are_hidden_however_small() -> None:
+    frame = pd.DataFrame({"n": [0.0, 0.4, 7.6, 8.0, 12.0], "g": ["a"] * 5})
+    published = protect(frame, count="n", groupings=[])
+    assert list(published["suppressed"]) == [False, True, True, False, False]

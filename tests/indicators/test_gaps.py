@@ -87,3 +87,21 @@ def test_gaps_over_suppressed_cells_are_suppressed(wh: Warehouse) -> None:
     shown = gaps[~gaps["suppressed"]]
     assert shown["value"].notna().all()
     assert not np.isinf(shown["value"]).any()
+
+
+def test_an_index_over_a_hidden_decile_is_suppressed(wh: Warehouse) -> None:
+    from carepool.indicators import DisclosureRule
+
+    table = indicator_table(
+        wh, indicators=["ae_attendances"], levels=list(GAP_LEVELS), rule=DisclosureRule()
+    )
+    # hide one decile by hand, as a rule with a higher threshold would
+    first = table.index[(table["level"] == "decile") & (table["period"] == "2024-25")][0]
+    table.loc[first, ["suppressed", "value", "lower", "upper"]] = [True, np.nan, np.nan, np.nan]
+    gaps = gaps_from_table(table)
+    hidden = gaps[(gaps["period"] == "2024-25") & gaps["measure"].isin(["sii", "rii"])]
+    assert len(hidden) == 2
+    assert hidden["suppressed"].all()
+    assert hidden["value"].isna().all()
+    later = gaps[(gaps["period"] == "2025-26") & (gaps["measure"] == "sii")].iloc[0]
+    assert later["movement"] == "cannot be calculated"

@@ -79,8 +79,14 @@ class Indicator:
     needs_previous_year: bool = False
     england: Benchmark | None = None
     priority: str = ""
+    #: Who is counted, where the measures narrow it beyond ``min_age``/``max_age``/``sex``.
+    population: str = ""
     notes: str = ""
     tags: tuple[str, ...] = field(default=())
+
+    def _population(self) -> str:
+        who = {"male": "males", "female": "females"}.get(self.sex or "", "persons")
+        return f"{who}, {_ages(self)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,16 +97,19 @@ class Indicator:
             "unit": self.unit,
             "numerator": self.numerator,
             "denominator": self.denominator,
-            "ages": f"{self.min_age}+"
-            if self.max_age is None
-            else f"{self.min_age}-{self.max_age}",
-            "sex": self.sex or "persons",
+            "population": self.population or self._population(),
             "period": self.period,
             "priority": self.priority,
             "source": self.source,
             "england_benchmark": None if self.england is None else _benchmark_text(self.england),
             "notes": self.notes,
         }
+
+
+def _ages(indicator: Indicator) -> str:
+    if indicator.max_age is None:
+        return "all ages" if indicator.min_age == 0 else f"aged {indicator.min_age}+"
+    return f"aged {indicator.min_age}-{indicator.max_age}"
 
 
 def _benchmark_text(b: Benchmark) -> str:
@@ -215,8 +224,8 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="per 100,000 (age-standardised)",
         multiplier=100_000,
         source=f"{_MODEL}; NHS Outcomes Framework emergency admissions definition",
-        notes="The rates card's England figures for emergency admissions are estimates, not "
-        "published values: compared with the region only.",
+        notes="The rates card's England figure for emergency admissions is a crude rate (and "
+        "an estimate), not comparable with a standardised one: compared with the region only.",
     ),
     Indicator(
         id="ae_attendances",
@@ -244,6 +253,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="%",
         multiplier=100,
         priority="cancer",
+        population="women aged 50-70 eligible for breast screening",
         source=f"{_MODEL}; PHOF C24a definition",
         england=Benchmark(
             _PROG, (("indicator", "breast_screening_coverage_50_70"),), note="latest year"
@@ -261,6 +271,7 @@ INDICATORS: tuple[Indicator, ...] = (
         min_age=25,
         max_age=49,
         priority="cancer",
+        population="women aged 25-49 eligible for cervical screening",
         source=f"{_MODEL}; PHOF C24b definition",
         england=Benchmark(_PROG, (("indicator", "cervical_screening_coverage_25_49"),)),
     ),
@@ -276,6 +287,7 @@ INDICATORS: tuple[Indicator, ...] = (
         min_age=50,
         max_age=64,
         priority="cancer",
+        population="women aged 50-64 eligible for cervical screening",
         source=f"{_MODEL}; PHOF C24c definition",
         england=Benchmark(_PROG, (("indicator", "cervical_screening_coverage_50_64"),)),
     ),
@@ -289,6 +301,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="%",
         multiplier=100,
         priority="cancer",
+        population="people aged 60-74 eligible for bowel screening",
         source=f"{_MODEL}; PHOF C24d definition",
         england=Benchmark(_PROG, (("indicator", "bowel_screening_coverage_60_74"),)),
     ),
@@ -302,6 +315,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="% of staged cancers",
         multiplier=100,
         priority="cancer",
+        population="new cancers diagnosed in the year with a recorded stage",
         source=f"{_MODEL}; NHS England early diagnosis indicator definition",
         england=Benchmark(
             _PROG, (("indicator", "cancers_diagnosed_stage_1_2"),), note="rolling 12 months"
@@ -317,10 +331,12 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="per 100,000 adults 18+",
         multiplier=100_000,
         priority="mental health",
+        population="adults aged 18+",
         source=f"{_MODEL}; NHS Talking Therapies access definition",
         england=Benchmark(
             derived="talking_therapies_access",
-            note="published referrals (rates card, 2023/24) over Census 2021 England residents 18+",
+            note="published referrals (rates card, 2023/24) over ONS mid-2020 England "
+            "residents 18+",
         ),
     ),
     Indicator(
@@ -333,6 +349,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="%",
         multiplier=100,
         priority="mental health",
+        population="people who completed a course of talking therapies",
         source=f"{_MODEL}; NHS Talking Therapies recovery definition",
         england=Benchmark(
             _PROG,
@@ -350,6 +367,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="% of people 14+ on the LD register",
         multiplier=100,
         priority="learning disabilities",
+        population="people aged 14+ on the learning disability register",
         source=f"{_MODEL}; NHS England learning disability health check definition",
         england=Benchmark(_PROG, (("indicator", "ld_annual_health_check_delivery"),)),
     ),
@@ -376,6 +394,7 @@ INDICATORS: tuple[Indicator, ...] = (
         multiplier=100_000,
         min_age=65,
         needs_previous_year=True,
+        population="people aged 65+",
         source=f"{_MODEL}; ASCOF 2A(2) definition",
         england=Benchmark(
             _UTIL, (("service", "asc_permanent_care_home_admissions"), ("age_band", "65+"))
@@ -393,6 +412,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="%",
         multiplier=100,
         min_age=65,
+        population="people aged 65+ who had reablement",
         source=f"{_MODEL}; ASCOF 2B(1) definition",
         notes="The model has no discharge dates: 'at home' is alive at the year's end and not "
         "in a care home. No England value is vendored.",
@@ -407,6 +427,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="% of public spend on primary, community and hospital care",
         multiplier=100,
         table=Table.ACTIVITY_COST,
+        population="public spend on primary, community and hospital care",
         source=f"{_MODEL}: activity_cost by service; public money only",
         notes="Primary and community: GP appointments, community nursing, mental health and "
         "talking therapies contacts, home care and reablement. Hospital: A&E, emergency and "
@@ -421,6 +442,7 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator="care_home_residents",
         unit="% of care-home residents",
         multiplier=100,
+        population="residents of residential and nursing homes",
         source=f"{_MODEL}; ONS care homes and self-funding definition",
         england=Benchmark(
             _UTIL,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from carepool.errors import IndicatorError
 from carepool.indicators.benchmarks import Z95
 from carepool.indicators.definitions import BY_ID, Method
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
@@ -58,12 +59,21 @@ def _row(
         "lower": lower,
         "upper": upper,
         "detail": detail,
+        "suppressed": False,
     }
+
+
+def _hidden(indicator: str, period: str, measure: str) -> dict[str, object]:
+    return {"indicator": indicator, "period": period, "measure": measure, "suppressed": True}
 
 
 def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
+    hidden = rows[rows["suppressed"]]
+    rows = rows[~rows["suppressed"]]
     region = rows[rows["level"] == "region"]
+    if (hidden["level"] == "region").any():
+        out.append(_hidden(indicator, period, "region_minus_england"))
     if len(region) == 1:
         r = region.iloc[0]
         gap = r["value"] - r["england_value"]
@@ -81,7 +91,9 @@ def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[s
             )
         )
     quintiles = rows[rows["level"] == "quintile"].set_index("place")
-    if {"IMD-Q1", "IMD-Q5"} <= set(quintiles.index):
+    if {"IMD-Q1", "IMD-Q5"} & set(hidden.loc[hidden["level"] == "quintile", "place"]):
+        out.append(_hidden(indicator, period, "q1_minus_q5"))
+    elif {"IMD-Q1", "IMD-Q5"} <= set(quintiles.index):
         q1, q5 = (
             {c: float(quintiles[c].astype(float)[q]) for c in ("value", "lower", "upper")}
             for q in ("IMD-Q1", "IMD-Q5")
@@ -102,6 +114,9 @@ def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[s
     deciles = rows[rows["level"] == "decile"].copy()
     deciles["d"] = deciles["place"].str.removeprefix("IMD-D").astype(int)
     deciles = deciles.sort_values("d")
+    if (hidden["level"] == "decile").any():  # an index over a hidden decile is not published
+        out.extend(_hidden(indicator, period, m) for m in ("sii", "rii"))
+        return out
     usable = (
         len(deciles) >= 5
         and deciles[["value", "lower", "upper", "denominator"]].notna().all(axis=None)
@@ -171,30 +186,23 @@ def gap_table(
 def gaps_from_table(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`gap_table` from an indicator table that has the region, quintiles and deciles."""
     rows: list[dict[str, object]] = []
-    suppressed: list[tuple[str, str]] = []
+    shares = {str(i) for i in table["indicator"] if BY_ID[str(i)].method is Method.SHARE_OF_SPEND}
+    if shares and shares == set(table["indicator"]):
+        raise IndicatorError(
+            f"{', '.join(sorted(shares))}: a share of spend has no interval, so no gaps or "
+            "inequality indices; see `carepool indicators --level quintile` for its values"
+        )
     for (indicator, period), group in table.groupby(["indicator", "period"], sort=False):
         if BY_ID[str(indicator)].method is Method.SHARE_OF_SPEND:
             continue
-        if bool(group["suppressed"].any()):
-            suppressed.append((str(indicator), str(period)))
-        rows.extend(_period_rows(str(indicator), str(period), group[~group["suppressed"]]))
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("change", "movement")])
-    frame = frame[frame["value"].notna()] if len(frame) else frame
-    frame = _movement(frame) if len(frame) else frame.assign(change=np.nan, movement=None)
-    frame["suppressed"] = False
-    for indicator, period in suppressed:  # an index over hidden cells is not published
-        for measure in ("sii", "rii", "q1_minus_q5"):
-            if not (
-                (frame["indicator"] == indicator)
-                & (frame["period"] == period)
-                & (frame["measure"] == measure)
-            ).any():
-                frame.loc[len(frame)] = {
-                    "indicator": indicator,
-                    "period": period,
-                    "measure": measure,
-                    "suppressed": True,
-                }
+        rows.extend(_period_rows(str(indicator), str(period), group))
+    frame = pd.DataFrame(rows, columns=[*(c for c in COLUMNS if c not in ("change", "movement"))])
+    frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
+    frame = frame[frame["value"].notna() | frame["suppressed"]]
+    shown = _movement(frame[~frame["suppressed"]]) if len(frame) else frame
+    frame = pd.concat([shown, frame[frame["suppressed"]]], ignore_index=True)
+    if "change" not in frame:
+        frame = frame.assign(change=np.nan, movement=None)
     frame["indicator_name"] = frame["indicator"].map(lambda i: BY_ID[i].name)
     frame["unit"] = frame["indicator"].map(lambda i: BY_ID[i].unit)
     order = {ind: i for i, ind in enumerate(BY_ID)}

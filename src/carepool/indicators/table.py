@@ -82,8 +82,10 @@ def normalise_year(text: str, known: Sequence[str]) -> str:
     match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{2}|\d{4}))?", text.strip())
     if match:
         start = int(match.group(1))
+        end = match.group(2)
+        follows = end is None or int(end) in (start + 1, (start + 1) % 100)
         year = f"{start}-{(start + 1) % 100:02d}"
-        if year in known:
+        if follows and year in known:
             return year
     raise IndicatorError(
         f"no data for period {text!r}; periods available: {', '.join(known)} "
