@@ -88,6 +88,10 @@ def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
             "ae_attendances": py["ae_attendances"].astype(np.int64),
             "delayed_discharge_days": py["delayed_discharge_days"].astype(np.int64),
             **{
+                f"{c}_squares": py[c].astype(np.int64) ** 2
+                for c in ("emergency_admissions", "ae_attendances", "delayed_discharge_days")
+            },
+            **{
                 f"{p}_screening_{s}": py[f"{p}_screening_{s}"].astype(np.int64)
                 for p in ("breast", "cervical", "bowel")
                 for s in ("eligible", "covered")

@@ -307,3 +307,31 @@ def test_no_hidden_cell_is_the_only_one_hidden_in_any_total_and_its_parts(
     shown = table.loc[~table["suppressed"], "numerator"].astype(float)
     assert not ((shown > 0) & (shown < 8)).any()
     assert table.loc[table["suppressed"], "denominator"].isna().all()
+
+
+def test_repeat_admissions_widen_the_standardised_rate_interval(
+    raw: pd.DataFrame, person_year: pd.DataFrame
+) -> None:
+    """Emergency admissions: one person may be admitted many times, so the interval is
+    OHID's non-independent DSR, from people counted by how many admissions they had."""
+    rows = person_year[(person_year["year"] == FIRST) & (person_year["lad_code"] == MANCHESTER)]
+    band = np.minimum(rows["age"].to_numpy() // 5, 18)
+    years = np.bincount(band, weights=rows["days_alive"].to_numpy(float) / 365, minlength=19)
+    people = (
+        pd.DataFrame({"band": band, "f": rows["emergency_admissions"].to_numpy()})
+        .groupby(["band", "f"])
+        .size()
+        .reset_index(name="n")
+    )
+    expected = standardised.dsr_nonindependent(
+        people["f"], people["n"], people["band"], years, standardised.ESP2013
+    )
+    got = _row(raw, "emergency_admissions", MANCHESTER, FIRST)
+    assert got["value"] == pytest.approx(expected["value"])
+    assert got["lower"] == pytest.approx(expected["lower95"])
+    assert got["upper_998"] == pytest.approx(expected["upper998"])
+    independent = standardised.dsr(
+        np.bincount(band, weights=rows["emergency_admissions"].to_numpy(float), minlength=19),
+        years,
+    )
+    assert got["upper"] - got["lower"] > independent["upper95"] - independent["lower95"]

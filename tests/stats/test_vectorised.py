@@ -50,3 +50,24 @@ def test_life_expectancy_at_birth_matches_the_life_table(
             lower, upper = one.limits[level]
             np.testing.assert_allclose(many[f"lower{key}"][i], lower[0], rtol=1e-10, equal_nan=True)
             np.testing.assert_allclose(many[f"upper{key}"][i], upper[0], rtol=1e-10, equal_nan=True)
+
+
+def test_crude_rate_with_squares_equal_to_counts_is_the_poisson_rate() -> None:
+    from carepool.stats import rates
+
+    x = np.array([0.0, 3.0, 40.0, 500.0])
+    n = np.array([1000.0, 1000.0, 1000.0, 1000.0])
+    plain, same, wider = (
+        {k: np.asarray(v, dtype=np.float64) for k, v in r.items() if k != "method"}
+        for r in (
+            rates.crude_rate(x, n),
+            rates.crude_rate(x, n, squares=x),
+            rates.crude_rate(x, n, squares=4 * x),
+        )
+    )
+    for key in ("lower95", "upper95", "lower998", "upper998"):
+        np.testing.assert_allclose(same[key], plain[key])
+    # four times the variance: limits twice as far from the count
+    np.testing.assert_allclose(
+        (wider["upper95"] - plain["value"])[1:], 2 * (plain["upper95"] - plain["value"])[1:]
+    )

@@ -90,9 +90,13 @@ def _with_stats(out: pd.DataFrame, result: dict[str, object]) -> pd.DataFrame:
     return out
 
 
+def _squares(indicator: Indicator) -> list[str]:
+    return [f"{indicator.numerator}_squares"] if indicator.repeat_events else []
+
+
 def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     totals = rows.groupby(GROUP, as_index=False, sort=True)[
-        [indicator.numerator, indicator.denominator]
+        [indicator.numerator, indicator.denominator, *_squares(indicator)]
     ].sum()
     x = totals[indicator.numerator].to_numpy(np.float64)
     n = totals[indicator.denominator].to_numpy(np.float64)
@@ -100,8 +104,11 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     valid = n > 0
     out = out[valid].reset_index(drop=True)
     x, n = x[valid], n[valid]
+    squares = [totals[c].to_numpy(np.float64)[valid] for c in _squares(indicator)]
     if indicator.method is Method.CRUDE_RATE:
-        result = rates.crude_rate(x, n, multiplier=indicator.multiplier)
+        result = rates.crude_rate(
+            x, n, multiplier=indicator.multiplier, squares=squares[0] if squares else None
+        )
     elif indicator.method is Method.PROPORTION:
         result = rates.proportion(x, n, multiplier=indicator.multiplier)
     else:  # share of spend: money, not a sample, so no interval
@@ -123,8 +130,16 @@ def _dsr(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     counts = _matrix(rows, indicator.numerator, "esp", len(standardised.ESP2013))[used]
     pops = _matrix(rows, indicator.denominator, "esp", len(standardised.ESP2013))[used]
     weights = np.asarray(standardised.ESP2013, dtype=np.float64)[used]
+    squares = [
+        _matrix(rows, c, "esp", len(standardised.ESP2013))[used].to_numpy()
+        for c in _squares(indicator)
+    ]
     result = standardised.dsr_many(
-        counts.to_numpy(), pops.to_numpy(), weights, multiplier=indicator.multiplier
+        counts.to_numpy(),
+        pops.to_numpy(),
+        weights,
+        multiplier=indicator.multiplier,
+        squares=squares[0] if squares else None,
     )
     keys = counts.index.to_frame(index=False)
     out = _frame(keys, result["total_count"], result["total_pop"])

@@ -46,6 +46,8 @@ def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
                 wanted.add(DERIVED_MEASURES.get(name, name))
             if ind.needs_previous_year:
                 wanted.add("has_previous_year")
+            if ind.repeat_events:
+                wanted.add(f"{ind.numerator}_squares")
     declared = PERSON_MEASURES if table is Table.PERSON_YEAR else SPEND_MEASURES
     return [m.name for m in declared if m.name in wanted]
 

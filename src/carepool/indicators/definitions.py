@@ -77,6 +77,9 @@ class Indicator:
     #: The numerator needs the person's previous year (e.g. admissions: new since last year),
     #: so the first model year has no data.
     needs_previous_year: bool = False
+    #: One person can have many of the numerator's events (admissions, bed days): intervals
+    #: use the sum of each person's events squared (measure ``<numerator>_squares``).
+    repeat_events: bool = False
     england: Benchmark | None = None
     priority: str = ""
     #: Who is counted, where the measures narrow it beyond ``min_age``/``max_age``/``sex``.
@@ -223,6 +226,7 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator="person_years",
         unit="per 100,000 (age-standardised)",
         multiplier=100_000,
+        repeat_events=True,
         source=f"{_MODEL}; NHS Outcomes Framework emergency admissions definition",
         notes="The rates card's England figure for emergency admissions is a crude rate (and "
         "an estimate), not comparable with a standardised one: compared with the region only.",
@@ -236,6 +240,7 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator="person_years",
         unit="per 1,000",
         multiplier=1_000,
+        repeat_events=True,
         source=f"{_MODEL}; NHS Digital Hospital A&E Activity definition",
         england=Benchmark(
             _UTIL,
@@ -380,6 +385,7 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator="person_years",
         unit="bed days per 100,000",
         multiplier=100_000,
+        repeat_events=True,
         source=f"{_MODEL}; NHS England discharge delays definition",
         england=Benchmark(_PROG, (("indicator", "delayed_discharge_bed_days_per_100k"),)),
     ),

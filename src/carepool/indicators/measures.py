@@ -61,6 +61,14 @@ def _screening(programme: str, status: str) -> Callable[[ir.Table], ir.NumericVa
     return expr
 
 
+def _squared(column: str) -> Callable[[ir.Table], ir.NumericValue]:
+    def expr(t: ir.Table) -> ir.NumericValue:
+        value = t[column].cast("int64")
+        return value * value
+
+    return expr
+
+
 PERSON_MEASURES: tuple[Measure, ...] = (
     Measure(
         "days_alive",
@@ -82,6 +90,14 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         lambda t: t.emergency_admissions.cast("int64"),
     ),
     Measure("ae_attendances", "A&E attendances", lambda t: t.ae_attendances.cast("int64")),
+    *(
+        Measure(
+            f"{column}_squares",
+            f"sum over people of their {column.replace('_', ' ')} squared",
+            _squared(column),
+        )
+        for column in ("emergency_admissions", "ae_attendances", "delayed_discharge_days")
+    ),
     Measure(
         "delayed_discharge_days",
         "bed days after the patient was fit for discharge",

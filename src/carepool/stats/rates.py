@@ -35,16 +35,30 @@ def crude_rate(
     denominator: npt.ArrayLike,
     multiplier: float = 100_000,
     confidence: float | Sequence[float] = LEVELS,
+    squares: npt.ArrayLike | None = None,
 ) -> Result:
-    """x / n × multiplier with exact (x < 10) or Byar's (x ≥ 10) Poisson limits."""
+    """x / n × multiplier with exact (x < 10) or Byar's (x ≥ 10) Poisson limits.
+
+    ``squares``, when given, is the sum over people of their events squared, for events one
+    person can have many of (attendances, bed days): the Poisson limits are then widened about
+    the count by √(Σ f² / x), the ratio of the variance to the Poisson variance, as Dobson's
+    method scales a DSR's limits.
+    """
     x = np.asarray(numerator, dtype=np.float64)
     n = np.asarray(denominator, dtype=np.float64)
     if np.any(x < 0) or np.any(n <= 0):
         raise ValueError("crude rates need numerators >= 0 and denominators > 0")
+    scale = np.ones_like(x)
+    if squares is not None:
+        f2 = np.asarray(squares, dtype=np.float64)
+        if np.any(f2 < x * (1 - 1e-12)):
+            raise ValueError("a sum of squared counts cannot be below the count")
+        scale = np.sqrt(np.divide(f2, x, out=np.ones_like(x), where=x > 0))
     result: Result = {"value": x / n * multiplier}
     for level in _levels(confidence):
         lower, upper, method = poisson_limits(x, level)
-        result[f"lower{level_key(level)}"] = lower / n * multiplier
+        lower, upper = x + (lower - x) * scale, x + (upper - x) * scale
+        result[f"lower{level_key(level)}"] = np.maximum(lower, 0.0) / n * multiplier
         result[f"upper{level_key(level)}"] = upper / n * multiplier
         result.setdefault("method", method)
     return result

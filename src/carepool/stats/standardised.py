@@ -76,6 +76,7 @@ def dsr_many(
     standard: npt.ArrayLike = ESP2013,
     multiplier: float = 100_000,
     confidence: float | Sequence[float] = LEVELS,
+    squares: npt.ArrayLike | None = None,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """:func:`dsr` of many areas at once: one row of ``counts`` and ``populations`` per area,
     one column per age band of ``standard``.
@@ -84,6 +85,10 @@ def dsr_many(
     of places. One relaxation: a band with no population and no events contributes nothing
     (small areas often have nobody aged 90+); a band with events but no population is an
     error.
+
+    ``squares``, when given, is each band's sum over people of their events squared: one
+    person can then have several events (admissions), and the variance is
+    Σ w² Σ f² / n² / (Σ w)², as in :func:`dsr_nonindependent`, instead of Σ w² O / n² / (Σ w)².
     """
     x = np.nan_to_num(np.asarray(counts, dtype=np.float64), nan=0.0)
     n = np.asarray(populations, dtype=np.float64)
@@ -96,7 +101,10 @@ def dsr_many(
         raise ValueError("an age band has events but no population")
     safe = np.where(n > 0, n, 1.0)
     value = (x / safe) @ w / w.sum() * multiplier
-    variance = (x / safe**2) @ w**2 / w.sum() ** 2
+    events = x if squares is None else np.asarray(squares, dtype=np.float64)
+    if events.shape != x.shape:
+        raise ValueError("squares need the same shape as counts")
+    variance = (events / safe**2) @ w**2 / w.sum() ** 2
     observed = x.sum(axis=1)
     result: dict[str, npt.NDArray[np.float64]] = {
         "value": value,
