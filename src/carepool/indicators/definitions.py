@@ -127,51 +127,35 @@ _PROG = "rates_programmes"
 _UTIL = "rates_utilisation"
 _MODEL = "carepool warehouse (synthetic or loaded extract)"
 
+
+def _life_expectancy(sex: str) -> Indicator:
+    """Life expectancy at birth of one sex, benchmarked on OHID's England value."""
+    return Indicator(
+        id=f"life_expectancy_{sex}",
+        name=f"Life expectancy at birth, {sex}s",
+        method=Method.LIFE_EXPECTANCY,
+        polarity=Polarity.HIGHER_IS_BETTER,
+        numerator="deaths",
+        denominator="person_years",
+        unit="years",
+        sex=sex,
+        source=f"{_MODEL}; OHID Public Health Outcomes Framework A01b definition",
+        england=Benchmark(
+            _PHOF,
+            (
+                ("indicator_id", "life_expectancy_at_birth"),
+                ("area_code", "E92000001"),
+                ("sex", sex.capitalize()),
+            ),
+            period_column="period",
+            note="OHID Fingertips, Public Health Outcomes Framework A01b",
+        ),
+        notes="Single-year abridged life table; areas under 5,000 people are not computed.",
+    )
+
+
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        id="life_expectancy_male",
-        name="Life expectancy at birth, males",
-        method=Method.LIFE_EXPECTANCY,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="deaths",
-        denominator="person_years",
-        unit="years",
-        sex="male",
-        source=f"{_MODEL}; OHID Public Health Outcomes Framework A01b definition",
-        england=Benchmark(
-            _PHOF,
-            (
-                ("indicator_id", "life_expectancy_at_birth"),
-                ("area_code", "E92000001"),
-                ("sex", "Male"),
-            ),
-            period_column="period",
-            note="OHID Fingertips, Public Health Outcomes Framework A01b",
-        ),
-        notes="Single-year abridged life table; areas under 5,000 people are not computed.",
-    ),
-    Indicator(
-        id="life_expectancy_female",
-        name="Life expectancy at birth, females",
-        method=Method.LIFE_EXPECTANCY,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="deaths",
-        denominator="person_years",
-        unit="years",
-        sex="female",
-        source=f"{_MODEL}; OHID Public Health Outcomes Framework A01b definition",
-        england=Benchmark(
-            _PHOF,
-            (
-                ("indicator_id", "life_expectancy_at_birth"),
-                ("area_code", "E92000001"),
-                ("sex", "Female"),
-            ),
-            period_column="period",
-            note="OHID Fingertips, Public Health Outcomes Framework A01b",
-        ),
-        notes="Single-year abridged life table; areas under 5,000 people are not computed.",
-    ),
+    *(_life_expectancy(sex) for sex in ("male", "female")),
     Indicator(
         id="u75_mortality_all_causes",
         name="Under 75 mortality rate from all causes",
