@@ -150,13 +150,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """A warehouse of three LSOAs in Manchester and Trafford, a hundred costed services, and
-    each loadable table."""
+    each loadable table (residents 1 to 100, whom person-year files may refer to)."""
     path = tmp_path / "warehouse"
     write_table(path, "lsoa", lsoa_table([(code, lad, GM_ICB) for code, lad in LSOAS.items()]))
     services = valid_rows(TABLES["services"], len(SERVICES))
     write_table(path, "services", pa.Table.from_pylist(services))
-    for name in ("residents", "person_year", "activity_cost"):
-        write_table(path, name, pa.Table.from_pylist(valid_rows(TABLES[name], 4)))
+    for name, n in (("residents", 100), ("person_year", 4), ("activity_cost", 4)):
+        write_table(path, name, pa.Table.from_pylist(valid_rows(TABLES[name], n)))
     write_manifest(path, MANIFEST)
     return path
 
@@ -228,6 +228,13 @@ FAULTS = [
         40000,
         "40000 is out of range (expected an integer from 0 to 120)",
         parquet_type=pa.int64(),
+    ),
+    Fault(
+        "person-not-a-resident",
+        "person_year",
+        "person_id",
+        999,
+        "999 is not a resident (expected a person_id of the residents table; load residents first)",
     ),
     Fault(
         "integer-beyond-its-bounds",

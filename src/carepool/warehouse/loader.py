@@ -620,6 +620,8 @@ class _Known:
     lad_of_lsoa: Mapping[str, str]
     years: Set[str]
     services: Set[str]
+    #: The residents' person ids a person-year file may refer to (an Arrow array), if known.
+    person_ids: Any = None
 
     def array(self, codes: Set[str]) -> Any:
         return pa.array(sorted(codes), pa.string())
@@ -788,6 +790,16 @@ def _check_rows(parsed: dict[str, _Parsed], known: _Known, problems: _Problems) 
                 f"{lsoa.values[i].as_py()} (expected {expected[i].as_py()})"
             ),
         )
+    person = parsed.get("person_id")
+    if person is not None and known.person_ids is not None:
+        problems.at(
+            pc.and_not(person.ok, pc.is_in(person.values, value_set=known.person_ids)),
+            "person_id",
+            lambda i: (
+                f"{person.values[i].as_py()} is not a resident (expected a person_id of the "
+                "residents table; load residents first)"
+            ),
+        )
     died, death_date = parsed.get("died"), parsed.get("death_date")
     if died is not None and death_date is not None:
         is_dead = pc.fill_null(died.values, False)
@@ -882,12 +894,14 @@ def validate_file(
     lad_of_lsoa: Mapping[str, str] | None = None,
     years: Set[str] | None = None,
     services: Set[str] | None = None,
+    person_ids: pa.Array | None = None,
 ) -> tuple[pa.Table | None, list[LoadProblem], int]:
     """Check ``path`` against ``schema``, reporting every problem.
 
     ``known_*`` are the codes the file may use. The model checks run only when their facts
     are given: ``lad_of_lsoa`` (each LSOA's local authority), ``years`` (the model's financial
-    years; also bounds dates) and ``services`` (the costed services).
+    years; also bounds dates), ``services`` (the costed services) and ``person_ids`` (the
+    residents a person-year file may refer to).
 
     Returns ``(table, problems, total)``: the file conformed to the schema's Arrow types and
     column order if it has no problems (else None), the first ``max_problems`` problems in
@@ -927,6 +941,7 @@ def validate_file(
         lad_of_lsoa=lad_of_lsoa or {},
         years=years or set(),
         services=services or set(),
+        person_ids=person_ids,
     )
     # hand over the columns one by one, so each is freed once checked (a big file is big)
     columns = {name: table.column(name) for name in schema.names if header.count(name) == 1}
@@ -990,6 +1005,15 @@ def loadable_schema(table_name: str) -> TableSchema:
     return schema
 
 
+def _resident_ids(warehouse_dir: Path) -> pa.Array | None:
+    """The person ids of the warehouse's residents table, or None if it has none."""
+    path = table_path(warehouse_dir, "residents")
+    if not path.is_file():
+        return None
+    ids: pa.Array = pq.read_table(path, columns=["person_id"]).column(0).combine_chunks()
+    return ids
+
+
 def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     """Validate ``path`` as table ``table_name`` and replace that table -- or load nothing.
 
@@ -1012,6 +1036,7 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
         lad_of_lsoa=known.lad_of_lsoa,
         years=known.years,
         services=known.services,
+        person_ids=_resident_ids(warehouse_dir) if schema.name == "person_year" else None,
     )
     if table is None:
         raise LoadRejected(path.name, problems, total=total)
