@@ -30,7 +30,7 @@ from carepool.indicators import (
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import datasets
-from carepool.warehouse import TABLES, Column, Kind, TableSchema, read_manifest
+from carepool.warehouse import TABLES, Column, Kind, TableSchema, mixed_sources, read_manifest
 from carepool.warehouse.engine import Warehouse, connect
 from carepool.warehouse.loader import load_file
 
@@ -152,8 +152,15 @@ def build_command(
     )
 
 
+def _warn_if_mixed(manifest: dict[str, Any]) -> None:
+    warning = mixed_sources(manifest)
+    if warning:
+        err.print(f"[bold yellow]Warning:[/] {escape(warning)}", highlight=False)
+
+
 def _summary(settings: Settings) -> Summary:
     manifest = read_manifest(settings.warehouse_dir)
+    _warn_if_mixed(manifest)
     with err.status(f"Summarising the model ({settings.engine})"), connect(settings) as engine:
         return model_summary(engine, manifest)
 
@@ -228,6 +235,7 @@ def info_command(
 
 def _checks(settings: Settings) -> list[dict[str, Any]]:
     manifest = read_manifest(settings.warehouse_dir)
+    _warn_if_mixed(manifest)
     with err.status(f"Checking the model ({settings.engine})"), connect(settings) as engine:
         checks = run_checks(engine, manifest["lad_codes"], manifest["years"][0])
     return [c.as_dict() for c in checks]
@@ -546,6 +554,7 @@ def indicators_command(
     if ctx.invoked_subcommand is not None:
         return
     settings = Settings.from_env()
+    _warn_if_mixed(read_manifest(settings.warehouse_dir))
     with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
         frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
     for note in frame.attrs.get("notes", []):

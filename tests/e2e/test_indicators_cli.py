@@ -126,3 +126,21 @@ def test_gaps_of_a_share_of_spend_say_why_there_are_none(data_dir: Path) -> None
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no gaps" in " ".join(result.stderr.split())
+
+
+def test_commands_warn_when_loaded_and_synthetic_tables_are_mixed(
+    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(small_warehouse, copy / "warehouse")
+    manifest = json.loads((copy / "warehouse" / "manifest.json").read_text())
+    manifest["loads"] = [{"table": "activity_cost", "source": "x.csv"}]
+    (copy / "warehouse" / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(copy))
+    for args in (["indicators", "--indicator", "ae_attendances", "--json"], ["info", "--json"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "activity_cost holds a loaded extract" in " ".join(result.stderr.split())
+        json.loads(result.stdout)

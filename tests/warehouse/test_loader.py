@@ -866,3 +866,14 @@ def test_financial_years_are_two_consecutive_years(value: str) -> None:
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
     expected = match is not None and (int(match[1]) + 1) % 100 == int(match[2])
     assert is_financial_year(value) == expected
+
+
+def test_mixed_loaded_and_synthetic_tables_are_named() -> None:
+    from carepool.warehouse import mixed_sources
+
+    assert mixed_sources({"loads": []}) is None
+    loads = [{"table": t} for t in ("residents", "person_year", "activity_cost")]
+    assert mixed_sources({"loads": loads}) is None
+    warning = mixed_sources({"loads": loads[:1]})
+    assert warning is not None
+    assert warning.startswith("residents holds a loaded extract but person_year, activity_cost")

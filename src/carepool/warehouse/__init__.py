@@ -1,13 +1,20 @@
 """The analytical warehouse: Parquet tables, their schemas, and the query engine."""
 
 from carepool.warehouse.schemas import TABLES, Column, Kind, TableSchema
-from carepool.warehouse.store import read_manifest, table_path, write_manifest, write_table
+from carepool.warehouse.store import (
+    mixed_sources,
+    read_manifest,
+    table_path,
+    write_manifest,
+    write_table,
+)
 
 __all__ = [
     "TABLES",
     "Column",
     "Kind",
     "TableSchema",
+    "mixed_sources",
     "read_manifest",
     "table_path",
     "write_manifest",

@@ -93,3 +93,20 @@ def write_manifest(warehouse_dir: Path, manifest: dict[str, Any]) -> None:
         fh.write("\n")
     os.chmod(tmp, 0o644)
     os.replace(tmp, warehouse_dir / MANIFEST)
+
+
+def mixed_sources(manifest: dict[str, Any]) -> str | None:
+    """A warning when some loadable tables hold a partner's extract and others the synthetic
+    model: figures that combine them (cost per head, indicators) then mix real and synthetic
+    people. None when all are of one kind."""
+    loadable = [name for name, spec in TABLES.items() if spec.loadable]
+    loaded = {load["table"] for load in manifest.get("loads", [])}
+    real = [name for name in loadable if name in loaded]
+    if not real or len(real) == len(loadable):
+        return None
+    synthetic = [name for name in loadable if name not in loaded]
+    return (
+        f"{', '.join(real)} {'holds' if len(real) == 1 else 'hold'} a loaded extract but "
+        f"{', '.join(synthetic)} {'is' if len(synthetic) == 1 else 'are'} still synthetic: "
+        "figures that combine them mix real and synthetic records"
+    )
