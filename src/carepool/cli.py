@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carepool import __version__
 from carepool.config import Settings
 from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseError
 from carepool.geography import resolve_region
@@ -29,7 +30,7 @@ from carepool.indicators import (
 )
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
-from carepool.reference import datasets
+from carepool.reference import data_digest, datasets
 from carepool.warehouse import TABLES, Column, Kind, TableSchema, mixed_sources, read_manifest
 from carepool.warehouse.engine import Warehouse, connect
 from carepool.warehouse.loader import load_file
@@ -347,7 +348,16 @@ def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
         or int(manifest.get("seed", -1)) != request.seed
     )
     complete = all((warehouse_dir / f"{t}.parquet").is_file() for t in manifest.get("tables", {}))
+    stale = (
+        manifest.get("carepool_version") != __version__
+        or manifest.get("reference_digest") != data_digest()
+    )
     if manifest.get("loads"):
+        if stale and not differs and complete:
+            err.print(
+                "[bold yellow]Warning:[/] the model was built by another carepool version or "
+                "from other reference data; it holds loaded extracts, so it is used as it is."
+            )
         if differs or not complete:
             raise ConfigError(
                 f"{warehouse_dir} holds loaded extracts "
@@ -356,7 +366,9 @@ def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
                 "CAREPOOL_DATA_DIR, or `carepool build` to replace it on purpose."
             )
         return False
-    return differs or not complete
+    if stale and not differs and complete:
+        out.print("carepool or its reference data changed since the model was built.")
+    return differs or not complete or stale
 
 
 @app.command("load")

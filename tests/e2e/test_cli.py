@@ -31,6 +31,16 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
     again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert again.exit_code == 0, again.output
     assert "Using the model already built" in again.output
+    assert "Gaps" in again.output  # the headline outcomes and gaps follow the checks
+
+    # a model built by another carepool version (or from other reference data) is rebuilt
+    path = data_dir / "warehouse" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "carepool_version": "0.0.1"}))
+    upgraded = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "changed since the model was built" in upgraded.output
+    assert "Building the model" in upgraded.output
 
 
 def test_info_json_is_the_documented_contract(data_dir: Path) -> None:

@@ -39,6 +39,7 @@ from carepool.population.parameters import (
     Parameters,
     load_parameters,
 )
+from carepool.reference import data_digest
 from carepool.warehouse import TABLES, write_manifest, write_table
 from carepool.warehouse.schemas import (
     ASC_FUNDING,
@@ -337,6 +338,7 @@ def _build_into(
     rows["person_year"] = pq.ParquetFile(table_path(warehouse_dir, "person_year")).metadata.num_rows
     manifest: dict[str, Any] = {
         "carepool_version": __version__,
+        "reference_digest": data_digest(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2),
         "region": region.spec,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -54,3 +55,15 @@ def dataset_path(key: str) -> Path:
     if not path.is_file():
         raise ReferenceDataError(f"{path}: vendored dataset {key!r} is missing from the package")
     return path
+
+
+@cache
+def data_digest() -> str:
+    """SHA-256 over every vendored file (names and bytes, in name order): a model built from
+    other reference data is out of date."""
+    digest = hashlib.sha256()
+    root = data_root()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".csv", ".toml"}):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
