@@ -1,6 +1,6 @@
 """Geography levels an indicator can be reported for, as weighted LSOA memberships.
 
-Every level is a table ``level, place_code, place_name, parent_code, lsoa21_code, weight``:
+Every level is a table ``level, place_code, place_name, lsoa21_code, weight``:
 the whole region, local authorities, neighbourhoods (MSOAs), single LSOAs, deprivation
 deciles and quintiles (IoD 2025, national ranks), and every footprint of the warehouse's
 ``footprint_membership`` table (wards, sub-ICB locations, ICBs, 2011 LSOAs, ...), which may
@@ -17,7 +17,7 @@ from carepool.warehouse.engine import Warehouse
 #: Levels built from the lsoa table; footprint kinds add more.
 CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile")
 DEFAULT_LEVELS = ("region", "lad")
-COLUMNS = ["level", "place_code", "place_name", "parent_code", "lsoa21_code", "weight"]
+COLUMNS = ["level", "place_code", "place_name", "lsoa21_code", "weight"]
 #: Footprint kinds that duplicate a core level.
 _DUPLICATES = {"combined_authority", "lad", "msoa"}
 
@@ -61,36 +61,30 @@ def memberships(warehouse: Warehouse, levels: list[str]) -> pd.DataFrame:
     for level in levels:
         frame = pd.DataFrame({"lsoa21_code": lsoas["lsoa21_code"], "weight": 1.0})
         if level == "region":
-            frame = frame.assign(place_code=region_code, place_name=region_name, parent_code=None)
+            frame = frame.assign(place_code=region_code, place_name=region_name)
         elif level == "lad":
-            frame = frame.assign(
-                place_code=lsoas["lad_code"], place_name=lsoas["lad_name"], parent_code=region_code
-            )
+            frame = frame.assign(place_code=lsoas["lad_code"], place_name=lsoas["lad_name"])
         elif level == "msoa":
             frame = frame.assign(
                 place_code=lsoas["msoa21_code"],
                 place_name=lsoas["msoa21_name"],
-                parent_code=lsoas["lad_code"],
             )
         elif level == "lsoa":
             frame = frame.assign(
                 place_code=lsoas["lsoa21_code"],
                 place_name=lsoas["lsoa21_name"],
-                parent_code=lsoas["msoa21_code"],
             )
         elif level == "decile":
             decile = lsoas["imd_decile"].astype(int)
             frame = frame.assign(
                 place_code="IMD-D" + decile.astype(str),
                 place_name=[_quantile_name("decile", int(d), 10) for d in decile],
-                parent_code="IMD-Q" + ((decile + 1) // 2).astype(str),
             )
         elif level == "quintile":
             quintile = lsoas["imd_quintile"].astype(int)
             frame = frame.assign(
                 place_code="IMD-Q" + quintile.astype(str),
                 place_name=[_quantile_name("quintile", int(q), 5) for q in quintile],
-                parent_code=region_code,
             )
         else:
             rows = footprints[footprints["footprint_kind"] == level]
@@ -100,7 +94,6 @@ def memberships(warehouse: Warehouse, levels: list[str]) -> pd.DataFrame:
                     "weight": rows["weight"].astype(float),
                     "place_code": rows["footprint_code"],
                     "place_name": rows["footprint_name"],
-                    "parent_code": None,
                 }
             )
         frames.append(frame.assign(level=level)[COLUMNS])

@@ -231,10 +231,8 @@ def indicator_table(
     person = person_sums(warehouse, request.indicators, members)
     spend = spend_sums(warehouse, request.indicators, members)
     raw = compute(request.indicators, person, spend)
-    parents = members.drop_duplicates(["level", "place_code"])[
-        ["level", "place_code", "place_name", "parent_code"]
-    ]
-    raw = raw.merge(parents, on=["level", "place_code"], how="left")
+    names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
+    raw = raw.merge(names, on=["level", "place_code"], how="left")
     groups, relations = additive_groups(members)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
