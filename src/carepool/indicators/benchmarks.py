@@ -27,6 +27,18 @@ from carepool.stats.standardised import ESP2013
 Z95 = z_value(0.95)
 NOT_COMPARED = "not compared"
 NO_TREND = "cannot be calculated"
+#: Words for a value significantly above and below a benchmark, by polarity.
+COMPARISON_WORDS = {
+    Polarity.HIGHER_IS_BETTER: ("better", "worse"),
+    Polarity.LOWER_IS_BETTER: ("worse", "better"),
+    Polarity.NO_JUDGEMENT: ("higher", "lower"),
+}
+#: Words for a significant rise and fall since the previous period, by polarity.
+TREND_WORDS = {
+    Polarity.HIGHER_IS_BETTER: ("improving", "worsening"),
+    Polarity.LOWER_IS_BETTER: ("worsening", "improving"),
+    Polarity.NO_JUDGEMENT: ("increasing", "decreasing"),
+}
 #: Values are published to one decimal place.
 PUBLISHED_PRECISION = 0.1
 
@@ -116,21 +128,13 @@ def compare(
     lo = np.asarray(lower, dtype=np.float64)
     hi = np.asarray(upper, dtype=np.float64)
     bench = np.asarray(benchmark, dtype=np.float64)
-    above, below = _words(polarity)
+    above, below = COMPARISON_WORDS[polarity]
     known = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(bench))
     out = np.full(lo.shape, NOT_COMPARED, dtype=object)
     out[known] = "similar"
     out[known & (lo > bench)] = above
     out[known & (hi < bench)] = below
     return out.astype(str)
-
-
-def _words(polarity: Polarity) -> tuple[str, str]:
-    if polarity is Polarity.HIGHER_IS_BETTER:
-        return "better", "worse"
-    if polarity is Polarity.LOWER_IS_BETTER:
-        return "worse", "better"
-    return "higher", "lower"
 
 
 def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
@@ -152,7 +156,7 @@ def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     material = change.isna() | (change.abs() >= PUBLISHED_PRECISION / 2)
     change = change.where(~no_interval | material, 0.0)
     z: pd.Series = change / np.sqrt(se_now**2 + se_before**2)
-    improving, worsening = _movement(indicator.polarity)
+    improving, worsening = TREND_WORDS[indicator.polarity]
     has_interval = se_now.notna() & se_before.notna()
     out = pd.Series(NO_TREND, index=ordered.index, dtype=object)
     significant_up = np.where(has_interval, z > Z95, change > 0)
@@ -162,12 +166,3 @@ def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     out[comparable & significant_up] = improving
     out[comparable & significant_down] = worsening
     return out.reindex(frame.index)
-
-
-def _movement(polarity: Polarity) -> tuple[str, str]:
-    """Words for a significant rise and fall."""
-    if polarity is Polarity.HIGHER_IS_BETTER:
-        return "improving", "worsening"
-    if polarity is Polarity.LOWER_IS_BETTER:
-        return "worsening", "improving"
-    return "increasing", "decreasing"

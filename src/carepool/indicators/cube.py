@@ -65,14 +65,23 @@ def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[s
 
 
 def person_sums(
-    warehouse: Warehouse, indicators: Sequence[Indicator], members: pd.DataFrame
+    warehouse: Warehouse,
+    indicators: Sequence[Indicator],
+    members: pd.DataFrame,
+    years: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Sums by level, place, year, sex and age band; empty when no indicator needs them."""
+    """Sums by level, place, year, sex and age band; empty when no indicator needs them.
+
+    ``years`` are the model's years, if the caller already has them (:func:`model_years`).
+    """
     measures = measures_for(indicators, Table.PERSON_YEAR)
     if not measures:
         return pd.DataFrame()
     source = warehouse.table("person_year")
-    years = model_years(warehouse) if any(i.needs_previous_year for i in indicators) else []
+    if not any(i.needs_previous_year for i in indicators):
+        years = []
+    elif years is None:
+        years = model_years(warehouse)
     t = source.mutate(
         band=_band(source.age), previous_year_known=previous_year_known(source, years)
     )

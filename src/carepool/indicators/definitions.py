@@ -154,6 +154,40 @@ def _life_expectancy(sex: str) -> Indicator:
     )
 
 
+def _screening(
+    programme: str,
+    who: str,
+    youngest: int,
+    oldest: int,
+    window: str,
+    phof: str,
+    england_ages: str,
+    ages: tuple[int, int | None],
+    note: str = "",
+) -> Indicator:
+    """Coverage of one screening programme: those covered over those eligible (the eligibility
+    measure holds the programme's ages); ``ages`` narrows to an age group on band boundaries."""
+    split = ages != (0, None)
+    return Indicator(
+        id=f"{programme}_screening_coverage" + (f"_{youngest}_{oldest}" if split else ""),
+        name=f"{programme.capitalize()} screening coverage, {who} {youngest}-{oldest} ({window})",
+        method=Method.PROPORTION,
+        polarity=Polarity.HIGHER_IS_BETTER,
+        numerator=f"{programme}_screening_covered",
+        denominator=f"{programme}_screening_eligible",
+        unit="%",
+        multiplier=100,
+        min_age=ages[0],
+        max_age=ages[1],
+        priority="cancer",
+        population=f"{who} aged {youngest}-{oldest} eligible for {programme} screening",
+        source=f"{_MODEL}; PHOF {phof} definition",
+        england=Benchmark(
+            _PROG, (("indicator", f"{programme}_screening_coverage_{england_ages}"),), note=note
+        ),
+    )
+
+
 INDICATORS: tuple[Indicator, ...] = (
     *(_life_expectancy(sex) for sex in ("male", "female")),
     Indicator(
@@ -232,68 +266,12 @@ INDICATORS: tuple[Indicator, ...] = (
             note="a published count over an approximate population",
         ),
     ),
-    Indicator(
-        id="breast_screening_coverage",
-        name="Breast screening coverage, women 50-70 (within 36 months)",
-        method=Method.PROPORTION,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="breast_screening_covered",
-        denominator="breast_screening_eligible",
-        unit="%",
-        multiplier=100,
-        priority="cancer",
-        population="women aged 50-70 eligible for breast screening",
-        source=f"{_MODEL}; PHOF C24a definition",
-        england=Benchmark(
-            _PROG, (("indicator", "breast_screening_coverage_50_70"),), note="latest year"
-        ),
+    _screening(
+        "breast", "women", 50, 70, "within 36 months", "C24a", "50_70", (0, None), "latest year"
     ),
-    Indicator(
-        id="cervical_screening_coverage_25_49",
-        name="Cervical screening coverage, women 25-49 (within 3.5 years)",
-        method=Method.PROPORTION,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="cervical_screening_covered",
-        denominator="cervical_screening_eligible",
-        unit="%",
-        multiplier=100,
-        min_age=25,
-        max_age=49,
-        priority="cancer",
-        population="women aged 25-49 eligible for cervical screening",
-        source=f"{_MODEL}; PHOF C24b definition",
-        england=Benchmark(_PROG, (("indicator", "cervical_screening_coverage_25_49"),)),
-    ),
-    Indicator(
-        id="cervical_screening_coverage_50_64",
-        name="Cervical screening coverage, women 50-64 (within 5.5 years)",
-        method=Method.PROPORTION,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="cervical_screening_covered",
-        denominator="cervical_screening_eligible",
-        unit="%",
-        multiplier=100,
-        min_age=50,
-        max_age=64,
-        priority="cancer",
-        population="women aged 50-64 eligible for cervical screening",
-        source=f"{_MODEL}; PHOF C24c definition",
-        england=Benchmark(_PROG, (("indicator", "cervical_screening_coverage_50_64"),)),
-    ),
-    Indicator(
-        id="bowel_screening_coverage",
-        name="Bowel screening coverage, people 60-74 (within 30 months)",
-        method=Method.PROPORTION,
-        polarity=Polarity.HIGHER_IS_BETTER,
-        numerator="bowel_screening_covered",
-        denominator="bowel_screening_eligible",
-        unit="%",
-        multiplier=100,
-        priority="cancer",
-        population="people aged 60-74 eligible for bowel screening",
-        source=f"{_MODEL}; PHOF C24d definition",
-        england=Benchmark(_PROG, (("indicator", "bowel_screening_coverage_60_74"),)),
-    ),
+    _screening("cervical", "women", 25, 49, "within 3.5 years", "C24b", "25_49", (25, 49)),
+    _screening("cervical", "women", 50, 64, "within 5.5 years", "C24c", "50_64", (50, 64)),
+    _screening("bowel", "people", 60, 74, "within 30 months", "C24d", "60_74", (0, None)),
     Indicator(
         id="cancer_early_stage",
         name="Cancers diagnosed at stage 1 or 2",

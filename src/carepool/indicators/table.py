@@ -63,6 +63,8 @@ class Request:
     levels: tuple[str, ...]
     places: tuple[str, ...]
     years: tuple[str, ...]
+    #: Every year the model holds (the request may ask for fewer).
+    model_years: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
 
@@ -144,6 +146,7 @@ def resolve(
         levels=tuple(chosen_levels),
         places=tuple(places or ()),
         years=wanted_years or tuple(known_years),
+        model_years=tuple(known_years),
     )
     return request, members
 
@@ -228,7 +231,7 @@ def indicator_table(
     request, members = resolve(
         warehouse, indicators=indicators, levels=levels, places=places, years=years
     )
-    person = person_sums(warehouse, request.indicators, members)
+    person = person_sums(warehouse, request.indicators, members, request.model_years)
     spend = spend_sums(warehouse, request.indicators, members)
     raw = compute(request.indicators, person, spend)
     names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
