@@ -40,6 +40,10 @@ class IndicatorError(ConfigError):
     """An indicator, geography level, place or period that carepool cannot report."""
 
 
+class AllocationError(ConfigError):
+    """A formula, baseline, total or pace-of-change policy that carepool cannot allocate with."""
+
+
 class ReferenceDataError(CarepoolError):
     """A vendored reference file is missing or does not have the expected shape."""
 

@@ -2,8 +2,10 @@
 region and England, gaps and inequalities, and disclosure control of everything published."""
 
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
+from carepool.indicators.cube import model_years
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
+from carepool.indicators.levels import available_levels, memberships
 from carepool.indicators.table import CONTRACT, indicator_table
 
 __all__ = [
@@ -17,8 +19,11 @@ __all__ = [
     "Indicator",
     "Method",
     "Polarity",
+    "available_levels",
     "gap_table",
     "gaps_from_table",
     "indicator_table",
+    "memberships",
+    "model_years",
     "protect",
 ]

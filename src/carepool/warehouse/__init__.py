@@ -1,6 +1,6 @@
 """The analytical warehouse: Parquet tables, their schemas, and the query engine."""
 
-from carepool.warehouse.schemas import TABLES, Column, Kind, TableSchema
+from carepool.warehouse.schemas import CONDITIONS, TABLES, Column, Kind, TableSchema
 from carepool.warehouse.store import (
     mixed_sources,
     read_manifest,
@@ -10,6 +10,7 @@ from carepool.warehouse.store import (
 )
 
 __all__ = [
+    "CONDITIONS",
     "TABLES",
     "Column",
     "Kind",
