@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carepool import __version__
+from carepool.cli_allocate import (
+    allocate_app,
+    default_run,
+    print_allocation,
+    run_allocation,
+)
+from carepool.cli_support import (
+    emit,
+    err,
+    fmt,
+    out,
+    tuples,
+    user_errors,
+)
 from carepool.config import Settings
-from carepool.errors import CarepoolError, ConfigError, LoadRejected, WarehouseError
+from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
 from carepool.indicators import (
     GAP_LEVELS,
@@ -46,37 +57,7 @@ indicators_app = typer.Typer(
     help="Outcome indicators for any place and period, benchmarked and disclosure-controlled."
 )
 app.add_typer(indicators_app, name="indicators")
-
-out = Console()
-err = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-MAX_PROBLEMS_SHOWN = 50
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print a :class:`CarepoolError` as a message (no traceback) and exit with its code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except LoadRejected as exc:
-            err.print(f"[bold red]Rejected:[/] {escape(str(exc))}")
-            for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
-                err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
-            total = exc.total
-            if total > MAX_PROBLEMS_SHOWN:
-                err.print(f"  ... and {total - MAX_PROBLEMS_SHOWN} more problem(s)")
-            err.print(f"{total} problem(s) in all; nothing was loaded.")
-            raise typer.Exit(exc.exit_code) from None
-        except CarepoolError as exc:
-            err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
+app.add_typer(allocate_app, name="allocate")
 
 
 @contextmanager
@@ -302,6 +283,7 @@ def demo_command(
     print_summary(_summary(settings))
     print_checks(_checks(settings))
     print_headlines(settings)
+    print_demo_allocation(settings)
 
 
 #: The outcomes ``demo`` leads with: the priorities (cancer, mental health, learning
@@ -329,6 +311,16 @@ def print_headlines(settings: Settings) -> None:
     gaps = gaps_from_table(table)
     shown = gaps["measure"].isin(["region_minus_england", "sii"]) & (gaps["period"] == latest)
     print_gaps(gaps[shown], title=f"Gaps, {latest}: region against England; SII across deciles")
+
+
+def print_demo_allocation(settings: Settings) -> None:
+    """The default pool shared between the boroughs by the default formula."""
+    run = default_run(settings)
+    print_allocation(run_allocation(settings, run))
+    out.print(
+        "Explain a borough's figure: carepool allocate explain E08000003; "
+        "sensitivity: carepool allocate sensitivity E08000003"
+    )
 
 
 def _needs_build(warehouse_dir: Path, request: BuildRequest) -> bool:
@@ -456,44 +448,6 @@ def _schema_json(spec: TableSchema) -> dict[str, Any]:
     }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: missing values as null, whole-number counts as integers."""
-    rows: list[dict[str, Any]] = []
-    for record in frame.astype(object).to_dict("records"):
-        row: dict[str, Any] = {}
-        for key, value in record.items():
-            if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-                row[str(key)] = None
-            elif isinstance(value, float | np.floating) and key in ("numerator", "denominator"):
-                row[str(key)] = round(float(value))
-            elif isinstance(value, np.generic):
-                row[str(key)] = value.item()
-            else:
-                row[str(key)] = value
-        rows.append(row)
-    return rows
-
-
-def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
-    """Print ``frame`` as JSON or CSV if asked; False when the caller should draw a table."""
-    if as_json and as_csv:
-        raise ConfigError("choose one of --json and --csv")
-    if as_json:
-        typer.echo(json.dumps(_records(frame), indent=2))
-    elif as_csv:
-        typer.echo(frame.to_csv(index=False, float_format="%.10g"), nl=False)
-    return as_json or as_csv
-
-
-def _tuples(frame: pd.DataFrame) -> list[Any]:
-    """Rows as named tuples, for printing."""
-    return list(frame.itertuples(index=False))
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    return "" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
-
-
 _COMPARISON_STYLE = {"better": "green", "worse": "red", "similar": "yellow"}
 
 
@@ -517,10 +471,10 @@ def print_indicators(frame: pd.DataFrame) -> None:
         grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
         for heading in ("England", "Region", "Trend"):
             grid.add_column(heading, overflow="fold", ratio=1)
-        for row in _tuples(rows):
-            value = "*" if row.suppressed else _fmt(row.value)
+        for row in tuples(rows):
+            value = "*" if row.suppressed else fmt(row.value)
             if not row.suppressed and pd.notna(row.lower):
-                value += f" ({_fmt(row.lower)}–{_fmt(row.upper)})"
+                value += f" ({fmt(row.lower)}–{fmt(row.upper)})"
             grid.add_row(
                 str(row.indicator),
                 str(row.period),
@@ -571,7 +525,7 @@ def indicators_command(
         frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
     for note in frame.attrs.get("notes", []):
         err.print(f"Note: {escape(note)}", highlight=False)
-    if not _emit(frame, as_json, as_csv):
+    if not emit(frame, as_json, as_csv):
         print_indicators(frame)
 
 
@@ -607,7 +561,7 @@ def indicators_gaps(
     settings = Settings.from_env()
     with err.status(f"Computing gaps ({settings.engine})"), connect(settings) as wh:
         frame = gap_table(wh, indicators=indicator, years=year)
-    if not _emit(frame, as_json, as_csv):
+    if not emit(frame, as_json, as_csv):
         print_gaps(frame)
 
 
@@ -625,17 +579,17 @@ def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> Non
         "sii": "SII across deciles",
         "rii": "RII across deciles",
     }
-    for row in _tuples(frame):
+    for row in tuples(frame):
         digits = 3 if row.measure == "rii" else 1
-        value = "*" if row.suppressed else _fmt(row.value, digits)
+        value = "*" if row.suppressed else fmt(row.value, digits)
         if not row.suppressed and pd.notna(row.lower):
-            value += f" ({_fmt(row.lower, digits)}–{_fmt(row.upper, digits)})"
+            value += f" ({fmt(row.lower, digits)}–{fmt(row.upper, digits)})"
         grid.add_row(
             row.indicator,
             row.period,
             labels[row.measure],
             value,
-            _fmt(row.change, digits),
+            fmt(row.change, digits),
             _word(row.movement),
         )
     out.print(grid)

@@ -12,6 +12,7 @@ from carepool.allocation.formula import (
 )
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
+from carepool.allocation.sensitivity import sensitivity
 
 __all__ = [
     "STEPS",
@@ -28,4 +29,5 @@ __all__ = [
     "load_formula",
     "parse_formula",
     "read_baseline",
+    "sensitivity",
 ]

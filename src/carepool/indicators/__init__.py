@@ -1,8 +1,8 @@
 """Indicators: definitions, computation on the warehouse engine, benchmarking against the
 region and England, gaps and inequalities, and disclosure control of everything published."""
 
-from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.cube import model_years
+from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
 from carepool.indicators.levels import available_levels, memberships
