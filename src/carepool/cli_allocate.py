@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -161,35 +162,29 @@ def print_allocation(allocation: Allocation, limit: int | None = None) -> None:
     grid = Table(
         title=f"Allocation of £{meta['total']:,} for {meta['year']} by {meta['level']}",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
     )
     grid.add_column("Place", no_wrap=True)
     grid.add_column("Name", overflow="fold")
-    for heading in ("Population", "Need index", "Share", "Target"):
+    headings = ["Need index", "Target", "Baseline", "Allocation", "Growth", "vs target"]
+    if not with_baseline:  # the allocation is the target
+        headings = ["Population", "Need index", "Share", "Allocation"]
+    for heading in (*headings, "Per head"):
         grid.add_column(heading, justify="right")
-    if with_baseline:
-        grid.add_column("Baseline", justify="right")
-    grid.add_column("Allocation", justify="right")
-    if with_baseline:
-        grid.add_column("Growth", justify="right")
-        grid.add_column("vs target", justify="right")
-    grid.add_column("Per head", justify="right")
     shown = frame if limit is None else frame.head(limit)
     for row in tuples(shown):
-        cells = [
-            str(row.place),
-            str(row.name),
-            f"{row.population:,}",
-            f"{row.need_index:.3f}",
-            f"{row.target_share:.2%}",
-            _millions(row.target),
-        ]
-        if with_baseline:
-            cells.append(_millions(row.baseline))
-        cells.append(_millions(row.allocation) + ("*" if row.protected is True else ""))
-        if with_baseline:
-            cells += [_percent(row.growth), _percent(row.distance_from_target)]
-        cells.append(f"£{row.per_head:,.0f}")
-        grid.add_row(*cells)
+        values = {
+            "Population": f"{row.population:,}",
+            "Need index": f"{row.need_index:.3f}",
+            "Share": f"{row.target_share:.2%}",
+            "Target": _millions(row.target),
+            "Baseline": _millions(row.baseline),
+            "Allocation": _millions(row.allocation) + ("*" if row.protected is True else ""),
+            "Growth": _percent(row.growth),
+            "vs target": _percent(row.distance_from_target),
+        }
+        cells = [str(row.place), str(row.name), *(values[h] for h in headings)]
+        grid.add_row(*cells, f"£{row.per_head:,.0f}")
     out.print(grid)
     if limit is not None and len(frame) > limit:
         out.print(f"... {len(frame) - limit} more places (use --json or --csv for all)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -15,7 +16,8 @@ from rich.markup import escape
 
 from carepool.errors import CarepoolError, ConfigError, LoadRejected
 
-out = Console()
+#: Piped output is not squeezed to 80 columns: tables of places need room to be read.
+out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 P = ParamSpec("P")
