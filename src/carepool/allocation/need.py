@@ -13,7 +13,8 @@ are. ``z_k`` is variable k standardised over the allocation's LSOAs (population-
 Cost curves come from the warehouse's costed activity (cost per head by band and sex over
 the whole area, as a ratio to the mean), are flat, or are supplied in the formula; an
 ``estimate`` weight is fitted by quasi-Poisson regression of each LSOA's costed activity on
-the variables, with its age-sex expected cost as the offset.
+the variables, with its age-sex expected cost as the offset. When both are estimated they are
+fitted jointly (alternating the two until they settle).
 """
 
 from __future__ import annotations
@@ -138,12 +139,29 @@ def _fit(observed: Array, expected: Array, fixed: Array, z: Array) -> Array:
     return slopes
 
 
+def _curve_given_need(cost: Array, population: Array, need: Array) -> Array:
+    """Cost per head by band and sex for a person of average need: each LSOA's people count
+    in proportion to its need factor (the age-sex effects of a multiplicative model)."""
+    exposure = (population * need[:, None, None]).sum(axis=0)
+    per_head = np.divide(
+        cost.sum(axis=0), exposure, out=np.zeros(exposure.shape), where=exposure > 0
+    )
+    return _normalised_curve(per_head, population)
+
+
 def fit_need_model(formula: Formula, data: NeedData) -> NeedModel:
-    """Resolve every cost curve and need coefficient of ``formula`` on ``data``."""
+    """Resolve every cost curve and need coefficient of ``formula`` on ``data``.
+
+    Where both the curve and some weights are estimated they are fitted jointly, as one
+    multiplicative model of cost (age-sex effects times the need factor), by alternating the
+    two estimates until they settle, so that a neighbourhood's age mix is not mistaken for need
+    or the other way round.
+    """
     z = standardised(data, [v.variable for c in formula.components for v in c.need])
     curves: dict[str, Array] = {}
     coefficients: dict[str, dict[str, float]] = {}
     estimated: dict[str, tuple[str, ...]] = {}
+    n = data.lsoa_codes.size
     for component in formula.components:
         if component.curve_source == "warehouse":
             curve = estimate_curve(component, data)
@@ -151,16 +169,28 @@ def fit_need_model(formula: Formula, data: NeedData) -> NeedModel:
             curve = _normalised_curve(np.ones((N_BANDS, 2)), data.population)
         else:
             curve = _normalised_curve(supplied_curve(component), data.population)
-        curves[component.id] = curve
         betas = {v.variable: v.weight for v in component.need if v.weight is not None}
+        fixed = sum((w * z[name] for name, w in betas.items()), np.zeros(n))
         to_fit = [v.variable for v in component.need if v.weight is None]
         if to_fit:
-            observed = _cost(component, data).sum(axis=(1, 2))
-            age_sex = (data.population * curve).sum(axis=(1, 2))
-            expected = age_sex * observed.sum() / age_sex.sum()
-            fixed = sum((w * z[name] for name, w in betas.items()), np.zeros(observed.size))
-            slopes = _fit(observed, expected, fixed, np.column_stack([z[n] for n in to_fit]))
+            cost = _cost(component, data)
+            observed = cost.sum(axis=(1, 2))
+            design = np.column_stack([z[name] for name in to_fit])
+            slopes = np.zeros(len(to_fit))
+            for _ in range(_MAX_ITERATIONS):
+                age_sex = (data.population * curve).sum(axis=(1, 2))
+                expected = age_sex * observed.sum() / age_sex.sum()
+                new = _fit(observed, expected, fixed, design)
+                settled = bool(np.max(np.abs(new - slopes)) < 1e-12)
+                slopes = new
+                if component.curve_source != "warehouse" or settled:
+                    break
+                curve = _curve_given_need(cost, data.population, np.exp(fixed + design @ slopes))
             betas.update(zip(to_fit, (float(s) for s in slopes), strict=True))
+        elif component.curve_source == "warehouse" and component.need:
+            cost = _cost(component, data)
+            curve = _curve_given_need(cost, data.population, np.exp(fixed))
+        curves[component.id] = curve
         coefficients[component.id] = {v.variable: betas[v.variable] for v in component.need}
         estimated[component.id] = tuple(to_fit)
     return NeedModel(curves, coefficients, estimated)
@@ -250,3 +280,9 @@ def check_variables(formula: Formula, data: NeedData) -> None:
             f"these inputs ({data.description}) lack variable {', '.join(map(repr, missing))}"
             f" ({'; '.join(VARIABLES[v].description for v in missing)})"
         )
+
+
+def modelled_spend(formula: Formula, data: NeedData) -> dict[str, float]:
+    """Each costed component's spend in the inputs' year, in pounds: the evidence for the
+    default formula's component shares (docs/methods/allocation.md)."""
+    return {c.id: float(_cost(c, data).sum()) for c in formula.components if c.services}
