@@ -20,7 +20,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,26 +28,17 @@ import numpy as np
 import pandas as pd
 
 import indicators_pandas
-from carepool.config import Settings
 from carepool.indicators import INDICATORS
 from carepool.indicators.compute import compute
 from carepool.indicators.cube import person_sums, spend_sums
 from carepool.indicators.levels import memberships
-from carepool.warehouse import read_manifest
 from carepool.warehouse.engine import Warehouse
+from fullscale import with_full_scale_model
 
 LEVELS = ["region", "lad", "msoa", "decile"]
 TARGET_SECONDS = 10.0
 TARGET_RATIO = 10.0
 RUNS = 3
-
-
-def _full_scale(data_dir: Path) -> bool:
-    try:
-        manifest = read_manifest(data_dir / "warehouse")
-    except Exception:
-        return False
-    return float(manifest.get("scale", 0)) == 1.0 and len(manifest.get("lad_codes", [])) == 10
 
 
 def _command(data_dir: Path) -> tuple[float, int]:
@@ -115,21 +105,7 @@ def run(data_dir: Path) -> None:
 
 
 def main() -> None:
-    data_dir = Settings.from_env().data_dir
-    if _full_scale(data_dir):
-        run(data_dir)
-        return
-    with tempfile.TemporaryDirectory(prefix="carepool-bench-") as tmp:
-        print("  building the full-scale Greater Manchester model for the indicator benchmarks")
-        env = {**os.environ, "CAREPOOL_DATA_DIR": tmp}
-        subprocess.run(
-            [sys.executable, "-m", "carepool", "build", "--region", "gm", "--scale", "1.0"],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        run(Path(tmp))
+    with_full_scale_model(run, "indicator")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Benchmarks: the build (wall time and peak memory of `carepool build`) and the indicators
-(benchmarks/indicators.py), each against its target.
+"""Benchmarks: the build (wall time and peak memory of `carepool build`), the indicators
+(benchmarks/indicators.py) and the allocation (benchmarks/allocation.py), each against its
+target.
 
 Each run is a fresh process (`python -m carepool build ...`) writing to a temporary data
 directory; peak memory is the child's maximum resident set size from the operating system
 (`wait4`). Prints every run, the median, and the ratio of the median to the target.
-Run with `make bench`; `python benchmarks/run.py build` or `... indicators` runs one part.
+Run with `make bench`; `python benchmarks/run.py build`, `... indicators` or
+`... allocation` runs one part.
 """
 
 from __future__ import annotations
@@ -84,11 +86,15 @@ def main() -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if part not in ("all", "build", "indicators"):
-        raise SystemExit("usage: run.py [all|build|indicators]")
+    if part not in ("all", "build", "indicators", "allocation"):
+        raise SystemExit("usage: run.py [all|build|indicators|allocation]")
     if part in ("all", "build"):
         main()
     if part in ("all", "indicators"):
         import indicators
 
         indicators.main()
+    if part in ("all", "allocation"):
+        import allocation
+
+        allocation.main()
