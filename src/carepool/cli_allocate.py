@@ -29,6 +29,7 @@ from carepool.allocation.formula import DEFAULT_FORMULA
 from carepool.cli_support import emit, err, out, records, tuples, user_errors
 from carepool.config import Settings
 from carepool.errors import AllocationError
+from carepool.geography import level_of
 from carepool.indicators import model_years
 from carepool.warehouse.engine import connect
 
@@ -51,6 +52,10 @@ Year = Annotated[
 Level = Annotated[
     str, typer.Option(help="places to allocate to: lad, msoa, ward, sub_icb, lsoa, ...")
 ]
+PlaceLevel = Annotated[
+    str | None,
+    typer.Option(help="the level of PLACE: lad, msoa, ward, ... [default: from its code]"),
+]
 FormulaFile = Annotated[
     Path | None, typer.Option("--formula", help="a formula TOML file [default: carepool's]")
 ]
@@ -70,6 +75,11 @@ Convergence = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 AsCsv = Annotated[bool, typer.Option("--csv", help="print CSV")]
 Chart = Annotated[Path | None, typer.Option("--chart", help="also write an HTML chart here")]
+
+
+def _level_of(place: str) -> str:
+    """The level a place code names (E02... is an MSOA), or local authorities."""
+    return level_of(place) or "lad"
 
 
 def check_year(year: str) -> str:
@@ -238,7 +248,7 @@ def explain_command(
     place: Annotated[str, typer.Argument(help="the place's code, e.g. E08000003")],
     total: Total = DEFAULT_TOTAL,
     year: Year = None,
-    level: Level = "lad",
+    level: PlaceLevel = None,
     formula: FormulaFile = None,
     baseline: BaselineFile = None,
     min_growth: MinGrowth = None,
@@ -253,7 +263,7 @@ def explain_command(
         settings,
         total,
         year,
-        level,
+        level or _level_of(place),
         formula,
         baseline,
         min_growth,
@@ -310,7 +320,7 @@ def sensitivity_command(
     ] = None,
     total: Total = DEFAULT_TOTAL,
     year: Year = None,
-    level: Level = "lad",
+    level: PlaceLevel = None,
     formula: FormulaFile = None,
     change: Annotated[float, typer.Option(help="how far each weight moves")] = 0.10,
     as_json: AsJson = False,
@@ -319,6 +329,8 @@ def sensitivity_command(
 ) -> None:
     """How each place's target moves when each weight or component share moves by ±10%."""
     settings = Settings.from_env()
+    if level is None:
+        level = _level_of(place) if place is not None else "lad"
     run = _resolve(settings, total, year, level, formula, None, None, None, None)
     with err.status(f"Testing sensitivity ({settings.engine})"), connect(settings) as wh:
         data = from_warehouse(wh, run.year, run.formula.variables(), [run.level])

@@ -185,3 +185,12 @@ def test_a_bad_baseline_is_refused_clearly(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert message in " ".join(result.output.split())
+
+
+def test_explain_finds_the_level_of_a_neighbourhood_code(data_dir: Path) -> None:
+    msoa = _rows("--level", "msoa")[0]["place"]
+    result = runner.invoke(app, ["allocate", "explain", str(msoa), "--json"])
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.stdout)
+    assert explained["level"] == "msoa"
+    assert explained["metadata"]["places"] > 2

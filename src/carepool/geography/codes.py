@@ -32,3 +32,24 @@ def is_lsoa(code: str) -> bool:
 
 def is_local_authority(code: str) -> bool:
     return is_gss(code) and code.startswith(LOCAL_AUTHORITY_PREFIXES)
+
+
+#: The geography level (as the indicators and the allocation name them) of each code prefix.
+LEVEL_OF_PREFIX = {
+    "E01": "lsoa",
+    "E02": "msoa",
+    "E05": "ward",
+    "E06": "lad",
+    "E07": "lad",
+    "E08": "lad",
+    "E09": "lad",
+    "E38": "sub_icb",
+    "E47": "region",
+    "E54": "icb",
+}
+
+
+def level_of(code: str) -> str | None:
+    """The level a place code belongs to (``E02...`` -> ``msoa``), or None if not a known GSS
+    entity."""
+    return LEVEL_OF_PREFIX.get(code[:3]) if is_gss(code) else None
