@@ -30,7 +30,7 @@ def _modules(package: str) -> list[Path]:
 DOMAIN_FILES = [
     p
     for p in SRC.rglob("*.py")
-    if p.relative_to(SRC).parts[0] not in {"cli.py", "__main__.py", "api", "web"}
+    if p.relative_to(SRC).parts[0] not in {"cli", "__main__.py", "api", "web"}
 ]
 
 

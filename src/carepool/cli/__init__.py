@@ -15,13 +15,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from carepool import __version__
-from carepool.cli_allocate import (
+from carepool.cli.allocate import (
     allocate_app,
     default_run,
     print_allocation,
     run_allocation,
 )
-from carepool.cli_support import (
+from carepool.cli.support import (
     emit,
     err,
     fmt,

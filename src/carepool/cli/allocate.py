@@ -26,7 +26,7 @@ from carepool.allocation import (
 )
 from carepool.allocation.charts import tornado, waterfall
 from carepool.allocation.formula import DEFAULT_FORMULA
-from carepool.cli_support import emit, err, out, records, tuples, user_errors
+from carepool.cli.support import emit, err, out, records, tuples, user_errors
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.geography import level_of
