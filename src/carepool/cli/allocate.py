@@ -194,7 +194,7 @@ def print_allocation(allocation: Allocation, limit: int | None = None) -> None:
             "vs target": _percent(row.distance_from_target),
         }
         cells = [str(row.place), str(row.name), *(values[h] for h in headings)]
-        grid.add_row(*cells, f"£{row.per_head:,.0f}")
+        grid.add_row(*cells, "" if pd.isna(row.per_head) else f"£{row.per_head:,.0f}")
     out.print(grid)
     if limit is not None and len(frame) > limit:
         out.print(f"... {len(frame) - limit} more places (use --json or --csv for all)")
