@@ -12,6 +12,8 @@ Exit codes:
  3    reference data missing or malformed
  4    a load was rejected: the file broke the table's schema
  5    the warehouse is missing or was built differently
+ 6    the ledger refused a posting: the user's role does not allow it
+ 7    the ledger refused a posting: it would break a ring-fence rule
 ====  ==========================================================
 """
 
@@ -42,6 +44,29 @@ class IndicatorError(ConfigError):
 
 class AllocationError(ConfigError):
     """A formula, baseline, total or pace-of-change policy that carepool cannot allocate with."""
+
+
+class LedgerError(ConfigError):
+    """A ledger request carepool cannot post: unknown partner or line, bad amount, closed
+    period, an unbalanced entry, a request id reused with different content."""
+
+
+class PermissionDenied(CarepoolError):
+    """The user's role does not allow the request (for example posting to another partner's
+    line, or approving one's own virement)."""
+
+    exit_code = 6
+
+
+class RuleRefused(CarepoolError):
+    """A posting would break a ring-fence rule whose action is to refuse."""
+
+    exit_code = 7
+
+    def __init__(self, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.reason = reason
+        super().__init__(f"refused by rule {rule!r}: {reason}")
 
 
 class ReferenceDataError(CarepoolError):

@@ -1,0 +1,168 @@
+"""Connecting to the ledger's database, migrating it, and running one write at a time.
+
+SQLite (the default, a file in the data directory) and PostgreSQL are both supported through
+SQLAlchemy. Writes to one fund are serialised, because each journal entry is chained to the one
+before it: on PostgreSQL the writer locks the fund's row (``SELECT ... FOR UPDATE``) for the
+length of its transaction; on SQLite the transaction starts with ``BEGIN IMMEDIATE``, which
+takes the database's single write lock. A transaction that fails for a reason worth retrying
+(a deadlock, a serialisation failure, a busy SQLite file) is run again from the start.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from carepool.errors import LedgerError
+from carepool.ledger.schema import funds
+
+T = TypeVar("T")
+
+#: SQLSTATEs that mean "run the transaction again": serialization_failure, deadlock_detected.
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+MAX_ATTEMPTS = 50
+#: Marks a connection whose SQLite transactions need not take the write lock.
+READ_ONLY = "carepool_read_only"
+
+
+def database_url(url: str) -> str:
+    """Name the driver carepool uses for a bare ``postgresql://`` URL (psycopg 3)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise LedgerError(f"CAREPOOL_DATABASE_URL={url!r} is not a database URL: {exc}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise LedgerError(
+            f"{parsed.get_backend_name()!r} databases are not supported; use sqlite:///FILE "
+            "or postgresql://USER@HOST/DB"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def connect(url: str, *, schema: str | None = None) -> Engine:
+    """An engine for ``url``. ``schema`` (PostgreSQL only) puts the ledger in that schema."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+        _sqlite_begin_immediate(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20)
+
+
+def _sqlite_begin_immediate(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, start transactions, and start them IMMEDIATE.
+
+    The recipe from SQLAlchemy's SQLite dialect notes: the driver's own transaction handling
+    is switched off, and every transaction takes the write lock at once, so two writers
+    never both read the chain head and then collide.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.info.get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    location = resources.files("carepool.ledger") / "migrations"
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's ledger tables to the newest migration (Alembic ``upgrade head``)."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+    except OperationalError as exc:
+        raise LedgerError(f"cannot reach the ledger database {_safe(engine)}: {exc.orig}") from None
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database has every migration applied."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+    return current == head
+
+
+def _safe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in RETRY_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def run_write(engine: Engine, fund_id: str, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one transaction holding the fund's write lock, retrying when safe.
+
+    ``work`` sees a connection inside the transaction; everything it writes commits together
+    or not at all.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with engine.begin() as connection:
+                lock_fund(connection, fund_id)
+                return work(connection)
+        except DBAPIError as exc:
+            if not _retryable(exc) or attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.002 * attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def lock_fund(connection: Connection, fund_id: str) -> None:
+    """Hold the fund's write lock until the transaction ends (PostgreSQL row lock).
+
+    On SQLite ``BEGIN IMMEDIATE`` already holds the only write lock there is.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(funds.c.id).where(funds.c.id == fund_id).with_for_update())
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading: one consistent snapshot, and no write lock on SQLite."""
+    with engine.connect() as connection:
+        connection.info[READ_ONLY] = True
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            connection.info.pop(READ_ONLY, None)

@@ -1,0 +1,94 @@
+"""A fund as the ledger knows it: its specification, with lookups the postings need.
+
+The specification is written once when the fund is opened and never changes, so a
+:class:`FundContext` can be cached for the life of a :class:`~carepool.ledger.Ledger`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Connection, select
+
+from carepool.errors import LedgerError, PermissionDenied
+from carepool.ledger.schema import funds
+from carepool.ledger.spec import FundSpec, Line, Scope, User, parse_spec
+
+YEAR_END = "year-end"
+
+
+@dataclass
+class FundContext:
+    spec: FundSpec
+    _scopes: dict[Scope, list[Line]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.spec.fund.id
+
+    @property
+    def host(self) -> str:
+        return self.spec.fund.host
+
+    @cached_property
+    def lines(self) -> dict[str, Line]:
+        return {line.id: line for line in self.spec.lines}
+
+    @cached_property
+    def partner_kinds(self) -> dict[str, str]:
+        return {p.id: p.kind for p in self.spec.partners}
+
+    @cached_property
+    def users(self) -> dict[str, User]:
+        return {u.name: u for u in self.spec.users}
+
+    @cached_property
+    def periods(self) -> tuple[str, ...]:
+        return self.spec.periods()
+
+    def line(self, line_id: str, field_name: str = "line") -> Line:
+        try:
+            return self.lines[line_id]
+        except KeyError:
+            raise LedgerError(
+                f"{field_name}: {line_id!r} is not a line of fund {self.id}"
+            ) from None
+
+    def partner(self, partner_id: str, field_name: str = "partner") -> str:
+        if partner_id not in self.partner_kinds:
+            raise LedgerError(
+                f"{field_name}: {partner_id!r} is not a partner of fund {self.id} "
+                f"(partners: {', '.join(sorted(self.partner_kinds))})"
+            )
+        return partner_id
+
+    def user(self, name: str) -> User:
+        try:
+            return self.users[name]
+        except KeyError:
+            raise PermissionDenied(f"{name!r} is not a user of fund {self.id}") from None
+
+    def lines_in(self, scope: Scope) -> list[Line]:
+        if scope not in self._scopes:
+            kinds = self.partner_kinds
+            self._scopes[scope] = [
+                line for line in self.spec.lines if scope.matches(line, kinds[line.partner])
+            ]
+        return self._scopes[scope]
+
+
+def load_context(connection: Connection, fund_id: str) -> FundContext:
+    text = connection.execute(select(funds.c.spec).where(funds.c.id == fund_id)).scalar()
+    if text is None:
+        known = connection.execute(select(funds.c.id).order_by(funds.c.id)).scalars().all()
+        raise LedgerError(
+            f"no fund {fund_id!r} in the ledger"
+            + (
+                f" (funds: {', '.join(known)})"
+                if known
+                else "; open one with `carepool ledger init`"
+            )
+        )
+    return FundContext(parse_spec(json.loads(text), f"fund {fund_id}"))

@@ -1,0 +1,486 @@
+"""The ledger's Python API: open a fund, post to it, read its position, verify its journal.
+
+Every write names the user making it (``actor``) and carries a client request id; a retried
+request is posted once and gets the first result back. A request either writes everything
+it should or nothing at all.
+
+>>> ledger = Ledger.connect("sqlite:///carepool-data/ledger.sqlite")   # doctest: +SKIP
+>>> ledger.contribute("gm-2026-27", partner="E08000003", amount_pence=50_000_000_00,
+...                   actor="finance.manchester", request_id="mcr-q1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from carepool.errors import LedgerError, PermissionDenied
+from carepool.ledger import database, reports
+from carepool.ledger.chain import ChainCheck, canonical, sha256
+from carepool.ledger.entries import Entry, Receipt
+from carepool.ledger.fund import FundContext, load_context
+from carepool.ledger.operations import OPERATIONS
+from carepool.ledger.schema import funds, journal, lines, partners, rules, users
+from carepool.ledger.spec import FundSpec
+from carepool.ledger.writer import Clock, Tx, receipt_for, utc_now
+
+MAX_REQUEST_ID = 120
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to the ledger: an operation, its fields, who asks, and its request id."""
+
+    operation: str
+    actor: str
+    request_id: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """What identifies the request's content, for telling a retry from a clash."""
+        return sha256(
+            canonical(
+                {"operation": self.operation, "actor": self.actor, "fields": dict(self.fields)}
+            )
+        )
+
+
+class Ledger:
+    """A connection to the ledger database, and every operation on its funds."""
+
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._contexts: dict[str, FundContext] = {}
+
+    @classmethod
+    def connect(cls, url: str, *, schema: str | None = None, clock: Clock = utc_now) -> Ledger:
+        """Connect to ``url`` and bring its ledger tables up to date (Alembic migrations)."""
+        engine = database.connect(url, schema=schema)
+        database.migrate(engine)
+        return cls(engine, clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- funds ------------------------------------------------------------------------------
+
+    def funds(self) -> list[str]:
+        with database.reading(self.engine) as connection:
+            return list(connection.execute(select(funds.c.id).order_by(funds.c.id)).scalars())
+
+    def context(self, fund_id: str) -> FundContext:
+        if fund_id not in self._contexts:
+            with database.reading(self.engine) as connection:
+                self._contexts[fund_id] = load_context(connection, fund_id)
+        return self._contexts[fund_id]
+
+    def open_fund(self, spec: FundSpec, *, actor: str, request_id: str) -> Receipt:
+        """Write a fund's registries and its opening journal entry, all or nothing.
+
+        ``actor`` must be one of the fund's users with the admin role. Opening the same
+        specification again under the same request id returns the first receipt.
+        """
+        admin = next((u for u in spec.users if u.name == actor), None)
+        if admin is None or "admin" not in admin.roles:
+            raise PermissionDenied(f"{actor!r} is not an admin user of fund {spec.fund.id}")
+        spec_json = spec.model_dump(mode="json")
+        request = Request("open", actor, request_id, {"spec": spec_json})
+        digest = request.digest()
+
+        def work(connection: Connection) -> Receipt:
+            existing = connection.execute(
+                select(journal).where(journal.c.fund_id == spec.fund.id, journal.c.seq == 1)
+            ).first()
+            if existing is not None:
+                row = dict(existing._mapping)
+                if row["request_id"] == request_id and row["request_digest"] == digest:
+                    return receipt_for(spec.fund.id, row, replayed=True)
+                raise LedgerError(f"fund {spec.fund.id} already exists")
+            _write_registries(connection, spec, spec_json)
+            tx = Tx(connection, FundContext(spec), self.clock)
+            entry = Entry(
+                "open",
+                spec.periods()[0],
+                f"Fund opened: {spec.fund.name} ({spec.fund.year})",
+                (),
+                {"spec": spec_json},
+            )
+            receipt = tx.append(entry, actor, request_id, digest)
+            tx.flush()
+            return receipt
+
+        _check_request_id(request_id)
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("LOCK TABLE funds IN SHARE ROW EXCLUSIVE MODE")
+            return work(connection)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def submit(self, fund_id: str, requests: Sequence[Request]) -> list[Receipt]:
+        """Post ``requests`` in order, in one transaction: all of them, or none.
+
+        A request whose id the fund has seen before is not posted again: with the same
+        content it gets the first receipt back (``replayed``), with different content it is
+        an error.
+        """
+        if not requests:
+            return []
+        ctx = self.context(fund_id)
+        for request in requests:
+            if request.operation not in OPERATIONS:
+                raise LedgerError(f"unknown operation {request.operation!r}")
+            _check_request_id(request.request_id)
+            ctx.user(request.actor)
+        ids = [r.request_id for r in requests]
+        if len(set(ids)) != len(ids):
+            raise LedgerError("a request id appears twice in one batch")
+        digests = [r.digest() for r in requests]
+
+        def work(connection: Connection) -> list[Receipt]:
+            seen = _existing_requests(connection, fund_id, ids)
+            tx = Tx(connection, ctx, self.clock)
+            receipts: list[Receipt] = []
+            for i, (request, digest) in enumerate(zip(requests, digests, strict=True)):
+                if request.request_id in seen:
+                    row = seen[request.request_id]
+                    if row["request_digest"] != digest:
+                        raise LedgerError(
+                            f"request id {request.request_id!r} was used before for a different "
+                            f"request (entry {row['seq']}); use a new id for a new request"
+                        )
+                    receipts.append(receipt_for(fund_id, row, replayed=True))
+                    continue
+                try:
+                    entries = OPERATIONS[request.operation](
+                        tx, ctx.user(request.actor), request.fields
+                    )
+                except LedgerError as exc:
+                    if len(requests) > 1:
+                        raise type(exc)(f"request {i + 1} ({request.request_id}): {exc}") from None
+                    raise
+                first = None
+                for n, entry in enumerate(entries):
+                    request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"
+                    receipt = tx.append(entry, request.actor, request_id, digest)
+                    first = first or receipt
+                assert first is not None
+                receipts.append(first)
+            tx.flush()
+            return receipts
+
+        try:
+            return database.run_write(self.engine, fund_id, work)
+        except IntegrityError as exc:
+            raise LedgerError(f"the database refused the posting: {exc.orig}") from None
+
+    def post(
+        self, fund_id: str, operation: str, *, actor: str, request_id: str, **fields: Any
+    ) -> Receipt:
+        return self.submit(fund_id, [Request(operation, actor, request_id, fields)])[0]
+
+    def contribute(
+        self,
+        fund_id: str,
+        *,
+        partner: str,
+        amount_pence: int,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+        description: str = "",
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "contribute",
+            actor=actor,
+            request_id=request_id,
+            partner=partner,
+            amount_pence=amount_pence,
+            period=period,
+            description=description,
+        )
+
+    def allocate(
+        self,
+        fund_id: str,
+        allocations: Iterable[tuple[str, int]],
+        *,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+        description: str = "",
+    ) -> Receipt:
+        items = [[line, amount] for line, amount in allocations]
+        return self.post(
+            fund_id,
+            "allocate",
+            actor=actor,
+            request_id=request_id,
+            allocations=items,
+            period=period,
+            description=description,
+        )
+
+    def spend(
+        self,
+        fund_id: str,
+        *,
+        line: str,
+        amount_pence: int,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+        description: str = "",
+        commitment: int | None = None,
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "spend",
+            actor=actor,
+            request_id=request_id,
+            line=line,
+            amount_pence=amount_pence,
+            period=period,
+            description=description,
+            commitment=commitment,
+        )
+
+    def commit(
+        self,
+        fund_id: str,
+        *,
+        line: str,
+        amount_pence: int,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+        description: str = "",
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "commit",
+            actor=actor,
+            request_id=request_id,
+            line=line,
+            amount_pence=amount_pence,
+            period=period,
+            description=description,
+        )
+
+    def virement(
+        self,
+        fund_id: str,
+        *,
+        from_line: str,
+        to_line: str,
+        amount_pence: int,
+        reason: str,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "virement",
+            actor=actor,
+            request_id=request_id,
+            from_line=from_line,
+            to_line=to_line,
+            amount_pence=amount_pence,
+            reason=reason,
+            period=period,
+        )
+
+    def approve(
+        self,
+        fund_id: str,
+        *,
+        hold: int,
+        reason: str,
+        actor: str,
+        request_id: str,
+        approve: bool = True,
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "approve",
+            actor=actor,
+            request_id=request_id,
+            hold=hold,
+            reason=reason,
+            approve=approve,
+        )
+
+    def forecast(
+        self,
+        fund_id: str,
+        *,
+        line: str,
+        outturn_pence: int,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "forecast",
+            actor=actor,
+            request_id=request_id,
+            line=line,
+            outturn_pence=outturn_pence,
+            period=period,
+        )
+
+    def reverse(
+        self,
+        fund_id: str,
+        *,
+        entry: int,
+        reason: str,
+        actor: str,
+        request_id: str,
+        period: str | None = None,
+    ) -> Receipt:
+        return self.post(
+            fund_id,
+            "reverse",
+            actor=actor,
+            request_id=request_id,
+            entry=entry,
+            reason=reason,
+            period=period,
+        )
+
+    def close_period(
+        self, fund_id: str, *, actor: str, request_id: str, period: str | None = None
+    ) -> Receipt:
+        return self.post(fund_id, "close_period", actor=actor, request_id=request_id, period=period)
+
+    def settle(self, fund_id: str, *, actor: str, request_id: str, reason: str = "") -> Receipt:
+        return self.post(fund_id, "settle", actor=actor, request_id=request_id, reason=reason)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def position(self, fund_id: str, *, actor: str, period: str | None = None) -> reports.Position:
+        ctx = self.context(fund_id)
+        ctx.user(actor)
+        if period is not None and period not in (*ctx.periods, "year-end"):
+            raise LedgerError(f"period: {period!r} is not a month of fund {fund_id}'s year")
+        with database.reading(self.engine) as connection:
+            return reports.position(connection, ctx, period)
+
+    def decisions(self, fund_id: str, *, actor: str) -> pd.DataFrame:
+        ctx = self.context(fund_id)
+        ctx.user(actor)
+        with database.reading(self.engine) as connection:
+            return reports.decisions(connection, ctx)
+
+    def verify(self, fund_id: str) -> ChainCheck:
+        ctx = self.context(fund_id)
+        with database.reading(self.engine) as connection:
+            return reports.verify(connection, ctx)
+
+    def export(self, fund_id: str, path: Path, *, actor: str) -> ChainCheck:
+        """Write the published journal (JSON Lines) to ``path``.
+
+        The format and a standalone check are in docs/methods/ledger-journal.md.
+        """
+        ctx = self.context(fund_id)
+        ctx.user(actor)
+        with database.reading(self.engine) as connection:
+            return reports.export(connection, ctx, path)
+
+
+def _check_request_id(request_id: str) -> None:
+    if not isinstance(request_id, str) or not request_id.strip():
+        raise LedgerError("request_id: every posting needs a client request id")
+    if len(request_id) > MAX_REQUEST_ID or "#" in request_id:
+        raise LedgerError(
+            f"request_id: at most {MAX_REQUEST_ID} characters, without '#', got {request_id!r}"
+        )
+
+
+def _existing_requests(
+    connection: Connection, fund_id: str, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(journal).where(
+                journal.c.fund_id == fund_id, journal.c.request_id.in_(ids[start : start + 500])
+            )
+        )
+        for row in rows:
+            found[row.request_id] = dict(row._mapping)
+    return found
+
+
+def _write_registries(connection: Connection, spec: FundSpec, spec_json: dict[str, Any]) -> None:
+    """Insert the fund's partners and users (new ones; known ones must match) and its lines."""
+    for partner in spec.partners:
+        row: dict[str, str | None] = {"id": partner.id, "name": partner.name, "kind": partner.kind}
+        _insert_or_match(connection, partners, partners.c.id, partner.id, row, "partner")
+    for user in spec.users:
+        row = {"name": user.name, "partner_id": user.partner, "roles": ",".join(sorted(user.roles))}
+        _insert_or_match(connection, users, users.c.name, user.name, row, "user")
+    connection.execute(
+        funds.insert(),
+        {
+            "id": spec.fund.id,
+            "name": spec.fund.name,
+            "host_partner_id": spec.fund.host,
+            "kind": spec.fund.kind,
+            "year": spec.fund.year,
+            "spec": canonical(spec_json),
+        },
+    )
+    if spec.lines:
+        connection.execute(
+            lines.insert(),
+            [
+                {
+                    "fund_id": spec.fund.id,
+                    "id": line.id,
+                    "service": line.service,
+                    "place": line.place,
+                    "partner_id": line.partner,
+                }
+                for line in spec.lines
+            ],
+        )
+    if spec.rules:
+        connection.execute(
+            rules.insert(),
+            [
+                {
+                    "fund_id": spec.fund.id,
+                    "name": rule.name,
+                    "position": i,
+                    "kind": rule.kind,
+                    "spec": canonical(rule.model_dump(mode="json")),
+                }
+                for i, rule in enumerate(spec.rules)
+            ],
+        )
+
+
+def _insert_or_match(
+    connection: Connection, table: Any, key: Any, value: str, row: dict[str, str | None], what: str
+) -> None:
+    existing = connection.execute(select(table).where(key == value)).first()
+    if existing is None:
+        connection.execute(table.insert(), row)
+    elif dict(existing._mapping) != row:
+        raise LedgerError(
+            f"{what} {value!r} is already in the ledger with other details "
+            f"({json.dumps(dict(existing._mapping))}); registries are never changed"
+        )

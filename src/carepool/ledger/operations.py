@@ -1,0 +1,418 @@
+"""What each kind of request writes: one small builder per operation.
+
+A builder receives the open transaction (:class:`~carepool.ledger.writer.Tx`), the user and
+the request's fields; it checks the user's role, the period and the fund's rules, and returns
+the entries to write — or raises, and then nothing is written. Builders never write
+themselves: the caller chains and inserts what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from carepool.errors import LedgerError, PermissionDenied, RuleRefused
+from carepool.ledger.entries import Entry, Posting
+from carepool.ledger.fund import YEAR_END
+from carepool.ledger.money import check_pence, pounds
+from carepool.ledger.riskshare import settlement_shares
+from carepool.ledger.roles import require_finance_of, require_role
+from carepool.ledger.rules import Breach, Change, check_all
+from carepool.ledger.spec import User
+from carepool.ledger.writer import Tx
+
+Builder = Callable[[Tx, User, Mapping[str, Any]], list[Entry]]
+
+#: Entries that move money and so may be reversed.
+REVERSIBLE = ("contribution", "allocation", "spend", "commitment", "virement")
+
+
+def period_for(tx: Tx, period: str | None) -> str:
+    """The period to post into: ``period`` if it is open, else the first open one."""
+    closed = tx.closed_periods()
+    if YEAR_END in closed:
+        raise LedgerError(f"fund {tx.ctx.id} is settled; nothing more can be posted to it")
+    periods = tx.ctx.periods
+    open_periods = [p for p in periods if p not in closed]
+    if not open_periods:
+        raise LedgerError(f"every period of fund {tx.ctx.id} is closed; only settlement is left")
+    if period is None:
+        return open_periods[0]
+    if period not in periods:
+        raise LedgerError(
+            f"period: {period!r} is not a month of the fund's year {tx.ctx.spec.fund.year} "
+            f"({periods[0]} to {periods[-1]})"
+        )
+    if period in closed:
+        raise LedgerError(f"period {period} is closed; the first open period is {open_periods[0]}")
+    return period
+
+
+def _text(fields: Mapping[str, Any], name: str, default: str = "") -> str:
+    value = fields.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise LedgerError(f"{name}: expected text, got {value!r}")
+    return value
+
+
+def _refuse_or_hold(breaches: list[Breach], waived: frozenset[str]) -> list[Breach]:
+    """Raise for a refusing breach; return the holds that have not been approved already."""
+    refusals = [b for b in breaches if b.action == "refuse"]
+    if refusals:
+        raise RuleRefused(refusals[0].rule, "; ".join(b.reason for b in refusals))
+    return [b for b in breaches if b.rule not in waived]
+
+
+def contribute(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    partner = tx.ctx.partner(_text(fields, "partner"))
+    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+    require_finance_of(user, [partner], f"record a contribution from {partner}")
+    period = period_for(tx, fields.get("period"))
+    postings = (
+        Posting("pool", amount, "contribution"),
+        Posting("contrib", -amount, "contribution", partner=partner),
+    )
+    description = _text(fields, "description") or f"Contribution from {partner}"
+    return [
+        Entry(
+            "contribution",
+            period,
+            description,
+            postings,
+            {"partner": partner, "amount_pence": amount},
+        )
+    ]
+
+
+def allocate(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    items = fields.get("allocations")
+    if not isinstance(items, list | tuple) or not items:
+        raise LedgerError("allocations: expected a list of [line, amount_pence] pairs")
+    period = period_for(tx, fields.get("period"))
+    budget: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            raise LedgerError(f"allocations[{i}]: expected [line, amount_pence], got {item!r}")
+        line = tx.ctx.line(str(item[0]), f"allocations[{i}].line")
+        amount = check_pence(item[1], f"allocations[{i}].amount_pence")
+        require_finance_of(user, [tx.ctx.host, line.partner], f"allocate to line {line.id}")
+        budget[line.id] = budget.get(line.id, 0) + amount
+    total = sum(budget.values())
+    unallocated = tx.balance("pool")
+    if total > unallocated:
+        raise LedgerError(
+            f"the allocation of {pounds(total)} exceeds the fund's unallocated "
+            f"{pounds(unallocated)}; record contributions first"
+        )
+    _refuse_or_hold(check_all(tx.ctx.spec.rules, Change("allocation", budget), tx), frozenset())
+    postings = tuple(
+        Posting("line", amount, "budget", line=line) for line, amount in budget.items()
+    )
+    postings += (Posting("pool", -total, "budget"),)
+    description = _text(fields, "description") or f"Allocation to {len(budget)} line(s)"
+    payload = {"allocations": [[line, amount] for line, amount in budget.items()]}
+    return [Entry("allocation", period, description, postings, payload)]
+
+
+def spend(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    line = tx.ctx.line(_text(fields, "line"))
+    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+    require_finance_of(user, [line.partner], f"record spend on line {line.id}")
+    period = period_for(tx, fields.get("period"))
+    postings = [
+        Posting("spend", amount, "spend", line=line.id),
+        Posting("line", -amount, "spend", line=line.id),
+    ]
+    ref = fields.get("commitment")
+    payload: dict[str, Any] = {"line": line.id, "amount_pence": amount}
+    if ref is not None:
+        outstanding = _outstanding_commitment(tx, ref, line.id)
+        release = min(amount, outstanding)
+        postings += [
+            Posting("line", release, "commitment", line=line.id),
+            Posting("commit", -release, "commitment", line=line.id),
+        ]
+        payload["released_pence"] = release
+    description = _text(fields, "description") or f"Spend on {line.id}"
+    return [Entry("spend", period, description, tuple(postings), payload, ref)]
+
+
+def _outstanding_commitment(tx: Tx, ref: Any, line_id: str) -> int:
+    if isinstance(ref, bool) or not isinstance(ref, int):
+        raise LedgerError(f"commitment: expected an entry number, got {ref!r}")
+    entry = tx.entry(ref)
+    if entry is None or entry["kind"] != "commitment":
+        raise LedgerError(f"commitment: entry {ref} is not a commitment")
+    if entry["payload"].get("line") != line_id:
+        raise LedgerError(f"commitment: entry {ref} is a commitment on another line")
+    outstanding = tx.ref_balance(ref, "commit")
+    if outstanding <= 0:
+        raise LedgerError(f"commitment: entry {ref} has nothing outstanding")
+    return outstanding
+
+
+def commit(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    line = tx.ctx.line(_text(fields, "line"))
+    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+    require_finance_of(user, [line.partner], f"record a commitment on line {line.id}")
+    period = period_for(tx, fields.get("period"))
+    postings = (
+        Posting("commit", amount, "commitment", line=line.id),
+        Posting("line", -amount, "commitment", line=line.id),
+    )
+    description = _text(fields, "description") or f"Commitment on {line.id}"
+    return [
+        Entry(
+            "commitment", period, description, postings, {"line": line.id, "amount_pence": amount}
+        )
+    ]
+
+
+def virement(
+    tx: Tx, user: User, fields: Mapping[str, Any], waived: frozenset[str] = frozenset()
+) -> list[Entry]:
+    source = tx.ctx.line(_text(fields, "from_line"), "from_line")
+    target = tx.ctx.line(_text(fields, "to_line"), "to_line")
+    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+    reason = _text(fields, "reason")
+    if not reason.strip():
+        raise LedgerError("reason: a virement needs a reason; it is published")
+    if source.id == target.id:
+        raise LedgerError("to_line: a virement moves money between two different lines")
+    require_finance_of(user, [tx.ctx.host, source.partner], f"vire money out of line {source.id}")
+    period = period_for(tx, fields.get("period"))
+    available = tx.balance("line", line=source.id)
+    if amount > available:
+        raise LedgerError(
+            f"line {source.id} has {pounds(available)} not spent or committed; "
+            f"it cannot give {pounds(amount)}"
+        )
+    change = Change("virement", {source.id: -amount, target.id: amount}, amount, source, target)
+    holds = _refuse_or_hold(check_all(tx.ctx.spec.rules, change, tx), waived)
+    payload = {
+        "from_line": source.id,
+        "to_line": target.id,
+        "amount_pence": amount,
+        "reason": reason,
+    }
+    if holds:
+        hold = {
+            "operation": "virement",
+            "request": {**payload, "period": period},
+            "rules": [b.as_dict() for b in holds],
+            "approvers_required": max(b.approvers for b in holds),
+        }
+        description = (
+            f"Held for approval: virement of {pounds(amount)} from {source.id} to {target.id}"
+        )
+        return [Entry("hold", period, description, (), hold)]
+    postings = (
+        Posting("line", amount, "budget", line=target.id),
+        Posting("line", -amount, "budget", line=source.id),
+    )
+    description = f"Virement of {pounds(amount)} from {source.id} to {target.id}: {reason}"
+    return [Entry("virement", period, description, postings, payload)]
+
+
+def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    require_role(user, "board", "decide on held requests")
+    hold_seq = fields.get("hold")
+    if isinstance(hold_seq, bool) or not isinstance(hold_seq, int):
+        raise LedgerError(f"hold: expected the held entry's number, got {hold_seq!r}")
+    held = tx.entry(hold_seq)
+    if held is None or held["kind"] != "hold":
+        raise LedgerError(f"hold: entry {hold_seq} is not a request held for approval")
+    decisions = tx.referring(hold_seq, ["decision"])
+    final = [d for d in decisions if d["payload"]["outcome"] in ("approved", "rejected")]
+    if final:
+        raise LedgerError(
+            f"hold {hold_seq} was already {final[0]['payload']['outcome']} "
+            f"(entry {final[0]['seq']})"
+        )
+    if held["actor"] == user.name:
+        raise PermissionDenied(f"user {user.name!r} made request {hold_seq} and may not decide it")
+    approvals = [d["payload"]["approver"] for d in decisions]
+    if user.name in approvals:
+        raise PermissionDenied(f"user {user.name!r} has already approved request {hold_seq}")
+    reason = _text(fields, "reason")
+    if not reason.strip():
+        raise LedgerError("reason: a decision needs a reason; it is published")
+    approved = bool(fields.get("approve", True))
+    approvals.append(user.name)
+    required = int(held["payload"]["approvers_required"])
+    if not approved:
+        outcome = "rejected"
+    else:
+        outcome = "approved" if len(approvals) >= required else "approval"
+    payload = {
+        "hold_seq": hold_seq,
+        "subject": held["description"],
+        "outcome": outcome,
+        "approver": user.name,
+        "approvals": approvals,
+        "required": required,
+        "reason": reason,
+        "posted": outcome == "approved",
+    }
+    period = period_for(tx, None)
+    verb = {"approved": "Approved", "rejected": "Rejected", "approval": "Approval recorded for"}
+    decision = Entry(
+        "decision", period, f"{verb[outcome]}: {held['description']}", (), payload, hold_seq
+    )
+    if outcome != "approved":
+        return [decision]
+    request = dict(held["payload"]["request"])
+    request["period"] = period
+    waived = frozenset(rule["rule"] for rule in held["payload"]["rules"])
+    requester = tx.ctx.user(str(held["actor"]))
+    posted = virement(tx, requester, request, waived)
+    if posted[0].kind != "virement":
+        raise LedgerError(f"request {hold_seq} now breaks other rules and needs a new request")
+    entry = posted[0]
+    approved_entry = Entry(
+        entry.kind, entry.period, entry.description, entry.postings, entry.payload, hold_seq
+    )
+    return [decision, approved_entry]
+
+
+def forecast(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    line = tx.ctx.line(_text(fields, "line"))
+    outturn = check_pence(fields.get("outturn_pence"), "outturn_pence", allow_zero=True)
+    require_finance_of(user, [line.partner], f"forecast line {line.id}")
+    period = period_for(tx, fields.get("period"))
+    delta = outturn - tx.balance("forecast", line=line.id)
+    postings: tuple[Posting, ...] = ()
+    if delta:
+        postings = (
+            Posting("forecast", delta, "forecast", line=line.id),
+            Posting("forecast_offset", -delta, "forecast", line=line.id),
+        )
+    description = f"Forecast outturn for {line.id}: {pounds(outturn)}"
+    return [
+        Entry(
+            "forecast", period, description, postings, {"line": line.id, "outturn_pence": outturn}
+        )
+    ]
+
+
+def reverse(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    seq = fields.get("entry")
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        raise LedgerError(f"entry: expected an entry number, got {seq!r}")
+    reason = _text(fields, "reason")
+    if not reason.strip():
+        raise LedgerError("reason: a reversal needs a reason; it is published")
+    original = tx.entry(seq)
+    if original is None:
+        raise LedgerError(f"entry: fund {tx.ctx.id} has no entry {seq}")
+    if original["kind"] not in REVERSIBLE:
+        raise LedgerError(f"entry {seq} is a {original['kind']} entry, which cannot be reversed")
+    if tx.referring(seq, ["reversal"]):
+        raise LedgerError(f"entry {seq} has already been reversed")
+    partners = {p["partner_id"] for p in original["postings"]}
+    partners |= {tx.ctx.lines[p["line_id"]].partner for p in original["postings"] if p["line_id"]}
+    require_finance_of(user, [tx.ctx.host, *partners], f"reverse entry {seq}")
+    period = period_for(tx, fields.get("period"))
+    postings = tuple(
+        Posting(p["account"], -int(p["amount_pence"]), p["category"], p["line_id"], p["partner_id"])
+        for p in original["postings"]
+    )
+    _check_reversal_leaves_money(tx, postings, seq)
+    budget: dict[str, int] = {}
+    for p in postings:
+        if p.account == "line" and p.category == "budget" and p.line is not None:
+            budget[p.line] = budget.get(p.line, 0) + p.amount_pence
+    breaches = check_all(tx.ctx.spec.rules, Change("reversal", budget), tx)
+    if breaches:
+        raise RuleRefused(breaches[0].rule, "; ".join(b.reason for b in breaches))
+    description = f"Reversal of entry {seq}: {reason}"
+    return [Entry("reversal", period, description, postings, {"entry": seq, "reason": reason}, seq)]
+
+
+def _check_reversal_leaves_money(tx: Tx, postings: tuple[Posting, ...], seq: int) -> None:
+    """A reversal may not take money that has since moved on (allocated, spent, vired)."""
+    for p in postings:
+        if p.amount_pence >= 0 or p.account not in ("pool", "line", "commit"):
+            continue
+        if p.account == "commit":
+            have = tx.ref_balance(seq, "commit")
+        else:
+            have = tx.balance(p.account, line=p.line)
+        if have + p.amount_pence < 0:
+            where = "the unallocated pool" if p.account == "pool" else f"line {p.line}"
+            raise LedgerError(
+                f"entry {seq} cannot be reversed: {where} holds {pounds(have)}, less than the "
+                f"{pounds(-p.amount_pence)} the reversal would take back"
+            )
+
+
+def close_period(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    require_finance_of(user, [tx.ctx.host], "close a period")
+    first_open = period_for(tx, None)
+    period = fields.get("period") or first_open
+    if period != first_open:
+        period_for(tx, period)  # names a bad or closed period
+        raise LedgerError(f"periods close in order: close {first_open} before {period}")
+    return [Entry("close", period, f"Period {period} closed", (), {"period": period})]
+
+
+def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    require_role(user, "board", "settle the year")
+    closed = tx.closed_periods()
+    if YEAR_END in closed:
+        raise LedgerError(f"fund {tx.ctx.id} is already settled")
+    still_open = [p for p in tx.ctx.periods if p not in closed]
+    if still_open:
+        raise LedgerError(
+            f"settlement comes after every period is closed; {still_open[0]} and "
+            f"{len(still_open) - 1} more are open"
+        )
+    reason = _text(fields, "reason") or "Year-end settlement under the fund's risk-share rule"
+    pool = tx.balance("pool")
+    lines = {line: amount for line, amount in tx.balances("line", "line_id").items() if amount}
+    contributions = {p: -amount for p, amount in tx.balances("contrib", "partner_id").items()}
+    own: dict[str, int] = {}
+    for line, amount in lines.items():
+        partner = tx.ctx.lines[line].partner
+        own[partner] = own.get(partner, 0) + amount
+    variance = pool + sum(lines.values())
+    rule = tx.ctx.spec.risk_share
+    shares = settlement_shares(
+        rule, variance=variance, own=own, contributions=contributions, host=tx.ctx.host
+    )
+    postings = [Posting("line", -amount, "settlement", line=line) for line, amount in lines.items()]
+    if pool:
+        postings.append(Posting("pool", -pool, "settlement"))
+    postings += [
+        Posting("contrib", amount, "settlement", partner=partner)
+        for partner, amount in shares.items()
+    ]
+    payload = {
+        "rule": rule.model_dump(mode="json"),
+        "variance_pence": variance,
+        "shares": shares,
+        "decided_by": user.name,
+        "reason": reason,
+    }
+    what = "underspend" if variance >= 0 else "overspend"
+    description = f"Year-end settlement of a {pounds(abs(variance))} {what} ({rule.rule})"
+    return [
+        Entry("settlement", YEAR_END, description, tuple(postings), payload),
+        Entry("close", YEAR_END, "Year closed", (), {"period": YEAR_END}),
+    ]
+
+
+OPERATIONS: Mapping[str, Builder] = {
+    "contribute": contribute,
+    "allocate": allocate,
+    "spend": spend,
+    "commit": commit,
+    "virement": virement,
+    "approve": approve,
+    "forecast": forecast,
+    "reverse": reverse,
+    "close_period": close_period,
+    "settle": settle,
+}

@@ -1,0 +1,362 @@
+"""Reading the ledger: the fund's position, the decisions register, the journal's chain.
+
+Balances are never stored: the position is a sum over postings every time it is asked for,
+so it cannot disagree with the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from carepool.errors import LedgerError
+from carepool.ledger.chain import (
+    GENESIS,
+    ChainCheck,
+    canonical,
+    check_chain,
+    private_digest,
+    public_content,
+)
+from carepool.ledger.fund import FundContext
+from carepool.ledger.schema import funds, journal, lines, postings, rules
+
+LINE_COLUMNS = (
+    "line",
+    "partner",
+    "service",
+    "place",
+    "budget_pence",
+    "actual_pence",
+    "committed_pence",
+    "forecast_pence",
+    "available_pence",
+    "settled_pence",
+)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A fund's position: per line, per partner, and in total, as at a period (or now)."""
+
+    fund: str
+    year: str
+    period: str | None
+    lines: pd.DataFrame
+    partners: pd.DataFrame
+    totals: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {str(k): (None if v is None or v is pd.NA else _plain(v)) for k, v in r.items()}
+                for r in frame.to_dict("records")
+            ]
+
+        return {
+            "fund": self.fund,
+            "year": self.year,
+            "period": self.period,
+            "lines": rows(self.lines),
+            "partners": rows(self.partners),
+            "totals": self.totals,
+        }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:
+    query = (
+        select(
+            postings.c.line_id,
+            postings.c.partner_id,
+            postings.c.account,
+            postings.c.category,
+            func.sum(postings.c.amount_pence),
+            func.count(),
+        )
+        .where(postings.c.fund_id == ctx.id)
+        .group_by(
+            postings.c.line_id, postings.c.partner_id, postings.c.account, postings.c.category
+        )
+    )
+    if period is not None:
+        query = query.where(postings.c.period <= period)
+    per_line: dict[str, dict[str, int]] = {line: {} for line in ctx.lines}
+    forecast_lines: set[str] = set()
+    per_partner: dict[str, dict[str, int]] = {p: {} for p in ctx.partner_kinds}
+    pool = 0
+    for line, partner, account, category, amount, count in connection.execute(query):
+        amount = int(amount)
+        if line is not None:
+            cell = per_line[line]
+            if account == "line" and category == "budget":
+                cell["budget"] = cell.get("budget", 0) + amount
+            if account == "line" and category == "settlement":
+                cell["settled"] = cell.get("settled", 0) + amount
+            if account in ("line", "spend", "commit", "forecast"):
+                cell[account] = cell.get(account, 0) + amount
+            if account == "forecast" and count:
+                forecast_lines.add(line)
+        elif partner is not None:
+            key = "contributed" if category == "contribution" else "settlement"
+            per_partner[partner][key] = per_partner[partner].get(key, 0) - amount
+        elif account == "pool":
+            pool += amount
+    line_rows = []
+    for line_id, line in ctx.lines.items():
+        cell = per_line[line_id]
+        line_rows.append(
+            {
+                "line": line_id,
+                "partner": line.partner,
+                "service": line.service,
+                "place": line.place,
+                "budget_pence": cell.get("budget", 0),
+                "actual_pence": cell.get("spend", 0),
+                "committed_pence": cell.get("commit", 0),
+                "forecast_pence": cell.get("forecast", 0) if line_id in forecast_lines else None,
+                "available_pence": cell.get("line", 0),
+                "settled_pence": cell.get("settled", 0),
+            }
+        )
+    frame = pd.DataFrame(line_rows, columns=list(LINE_COLUMNS))
+    frame["forecast_pence"] = frame["forecast_pence"].astype("Int64")
+    partner_rows = [
+        {
+            "partner": partner,
+            "kind": ctx.partner_kinds[partner],
+            "contributed_pence": cell.get("contributed", 0),
+            "settlement_pence": cell.get("settlement", 0),
+        }
+        for partner, cell in per_partner.items()
+    ]
+    partners_frame = pd.DataFrame(
+        partner_rows, columns=["partner", "kind", "contributed_pence", "settlement_pence"]
+    )
+    contributed = int(partners_frame["contributed_pence"].sum())
+    settlement = int(partners_frame["settlement_pence"].sum())
+    totals = {
+        "contributed_pence": contributed,
+        "settlement_pence": settlement,
+        "unallocated_pence": pool,
+        "budget_pence": int(frame["budget_pence"].sum()),
+        "actual_pence": int(frame["actual_pence"].sum()),
+        "committed_pence": int(frame["committed_pence"].sum()),
+        "forecast_pence": int(frame["forecast_pence"].sum()) if forecast_lines else None,
+        "available_pence": int(frame["available_pence"].sum()),
+        "lines": len(frame),
+    }
+    # What partners put in is unallocated, available on a line, committed or spent.
+    held = pool + sum(
+        int(frame[c].sum()) for c in ("available_pence", "committed_pence", "actual_pence")
+    )
+    totals["balanced"] = held == contributed + settlement
+    return Position(ctx.id, ctx.spec.fund.year, period, frame, partners_frame, totals)
+
+
+def decisions(connection: Connection, ctx: FundContext) -> pd.DataFrame:
+    """The decisions register: every held request with its outcome, and every settlement."""
+    rows = connection.execute(
+        select(
+            journal.c.seq,
+            journal.c.kind,
+            journal.c.posted_at,
+            journal.c.description,
+            journal.c.ref_seq,
+            journal.c.payload,
+        )
+        .where(journal.c.fund_id == ctx.id, journal.c.kind.in_(["hold", "decision", "settlement"]))
+        .order_by(journal.c.seq)
+    )
+    register: dict[int, dict[str, Any]] = {}
+    for seq, kind, posted_at, description, ref_seq, payload_text in rows:
+        payload = json.loads(payload_text)
+        if kind == "hold":
+            register[seq] = {
+                "decision": seq,
+                "requested_at": posted_at,
+                "subject": description,
+                "rules": ", ".join(r["rule"] for r in payload["rules"]),
+                "why_held": "; ".join(r["reason"] for r in payload["rules"]),
+                "status": "pending",
+                "approvers": "",
+                "reasons": "",
+                "decided_at": None,
+                "posted_entry": None,
+            }
+        elif kind == "decision" and ref_seq in register:
+            item = register[ref_seq]
+            item["status"] = {"approval": "pending"}.get(payload["outcome"], payload["outcome"])
+            item["approvers"] = ", ".join(payload["approvals"])
+            item["reasons"] = "; ".join(filter(None, [item["reasons"], payload["reason"]]))
+            item["decided_at"] = posted_at if item["status"] != "pending" else None
+            if payload.get("posted"):
+                item["posted_entry"] = seq + 1
+        elif kind == "settlement":
+            register[seq] = {
+                "decision": seq,
+                "requested_at": posted_at,
+                "subject": description,
+                "rules": f"risk share: {payload['rule']['rule']}",
+                "why_held": "",
+                "status": "settled",
+                "approvers": payload["decided_by"],
+                "reasons": payload["reason"],
+                "decided_at": posted_at,
+                "posted_entry": seq,
+            }
+    columns = [
+        "decision",
+        "requested_at",
+        "subject",
+        "rules",
+        "why_held",
+        "status",
+        "approvers",
+        "reasons",
+        "decided_at",
+        "posted_entry",
+    ]
+    frame = pd.DataFrame(list(register.values()), columns=columns)
+    frame["posted_entry"] = frame["posted_entry"].astype("Int64")
+    return frame
+
+
+def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Each entry's public content with its stored links, in order, streamed."""
+    streamed = connection.execution_options(stream_results=True, yield_per=5000)
+    entry_rows = streamed.execute(
+        select(journal).where(journal.c.fund_id == fund_id).order_by(journal.c.seq)
+    )
+    posting_rows = streamed.execute(
+        select(
+            postings.c.seq,
+            postings.c.no,
+            postings.c.period,
+            postings.c.account,
+            postings.c.line_id,
+            postings.c.partner_id,
+            postings.c.category,
+            postings.c.amount_pence,
+        )
+        .where(postings.c.fund_id == fund_id)
+        .order_by(postings.c.seq, postings.c.no)
+    )
+    pending = next(posting_rows, None)
+    for row in entry_rows:
+        entry_postings = []
+        while pending is not None and pending[0] < row.seq:
+            pending = next(posting_rows, None)  # postings of no entry: caught by the chain
+        while pending is not None and pending[0] == row.seq:
+            entry_postings.append(
+                [
+                    pending[1],
+                    pending[2],
+                    pending[3],
+                    pending[4],
+                    pending[5],
+                    pending[6],
+                    int(pending[7]),
+                ]
+            )
+            pending = next(posting_rows, None)
+        try:
+            payload = json.loads(row.payload)
+        except json.JSONDecodeError:
+            payload = row.payload
+        content = public_content(
+            fund=row.fund_id,
+            seq=int(row.seq),
+            kind=row.kind,
+            period=row.period,
+            posted_at=row.posted_at,
+            description=row.description,
+            ref_seq=row.ref_seq,
+            payload=payload,
+            postings=entry_postings,
+            private=private_digest(row.actor, row.request_id, row.request_digest),
+        )
+        yield content, row.prev_hash, row.hash
+
+
+def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
+    """Recompute the fund's chain; also check its registries against its opening entry."""
+    check = check_chain(_entries(connection, ctx.id))
+    problem = _registry_problem(connection, ctx)
+    if problem and (check.ok or (check.first_bad_entry or 0) > 1):
+        return ChainCheck(False, check.entries, 1, check.digest, problem)
+    return check
+
+
+def _registry_problem(connection: Connection, ctx: FundContext) -> str | None:
+    opening = connection.execute(
+        select(journal.c.payload).where(journal.c.fund_id == ctx.id, journal.c.seq == 1)
+    ).scalar()
+    stored = connection.execute(select(funds.c.spec).where(funds.c.id == ctx.id)).scalar()
+    try:
+        spec = json.loads(opening)["spec"] if opening else None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return "its opening entry does not hold the fund's specification"
+    if spec is None or stored is None or canonical(spec) != stored:
+        return "the fund's stored specification differs from its opening entry"
+    line_rows = {
+        (r.id, r.service, r.place, r.partner_id)
+        for r in connection.execute(select(lines).where(lines.c.fund_id == ctx.id))
+    }
+    expected = {(x["id"], x["service"], x["place"], x["partner"]) for x in spec["lines"]}
+    if line_rows != expected:
+        return "the fund's lines differ from its opening entry"
+    rule_rows = {
+        r.name: json.loads(r.spec)
+        for r in connection.execute(select(rules).where(rules.c.fund_id == ctx.id))
+    }
+    if rule_rows != {r["name"]: r for r in spec["rules"]}:
+        return "the fund's rules differ from its opening entry"
+    return None
+
+
+def export(connection: Connection, ctx: FundContext, path: Path) -> ChainCheck:
+    """Write the published journal as JSON Lines: a header, one line per entry, the digest.
+
+    Refuses (writing nothing) when the chain does not verify. The file is written beside
+    ``path`` and moved into place, so a reader never sees half of it.
+    """
+    check = verify(connection, ctx)
+    if not check.ok:
+        raise LedgerError(
+            f"the journal of fund {ctx.id} does not verify (first bad entry "
+            f"{check.first_bad_entry}: {check.problem}); nothing was exported"
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            header = {
+                "format": "carepool-journal",
+                "version": 1,
+                "fund": ctx.id,
+                "year": ctx.spec.fund.year,
+                "genesis": GENESIS,
+                "hash": "sha256(prev_hash + canonical_json(entry without prev_hash and hash))",
+            }
+            out.write(canonical(header) + "\n")
+            for content, prev_hash, digest in _entries(connection, ctx.id):
+                out.write(canonical({**content, "prev_hash": prev_hash, "hash": digest}) + "\n")
+            out.write(canonical({"entries": check.entries, "digest": check.digest}) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return check

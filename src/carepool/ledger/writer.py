@@ -1,0 +1,245 @@
+"""One write transaction on one fund: the chain head, state questions, and buffered inserts.
+
+A :class:`Tx` is created after the fund's write lock is taken, so the chain head it reads is
+the true one and no other writer can append until it commits. Entries are buffered and
+written with one multi-row insert per table; any question about balances flushes the buffer
+first, so an answer always includes what this transaction has already posted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from carepool.ledger.chain import GENESIS, canonical, entry_hash, private_digest, public_content
+from carepool.ledger.entries import Entry, Receipt
+from carepool.ledger.fund import FundContext
+from carepool.ledger.schema import journal, postings
+from carepool.ledger.spec import Line, Scope
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Tx:
+    def __init__(self, connection: Connection, ctx: FundContext, clock: Clock) -> None:
+        self.connection = connection
+        self.ctx = ctx
+        self.clock = clock
+        head = connection.execute(
+            select(journal.c.seq, journal.c.hash)
+            .where(journal.c.fund_id == ctx.id)
+            .order_by(journal.c.seq.desc())
+            .limit(1)
+        ).first()
+        self.seq, self.hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        self._journal: list[dict[str, Any]] = []
+        self._postings: list[dict[str, Any]] = []
+        self._closed: list[str] | None = None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(self, entry: Entry, actor: str, request_id: str, request_digest: str) -> Receipt:
+        """Chain ``entry`` after the head and buffer it; the receipt names its place."""
+        seq = self.seq + 1
+        posted_at = timestamp(self.clock())
+        rows = [[i + 1, entry.period, *p.row()] for i, p in enumerate(entry.postings)]
+        content = public_content(
+            fund=self.ctx.id,
+            seq=seq,
+            kind=entry.kind,
+            period=entry.period,
+            posted_at=posted_at,
+            description=entry.description,
+            ref_seq=entry.ref_seq,
+            payload=entry.payload,
+            postings=rows,
+            private=private_digest(actor, request_id, request_digest),
+        )
+        digest = entry_hash(self.hash, content)
+        self._journal.append(
+            {
+                "fund_id": self.ctx.id,
+                "seq": seq,
+                "kind": entry.kind,
+                "period": entry.period,
+                "posted_at": posted_at,
+                "actor": actor,
+                "request_id": request_id,
+                "request_digest": request_digest,
+                "description": entry.description,
+                "ref_seq": entry.ref_seq,
+                "payload": canonical(entry.payload),
+                "prev_hash": self.hash,
+                "hash": digest,
+            }
+        )
+        for no, period, account, line, partner, category, amount in rows:
+            self._postings.append(
+                {
+                    "fund_id": self.ctx.id,
+                    "seq": seq,
+                    "no": no,
+                    "period": period,
+                    "account": account,
+                    "line_id": line,
+                    "partner_id": partner,
+                    "category": category,
+                    "amount_pence": amount,
+                }
+            )
+        self.seq, self.hash = seq, digest
+        if entry.kind == "close" and self._closed is not None:
+            self._closed.append(entry.period)
+        return receipt_for(self.ctx.id, self._journal[-1])
+
+    def flush(self) -> None:
+        if self._journal:
+            self.connection.execute(journal.insert(), self._journal)
+            self._journal = []
+        if self._postings:
+            self.connection.execute(postings.insert(), self._postings)
+            self._postings = []
+
+    # -- questions about the fund -----------------------------------------------------------
+
+    def closed_periods(self) -> list[str]:
+        if self._closed is None:
+            self.flush()
+            self._closed = list(
+                self.connection.execute(
+                    select(journal.c.period).where(
+                        journal.c.fund_id == self.ctx.id, journal.c.kind == "close"
+                    )
+                ).scalars()
+            )
+        return self._closed
+
+    def balance(self, account: str, *, line: str | None = None, partner: str | None = None) -> int:
+        self.flush()
+        query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
+            postings.c.fund_id == self.ctx.id, postings.c.account == account
+        )
+        if line is not None:
+            query = query.where(postings.c.line_id == line)
+        if partner is not None:
+            query = query.where(postings.c.partner_id == partner)
+        return int(self.connection.execute(query).scalar_one())
+
+    def balances(self, account: str, by: str) -> dict[str, int]:
+        """Balances of ``account`` by ``line_id`` or ``partner_id``."""
+        self.flush()
+        column = postings.c[by]
+        rows = self.connection.execute(
+            select(column, func.sum(postings.c.amount_pence))
+            .where(postings.c.fund_id == self.ctx.id, postings.c.account == account)
+            .group_by(column)
+        )
+        return {str(key): int(total) for key, total in rows if key is not None}
+
+    def lines_in(self, scope: Scope) -> list[Line]:
+        return self.ctx.lines_in(scope)
+
+    def budget_of(self, line_ids: list[str]) -> int:
+        if not line_ids:
+            return 0
+        self.flush()
+        query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
+            postings.c.fund_id == self.ctx.id,
+            postings.c.account == "line",
+            postings.c.category == "budget",
+        )
+        if len(line_ids) < len(self.ctx.lines):
+            query = query.where(postings.c.line_id.in_(line_ids))
+        return int(self.connection.execute(query).scalar_one())
+
+    def entry(self, seq: int) -> dict[str, Any] | None:
+        """A journal entry already in the fund, with its postings, or None."""
+        self.flush()
+        row = self.connection.execute(
+            select(journal).where(journal.c.fund_id == self.ctx.id, journal.c.seq == seq)
+        ).first()
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        found["payload"] = json.loads(found["payload"])
+        found["postings"] = [
+            dict(p._mapping)
+            for p in self.connection.execute(
+                select(postings)
+                .where(postings.c.fund_id == self.ctx.id, postings.c.seq == seq)
+                .order_by(postings.c.no)
+            )
+        ]
+        return found
+
+    def referring(self, seq: int, kinds: Iterable[str]) -> list[dict[str, Any]]:
+        """Entries that refer to entry ``seq`` (reversals of it, decisions on it ...)."""
+        self.flush()
+        rows = self.connection.execute(
+            select(journal)
+            .where(
+                and_(
+                    journal.c.fund_id == self.ctx.id,
+                    journal.c.ref_seq == seq,
+                    journal.c.kind.in_(list(kinds)),
+                )
+            )
+            .order_by(journal.c.seq)
+        )
+        found = []
+        for row in rows:
+            item = dict(row._mapping)
+            item["payload"] = json.loads(item["payload"])
+            found.append(item)
+        return found
+
+    def ref_balance(self, seq: int, account: str) -> int:
+        """The sum on ``account`` over entry ``seq`` and every entry that refers to it."""
+        self.flush()
+        referring = select(journal.c.seq).where(
+            journal.c.fund_id == self.ctx.id, journal.c.ref_seq == seq
+        )
+        query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
+            postings.c.fund_id == self.ctx.id,
+            postings.c.account == account,
+            (postings.c.seq == seq) | postings.c.seq.in_(referring),
+        )
+        return int(self.connection.execute(query).scalar_one())
+
+
+def receipt_for(fund_id: str, row: dict[str, Any], replayed: bool = False) -> Receipt:
+    """The receipt of a written entry: the same whether first posted or replayed."""
+    kind = str(row["kind"])
+    payload = row["payload"]
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    status = {"hold": "held", "decision": "decided", "refused": "refused"}.get(kind, "posted")
+    detail: dict[str, Any] = {}
+    if kind == "hold":
+        detail["rules"] = payload.get("rules", [])
+    if kind == "decision":
+        detail["outcome"] = payload.get("outcome")
+        if payload.get("posted"):
+            detail["posted_seq"] = int(row["seq"]) + 1
+    return Receipt(
+        fund=fund_id,
+        seq=int(row["seq"]),
+        kind=kind,
+        status=status,
+        request_id=str(row["request_id"]),
+        hash=str(row["hash"]),
+        replayed=replayed,
+        detail=detail,
+    )
