@@ -1,0 +1,237 @@
+"""Double entry in pence: what each operation posts, and what the position derives from it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from carepool.errors import LedgerError, PermissionDenied
+from carepool.ledger import Entry, Ledger, Posting
+from tests.ledger.conftest import entries, funded, open_fund
+
+
+def test_contributions_allocations_and_spend_give_the_position(ledger: Ledger) -> None:
+    fund = funded(ledger, nhs=10_000, council=5_000)
+    ledger.spend(fund, line="asc", amount_pence=1_234, actor="t.council", request_id="s1")
+    ledger.commit(fund, line="acute", amount_pence=500, actor="t.nhs", request_id="k1")
+    ledger.forecast(fund, line="asc", outturn_pence=4_800, actor="t.council", request_id="f1")
+    position = ledger.position(fund, actor="t.public")
+    lines = position.lines.set_index("line")
+    assert lines.loc["asc", "budget_pence"] == 4_500
+    assert lines.loc["asc", "actual_pence"] == 1_234
+    assert lines.loc["asc", "available_pence"] == 4_500 - 1_234
+    assert lines.loc["asc", "forecast_pence"] == 4_800
+    assert lines.loc["acute", "committed_pence"] == 500
+    assert lines.loc["acute", "available_pence"] == 6_000 - 500
+    assert pd_isna(lines.loc["mh", "forecast_pence"])
+    totals = position.totals
+    assert totals["contributed_pence"] == 15_000
+    assert totals["budget_pence"] == 15_000
+    assert totals["unallocated_pence"] == 0
+    assert totals["balanced"]
+    contributed = position.partners.set_index("partner")["contributed_pence"]
+    assert contributed.to_dict() == {"NHS": 10_000, "C1": 5_000}
+
+
+def pd_isna(value: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def test_a_new_forecast_replaces_the_last(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.forecast(fund, line="mh", outturn_pence=3_000, actor="t.nhs", request_id="f1")
+    ledger.forecast(fund, line="mh", outturn_pence=2_500, actor="t.nhs", request_id="f2")
+    lines = ledger.position(fund, actor="t.public").lines.set_index("line")
+    assert lines.loc["mh", "forecast_pence"] == 2_500
+
+
+def test_spend_against_a_commitment_releases_it(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    order = ledger.commit(fund, line="asc", amount_pence=1_000, actor="t.council", request_id="k")
+    ledger.spend(
+        fund, line="asc", amount_pence=600, actor="t.council", request_id="s1", commitment=order.seq
+    )
+    ledger.spend(
+        fund, line="asc", amount_pence=700, actor="t.council", request_id="s2", commitment=order.seq
+    )
+    asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
+    assert asc["committed_pence"] == 0  # 600 then the remaining 400 released
+    assert asc["actual_pence"] == 1_300
+    assert asc["available_pence"] == 4_500 - 1_300
+    with pytest.raises(LedgerError, match="nothing outstanding"):
+        ledger.spend(
+            fund,
+            line="asc",
+            amount_pence=1,
+            actor="t.council",
+            request_id="s3",
+            commitment=order.seq,
+        )
+
+
+def test_position_as_at_a_period(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.spend(
+        fund, line="asc", amount_pence=100, actor="t.council", request_id="a", period="2026-04"
+    )
+    ledger.spend(
+        fund, line="asc", amount_pence=200, actor="t.council", request_id="b", period="2026-06"
+    )
+    april = ledger.position(fund, actor="t.public", period="2026-04").lines.set_index("line")
+    june = ledger.position(fund, actor="t.public", period="2026-06").lines.set_index("line")
+    assert april.loc["asc", "actual_pence"] == 100
+    assert june.loc["asc", "actual_pence"] == 300
+
+
+def test_a_retried_request_posts_once_and_returns_the_first_result(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    first = ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
+    again = ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
+    assert again.replayed and not first.replayed
+    assert (again.seq, again.hash, again.status) == (first.seq, first.hash, first.status)
+    assert (
+        ledger.position(fund, actor="t.public").lines.set_index("line").loc["ph", "actual_pence"]
+        == 50
+    )
+
+
+def test_a_request_id_reused_for_other_content_is_refused(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
+    before = entries(ledger, fund)
+    with pytest.raises(LedgerError, match="used before for a different request"):
+        ledger.spend(fund, line="ph", amount_pence=51, actor="t.council", request_id="same")
+    assert entries(ledger, fund) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"line": "nope", "amount_pence": 5}, "'nope' is not a line of fund"),
+        ({"line": "asc", "amount_pence": -5}, "positive amount"),
+        ({"line": "asc", "amount_pence": 0}, "positive amount"),
+        ({"line": "asc", "amount_pence": 1.5}, "whole number of pence"),
+        ({"line": "asc", "amount_pence": "5"}, "whole number of pence"),
+        ({"line": "asc", "amount_pence": True}, "whole number of pence"),
+        ({"line": "asc", "amount_pence": 5, "period": "2027-04"}, "not a month of the fund's year"),
+    ],
+)
+def test_bad_spend_is_refused_and_nothing_is_written(
+    ledger: Ledger, fields: dict[str, object], message: str
+) -> None:
+    fund = funded(ledger)
+    before = entries(ledger, fund)
+    with pytest.raises(LedgerError, match=message):
+        ledger.post(fund, "spend", actor="t.council", request_id="bad", **fields)
+    assert entries(ledger, fund) == before
+
+
+def test_unknown_partner_is_refused(ledger: Ledger) -> None:
+    fund = open_fund(ledger)
+    with pytest.raises(LedgerError, match="'C9' is not a partner"):
+        ledger.contribute(fund, partner="C9", amount_pence=5, actor="t.council", request_id="x")
+
+
+def test_posting_into_a_closed_period_is_refused(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.close_period(fund, actor="t.nhs", request_id="close-apr")
+    before = entries(ledger, fund)
+    with pytest.raises(
+        LedgerError, match="period 2026-04 is closed; the first open period is 2026-05"
+    ):
+        ledger.spend(
+            fund, line="asc", amount_pence=5, actor="t.council", request_id="late", period="2026-04"
+        )
+    assert entries(ledger, fund) == before
+    receipt = ledger.spend(fund, line="asc", amount_pence=5, actor="t.council", request_id="ok")
+    assert receipt.status == "posted"
+
+
+def test_periods_close_in_order(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    with pytest.raises(LedgerError, match="close 2026-04 before 2026-06"):
+        ledger.close_period(fund, actor="t.nhs", request_id="c", period="2026-06")
+
+
+def test_a_batch_is_all_or_nothing(ledger: Ledger) -> None:
+    from carepool.ledger import Request
+
+    fund = funded(ledger)
+    before = entries(ledger, fund)
+    batch = [
+        Request("spend", "t.council", "b1", {"line": "asc", "amount_pence": 10}),
+        Request("spend", "t.council", "b2", {"line": "asc", "amount_pence": -1}),
+    ]
+    with pytest.raises(LedgerError, match=r"request 2 \(b2\): amount_pence"):
+        ledger.submit(fund, batch)
+    assert entries(ledger, fund) == before
+    good = [
+        Request("spend", "t.council", f"g{i}", {"line": "asc", "amount_pence": 10})
+        for i in range(5)
+    ]
+    receipts = ledger.submit(fund, good)
+    assert [r.seq for r in receipts] == list(range(before + 1, before + 6))
+
+
+def test_allocation_cannot_exceed_the_unallocated_pool(ledger: Ledger) -> None:
+    fund = open_fund(ledger)
+    ledger.contribute(fund, partner="NHS", amount_pence=100, actor="t.nhs", request_id="c")
+    with pytest.raises(LedgerError, match="exceeds the fund's unallocated £1.00"):
+        ledger.allocate(fund, [("acute", 60), ("mh", 41)], actor="t.nhs", request_id="a")
+
+
+def test_an_unbalanced_entry_cannot_be_built() -> None:
+    with pytest.raises(LedgerError, match="unbalanced spend entry: postings sum to 5 pence"):
+        Entry("spend", "2026-04", "x", (Posting("spend", 5, "spend", line="asc"),))
+
+
+def test_a_reversal_undoes_an_entry_once(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    spent = ledger.spend(fund, line="asc", amount_pence=999, actor="t.council", request_id="s")
+    ledger.reverse(fund, entry=spent.seq, reason="posted twice", actor="t.council", request_id="r")
+    asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
+    assert asc["actual_pence"] == 0
+    with pytest.raises(LedgerError, match="already been reversed"):
+        ledger.reverse(fund, entry=spent.seq, reason="again", actor="t.council", request_id="r2")
+
+
+def test_a_contribution_already_allocated_cannot_be_reversed(ledger: Ledger) -> None:
+    fund = open_fund(ledger)
+    paid = ledger.contribute(fund, partner="NHS", amount_pence=100, actor="t.nhs", request_id="c")
+    ledger.allocate(fund, [("acute", 100)], actor="t.nhs", request_id="a")
+    with pytest.raises(LedgerError, match="the unallocated pool holds £0.00"):
+        ledger.reverse(fund, entry=paid.seq, reason="error", actor="t.nhs", request_id="r")
+
+
+def test_the_database_refuses_updates_and_deletes(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    for statement in (
+        "UPDATE postings SET amount_pence = amount_pence + 1",
+        "DELETE FROM postings",
+        "UPDATE journal SET description = 'changed'",
+        "DELETE FROM journal",
+        "UPDATE lines SET partner_id = 'C1'",
+        "DELETE FROM funds",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), ledger.engine.begin() as connection:
+            connection.execute(text(statement))
+    assert ledger.verify(fund).ok
+
+
+def test_roles_limit_who_posts_where(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    with pytest.raises(PermissionDenied, match="only those of C1 may record spend"):
+        ledger.spend(fund, line="asc", amount_pence=5, actor="t.nhs", request_id="x")
+    with pytest.raises(PermissionDenied, match="needs the finance role"):
+        ledger.spend(fund, line="asc", amount_pence=5, actor="t.auditor", request_id="y")
+    with pytest.raises(PermissionDenied, match="only those of NHS may record a contribution"):
+        ledger.contribute(fund, partner="NHS", amount_pence=5, actor="t.council", request_id="z")
+    with pytest.raises(PermissionDenied, match="not a user of fund"):
+        ledger.spend(fund, line="asc", amount_pence=5, actor="someone", request_id="w")
+    with pytest.raises(PermissionDenied, match="only those of NHS may close a period"):
+        ledger.close_period(fund, actor="t.council", request_id="v")
+    with pytest.raises(PermissionDenied, match="needs the board role"):
+        ledger.settle(fund, actor="t.nhs", request_id="u")
