@@ -48,7 +48,9 @@ def busy_fund(ledger: Ledger) -> str:
 def test_an_untouched_journal_verifies(ledger: Ledger) -> None:
     fund = busy_fund(ledger)
     check = ledger.verify(fund)
-    assert check.ok and check.entries == 10 and check.first_bad_entry is None
+    assert check.ok
+    assert check.entries == 10
+    assert check.first_bad_entry is None
     assert len(check.digest) == 64
 
 
@@ -90,7 +92,7 @@ def test_a_rewritten_registry_is_caught(ledger: Ledger) -> None:
 
 
 def recompute(path: Path) -> tuple[int, str]:
-    """The published recipe, with nothing but the standard library (docs/methods/ledger-journal.md)."""
+    """The published recipe, standard library only (docs/methods/ledger-journal.md)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     header, body, trailer = json.loads(lines[0]), lines[1:-1], json.loads(lines[-1])
     prev = header["genesis"]
@@ -99,7 +101,8 @@ def recompute(path: Path) -> tuple[int, str]:
         content = {k: v for k, v in entry.items() if k not in ("prev_hash", "hash")}
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256((prev + canonical).encode("utf-8")).hexdigest()
-        assert entry["prev_hash"] == prev and entry["hash"] == digest
+        assert entry["prev_hash"] == prev
+        assert entry["hash"] == digest
         prev = digest
     assert trailer["entries"] == len(body)
     return len(body), prev
@@ -112,7 +115,8 @@ def test_the_export_can_be_recomputed_by_anyone(ledger: Ledger, tmp_path: Path) 
     assert (entries, digest) == (check.entries, check.digest)
     spends = (tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()[5:11]
     # who posted each entry stays with the auditors; only its digest is published
-    assert spends and not any("t.council" in line for line in spends)
+    assert spends
+    assert not any("t.council" in line for line in spends)
     assert all(len(json.loads(line)["private"]) == 64 for line in spends)
 
 

@@ -124,7 +124,7 @@ def test_nobody_approves_their_own_request(ledger: Ledger) -> None:
         actor="t.chair",
         request_id="v",
     )
-    with pytest.raises(PermissionDenied, match="made request .* and may not decide it"):
+    with pytest.raises(PermissionDenied, match=r"made request .* and may not decide it"):
         ledger.approve(fund, hold=held.seq, reason="mine", actor="t.chair", request_id="a")
 
 
@@ -179,7 +179,7 @@ def test_a_held_floor_goes_to_the_board(ledger: Ledger) -> None:
 def test_a_virement_cannot_take_more_than_the_line_has(ledger: Ledger) -> None:
     fund = funded(ledger)
     ledger.spend(fund, line="ph", amount_pence=1_400, actor="t.council", request_id="s")
-    with pytest.raises(LedgerError, match="line ph has £1.00 not spent or committed"):
+    with pytest.raises(LedgerError, match=r"line ph has £1\.00 not spent or committed"):
         ledger.virement(
             fund,
             from_line="ph",
