@@ -2,7 +2,8 @@
 
 ``CAREPOOL_DATA_DIR`` (default ``./carepool-data``) is where the warehouse and every other
 output goes; ``CAREPOOL_ENGINE`` chooses the query engine (``duckdb``, the default, or
-``spark``).
+``spark``); ``CAREPOOL_DATABASE_URL`` is the ledger's database (default: the SQLite file
+``ledger.sqlite`` in the data directory; ``postgresql://user@host/db`` for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ENGINES = ("duckdb", "spark")
 class Settings:
     data_dir: Path
     engine: str
+    database_url: str = ""
 
     @property
     def warehouse_dir(self) -> Path:
@@ -33,4 +35,7 @@ class Settings:
             raise ConfigError(
                 f"CAREPOOL_ENGINE={engine!r} is not supported; expected one of {', '.join(ENGINES)}"
             )
-        return cls(data_dir=data_dir, engine=engine)
+        database_url = os.environ.get("CAREPOOL_DATABASE_URL", "").strip()
+        if not database_url:
+            database_url = f"sqlite:///{(data_dir / 'ledger.sqlite').resolve()}"
+        return cls(data_dir=data_dir, engine=engine, database_url=database_url)

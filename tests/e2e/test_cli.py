@@ -27,11 +27,15 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
     assert "Trafford" in result.output
     assert "Model against published targets" in result.output
     assert (data_dir / "warehouse" / "manifest.json").is_file()
+    assert "Pooled fund demo-2026-27-" in result.output
+    assert "Decisions register" in result.output
+    assert "verified; digest" in " ".join(result.output.split())
 
     again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert again.exit_code == 0, again.output
     assert "Using the model already built" in again.output
     assert "Gaps" in again.output  # the headline outcomes and gaps follow the checks
+    assert "were already posted, so the ledger replayed them" in " ".join(again.output.split())
 
     # a model built by another carepool version (or from other reference data) is rebuilt
     path = data_dir / "warehouse" / "manifest.json"

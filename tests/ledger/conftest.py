@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from carepool.ledger import FundSpec, Ledger, parse_spec
-from carepool.ledger.database import database_url
+from carepool.ledger.database import database_url as driver_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_URL = os.environ.get("CAREPOOL_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
@@ -34,7 +34,7 @@ BACKENDS = ("sqlite", "postgresql")
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
     """A fresh schema on the test server for this session, dropped afterwards."""
-    engine = create_engine(database_url(POSTGRES_URL))
+    engine = create_engine(driver_url(POSTGRES_URL))
     name = f"carepool_test_{uuid.uuid4().hex[:10]}"
     try:
         with engine.begin() as connection:
@@ -139,3 +139,10 @@ def funded(ledger: Ledger, nhs: int = 10_000, council: int = 5_000, **overrides:
 
 def entries(ledger: Ledger, fund: str) -> int:
     return ledger.verify(fund).entries
+
+
+@pytest.fixture
+def database_url(ledger_target: tuple[str, str | None]) -> str:
+    """The ledger database as one URL, as a user sets ``CAREPOOL_DATABASE_URL``."""
+    url, schema = ledger_target
+    return url if schema is None else f"{url}?options=-csearch_path%3D{schema}"

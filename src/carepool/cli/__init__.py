@@ -15,12 +15,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from carepool import __version__
+from carepool.allocation import Allocation
+from carepool.allocation.formula import Formula
 from carepool.cli.allocate import (
     allocate_app,
     default_run,
     print_allocation,
     run_allocation,
 )
+from carepool.cli.ledger import ledger_app, open_ledger, print_decisions, print_position
 from carepool.cli.support import (
     emit,
     err,
@@ -39,6 +42,7 @@ from carepool.indicators import (
     gaps_from_table,
     indicator_table,
 )
+from carepool.ledger.demo import run_demo
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import data_digest, datasets
@@ -58,6 +62,7 @@ indicators_app = typer.Typer(
 )
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(allocate_app, name="allocate")
+app.add_typer(ledger_app, name="ledger")
 
 
 @contextmanager
@@ -283,7 +288,8 @@ def demo_command(
     print_summary(_summary(settings))
     print_checks(_checks(settings))
     print_headlines(settings)
-    print_demo_allocation(settings)
+    allocation, formula = print_demo_allocation(settings)
+    print_demo_ledger(settings, allocation, formula)
 
 
 #: The outcomes ``demo`` leads with: the priorities (cancer, mental health, learning
@@ -313,13 +319,51 @@ def print_headlines(settings: Settings) -> None:
     print_gaps(gaps[shown], title=f"Gaps, {latest}: region against England; SII across deciles")
 
 
-def print_demo_allocation(settings: Settings) -> None:
+def print_demo_allocation(settings: Settings) -> tuple[Allocation, Formula]:
     """The default pool shared between the boroughs by the default formula."""
     run = default_run(settings)
-    print_allocation(run_allocation(settings, run))
+    allocation = run_allocation(settings, run)
+    print_allocation(allocation)
     out.print(
         "Explain a borough's figure: carepool allocate explain E08000003; "
         "sensitivity: carepool allocate sensitivity E08000003"
+    )
+    return allocation, run.formula
+
+
+def print_demo_ledger(settings: Settings, allocation: Allocation, formula: Formula) -> None:
+    """Open the pooled fund, allocate it, post a year of spend, print its position."""
+    manifest = read_manifest(settings.warehouse_dir)
+    spend_year = manifest["years"][-1]
+    ledger = open_ledger(settings)
+    try:
+        with err.status("Posting a year of the pooled fund to the ledger"), connect(settings) as wh:
+            model = f"{manifest['region']} scale {manifest['scale']} seed {manifest['seed']}"
+            default = (manifest["region"], manifest["scale"], manifest["seed"]) == ("gm", 1.0, 42)
+            run = run_demo(ledger, allocation, formula, wh, spend_year, "" if default else model)
+        position = ledger.position(run.fund, actor="public")
+        register = ledger.decisions(run.fund, actor="public")
+        check = ledger.verify(run.fund)
+    finally:
+        ledger.close()
+    where = settings.database_url.split("@")[-1]
+    replayed = (
+        f"; all {run.replayed:,} requests were already posted, so the ledger replayed them"
+        if run.replayed == run.requests
+        else ""
+    )
+    out.print(
+        f"Pooled fund {run.fund} in {where}: {run.requests:,} requests{replayed}. "
+        f"Spend is the model's {run.spend_year} public cost, posted in equal monthly parts; "
+        "public health has no modelled activity, so its lines show no spend."
+    )
+    print_position(position, by="place")
+    print_position(position, by="service")
+    print_decisions(register)
+    out.print(
+        f"Journal: {check.entries:,} entries, {'verified' if check.ok else 'NOT VERIFIED'}; "
+        f"digest {check.digest}. Lines: carepool ledger position --user public; "
+        "check anyone's copy: carepool ledger verify"
     )
 
 

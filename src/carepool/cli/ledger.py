@@ -1,0 +1,597 @@
+"""``carepool ledger``: the pooled fund's books from the command line.
+
+Every posting names the user making it (``--user`` or ``CAREPOOL_USER``) and carries a
+request id (``--request-id``; one is made up and printed when none is given, so a retry can
+reuse it). ``--json`` prints what the Python API returns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from carepool.cli.support import emit, out, user_errors
+from carepool.config import Settings
+from carepool.errors import LedgerError
+from carepool.ledger import Ledger, Position, Receipt, load_spec
+from carepool.ledger.database import connect, migrate
+from carepool.ledger.money import parse_amount, pounds
+
+ledger_app = typer.Typer(
+    help="The pooled fund's ledger: contributions, budgets, spend, virements, decisions, "
+    "a journal anyone can verify.",
+    no_args_is_help=True,
+)
+
+FundOption = Annotated[
+    str | None,
+    typer.Option("--fund", help="fund id (default: $CAREPOOL_FUND, or the only fund)"),
+]
+UserOption = Annotated[
+    str | None, typer.Option("--user", help="who is asking (default: $CAREPOOL_USER)")
+]
+RequestOption = Annotated[
+    str | None,
+    typer.Option("--request-id", help="client request id; reuse it to retry safely"),
+]
+PeriodOption = Annotated[
+    str | None, typer.Option("--period", help="month YYYY-MM (default: the first open one)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def open_ledger(settings: Settings | None = None) -> Ledger:
+    settings = settings or Settings.from_env()
+    return Ledger.connect(settings.database_url)
+
+
+def _fund(ledger: Ledger, fund: str | None) -> str:
+    fund = fund or os.environ.get("CAREPOOL_FUND") or None
+    if fund:
+        return fund
+    funds = ledger.funds()
+    if len(funds) == 1:
+        return funds[0]
+    if not funds:
+        raise LedgerError(
+            "the ledger holds no fund yet; open one with `carepool ledger init --spec FILE`"
+        )
+    raise LedgerError(
+        f"the ledger holds several funds ({', '.join(funds)}); choose one with --fund"
+    )
+
+
+def _user(user: str | None) -> str:
+    user = user or os.environ.get("CAREPOOL_USER") or None
+    if not user:
+        raise LedgerError("say who is asking: --user NAME or CAREPOOL_USER")
+    return user
+
+
+def _request_id(request_id: str | None) -> str:
+    return request_id or uuid.uuid4().hex
+
+
+def _post(
+    fund: str | None,
+    user: str | None,
+    request_id: str | None,
+    as_json: bool,
+    call: Callable[[Ledger, str, str, str], Receipt],
+) -> None:
+    ledger = open_ledger()
+    try:
+        receipt = call(ledger, _fund(ledger, fund), _user(user), _request_id(request_id))
+    finally:
+        ledger.close()
+    print_receipt(receipt, as_json)
+
+
+def print_receipt(receipt: Receipt, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(receipt.as_dict(), indent=2))
+        return
+    again = " (a retry: this is the first result)" if receipt.replayed else ""
+    out.print(
+        f"{receipt.status.capitalize()}: entry {receipt.seq} ({receipt.kind}) in fund "
+        f"{receipt.fund}{again}; request id {receipt.request_id}; hash {receipt.hash[:16]}…"
+    )
+    for rule in receipt.detail.get("rules", []):
+        out.print(f"  held by rule {rule['rule']}: {rule['reason']}")
+    if receipt.status == "held":
+        out.print(f"  a board member decides it with: carepool ledger approve --hold {receipt.seq}")
+    if "outcome" in receipt.detail:
+        out.print(f"  outcome: {receipt.detail['outcome']}")
+    if "posted_seq" in receipt.detail:
+        out.print(f"  posted as entry {receipt.detail['posted_seq']}")
+
+
+@ledger_app.command("init")
+@user_errors
+def init_command(
+    spec: Annotated[Path | None, typer.Option("--spec", help="a fund specification (TOML)")] = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create or upgrade the ledger database; with --spec, also open a fund."""
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    if spec is None:
+        where = settings.database_url.split("@")[-1]
+        if as_json:
+            typer.echo(json.dumps({"database": where, "migrated": True}))
+        else:
+            out.print(f"Ledger database ready: {where}")
+        return
+    fund_spec = load_spec(spec)
+    ledger = open_ledger(settings)
+    try:
+        receipt = ledger.open_fund(fund_spec, actor=_user(user), request_id=_request_id(request_id))
+    finally:
+        ledger.close()
+    print_receipt(receipt, as_json)
+
+
+@ledger_app.command("contribute")
+@user_errors
+def contribute_command(
+    partner: Annotated[str, typer.Option(help="the contributing partner's code")],
+    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
+    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a partner's contribution to the fund."""
+    pence = parse_amount(amount)
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.contribute(
+            f,
+            partner=partner,
+            amount_pence=pence,
+            actor=u,
+            request_id=r,
+            period=period,
+            description=description,
+        ),
+    )
+
+
+def _allocations_file(path: Path) -> list[tuple[str, int]]:
+    """``line,amount`` rows (amount in pounds or ``123p``), every fault named by row."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
+                raise LedgerError(f"{path}: expected a header with the columns line,amount")
+            rows = []
+            for i, row in enumerate(reader, start=1):
+                rows.append(
+                    (row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount"))
+                )
+    except FileNotFoundError:
+        raise LedgerError(f"{path}: no such file") from None
+    if not rows:
+        raise LedgerError(f"{path}: no allocations")
+    return rows
+
+
+@ledger_app.command("allocate")
+@user_errors
+def allocate_command(
+    line: Annotated[str | None, typer.Option(help="the budget line")] = None,
+    amount: Annotated[str | None, typer.Option(help="pounds (1234.56) or pence (123456p)")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="CSV of line,amount: one allocation entry")
+    ] = None,
+    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Allocate unallocated money to budget lines (one line, or a CSV of many)."""
+    if file is not None and (line or amount):
+        raise LedgerError("give either --file or --line with --amount")
+    if file is not None:
+        items = _allocations_file(file)
+    elif line and amount:
+        items = [(line, parse_amount(amount))]
+    else:
+        raise LedgerError("give --line with --amount, or --file")
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.allocate(
+            f, items, actor=u, request_id=r, period=period, description=description
+        ),
+    )
+
+
+@ledger_app.command("spend")
+@user_errors
+def spend_command(
+    line: Annotated[str, typer.Option(help="the budget line")],
+    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
+    commitment: Annotated[
+        int | None, typer.Option(help="the commitment entry this spend settles")
+    ] = None,
+    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record actual spend on a line."""
+    pence = parse_amount(amount)
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.spend(
+            f,
+            line=line,
+            amount_pence=pence,
+            actor=u,
+            request_id=r,
+            period=period,
+            description=description,
+            commitment=commitment,
+        ),
+    )
+
+
+@ledger_app.command("commit")
+@user_errors
+def commit_command(
+    line: Annotated[str, typer.Option(help="the budget line")],
+    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
+    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a commitment (an order placed, not yet paid) against a line."""
+    pence = parse_amount(amount)
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.commit(
+            f,
+            line=line,
+            amount_pence=pence,
+            actor=u,
+            request_id=r,
+            period=period,
+            description=description,
+        ),
+    )
+
+
+@ledger_app.command("virement")
+@user_errors
+def virement_command(
+    from_line: Annotated[str, typer.Option("--from", help="the line giving money")],
+    to_line: Annotated[str, typer.Option("--to", help="the line receiving it")],
+    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
+    reason: Annotated[str, typer.Option(help="why; published")],
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move budget between lines; held for the board when a rule says so."""
+    pence = parse_amount(amount)
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.virement(
+            f,
+            from_line=from_line,
+            to_line=to_line,
+            amount_pence=pence,
+            reason=reason,
+            actor=u,
+            request_id=r,
+            period=period,
+        ),
+    )
+
+
+@ledger_app.command("approve")
+@user_errors
+def approve_command(
+    hold: Annotated[int, typer.Option(help="the held entry's number")],
+    reason: Annotated[str, typer.Option(help="the decision's reason; published")],
+    reject: Annotated[bool, typer.Option("--reject", help="reject instead of approving")] = False,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide a held request (board members; never one's own)."""
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.approve(
+            f, hold=hold, reason=reason, actor=u, request_id=r, approve=not reject
+        ),
+    )
+
+
+@ledger_app.command("forecast")
+@user_errors
+def forecast_command(
+    line: Annotated[str, typer.Option(help="the budget line")],
+    amount: Annotated[str, typer.Option(help="forecast outturn for the year")],
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a line's forecast outturn for the year (replaces the last forecast)."""
+    pence = parse_amount(amount) if amount.strip() not in ("0", "0p") else 0
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.forecast(
+            f, line=line, outturn_pence=pence, actor=u, request_id=r, period=period
+        ),
+    )
+
+
+@ledger_app.command("reverse")
+@user_errors
+def reverse_command(
+    entry: Annotated[int, typer.Option(help="the entry to reverse")],
+    reason: Annotated[str, typer.Option(help="why; published")],
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct an entry by posting its reversal (nothing is ever edited or deleted)."""
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.reverse(
+            f, entry=entry, reason=reason, actor=u, request_id=r, period=period
+        ),
+    )
+
+
+@ledger_app.command("close-period")
+@user_errors
+def close_period_command(
+    period: PeriodOption = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close the first open month (the host's finance officers); nothing more posts into it."""
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.close_period(f, actor=u, request_id=r, period=period),
+    )
+
+
+@ledger_app.command("settle")
+@user_errors
+def settle_command(
+    reason: Annotated[str, typer.Option(help="the board's reason; published")] = "",
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Share the year's over- or underspend by the fund's risk-share rule (board members)."""
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.settle(f, actor=u, request_id=r, reason=reason),
+    )
+
+
+@ledger_app.command("position")
+@user_errors
+def position_command(
+    period: Annotated[
+        str | None, typer.Option(help="as at the end of this month (default: now)")
+    ] = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print the lines as CSV")] = False,
+) -> None:
+    """The fund's position: per line budget, actual, committed, forecast; fund totals."""
+    ledger = open_ledger()
+    try:
+        position = ledger.position(_fund(ledger, fund), actor=_user(user), period=period)
+    finally:
+        ledger.close()
+    if as_json:
+        typer.echo(json.dumps(position.as_json(), indent=2))
+    elif not emit(position.lines, False, as_csv):
+        print_position(position)
+
+
+def _gbp(pence: Any) -> str:
+    if pence is None or pence is pd.NA:
+        return ""
+    sign = "-" if int(pence) < 0 else ""
+    return f"{sign}£{abs(int(pence)) / 100:,.0f}"
+
+
+def print_position(position: Position, by: str | None = None) -> None:
+    """The position per line, or summed ``by`` place or service."""
+    lines = position.lines
+    title = f"Fund {position.fund} ({position.year}), position " + (
+        f"at the end of {position.period}" if position.period else "now"
+    )
+    money = ["budget_pence", "actual_pence", "committed_pence", "forecast_pence", "available_pence"]
+    if by is not None:
+        frame = lines.groupby(by, sort=True)[money].sum(min_count=1).reset_index()
+        keys = [by]
+    else:
+        frame = lines
+        keys = ["line", "partner"]
+    table = Table(title=title)
+    for key in keys:
+        table.add_column(key.capitalize())
+    for name in ("Budget", "Actual", "Committed", "Forecast", "Available", "Forecast variance"):
+        table.add_column(name, justify="right")
+    for record in frame.to_dict("records"):
+        forecast = record["forecast_pence"]
+        variance = None if pd.isna(forecast) else int(record["budget_pence"]) - int(forecast)
+        table.add_row(
+            *[str(record[k]) for k in keys],
+            *[_gbp(None if pd.isna(record[m]) else record[m]) for m in money],
+            _gbp(variance),
+        )
+    totals = position.totals
+    table.add_row(
+        "Total",
+        *[""] * (len(keys) - 1),
+        _gbp(totals["budget_pence"]),
+        _gbp(totals["actual_pence"]),
+        _gbp(totals["committed_pence"]),
+        _gbp(totals["forecast_pence"]),
+        _gbp(totals["available_pence"]),
+        _gbp(
+            None
+            if totals["forecast_pence"] is None
+            else totals["budget_pence"] - totals["forecast_pence"]
+        ),
+        style="bold",
+    )
+    out.print(table)
+    out.print(
+        f"Contributions {pounds(totals['contributed_pence'])}; unallocated "
+        f"{pounds(totals['unallocated_pence'])}; settlement {pounds(totals['settlement_pence'])}. "
+        f"Books balance: {'yes' if totals['balanced'] else 'NO'}. "
+        "Forecast variance = budget − forecast outturn (negative: overspend)."
+    )
+
+
+@ledger_app.command("decisions")
+@user_errors
+def decisions_command(
+    fund: FundOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """The decisions register: held requests, who decided them and why; settlements."""
+    ledger = open_ledger()
+    try:
+        register = ledger.decisions(_fund(ledger, fund), actor=_user(user))
+    finally:
+        ledger.close()
+    if not emit(register, as_json, as_csv):
+        print_decisions(register)
+
+
+def print_decisions(register: pd.DataFrame) -> None:
+    table = Table(title="Decisions register")
+    for name in ("Entry", "Subject", "Rules", "Status", "Approvers", "Reasons"):
+        table.add_column(name)
+    for r in register.to_dict("records"):
+        table.add_row(
+            str(r["decision"]), r["subject"], r["rules"], r["status"], r["approvers"], r["reasons"]
+        )
+    out.print(table if len(register) else "No decisions yet.")
+
+
+@ledger_app.command("verify")
+@user_errors
+def verify_command(fund: FundOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the journal's hash chain; name the first entry that does not match."""
+    ledger = open_ledger()
+    try:
+        check = ledger.verify(_fund(ledger, fund))
+    finally:
+        ledger.close()
+    if as_json:
+        result = check.as_dict()
+        result.pop("problem")
+        typer.echo(json.dumps(result, indent=2))
+    elif check.ok:
+        out.print(f"The journal verifies: {check.entries:,} entries, digest {check.digest}")
+    else:
+        out.print(
+            f"[bold red]The journal does not verify[/]: entry {check.first_bad_entry}: "
+            f"{check.problem} ({check.entries:,} entries read)"
+        )
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("export")
+@user_errors
+def export_command(
+    output: Annotated[Path, typer.Option("--out", help="where to write the journal (JSON Lines)")],
+    fund: FundOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the published journal with its digest, which anyone can recompute."""
+    ledger = open_ledger()
+    try:
+        check = ledger.export(_fund(ledger, fund), output, actor=_user(user))
+    finally:
+        ledger.close()
+    if as_json:
+        typer.echo(
+            json.dumps({"path": str(output), "entries": check.entries, "digest": check.digest})
+        )
+    else:
+        out.print(f"Wrote {check.entries:,} entries to {output}; digest {check.digest}")
+
+
+__all__ = ["ledger_app", "open_ledger", "print_decisions", "print_position"]

@@ -1,0 +1,229 @@
+"""Running the demonstration fund end to end: open, contribute, allocate, spend, decide.
+
+Every request carries a fixed request id, so running the demonstration again replays the
+same requests and the ledger answers with its first results: nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+from carepool.allocation import Allocation
+from carepool.allocation.formula import Formula
+from carepool.ledger import greater_manchester as gm
+from carepool.ledger.chain import sha256
+from carepool.ledger.ledger import Ledger, Request
+from carepool.ledger.money import pounds, split_pence
+
+#: The winter virement the demonstration puts to the board: the largest borough's acute
+#: budget helps its adult social care buy home care to get people out of hospital.
+WINTER_AMOUNT_PENCE = 2_000_000 * 100
+WINTER_MONTH_INDEX = 7  # November
+FORECAST_MONTH_INDEX = 8  # forecasts made at the end of December
+
+
+class Warehouse(Protocol):
+    def table(self, name: str) -> Any: ...
+    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    fund: str
+    spend_year: str
+    requests: int
+    replayed: int
+    virement: dict[str, Any]
+
+
+def line_spend(
+    warehouse: Warehouse, year: str, formula: Formula, line_budgets: dict[str, int]
+) -> dict[str, int]:
+    """A year's public spend per line from the warehouse's costed activity.
+
+    NHS-paid activity goes to the ICB's line for the formula component that holds the
+    service; council-paid adult social care is shared between the council's line and the
+    NHS's Better Care Fund line in proportion to their budgets. Residents' own payments are
+    not the fund's money.
+    """
+    t = warehouse.table("activity_cost")
+    frame = warehouse.to_pandas(
+        t.filter([t.year == year, t.payer_kind != "self"])
+        .group_by(["lad_code", "service", "payer_kind"])
+        .aggregate(cost_pence=t.cost_pence.sum())
+    )
+    component_of = {s: c.id for c in formula.components for s in c.services}
+    spend: dict[str, int] = {}
+    rows = zip(
+        frame["lad_code"].tolist(),
+        frame["service"].tolist(),
+        frame["cost_pence"].tolist(),
+        strict=True,
+    )
+    for place, service, cost in rows:
+        component = component_of.get(service)
+        if component is None:
+            continue
+        pence = int(cost)
+        if component == "adult_social_care":
+            council, nhs = gm.line_id(component, place), gm.line_id(gm.BCF, place)
+            weights = {council: line_budgets.get(council, 0), nhs: line_budgets.get(nhs, 0)}
+            if sum(weights.values()) <= 0:
+                weights = {council: 1}
+            for line, part in split_pence(pence, weights).items():
+                spend[line] = spend.get(line, 0) + part
+        else:
+            line = gm.line_id(component, place)
+            spend[line] = spend.get(line, 0) + pence
+    return spend
+
+
+def run_demo(
+    ledger: Ledger,
+    allocation: Allocation,
+    formula: Formula,
+    warehouse: Warehouse,
+    spend_year: str,
+    model: str = "",
+) -> DemoRun:
+    """Open the Greater Manchester fund for the allocation's year and post a year to it.
+
+    ``model`` names the built model when it is not the default one (for example
+    ``"E08000009 scale 0.02 seed 42"``); each model gets a fund of its own, so the
+    demonstration never clashes with one posted from another model.
+    """
+    year = str(allocation.metadata["year"])
+    fund = f"gm-{year}" if not model else f"demo-{year}-{sha256(model)[:8]}"
+    places = allocation.places
+    boroughs = [
+        gm.Borough(code, name, int(population))
+        for code, name, population in zip(
+            places["place"].tolist(),
+            places["name"].tolist(),
+            places["population"].tolist(),
+            strict=True,
+        )
+    ]
+    bcf = gm.bcf_minimum(boroughs)
+    line_budgets = gm.budgets(allocation.components, bcf)
+    mh_floor = sum(v for k, v in line_budgets.items() if k.startswith("mental_health:"))
+    spec = gm.fund_spec(fund, year, boroughs, mh_floor, sum(bcf.values()))
+    ledger.open_fund(spec, actor="gm.admin", request_id=f"open-{fund}")
+    officer = {b.code: f"finance.{b.code}" for b in boroughs} | {gm.ICB: "finance.icb"}
+    receipts = []
+
+    paid = gm.contributions(spec, line_budgets)
+    receipts += ledger.submit(
+        fund,
+        [
+            Request(
+                "contribute",
+                officer[p],
+                f"contribution-{p}",
+                {"partner": p, "amount_pence": amount, "description": "Annual contribution"},
+            )
+            for p, amount in sorted(paid.items())
+            if amount > 0
+        ],
+    )
+    receipts.append(
+        ledger.allocate(
+            fund,
+            sorted(line_budgets.items()),
+            actor="finance.icb",
+            request_id="allocation",
+            description=f"Allocation of the pool by the formula {formula.id} {formula.version}",
+        )
+    )
+    spend = line_spend(warehouse, spend_year, formula, line_budgets)
+    owner = {line.id: line.partner for line in spec.lines}
+    periods = spec.periods()
+    monthly = {line: gm.monthly(total, periods) for line, total in spend.items() if total > 0}
+    virement: dict[str, Any] = {}
+    for index, period in enumerate(periods):
+        batch = [
+            Request(
+                "spend",
+                officer[owner[line]],
+                f"spend-{line}-{period}",
+                {
+                    "line": line,
+                    "amount_pence": months[period],
+                    "period": period,
+                    "description": f"Spend on {line}, {period}",
+                },
+            )
+            for line, months in sorted(monthly.items())
+            if months[period] > 0
+        ]
+        receipts += ledger.submit(fund, batch)
+        if index == WINTER_MONTH_INDEX:
+            largest = max(boroughs, key=lambda b: (b.residents, b.code))
+            virement = _winter_virement(ledger, fund, period, largest.code)
+        if index == FORECAST_MONTH_INDEX:
+            done = index + 1
+            receipts += ledger.submit(
+                fund,
+                [
+                    Request(
+                        "forecast",
+                        officer[owner[line]],
+                        f"forecast-{line}-{period}",
+                        {
+                            "line": line,
+                            "outturn_pence": sum(months[p] for p in periods[:done])
+                            * len(periods)
+                            // done,
+                            "period": period,
+                        },
+                    )
+                    for line, months in sorted(monthly.items())
+                ],
+            )
+        receipts.append(
+            ledger.close_period(
+                fund, actor="finance.icb", request_id=f"close-{period}", period=period
+            )
+        )
+    return DemoRun(fund, spend_year, len(receipts), sum(r.replayed for r in receipts), virement)
+
+
+def _winter_virement(ledger: Ledger, fund: str, period: str, place: str) -> dict[str, Any]:
+    """A cross-service virement of £2m: held, then approved by two board members."""
+    source = gm.line_id("acute", place)
+    target = gm.line_id("adult_social_care", place)
+    held = ledger.virement(
+        fund,
+        from_line=source,
+        to_line=target,
+        amount_pence=WINTER_AMOUNT_PENCE,
+        reason="winter: home care to speed discharges from hospital",
+        actor="finance.icb",
+        request_id=f"winter-virement-{period}",
+        period=period,
+    )
+    first = ledger.approve(
+        fund,
+        hold=held.seq,
+        reason="supports the winter discharge plan",
+        actor="board.chair",
+        request_id="winter-approval-1",
+    )
+    second = ledger.approve(
+        fund,
+        hold=held.seq,
+        reason="agreed with the councils",
+        actor="board.council-lead",
+        request_id="winter-approval-2",
+    )
+    return {
+        "amount": pounds(WINTER_AMOUNT_PENCE),
+        "from": source,
+        "to": target,
+        "held_entry": held.seq,
+        "outcome": second.detail.get("outcome"),
+        "approvals": [first.detail.get("outcome"), second.detail.get("outcome")],
+    }

@@ -1,0 +1,294 @@
+"""`carepool ledger` as a user runs it, on SQLite and PostgreSQL, with the example fund."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from carepool.cli import app
+from carepool.ledger import Ledger
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "fund.toml"
+LINE_CONTRACT = {
+    "line",
+    "partner",
+    "service",
+    "place",
+    "budget_pence",
+    "actual_pence",
+    "forecast_pence",
+}
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CAREPOOL_DATABASE_URL", database_url)
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CAREPOOL_USER", raising=False)
+    monkeypatch.delenv("CAREPOOL_FUND", raising=False)
+    fund = f"example-{tmp_path.name[-12:]}".replace("_", "-")
+    spec = EXAMPLE.read_text(encoding="utf-8").replace('id = "example-2026-27"', f'id = "{fund}"')
+    (tmp_path / "fund.toml").write_text(spec, encoding="utf-8")
+    ok("init", "--spec", str(tmp_path / "fund.toml"), "--user", "admin", "--request-id", "open")
+    monkeypatch.setenv("CAREPOOL_FUND", fund)
+    return fund
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, ["ledger", *args])
+
+
+def ok(*args: str) -> dict[str, Any]:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    loaded: dict[str, Any] = json.loads(result.stdout)
+    return loaded
+
+
+def fund_year(cli_env: str) -> None:
+    ok(
+        "contribute",
+        "--partner",
+        "ICB",
+        "--amount",
+        "1,000,000",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "c1",
+    )
+    ok(
+        "contribute",
+        "--partner",
+        "COUNCIL",
+        "--amount",
+        "£400,000.50",
+        "--user",
+        "finance.council",
+        "--request-id",
+        "c2",
+    )
+
+
+def test_a_year_from_the_command_line(cli_env: str, tmp_path: Path) -> None:
+    fund_year(cli_env)
+    allocations = tmp_path / "allocations.csv"
+    allocations.write_text(
+        "line,amount\nacute,700000\nmental-health,350000\nsocial-care,300000\n"
+        "public-health,50000.50\n",
+        encoding="utf-8",
+    )
+    ok("allocate", "--file", str(allocations), "--user", "finance.icb", "--request-id", "a1")
+    ok(
+        "spend",
+        "--line",
+        "social-care",
+        "--amount",
+        "1234.56",
+        "--user",
+        "finance.council",
+        "--request-id",
+        "s1",
+    )
+    ok(
+        "forecast",
+        "--line",
+        "acute",
+        "--amount",
+        "690000",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "f1",
+    )
+    held = ok(
+        "virement",
+        "--from",
+        "acute",
+        "--to",
+        "social-care",
+        "--amount",
+        "25000",
+        "--reason",
+        "winter",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "v1",
+    )
+    assert held["status"] == "held"
+    decided = ok(
+        "approve",
+        "--hold",
+        str(held["seq"]),
+        "--reason",
+        "winter plan",
+        "--user",
+        "board.chair",
+        "--request-id",
+        "d1",
+    )
+    assert decided["outcome"] == "approved"
+    position = ok("position", "--user", "public")
+    lines = {row["line"]: row for row in position["lines"]}
+    for row in position["lines"]:
+        assert set(row) >= LINE_CONTRACT
+    assert lines["social-care"]["budget_pence"] == 325_000_00
+    assert lines["social-care"]["actual_pence"] == 1_234_56
+    assert lines["acute"]["forecast_pence"] == 690_000_00
+    assert lines["mental-health"]["forecast_pence"] is None
+    assert position["totals"]["contributed_pence"] == 1_400_000_50
+    assert position["totals"]["balanced"] is True
+    verified = ok("verify")
+    assert set(verified) == {"ok", "entries", "first_bad_entry", "digest"}
+    assert verified["ok"] is True
+    assert verified["first_bad_entry"] is None
+    exported = ok("export", "--out", str(tmp_path / "journal.jsonl"), "--user", "public")
+    assert exported["digest"] == verified["digest"]
+    table = run("position", "--user", "public")
+    assert table.exit_code == 0
+    assert "social-care" in table.stdout
+    register = run("decisions", "--user", "public", "--json")
+    assert json.loads(register.stdout)[0]["status"] == "approved"
+
+
+def test_a_retry_prints_the_first_result(cli_env: str) -> None:
+    first = ok(
+        "contribute",
+        "--partner",
+        "ICB",
+        "--amount",
+        "10",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "same",
+    )
+    again = ok(
+        "contribute",
+        "--partner",
+        "ICB",
+        "--amount",
+        "10",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "same",
+    )
+    assert again["replayed"] is True
+    assert (again["seq"], again["hash"]) == (first["seq"], first["hash"])
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["spend", "--line", "nope", "--amount", "5", "--user", "finance.council"],
+            2,
+            "'nope' is not a line",
+        ),
+        (
+            ["spend", "--line", "social-care", "--amount", "5.001", "--user", "finance.council"],
+            2,
+            "fraction of a penny",
+        ),
+        (
+            ["spend", "--line", "social-care", "--amount", "-5", "--user", "finance.council"],
+            2,
+            "positive amount",
+        ),
+        (
+            ["spend", "--line", "social-care", "--amount", "5", "--user", "finance.icb"],
+            6,
+            "only those of COUNCIL",
+        ),
+        (["spend", "--line", "social-care", "--amount", "5"], 2, "say who is asking"),
+        (
+            ["contribute", "--partner", "NOPE", "--amount", "5", "--user", "finance.icb"],
+            2,
+            "'NOPE' is not a partner",
+        ),
+        (
+            [
+                "virement",
+                "--from",
+                "mental-health",
+                "--to",
+                "acute",
+                "--amount",
+                "350000",
+                "--reason",
+                "raid",
+                "--user",
+                "finance.icb",
+            ],
+            7,
+            "mental-health-floor",
+        ),
+        (
+            [
+                "spend",
+                "--line",
+                "acute",
+                "--amount",
+                "5",
+                "--period",
+                "2026-04",
+                "--user",
+                "finance.icb",
+            ],
+            2,
+            "period 2026-04 is closed",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(
+    cli_env: str, args: list[str], code: int, message: str
+) -> None:
+    fund_year(cli_env)
+    ok("allocate", "--line", "mental-health", "--amount", "350000", "--user", "finance.icb")
+    ok("close-period", "--user", "finance.icb", "--request-id", "close-april")
+    before = ok("verify")["entries"]
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.output.split())
+    assert ok("verify")["entries"] == before
+
+
+def test_verify_names_a_tampered_entry_and_exits_non_zero(
+    cli_env: str, ledger_target: tuple[str, str | None]
+) -> None:
+    fund_year(cli_env)
+    url, schema = ledger_target
+    ledger = Ledger.connect(url, schema=schema)
+    with ledger.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE postings DISABLE TRIGGER USER"))
+            connection.execute(
+                text(
+                    f"UPDATE postings SET amount_pence = 1 WHERE fund_id = '{cli_env}' AND seq = 3"
+                )
+            )
+            connection.execute(text("ALTER TABLE postings ENABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER postings_no_update"))
+            connection.execute(
+                text(
+                    f"UPDATE postings SET amount_pence = 1 WHERE fund_id = '{cli_env}' AND seq = 3"
+                )
+            )
+    ledger.close()
+    result = run("verify", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "ok": False,
+        "entries": 3,
+        "first_bad_entry": 3,
+        "digest": json.loads(result.stdout)["digest"],
+    }
