@@ -19,12 +19,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import emit, out, user_errors
+from carepool.cli.support import emit, err, out, user_errors
 from carepool.config import Settings
-from carepool.errors import LedgerError
-from carepool.ledger import Ledger, Position, Receipt, load_spec
+from carepool.errors import LedgerError, WarehouseError
+from carepool.ledger import Ledger, Position, Receipt, load_spec, monitor
 from carepool.ledger.database import connect, migrate
 from carepool.ledger.money import parse_amount, pounds
+from carepool.warehouse import read_manifest
+from carepool.warehouse.engine import connect as warehouse_connect
 
 ledger_app = typer.Typer(
     help="The pooled fund's ledger: contributions, budgets, spend, virements, decisions, "
@@ -546,6 +548,74 @@ def print_decisions(register: pd.DataFrame) -> None:
             str(r["decision"]), r["subject"], r["rules"], r["status"], r["approvers"], r["reasons"]
         )
     out.print(table if len(register) else "No decisions yet.")
+
+
+@ledger_app.command("monitor")
+@user_errors
+def monitor_command(
+    threshold: Annotated[
+        float, typer.Option(help="smallest change that counts, as a fraction (0.02 = 2%)")
+    ] = 0.02,
+    chart: Annotated[Path | None, typer.Option(help="also write the chart (HTML) here")] = None,
+    fund: FundOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Burden shifting: where one partner's cut meets another partner's rising cost."""
+    settings = Settings.from_env()
+    ledger = open_ledger(settings)
+    try:
+        fund_id, actor = _fund(ledger, fund), _user(user)
+        try:
+            read_manifest(settings.warehouse_dir)
+            with warehouse_connect(settings) as wh:
+                evidence = ledger.burden_shift(
+                    fund_id, actor=actor, warehouse=wh, threshold=threshold
+                )
+        except WarehouseError as exc:
+            err.print(f"No warehouse activity ({exc}); comparing ledger spend only.")
+            evidence = ledger.burden_shift(fund_id, actor=actor, threshold=threshold)
+    finally:
+        ledger.close()
+    if chart is not None:
+        err.print(f"Chart: {monitor.chart(evidence, chart)}")
+    if emit(evidence, as_json, as_csv):
+        return
+    table = Table(title=f"Burden-shift monitor (threshold {threshold:.0%})")
+    for name in (
+        "Link",
+        "Place",
+        "Source",
+        "Periods",
+        "Cut",
+        "Change",
+        "Linked cost",
+        "Change",
+        "Flag",
+    ):
+        table.add_column(name, justify="right" if name == "Change" else "left")
+    for r in evidence.to_dict("records"):
+        table.add_row(
+            r["link"],
+            r["place"],
+            r["source"],
+            f"{r['before']} → {r['after']}",
+            r["cut_measure"],
+            _pct(r["cut_change"]),
+            r["rise_measure"],
+            _pct(r["rise_change"]),
+            "[bold red]shift?[/]" if r["flagged"] else "",
+        )
+    out.print(table)
+    flagged = int(evidence["flagged"].sum())
+    out.print(
+        f"{flagged} of {len(evidence)} comparisons flagged. Evidence: --csv; chart: --chart FILE."
+    )
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{100 * value:+.1f}%"
 
 
 @ledger_app.command("verify")

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from carepool.errors import LedgerError, PermissionDenied
-from carepool.ledger import database, reports
+from carepool.ledger import database, monitor, reports
 from carepool.ledger.chain import ChainCheck, canonical, sha256
 from carepool.ledger.entries import Entry, Receipt
 from carepool.ledger.fund import FundContext, load_context
@@ -384,6 +384,30 @@ class Ledger:
         with database.reading(self.engine) as connection:
             return reports.decisions(connection, ctx)
 
+    def burden_shift(
+        self,
+        fund_id: str,
+        *,
+        actor: str,
+        warehouse: monitor.Warehouse | None = None,
+        threshold: float = monitor.DEFAULT_THRESHOLD,
+    ) -> pd.DataFrame:
+        """The burden-shift monitor's evidence table (see :mod:`carepool.ledger.monitor`)."""
+        ctx = self.context(fund_id)
+        ctx.user(actor)
+        if not 0 < threshold < 1:
+            raise LedgerError(f"threshold: expected a fraction between 0 and 1, got {threshold}")
+        with database.reading(self.engine) as connection:
+            spend = monitor.ledger_spend(connection, ctx)
+        activity = None
+        if warehouse is not None:
+            measures = [
+                m for link in monitor.LINKS for m in (link.cut_activity, link.rise_activity)
+            ]
+            activity = monitor.warehouse_activity(warehouse, measures)
+        places = sorted({line.place for line in ctx.spec.lines})
+        return monitor.burden_shift(spend, activity, places, threshold=threshold)
+
     def verify(self, fund_id: str) -> ChainCheck:
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
@@ -412,14 +436,16 @@ def _check_request_id(request_id: str) -> None:
 def _existing_requests(
     connection: Connection, fund_id: str, ids: list[str]
 ) -> dict[str, dict[str, Any]]:
+    """The journal entries already written under any of ``ids``.
+
+    Asked as ``(fund_id, request_id) IN (...)`` pairs so that the only index that fits is the
+    unique one on those two columns, whatever the planner's statistics say.
+    """
     found: dict[str, dict[str, Any]] = {}
+    key = tuple_(journal.c.fund_id, journal.c.request_id)
     for start in range(0, len(ids), 500):
-        rows = connection.execute(
-            select(journal).where(
-                journal.c.fund_id == fund_id, journal.c.request_id.in_(ids[start : start + 500])
-            )
-        )
-        for row in rows:
+        pairs = [(fund_id, request_id) for request_id in ids[start : start + 500]]
+        for row in connection.execute(select(journal).where(key.in_(pairs))):
             found[row.request_id] = dict(row._mapping)
     return found
 

@@ -107,7 +107,7 @@ journal = Table(
     Column("hash", String(64), nullable=False),
     ForeignKeyConstraint(["fund_id"], ["funds.id"], name="entry_fund"),
     UniqueConstraint("fund_id", "request_id", name="entry_request"),
-    Index("journal_kind", "fund_id", "kind", "period"),
+    Index("journal_kind", "kind", "fund_id", "period"),
 )
 
 postings = Table(
