@@ -75,7 +75,7 @@ def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger)
     link = LINKS[0].name
     assert bool(ledger_rows.loc[(link, manchester), "flagged"])
     changes = ledger_rows.loc[(link, manchester), ["cut_change", "rise_change"]].astype(float)
-    assert [round(float(value), 12) for value in changes] == [-0.1, 0.1]
+    assert [round(float(value), 12) for value in changes.tolist()] == [-0.1, 0.1]
     assert ledger_rows.loc[(link, manchester), "before"] == "2026-27 Q1"
     # acute rose in Trafford too, but social care was not cut: no shift
     assert not bool(ledger_rows.loc[(link, trafford), "flagged"])
