@@ -214,7 +214,8 @@ def throughput(url: str, schema: str | None, batch: int) -> None:
     how = "one request per transaction" if batch == 1 else f"batches of {batch} requests"
     print(
         f"  PostgreSQL, {WRITERS} writers, {how}: {posted:,} postings in {wall:.1f} s = "
-        f"{rate:,.0f} postings/s (target {TARGET_PER_SECOND:,}, ratio {rate / TARGET_PER_SECOND:.2f}); "
+        f"{rate:,.0f} postings/s (target {TARGET_PER_SECOND:,}, "
+        f"ratio {rate / TARGET_PER_SECOND:.2f}); "
         f"{sum(r.replayed for r in results):,} retries answered from the first result; "
         f"anomalies: {', '.join(anomalies) or 'none'}"
     )
@@ -255,14 +256,16 @@ def year_position(url: str, schema: str | None, label: str) -> None:
     median = statistics.median(times)
     print(
         f"  {label}: a year of {YEAR_POSTINGS:,} spend postings on {len(lines)} lines "
-        f"(loaded in {load:.0f} s, {YEAR_POSTINGS / load:,.0f} postings/s in batches of {chunk:,}); "
+        f"(loaded in {load:.0f} s, {YEAR_POSTINGS / load:,.0f} postings/s "
+        f"in batches of {chunk:,}); "
         f"position runs {', '.join(f'{t:.2f}' for t in times)} s, median {median:.2f} s "
         f"(target {TARGET_POSITION_SECONDS:.0f} s, ratio {median / TARGET_POSITION_SECONDS:.2f})"
     )
     t = time.perf_counter()
     check = ledger.verify(fund)
     print(
-        f"  {label}: verify of {check.entries:,} entries: {time.perf_counter() - t:.1f} s, ok={check.ok}"
+        f"  {label}: verify of {check.entries:,} entries: "
+        f"{time.perf_counter() - t:.1f} s, ok={check.ok}"
     )
     ledger.close()
 

@@ -1,12 +1,12 @@
 """Benchmarks: the build (wall time and peak memory of `carepool build`), the indicators
-(benchmarks/indicators.py) and the allocation (benchmarks/allocation.py), each against its
-target.
+(benchmarks/indicators.py), the allocation (benchmarks/allocation.py) and the ledger
+(benchmarks/ledger.py), each against its target.
 
 Each run is a fresh process (`python -m carepool build ...`) writing to a temporary data
 directory; peak memory is the child's maximum resident set size from the operating system
 (`wait4`). Prints every run, the median, and the ratio of the median to the target.
 Run with `make bench`; `python benchmarks/run.py build`, `... indicators` or
-`... allocation` runs one part.
+`... allocation` or `... ledger` runs one part.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if part not in ("all", "build", "indicators", "allocation"):
-        raise SystemExit("usage: run.py [all|build|indicators|allocation]")
+    if part not in ("all", "build", "indicators", "allocation", "ledger"):
+        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger]")
     if part in ("all", "build"):
         main()
     if part in ("all", "indicators"):
@@ -98,3 +98,7 @@ if __name__ == "__main__":
         import allocation
 
         allocation.main()
+    if part in ("all", "ledger"):
+        import ledger
+
+        ledger.main()
