@@ -135,8 +135,9 @@ def _write(
     while time.perf_counter() - started < seconds:
         requests = []
         for _ in range(batch):
-            # every 20th request repeats the one before it, as a client retrying would
-            j = k - 1 if k % 20 == 19 else k
+            # every 20th request repeats an earlier one (from the previous transaction), as a
+            # client retrying after a lost reply would
+            j = k - batch if k % 20 == 19 and k >= batch else k
             line = mine[j % len(mine)]
             rid = f"w{w}-{j}"
             amount = 100 + j % 1000
@@ -149,8 +150,6 @@ def _write(
                 )
             )
             k += 1
-        if batch > 1:
-            requests = list({r.request_id: r for r in requests}.values())
         receipts = ledger.submit(fund, requests)
         sent += len(receipts)
         replayed += sum(r.replayed for r in receipts)

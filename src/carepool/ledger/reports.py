@@ -92,6 +92,9 @@ def position(connection: Connection, ctx: FundContext, period: str | None) -> Po
     )
     if period is not None:
         query = query.where(postings.c.period <= period)
+    if connection.dialect.name == "postgresql":
+        # a short aggregate: compiling it to machine code costs more than it saves
+        connection.exec_driver_sql("SET LOCAL jit = off")
     per_line: dict[str, dict[str, int]] = {line: {} for line in ctx.lines}
     forecast_lines: set[str] = set()
     per_partner: dict[str, dict[str, int]] = {p: {} for p in ctx.partner_kinds}

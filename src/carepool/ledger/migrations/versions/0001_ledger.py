@@ -118,6 +118,12 @@ def _keep_statistics_fresh() -> None:
                 f"ALTER TABLE {table} SET (autovacuum_analyze_scale_factor = 0.01, "
                 "autovacuum_analyze_threshold = 1000)"
             )
+        # The position groups postings by these columns; without joint statistics the planner
+        # multiplies their distinct counts, expects millions of groups, and sorts on disk.
+        op.execute(
+            "CREATE STATISTICS postings_groups (ndistinct) "
+            "ON fund_id, line_id, partner_id, account, category FROM postings"
+        )
 
 
 def _refuse_changes() -> None:
@@ -152,6 +158,7 @@ def _refuse_changes() -> None:
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS postings_groups")
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute("DROP FUNCTION IF EXISTS carepool_append_only()")
