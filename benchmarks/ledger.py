@@ -6,8 +6,10 @@
    requests per transaction (``Ledger.submit``), as a finance system's nightly feed does.
    After each run the benchmark checks for anomalies: every request posted exactly once,
    the chain verifies, the books balance.
-2. Position: a year of that fund — 1,000,000 spend postings — then ``position`` timed.
-   Loaded through the same API in batches of 5,000.
+2. Position: a year of that fund — 1,000,000 spend postings, loaded through the same API in
+   batches of 5,000 — then ``position`` timed with every month still open (everything summed
+   from postings), and again once the twelve months are closed (closed months come from
+   their close entries' totals).
 
 PostgreSQL is ``CAREPOOL_TEST_POSTGRES_URL`` or the machine's server; every run works in a
 schema of its own, dropped afterwards. ``python benchmarks/run.py ledger`` runs it.
@@ -254,11 +256,24 @@ def year_position(url: str, schema: str | None, label: str) -> None:
     assert position.totals["actual_pence"] == expected
     median = statistics.median(times)
     print(
-        f"  {label}: a year of {YEAR_POSTINGS:,} spend postings on {len(lines)} lines "
+        f"  {label}: a year of {YEAR_POSTINGS:,} spend postings on {len(lines)} lines, months open "
         f"(loaded in {load:.0f} s, {YEAR_POSTINGS / load:,.0f} postings/s "
         f"in batches of {chunk:,}); "
         f"position runs {', '.join(f'{t:.2f}' for t in times)} s, median {median:.2f} s "
         f"(target {TARGET_POSITION_SECONDS:.0f} s, ratio {median / TARGET_POSITION_SECONDS:.2f})"
+    )
+    for period in periods:
+        ledger.close_period(fund, actor="b.QOP", request_id=f"close-{period}", period=period)
+    closed = []
+    for _ in range(5):
+        t = time.perf_counter()
+        position = ledger.position(fund, actor="b.public")
+        closed.append(time.perf_counter() - t)
+    assert position.totals["actual_pence"] == expected
+    print(
+        f"  {label}: the same year with its twelve months closed: position runs "
+        f"{', '.join(f'{t:.3f}' for t in closed)} s, median {statistics.median(closed):.3f} s "
+        f"(ratio {statistics.median(closed) / TARGET_POSITION_SECONDS:.2f})"
     )
     t = time.perf_counter()
     check = ledger.verify(fund)

@@ -18,7 +18,7 @@ LINK_ROW_MANCHESTER = 0  # ledger rows come link by link, place by place
 
 def two_place_fund(ledger: Ledger) -> str:
     lines = []
-    partners = [{"id": "NHS", "name": "ICB", "kind": "nhs_commissioner"}]
+    partners = [{"id": "NHS", "name": "NHS Test ICB", "kind": "nhs_commissioner"}]
     users = [
         {"name": "t.admin", "roles": ["admin"]},
         {"name": "t.nhs", "partner": "NHS", "roles": ["finance"]},

@@ -235,3 +235,37 @@ def test_roles_limit_who_posts_where(ledger: Ledger) -> None:
         ledger.close_period(fund, actor="t.council", request_id="v")
     with pytest.raises(PermissionDenied, match="needs the board role"):
         ledger.settle(fund, actor="t.nhs", request_id="u")
+
+
+def test_only_the_host_allocates_a_pooled_fund(ledger: Ledger) -> None:
+    fund = open_fund(ledger)
+    ledger.contribute(fund, partner="C1", amount_pence=100, actor="t.council", request_id="c")
+    with pytest.raises(PermissionDenied, match="only those of NHS may allocate"):
+        ledger.allocate(fund, [("asc", 100)], actor="t.council", request_id="a")
+
+
+def test_a_partner_cannot_reverse_what_takes_from_another(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    allocation = 4  # to the NHS's and the council's lines
+    with pytest.raises(PermissionDenied, match="only those of NHS may reverse"):
+        ledger.reverse(fund, entry=allocation, reason="mine", actor="t.council", request_id="r")
+
+
+def test_reversing_a_spend_restores_its_commitment(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    order = ledger.commit(fund, line="asc", amount_pence=1_000, actor="t.council", request_id="k")
+    paid = ledger.spend(
+        fund, line="asc", amount_pence=400, actor="t.council", request_id="s", commitment=order.seq
+    )
+    ledger.reverse(fund, entry=paid.seq, reason="wrong invoice", actor="t.council", request_id="r")
+    ledger.spend(
+        fund,
+        line="asc",
+        amount_pence=1_000,
+        actor="t.council",
+        request_id="s2",
+        commitment=order.seq,
+    )
+    asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
+    assert asc["committed_pence"] == 0
+    assert asc["actual_pence"] == 1_000

@@ -139,7 +139,7 @@ def test_two_approvers_when_the_rule_asks(ledger: Ledger) -> None:
     assert second.detail["outcome"] == "approved"
     register = ledger.decisions(fund, actor="t.public").set_index("decision")
     assert register.loc[held.seq, "approvers"] == "t.board1, t.board2"
-    assert vire(ledger, fund, "acute", "mh", 999, "small").status == "posted"
+    assert vire(ledger, fund, "mh", "acute", 999, "small").status == "posted"  # another line
 
 
 def test_a_rejected_request_moves_nothing(ledger: Ledger) -> None:
@@ -188,4 +188,32 @@ def test_a_virement_cannot_take_more_than_the_line_has(ledger: Ledger) -> None:
             reason="r",
             actor="t.council",
             request_id="v",
+        )
+
+
+def test_a_large_virement_split_in_two_is_still_held(ledger: Ledger) -> None:
+    fund = funded(ledger, rules=[LARGE])  # two approvers from £10.00 a month out of one line
+    assert vire(ledger, fund, "acute", "mh", 600, "first").status == "posted"
+    assert vire(ledger, fund, "acute", "mh", 600, "second").status == "held"
+
+
+def test_reversing_an_allocation_cannot_dodge_a_virement_rule(ledger: Ledger) -> None:
+    fund = funded(ledger, rules=[CROSS_SERVICE])
+    allocation = 4  # open, two contributions, then the allocation
+    with pytest.raises(RuleRefused, match="ask for a virement instead"):
+        ledger.reverse(fund, entry=allocation, reason="re-plan", actor="t.nhs", request_id="r")
+
+
+def test_a_decision_must_be_true_or_false(ledger: Ledger) -> None:
+    fund = funded(ledger, rules=[CROSS_SERVICE])
+    held = vire(ledger, fund, "acute", "asc", 5, "v")
+    with pytest.raises(LedgerError, match="expected true or false"):
+        ledger.post(
+            fund,
+            "approve",
+            actor="t.board1",
+            request_id="d",
+            hold=held.seq,
+            reason="r",
+            approve="false",
         )

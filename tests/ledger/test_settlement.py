@@ -98,3 +98,14 @@ def test_every_rule_shares_exactly_the_variance(
             rule, variance=variance, own=own, contributions=weights, host=host
         )
         assert sum(shares.values()) == variance, rule.rule
+
+
+def test_own_lines_settle_even_when_the_fund_nets_to_nothing() -> None:
+    shares = settlement_shares(
+        RiskShare(rule="own"),
+        variance=0,
+        own={"NHS": 1_500, "C1": -1_500},
+        contributions={"NHS": 10_000, "C1": 5_000},
+        host="NHS",
+    )
+    assert shares == {"C1": -1_500, "NHS": 1_500}

@@ -582,6 +582,12 @@ def monitor_command(
         err.print(f"Chart: {monitor.chart(evidence, chart)}")
     if emit(evidence, as_json, as_csv):
         return
+    if evidence.empty:
+        out.print(
+            "Nothing to compare yet: the monitor needs spend in two quarters of the ledger, "
+            "or two years of activity in the warehouse."
+        )
+        return
     table = Table(title=f"Burden-shift monitor (threshold {threshold:.0%})")
     for name in (
         "Link",

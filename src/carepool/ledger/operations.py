@@ -19,7 +19,7 @@ from carepool.ledger.riskshare import settlement_shares
 from carepool.ledger.roles import require_finance_of, require_role
 from carepool.ledger.rules import Breach, Change, check_all
 from carepool.ledger.spec import User
-from carepool.ledger.writer import Tx
+from carepool.ledger.writer import Tx, totals_of
 
 Builder = Callable[[Tx, User, Mapping[str, Any]], list[Entry]]
 
@@ -97,7 +97,9 @@ def allocate(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
             raise LedgerError(f"allocations[{i}]: expected [line, amount_pence], got {item!r}")
         line = tx.ctx.line(str(item[0]), f"allocations[{i}].line")
         amount = check_pence(item[1], f"allocations[{i}].amount_pence")
-        require_finance_of(user, [tx.ctx.host, line.partner], f"allocate to line {line.id}")
+        # a pooled fund's manager (the host) allocates; in an aligned budget, each partner too
+        allocators = [tx.ctx.host, *([line.partner] if tx.ctx.spec.fund.kind == "aligned" else [])]
+        require_finance_of(user, allocators, f"allocate to line {line.id}")
         budget[line.id] = budget.get(line.id, 0) + amount
     total = sum(budget.values())
     unallocated = tx.balance("pool")
@@ -189,7 +191,9 @@ def virement(
             f"line {source.id} has {pounds(available)} not spent or committed; "
             f"it cannot give {pounds(amount)}"
         )
-    change = Change("virement", {source.id: -amount, target.id: amount}, amount, source, target)
+    change = Change(
+        "virement", {source.id: -amount, target.id: amount}, amount, source, target, period
+    )
     holds = _refuse_or_hold(check_all(tx.ctx.spec.rules, change, tx), waived)
     payload = {
         "from_line": source.id,
@@ -239,7 +243,9 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     reason = _text(fields, "reason")
     if not reason.strip():
         raise LedgerError("reason: a decision needs a reason; it is published")
-    approved = bool(fields.get("approve", True))
+    approved = fields.get("approve", True)
+    if not isinstance(approved, bool):
+        raise LedgerError(f"approve: expected true or false, got {approved!r}")
     approvals.append(user.name)
     required = int(held["payload"]["approvers_required"])
     if not approved:
@@ -311,24 +317,52 @@ def reverse(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
         raise LedgerError(f"entry {seq} is a {original['kind']} entry, which cannot be reversed")
     if tx.referring(seq, ["reversal"]):
         raise LedgerError(f"entry {seq} has already been reversed")
-    partners = {p["partner_id"] for p in original["postings"]}
-    partners |= {tx.ctx.lines[p["line_id"]].partner for p in original["postings"] if p["line_id"]}
-    require_finance_of(user, [tx.ctx.host, *partners], f"reverse entry {seq}")
     period = period_for(tx, fields.get("period"))
     postings = tuple(
         Posting(p["account"], -int(p["amount_pence"]), p["category"], p["line_id"], p["partner_id"])
         for p in original["postings"]
     )
+    require_finance_of(user, _reversers(tx, postings), f"reverse entry {seq}")
     _check_reversal_leaves_money(tx, postings, seq)
     budget: dict[str, int] = {}
     for p in postings:
         if p.account == "line" and p.category == "budget" and p.line is not None:
             budget[p.line] = budget.get(p.line, 0) + p.amount_pence
-    breaches = check_all(tx.ctx.spec.rules, Change("reversal", budget), tx)
+    breaches = check_all(tx.ctx.spec.rules, Change("reversal", budget, period=period), tx)
+    for line_id, delta in budget.items():
+        if delta < 0:  # budget leaving a line for the pool, and so for anywhere
+            change = Change("reversal", {}, -delta, tx.ctx.lines[line_id], None, period)
+            breaches += check_all(tx.ctx.spec.rules, change, tx)
     if breaches:
-        raise RuleRefused(breaches[0].rule, "; ".join(b.reason for b in breaches))
+        reasons = "; ".join(b.reason for b in breaches)
+        raise RuleRefused(
+            breaches[0].rule,
+            f"{reasons}; a reversal cannot wait for the board, so ask for a virement instead",
+        )
     description = f"Reversal of entry {seq}: {reason}"
     return [Entry("reversal", period, description, postings, {"entry": seq, "reason": reason}, seq)]
+
+
+def _reversers(tx: Tx, postings: tuple[Posting, ...]) -> list[str]:
+    """Who may reverse: the host's finance officers, or those of the one partner concerned.
+
+    The partner concerned is the one whose lines or contributions the reversal takes from;
+    when it takes from nobody (undoing a spend), the one partner whose lines it touches. A
+    reversal that takes from two partners is the host's to make.
+    """
+
+    def partner_of(p: Posting) -> str | None:
+        return p.partner if p.account == "contrib" else tx.ctx.lines[str(p.line)].partner
+
+    takes = {
+        partner_of(p)
+        for p in postings
+        if p.account in ("contrib", "line")
+        and (p.amount_pence > 0 if p.account == "contrib" else p.amount_pence < 0)
+    }
+    touched = {partner_of(p) for p in postings if p.account in ("contrib", "line")}
+    concerned = takes or touched
+    return [tx.ctx.host, *([str(x) for x in concerned] if len(concerned) == 1 else [])]
 
 
 def _check_reversal_leaves_money(tx: Tx, postings: tuple[Posting, ...], seq: int) -> None:
@@ -355,7 +389,9 @@ def close_period(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     if period != first_open:
         period_for(tx, period)  # names a bad or closed period
         raise LedgerError(f"periods close in order: close {first_open} before {period}")
-    return [Entry("close", period, f"Period {period} closed", (), {"period": period})]
+    # The month's totals travel with its close, chained, so a position need not re-add them.
+    payload = {"period": period, "totals": tx.period_totals(period)}
+    return [Entry("close", period, f"Period {period} closed", (), payload)]
 
 
 def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
@@ -398,10 +434,9 @@ def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     }
     what = "underspend" if variance >= 0 else "overspend"
     description = f"Year-end settlement of a {pounds(abs(variance))} {what} ({rule.rule})"
-    return [
-        Entry("settlement", YEAR_END, description, tuple(postings), payload),
-        Entry("close", YEAR_END, "Year closed", (), {"period": YEAR_END}),
-    ]
+    settlement = Entry("settlement", YEAR_END, description, tuple(postings), payload)
+    closing = {"period": YEAR_END, "totals": totals_of([settlement])}
+    return [settlement, Entry("close", YEAR_END, "Year closed", (), closing)]
 
 
 OPERATIONS: Mapping[str, Builder] = {

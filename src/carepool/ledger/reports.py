@@ -26,8 +26,9 @@ from carepool.ledger.chain import (
     private_digest,
     public_content,
 )
-from carepool.ledger.fund import FundContext
+from carepool.ledger.fund import YEAR_END, FundContext
 from carepool.ledger.schema import funds, journal, lines, postings, rules
+from carepool.ledger.writer import TOTAL_KEYS, sorted_totals
 
 LINE_COLUMNS = (
     "line",
@@ -75,31 +76,47 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:
-    query = (
-        select(
-            postings.c.line_id,
-            postings.c.partner_id,
-            postings.c.account,
-            postings.c.category,
-            func.sum(postings.c.amount_pence),
-            func.count(),
-        )
-        .where(postings.c.fund_id == ctx.id)
-        .group_by(
-            postings.c.line_id, postings.c.partner_id, postings.c.account, postings.c.category
+def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[list[Any]]]:
+    """Each closed period's totals, from its close entry (periods closed without them: none)."""
+    found: dict[str, list[list[Any]]] = {}
+    rows = connection.execute(
+        select(journal.c.period, journal.c.payload).where(
+            journal.c.kind == "close", journal.c.fund_id == ctx.id
         )
     )
-    if period is not None:
-        query = query.where(postings.c.period <= period)
+    for period, payload in rows:
+        totals = json.loads(payload).get("totals")
+        if totals is not None:
+            found[period] = totals
+    return found
+
+
+def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:
+    """Closed months from their close entries' totals; open months summed from postings."""
+    closed = {
+        p: totals
+        for p, totals in _closed_totals(connection, ctx).items()
+        if period is None or p <= period
+    }
+    open_periods = [
+        p for p in (*ctx.periods, YEAR_END) if p not in closed and (period is None or p <= period)
+    ]
+    query = (
+        select(*TOTAL_KEYS, func.sum(postings.c.amount_pence), func.count())
+        .where(postings.c.fund_id == ctx.id, postings.c.period.in_(open_periods))
+        .group_by(*TOTAL_KEYS)
+    )
     if connection.dialect.name == "postgresql":
         # a short aggregate: compiling it to machine code costs more than it saves
         connection.exec_driver_sql("SET LOCAL jit = off")
+    rows: list[Any] = [tuple(r) for totals in closed.values() for r in totals]
+    if open_periods:
+        rows += connection.execute(query).all()
     per_line: dict[str, dict[str, int]] = {line: {} for line in ctx.lines}
     forecast_lines: set[str] = set()
     per_partner: dict[str, dict[str, int]] = {p: {} for p in ctx.partner_kinds}
     pool = 0
-    for line, partner, account, category, amount, count in connection.execute(query):
+    for line, partner, account, category, amount, count in rows:
         amount = int(amount)
         if line is not None:
             cell = per_line[line]
@@ -294,12 +311,42 @@ def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, A
 
 
 def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
-    """Recompute the fund's chain; also check its registries against its opening entry."""
+    """Recompute the fund's chain; also check its registries against its opening entry and
+    each close entry's totals against the postings of its period."""
     check = check_chain(_entries(connection, ctx.id))
     problem = _registry_problem(connection, ctx)
     if problem and (check.ok or (check.first_bad_entry or 0) > 1):
         return ChainCheck(False, check.entries, 1, check.digest, problem)
+    bad_close = _close_problem(connection, ctx)
+    if bad_close is not None and (check.ok or (check.first_bad_entry or 0) > bad_close):
+        problem = "its period totals do not match the postings of its period"
+        return ChainCheck(False, check.entries, bad_close, check.digest, problem)
     return check
+
+
+def _close_problem(connection: Connection, ctx: FundContext) -> int | None:
+    """The first close entry whose totals differ from its period's postings, or None."""
+    recomputed: dict[str, list[list[Any]]] = {}
+    rows = connection.execute(
+        select(postings.c.period, *TOTAL_KEYS, func.sum(postings.c.amount_pence), func.count())
+        .where(postings.c.fund_id == ctx.id)
+        .group_by(postings.c.period, *TOTAL_KEYS)
+    )
+    for period, *rest in rows:
+        recomputed.setdefault(period, []).append([*rest[:4], int(rest[4]), int(rest[5])])
+    closes = connection.execute(
+        select(journal.c.seq, journal.c.period, journal.c.payload)
+        .where(journal.c.kind == "close", journal.c.fund_id == ctx.id)
+        .order_by(journal.c.seq)
+    )
+    for seq, period, payload in closes:
+        try:
+            totals = json.loads(payload).get("totals")
+        except (json.JSONDecodeError, AttributeError):
+            return int(seq)
+        if totals is not None and totals != sorted_totals(recomputed.get(period, [])):
+            return int(seq)
+    return None
 
 
 def _registry_problem(connection: Connection, ctx: FundContext) -> str | None:

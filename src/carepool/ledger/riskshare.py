@@ -25,6 +25,14 @@ def settlement_shares(
     ``own``: the variance on each partner's own lines; ``contributions``: what each partner
     put in, net.
     """
+    if rule.rule == "own":
+        # before the zero shortcut: lines can net to nothing while partners' own lines do not
+        shares = {partner: amount for partner, amount in own.items() if amount}
+        rest = variance - sum(shares.values())
+        if rest:
+            for partner, amount in split_pence(rest, contributions).items():
+                shares[partner] = shares.get(partner, 0) + amount
+        return _nonzero(shares)
     if variance == 0:
         return {}
     if rule.rule == "host":
@@ -32,13 +40,6 @@ def settlement_shares(
     if rule.rule == "fixed":
         assert rule.shares is not None
         return _nonzero(split_pence(variance, dict(rule.shares)))
-    if rule.rule == "own":
-        shares = {partner: amount for partner, amount in own.items() if amount}
-        rest = variance - sum(shares.values())
-        if rest:
-            for partner, amount in split_pence(rest, contributions).items():
-                shares[partner] = shares.get(partner, 0) + amount
-        return _nonzero(shares)
     if rule.rule == "capped" and variance < 0:
         assert rule.cap_pence is not None
         shared = max(variance, -rule.cap_pence)

@@ -128,4 +128,5 @@ postings = Table(
         ["fund_id", "seq"], ["journal.fund_id", "journal.seq"], name="posting_entry"
     ),
     Index("postings_line", "fund_id", "line_id"),
+    Index("postings_period", "fund_id", "period"),
 )

@@ -148,6 +148,28 @@ class Tx:
         )
         return {str(key): int(total) for key, total in rows if key is not None}
 
+    def period_totals(self, period: str) -> list[list[Any]]:
+        """The period's postings summed by line, partner, account and category (with counts)."""
+        self.flush()
+        rows = self.connection.execute(
+            select(*TOTAL_KEYS, func.sum(postings.c.amount_pence), func.count())
+            .where(postings.c.fund_id == self.ctx.id, postings.c.period == period)
+            .group_by(*TOTAL_KEYS)
+        )
+        return sorted_totals([[*row[:4], int(row[4]), int(row[5])] for row in rows])
+
+    def moved_out(self, line_id: str, period: str) -> int:
+        self.flush()
+        query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
+            postings.c.fund_id == self.ctx.id,
+            postings.c.line_id == line_id,
+            postings.c.account == "line",
+            postings.c.category == "budget",
+            postings.c.period == period,
+            postings.c.amount_pence < 0,
+        )
+        return -int(self.connection.execute(query).scalar_one())
+
     def lines_in(self, scope: Scope) -> list[Line]:
         return self.ctx.lines_in(scope)
 
@@ -206,17 +228,40 @@ class Tx:
         return found
 
     def ref_balance(self, seq: int, account: str) -> int:
-        """The sum on ``account`` over entry ``seq`` and every entry that refers to it."""
+        """The sum on ``account`` over entry ``seq``, the entries referring to it, and theirs."""
         self.flush()
         referring = select(journal.c.seq).where(
             journal.c.fund_id == self.ctx.id, journal.c.ref_seq == seq
         )
+        # and the entries that refer to those: the reversal of a spend that drew on a commitment
+        second = select(journal.c.seq).where(
+            journal.c.fund_id == self.ctx.id, journal.c.ref_seq.in_(referring)
+        )
         query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
             postings.c.fund_id == self.ctx.id,
             postings.c.account == account,
-            (postings.c.seq == seq) | postings.c.seq.in_(referring),
+            (postings.c.seq == seq) | postings.c.seq.in_(referring) | postings.c.seq.in_(second),
         )
         return int(self.connection.execute(query).scalar_one())
+
+
+TOTAL_KEYS = (postings.c.line_id, postings.c.partner_id, postings.c.account, postings.c.category)
+
+
+def sorted_totals(rows: list[list[Any]]) -> list[list[Any]]:
+    """Totals in one order on every database (NULLs sort differently in SQLite and PostgreSQL)."""
+    return sorted(rows, key=lambda r: (r[0] or "", r[1] or "", r[2], r[3]))
+
+
+def totals_of(entries: Iterable[Entry]) -> list[list[Any]]:
+    """:meth:`Tx.period_totals` for entries not yet written."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for entry in entries:
+        for p in entry.postings:
+            cell = sums.setdefault((p.line, p.partner, p.account, p.category), [0, 0])
+            cell[0] += p.amount_pence
+            cell[1] += 1
+    return sorted_totals([[*key, total, count] for key, (total, count) in sums.items()])
 
 
 def receipt_for(fund_id: str, row: dict[str, Any], replayed: bool = False) -> Receipt:

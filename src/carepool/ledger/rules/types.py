@@ -20,7 +20,8 @@ class Change:
     budget_delta: dict[str, int] = field(default_factory=dict)
     amount_pence: int = 0
     from_line: Line | None = None
-    to_line: Line | None = None
+    to_line: Line | None = None  # None: the money leaves for an unknown line (a reversal)
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,7 @@ class FundState(Protocol):
     def lines_in(self, scope: Scope) -> list[Line]: ...
 
     def budget_of(self, line_ids: list[str]) -> int: ...
+
+    def moved_out(self, line_id: str, period: str) -> int:
+        """Budget already moved out of a line in a period (virements, reversed allocations)."""
+        ...

@@ -2,6 +2,10 @@
 
 Examples: any virement of £1m or more needs approval; moving money out of one service into
 another needs approval; moving money out of mental health is banned.
+
+The threshold counts what the line has already given in the same month, so a large move
+cannot pass as several small ones. A reversal that takes budget out of a line is checked as a
+move to an unknown line (it could be re-allocated anywhere): it crosses every boundary.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from carepool.ledger.rules.types import Breach, Change, FundState
 from carepool.ledger.spec import ApprovalRule, Line
 
 
-def _across(rule: ApprovalRule, source: Line, target: Line) -> bool:
+def _across(rule: ApprovalRule, source: Line, target: Line | None) -> bool:
+    if target is None:
+        return True
     if rule.across == "service":
         return source.service != target.service
     if rule.across == "partner":
@@ -23,16 +29,19 @@ def _across(rule: ApprovalRule, source: Line, target: Line) -> bool:
 
 def check(rule: ApprovalRule, change: Change, state: FundState) -> list[Breach]:
     source, target = change.from_line, change.to_line
-    if change.operation != "virement" or source is None or target is None:
+    if change.operation not in ("virement", "reversal") or source is None:
         return []
-    if change.amount_pence < rule.min_pence or not _across(rule, source, target):
+    if not _across(rule, source, target):
         return []
+    if rule.min_pence:
+        month = change.amount_pence + state.moved_out(source.id, change.period)
+        if month < rule.min_pence:
+            return []
     from_ok = any(line.id == source.id for line in state.lines_in(rule.from_scope))
-    to_ok = any(line.id == target.id for line in state.lines_in(rule.to_scope))
+    to_ok = target is None or any(line.id == target.id for line in state.lines_in(rule.to_scope))
     if not (from_ok and to_ok):
         return []
-    reason = (
-        f"{rule.reason} ({pounds(change.amount_pence)} from {source.id} ({source.service}) "
-        f"to {target.id} ({target.service}))"
-    )
+    where = "an unknown line" if target is None else f"{target.id} ({target.service})"
+    amount = pounds(change.amount_pence)
+    reason = f"{rule.reason} ({amount} from {source.id} ({source.service}) to {where})"
     return [Breach(rule.name, rule.action, reason, rule.approvers)]

@@ -101,6 +101,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("postings_line", "postings", ["fund_id", "line_id"])
+    op.create_index("postings_period", "postings", ["fund_id", "period"])
     _refuse_changes()
     _keep_statistics_fresh()
 
