@@ -269,3 +269,16 @@ def test_reversing_a_spend_restores_its_commitment(ledger: Ledger) -> None:
     asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
     assert asc["committed_pence"] == 0
     assert asc["actual_pence"] == 1_000
+
+
+def test_closing_a_month_does_not_change_the_position(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.spend(fund, line="asc", amount_pence=321, actor="t.council", request_id="s")
+    ledger.forecast(fund, line="mh", outturn_pence=2_900, actor="t.nhs", request_id="f")
+    before = ledger.position(fund, actor="t.public")
+    ledger.close_period(fund, actor="t.nhs", request_id="close-april")
+    ledger.spend(fund, line="asc", amount_pence=1, actor="t.council", request_id="may")
+    after = ledger.position(fund, actor="t.public", period="2026-04")
+    pd.testing.assert_frame_equal(before.lines, after.lines)
+    assert ledger.position(fund, actor="t.public").totals["actual_pence"] == 322
+    assert ledger.verify(fund).ok
