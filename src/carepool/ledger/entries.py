@@ -80,9 +80,6 @@ class Posting:
                 else f"account {self.account!r} needs a partner"
             )
 
-    def reversed(self) -> Posting:
-        return Posting(self.account, -self.amount_pence, self.category, self.line, self.partner)
-
     def row(self) -> list[Any]:
         return [self.account, self.line, self.partner, self.category, self.amount_pence]
 

@@ -270,7 +270,7 @@ def receipt_for(fund_id: str, row: dict[str, Any], replayed: bool = False) -> Re
     payload = row["payload"]
     if isinstance(payload, str):
         payload = json.loads(payload)
-    status = {"hold": "held", "decision": "decided", "refused": "refused"}.get(kind, "posted")
+    status = {"hold": "held", "decision": "decided"}.get(kind, "posted")
     detail: dict[str, Any] = {}
     if kind == "hold":
         detail["rules"] = payload.get("rules", [])
