@@ -186,7 +186,7 @@ class Ledger:
         return receipts
 
     def _note_growth(self, written: int, head: int) -> None:
-        """Refresh PostgreSQL's statistics when this process has grown the journal by a tenth.
+        """Refresh the database's statistics when this process has grown the journal by a tenth.
 
         A fund loaded in bulk outgrows the planner's statistics long before autovacuum's next
         visit; with stale figures the planner scans the whole journal for every foreign-key
@@ -194,13 +194,18 @@ class Ledger:
         all (the count grows geometrically) and keeps every lookup on its index.
         """
         self._written += written
-        if self.engine.dialect.name != "postgresql" or self._written < max(1_000, head // 10):
+        if self._written < max(1_000, head // 10):
             return
         self._written = 0
-        with self.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("ANALYZE journal")
-            connection.exec_driver_sql("ANALYZE postings")
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("ANALYZE journal")
+                connection.exec_driver_sql("ANALYZE postings")
+        else:  # SQLite: a sampled analysis, in a write transaction like any other
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql("PRAGMA analysis_limit = 2000")
+                connection.exec_driver_sql("ANALYZE")
 
     def post(
         self, fund_id: str, operation: str, *, actor: str, request_id: str, **fields: Any

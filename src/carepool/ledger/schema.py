@@ -127,6 +127,6 @@ postings = Table(
     ForeignKeyConstraint(
         ["fund_id", "seq"], ["journal.fund_id", "journal.seq"], name="posting_entry"
     ),
-    Index("postings_line", "fund_id", "line_id"),
+    Index("postings_line", "line_id", "fund_id", "account"),
     Index("postings_period", "fund_id", "period"),
 )

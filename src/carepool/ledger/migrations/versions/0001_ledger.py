@@ -100,7 +100,7 @@ def upgrade() -> None:
             ["fund_id", "seq"], ["journal.fund_id", "journal.seq"], name="posting_entry"
         ),
     )
-    op.create_index("postings_line", "postings", ["fund_id", "line_id"])
+    op.create_index("postings_line", "postings", ["line_id", "fund_id", "account"])
     op.create_index("postings_period", "postings", ["fund_id", "period"])
     _refuse_changes()
     _keep_statistics_fresh()
