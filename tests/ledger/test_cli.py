@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from carepool.cli import app
 from carepool.ledger import Ledger
+from tests.ledger.test_chain import tamper
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "fund.toml"
@@ -159,28 +159,9 @@ def test_a_year_from_the_command_line(cli_env: str, tmp_path: Path) -> None:
 
 
 def test_a_retry_prints_the_first_result(cli_env: str) -> None:
-    first = ok(
-        "contribute",
-        "--partner",
-        "ICB",
-        "--amount",
-        "10",
-        "--user",
-        "finance.icb",
-        "--request-id",
-        "same",
-    )
-    again = ok(
-        "contribute",
-        "--partner",
-        "ICB",
-        "--amount",
-        "10",
-        "--user",
-        "finance.icb",
-        "--request-id",
-        "same",
-    )
+    request = ("contribute", "--partner", "ICB", "--amount", "10", "--user", "finance.icb")
+    first = ok(*request, "--request-id", "same")
+    again = ok(*request, "--request-id", "same")
     assert again["replayed"] is True
     assert (again["seq"], again["hash"]) == (first["seq"], first["hash"])
 
@@ -267,22 +248,7 @@ def test_verify_names_a_tampered_entry_and_exits_non_zero(
     fund_year(cli_env)
     url, schema = ledger_target
     ledger = Ledger.connect(url, schema=schema)
-    with ledger.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE postings DISABLE TRIGGER USER"))
-            connection.execute(
-                text(
-                    f"UPDATE postings SET amount_pence = 1 WHERE fund_id = '{cli_env}' AND seq = 3"
-                )
-            )
-            connection.execute(text("ALTER TABLE postings ENABLE TRIGGER USER"))
-        else:
-            connection.execute(text("DROP TRIGGER postings_no_update"))
-            connection.execute(
-                text(
-                    f"UPDATE postings SET amount_pence = 1 WHERE fund_id = '{cli_env}' AND seq = 3"
-                )
-            )
+    tamper(ledger, f"UPDATE postings SET amount_pence = 1 WHERE fund_id = '{cli_env}' AND seq = 3")
     ledger.close()
     result = run("verify", "--json")
     assert result.exit_code == 1
