@@ -22,12 +22,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from carepool.errors import LedgerError
-from carepool.ledger.schema import funds
 
 T = TypeVar("T")
 
@@ -129,31 +128,22 @@ def _retryable(exc: DBAPIError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
-def run_write(engine: Engine, fund_id: str, work: Callable[[Connection], T]) -> T:
-    """Run ``work`` in one transaction holding the fund's write lock, retrying when safe.
+def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one transaction, retrying the whole of it when that is safe.
 
-    ``work`` sees a connection inside the transaction; everything it writes commits together
+    ``work`` sees a connection inside the transaction and takes the fund's write lock first
+    (by opening a :class:`carepool.ledger.writer.Tx`); everything it writes commits together
     or not at all.
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with engine.begin() as connection:
-                lock_fund(connection, fund_id)
                 return work(connection)
         except DBAPIError as exc:
             if not _retryable(exc) or attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0, 0.002 * attempt))
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def lock_fund(connection: Connection, fund_id: str) -> None:
-    """Hold the fund's write lock until the transaction ends (PostgreSQL row lock).
-
-    On SQLite ``BEGIN IMMEDIATE`` already holds the only write lock there is.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(funds.c.id).where(funds.c.id == fund_id).with_for_update())
 
 
 @contextmanager

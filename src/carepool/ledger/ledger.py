@@ -12,24 +12,26 @@ it should or nothing at all.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from carepool.errors import LedgerError, PermissionDenied
+from carepool.errors import CarepoolError, LedgerError, PermissionDenied
 from carepool.ledger import database, monitor, reports
 from carepool.ledger.chain import ChainCheck, canonical, sha256
 from carepool.ledger.entries import Entry, Receipt
 from carepool.ledger.fund import FundContext, load_context
+from carepool.ledger.group_commit import GroupCommit
 from carepool.ledger.operations import OPERATIONS
 from carepool.ledger.schema import funds, journal, lines, partners, rules, users
 from carepool.ledger.spec import FundSpec
-from carepool.ledger.writer import Clock, Tx, receipt_for, utc_now
+from carepool.ledger.writer import Clock, Known, Tx, receipt_for, utc_now
 
 MAX_REQUEST_ID = 120
 
@@ -60,6 +62,8 @@ class Ledger:
         self.clock = clock
         self._contexts: dict[str, FundContext] = {}
         self._written = 0
+        self._growth = threading.Lock()
+        self._groups: GroupCommit[tuple[Request, str], Receipt] = GroupCommit(self._post_group)
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None, clock: Clock = utc_now) -> Ledger:
@@ -137,53 +141,89 @@ class Ledger:
             return []
         ctx = self.context(fund_id)
         for request in requests:
-            if request.operation not in OPERATIONS:
-                raise LedgerError(f"unknown operation {request.operation!r}")
-            _check_request_id(request.request_id)
-            ctx.user(request.actor)
+            _check_request(ctx, request)
         ids = [r.request_id for r in requests]
         if len(set(ids)) != len(ids):
             raise LedgerError("a request id appears twice in one batch")
         digests = [r.digest() for r in requests]
 
         def work(connection: Connection) -> list[Receipt]:
-            seen = _existing_requests(connection, fund_id, ids)
-            tx = Tx(connection, ctx, self.clock)
+            tx = Tx(connection, ctx, self.clock, ids)
             receipts: list[Receipt] = []
             for i, (request, digest) in enumerate(zip(requests, digests, strict=True)):
-                if request.request_id in seen:
-                    row = seen[request.request_id]
-                    if row["request_digest"] != digest:
-                        raise LedgerError(
-                            f"request id {request.request_id!r} was used before for a different "
-                            f"request (entry {row['seq']}); use a new id for a new request"
-                        )
-                    receipts.append(receipt_for(fund_id, row, replayed=True))
-                    continue
                 try:
-                    entries = OPERATIONS[request.operation](
-                        tx, ctx.user(request.actor), request.fields
-                    )
+                    receipts.append(_apply(tx, request, digest))
                 except LedgerError as exc:
                     if len(requests) > 1:
                         raise type(exc)(f"request {i + 1} ({request.request_id}): {exc}") from None
                     raise
-                first = None
-                for n, entry in enumerate(entries):
-                    request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"
-                    receipt = tx.append(entry, request.actor, request_id, digest)
-                    first = first or receipt
-                assert first is not None
-                receipts.append(first)
             tx.flush()
             return receipts
 
         try:
-            receipts = database.run_write(self.engine, fund_id, work)
+            receipts = database.run_write(self.engine, work)
         except IntegrityError as exc:
             raise LedgerError(f"the database refused the posting: {exc.orig}") from None
         self._note_growth(sum(not r.replayed for r in receipts), receipts[-1].seq)
         return receipts
+
+    def post_one(self, fund_id: str, request: Request) -> Receipt:
+        """Post one request; concurrent callers on one fund share a transaction (group commit).
+
+        Safe to call from many threads at once, as an API server's workers do. Requests that
+        arrive while a transaction on the fund is running wait for it to finish, then go in
+        the next transaction together: one lock, one chain-head read and one commit for the
+        whole group instead of one each. Each request still stands alone: it gets its own
+        receipt, or its own error (a refused request leaves no trace, so the others post),
+        and it returns only once its transaction has committed. See ADR 0002.
+        """
+        ctx = self.context(fund_id)
+        _check_request(ctx, request)
+        receipt = self._groups.post(fund_id, (request, request.digest()))
+        # after the group, not in it: an analysis must not hold up the requests queued behind
+        self._note_growth(0 if receipt.replayed else 1, receipt.seq)
+        return receipt
+
+    def _post_group(
+        self, fund_id: str, group: list[tuple[Request, str]]
+    ) -> list[Receipt | BaseException]:
+        """One transaction for ``requests``, each with its own outcome.
+
+        Only a request's own failure (a refusal, a bad field) is confined to it. If the
+        transaction as a whole fails, each request is posted again in a transaction of its
+        own, so that each gets its own true outcome.
+        """
+        ctx = self.context(fund_id)
+        requests = [request for request, _ in group]
+
+        def work(connection: Connection) -> list[Receipt | BaseException]:
+            tx = Tx(connection, ctx, self.clock, sorted({r.request_id for r in requests}))
+            outcomes: list[Receipt | BaseException] = []
+            for request, digest in group:
+                try:
+                    outcomes.append(_apply(tx, request, digest))
+                except CarepoolError as exc:  # refused, not permitted, bad field: this one only
+                    outcomes.append(exc)
+            tx.flush()
+            return outcomes
+
+        if len(requests) > 1:
+            try:
+                outcomes = database.run_write(self.engine, work)
+            except DBAPIError:
+                return [self._post_alone(fund_id, r) for r in requests]
+        else:
+            try:
+                outcomes = database.run_write(self.engine, work)
+            except IntegrityError as exc:
+                raise LedgerError(f"the database refused the posting: {exc.orig}") from None
+        return outcomes
+
+    def _post_alone(self, fund_id: str, request: Request) -> Receipt | BaseException:
+        try:
+            return self.submit(fund_id, [request])[0]
+        except CarepoolError as exc:
+            return exc
 
     def _note_growth(self, written: int, head: int) -> None:
         """Refresh the database's statistics when this process has grown the journal by a tenth.
@@ -193,10 +233,11 @@ class Ledger:
         check and request-id lookup. Analysing at each 10% of growth costs a few analyses in
         all (the count grows geometrically) and keeps every lookup on its index.
         """
-        self._written += written
-        if self._written < max(1_000, head // 10):
-            return
-        self._written = 0
+        with self._growth:
+            self._written += written
+            if self._written < max(1_000, head // 10):
+                return
+            self._written = 0
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -210,7 +251,7 @@ class Ledger:
     def post(
         self, fund_id: str, operation: str, *, actor: str, request_id: str, **fields: Any
     ) -> Receipt:
-        return self.submit(fund_id, [Request(operation, actor, request_id, fields)])[0]
+        return self.post_one(fund_id, Request(operation, actor, request_id, fields))
 
     def contribute(
         self,
@@ -458,19 +499,37 @@ def _check_request_id(request_id: str) -> None:
         )
 
 
-def _existing_requests(
-    connection: Connection, fund_id: str, ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    """The journal entries already written under any of ``ids`` (the unique index's lookup)."""
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        rows = connection.execute(
-            select(journal).where(journal.c.fund_id == fund_id, journal.c.request_id.in_(chunk))
-        )
-        for row in rows:
-            found[row.request_id] = dict(row._mapping)
-    return found
+def _check_request(ctx: FundContext, request: Request) -> None:
+    """What can be checked before the fund's lock: the operation, the id, the user."""
+    if request.operation not in OPERATIONS:
+        raise LedgerError(f"unknown operation {request.operation!r}")
+    _check_request_id(request.request_id)
+    ctx.user(request.actor)
+
+
+def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
+    """Post one request in ``tx``, or answer it from the journal if it was posted before.
+
+    A request that fails raises before anything of it is appended, so the transaction's
+    other requests are unaffected.
+    """
+    known = tx.known.get(request.request_id)
+    if known is not None:
+        if known.digest != digest:
+            raise LedgerError(
+                f"request id {request.request_id!r} was used before for a different "
+                f"request (entry {known.receipt.seq}); use a new id for a new request"
+            )
+        return known.receipt
+    entries = OPERATIONS[request.operation](tx, tx.ctx.user(request.actor), request.fields)
+    first = None
+    for n, entry in enumerate(entries):
+        request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"
+        receipt = tx.append(entry, request.actor, request_id, digest)
+        first = first or receipt
+    assert first is not None
+    tx.known[request.request_id] = Known(digest, replace(first, replayed=True))
+    return first
 
 
 def _write_registries(connection: Connection, spec: FundSpec, spec_json: dict[str, Any]) -> None:
