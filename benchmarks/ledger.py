@@ -1,9 +1,13 @@
 """Ledger benchmarks: posting throughput with concurrent writers, and a year's position.
 
-1. Throughput on PostgreSQL: 8 writer processes post spend to a Greater Manchester-sized
-   fund (11 partners, 500 lines) for a fixed time, each request with its own id, some sent
-   twice as retries. Two ways of posting: one request per transaction, and batches of 50
-   requests per transaction (``Ledger.submit``), as a finance system's nightly feed does.
+1. Throughput on PostgreSQL: 8 concurrent writers post spend to a Greater Manchester-sized
+   fund (11 partners, 500 lines) for a fixed time, each request with its own id, every 20th
+   sent again as a retry. Three ways of writing:
+   - 8 writer threads in one process, one request per call (``Ledger.post_one``), as an API
+     server's workers post: concurrent requests share a transaction (group commit);
+   - 8 writer processes, one request per call: no sharing, each request a transaction;
+   - 8 writer processes, batches of 50 requests per transaction (``Ledger.submit``), as a
+     finance system's nightly feed.
    After each run the benchmark checks for anomalies: every request posted exactly once,
    the chain verifies, the books balance.
 2. Position: a year of that fund — 1,000,000 spend postings, loaded through the same API in
@@ -21,6 +25,7 @@ import multiprocessing as mp
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -121,6 +126,23 @@ def writer(
         queue.put(exc)
 
 
+def _request(w: int, k: int, mine: list[dict[str, Any]], batch: int) -> Request:
+    """Writer ``w``'s ``k``-th request; every 20th repeats one from the previous transaction
+    (or, one at a time, the one before), as a client retrying after a lost reply would."""
+    j = k - batch if k % 20 == 19 and k >= batch else k
+    line = mine[j % len(mine)]
+    return Request(
+        "spend",
+        f"b.{line['partner']}",
+        f"w{w}-{j}",
+        {"line": line["id"], "amount_pence": 100 + j % 1000, "period": "2026-05"},
+    )
+
+
+def _mine(lines: list[dict[str, Any]], w: int) -> list[dict[str, Any]]:
+    return [line for i, line in enumerate(lines) if i % WRITERS == w]
+
+
 def _write(
     url: str,
     schema: str | None,
@@ -131,32 +153,30 @@ def _write(
     seconds: float,
 ) -> WriterResult:
     ledger = Ledger.connect(url, schema=schema)
-    mine = [line for i, line in enumerate(lines) if i % WRITERS == w]
+    mine = _mine(lines, w)
     started = time.perf_counter()
     sent = replayed = k = 0
     while time.perf_counter() - started < seconds:
-        requests = []
-        for _ in range(batch):
-            # every 20th request repeats an earlier one (from the previous transaction), as a
-            # client retrying after a lost reply would
-            j = k - batch if k % 20 == 19 and k >= batch else k
-            line = mine[j % len(mine)]
-            rid = f"w{w}-{j}"
-            amount = 100 + j % 1000
-            requests.append(
-                Request(
-                    "spend",
-                    f"b.{line['partner']}",
-                    rid,
-                    {"line": line["id"], "amount_pence": amount, "period": "2026-05"},
-                )
-            )
-            k += 1
+        requests = [_request(w, k + i, mine, batch) for i in range(batch)]
+        k += batch
         receipts = ledger.submit(fund, requests)
         sent += len(receipts)
         replayed += sum(r.replayed for r in receipts)
     ledger.close()
     return WriterResult(sent, replayed, time.perf_counter() - started)
+
+
+def _write_thread(
+    ledger: Ledger, fund: str, lines: list[dict[str, Any]], w: int, results: list[WriterResult]
+) -> None:
+    mine = _mine(lines, w)
+    started = time.perf_counter()
+    sent = replayed = 0
+    while time.perf_counter() - started < SECONDS:
+        receipt = ledger.post_one(fund, _request(w, sent, mine, 1))
+        sent += 1
+        replayed += receipt.replayed
+    results.append(WriterResult(sent, replayed, time.perf_counter() - started))
 
 
 def warm_up(ledger: Ledger, fund: str, lines: list[dict[str, Any]]) -> None:
@@ -179,11 +199,7 @@ def warm_up(ledger: Ledger, fund: str, lines: list[dict[str, Any]]) -> None:
         connection.execute(text("ANALYZE postings"))
 
 
-def throughput(url: str, schema: str | None, batch: int) -> None:
-    ledger = Ledger.connect(url, schema=schema)
-    fund, lines = open_fund(ledger)
-    warm_up(ledger, fund, lines)
-    before = ledger.verify(fund).entries
+def _processes(url: str, schema: str | None, fund: str, lines: Any, batch: int) -> list[Any]:
     queue: Any = mp.get_context("fork").Queue()
     processes = [
         mp.get_context("fork").Process(
@@ -191,7 +207,6 @@ def throughput(url: str, schema: str | None, batch: int) -> None:
         )
         for w in range(WRITERS)
     ]
-    started = time.perf_counter()
     for p in processes:
         p.start()
     results = [queue.get() for _ in processes]
@@ -200,6 +215,35 @@ def throughput(url: str, schema: str | None, batch: int) -> None:
         raise SystemExit(f"a writer failed: {failures[0]!r}")
     for p in processes:
         p.join()
+    return results
+
+
+def _threads(ledger: Ledger, fund: str, lines: list[dict[str, Any]]) -> list[WriterResult]:
+    results: list[WriterResult] = []
+    threads = [
+        threading.Thread(target=_write_thread, args=(ledger, fund, lines, w, results))
+        for w in range(WRITERS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if len(results) != WRITERS:
+        raise SystemExit("a writer thread failed (its traceback is above)")
+    return results
+
+
+def throughput(url: str, schema: str | None, how: str, batch: int = 1) -> None:
+    """``how``: "threads" (one process, group commit) or "processes"."""
+    ledger = Ledger.connect(url, schema=schema)
+    fund, lines = open_fund(ledger)
+    warm_up(ledger, fund, lines)
+    before = ledger.verify(fund).entries
+    started = time.perf_counter()
+    if how == "threads":
+        results = _threads(ledger, fund, lines)
+    else:
+        results = _processes(url, schema, fund, lines, batch)
     wall = time.perf_counter() - started
     posted = sum(r.requests - r.replayed for r in results)
     check = ledger.verify(fund)
@@ -212,9 +256,13 @@ def throughput(url: str, schema: str | None, batch: int) -> None:
     if not position.totals["balanced"]:
         anomalies.append("books do not balance")
     rate = posted / wall
-    how = "one request per transaction" if batch == 1 else f"batches of {batch} requests"
+    if how == "threads":
+        label = f"{WRITERS} writer threads in one process, one request per call (group commit)"
+    else:
+        per = "one request per transaction" if batch == 1 else f"batches of {batch} requests"
+        label = f"{WRITERS} writer processes, {per}"
     print(
-        f"  PostgreSQL, {WRITERS} writers, {how}: {posted:,} postings in {wall:.1f} s = "
+        f"  PostgreSQL, {label}: {posted:,} postings in {wall:.1f} s = "
         f"{rate:,.0f} postings/s (target {TARGET_PER_SECOND:,}, "
         f"ratio {rate / TARGET_PER_SECOND:.2f}); "
         f"{sum(r.replayed for r in results):,} retries answered from the first result; "
@@ -291,8 +339,9 @@ def main() -> None:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         print("Ledger throughput (postings per second) and position of a year")
-        throughput(POSTGRES, schema, batch=1)
-        throughput(POSTGRES, schema, batch=50)
+        throughput(POSTGRES, schema, "threads")
+        throughput(POSTGRES, schema, "processes", batch=1)
+        throughput(POSTGRES, schema, "processes", batch=50)
         if "--no-year" not in sys.argv:
             year_position(POSTGRES, schema, "PostgreSQL")
             with __import__("tempfile").TemporaryDirectory() as tmp:
