@@ -47,6 +47,17 @@ def test_a_new_forecast_replaces_the_last(ledger: Ledger) -> None:
     assert lines.loc["mh", "forecast_pence"] == 2_500
 
 
+def test_a_forecast_of_zero_is_a_forecast_not_its_absence(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    ledger.forecast(fund, line="ph", outturn_pence=0, actor="t.council", request_id="f0")
+    position = ledger.position(fund, actor="t.public")
+    lines = position.lines.set_index("line")
+    assert lines.loc["ph", "forecast_pence"] == 0
+    assert lines["forecast_pence"].isna()["asc"]  # never forecast
+    assert position.totals["forecast_pence"] == 0
+    assert [r["forecast_pence"] for r in position.as_json()["lines"] if r["line"] == "ph"] == [0]
+
+
 def test_spend_against_a_commitment_releases_it(ledger: Ledger) -> None:
     fund = funded(ledger)
     order = ledger.commit(fund, line="asc", amount_pence=1_000, actor="t.council", request_id="k")

@@ -133,6 +133,9 @@ def position(connection: Connection, ctx: FundContext, period: str | None) -> Po
             per_partner[partner][key] = per_partner[partner].get(key, 0) - amount
         elif account == "pool":
             pool += amount
+    forecast_lines |= _forecast_without_postings(
+        connection, ctx, set(ctx.lines) - forecast_lines, period
+    )
     line_rows = []
     for line_id, line in ctx.lines.items():
         cell = per_line[line_id]
@@ -183,6 +186,22 @@ def position(connection: Connection, ctx: FundContext, period: str | None) -> Po
     )
     totals["balanced"] = held == contributed + settlement
     return Position(ctx.id, ctx.spec.fund.year, period, frame, partners_frame, totals)
+
+
+def _forecast_without_postings(
+    connection: Connection, ctx: FundContext, lines: set[str], period: str | None
+) -> set[str]:
+    """Of ``lines``, those with a forecast entry but no forecast posting: a first forecast
+    of exactly zero moves nothing, yet it is a forecast (0), not the absence of one."""
+    if not lines:
+        return set()
+    query = select(journal.c.payload).where(
+        journal.c.fund_id == ctx.id, journal.c.kind == "forecast"
+    )
+    if period is not None:
+        query = query.where(journal.c.period <= period)
+    found = {json.loads(payload).get("line") for payload in connection.execute(query).scalars()}
+    return lines & found
 
 
 def decisions(connection: Connection, ctx: FundContext) -> pd.DataFrame:
