@@ -11,7 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
 from carepool.ledger import Ledger, Receipt, Request, database
-from carepool.ledger.group_commit import GroupCommit
+from carepool.ledger.group_commit import GroupCommit, _Ticket
+from carepool.ledger.operations import OPERATIONS
 from tests.ledger.conftest import entries, funded
 
 # -- the coordinator on its own --------------------------------------------------------------
@@ -218,3 +219,63 @@ def test_many_threads_posting_one_request_each_share_transactions(ledger: Ledger
     assert sorted(r.seq for r in receipts) == list(range(before + 1, before + 161))
     assert sum(sizes) == 160
     assert ledger.verify(fund).ok
+
+
+def test_an_interrupted_caller_leaves_the_queue_and_passes_on_the_lead() -> None:
+    commit: GroupCommit[int, int] = GroupCommit(lambda key, requests: list(requests))
+    queue = commit._queue("fund")
+    promoted: _Ticket[int, int] = _Ticket(1, leads=True)
+    behind: _Ticket[int, int] = _Ticket(2)
+    other: _Ticket[int, int] = _Ticket(3)
+    queue.busy, queue.waiting = True, [promoted, behind]
+    commit._abandon(queue, promoted)  # made leader, then interrupted before it could lead
+    assert queue.waiting == [behind]
+    assert behind.leads
+    assert behind.ready.is_set()
+    queue.waiting.append(other)
+    commit._abandon(queue, other)  # interrupted while merely queued
+    assert queue.waiting == [behind]
+    assert not other.leads
+    commit._abandon(queue, behind)  # the last one: nobody left to lead
+    assert queue.waiting == []
+    assert not queue.busy
+    assert commit.post("fund", 7) == 7  # and the fund takes requests again
+
+
+def test_an_unexpected_error_in_one_request_falls_back_to_one_transaction_each(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fund = funded(ledger)
+    before = entries(ledger, fund)
+    spend = OPERATIONS["spend"]
+
+    def fragile(tx, user, fields):  # type: ignore[no-untyped-def]
+        if fields["amount_pence"] == 13:
+            raise RuntimeError("unlucky")
+        return spend(tx, user, fields)
+
+    monkeypatch.setitem(OPERATIONS, "spend", fragile)
+    outcomes = _group(ledger, fund, [_spend("u1", 10), _spend("u2", 13), _spend("u3", 20)])
+    assert isinstance(outcomes[0], Receipt)
+    assert isinstance(outcomes[1], RuntimeError)
+    assert isinstance(outcomes[2], Receipt)
+    assert entries(ledger, fund) == before + 2
+    assert ledger.verify(fund).ok
+
+
+@pytest.mark.parametrize(
+    ("request_id", "fields", "message"),
+    [
+        ("n1", {"line": "asc", "amount_pence": 5, "description": "a\x00b"}, "NUL"),
+        ("n\x002", {"line": "asc", "amount_pence": 5}, "NUL"),
+        ("n3", {"line": "asc", "amount_pence": 5, "commitment": 2**70}, "entry number"),
+    ],
+)
+def test_text_with_nul_and_entry_numbers_out_of_range_are_refused_on_both_databases(
+    ledger: Ledger, request_id: str, fields: dict[str, object], message: str
+) -> None:
+    fund = funded(ledger)
+    before = entries(ledger, fund)
+    with pytest.raises(LedgerError, match=message):
+        ledger.post_one(fund, Request("spend", "t.council", request_id, fields))
+    assert entries(ledger, fund) == before

@@ -66,7 +66,15 @@ def connect(url: str, *, schema: str | None = None) -> Engine:
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20)
+    # READ COMMITTED whatever the server's default: a writer's reads after the fund's lock
+    # must see the previous writer's commit (ADR 0002)
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=10,
+        max_overflow=20,
+        isolation_level="READ COMMITTED",
+    )
 
 
 def _sqlite_begin_immediate(engine: Engine) -> None:

@@ -52,6 +52,8 @@ class GroupCommit(Generic[Req, Out]):
     def __init__(
         self, run: Callable[[str, list[Req]], list[Out | BaseException]], max_group: int = MAX_GROUP
     ) -> None:
+        if max_group < 1:
+            raise ValueError(f"max_group must be at least 1, got {max_group}")
         self._run = run
         self._max_group = max_group
         self._queues: dict[str, _Queue[Req, Out]] = {}
@@ -65,12 +67,16 @@ class GroupCommit(Generic[Req, Out]):
             queue.waiting.append(ticket)
             if not queue.busy:
                 queue.busy = ticket.leads = True
-        while not ticket.answered:
-            if ticket.leads:
-                self._lead(key, queue)
-            else:
-                ticket.ready.wait()
-                ticket.ready.clear()
+        try:
+            while not ticket.answered:
+                if ticket.leads:
+                    self._lead(key, queue, ticket)
+                else:
+                    ticket.ready.wait()
+                    ticket.ready.clear()
+        except BaseException:  # interrupted while queued: leave, and pass on the lead if held
+            self._abandon(queue, ticket)
+            raise
         if isinstance(ticket.outcome, BaseException):
             raise ticket.outcome
         return ticket.outcome  # type: ignore[return-value]
@@ -79,7 +85,7 @@ class GroupCommit(Generic[Req, Out]):
         with self._mutex:
             return self._queues.setdefault(key, _Queue())
 
-    def _lead(self, key: str, queue: _Queue[Req, Out]) -> None:
+    def _lead(self, key: str, queue: _Queue[Req, Out], leader: _Ticket[Req, Out]) -> None:
         """Run the waiting requests (the leader's among them) and pass the lead on."""
         with queue.mutex:
             group = queue.waiting[: self._max_group]
@@ -89,17 +95,35 @@ class GroupCommit(Generic[Req, Out]):
             outcomes = self._run(key, [t.request for t in group])
             if len(outcomes) != len(group):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} requests")
-        except BaseException as exc:  # every caller in the group hears of it, then it travels on
+        except Exception as exc:  # every caller in the group hears of it
             outcomes = [exc] * len(group)
+        except BaseException as exc:  # an interrupt is the leader's; the others hear of it
+            interrupted = RuntimeError(f"the transaction was interrupted ({exc!r})")
+            outcomes = [exc if t is leader else interrupted for t in group]
         for ticket, outcome in zip(group, outcomes, strict=True):
             ticket.outcome, ticket.answered, ticket.leads = outcome, True, False
+        self._pass_lead(queue)
+        for ticket in group:
+            ticket.ready.set()
+
+    def _pass_lead(self, queue: _Queue[Req, Out]) -> None:
+        """Make the oldest waiting caller the next leader, or mark the queue idle."""
         with queue.mutex:
             successor = queue.waiting[0] if queue.waiting else None
             if successor is None:
                 queue.busy = False
             else:
                 successor.leads = True
-        for ticket in group:
-            ticket.ready.set()
         if successor is not None:
             successor.ready.set()
+
+    def _abandon(self, queue: _Queue[Req, Out], ticket: _Ticket[Req, Out]) -> None:
+        """Take an interrupted caller's request out of the queue; if it had just been made
+        the leader, make the next one the leader, so that the fund is never left waiting."""
+        with queue.mutex:
+            if ticket not in queue.waiting:
+                return  # already taken into a group, which will finish without it
+            queue.waiting.remove(ticket)
+            led = ticket.leads
+        if led:
+            self._pass_lead(queue)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from carepool.errors import CarepoolError, LedgerError, PermissionDenied
 from carepool.ledger import database, monitor, reports
@@ -130,12 +130,15 @@ class Ledger:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def submit(self, fund_id: str, requests: Sequence[Request]) -> list[Receipt]:
+    def submit(
+        self, fund_id: str, requests: Sequence[Request], *, note_growth: bool = True
+    ) -> list[Receipt]:
         """Post ``requests`` in order, in one transaction: all of them, or none.
 
         A request whose id the fund has seen before is not posted again: with the same
         content it gets the first receipt back (``replayed``), with different content it is
-        an error.
+        an error. ``note_growth=False`` leaves refreshing the database's statistics to the
+        caller.
         """
         if not requests:
             return []
@@ -164,7 +167,8 @@ class Ledger:
             receipts = database.run_write(self.engine, work)
         except IntegrityError as exc:
             raise LedgerError(f"the database refused the posting: {exc.orig}") from None
-        self._note_growth(sum(not r.replayed for r in receipts), receipts[-1].seq)
+        if note_growth:
+            self._note_growth(sum(not r.replayed for r in receipts), receipts[-1].seq)
         return receipts
 
     def post_one(self, fund_id: str, request: Request) -> Receipt:
@@ -189,9 +193,10 @@ class Ledger:
     ) -> list[Receipt | BaseException]:
         """One transaction for ``requests``, each with its own outcome.
 
-        Only a request's own failure (a refusal, a bad field) is confined to it. If the
-        transaction as a whole fails, each request is posted again in a transaction of its
-        own, so that each gets its own true outcome.
+        A request's own refusal (a rule, a role, a bad field) is confined to it: its builder
+        raises before anything of it is appended. If the transaction fails in any other way
+        (a database error, an unexpected exception from one request), each request is posted
+        again in a transaction of its own, so that each gets its own true outcome.
         """
         ctx = self.context(fund_id)
         requests = [request for request, _ in group]
@@ -207,22 +212,20 @@ class Ledger:
             tx.flush()
             return outcomes
 
-        if len(requests) > 1:
+        if len(requests) == 1:
             try:
-                outcomes = database.run_write(self.engine, work)
-            except DBAPIError:
-                return [self._post_alone(fund_id, r) for r in requests]
-        else:
-            try:
-                outcomes = database.run_write(self.engine, work)
+                return database.run_write(self.engine, work)
             except IntegrityError as exc:
                 raise LedgerError(f"the database refused the posting: {exc.orig}") from None
-        return outcomes
+        try:
+            return database.run_write(self.engine, work)
+        except Exception:  # each request is run alone and gets its own outcome
+            return [self._post_alone(fund_id, r) for r in requests]
 
     def _post_alone(self, fund_id: str, request: Request) -> Receipt | BaseException:
         try:
-            return self.submit(fund_id, [request])[0]
-        except CarepoolError as exc:
+            return self.submit(fund_id, [request], note_growth=False)[0]
+        except Exception as exc:  # the outcome of this request alone
             return exc
 
     def _note_growth(self, written: int, head: int) -> None:
@@ -493,9 +496,10 @@ class Ledger:
 def _check_request_id(request_id: str) -> None:
     if not isinstance(request_id, str) or not request_id.strip():
         raise LedgerError("request_id: every posting needs a client request id")
-    if len(request_id) > MAX_REQUEST_ID or "#" in request_id:
+    if len(request_id) > MAX_REQUEST_ID or "#" in request_id or "\x00" in request_id:
         raise LedgerError(
-            f"request_id: at most {MAX_REQUEST_ID} characters, without '#', got {request_id!r}"
+            f"request_id: at most {MAX_REQUEST_ID} characters, without '#' or NUL, "
+            f"got {request_id!r}"
         )
 
 

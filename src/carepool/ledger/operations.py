@@ -25,6 +25,8 @@ Builder = Callable[[Tx, User, Mapping[str, Any]], list[Entry]]
 
 #: Entries that move money and so may be reversed.
 REVERSIBLE = ("contribution", "allocation", "spend", "commitment", "virement")
+#: The largest entry number (the journal's ``seq`` is a 64-bit integer).
+MAX_SEQ = 2**63 - 1
 
 
 def period_for(tx: Tx, period: str | None) -> str:
@@ -54,6 +56,15 @@ def _text(fields: Mapping[str, Any], name: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise LedgerError(f"{name}: expected text, got {value!r}")
+    if "\x00" in value:
+        raise LedgerError(f"{name}: text may not contain a NUL character")
+    return value
+
+
+def _entry_number(value: Any, name: str) -> int:
+    """An entry number given in a request (``seq``): a positive whole number in range."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ:
+        raise LedgerError(f"{name}: expected an entry number, got {value!r}")
     return value
 
 
@@ -142,8 +153,7 @@ def spend(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
 
 
 def _outstanding_commitment(tx: Tx, ref: Any, line_id: str) -> int:
-    if isinstance(ref, bool) or not isinstance(ref, int):
-        raise LedgerError(f"commitment: expected an entry number, got {ref!r}")
+    ref = _entry_number(ref, "commitment")
     entry = tx.entry(ref)
     if entry is None or entry["kind"] != "commitment":
         raise LedgerError(f"commitment: entry {ref} is not a commitment")
@@ -222,9 +232,7 @@ def virement(
 
 def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     require_role(user, "board", "decide on held requests")
-    hold_seq = fields.get("hold")
-    if isinstance(hold_seq, bool) or not isinstance(hold_seq, int):
-        raise LedgerError(f"hold: expected the held entry's number, got {hold_seq!r}")
+    hold_seq = _entry_number(fields.get("hold"), "hold")
     held = tx.entry(hold_seq)
     if held is None or held["kind"] != "hold":
         raise LedgerError(f"hold: entry {hold_seq} is not a request held for approval")
@@ -305,8 +313,7 @@ def forecast(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
 
 def reverse(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     seq = fields.get("entry")
-    if isinstance(seq, bool) or not isinstance(seq, int):
-        raise LedgerError(f"entry: expected an entry number, got {seq!r}")
+    seq = _entry_number(seq, "entry")
     reason = _text(fields, "reason")
     if not reason.strip():
         raise LedgerError("reason: a reversal needs a reason; it is published")
