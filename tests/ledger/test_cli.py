@@ -258,3 +258,28 @@ def test_verify_names_a_tampered_entry_and_exits_non_zero(
         "first_bad_entry": 3,
         "digest": json.loads(result.stdout)["digest"],
     }
+
+
+def test_user_changes_from_the_command_line(cli_env: str) -> None:
+    granted = ok(
+        "user",
+        "finance.new",
+        "--role",
+        "finance",
+        "--partner",
+        "COUNCIL",
+        "--reason",
+        "new starter",
+        "--user",
+        "admin",
+    )
+    assert granted["kind"] == "user"
+    listed = run("users", "--user", "auditor", "--json")
+    assert listed.exit_code == 0, listed.output
+    users = json.loads(listed.stdout)
+    assert {"name": "finance.new", "partner": "COUNCIL", "roles": "finance"} in users
+    removed = ok("user", "finance.new", "--remove", "--reason", "left", "--user", "admin")
+    assert removed["seq"] == granted["seq"] + 1
+    refused = run("user", "finance.new", "--reason", "nothing said", "--user", "admin")
+    assert refused.exit_code == 2
+    assert "--role" in refused.output

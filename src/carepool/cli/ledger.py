@@ -440,6 +440,65 @@ def settle_command(
     )
 
 
+@ledger_app.command("user")
+@user_errors
+def user_command(
+    name: Annotated[str, typer.Argument(help="the user whose access changes")],
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role", help="a role to hold (repeat for several): finance, board, auditor, ..."
+        ),
+    ] = None,
+    partner: Annotated[
+        str | None, typer.Option(help="the partner a finance officer works for")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="withdraw the user's access")] = False,
+    reason: Annotated[str, typer.Option(help="why the access changes; published")] = "",
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a user access with --role (repeat), change their roles, or --remove them (admins)."""
+    roles = list(role or [])
+    if remove == bool(roles):
+        raise LedgerError("give the user's roles with --role, or withdraw access with --remove")
+    _post(
+        fund,
+        user,
+        request_id,
+        as_json,
+        lambda led, f, u, r: led.change_user(
+            f, name, roles, reason=reason, actor=u, request_id=r, partner=partner
+        ),
+    )
+
+
+@ledger_app.command("users")
+@user_errors
+def users_command(
+    fund: FundOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Who may use the fund now, with their partner and roles."""
+    ledger = open_ledger()
+    try:
+        frame = ledger.users(_fund(ledger, fund), actor=_user(user))
+    finally:
+        ledger.close()
+    if as_json:
+        typer.echo(json.dumps(frame.to_dict(orient="records"), indent=2))
+        return
+    table = Table(title="Users")
+    for column in ("User", "Partner", "Roles"):
+        table.add_column(column)
+    for record in frame.to_dict(orient="records"):
+        table.add_row(str(record["name"]), str(record["partner"] or ""), str(record["roles"]))
+    out.print(table)
+
+
 @ledger_app.command("position")
 @user_errors
 def position_command(

@@ -34,7 +34,8 @@ CATEGORIES: Final = (
     "settlement",
 )
 #: Kinds of journal entry. ``hold`` records a request waiting for approval; ``decision``
-#: records the board's decision on it; neither moves money.
+#: records the board's decision on it; ``user`` records a change to who may use the fund;
+#: none of the three moves money.
 KINDS: Final = (
     "open",
     "contribution",
@@ -48,6 +49,7 @@ KINDS: Final = (
     "decision",
     "close",
     "settlement",
+    "user",
 )
 
 

@@ -1,14 +1,18 @@
 """A fund as the ledger knows it: its specification, with lookups the postings need.
 
 The specification is written once when the fund is opened and never changes, so a
-:class:`FundContext` can be cached for the life of a :class:`~carepool.ledger.Ledger`.
+:class:`FundContext` can be cached for the life of a :class:`~carepool.ledger.Ledger`. Who
+may use the fund can change (staff come and go): the specification's users, amended by the
+fund's ``user`` journal entries in order, are its users now (:func:`users_after`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -65,10 +69,8 @@ class FundContext:
         return partner_id
 
     def user(self, name: str) -> User:
-        try:
-            return self.users[name]
-        except KeyError:
-            raise PermissionDenied(f"{name!r} is not a user of fund {self.id}") from None
+        """A user named in the specification (changes since: :func:`users_after`)."""
+        return find_user(self.users, name, self.id)
 
     def lines_in(self, scope: Scope) -> list[Line]:
         if scope not in self._scopes:
@@ -77,6 +79,30 @@ class FundContext:
                 line for line in self.spec.lines if scope.matches(line, kinds[line.partner])
             ]
         return self._scopes[scope]
+
+
+def users_after(
+    ctx: FundContext,
+    changes: Iterable[Mapping[str, Any]],
+    users: Mapping[str, User] | None = None,
+) -> dict[str, User]:
+    """The fund's users: its specification's (or ``users``), then each ``user`` entry's
+    change in order (``roles`` empty: the user no longer has access)."""
+    users = dict(ctx.users if users is None else users)
+    for change in changes:
+        name = str(change["name"])
+        if change["roles"]:
+            users[name] = User(name=name, partner=change.get("partner"), roles=change["roles"])
+        else:
+            users.pop(name, None)
+    return users
+
+
+def find_user(users: Mapping[str, User], name: str, fund_id: str) -> User:
+    try:
+        return users[name]
+    except KeyError:
+        raise PermissionDenied(f"{name!r} is not a user of fund {fund_id}") from None
 
 
 def load_context(connection: Connection, fund_id: str) -> FundContext:

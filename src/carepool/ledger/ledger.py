@@ -26,7 +26,7 @@ from carepool.errors import CarepoolError, LedgerError, PermissionDenied
 from carepool.ledger import database, monitor, reports
 from carepool.ledger.chain import ChainCheck, canonical, sha256
 from carepool.ledger.entries import Entry, Receipt
-from carepool.ledger.fund import FundContext, load_context
+from carepool.ledger.fund import FundContext, load_context, users_after
 from carepool.ledger.group_commit import GroupCommit
 from carepool.ledger.operations import OPERATIONS
 from carepool.ledger.schema import funds, journal, lines, partners, rules, users
@@ -144,7 +144,7 @@ class Ledger:
             return []
         ctx = self.context(fund_id)
         for request in requests:
-            _check_request(ctx, request)
+            _check_request(request)
         ids = [r.request_id for r in requests]
         if len(set(ids)) != len(ids):
             raise LedgerError("a request id appears twice in one batch")
@@ -181,8 +181,8 @@ class Ledger:
         receipt, or its own error (a refused request leaves no trace, so the others post),
         and it returns only once its transaction has committed. See ADR 0002.
         """
-        ctx = self.context(fund_id)
-        _check_request(ctx, request)
+        self.context(fund_id)  # an unknown fund is an error before anything queues
+        _check_request(request)
         receipt = self._groups.post(fund_id, (request, request.digest()))
         # after the group, not in it: an analysis must not hold up the requests queued behind
         self._note_growth(0 if receipt.replayed else 1, receipt.seq)
@@ -437,20 +437,56 @@ class Ledger:
     def settle(self, fund_id: str, *, actor: str, request_id: str, reason: str = "") -> Receipt:
         return self.post(fund_id, "settle", actor=actor, request_id=request_id, reason=reason)
 
+    def change_user(
+        self,
+        fund_id: str,
+        name: str,
+        roles: Sequence[str],
+        *,
+        reason: str,
+        actor: str,
+        request_id: str,
+        partner: str | None = None,
+    ) -> Receipt:
+        """Give ``name`` access to the fund with ``roles``, change them, or (no roles)
+        withdraw access. Admins only; recorded in the journal with ``reason``."""
+        return self.post(
+            fund_id,
+            "user",
+            actor=actor,
+            request_id=request_id,
+            name=name,
+            roles=list(roles),
+            partner=partner,
+            reason=reason,
+        )
+
+    def users(self, fund_id: str, *, actor: str) -> pd.DataFrame:
+        """The fund's users now: name, partner and roles (the specification's, as changed)."""
+        ctx = self.context(fund_id)
+        with database.reading(self.engine) as connection:
+            reports.reader(connection, ctx, actor)
+            current = users_after(ctx, reports.user_changes(connection, ctx))
+        rows = [
+            {"name": u.name, "partner": u.partner, "roles": ",".join(u.roles)}
+            for u in sorted(current.values(), key=lambda u: u.name)
+        ]
+        return pd.DataFrame(rows, columns=["name", "partner", "roles"])
+
     # -- reading ----------------------------------------------------------------------------
 
     def position(self, fund_id: str, *, actor: str, period: str | None = None) -> reports.Position:
         ctx = self.context(fund_id)
-        ctx.user(actor)
         if period is not None and period not in (*ctx.periods, "year-end"):
             raise LedgerError(f"period: {period!r} is not a month of fund {fund_id}'s year")
         with database.reading(self.engine) as connection:
+            reports.reader(connection, ctx, actor)
             return reports.position(connection, ctx, period)
 
     def decisions(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         ctx = self.context(fund_id)
-        ctx.user(actor)
         with database.reading(self.engine) as connection:
+            reports.reader(connection, ctx, actor)
             return reports.decisions(connection, ctx)
 
     def burden_shift(
@@ -463,10 +499,10 @@ class Ledger:
     ) -> pd.DataFrame:
         """The burden-shift monitor's evidence table (see :mod:`carepool.ledger.monitor`)."""
         ctx = self.context(fund_id)
-        ctx.user(actor)
         if not 0 < threshold < 1:
             raise LedgerError(f"threshold: expected a fraction between 0 and 1, got {threshold}")
         with database.reading(self.engine) as connection:
+            reports.reader(connection, ctx, actor)
             spend = monitor.ledger_spend(connection, ctx)
         activity = None
         if warehouse is not None:
@@ -488,8 +524,8 @@ class Ledger:
         The format and a standalone check are in docs/methods/ledger-journal.md.
         """
         ctx = self.context(fund_id)
-        ctx.user(actor)
         with database.reading(self.engine) as connection:
+            reports.reader(connection, ctx, actor)
             return reports.export(connection, ctx, path)
 
 
@@ -503,12 +539,12 @@ def _check_request_id(request_id: str) -> None:
         )
 
 
-def _check_request(ctx: FundContext, request: Request) -> None:
-    """What can be checked before the fund's lock: the operation, the id, the user."""
+def _check_request(request: Request) -> None:
+    """What can be checked before the fund's lock: the operation and the id. (The user is
+    checked under the lock: another process may have just added or removed them.)"""
     if request.operation not in OPERATIONS:
         raise LedgerError(f"unknown operation {request.operation!r}")
     _check_request_id(request.request_id)
-    ctx.user(request.actor)
 
 
 def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
@@ -525,7 +561,7 @@ def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
                 f"request (entry {known.receipt.seq}); use a new id for a new request"
             )
         return known.receipt
-    entries = OPERATIONS[request.operation](tx, tx.ctx.user(request.actor), request.fields)
+    entries = OPERATIONS[request.operation](tx, tx.user(request.actor), request.fields)
     first = None
     for n, entry in enumerate(entries):
         request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"

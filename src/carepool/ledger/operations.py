@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
 from carepool.ledger.entries import Entry, Posting
 from carepool.ledger.fund import YEAR_END
@@ -280,7 +282,7 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     request = dict(held["payload"]["request"])
     request["period"] = period
     waived = frozenset(rule["rule"] for rule in held["payload"]["rules"])
-    requester = tx.ctx.user(str(held["actor"]))
+    requester = tx.user(str(held["actor"]))  # with the rights they have now
     posted = virement(tx, requester, request, waived)
     if posted[0].kind != "virement":
         raise LedgerError(f"request {hold_seq} now breaks other rules and needs a new request")
@@ -446,6 +448,44 @@ def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     return [settlement, Entry("close", YEAR_END, "Year closed", (), closing)]
 
 
+def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+    """Give a user access to the fund with ``roles``, change their roles, or (no roles)
+    withdraw their access; an admin's act, recorded in the chain like any other."""
+    require_role(user, "admin", "change who may use the fund")
+    name = _text(fields, "name")
+    roles = fields.get("roles")
+    if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
+        raise LedgerError(f"roles: expected a list of roles (empty to withdraw), got {roles!r}")
+    partner = fields.get("partner")
+    if partner is not None:
+        tx.ctx.partner(_text(fields, "partner"))
+    reason = _text(fields, "reason")
+    if not reason.strip():
+        raise LedgerError("reason: say why the user's access changes")
+    if roles:
+        try:
+            changed = User(name=name, partner=partner, roles=tuple(roles))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'user'}: {e['msg']} (got {e['input']!r})"
+                if e["loc"]
+                else e["msg"].removeprefix("Value error, ")
+                for e in exc.errors()
+            )
+            raise LedgerError(f"user {name!r}: {problems}") from None
+        roles = list(changed.roles)
+    elif name not in tx.users:
+        raise LedgerError(f"name: {name!r} is not a user of fund {tx.ctx.id}")
+    if name == user.name and "admin" not in roles:
+        raise LedgerError("an admin may not withdraw their own admin role; ask another admin")
+    closed = tx.closed_periods()
+    period = next((p for p in tx.ctx.periods if p not in closed), YEAR_END)
+    what = f"roles {', '.join(roles)}" if roles else "no access"
+    description = f"User {name}: {what}" + (f" for {partner}" if partner else "") + f" ({reason})"
+    payload = {"name": name, "partner": partner, "roles": roles, "reason": reason}
+    return [Entry("user", period, description, (), payload)]
+
+
 OPERATIONS: Mapping[str, Builder] = {
     "contribute": contribute,
     "allocate": allocate,
@@ -457,4 +497,5 @@ OPERATIONS: Mapping[str, Builder] = {
     "reverse": reverse,
     "close_period": close_period,
     "settle": settle,
+    "user": change_user,
 }

@@ -23,12 +23,15 @@ LOCK = "SELECT id FROM funds WHERE id = %(fund)s FOR UPDATE"
 
 OPENING = """
 SELECT seq, hash, kind, period, request_id, request_digest,
-       CASE WHEN request_id = ANY(%(ids)s::varchar[]) THEN payload END AS payload
+       request_id = ANY(%(ids)s::varchar[]) AS asked,
+       CASE WHEN request_id = ANY(%(ids)s::varchar[]) OR kind = 'user' THEN payload END
+           AS payload
 FROM journal
 WHERE fund_id = %(fund)s
   AND (seq = (SELECT max(seq) FROM journal WHERE fund_id = %(fund)s)
-       OR kind = 'close'
+       OR kind IN ('close', 'user')
        OR request_id = ANY(%(ids)s::varchar[]))
+ORDER BY seq
 """
 
 JOURNAL_COLUMNS = (
@@ -95,11 +98,13 @@ def lock(connection: Connection, fund_id: str) -> None:
 def opening(
     connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The fund's head entry, its close entries and the entries posted under ``request_ids``.
+    """The fund's head entry, its close and user entries and the entries posted under
+    ``request_ids``, in order.
 
     Run after :func:`lock`: under READ COMMITTED each statement sees every write committed
     before it started, so this one sees the chain as the last writer left it. ``payload`` is
-    read only for the requested entries (a close entry's payload carries a month's totals).
+    read only for user entries and the requested ones (a close entry's payload carries a
+    month's totals); ``asked`` marks the requested ones.
     """
     with _as_sqlalchemy(connection, OPENING):
         cursor = _driver(connection).execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})

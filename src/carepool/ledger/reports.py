@@ -26,8 +26,9 @@ from carepool.ledger.chain import (
     private_digest,
     public_content,
 )
-from carepool.ledger.fund import YEAR_END, FundContext
+from carepool.ledger.fund import YEAR_END, FundContext, find_user, users_after
 from carepool.ledger.schema import funds, journal, lines, postings, rules
+from carepool.ledger.spec import User
 from carepool.ledger.writer import TOTAL_KEYS, sorted_totals
 
 LINE_COLUMNS = (
@@ -89,6 +90,21 @@ def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[l
         if totals is not None:
             found[period] = totals
     return found
+
+
+def user_changes(connection: Connection, ctx: FundContext) -> list[dict[str, Any]]:
+    """The fund's ``user`` entries' changes, in order."""
+    rows = connection.execute(
+        select(journal.c.payload)
+        .where(journal.c.fund_id == ctx.id, journal.c.kind == "user")
+        .order_by(journal.c.seq)
+    ).scalars()
+    return [json.loads(payload) for payload in rows]
+
+
+def reader(connection: Connection, ctx: FundContext, actor: str) -> User:
+    """``actor`` as a user of the fund now (every role may read), or PermissionDenied."""
+    return find_user(users_after(ctx, user_changes(connection, ctx)), actor, ctx.id)
 
 
 def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:

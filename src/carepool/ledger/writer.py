@@ -19,9 +19,9 @@ from sqlalchemy import Connection, and_, case, false, func, or_, select
 from carepool.ledger import postgres
 from carepool.ledger.chain import GENESIS, canonical, entry_hash, private_digest, public_content
 from carepool.ledger.entries import Entry, Receipt
-from carepool.ledger.fund import FundContext
+from carepool.ledger.fund import FundContext, find_user, users_after
 from carepool.ledger.schema import journal, postings
-from carepool.ledger.spec import Line, Scope
+from carepool.ledger.spec import Line, Scope, User
 
 Clock = Callable[[], datetime]
 
@@ -73,10 +73,12 @@ class Tx:
             rows = _opening(connection, ctx.id, request_ids)
         self.seq, self.hash = 0, GENESIS
         self._closed = [str(row["period"]) for row in rows if row["kind"] == "close"]
+        changes = [json.loads(row["payload"]) for row in rows if row["kind"] == "user"]
+        self.users = users_after(ctx, changes)
         for row in rows:
             if row["seq"] > self.seq:
                 self.seq, self.hash = int(row["seq"]), str(row["hash"])
-            if row["payload"] is not None:
+            if row["asked"]:
                 self._know(row)
 
     def _know(self, row: dict[str, Any]) -> None:
@@ -137,6 +139,8 @@ class Tx:
         self.seq, self.hash = seq, digest
         if entry.kind == "close":
             self._closed.append(entry.period)
+        if entry.kind == "user":
+            self.users = users_after(self.ctx, [entry.payload], self.users)
         return receipt_for(self.ctx.id, self._journal[-1])
 
     def flush(self) -> None:
@@ -154,6 +158,10 @@ class Tx:
 
     def closed_periods(self) -> list[str]:
         return self._closed
+
+    def user(self, name: str) -> User:
+        """A user of the fund as of this transaction, changes included."""
+        return find_user(self.users, name, self.ctx.id)
 
     def balance(self, account: str, *, line: str | None = None, partner: str | None = None) -> int:
         self.flush()
@@ -282,17 +290,24 @@ def _opening(
     first, rest = ids[:OPENING_IDS], ids[OPENING_IDS:]
     head_seq = select(func.max(journal.c.seq)).where(journal.c.fund_id == fund_id).scalar_subquery()
     asked = journal.c.request_id.in_(first) if first else false()
-    query = select(
-        journal.c.seq,
-        journal.c.hash,
-        journal.c.kind,
-        journal.c.period,
-        journal.c.request_id,
-        journal.c.request_digest,
-        case((asked, journal.c.payload), else_=None).label("payload"),
-    ).where(
-        journal.c.fund_id == fund_id,
-        or_(journal.c.seq == head_seq, journal.c.kind == "close", asked),
+    query = (
+        select(
+            journal.c.seq,
+            journal.c.hash,
+            journal.c.kind,
+            journal.c.period,
+            journal.c.request_id,
+            journal.c.request_digest,
+            case((asked, True), else_=False).label("asked"),
+            case((asked | (journal.c.kind == "user"), journal.c.payload), else_=None).label(
+                "payload"
+            ),
+        )
+        .where(
+            journal.c.fund_id == fund_id,
+            or_(journal.c.seq == head_seq, journal.c.kind.in_(["close", "user"]), asked),
+        )
+        .order_by(journal.c.seq)
     )
     rows = [dict(row._mapping) for row in connection.execute(query)]
     for start in range(0, len(rest), OPENING_IDS):
@@ -300,7 +315,7 @@ def _opening(
         found = connection.execute(
             select(journal).where(journal.c.fund_id == fund_id, journal.c.request_id.in_(chunk))
         )
-        rows += [dict(row._mapping) for row in found]
+        rows += [dict(row._mapping, asked=True) for row in found]
     return rows
 
 
