@@ -276,8 +276,9 @@ def test_user_changes_from_the_command_line(cli_env: str) -> None:
     assert granted["kind"] == "user"
     listed = run("users", "--user", "auditor", "--json")
     assert listed.exit_code == 0, listed.output
-    users = json.loads(listed.stdout)
+    users = json.loads(listed.stdout, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
     assert {"name": "finance.new", "partner": "COUNCIL", "roles": "finance"} in users
+    assert {"name": "auditor", "partner": None, "roles": "auditor"} in users
     removed = ok("user", "finance.new", "--remove", "--reason", "left", "--user", "admin")
     assert removed["seq"] == granted["seq"] + 1
     refused = run("user", "finance.new", "--reason", "nothing said", "--user", "admin")

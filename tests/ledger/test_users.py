@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carepool.errors import LedgerError, PermissionDenied
-from carepool.ledger import Ledger, Receipt, Request
+from carepool.ledger import Ledger, Receipt, Request, writer
 from tests.ledger.conftest import entries, funded
 
 
@@ -58,8 +58,10 @@ def test_only_admins_change_users_and_never_their_own_admin_role(ledger: Ledger)
     before = entries(ledger, fund)
     with pytest.raises(PermissionDenied, match="admin"):
         _grant(ledger, fund, "t.new", "board", actor="t.nhs")
-    with pytest.raises(LedgerError, match="own admin role"):
+    with pytest.raises(LedgerError, match="their own access"):
         _grant(ledger, fund, "t.admin", "auditor")
+    with pytest.raises(LedgerError, match="their own access"):  # no self-promotion either
+        _grant(ledger, fund, "t.admin", "admin", "board")
     assert entries(ledger, fund) == before
 
 
@@ -72,6 +74,7 @@ def test_only_admins_change_users_and_never_their_own_admin_role(ledger: Ledger)
         ("t.new", ["board"], {"reason": " "}, "say why"),
         ("bad name!", ["board"], {}, "bad name"),
         ("t.nobody", [], {}, "not a user"),
+        ("t.public", [], {"partner": "C1"}, "has no partner"),
     ],
 )
 def test_a_bad_user_change_is_refused_and_nothing_written(
@@ -119,3 +122,58 @@ def test_user_changes_are_published_in_the_journal(ledger: Ledger, tmp_path: Pat
     assert change[0]["payload"]["name"] == "t.new"
     assert change[0]["payload"]["roles"] == ["board"]
     assert change[0]["payload"]["reason"] == "joined the board"
+
+
+def test_a_long_batch_replaying_an_old_grant_does_not_restore_withdrawn_access(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fund = funded(ledger)
+    _grant(ledger, fund, "t.new", "finance", partner="C1")  # request id user-t.new-finance
+    _grant(ledger, fund, "t.new")  # and withdrawn
+    # a batch long enough that some request ids are looked up beyond the opening query
+    monkeypatch.setattr(writer, "OPENING_IDS", 2)
+    grant_again = Request(
+        "user",
+        "t.admin",
+        "user-t.new-finance",
+        {"name": "t.new", "roles": ["finance"], "partner": "C1", "reason": "staff change"},
+    )
+    batch = [
+        Request("spend", "t.council", "b1", {"line": "asc", "amount_pence": 1}),
+        Request("spend", "t.council", "b2", {"line": "asc", "amount_pence": 1}),
+        grant_again,  # a retry: answered from the journal, not applied again
+        Request("spend", "t.new", "b3", {"line": "asc", "amount_pence": 1}),
+    ]
+    before = entries(ledger, fund)
+    with pytest.raises(PermissionDenied, match="not a user"):
+        ledger.submit(fund, batch)
+    assert entries(ledger, fund) == before
+
+
+def test_someone_who_is_not_a_user_learns_nothing_about_request_ids(ledger: Ledger) -> None:
+    fund = funded(ledger)
+    probe = Request("contribute", "mallory", "c-nhs", {"partner": "NHS", "amount_pence": 1})
+    with pytest.raises(PermissionDenied, match="not a user"):
+        ledger.post_one(fund, probe)
+
+
+def test_a_request_whose_maker_has_left_can_be_rejected_not_approved(ledger: Ledger) -> None:
+    cross = {"name": "cross", "kind": "virement", "across": "service", "reason": "board"}
+    fund = funded(ledger, rules=[cross])
+    held = ledger.virement(
+        fund,
+        from_line="acute",
+        to_line="asc",
+        amount_pence=500,
+        reason="winter",
+        actor="t.nhs",
+        request_id="v",
+    )
+    assert held.status == "held"
+    _grant(ledger, fund, "t.nhs")
+    with pytest.raises(PermissionDenied, match="no longer has access"):
+        ledger.approve(fund, hold=held.seq, reason="ok", actor="t.board1", request_id="a")
+    rejected = ledger.approve(
+        fund, hold=held.seq, reason="maker left", actor="t.board1", request_id="r", approve=False
+    )
+    assert rejected.detail["outcome"] == "rejected"

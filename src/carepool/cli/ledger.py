@@ -481,6 +481,7 @@ def users_command(
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
     """Who may use the fund now, with their partner and roles."""
     ledger = open_ledger()
@@ -488,8 +489,7 @@ def users_command(
         frame = ledger.users(_fund(ledger, fund), actor=_user(user))
     finally:
         ledger.close()
-    if as_json:
-        typer.echo(json.dumps(frame.to_dict(orient="records"), indent=2))
+    if emit(frame, as_json, as_csv):
         return
     table = Table(title="Users")
     for column in ("User", "Partner", "Roles"):

@@ -471,7 +471,7 @@ class Ledger:
             {"name": u.name, "partner": u.partner, "roles": ",".join(u.roles)}
             for u in sorted(current.values(), key=lambda u: u.name)
         ]
-        return pd.DataFrame(rows, columns=["name", "partner", "roles"])
+        return pd.DataFrame(rows, columns=["name", "partner", "roles"], dtype=object)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -554,14 +554,15 @@ def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
     other requests are unaffected.
     """
     known = tx.known.get(request.request_id)
+    if known is not None and known.digest == digest:
+        return known.receipt  # the same request again (same user, same content): a retry
+    user = tx.user(request.actor)  # before saying anything about another request's id
     if known is not None:
-        if known.digest != digest:
-            raise LedgerError(
-                f"request id {request.request_id!r} was used before for a different "
-                f"request (entry {known.receipt.seq}); use a new id for a new request"
-            )
-        return known.receipt
-    entries = OPERATIONS[request.operation](tx, tx.user(request.actor), request.fields)
+        raise LedgerError(
+            f"request id {request.request_id!r} was used before for a different "
+            f"request (entry {known.receipt.seq}); use a new id for a new request"
+        )
+    entries = OPERATIONS[request.operation](tx, user, request.fields)
     first = None
     for n, entry in enumerate(entries):
         request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"

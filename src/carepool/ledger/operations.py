@@ -282,7 +282,13 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     request = dict(held["payload"]["request"])
     request["period"] = period
     waived = frozenset(rule["rule"] for rule in held["payload"]["rules"])
-    requester = tx.user(str(held["actor"]))  # with the rights they have now
+    try:
+        requester = tx.user(str(held["actor"]))  # with the rights they have now
+    except PermissionDenied:
+        raise PermissionDenied(
+            f"the request's maker {held['actor']!r} no longer has access to fund {tx.ctx.id}, "
+            "so it cannot be approved; the board may reject it"
+        ) from None
     posted = virement(tx, requester, request, waived)
     if posted[0].kind != "virement":
         raise LedgerError(f"request {hold_seq} now breaks other rules and needs a new request")
@@ -456,8 +462,12 @@ def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     roles = fields.get("roles")
     if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
         raise LedgerError(f"roles: expected a list of roles (empty to withdraw), got {roles!r}")
+    if name == user.name:
+        raise LedgerError("an admin may not change their own access; ask another admin")
     partner = fields.get("partner")
     if partner is not None:
+        if not roles:
+            raise LedgerError("partner: a user whose access is withdrawn has no partner")
         tx.ctx.partner(_text(fields, "partner"))
     reason = _text(fields, "reason")
     if not reason.strip():
@@ -473,11 +483,11 @@ def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
                 for e in exc.errors()
             )
             raise LedgerError(f"user {name!r}: {problems}") from None
-        roles = list(changed.roles)
+        roles = sorted(set(changed.roles))
     elif name not in tx.users:
         raise LedgerError(f"name: {name!r} is not a user of fund {tx.ctx.id}")
-    if name == user.name and "admin" not in roles:
-        raise LedgerError("an admin may not withdraw their own admin role; ask another admin")
+    else:
+        roles = []
     closed = tx.closed_periods()
     period = next((p for p in tx.ctx.periods if p not in closed), YEAR_END)
     what = f"roles {', '.join(roles)}" if roles else "no access"

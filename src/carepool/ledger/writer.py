@@ -309,14 +309,15 @@ def _opening(
         )
         .order_by(journal.c.seq)
     )
-    rows = [dict(row._mapping) for row in connection.execute(query)]
+    rows = {int(row.seq): dict(row._mapping) for row in connection.execute(query)}
     for start in range(0, len(rest), OPENING_IDS):
         chunk = rest[start : start + OPENING_IDS]
         found = connection.execute(
             select(journal).where(journal.c.fund_id == fund_id, journal.c.request_id.in_(chunk))
         )
-        rows += [dict(row._mapping, asked=True) for row in found]
-    return rows
+        for row in found:  # an entry already read (a close or user entry) is now also asked
+            rows[int(row.seq)] = dict(row._mapping, asked=True)
+    return [rows[seq] for seq in sorted(rows)]
 
 
 TOTAL_KEYS = (postings.c.line_id, postings.c.partner_id, postings.c.account, postings.c.category)
