@@ -31,7 +31,6 @@ WHERE fund_id = %(fund)s
   AND (seq = (SELECT max(seq) FROM journal WHERE fund_id = %(fund)s)
        OR kind IN ('close', 'user')
        OR request_id = ANY(%(ids)s::varchar[]))
-ORDER BY seq
 """
 
 JOURNAL_COLUMNS = (
@@ -99,7 +98,7 @@ def opening(
     connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The fund's head entry, its close and user entries and the entries posted under
-    ``request_ids``, in order.
+    ``request_ids`` (in no particular order).
 
     Run after :func:`lock`: under READ COMMITTED each statement sees every write committed
     before it started, so this one sees the chain as the last writer left it. ``payload`` is

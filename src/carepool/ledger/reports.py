@@ -94,12 +94,12 @@ def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[l
 
 def user_changes(connection: Connection, ctx: FundContext) -> list[dict[str, Any]]:
     """The fund's ``user`` entries' changes, in order."""
-    rows = connection.execute(
-        select(journal.c.payload)
-        .where(journal.c.fund_id == ctx.id, journal.c.kind == "user")
-        .order_by(journal.c.seq)
-    ).scalars()
-    return [json.loads(payload) for payload in rows]
+    rows = connection.execute(  # sorted here: ORDER BY would lead SQLite off the kind index
+        select(journal.c.seq, journal.c.payload).where(
+            journal.c.fund_id == ctx.id, journal.c.kind == "user"
+        )
+    ).all()
+    return [json.loads(payload) for _, payload in sorted(rows)]
 
 
 def reader(connection: Connection, ctx: FundContext, actor: str) -> User:

@@ -71,6 +71,7 @@ class Tx:
             rows = postgres.opening(connection, ctx.id, request_ids)
         else:
             rows = _opening(connection, ctx.id, request_ids)
+        rows.sort(key=lambda row: int(row["seq"]))  # user changes apply in order
         self.seq, self.hash = 0, GENESIS
         self._closed = [str(row["period"]) for row in rows if row["kind"] == "close"]
         changes = [json.loads(row["payload"]) for row in rows if row["kind"] == "user"]
@@ -302,12 +303,12 @@ def _opening(
             case((asked | (journal.c.kind == "user"), journal.c.payload), else_=None).label(
                 "payload"
             ),
-        )
-        .where(
+        ).where(
             journal.c.fund_id == fund_id,
             or_(journal.c.seq == head_seq, journal.c.kind.in_(["close", "user"]), asked),
         )
-        .order_by(journal.c.seq)
+        # no ORDER BY: SQLite would walk the fund's whole journal in key order to avoid a
+        # sort of a handful of rows; they are put in order below
     )
     rows = {int(row.seq): dict(row._mapping) for row in connection.execute(query)}
     for start in range(0, len(rest), OPENING_IDS):
