@@ -1,9 +1,10 @@
 """One write transaction on one fund: the chain head, state questions, and buffered inserts.
 
 A :class:`Tx` takes the fund's write lock as it opens, so the chain head it reads is the true
-one and no other writer can append until it commits. Entries are buffered and
-written with one multi-row insert per table; any question about balances flushes the buffer
-first, so an answer always includes what this transaction has already posted.
+one and no other writer can append until it commits. Entries are buffered and written
+together (one statement on PostgreSQL, one multi-row insert per table on SQLite); any
+question about balances flushes the buffer first, so an answer always includes what this
+transaction has already posted.
 """
 
 from __future__ import annotations
@@ -54,10 +55,10 @@ class Tx:
         clock: Clock,
         request_ids: Sequence[str] = (),
     ) -> None:
-        """Take the fund's write lock, then read the chain head, the closed periods and which
-        of ``request_ids`` are posted.
+        """Take the fund's write lock, then read the chain head, the closed periods, the
+        changes to the fund's users and which of ``request_ids`` are posted.
 
-        One query answers all three: the time inside the fund's lock is what limits a fund's
+        One query answers them all: the time inside the fund's lock is what limits a fund's
         throughput. On SQLite the transaction's ``BEGIN IMMEDIATE`` already holds the lock.
         """
         self.connection = connection
