@@ -11,6 +11,7 @@ import pytest
 from carepool.errors import LedgerError, PermissionDenied
 from carepool.ledger import Ledger, Receipt, Request, writer
 from tests.ledger.conftest import entries, funded
+from tests.ledger.test_rules import CROSS_SERVICE, vire
 
 
 def _grant(ledger: Ledger, fund: str, name: str, *roles: str, **extra: str) -> Receipt:
@@ -158,17 +159,8 @@ def test_someone_who_is_not_a_user_learns_nothing_about_request_ids(ledger: Ledg
 
 
 def test_a_request_whose_maker_has_left_can_be_rejected_not_approved(ledger: Ledger) -> None:
-    cross = {"name": "cross", "kind": "virement", "across": "service", "reason": "board"}
-    fund = funded(ledger, rules=[cross])
-    held = ledger.virement(
-        fund,
-        from_line="acute",
-        to_line="asc",
-        amount_pence=500,
-        reason="winter",
-        actor="t.nhs",
-        request_id="v",
-    )
+    fund = funded(ledger, rules=[CROSS_SERVICE])
+    held = vire(ledger, fund, "acute", "asc", 500, "v")  # by t.nhs
     assert held.status == "held"
     _grant(ledger, fund, "t.nhs")
     with pytest.raises(PermissionDenied, match="no longer has access"):
