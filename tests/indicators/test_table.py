@@ -214,13 +214,53 @@ def test_published_tables_hide_small_counts_and_what_would_reveal_them(
     assert not shown.between(1, 7).any()
     assert (shown % 5 == 0).all()
     assert counted.loc[hidden, ["value", "lower", "upper", "numerator"]].isna().all(axis=None)
-    assert counted.loc[hidden, "comparison"].isna().all()
+    assert (counted.loc[hidden, "comparison"] == "not compared").all()
+    assert (counted.loc[hidden, "trend"] == "cannot be calculated").all()
     lsoas = pd.read_parquet(small_warehouse / "lsoa.parquet")
     lad_of = dict(zip(lsoas["msoa21_code"], lsoas["lad_code"], strict=False))
     msoas = counted[counted["level"] == "msoa"]
     # the MSOAs of a borough add up to the borough: never exactly one of them hidden
     per_group = msoas.groupby(["indicator", "period", msoas["place"].map(lad_of)])["suppressed"]
     assert (per_group.sum() != 1).all()
+
+
+def test_a_cell_is_hidden_alike_whichever_levels_are_asked_for(wh: Warehouse) -> None:
+    """Secondary suppression is decided over every publishable level, so a table of one level
+    and a separately published table of another cannot be set against each other."""
+    ids = ["delayed_discharge_days", "bowel_screening_coverage", "u75_mortality_cancer"]
+    keys = ["indicator", "place", "period"]
+    levels = ["lad", "msoa", "lsoa", "ward", "lsoa11", "decile"]
+    together = indicator_table(wh, indicators=ids, levels=levels).set_index(keys)
+    assert together["suppressed"].any()
+    for level in ("msoa", "ward", "decile"):
+        alone = indicator_table(wh, indicators=ids, levels=[level]).set_index(keys)
+        same = together[together["level"] == level].loc[alone.index]
+        pd.testing.assert_series_equal(alone["suppressed"], same["suppressed"])
+        pd.testing.assert_series_equal(alone["numerator"], same["numerator"])
+
+
+def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehouse) -> None:
+    """A shown figure reveals no more than the rounded counts beside it (as NHS statistics
+    compute percentages from rounded figures)."""
+    table = indicator_table(wh, levels=["lad", "msoa"])
+    shown = table[~table["suppressed"]]
+    for indicator in INDICATORS:
+        if indicator.method not in (Method.PROPORTION, Method.CRUDE_RATE):
+            continue
+        rows = shown[shown["indicator"] == indicator.id]
+        rows = rows[rows["denominator"].astype(float) > 0]
+        assert len(rows), indicator.id
+        x = rows["numerator"].to_numpy(dtype=float)
+        n = rows["denominator"].to_numpy(dtype=float)
+        assert (x % 5 == 0).all() and (n % 5 == 0).all()
+        np.testing.assert_allclose(rows["value"], x / n * indicator.multiplier, rtol=1e-12)
+        if indicator.method is Method.PROPORTION:
+            limits = rates.proportion(x, n, multiplier=indicator.multiplier)
+            np.testing.assert_allclose(rows["lower"], limits["lower95"], rtol=1e-12)
+            np.testing.assert_allclose(rows["upper_998"], limits["upper998"], rtol=1e-12)
+        # the limits sit around the published value, never around a hidden exact one
+        assert (rows["lower"] <= rows["value"] + 1e-9).all()
+        assert (rows["upper"] >= rows["value"] - 1e-9).all()
 
 
 def test_unknown_indicator_level_place_or_period_is_a_clear_error(wh: Warehouse) -> None:

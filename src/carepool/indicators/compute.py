@@ -20,7 +20,15 @@ from carepool.stats import life_table, rates, standardised
 
 GROUP = ["level", "place_code", "year"]
 LIMITS = ["lower", "upper", "lower_998", "upper_998"]
-RESULT_COLUMNS = ["indicator", *GROUP, "value", *LIMITS, "numerator", "denominator"]
+RESULT_COLUMNS = [
+    "indicator",
+    *GROUP,
+    "value",
+    *LIMITS,
+    "numerator",
+    "denominator",
+    "dispersion",
+]
 _STATS_KEYS = {
     "lower95": "lower",
     "upper95": "upper",
@@ -80,6 +88,7 @@ def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -
     out = keys.reset_index(drop=True).copy()
     out["numerator"] = numerator
     out["denominator"] = denominator
+    out["dispersion"] = np.nan
     return out
 
 
@@ -109,6 +118,7 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
         result = rates.crude_rate(
             x, n, multiplier=indicator.multiplier, squares=squares[0] if squares else None
         )
+        out["dispersion"] = dispersion(x, squares[0] if squares else None)
     elif indicator.method is Method.PROPORTION:
         result = rates.proportion(x, n, multiplier=indicator.multiplier)
     else:  # share of spend: money, not a sample, so no interval
@@ -116,6 +126,18 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
         result = {"value": x / n * indicator.multiplier} | dict.fromkeys(_STATS_KEYS, nan)
         out["numerator"], out["denominator"] = x / 100, n / 100  # pence to pounds
     return _with_stats(out, dict(result))
+
+
+def dispersion(counts: np.ndarray, squares: np.ndarray | None) -> np.ndarray:
+    """√(Σ f² / x): how much wider than Poisson a crude rate's limits are when one person can
+    have many events (1 when they cannot, or there are none). Kept with the result so that
+    published limits can be recomputed from rounded counts
+    (:func:`carepool.indicators.publish.publish`)."""
+    if squares is None:
+        return np.ones_like(counts)
+    ratio = np.divide(squares, counts, out=np.ones_like(counts), where=counts > 0)
+    spread: np.ndarray = np.sqrt(ratio)
+    return spread
 
 
 def _matrix(rows: pd.DataFrame, column: str, band_column: str, width: int) -> pd.DataFrame:

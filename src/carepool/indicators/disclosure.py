@@ -49,33 +49,50 @@ class DisclosureRule:
 HES_RULE = DisclosureRule()
 
 
+def _group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """An integer group per row for ``keys`` (all rows one group if none); -1 where a key is
+    missing, so the row belongs to no group of that grouping."""
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64)
+    ids = frame.groupby(list(keys), sort=False, dropna=True).ngroup()
+    return ids.fillna(-1).to_numpy(dtype=np.int64)
+
+
 def _secondary(
     frame: pd.DataFrame, count: str, hidden: pd.Series, groupings: Sequence[Sequence[str]]
 ) -> pd.Series:
     """Hide the smallest shown cell of any group with exactly one hidden cell, until stable."""
-    hidden = hidden.copy()
+    is_hidden = hidden.to_numpy(dtype=bool).copy()
+    counts = frame[count].to_numpy(dtype=np.float64)
+    is_zero = counts == 0
+    rows = np.arange(len(frame))
+    ids = [
+        group
+        for grouping in groupings
+        if (group := _group_ids(frame, grouping)).max(initial=-1) >= 0
+    ]
     changed = True
     while changed:
         changed = False
-        for grouping in groupings:
-            keys = list(grouping)
-            by_group = hidden.groupby([frame[k] for k in keys] if keys else np.zeros(len(frame)))
-            lonely = by_group.transform("sum") == 1
-            if not lonely.any():
-                continue
-            candidates = frame.loc[lonely & ~hidden]
-            if candidates.empty:
+        for group in ids:
+            member = group >= 0
+            hidden_per_group = np.bincount(
+                group[member], weights=is_hidden[member], minlength=group.max() + 1
+            )
+            lonely = member & (hidden_per_group[np.where(member, group, 0)] == 1)
+            candidates = rows[lonely & ~is_hidden]
+            if candidates.size == 0:
                 continue
             # the smallest shown non-zero count of each such group (a zero only when nothing
             # else is left: zeros are often known from structure); ties to the earlier row
-            order = candidates.assign(_zero=candidates[count] == 0).sort_values(
-                [*keys, "_zero", count], kind="stable"
-            )
-            grouper = [order[k] for k in keys] if keys else np.zeros(len(order))
-            first = order.groupby(grouper, sort=False).head(1).index
-            hidden.loc[first] = True
+            order = candidates[
+                np.lexsort((candidates, counts[candidates], is_zero[candidates], group[candidates]))
+            ]
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = group[order][1:] != group[order][:-1]
+            is_hidden[order[first]] = True
             changed = True
-    return hidden
+    return pd.Series(is_hidden, index=hidden.index)
 
 
 def protect(

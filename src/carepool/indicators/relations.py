@@ -18,37 +18,34 @@ import pandas as pd
 KEYS = ["level", "place_code"]
 
 
-def _relation(members: pd.DataFrame, fine: str, coarse: str) -> pd.DataFrame | None:
-    """``level, place_code, key`` rows of the relations of ``fine`` places within ``coarse``."""
-    whole = members[(members["level"] == coarse) & np.isclose(members["weight"], 1.0)]
-    place_of = whole.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["place_code"]
-    parts = members[members["level"] == fine].assign(
-        parent=lambda d: d["lsoa21_code"].map(place_of)
-    )
-    per_part = parts.groupby("place_code")["parent"].agg(["nunique", "count", "first"])
-    whole_in_one = per_part[(per_part["nunique"] == 1) & (per_part["count"] > 0)]
-    all_known = parts.groupby("place_code")["parent"].apply(lambda p: bool(p.notna().all()))
-    nesting = whole_in_one[all_known.reindex(whole_in_one.index).fillna(False).astype(bool)]
-    if nesting.empty:
-        return None
-    nested = parts[parts["place_code"].isin(nesting.index)]
-    cover = nested.groupby("lsoa21_code")["weight"].sum()
-    coarse_lsoas = members[members["level"] == coarse][["place_code", "lsoa21_code"]]
-    coarse_lsoas = coarse_lsoas.assign(cover=coarse_lsoas["lsoa21_code"].map(cover).fillna(0.0))
-    complete = coarse_lsoas.groupby("place_code")["cover"].apply(
-        lambda c: bool(np.isclose(c, 1.0).all())
-    )
-    totals = set(complete[complete].index)
-    child = nesting["first"]
-    child = child[child.isin(totals)]
+def _relation(members: pd.DataFrame, fine: str, coarse: str) -> pd.Series | None:
+    """The key of each ``fine`` place's group within ``coarse``, by place slot.
+
+    ``members`` has integer columns ``slot`` (one per place of a level), ``lsoa`` and float
+    ``weight``. Each group's key is the slot of its total, which is itself in the group.
+    """
+    coarse_rows = members[members["level"] == coarse]
+    whole = coarse_rows[np.isclose(coarse_rows["weight"], 1.0)]
+    slot_of = whole.drop_duplicates("lsoa").set_index("lsoa")["slot"]
+    parts = members[members["level"] == fine]
+    parent = parts["lsoa"].map(slot_of)
+    by_part = parent.groupby(parts["slot"], sort=False)
+    # a part nests when all its LSOAs lie wholly in one and the same coarse place
+    known = parent.notna().groupby(parts["slot"], sort=False).all()
+    child = by_part.first()[(by_part.nunique() == 1) & known].astype(np.int64)
     if child.empty:
         return None
-    rows = [
-        pd.DataFrame({"level": fine, "place_code": child.index, "key": child.to_numpy()}),
-        pd.DataFrame({"level": coarse, "place_code": sorted(totals & set(child)), "key": None}),
-    ]
-    rows[1]["key"] = rows[1]["place_code"]
-    return pd.concat(rows, ignore_index=True)
+    nested = parts[parts["slot"].isin(child.index)]
+    cover = nested.groupby("lsoa")["weight"].sum()
+    # a coarse place is a total of its nested parts when they cover every one of its LSOAs
+    covered = np.isclose(coarse_rows["lsoa"].map(cover).fillna(0.0), 1.0)
+    complete = pd.Series(covered, index=coarse_rows.index).groupby(coarse_rows["slot"]).all()
+    child = child[child.isin(complete[complete].index)]
+    if child.empty:
+        return None
+    totals = np.unique(child.to_numpy())
+    relation: pd.Series = pd.concat([child, pd.Series(totals, index=totals)])
+    return relation
 
 
 def additive_groups(members: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -57,17 +54,29 @@ def additive_groups(members: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     Returns the frame (``level, place_code, rel_0, rel_1, ...``; missing where a place is in
     no group of that relation) and the names of the key columns.
     """
-    places = members.drop_duplicates(KEYS)[KEYS].reset_index(drop=True)
-    levels = list(dict.fromkeys(members["level"]))
+    slots = members.groupby(KEYS, sort=False).ngroup().to_numpy()
+    work = pd.DataFrame(
+        {
+            "level": members["level"].to_numpy(object),
+            "slot": slots,
+            "lsoa": pd.factorize(members["lsoa21_code"])[0],
+            "weight": members["weight"].to_numpy(np.float64),
+        }
+    )
+    first = pd.Series(np.arange(len(slots))).groupby(slots).first()
+    places = members.iloc[first.to_numpy()][KEYS].reset_index(drop=True)
+    levels = list(dict.fromkeys(work["level"]))
     columns: list[str] = []
     for fine in levels:
         for coarse in levels:
             if fine == coarse:
                 continue
-            relation = _relation(members, fine, coarse)
+            relation = _relation(work, fine, coarse)
             if relation is None:
                 continue
             name = f"rel_{len(columns)}"
             columns.append(name)
-            places = places.merge(relation.rename(columns={"key": name}), on=KEYS, how="left")
+            keys = np.full(len(places), np.nan)
+            keys[relation.index.to_numpy()] = relation.to_numpy()
+            places[name] = keys
     return places, columns

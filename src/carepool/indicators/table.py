@@ -2,8 +2,9 @@
 
 :func:`indicator_table` is the Python API behind ``carepool indicators``. It checks the
 request (indicators, levels, places, periods) before any work, runs one engine query for all
-of it, applies the statistics, compares each place with the region and England, adds the trend,
-and passes the result through disclosure control unless told otherwise.
+of it, applies the statistics, passes the result through disclosure control unless told
+otherwise (:mod:`carepool.indicators.publish`), then compares each published figure with the
+region and England and adds the trend.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from carepool.errors import IndicatorError
-from carepool.indicators.benchmarks import NOT_COMPARED, compare, england_values, trend
-from carepool.indicators.compute import LIMITS, compute
+from carepool.indicators.benchmarks import NO_TREND, NOT_COMPARED, compare, england_values, trend
+from carepool.indicators.compute import compute
 from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
-from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
-from carepool.indicators.relations import additive_groups
+from carepool.indicators.publish import publish
 from carepool.warehouse.engine import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
@@ -118,8 +119,13 @@ def resolve(
     levels: Sequence[str] | None = None,
     places: Sequence[str] | None = None,
     years: Sequence[str] | None = None,
+    every_level: bool = False,
 ) -> tuple[Request, pd.DataFrame]:
-    """Check a request against the definitions and the warehouse; raise before any work."""
+    """Check a request against the definitions and the warehouse; raise before any work.
+
+    Returns the request and the memberships to compute: the region and the requested levels,
+    or with ``every_level`` every level the warehouse can publish (as disclosure control needs).
+    """
     chosen = resolve_indicators(indicators)
     known_years = model_years(warehouse)
     wanted_years = tuple(dict.fromkeys(normalise_year(y, known_years) for y in years or ()))
@@ -139,8 +145,8 @@ def resolve(
         chosen_levels = _levels_of_places(memberships(warehouse, candidates), places)
     else:
         chosen_levels = list(levels) if levels else list(DEFAULT_LEVELS)
-    computed = list(dict.fromkeys(["region", *chosen_levels]))
-    members = memberships(warehouse, computed)
+    computed = known_levels if every_level else ["region", *chosen_levels]
+    members = memberships(warehouse, list(dict.fromkeys(computed)))
     request = Request(
         indicators=chosen,
         levels=tuple(chosen_levels),
@@ -173,43 +179,14 @@ def _benchmark(frame: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     return frame
 
 
-def _protect(
-    frame: pd.DataFrame,
-    indicator: Indicator,
-    rule: DisclosureRule,
-    groups: pd.DataFrame,
-    relations: list[str],
-) -> pd.DataFrame:
-    """Disclosure control on one indicator's rows; money shares are not counts of people.
-
-    ``groups`` gives each place's key in every additive relation between the table's levels
-    (:func:`carepool.indicators.relations.additive_groups`): each total with its parts, in each
-    period, is a group that may not have exactly one hidden cell.
-    """
-    if indicator.method is Method.SHARE_OF_SPEND:
-        frame = frame.copy()
-        frame["numerator"] = frame["numerator"].round()
-        frame["denominator"] = frame["denominator"].round()
-        frame[SUPPRESSED] = False
-        return frame
-    keyed = frame.merge(groups, on=["level", "place_code"], how="left")
-    published = protect(
-        keyed,
-        count="numerator",
-        derived=["value", *LIMITS, "denominator"],
-        groupings=[["year", relation] for relation in relations],
-        rule=rule,
-    ).drop(columns=relations)
-    hidden = published[SUPPRESSED].to_numpy()
-    # what was derived from a hidden value goes with it; denominators are rounded like counts
-    for column in ("comparison", "comparison_region", "trend"):
-        published[column] = published[column].where(~hidden)
-    published["denominator"] = np.round(published["denominator"] / rule.round_to) * rule.round_to
-    later_hidden = published.groupby(["level", "place_code"])[SUPPRESSED].transform("any")
-    published["trend"] = published["trend"].where(~later_hidden)
-    region = published[published["level"] == "region"].set_index("year")["value"]
-    published["region_value"] = published["year"].map(region).astype(np.float64)
-    return published
+def _withhold(frame: pd.DataFrame) -> pd.DataFrame:
+    """A hidden row is compared with nothing; its trend cannot be calculated."""
+    hidden = frame[SUPPRESSED].to_numpy(dtype=bool)
+    frame = frame.copy()
+    for column in ("comparison", "comparison_region"):
+        frame.loc[hidden, column] = NOT_COMPARED
+    frame.loc[hidden, "trend"] = NO_TREND
+    return frame
 
 
 def indicator_table(
@@ -229,21 +206,25 @@ def indicator_table(
     published. Notes on indicators skipped for want of data are in ``frame.attrs["notes"]``.
     """
     request, members = resolve(
-        warehouse, indicators=indicators, levels=levels, places=places, years=years
+        warehouse,
+        indicators=indicators,
+        levels=levels,
+        places=places,
+        years=years,
+        every_level=rule is not None,
     )
     person = person_sums(warehouse, request.indicators, members, request.model_years)
     spend = spend_sums(warehouse, request.indicators, members)
     raw = compute(request.indicators, person, spend)
     names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
     raw = raw.merge(names, on=["level", "place_code"], how="left")
-    groups, relations = additive_groups(members)
+    if rule is None:
+        raw[SUPPRESSED] = False
+    else:
+        raw = publish(raw, request.indicators, members, rule)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
-        rows = _benchmark(raw[raw["indicator"] == indicator.id], indicator)
-        if rule is not None:
-            rows = _protect(rows, indicator, rule, groups, relations)
-        else:
-            rows = rows.assign(**{SUPPRESSED: False})
+        rows = _withhold(_benchmark(raw[raw["indicator"] == indicator.id], indicator))
         keep = rows["level"].isin(request.levels) & rows["year"].isin(request.years)
         if request.places:
             keep &= rows["place_code"].isin(request.places)

@@ -1,0 +1,107 @@
+"""Publishing indicator values: disclosure control over every place that can be published.
+
+:func:`publish` turns computed values into publishable ones with the disclosure rule of
+:mod:`carepool.indicators.disclosure`, in three steps:
+
+1. **One pattern for every output.** Secondary suppression is decided over every level the
+   warehouse can publish (:func:`carepool.indicators.levels.available_levels`), whatever was
+   asked for, so a cell is hidden or shown the same way in every table: a table of
+   neighbourhoods cannot be set against a separately published table of boroughs to recover a
+   neighbourhood hidden in one but not the other.
+2. **Counts** are suppressed (1-7, and their secondary cells) and rounded to the nearest 5;
+   denominators are rounded in the same way.
+3. **Simple figures from the published counts.** Proportions and crude rates, and their
+   limits, are recomputed from the rounded numerator and denominator (as NHS statistics
+   compute percentages), so that a shown figure reveals no more than the counts beside it.
+   Complex figures — standardised rates and life expectancy — are left as computed, under the
+   same rule's exemption for complex calculations.
+
+See docs/methods/disclosure-control.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from carepool.indicators.compute import LIMITS
+from carepool.indicators.definitions import Indicator, Method
+from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.relations import additive_groups
+from carepool.stats import rates
+
+_STATS_KEYS = dict(zip(("lower95", "upper95", "lower998", "upper998"), LIMITS, strict=True))
+
+
+def _round(values: pd.Series, rule: DisclosureRule) -> pd.Series:
+    rounded: pd.Series = (values.astype(np.float64) / rule.round_to).round() * rule.round_to
+    return rounded
+
+
+def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
+    """A simple figure and its limits recomputed from the rounded counts of shown rows.
+
+    A rounded denominator of 0 leaves no figure (the value is missing, the row not hidden).
+    """
+    rows = rows.copy()
+    x = rows["numerator"].to_numpy(dtype=np.float64, na_value=np.nan)
+    n = rows["denominator"].to_numpy(dtype=np.float64, na_value=np.nan)
+    usable = ~rows[SUPPRESSED].to_numpy(dtype=bool) & (n > 0) & ~np.isnan(x)
+    for column in ["value", *LIMITS]:
+        rows.loc[~usable & ~rows[SUPPRESSED], column] = np.nan
+    if not usable.any():
+        return rows
+    if indicator.method is Method.PROPORTION:
+        result = rates.proportion(x[usable], n[usable], multiplier=indicator.multiplier)
+    else:
+        spread = rows["dispersion"].to_numpy(dtype=np.float64)[usable]
+        result = rates.crude_rate(
+            x[usable],
+            n[usable],
+            multiplier=indicator.multiplier,
+            squares=x[usable] * np.nan_to_num(spread, nan=1.0) ** 2,
+        )
+    rows.loc[usable, "value"] = np.asarray(result["value"], dtype=np.float64)
+    for key, column in _STATS_KEYS.items():
+        rows.loc[usable, column] = np.asarray(result[key], dtype=np.float64)
+    return rows
+
+
+def publish(
+    raw: pd.DataFrame,
+    indicators: Sequence[Indicator],
+    members: pd.DataFrame,
+    rule: DisclosureRule,
+) -> pd.DataFrame:
+    """``raw`` (computed values of ``indicators`` for the places of ``members``) made fit to
+    publish under ``rule``, with a ``suppressed`` column.
+
+    ``members`` should hold every level that can be published (see the module's note): the
+    secondary suppression protects each total and its parts among them.
+    """
+    by_id = {indicator.id: indicator for indicator in indicators}
+    money = raw["indicator"].map(lambda i: by_id[i].method is Method.SHARE_OF_SPEND)
+    spend = raw[money].copy()
+    spend["numerator"] = spend["numerator"].round()
+    spend["denominator"] = spend["denominator"].round()
+    spend[SUPPRESSED] = False
+
+    groups, relations = additive_groups(members)
+    keyed = raw[~money].merge(groups, on=["level", "place_code"], how="left")
+    counted = protect(
+        keyed,
+        count="numerator",
+        derived=["value", *LIMITS, "denominator"],
+        groupings=[["indicator", "year", relation] for relation in relations],
+        rule=rule,
+    ).drop(columns=relations)
+    counted["denominator"] = _round(counted["denominator"], rule)
+    frames = [spend]
+    for indicator_id, rows in counted.groupby("indicator", sort=False):
+        indicator = by_id[str(indicator_id)]
+        if indicator.method in (Method.PROPORTION, Method.CRUDE_RATE):
+            rows = _from_published_counts(rows, indicator)
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)
