@@ -49,22 +49,31 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _json_values(name: str, column: pd.Series) -> list[Any]:
+    """One column as JSON-ready values: missing as None, whole-number counts as integers."""
+    missing = column.isna().to_numpy(dtype=bool)
+    if name in ("numerator", "denominator") and pd.api.types.is_numeric_dtype(column.dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values: list[Any] = np.round(np.where(missing, 0.0, numbers)).astype(np.int64).tolist()
+    elif pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+    else:
+        values = [v.item() if isinstance(v, np.generic) else v for v in column.astype(object)]
+    return [None if gone else value for value, gone in zip(values, missing, strict=True)]
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows: missing values as null, whole-number counts as integers."""
-    rows: list[dict[str, Any]] = []
-    for record in frame.astype(object).to_dict("records"):
-        row: dict[str, Any] = {}
-        for key, value in record.items():
-            if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-                row[str(key)] = None
-            elif isinstance(value, float | np.floating) and key in ("numerator", "denominator"):
-                row[str(key)] = round(float(value))
-            elif isinstance(value, np.generic):
-                row[str(key)] = value.item()
-            else:
-                row[str(key)] = value
-        rows.append(row)
-    return rows
+    names = [str(name) for name in frame.columns]
+    columns = [_json_values(name, frame.iloc[:, i]) for i, name in enumerate(names)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    """A JSON list with one row per line: readable, and quick to write for many rows."""
+    if not rows:
+        return "[]"
+    return "[\n" + ",\n".join(f"  {json.dumps(row)}" for row in rows) + "\n]"
 
 
 def emit(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
@@ -72,7 +81,7 @@ def emit(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
     if as_json and as_csv:
         raise ConfigError("choose one of --json and --csv")
     if as_json:
-        typer.echo(json.dumps(records(frame), indent=2))
+        typer.echo(json_rows(records(frame)))
     elif as_csv:
         typer.echo(frame.to_csv(index=False, float_format="%.10g"), nl=False)
     return as_json or as_csv

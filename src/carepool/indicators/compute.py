@@ -179,38 +179,64 @@ def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     return _with_stats(out, dict(result))
 
 
+def _totals(indicator: Indicator, rows: pd.DataFrame, *, simple: bool) -> pd.DataFrame:
+    """Numerator and denominator per place and year, with no statistic: the rows
+    :func:`compute` gives (a simple figure needs a denominator above zero)."""
+    totals = rows.groupby(GROUP, as_index=False, sort=True)[
+        [indicator.numerator, indicator.denominator]
+    ].sum()
+    if simple:
+        totals = totals[totals[indicator.denominator] > 0]
+    out = _frame(
+        totals[GROUP],
+        totals[indicator.numerator].to_numpy(np.float64),
+        totals[indicator.denominator].to_numpy(np.float64),
+    )
+    for column in ["value", *LIMITS]:
+        out[column] = np.nan
+    return out
+
+
 def compute(
-    indicators: Sequence[Indicator], person: pd.DataFrame, spend: pd.DataFrame
+    indicators: Sequence[Indicator],
+    person: pd.DataFrame,
+    spend: pd.DataFrame,
+    *,
+    statistics: bool = True,
 ) -> pd.DataFrame:
     """Every indicator for every place and year in the sums: ``RESULT_COLUMNS``.
 
     A year with no data for an indicator (such as admissions, which need the year before) has
-    no row.
+    no row. Without ``statistics`` only the numerators and denominators are filled in, for the
+    same rows: what disclosure control needs for every place that could be published.
     """
     frames: list[pd.DataFrame] = []
     person = with_person_years(person)
     for indicator in indicators:
         check_ages(indicator)
+        simple = indicator.method not in (Method.DSR, Method.LIFE_EXPECTANCY)
         if indicator.table is Table.ACTIVITY_COST:
-            if indicator.method in (Method.DSR, Method.LIFE_EXPECTANCY):
+            if not simple:
                 raise IndicatorError(
                     f"indicator {indicator.id}: a {indicator.method.value} needs a population "
                     "by age band, and the activity_cost table has no age bands; use "
                     "person_year measures"
                 )
-            out = _simple(indicator, spend)
+            rows = spend
         else:
             rows = _person_rows(indicator, person)
-            if indicator.method is Method.DSR:
-                out = _dsr(indicator, rows)
-            elif indicator.method is Method.LIFE_EXPECTANCY:
-                out = _life_expectancy(indicator, rows)
-            else:
-                out = _simple(indicator, rows)
-            if indicator.needs_previous_year:
-                known = rows.groupby(GROUP, as_index=False)["has_previous_year"].sum()
-                out = out.merge(known, on=GROUP)
-                out = out[out.pop("has_previous_year") > 0]
+        if not statistics:
+            out = _totals(indicator, rows, simple=simple)
+        elif indicator.method is Method.DSR:
+            out = _dsr(indicator, rows)
+        elif indicator.method is Method.LIFE_EXPECTANCY:
+            out = _life_expectancy(indicator, rows)
+        else:
+            out = _simple(indicator, rows)
+        if indicator.table is Table.PERSON_YEAR and indicator.needs_previous_year:
+            known = rows.groupby(GROUP, as_index=False)["has_previous_year"].sum()
+            out = out.merge(known, on=GROUP)
+            out = out[out.pop("has_previous_year") > 0]
         frames.append(out.assign(indicator=indicator.id))
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)

@@ -49,13 +49,19 @@ class DisclosureRule:
 HES_RULE = DisclosureRule()
 
 
-def _group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """An integer group per row for ``keys`` (all rows one group if none); -1 where a key is
-    missing, so the row belongs to no group of that grouping."""
-    if not keys:
-        return np.zeros(len(frame), dtype=np.int64)
-    ids = frame.groupby(list(keys), sort=False, dropna=True).ngroup()
-    return ids.fillna(-1).to_numpy(dtype=np.int64)
+def _group_ids(codes: Sequence[tuple[np.ndarray, int]], rows: int) -> np.ndarray:
+    """An integer group per row from the factorised key columns ``codes`` (code per row, number
+    of distinct values); -1 where a key is missing, so the row is in no group of that grouping.
+    No keys: all rows are one group."""
+    ids = np.zeros(rows, dtype=np.int64)
+    span = 1
+    for key, distinct in codes:
+        if span * (distinct + 1) > max(4 * rows, 1 << 16):  # compact: no overflow, small counts
+            ids = np.where(ids < 0, -1, pd.factorize(ids)[0])
+            span = rows
+        ids = np.where((ids < 0) | (key < 0), -1, ids * (distinct + 1) + key)
+        span *= distinct + 1
+    return ids
 
 
 def _secondary(
@@ -66,11 +72,12 @@ def _secondary(
     counts = frame[count].to_numpy(dtype=np.float64)
     is_zero = counts == 0
     rows = np.arange(len(frame))
-    ids = [
-        group
-        for grouping in groupings
-        if (group := _group_ids(frame, grouping)).max(initial=-1) >= 0
-    ]
+    factorised: dict[str, tuple[np.ndarray, int]] = {}
+    for key in dict.fromkeys(k for grouping in groupings for k in grouping):
+        codes, uniques = pd.factorize(frame[key], use_na_sentinel=True)
+        factorised[key] = (codes, len(uniques))
+    ids = [_group_ids([factorised[k] for k in grouping], len(frame)) for grouping in groupings]
+    ids = [group for group in ids if group.max(initial=-1) >= 0]
     changed = True
     while changed:
         changed = False

@@ -32,6 +32,7 @@ from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.relations import additive_groups
 from carepool.stats import rates
 
+KEYS = ["indicator", "level", "place_code", "year"]
 _STATS_KEYS = dict(zip(("lower95", "upper95", "lower998", "upper998"), LIMITS, strict=True))
 
 
@@ -69,18 +70,43 @@ def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataF
     return rows
 
 
-def publish(
-    raw: pd.DataFrame,
+def pattern(
+    counts: pd.DataFrame,
     indicators: Sequence[Indicator],
     members: pd.DataFrame,
     rule: DisclosureRule,
 ) -> pd.DataFrame:
-    """``raw`` (computed values of ``indicators`` for the places of ``members``) made fit to
-    publish under ``rule``, with a ``suppressed`` column.
+    """Which cells are hidden, and the published counts, for every place in ``counts``.
 
-    ``members`` should hold every level that can be published (see the module's note): the
-    secondary suppression protects each total and its parts among them.
+    ``counts`` has the numerators and denominators of ``indicators`` for the places of
+    ``members`` (:func:`carepool.indicators.compute.compute` without statistics), which should
+    hold every level that can be published: the secondary suppression protects each total and
+    its parts among them. Shares of spend are money, not counts of people, and are left out.
     """
+    money = {i.id for i in indicators if i.method is Method.SHARE_OF_SPEND}
+    counted = counts[~counts["indicator"].isin(money)]
+    groups, relations = additive_groups(members)
+    keyed = counted[[*KEYS, "numerator", "denominator"]].merge(
+        groups, on=["level", "place_code"], how="left"
+    )
+    hidden = protect(
+        keyed,
+        count="numerator",
+        derived=["denominator"],
+        groupings=[["indicator", "year", relation] for relation in relations],
+        rule=rule,
+    ).drop(columns=relations)
+    hidden["denominator"] = _round(hidden["denominator"], rule)
+    return hidden
+
+
+def publish(
+    raw: pd.DataFrame,
+    hidden: pd.DataFrame,
+    indicators: Sequence[Indicator],
+) -> pd.DataFrame:
+    """``raw`` (computed values) as published under the ``hidden`` :func:`pattern`, with a
+    ``suppressed`` column."""
     by_id = {indicator.id: indicator for indicator in indicators}
     money = raw["indicator"].map(lambda i: by_id[i].method is Method.SHARE_OF_SPEND)
     spend = raw[money].copy()
@@ -88,16 +114,13 @@ def publish(
     spend["denominator"] = spend["denominator"].round()
     spend[SUPPRESSED] = False
 
-    groups, relations = additive_groups(members)
-    keyed = raw[~money].merge(groups, on=["level", "place_code"], how="left")
-    counted = protect(
-        keyed,
-        count="numerator",
-        derived=["value", *LIMITS, "denominator"],
-        groupings=[["indicator", "year", relation] for relation in relations],
-        rule=rule,
-    ).drop(columns=relations)
-    counted["denominator"] = _round(counted["denominator"], rule)
+    counted = raw[~money].drop(columns=["numerator", "denominator"])
+    counted = counted.merge(hidden, on=KEYS, how="left", validate="one_to_one", indicator=True)
+    if (counted.pop("_merge") != "both").any():
+        raise RuntimeError("the disclosure pattern does not cover every computed row")
+    shown = ~counted[SUPPRESSED].to_numpy(dtype=bool)
+    for column in ["value", *LIMITS]:
+        counted[column] = counted[column].where(shown)
     frames = [spend]
     for indicator_id, rows in counted.groupby("indicator", sort=False):
         indicator = by_id[str(indicator_id)]

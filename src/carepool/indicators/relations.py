@@ -12,40 +12,63 @@ table, so a neighbourhood cannot be recovered from its ward, a ward from its bor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 KEYS = ["level", "place_code"]
 
 
-def _relation(members: pd.DataFrame, fine: str, coarse: str) -> pd.Series | None:
-    """The key of each ``fine`` place's group within ``coarse``, by place slot.
+@dataclass(frozen=True)
+class _Level:
+    """One level's membership rows as arrays, sorted by place slot."""
 
-    ``members`` has integer columns ``slot`` (one per place of a level), ``lsoa`` and float
-    ``weight``. Each group's key is the slot of its total, which is itself in the group.
-    """
-    coarse_rows = members[members["level"] == coarse]
-    whole = coarse_rows[np.isclose(coarse_rows["weight"], 1.0)]
-    slot_of = whole.drop_duplicates("lsoa").set_index("lsoa")["slot"]
-    parts = members[members["level"] == fine]
-    parent = parts["lsoa"].map(slot_of)
-    by_part = parent.groupby(parts["slot"], sort=False)
+    slot: npt.NDArray[np.int64]
+    lsoa: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float64]
+    #: Where each place's rows start, and the place slots in that order.
+    starts: npt.NDArray[np.int64]
+    places: npt.NDArray[np.int64]
+    #: The place holding each LSOA wholly (weight 1), or -1.
+    whole: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, slot: np.ndarray, lsoa: np.ndarray, weight: np.ndarray, lsoas: int) -> _Level:
+        order = np.argsort(slot, kind="stable")
+        slot, lsoa, weight = slot[order], lsoa[order], weight[order]
+        places, starts = np.unique(slot, return_index=True)
+        whole = np.full(lsoas, -1, dtype=np.int64)
+        wholly = np.isclose(weight, 1.0)
+        # the first place that holds an LSOA wholly (assignment keeps the last: reverse)
+        whole[lsoa[wholly][::-1]] = slot[wholly][::-1]
+        return cls(slot, lsoa, weight, starts, places, whole)
+
+
+def _relation(fine: _Level, coarse: _Level, lsoas: int) -> pd.Series | None:
+    """The key of each ``fine`` place's group within ``coarse``, by place slot: the slot of
+    the group's total, which is itself in the group."""
+    parent = coarse.whole[fine.lsoa]
     # a part nests when all its LSOAs lie wholly in one and the same coarse place
-    known = parent.notna().groupby(parts["slot"], sort=False).all()
-    child = by_part.first()[(by_part.nunique() == 1) & known].astype(np.int64)
-    if child.empty:
+    low = np.minimum.reduceat(parent, fine.starts)
+    high = np.maximum.reduceat(parent, fine.starts)
+    nests = (low >= 0) & (low == high)
+    if not nests.any():
         return None
-    nested = parts[parts["slot"].isin(child.index)]
-    cover = nested.groupby("lsoa")["weight"].sum()
+    in_nesting = np.repeat(nests, np.diff(np.append(fine.starts, fine.slot.size)))
+    cover = np.bincount(fine.lsoa[in_nesting], fine.weight[in_nesting], minlength=lsoas)
     # a coarse place is a total of its nested parts when they cover every one of its LSOAs
-    covered = np.isclose(coarse_rows["lsoa"].map(cover).fillna(0.0), 1.0)
-    complete = pd.Series(covered, index=coarse_rows.index).groupby(coarse_rows["slot"]).all()
-    child = child[child.isin(complete[complete].index)]
-    if child.empty:
+    covered = np.isclose(cover[coarse.lsoa], 1.0).astype(np.int64)
+    complete = np.zeros(int(coarse.places.max()) + 1, dtype=bool)
+    complete[coarse.places] = np.minimum.reduceat(covered, coarse.starts) == 1
+    parts, totals = fine.places[nests], low[nests]
+    keep = complete[totals]
+    if not keep.any():
         return None
-    totals = np.unique(child.to_numpy())
-    relation: pd.Series = pd.concat([child, pd.Series(totals, index=totals)])
-    return relation
+    parts, totals = parts[keep], totals[keep]
+    wholes = np.unique(totals)
+    return pd.Series(np.concatenate([totals, wholes]), index=np.concatenate([parts, wholes]))
 
 
 def additive_groups(members: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -54,24 +77,24 @@ def additive_groups(members: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     Returns the frame (``level, place_code, rel_0, rel_1, ...``; missing where a place is in
     no group of that relation) and the names of the key columns.
     """
-    slots = members.groupby(KEYS, sort=False).ngroup().to_numpy()
-    work = pd.DataFrame(
-        {
-            "level": members["level"].to_numpy(object),
-            "slot": slots,
-            "lsoa": pd.factorize(members["lsoa21_code"])[0],
-            "weight": members["weight"].to_numpy(np.float64),
-        }
-    )
+    slots = members.groupby(KEYS, sort=False).ngroup().to_numpy(dtype=np.int64)
+    lsoa, lsoa_codes = pd.factorize(members["lsoa21_code"])
+    weight = members["weight"].to_numpy(np.float64)
+    level_of = members["level"].to_numpy(object)
     first = pd.Series(np.arange(len(slots))).groupby(slots).first()
     places = members.iloc[first.to_numpy()][KEYS].reset_index(drop=True)
-    levels = list(dict.fromkeys(work["level"]))
+    names = list(dict.fromkeys(level_of))
+    levels = {
+        name: _Level.of(slots[rows], lsoa[rows], weight[rows], len(lsoa_codes))
+        for name in names
+        if (rows := level_of == name).any()
+    }
     columns: list[str] = []
-    for fine in levels:
-        for coarse in levels:
+    for fine in names:
+        for coarse in names:
             if fine == coarse:
                 continue
-            relation = _relation(work, fine, coarse)
+            relation = _relation(levels[fine], levels[coarse], len(lsoa_codes))
             if relation is None:
                 continue
             name = f"rel_{len(columns)}"

@@ -23,7 +23,7 @@ from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
-from carepool.indicators.publish import publish
+from carepool.indicators.publish import pattern, publish
 from carepool.warehouse.engine import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
@@ -215,13 +215,20 @@ def indicator_table(
     )
     person = person_sums(warehouse, request.indicators, members, request.model_years)
     spend = spend_sums(warehouse, request.indicators, members)
-    raw = compute(request.indicators, person, spend)
+    # statistics for the places asked for (and the region, the benchmark)
+    wanted = ["region", *request.levels]
+    raw = compute(
+        request.indicators,
+        person[person["level"].isin(wanted)] if len(person) else person,
+        spend[spend["level"].isin(wanted)] if len(spend) else spend,
+    )
     names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
     raw = raw.merge(names, on=["level", "place_code"], how="left")
     if rule is None:
         raw[SUPPRESSED] = False
     else:
-        raw = publish(raw, request.indicators, members, rule)
+        counts = compute(request.indicators, person, spend, statistics=False)
+        raw = publish(raw, pattern(counts, request.indicators, members, rule), request.indicators)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
         rows = _withhold(_benchmark(raw[raw["indicator"] == indicator.id], indicator))

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
-from scipy.stats import gamma
+from scipy.special import gammaincinv, ndtri
 
 from carepool.population.fit import FittedAuthority
 from carepool.population.parameters import (
@@ -542,7 +541,8 @@ def _social_care(
 
     weeks = np.rint(52.0 * exposure).astype(np.int64)
     mean_hours = np.where(older, HOME_CARE_HOURS_65PLUS, HOME_CARE_HOURS_18_64)
-    weekly_hours = gamma.ppf(np.clip(cu[:, 3], 1e-6, 1 - 1e-6), a=2.0, scale=mean_hours / 2.0)
+    # the gamma(shape 2, scale mean/2) quantile: scale × P⁻¹(2, u)
+    weekly_hours = gammaincinv(2.0, np.clip(cu[:, 3], 1e-6, 1 - 1e-6)) * (mean_hours / 2.0)
     hours = np.where(home_care, np.rint(weekly_hours * weeks), 0).astype(np.int64)
     residential_weeks = np.where(residential, weeks, 0)
     nursing_weeks = np.where(nursing, weeks, 0)

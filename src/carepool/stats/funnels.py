@@ -12,7 +12,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import chi2, norm
+from scipy.special import gammaincinv, ndtri
 
 from carepool.stats.intervals import poisson_limits
 
@@ -64,7 +64,7 @@ def proportion_limit(
     average: float, population: FloatArray, p: float, multiplier: float = 1.0
 ) -> FloatArray:
     """The proportion whose Wilson interval at one-sided level ``p`` just reaches ``average``."""
-    z = float(norm.ppf(p))
+    z = float(ndtri(p))
     n = np.asarray(population, dtype=np.float64)
     a = n / z**2 + 1.0
     root = np.sqrt(
@@ -118,11 +118,13 @@ def proportion_significance(
 
 def ratio_expected(observed: FloatArray, p: float, side: str) -> FloatArray:
     """The expected count at which a Poisson count has tail probability ``p`` at ``observed``:
-    ``lower`` solves P(K <= O) = p, ``upper`` solves P(K >= O) = p (closed chi-square forms)."""
+    ``lower`` solves P(K <= O) = p, ``upper`` solves P(K >= O) = p (closed chi-square forms;
+    ½χ²(q; 2k) is computed as the inverse regularised incomplete gamma P⁻¹(k, q))."""
     o = np.asarray(observed, dtype=np.float64)
     if side == "lower":
-        return np.asarray(chi2.ppf(1.0 - p, 2.0 * o + 2.0) / 2.0, dtype=np.float64)
-    return np.asarray(np.where(o > 0, chi2.ppf(p, 2.0 * o) / 2.0, 0.0), dtype=np.float64)
+        return np.asarray(gammaincinv(o + 1.0, 1.0 - p), dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.where(o > 0, gammaincinv(o, p), 0.0), dtype=np.float64)
 
 
 def ratio_funnel(observed: npt.ArrayLike, expected: npt.ArrayLike) -> pd.DataFrame:

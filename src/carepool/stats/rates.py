@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
 
 from carepool.stats.intervals import check_confidence, poisson_limits, wilson_limits
 
@@ -104,7 +104,7 @@ def mean_ci(values: npt.ArrayLike, confidence: float | Sequence[float] = LEVELS)
         "stdev": np.array([sd]),
     }
     for level in _levels(confidence):
-        half = abs(float(student_t.ppf((1 - level) / 2, k - 1))) * sd / np.sqrt(k)
+        half = abs(float(stdtrit(k - 1, (1 - level) / 2))) * sd / np.sqrt(k)
         result[f"lower{level_key(level)}"] = np.array([mean - half])
         result[f"upper{level_key(level)}"] = np.array([mean + half])
     return result
