@@ -13,6 +13,9 @@ import pytest
 from carepool.errors import IndicatorError
 from carepool.indicators import CONTRACT, INDICATORS, definitions, indicator_table
 from carepool.indicators.definitions import Indicator, Method, Polarity, Table
+from carepool.indicators.compute import compute, counts
+from carepool.indicators.cube import person_sums, spend_sums
+from carepool.indicators.levels import memberships
 from carepool.indicators.table import COLUMNS
 from carepool.stats import life_table, rates, standardised
 from carepool.warehouse.engine import Warehouse
@@ -237,6 +240,25 @@ def test_a_cell_is_hidden_alike_whichever_levels_are_asked_for(wh: Warehouse) ->
         same = together[together["level"] == level].loc[alone.index]
         pd.testing.assert_series_equal(alone["suppressed"], same["suppressed"])
         pd.testing.assert_series_equal(alone["numerator"], same["numerator"])
+
+
+def test_counts_for_disclosure_control_are_the_computed_rows(wh: Warehouse) -> None:
+    """The suppression pattern is decided on :func:`counts` for every level; they must be
+    exactly the rows, numerators and denominators the statistics are computed for."""
+    members = memberships(wh, ["region", "lad", "msoa", "lsoa11", "decile"])
+    person = person_sums(wh, INDICATORS, members)
+    spend = spend_sums(wh, INDICATORS, members)
+    computed = compute(INDICATORS, person, spend)
+    counted = counts(INDICATORS, person, spend)
+    keys = ["indicator", "level", "place_code", "year"]
+    money = [i.id for i in INDICATORS if i.method is Method.SHARE_OF_SPEND]
+    computed = computed[~computed["indicator"].isin(money)].sort_values(keys)
+    counted = counted[~counted["indicator"].isin(money)].sort_values(keys)
+    pd.testing.assert_frame_equal(
+        computed[keys].reset_index(drop=True), counted[keys].reset_index(drop=True)
+    )
+    for column in ("numerator", "denominator"):
+        np.testing.assert_allclose(computed[column], counted[column], rtol=1e-9)
 
 
 def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehouse) -> None:

@@ -179,36 +179,72 @@ def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     return _with_stats(out, dict(result))
 
 
-def _totals(indicator: Indicator, rows: pd.DataFrame, *, simple: bool) -> pd.DataFrame:
-    """Numerator and denominator per place and year, with no statistic: the rows
-    :func:`compute` gives (a simple figure needs a denominator above zero)."""
-    totals = rows.groupby(GROUP, as_index=False, sort=True)[
-        [indicator.numerator, indicator.denominator]
-    ].sum()
-    if simple:
-        totals = totals[totals[indicator.denominator] > 0]
-    out = _frame(
-        totals[GROUP],
-        totals[indicator.numerator].to_numpy(np.float64),
-        totals[indicator.denominator].to_numpy(np.float64),
-    )
-    for column in ["value", *LIMITS]:
-        out[column] = np.nan
-    return out
+def _band_mask(indicator: Indicator, sums: pd.DataFrame) -> np.ndarray:
+    """The person sums an indicator covers (its sex and ages), as :func:`_person_rows`."""
+    keep = sums["band"].to_numpy() >= indicator.min_age
+    if indicator.max_age is not None:
+        keep &= sums["band"].to_numpy() <= indicator.max_age
+    if indicator.sex is not None:
+        keep &= (sums["sex"] == indicator.sex).to_numpy()
+    return np.asarray(keep, dtype=bool)
+
+
+def _group_total(
+    sums: pd.DataFrame, column: str, group: np.ndarray, rows: np.ndarray, size: int
+) -> np.ndarray:
+    values = sums[column].to_numpy(dtype=np.float64)[rows]
+    total: np.ndarray = np.bincount(group[rows], values, minlength=size)
+    return total
+
+
+def counts(
+    indicators: Sequence[Indicator], person: pd.DataFrame, spend: pd.DataFrame
+) -> pd.DataFrame:
+    """The numerator and denominator of every row :func:`compute` would give, and no statistic:
+    what disclosure control needs, for every place that could be published. Columns
+    ``indicator``, ``level``, ``place_code``, ``year``, ``numerator``, ``denominator``."""
+    person = with_person_years(person)
+    frames: list[pd.DataFrame] = []
+    for table, sums in ((Table.PERSON_YEAR, person), (Table.ACTIVITY_COST, spend)):
+        chosen = [i for i in indicators if i.table is table]
+        if not chosen or sums.empty:
+            continue
+        group = sums.groupby(GROUP, sort=True).ngroup().to_numpy()
+        size = int(group.max()) + 1
+        keys = sums[GROUP].iloc[pd.Series(np.arange(len(group))).groupby(group).first()]
+        keys = keys.reset_index(drop=True)
+        for indicator in chosen:
+            check_ages(indicator)
+            rows = (
+                _band_mask(indicator, sums)
+                if table is Table.PERSON_YEAR
+                else np.ones(len(sums), dtype=bool)
+            )
+            x = _group_total(sums, indicator.numerator, group, rows, size)
+            n = _group_total(sums, indicator.denominator, group, rows, size)
+            keep = np.bincount(group[rows], minlength=size) > 0
+            if indicator.method not in (Method.DSR, Method.LIFE_EXPECTANCY):
+                keep &= n > 0
+            if table is Table.PERSON_YEAR and indicator.needs_previous_year:
+                keep &= _group_total(sums, "has_previous_year", group, rows, size) > 0
+            out = keys[keep].reset_index(drop=True)
+            out["numerator"], out["denominator"] = x[keep], n[keep]
+            frames.append(out.assign(indicator=indicator.id))
+    columns = ["indicator", *GROUP, "numerator", "denominator"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def compute(
     indicators: Sequence[Indicator],
     person: pd.DataFrame,
     spend: pd.DataFrame,
-    *,
-    statistics: bool = True,
 ) -> pd.DataFrame:
     """Every indicator for every place and year in the sums: ``RESULT_COLUMNS``.
 
     A year with no data for an indicator (such as admissions, which need the year before) has
-    no row. Without ``statistics`` only the numerators and denominators are filled in, for the
-    same rows: what disclosure control needs for every place that could be published.
+    no row.
     """
     frames: list[pd.DataFrame] = []
     person = with_person_years(person)
@@ -225,9 +261,7 @@ def compute(
             rows = spend
         else:
             rows = _person_rows(indicator, person)
-        if not statistics:
-            out = _totals(indicator, rows, simple=simple)
-        elif indicator.method is Method.DSR:
+        if indicator.method is Method.DSR:
             out = _dsr(indicator, rows)
         elif indicator.method is Method.LIFE_EXPECTANCY:
             out = _life_expectancy(indicator, rows)

@@ -79,7 +79,7 @@ def pattern(
     """Which cells are hidden, and the published counts, for every place in ``counts``.
 
     ``counts`` has the numerators and denominators of ``indicators`` for the places of
-    ``members`` (:func:`carepool.indicators.compute.compute` without statistics), which should
+    ``members`` (:func:`carepool.indicators.compute.counts`), which should
     hold every level that can be published: the secondary suppression protects each total and
     its parts among them. Shares of spend are money, not counts of people, and are left out.
     """

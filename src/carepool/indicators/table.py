@@ -18,7 +18,7 @@ import pandas as pd
 
 from carepool.errors import IndicatorError
 from carepool.indicators.benchmarks import NO_TREND, NOT_COMPARED, compare, england_values, trend
-from carepool.indicators.compute import compute
+from carepool.indicators.compute import compute, counts
 from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
@@ -227,8 +227,10 @@ def indicator_table(
     if rule is None:
         raw[SUPPRESSED] = False
     else:
-        counts = compute(request.indicators, person, spend, statistics=False)
-        raw = publish(raw, pattern(counts, request.indicators, members, rule), request.indicators)
+        hidden = pattern(
+            counts(request.indicators, person, spend), request.indicators, members, rule
+        )
+        raw = publish(raw, hidden, request.indicators)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
         rows = _withhold(_benchmark(raw[raw["indicator"] == indicator.id], indicator))
