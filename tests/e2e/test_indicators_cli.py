@@ -68,6 +68,47 @@ def test_the_table_view_names_places_and_explains_suppression(data_dir: Path) ->
     assert "u75_mortality_cvd" in result.stdout
 
 
+def test_a_missing_value_says_why(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "--level", "msoa", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    notes = {row["value_note"] for row in rows if row["value"] is None}
+    assert None not in notes
+    assert "suppressed: a count of 1-7, or a cell that would reveal one" in notes
+    assert "not calculated: fewer than 10 events" in notes
+    assert all(row["value_note"] is None for row in rows if row["value"] is not None)
+    table = runner.invoke(
+        app, ["indicators", "--level", "msoa", "--indicator", "u75_mortality_cvd"]
+    )
+    assert "n/c" in table.stdout
+    assert "n/c not calculated" in " ".join(table.stdout.split())
+
+
+def test_place_codes_are_matched_whatever_their_case(data_dir: Path) -> None:
+    args = ["indicators", "--place", "e08000009", "--indicator", "ld_health_checks", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert {row["place"] for row in json.loads(result.stdout)} == {"E08000009"}
+
+
+def test_a_year_an_indicator_lacks_is_noted_when_others_are_shown(data_dir: Path) -> None:
+    args = ["--indicator", "care_home_admissions_65plus", "--year", "2024", "--year", "2025"]
+    result = runner.invoke(app, ["indicators", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert {row["period"] for row in json.loads(result.stdout)} == {"2025-26"}
+    assert "care_home_admissions_65plus has no data for 2024-25" in result.stderr
+
+
+def test_list_as_csv_and_as_a_table_shows_sources(data_dir: Path) -> None:
+    result = runner.invoke(app, ["indicators", "list", "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == [i.id for i in INDICATORS]
+    assert all(r["source"] for r in rows)
+    table = runner.invoke(app, ["indicators", "list"])
+    assert "Source" in table.stdout
+
+
 def test_list_describes_each_indicator(data_dir: Path) -> None:
     result = runner.invoke(app, ["indicators", "list", "--json"])
     assert result.exit_code == 0, result.output
@@ -99,6 +140,11 @@ def test_gaps_json(data_dir: Path) -> None:
             "care_home_admissions_65plus has no data for 2024-25",
         ),
         (["--json", "--csv"], "choose one of --json and --csv"),
+        (["--year", "abc"], "'abc' is not a financial year; give its first calendar year"),
+        (
+            ["--place", "E08000003", "--level", "msoa"],
+            "place 'E08000003' is at level lad, not msoa; add --level lad",
+        ),
     ],
 )
 def test_bad_requests_fail_cleanly_with_no_output(

@@ -12,9 +12,9 @@ import pytest
 
 from carepool.errors import IndicatorError
 from carepool.indicators import CONTRACT, INDICATORS, definitions, indicator_table
-from carepool.indicators.definitions import Indicator, Method, Polarity, Table
 from carepool.indicators.compute import compute, counts
 from carepool.indicators.cube import person_sums, spend_sums
+from carepool.indicators.definitions import Indicator, Method, Polarity, Table
 from carepool.indicators.levels import memberships
 from carepool.indicators.table import COLUMNS
 from carepool.stats import life_table, rates, standardised
@@ -274,7 +274,8 @@ def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehous
         assert len(rows), indicator.id
         x = rows["numerator"].to_numpy(dtype=float)
         n = rows["denominator"].to_numpy(dtype=float)
-        assert (x % 5 == 0).all() and (n % 5 == 0).all()
+        assert (x % 5 == 0).all()
+        assert (n % 5 == 0).all()
         np.testing.assert_allclose(rows["value"], x / n * indicator.multiplier, rtol=1e-12)
         if indicator.method is Method.PROPORTION:
             limits = rates.proportion(x, n, multiplier=indicator.multiplier)

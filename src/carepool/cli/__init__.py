@@ -46,6 +46,8 @@ from carepool.ledger.demo import run_demo
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import data_digest, datasets
+from carepool.stats.life_table import MIN_POPULATION
+from carepool.stats.standardised import MIN_DSR_EVENTS
 from carepool.warehouse import TABLES, Column, Kind, TableSchema, mixed_sources, read_manifest
 from carepool.warehouse.engine import Warehouse, connect
 from carepool.warehouse.loader import load_file
@@ -495,7 +497,7 @@ def _schema_json(spec: TableSchema) -> dict[str, Any]:
 _COMPARISON_STYLE = {"better": "green", "worse": "red", "similar": "yellow"}
 
 
-_SHORT = {"not compared": "-", "cannot be calculated": "-", "no significant change": "no change"}
+_SHORT = {"not compared": "-", "cannot be calculated": "-"}
 
 
 def _word(word: Any) -> str:
@@ -516,9 +518,9 @@ def print_indicators(frame: pd.DataFrame) -> None:
         for heading in ("England", "Region", "Trend"):
             grid.add_column(heading, overflow="fold", ratio=1)
         for row in tuples(rows):
-            value = "*" if row.suppressed else fmt(row.value)
+            value = "*" if row.suppressed else fmt(row.value) or "n/c"
             if not row.suppressed and pd.notna(row.lower):
-                value += f" ({fmt(row.lower)}–{fmt(row.upper)})"
+                value += f" ({fmt(row.lower)} to {fmt(row.upper)})"
             grid.add_row(
                 str(row.indicator),
                 str(row.period),
@@ -529,10 +531,15 @@ def print_indicators(frame: pd.DataFrame) -> None:
             )
         out.print(grid)
     out.print(
-        "England, Region: significantly better, similar or worse (95% CI). "
+        "England, Region: significantly better, similar or worse (95% CI); higher, similar or "
+        "lower where neither is better; - not compared (no England value, or the region "
+        "itself). Trend: against the place's previous period; - no earlier period. "
         "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
-        "disclosure rule; counts below national level rounded to 5). Names, units and "
-        "sources: carepool indicators list."
+        "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
+        f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, or a population of "
+        f"{MIN_POPULATION:,} or fewer for life expectancy (see value_note in --json and --csv). "
+        "Names, units, England periods and sources: carepool indicators list.",
+        highlight=False,
     )
 
 
@@ -577,17 +584,25 @@ def indicators_command(
 @user_errors
 def indicators_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
     """The indicators: ids, names, methods, polarity, units and sources."""
     items = [i.as_dict() for i in INDICATORS]
+    if as_json and as_csv:
+        raise ConfigError("choose one of --json and --csv")
     if as_json:
         typer.echo(json.dumps(items, indent=2))
         return
+    if as_csv:
+        typer.echo(pd.DataFrame(items).to_csv(index=False), nl=False)
+        return
     grid = Table(title="Indicators", title_justify="left")
-    for name in ("Id", "Name", "Method", "Polarity", "Unit"):
+    for name in ("Id", "Name", "Method", "Polarity", "Unit", "Source"):
         grid.add_column(name, overflow="fold")
     for item in items:
-        grid.add_row(item["id"], item["name"], item["method"], item["polarity"], item["unit"])
+        grid.add_row(
+            item["id"], item["name"], item["method"], item["polarity"], item["unit"], item["source"]
+        )
     out.print(grid)
 
 

@@ -24,6 +24,8 @@ from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
 from carepool.indicators.publish import pattern, publish
+from carepool.stats import life_table
+from carepool.stats.standardised import MIN_DSR_EVENTS
 from carepool.warehouse.engine import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
@@ -52,6 +54,7 @@ CONTEXT = [
     "england_period",
     "region_value",
     "comparison_region",
+    "value_note",
 ]
 COLUMNS = [*CONTRACT, *CONTEXT]
 
@@ -83,13 +86,18 @@ def resolve_indicators(ids: Sequence[str] | None) -> tuple[Indicator, ...]:
 def normalise_year(text: str, known: Sequence[str]) -> str:
     """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``."""
     match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{2}|\d{4}))?", text.strip())
-    if match:
-        start = int(match.group(1))
-        end = match.group(2)
-        follows = end is None or int(end) in (start + 1, (start + 1) % 100)
-        year = f"{start}-{(start + 1) % 100:02d}"
-        if follows and year in known:
-            return year
+    if match is None:
+        raise IndicatorError(
+            f"{text!r} is not a financial year; give its first calendar year, e.g. --year "
+            f"{known[-1][:4] if known else 2024} for {known[-1] if known else '2024-25'} "
+            f"(periods available: {', '.join(known)})"
+        )
+    start = int(match.group(1))
+    end = match.group(2)
+    follows = end is None or int(end) in (start + 1, (start + 1) % 100)
+    year = f"{start}-{(start + 1) % 100:02d}"
+    if follows and year in known:
+        return year
     raise IndicatorError(
         f"no data for period {text!r}; periods available: {', '.join(known)} "
         "(give the financial year's first calendar year, e.g. --year "
@@ -97,9 +105,14 @@ def normalise_year(text: str, known: Sequence[str]) -> str:
     )
 
 
-def _levels_of_places(all_members: pd.DataFrame, places: Sequence[str]) -> list[str]:
-    found = all_members[all_members["place_code"].isin(places)]
-    missing = sorted(set(places) - set(found["place_code"]))
+def _find_places(
+    all_members: pd.DataFrame, places: Sequence[str], levels: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """The places' codes as the warehouse spells them (codes are matched whatever their case),
+    and the levels they are at; only ``levels`` when given."""
+    spelled = {str(code).upper(): str(code) for code in all_members["place_code"].unique()}
+    codes = [spelled.get(place.strip().upper(), place) for place in places]
+    missing = [code for code in codes if code.upper() not in spelled]
     if missing:
         examples = ", ".join(
             f"{level}: {group['place_code'].iloc[0]}"
@@ -109,7 +122,18 @@ def _levels_of_places(all_members: pd.DataFrame, places: Sequence[str]) -> list[
             f"unknown place {', '.join(map(repr, missing))}; a place is a code at one of the "
             f"levels (for example {examples})"
         )
-    return list(dict.fromkeys(found["level"]))
+    found = all_members[all_members["place_code"].isin(codes)]
+    if levels:
+        at_levels = found[found["level"].isin(levels)]
+        for code in codes:
+            if code not in set(at_levels["place_code"]):
+                its = ", ".join(dict.fromkeys(found.loc[found["place_code"] == code, "level"]))
+                raise IndicatorError(
+                    f"place {code!r} is at level {its}, not {', '.join(levels)}; add "
+                    f"--level {its.split(', ')[0]}, or leave out --level to find its level"
+                )
+        found = at_levels
+    return list(dict.fromkeys(codes)), list(dict.fromkeys(found["level"]))
 
 
 def resolve(
@@ -140,17 +164,23 @@ def resolve(
                 f"unknown geography level {', '.join(map(repr, bad))}; "
                 f"available: {', '.join(known_levels)}"
             )
-    if places:
-        candidates = list(levels) if levels else known_levels
-        chosen_levels = _levels_of_places(memberships(warehouse, candidates), places)
+    everywhere = memberships(warehouse, known_levels) if places or every_level else None
+    codes: list[str] = []
+    if places and everywhere is not None:
+        codes, chosen_levels = _find_places(everywhere, places, levels)
     else:
         chosen_levels = list(levels) if levels else list(DEFAULT_LEVELS)
-    computed = known_levels if every_level else ["region", *chosen_levels]
-    members = memberships(warehouse, list(dict.fromkeys(computed)))
+    if every_level and everywhere is not None:
+        members = everywhere
+    else:
+        computed = list(dict.fromkeys(["region", *chosen_levels]))
+        members = memberships(warehouse, computed)
+        if everywhere is not None:
+            members = everywhere[everywhere["level"].isin(computed)].reset_index(drop=True)
     request = Request(
         indicators=chosen,
         levels=tuple(chosen_levels),
-        places=tuple(places or ()),
+        places=tuple(codes),
         years=wanted_years or tuple(known_years),
         model_years=tuple(known_years),
     )
@@ -177,6 +207,27 @@ def _benchmark(frame: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
         frame.loc[frame["level"] == "region", "comparison_region"] = NOT_COMPARED
     frame["trend"] = trend(frame, indicator)
     return frame
+
+
+#: Why a value is missing, in the words of the ``value_note`` column.
+SUPPRESSED_NOTE = "suppressed: a count of 1-7, or a cell that would reveal one"
+NOT_CALCULATED = {
+    Method.DSR: f"not calculated: fewer than {MIN_DSR_EVENTS} events",
+    Method.LIFE_EXPECTANCY: (
+        f"not calculated: a population of {life_table.MIN_POPULATION:,} or fewer, or an age "
+        "band with no one in it"
+    ),
+}
+NO_DENOMINATOR_NOTE = "not calculated: the published denominator rounds to 0"
+
+
+def value_notes(rows: pd.DataFrame, indicator: Indicator) -> pd.Series:
+    """Why each row's value is missing (``None`` where there is a value)."""
+    missing = NOT_CALCULATED.get(indicator.method, NO_DENOMINATOR_NOTE)
+    notes = pd.Series(None, index=rows.index, dtype=object)
+    notes[rows["value"].isna()] = missing
+    notes[rows[SUPPRESSED].astype(bool)] = SUPPRESSED_NOTE
+    return notes
 
 
 def _withhold(frame: pd.DataFrame) -> pd.DataFrame:
@@ -238,6 +289,9 @@ def indicator_table(
         if request.places:
             keep &= rows["place_code"].isin(request.places)
         rows = rows[keep]
+        lacking = [y for y in request.years if y not in set(rows["year"])]
+        if years and lacking and not rows.empty:
+            request.notes.append(f"{indicator.id} has no data for {', '.join(lacking)}")
         if rows.empty:
             has = sorted(set(raw.loc[raw["indicator"] == indicator.id, "year"]))
             message = (
@@ -253,6 +307,7 @@ def indicator_table(
                 indicator_name=indicator.name,
                 unit=indicator.unit,
                 polarity=indicator.polarity.value,
+                value_note=value_notes(rows, indicator),
             )
         )
     if not frames:
