@@ -537,7 +537,8 @@ def print_indicators(frame: pd.DataFrame) -> None:
         "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
         "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
         f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, or a population of "
-        f"{MIN_POPULATION:,} or fewer for life expectancy (see value_note in --json and --csv). "
+        f"{MIN_POPULATION:,} or fewer (or too uncertain) for life expectancy; value_note in "
+        "--json and --csv says which. "
         "Names, units, England periods and sources: carepool indicators list.",
         highlight=False,
     )

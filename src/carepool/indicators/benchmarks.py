@@ -75,7 +75,9 @@ def _from_reference(b: Benchmark) -> EnglandValue:
         source += " [estimated in the rates card]"
     if b.note:
         source += f" ({b.note})"
-    return EnglandValue(float(row["value"]) * b.scale, str(row[b.period_column]), source)
+    # periods as the source spells them, save the spaces some put round a dash ("2023 - 25")
+    period = re.sub(r"\s*-\s*", "-", str(row[b.period_column]))
+    return EnglandValue(float(row["value"]) * b.scale, period, source)
 
 
 def _u75_all_causes_from_life_table(b: Benchmark) -> EnglandValue:

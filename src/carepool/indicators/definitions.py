@@ -150,7 +150,7 @@ def _life_expectancy(sex: str) -> Indicator:
             period_column="period",
             note="OHID Fingertips, Public Health Outcomes Framework A01b",
         ),
-        notes="Single-year abridged life table; areas under 5,000 people are not computed.",
+        notes="Single-year abridged life table; areas of 5,000 people or fewer are not computed.",
     )
 
 

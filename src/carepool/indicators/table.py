@@ -214,8 +214,8 @@ SUPPRESSED_NOTE = "suppressed: a count of 1-7, or a cell that would reveal one"
 NOT_CALCULATED = {
     Method.DSR: f"not calculated: fewer than {MIN_DSR_EVENTS} events",
     Method.LIFE_EXPECTANCY: (
-        f"not calculated: a population of {life_table.MIN_POPULATION:,} or fewer, or an age "
-        "band with no one in it"
+        f"not calculated: a population of {life_table.MIN_POPULATION:,} or fewer, an age band "
+        f"with no one in it, or a 95% interval wider than {life_table.MAX_CI_WIDTH_YEARS:g} years"
     ),
 }
 NO_DENOMINATOR_NOTE = "not calculated: the published denominator rounds to 0"
