@@ -510,8 +510,9 @@ def _word(word: Any) -> str:
 
 def print_indicators(frame: pd.DataFrame) -> None:
     """One table per place: value, interval, England, and the three comparisons."""
-    for (place, name), rows in frame.groupby(["place", "place_name"], sort=False):
-        grid = Table(title=f"{name} ({place})", title_justify="left")
+    for (place, name, level), rows in frame.groupby(["place", "place_name", "level"], sort=False):
+        label = f"{place}, {level}" if name == place else f"{place}"
+        grid = Table(title=f"{name} ({label})", title_justify="left")
         grid.add_column("Indicator", overflow="fold", ratio=3)
         grid.add_column("Period", no_wrap=True)
         grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
@@ -643,7 +644,7 @@ def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> Non
         digits = 3 if row.measure == "rii" else 1
         value = "*" if row.suppressed else fmt(row.value, digits)
         if not row.suppressed and pd.notna(row.lower):
-            value += f" ({fmt(row.lower, digits)}–{fmt(row.upper, digits)})"
+            value += f" ({fmt(row.lower, digits)} to {fmt(row.upper, digits)})"
         grid.add_row(
             row.indicator,
             row.period,
