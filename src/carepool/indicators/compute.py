@@ -28,6 +28,7 @@ RESULT_COLUMNS = [
     "numerator",
     "denominator",
     "dispersion",
+    "standard_error",
 ]
 _STATS_KEYS = {
     "lower95": "lower",
@@ -89,6 +90,7 @@ def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -
     out["numerator"] = numerator
     out["denominator"] = denominator
     out["dispersion"] = np.nan
+    out["standard_error"] = np.nan
     return out
 
 
@@ -165,6 +167,7 @@ def _dsr(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     )
     keys = counts.index.to_frame(index=False)
     out = _frame(keys, result["total_count"], result["total_pop"])
+    out["standard_error"] = result["standard_error"]
     return _with_stats(out, dict(result))
 
 
@@ -229,6 +232,8 @@ def counts(
                 keep &= _group_total(sums, "has_previous_year", group, rows, size) > 0
             out = keys[keep].reset_index(drop=True)
             out["numerator"], out["denominator"] = x[keep], n[keep]
+            if indicator.method is Method.SHARE_OF_SPEND:  # pence to pounds, as compute() gives
+                out["numerator"], out["denominator"] = x[keep] / 100, n[keep] / 100
             frames.append(out.assign(indicator=indicator.id))
     columns = ["indicator", *GROUP, "numerator", "denominator"]
     if not frames:

@@ -10,11 +10,14 @@
    neighbourhood hidden in one but not the other.
 2. **Counts** are suppressed (1-7, and their secondary cells) and rounded to the nearest 5;
    denominators are rounded in the same way.
-3. **Simple figures from the published counts.** Proportions and crude rates, and their
-   limits, are recomputed from the rounded numerator and denominator (as NHS statistics
-   compute percentages), so that a shown figure reveals no more than the counts beside it.
-   Complex figures — standardised rates and life expectancy — are left as computed, under the
-   same rule's exemption for complex calculations.
+3. **Figures that reveal no more than the published counts.** Proportions and crude rates,
+   and their limits, are recomputed from the rounded numerator and denominator (as NHS
+   statistics compute percentages); a crude rate's widening for repeat events is published to
+   one decimal place. A standardised rate keeps its value (a complex calculation), but its
+   Dobson limits are taken about the published, rounded count: limits about the exact count
+   would give that count away (the ratio of the two sides of a Poisson interval depends on the
+   count alone), and with exact counts, differences between totals and their parts would
+   undo the rounding that protects suppressed cells.
 
 See docs/methods/disclosure-control.md.
 """
@@ -31,6 +34,7 @@ from carepool.indicators.definitions import Indicator, Method
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.relations import additive_groups
 from carepool.stats import rates
+from carepool.stats.intervals import byars_limits
 
 KEYS = ["indicator", "level", "place_code", "year"]
 _STATS_KEYS = dict(zip(("lower95", "upper95", "lower998", "upper998"), LIMITS, strict=True))
@@ -57,16 +61,31 @@ def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataF
     if indicator.method is Method.PROPORTION:
         result = rates.proportion(x[usable], n[usable], multiplier=indicator.multiplier)
     else:
-        spread = rows["dispersion"].to_numpy(dtype=np.float64)[usable]
+        spread = np.nan_to_num(rows["dispersion"].to_numpy(dtype=np.float64)[usable], nan=1.0)
+        # to one decimal place: the exact ratio Σf²/x would give the exact count away
+        spread = np.maximum(np.round(spread, 1), 1.0)
         result = rates.crude_rate(
-            x[usable],
-            n[usable],
-            multiplier=indicator.multiplier,
-            squares=x[usable] * np.nan_to_num(spread, nan=1.0) ** 2,
+            x[usable], n[usable], multiplier=indicator.multiplier, squares=x[usable] * spread**2
         )
     rows.loc[usable, "value"] = np.asarray(result["value"], dtype=np.float64)
     for key, column in _STATS_KEYS.items():
         rows.loc[usable, column] = np.asarray(result[key], dtype=np.float64)
+    return rows
+
+
+def _dobson_about_published_count(rows: pd.DataFrame) -> pd.DataFrame:
+    """A standardised rate's Dobson limits about the rounded count of shown rows:
+    DSR + SE/√O·(limit(O) − O) with O the published count (the rate itself is unchanged)."""
+    rows = rows.copy()
+    observed = rows["numerator"].to_numpy(dtype=np.float64, na_value=np.nan)
+    error = rows["standard_error"].to_numpy(dtype=np.float64)
+    value = rows["value"].to_numpy(dtype=np.float64)
+    usable = ~np.isnan(value) & (observed > 0)
+    for level, (low, high) in {0.95: LIMITS[:2], 0.998: LIMITS[2:]}.items():
+        lower, upper = byars_limits(observed[usable], level)
+        scale = error[usable] / np.sqrt(observed[usable])
+        rows.loc[usable, low] = value[usable] + scale * (lower - observed[usable])
+        rows.loc[usable, high] = value[usable] + scale * (upper - observed[usable])
     return rows
 
 
@@ -126,5 +145,7 @@ def publish(
         indicator = by_id[str(indicator_id)]
         if indicator.method in (Method.PROPORTION, Method.CRUDE_RATE):
             rows = _from_published_counts(rows, indicator)
+        elif indicator.method is Method.DSR:
+            rows = _dobson_about_published_count(rows)
         frames.append(rows)
     return pd.concat(frames, ignore_index=True)

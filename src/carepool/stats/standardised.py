@@ -110,6 +110,7 @@ def dsr_many(
         "value": value,
         "total_count": observed,
         "total_pop": n.sum(axis=1),
+        "standard_error": np.sqrt(variance) * multiplier,
     }
     enough = observed >= MIN_DSR_EVENTS
     result["value"] = np.where(enough, value, np.nan)
