@@ -75,7 +75,7 @@ def test_a_missing_value_says_why(data_dir: Path) -> None:
     notes = {row["value_note"] for row in rows if row["value"] is None}
     assert None not in notes
     assert "suppressed: a count of 1-7, or a cell that would reveal one" in notes
-    assert "not calculated: fewer than 10 events" in notes
+    assert "not calculated: too few events" in notes
     assert all(row["value_note"] is None for row in rows if row["value"] is not None)
     table = runner.invoke(
         app, ["indicators", "--level", "msoa", "--indicator", "u75_mortality_cvd"]

@@ -537,9 +537,9 @@ def print_indicators(frame: pd.DataFrame) -> None:
         "itself). Trend: against the place's previous period; - no earlier period. "
         "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
         "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
-        f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, or a population of "
-        f"{MIN_POPULATION:,} or fewer (or too uncertain) for life expectancy; value_note in "
-        "--json and --csv says which. "
+        f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, a population of "
+        f"{MIN_POPULATION:,} or fewer (or too uncertain) for life expectancy, or a denominator "
+        "that rounds to 0; value_note in --json and --csv says which. "
         "Names, units, England periods and sources: carepool indicators list.",
         highlight=False,
     )

@@ -49,16 +49,27 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _json_value(value: Any, count: bool) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if count and isinstance(value, float) and np.isfinite(value):
+        return round(value)
+    return value
+
+
 def _json_values(name: str, column: pd.Series) -> list[Any]:
     """One column as JSON-ready values: missing as None, whole-number counts as integers."""
-    missing = column.isna().to_numpy(dtype=bool)
-    if name in ("numerator", "denominator") and pd.api.types.is_numeric_dtype(column.dtype):
+    missing = column.isna().to_numpy(dtype=bool).copy()
+    count = name in ("numerator", "denominator")
+    if count and pd.api.types.is_numeric_dtype(column.dtype) and column.dtype != bool:
         numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        values: list[Any] = np.round(np.where(missing, 0.0, numbers)).astype(np.int64).tolist()
+        missing |= ~np.isfinite(numbers)
+        whole = np.round(np.where(missing, 0.0, numbers))
+        values: list[Any] = [int(v) for v in whole.tolist()]  # exact above 2**53, unlike int64
     elif pd.api.types.is_float_dtype(column.dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
     else:
-        values = [v.item() if isinstance(v, np.generic) else v for v in column.astype(object)]
+        values = [_json_value(v, count) for v in column.astype(object)]
     return [None if gone else value for value, gone in zip(values, missing, strict=True)]
 
 

@@ -192,12 +192,12 @@ def _public_spend(services: tuple[str, ...]) -> Callable[[ir.Table], ir.NumericV
 SPEND_MEASURES: tuple[Measure, ...] = (
     Measure(
         "spend_primary_community",
-        "public spend on primary and community care, pence",
+        "public spend on primary and community care",
         _public_spend(PRIMARY_COMMUNITY_SERVICES),
     ),
     Measure(
         "spend_primary_community_hospital",
-        "public spend on primary, community and hospital care, pence",
+        "public spend on primary, community and hospital care",
         _public_spend(PRIMARY_COMMUNITY_SERVICES + HOSPITAL_SERVICES),
     ),
 )

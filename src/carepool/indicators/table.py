@@ -25,7 +25,6 @@ from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
 from carepool.indicators.publish import pattern, publish
 from carepool.stats import life_table
-from carepool.stats.standardised import MIN_DSR_EVENTS
 from carepool.warehouse.engine import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
@@ -212,13 +211,13 @@ def _benchmark(frame: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
 #: Why a value is missing, in the words of the ``value_note`` column.
 SUPPRESSED_NOTE = "suppressed: a count of 1-7, or a cell that would reveal one"
 NOT_CALCULATED = {
-    Method.DSR: f"not calculated: fewer than {MIN_DSR_EVENTS} events",
+    Method.DSR: "not calculated: too few events",
     Method.LIFE_EXPECTANCY: (
         f"not calculated: a population of {life_table.MIN_POPULATION:,} or fewer, an age band "
         f"with no one in it, or a 95% interval wider than {life_table.MAX_CI_WIDTH_YEARS:g} years"
     ),
 }
-NO_DENOMINATOR_NOTE = "not calculated: the published denominator rounds to 0"
+NO_DENOMINATOR_NOTE = "not calculated: the denominator, rounded to 5, is 0"
 
 
 def value_notes(rows: pd.DataFrame, indicator: Indicator) -> pd.Series:
