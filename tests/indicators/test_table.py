@@ -259,6 +259,18 @@ def test_counts_for_disclosure_control_are_the_computed_rows(wh: Warehouse) -> N
         np.testing.assert_allclose(computed[column], counted[column], rtol=1e-9)
 
 
+def test_the_engine_sums_come_in_a_fixed_order(wh: Warehouse) -> None:
+    """The statistics sum the engine's rows in the order given: a fixed order gives the same
+    figures to the last digit on every run, whatever order parallel threads finished in."""
+    members = memberships(wh, ["region", "lad", "lsoa11"])
+    person = person_sums(wh, INDICATORS, members)
+    keys = ["level", "place_code", "year", "sex", "band"]
+    pd.testing.assert_frame_equal(person, person.sort_values(keys, ignore_index=True))
+    spend = spend_sums(wh, INDICATORS, members)
+    keys = ["level", "place_code", "year"]
+    pd.testing.assert_frame_equal(spend, spend.sort_values(keys, ignore_index=True))
+
+
 def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehouse) -> None:
     """A shown figure reveals no more than the rounded counts beside it (as NHS statistics
     compute percentages from rounded figures)."""

@@ -223,17 +223,24 @@ def _premature_mortality(
     """SMR under 75 over all model years, by MSOA, given to each of its LSOAs."""
     py = warehouse.table("person_year")
     under_75 = py.filter(py.age < 75)
-    days = ibis.cases(
-        *((under_75.year == y, 366.0 if _leap_year(y) else 365.0) for y in model_years(warehouse)),
-        else_=365.0,
-    )
     grouped = under_75.group_by(
-        lsoa21_code=under_75.lsoa21_code, band=_band(under_75.age), sex=under_75.sex
+        lsoa21_code=under_75.lsoa21_code,
+        band=_band(under_75.age),
+        sex=under_75.sex,
+        year=under_75.year,
     ).aggregate(
-        person_years=(under_75.days_alive.cast("float64") / days).sum(),
-        deaths=under_75.died.cast("int64").sum().cast("float64"),
+        days=under_75.days_alive.cast("int64").sum(),
+        deaths=under_75.died.cast("int64").sum(),
     )
-    frame = warehouse.to_pandas(grouped)
+    # whole days summed on the engine (exact in any order), person-years summed here in a fixed
+    # order: the same figures, to the last digit, on every run
+    by_year = warehouse.to_pandas(grouped).sort_values(["lsoa21_code", "band", "sex", "year"])
+    days_in = {y: 366.0 if _leap_year(y) else 365.0 for y in by_year["year"].unique()}
+    by_year["person_years"] = by_year["days"] / by_year["year"].map(days_in).astype(np.float64)
+    frame = by_year.groupby(["lsoa21_code", "band", "sex"], as_index=False, sort=True)[
+        ["person_years", "deaths"]
+    ].sum()
+    frame["deaths"] = frame["deaths"].astype(np.float64)
     deaths = _cells(frame, codes, "deaths")
     exposure = _cells(frame, codes, "person_years")
     rates = np.divide(

@@ -61,7 +61,10 @@ def _band(age: ir.IntegerValue) -> ir.IntegerValue:
 def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]) -> ir.Table:
     joined = cube.join(members, "lsoa21_code")
     sums = {m: (joined[m].cast("float64") * joined.weight).sum() for m in measures}
-    return joined.group_by(["level", "place_code", *keys]).aggregate(**sums)
+    groups = ["level", "place_code", *keys]
+    # in a fixed order, so that the statistics sum in the same order on every run and the
+    # figures are the same to the last digit
+    return joined.group_by(groups).aggregate(**sums).order_by(groups)
 
 
 def person_sums(
