@@ -118,6 +118,16 @@ def test_list_describes_each_indicator(data_dir: Path) -> None:
         assert {"id", "name", "method", "polarity", "unit", "source"} <= set(item)
 
 
+def test_gaps_of_one_borough(data_dir: Path) -> None:
+    args = ["indicators", "gaps", "--place", "E08000009", "--indicator", "ae_attendances"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    measures = {r["measure"] for r in json.loads(result.stdout)}
+    assert {"place_minus_england", "place_minus_region"} <= measures
+    table = runner.invoke(app, args)
+    assert "borough − region" in table.stdout
+
+
 def test_gaps_json(data_dir: Path) -> None:
     result = runner.invoke(
         app, ["indicators", "gaps", "--indicator", "bowel_screening_coverage", "--json"]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from carepool.errors import IndicatorError
 from carepool.indicators import gap_table, indicator_table
 from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table
 from carepool.stats.inequality import sii
@@ -105,3 +106,34 @@ def test_an_index_over_a_hidden_decile_is_suppressed(wh: Warehouse) -> None:
     assert hidden["value"].isna().all()
     later = gaps[(gaps["period"] == "2025-26") & (gaps["measure"] == "sii")].iloc[0]
     assert later["movement"] == "cannot be calculated"
+
+
+def test_a_borough_has_its_own_gaps_against_england_the_region_and_its_deprived_areas(
+    wh: Warehouse,
+) -> None:
+    table = indicator_table(
+        wh, levels=["lad", "lad_quintile", "lad_decile"], indicators=["ae_attendances"], rule=None
+    )
+    gaps = gap_table(wh, indicators=["ae_attendances"], place="e08000003", rule=None)
+    assert set(gaps["measure"]) == {
+        "place_minus_england",
+        "place_minus_region",
+        "q1_minus_q5",
+        "sii",
+        "rii",
+    }
+    rows = table[table["period"] == "2025-26"].set_index("place")
+    borough = rows.loc["E08000003"]
+    against_region = _gap(gaps, "ae_attendances", "place_minus_region", "2025-26")
+    assert against_region["value"] == pytest.approx(borough["value"] - borough["region_value"])
+    q1_q5 = _gap(gaps, "ae_attendances", "q1_minus_q5", "2025-26")
+    most, least = rows.loc["E08000003:IMD-Q1"], rows.loc["E08000003:IMD-Q5"]
+    assert q1_q5["value"] == pytest.approx(most["value"] - least["value"])
+    # the borough's own deciles, not the region's
+    deciles = rows[rows["level"] == "lad_decile"].sort_values("place")
+    assert deciles.index.str.startswith("E08000003:IMD-D").sum() >= 5
+
+
+def test_gaps_of_a_place_that_is_not_a_borough_are_refused(wh: Warehouse) -> None:
+    with pytest.raises(IndicatorError, match=r"'IMD-Q1' is not a local authority code"):
+        gap_table(wh, indicators=["ae_attendances"], place="IMD-Q1")

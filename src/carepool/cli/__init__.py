@@ -552,8 +552,9 @@ def indicators_command(
     level: Annotated[
         list[str] | None,
         typer.Option(
-            help="geography level: region, lad, msoa, lsoa, decile, quintile or a footprint "
-            "kind (ward, sub_icb, icb, lsoa11); repeat for several [default: region and lad]"
+            help="geography level: region, lad, msoa, lsoa, decile, quintile, lad_decile, "
+            "lad_quintile (deprivation within each borough) or a footprint kind (ward, sub_icb, "
+            "icb, lsoa11); repeat for several [default: region and lad]"
         ),
     ] = None,
     place: Annotated[
@@ -615,15 +616,23 @@ def indicators_gaps(
         list[str] | None, typer.Option(help="an indicator id; repeat for several")
     ] = None,
     year: Annotated[list[str] | None, typer.Option(help="financial year, e.g. 2025")] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(
+            help="a local authority's code: its gaps against England and the region, and "
+            "across its own deprivation quintiles and deciles [default: the region]"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
-    """Gaps: region minus England, most minus least deprived quintile, SII and RII."""
+    """Gaps: region (or borough) minus England, most minus least deprived, SII and RII."""
     settings = Settings.from_env()
     with err.status(f"Computing gaps ({settings.engine})"), connect(settings) as wh:
-        frame = gap_table(wh, indicators=indicator, years=year)
+        frame = gap_table(wh, indicators=indicator, years=year, place=place)
     if not emit(frame, as_json, as_csv):
-        print_gaps(frame)
+        title = "Gaps and inequalities" + (f", {place.upper()}" if place else "")
+        print_gaps(frame, title=title)
 
 
 def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> None:
@@ -636,6 +645,8 @@ def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> Non
     grid.add_column("Movement", overflow="fold", ratio=1)
     labels = {
         "region_minus_england": "region − England",
+        "place_minus_england": "borough − England",
+        "place_minus_region": "borough − region",
         "q1_minus_q5": "most − least deprived",
         "sii": "SII across deciles",
         "rii": "RII across deciles",

@@ -1,5 +1,7 @@
 """Gaps and inequalities: the region against England, most against least deprived, and the
-slope and relative index of inequality across deprivation deciles — and how each moved.
+slope and relative index of inequality across deprivation deciles — and how each moved. The
+same for one local authority (``place``): the authority against England and the region, and
+its own most and least deprived quintiles and deciles (national IoD ranks).
 
 Built from the published (disclosure-controlled) indicator table, so nothing here can reveal
 what the table hides: a gap or index whose inputs are suppressed is suppressed too.
@@ -9,6 +11,7 @@ See docs/methods/inequality.md and docs/methods/benchmarking.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -36,12 +39,32 @@ COLUMNS = [
     "detail",
 ]
 GAP_LEVELS = ("region", "quintile", "decile")
+PLACE_GAP_LEVELS = ("lad", "lad_quintile", "lad_decile")
 MEASURES = {
     "region_minus_england": "region value minus the England value",
+    "place_minus_england": "local authority value minus the England value",
+    "place_minus_region": "local authority value minus the region value",
     "q1_minus_q5": "most deprived quintile minus least deprived quintile",
     "sii": "slope index of inequality across deprivation deciles (least minus most deprived)",
     "rii": "relative index of inequality across deprivation deciles (least over most deprived)",
 }
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Whose gaps: the region's, or one local authority's (its code prefixes its quantiles)."""
+
+    level: str
+    quintile_level: str
+    decile_level: str
+    prefix: str = ""
+
+    @property
+    def against_england(self) -> str:
+        return "region_minus_england" if self.level == "region" else "place_minus_england"
+
+
+REGION = _Scope("region", "quintile", "decile")
 
 
 def _se(lower: float, upper: float) -> float:
@@ -67,36 +90,45 @@ def _hidden(indicator: str, period: str, measure: str) -> dict[str, object]:
     return {"indicator": indicator, "period": period, "measure": measure, "suppressed": True}
 
 
-def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[str, object]]:
+def _period_rows(
+    indicator: str, period: str, rows: pd.DataFrame, scope: _Scope = REGION
+) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     hidden = rows[rows["suppressed"]]
     rows = rows[~rows["suppressed"]]
-    region = rows[rows["level"] == "region"]
-    if (hidden["level"] == "region").any():
-        out.append(_hidden(indicator, period, "region_minus_england"))
-    if len(region) == 1:
-        r = region.iloc[0]
-        gap = r["value"] - r["england_value"]
-        out.append(
-            _row(
-                indicator,
-                period,
-                "region_minus_england",
-                gap,
-                r["lower"] - r["england_value"],
-                r["upper"] - r["england_value"],
-                f"England {r['england_value']:.1f} ({r['england_period']})"
-                if pd.notna(r["england_value"])
-                else "no England value",
+    top = rows[rows["level"] == scope.level]
+    if (hidden["level"] == scope.level).any():
+        out.append(_hidden(indicator, period, scope.against_england))
+        if scope.level != "region":
+            out.append(_hidden(indicator, period, "place_minus_region"))
+    if len(top) == 1:
+        r = top.iloc[0]
+        benchmarks = [(scope.against_england, "england_value", "England")]
+        if scope.level != "region":
+            benchmarks.append(("place_minus_region", "region_value", "region"))
+        for measure, column, name in benchmarks:
+            detail = f"{name} {r[column]:.1f}" if pd.notna(r[column]) else f"no {name} value"
+            if column == "england_value" and pd.notna(r[column]):
+                detail += f" ({r['england_period']})"
+            out.append(
+                _row(
+                    indicator,
+                    period,
+                    measure,
+                    r["value"] - r[column],
+                    r["lower"] - r[column],
+                    r["upper"] - r[column],
+                    detail,
+                )
             )
-        )
-    quintiles = rows[rows["level"] == "quintile"].set_index("place")
-    if {"IMD-Q1", "IMD-Q5"} & set(hidden.loc[hidden["level"] == "quintile", "place"]):
+    quintiles = rows[rows["level"] == scope.quintile_level].set_index("place")
+    first, last = f"{scope.prefix}IMD-Q1", f"{scope.prefix}IMD-Q5"
+    if {first, last} & set(hidden.loc[hidden["level"] == scope.quintile_level, "place"]):
         out.append(_hidden(indicator, period, "q1_minus_q5"))
-    elif {"IMD-Q1", "IMD-Q5"} <= set(quintiles.index):
+    elif {first, last} <= set(quintiles.index):
         q1, q5 = (
             {c: float(quintiles[c].astype(float)[q]) for c in ("value", "lower", "upper")}
-            for q in ("IMD-Q1", "IMD-Q5")
+            for q in (first, last)
         )
         gap = q1["value"] - q5["value"]
         se = np.hypot(_se(q1["lower"], q1["upper"]), _se(q5["lower"], q5["upper"]))
@@ -111,10 +143,11 @@ def _period_rows(indicator: str, period: str, rows: pd.DataFrame) -> list[dict[s
                 f"most deprived {q1['value']:.1f}, least deprived {q5['value']:.1f}",
             )
         )
-    deciles = rows[rows["level"] == "decile"].copy()
-    deciles["d"] = deciles["place"].str.removeprefix("IMD-D").astype(int)
+    deciles = rows[rows["level"] == scope.decile_level].copy()
+    deciles["d"] = deciles["place"].str.removeprefix(f"{scope.prefix}IMD-D").astype(int)
     deciles = deciles.sort_values("d")
-    if (hidden["level"] == "decile").any():  # an index over a hidden decile is not published
+    # an index over a hidden decile is not published
+    if (hidden["level"] == scope.decile_level).any():
         out.extend(_hidden(indicator, period, m) for m in ("sii", "rii"))
         return out
     usable = (
@@ -167,24 +200,39 @@ def gap_table(
     *,
     indicators: Sequence[str] | None = None,
     years: Sequence[str] | None = None,
+    place: str | None = None,
     rule: DisclosureRule | None = HES_RULE,
 ) -> pd.DataFrame:
-    """Region–England and Q1–Q5 gaps, SII and RII, per indicator and period, with movement.
+    """Region–England and Q1–Q5 gaps, SII and RII, per indicator and period, with movement;
+    with ``place`` (a local authority's code), that authority's against England and the
+    region, and across its own deprivation quintiles and deciles.
 
     Indicators without intervals (shares of spend) have no inequality indices.
     """
+    if place is None:
+        table = indicator_table(
+            warehouse, indicators=indicators, levels=list(GAP_LEVELS), years=years, rule=rule
+        )
+        return gaps_from_table(table)
     table = indicator_table(
-        warehouse,
-        indicators=indicators,
-        levels=list(GAP_LEVELS),
-        years=years,
-        rule=rule,
+        warehouse, indicators=indicators, levels=list(PLACE_GAP_LEVELS), years=years, rule=rule
     )
-    return gaps_from_table(table)
+    lads = table.loc[table["level"] == "lad", "place"].astype(str)
+    code = next((c for c in lads if c.upper() == place.strip().upper()), None)
+    if code is None:
+        raise IndicatorError(
+            f"gaps are for the region or one local authority; {place!r} is not a local "
+            f"authority code (available: {', '.join(sorted(set(lads)))})"
+        )
+    scope = _Scope("lad", "lad_quintile", "lad_decile", prefix=f"{code}:")
+    places = table["place"].astype(str)
+    mine = table[(places == code) | places.str.startswith(scope.prefix)]
+    return gaps_from_table(mine, scope)
 
 
-def gaps_from_table(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`gap_table` from an indicator table that has the region, quintiles and deciles."""
+def gaps_from_table(table: pd.DataFrame, scope: _Scope = REGION) -> pd.DataFrame:
+    """:func:`gap_table` from an indicator table that has the region, quintiles and deciles
+    (or one local authority and its own, with its ``scope``)."""
     rows: list[dict[str, object]] = []
     shares = {str(i) for i in table["indicator"] if BY_ID[str(i)].method is Method.SHARE_OF_SPEND}
     if shares and shares == set(table["indicator"]):
@@ -195,7 +243,7 @@ def gaps_from_table(table: pd.DataFrame) -> pd.DataFrame:
     for (indicator, period), group in table.groupby(["indicator", "period"], sort=False):
         if BY_ID[str(indicator)].method is Method.SHARE_OF_SPEND:
             continue
-        rows.extend(_period_rows(str(indicator), str(period), group))
+        rows.extend(_period_rows(str(indicator), str(period), group, scope))
     frame = pd.DataFrame(rows, columns=[*(c for c in COLUMNS if c not in ("change", "movement"))])
     frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
     frame = frame[frame["value"].notna() | frame["suppressed"]]

@@ -2,9 +2,11 @@
 
 Every level is a table ``level, place_code, place_name, lsoa21_code, weight``:
 the whole region, local authorities, neighbourhoods (MSOAs), single LSOAs, deprivation
-deciles and quintiles (IoD 2025, national ranks), and every footprint of the warehouse's
-``footprint_membership`` table (wards, sub-ICB locations, ICBs, 2011 LSOAs, ...), which may
-overlap and carry fractional weights. Counts at a level are sums of LSOA counts times weights.
+deciles and quintiles (IoD 2025, national ranks) of the region and of each local authority
+(``lad_decile``, ``lad_quintile``: codes like ``E08000003:IMD-D1``), and every footprint of
+the warehouse's ``footprint_membership`` table (wards, sub-ICB locations, ICBs, 2011 LSOAs,
+...), which may overlap and carry fractional weights. Counts at a level are sums of LSOA
+counts times weights.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from carepool.errors import IndicatorError
 from carepool.warehouse.engine import Warehouse
 
 #: Levels built from the lsoa table; footprint kinds add more.
-CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile")
+CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile", "lad_decile", "lad_quintile")
+#: The deprivation levels: column of the lsoa table, code prefix, kind, number of groups.
+_DEPRIVATION = {
+    "decile": ("imd_decile", "IMD-D", "decile", 10),
+    "quintile": ("imd_quintile", "IMD-Q", "quintile", 5),
+}
 DEFAULT_LEVELS = ("region", "lad")
 COLUMNS = ["level", "place_code", "place_name", "lsoa21_code", "weight"]
 #: Footprint kinds that duplicate a core level.
@@ -74,18 +81,17 @@ def memberships(warehouse: Warehouse, levels: list[str]) -> pd.DataFrame:
                 place_code=lsoas["lsoa21_code"],
                 place_name=lsoas["lsoa21_name"],
             )
-        elif level == "decile":
-            decile = lsoas["imd_decile"].astype(int)
-            frame = frame.assign(
-                place_code="IMD-D" + decile.astype(str),
-                place_name=[_quantile_name("decile", int(d), 10) for d in decile],
-            )
-        elif level == "quintile":
-            quintile = lsoas["imd_quintile"].astype(int)
-            frame = frame.assign(
-                place_code="IMD-Q" + quintile.astype(str),
-                place_name=[_quantile_name("quintile", int(q), 5) for q in quintile],
-            )
+        elif level.removeprefix("lad_") in _DEPRIVATION:
+            column, prefix, kind, last = _DEPRIVATION[level.removeprefix("lad_")]
+            group = lsoas[column].astype(int)
+            codes = prefix + group.astype(str)
+            names = [_quantile_name(kind, int(g), last) for g in group]
+            if level.startswith("lad_"):  # within each local authority
+                codes = lsoas["lad_code"].astype(str) + ":" + codes
+                names = [
+                    f"{lad}, {name}" for lad, name in zip(lsoas["lad_name"], names, strict=True)
+                ]
+            frame = frame.assign(place_code=codes, place_name=names)
         else:
             rows = footprints[footprints["footprint_kind"] == level]
             frame = pd.DataFrame(
