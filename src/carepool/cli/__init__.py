@@ -653,7 +653,7 @@ def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> Non
     }
     for row in tuples(frame):
         digits = 3 if row.measure == "rii" else 1
-        value = "*" if row.suppressed else fmt(row.value, digits)
+        value = "*" if row.suppressed else fmt(row.value, digits) or "n/c"
         if not row.suppressed and pd.notna(row.lower):
             value += f" ({fmt(row.lower, digits)} to {fmt(row.upper, digits)})"
         grid.add_row(
@@ -665,6 +665,14 @@ def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> Non
             _word(row.movement),
         )
     out.print(grid)
+    out.print(
+        "Gaps are differences of published values with 95% CI: region or borough minus England "
+        "or the region; most minus least deprived quintile; SII, the fitted difference across "
+        "deprivation deciles (least minus most deprived), and RII, their ratio. Movement: against "
+        "the previous period. * suppressed (an input is suppressed); n/c not calculated (an "
+        "input has no value; detail in --json and --csv).",
+        highlight=False,
+    )
 
 
 @data_app.command("sources")

@@ -86,8 +86,42 @@ def _row(
     }
 
 
+#: The detail of a gap that cannot be calculated: its inputs are shown but have no value.
+NOT_CALCULATED = "not calculated: "
+
+
+def _not_calculated(indicator: str, period: str, measure: str, why: str) -> dict[str, object]:
+    return _row(indicator, period, measure, np.nan, np.nan, np.nan, NOT_CALCULATED + why)
+
+
 def _hidden(indicator: str, period: str, measure: str) -> dict[str, object]:
     return {"indicator": indicator, "period": period, "measure": measure, "suppressed": True}
+
+
+def _quintile_gap(
+    indicator: str, period: str, quintiles: pd.DataFrame, first: str, last: str
+) -> dict[str, object]:
+    """Most minus least deprived quintile, with a normal interval from their two intervals."""
+    q1, q5 = (
+        {c: float(quintiles[c].astype(float)[q]) for c in ("value", "lower", "upper")}
+        for q in (first, last)
+    )
+    lacking = [q for q, v in ((first, q1), (last, q5)) if np.isnan(v["value"])]
+    if lacking:
+        return _not_calculated(
+            indicator, period, "q1_minus_q5", f"no value for {', '.join(lacking)}"
+        )
+    gap = q1["value"] - q5["value"]
+    se = np.hypot(_se(q1["lower"], q1["upper"]), _se(q5["lower"], q5["upper"]))
+    return _row(
+        indicator,
+        period,
+        "q1_minus_q5",
+        gap,
+        gap - Z95 * se,
+        gap + Z95 * se,
+        f"most deprived {q1['value']:.1f}, least deprived {q5['value']:.1f}",
+    )
 
 
 def _period_rows(
@@ -126,23 +160,7 @@ def _period_rows(
     if {first, last} & set(hidden.loc[hidden["level"] == scope.quintile_level, "place"]):
         out.append(_hidden(indicator, period, "q1_minus_q5"))
     elif {first, last} <= set(quintiles.index):
-        q1, q5 = (
-            {c: float(quintiles[c].astype(float)[q]) for c in ("value", "lower", "upper")}
-            for q in (first, last)
-        )
-        gap = q1["value"] - q5["value"]
-        se = np.hypot(_se(q1["lower"], q1["upper"]), _se(q5["lower"], q5["upper"]))
-        out.append(
-            _row(
-                indicator,
-                period,
-                "q1_minus_q5",
-                gap,
-                gap - Z95 * se,
-                gap + Z95 * se,
-                f"most deprived {q1['value']:.1f}, least deprived {q5['value']:.1f}",
-            )
-        )
+        out.append(_quintile_gap(indicator, period, quintiles, first, last))
     deciles = rows[rows["level"] == scope.decile_level].copy()
     deciles["d"] = deciles["place"].str.removeprefix(f"{scope.prefix}IMD-D").astype(int)
     deciles = deciles.sort_values("d")
@@ -150,12 +168,15 @@ def _period_rows(
     if (hidden["level"] == scope.decile_level).any():
         out.extend(_hidden(indicator, period, m) for m in ("sii", "rii"))
         return out
-    usable = (
-        len(deciles) >= 5
-        and deciles[["value", "lower", "upper", "denominator"]].notna().all(axis=None)
-        and bool((deciles["denominator"] > 0).all())
+    valued = deciles[["value", "lower", "upper", "denominator"]].notna().all(axis=1) & (
+        deciles["denominator"] > 0
     )
-    if usable:
+    if len(deciles) >= 5 and not valued.all():  # every decile, or the slope is biased
+        lacking = ", ".join(deciles.loc[~valued, "place"].astype(str))
+        out.extend(
+            _not_calculated(indicator, period, m, f"no value for {lacking}") for m in ("sii", "rii")
+        )
+    elif len(deciles) >= 5:
         result = sii(
             deciles["denominator"].to_numpy(np.float64),
             deciles["value"].to_numpy(np.float64),
@@ -246,7 +267,8 @@ def gaps_from_table(table: pd.DataFrame, scope: _Scope = REGION) -> pd.DataFrame
         rows.extend(_period_rows(str(indicator), str(period), group, scope))
     frame = pd.DataFrame(rows, columns=[*(c for c in COLUMNS if c not in ("change", "movement"))])
     frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
-    frame = frame[frame["value"].notna() | frame["suppressed"]]
+    explained = frame["detail"].fillna("").str.startswith(NOT_CALCULATED)
+    frame = frame[frame["value"].notna() | frame["suppressed"] | explained]
     shown = _movement(frame[~frame["suppressed"]]) if len(frame) else frame
     frame = pd.concat([shown, frame[frame["suppressed"]]], ignore_index=True)
     if "change" not in frame:
