@@ -30,7 +30,8 @@ RESULT_COLUMNS = [
     "dispersion",
     "standard_error",
 ]
-_STATS_KEYS = {
+#: The statistics functions' keys for the limit columns.
+STATS_KEYS = {
     "lower95": "lower",
     "upper95": "upper",
     "lower998": "lower_998",
@@ -74,15 +75,19 @@ def with_person_years(sums: pd.DataFrame) -> pd.DataFrame:
     return sums.assign(**extra)
 
 
+def _band_mask(indicator: Indicator, sums: pd.DataFrame) -> np.ndarray:
+    """Which rows of the person sums an indicator covers: its sex and ages."""
+    keep = sums["band"].to_numpy() >= indicator.min_age
+    if indicator.max_age is not None:
+        keep &= sums["band"].to_numpy() <= indicator.max_age
+    if indicator.sex is not None:
+        keep &= (sums["sex"] == indicator.sex).to_numpy()
+    return np.asarray(keep, dtype=bool)
+
+
 def _person_rows(indicator: Indicator, sums: pd.DataFrame) -> pd.DataFrame:
     """The sums an indicator covers: its sex and ages."""
-    rows = sums
-    if indicator.sex is not None:
-        rows = rows[rows["sex"] == indicator.sex]
-    keep = rows["band"] >= indicator.min_age
-    if indicator.max_age is not None:
-        keep &= rows["band"] <= indicator.max_age
-    return rows[keep]
+    return sums[_band_mask(indicator, sums)]
 
 
 def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -> pd.DataFrame:
@@ -96,7 +101,7 @@ def _frame(keys: pd.DataFrame, numerator: np.ndarray, denominator: np.ndarray) -
 
 def _with_stats(out: pd.DataFrame, result: dict[str, object]) -> pd.DataFrame:
     out["value"] = np.asarray(result["value"], dtype=np.float64)
-    for key, column in _STATS_KEYS.items():
+    for key, column in STATS_KEYS.items():
         out[column] = np.asarray(result[key], dtype=np.float64)
     return out
 
@@ -125,7 +130,7 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
         result = rates.proportion(x, n, multiplier=indicator.multiplier)
     else:  # share of spend: money, not a sample, so no interval
         nan = np.full(x.shape, np.nan)
-        result = {"value": x / n * indicator.multiplier} | dict.fromkeys(_STATS_KEYS, nan)
+        result = {"value": x / n * indicator.multiplier} | dict.fromkeys(STATS_KEYS, nan)
         out["numerator"], out["denominator"] = x / 100, n / 100  # pence to pounds
     return _with_stats(out, dict(result))
 
@@ -180,16 +185,6 @@ def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     keys = deaths.index.to_frame(index=False)
     out = _frame(keys, d.sum(axis=1), p.sum(axis=1))
     return _with_stats(out, dict(result))
-
-
-def _band_mask(indicator: Indicator, sums: pd.DataFrame) -> np.ndarray:
-    """The person sums an indicator covers (its sex and ages), as :func:`_person_rows`."""
-    keep = sums["band"].to_numpy() >= indicator.min_age
-    if indicator.max_age is not None:
-        keep &= sums["band"].to_numpy() <= indicator.max_age
-    if indicator.sex is not None:
-        keep &= (sums["sex"] == indicator.sex).to_numpy()
-    return np.asarray(keep, dtype=bool)
 
 
 def _group_total(

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from carepool.indicators.compute import LIMITS
+from carepool.indicators.compute import LIMITS, STATS_KEYS
 from carepool.indicators.definitions import Indicator, Method
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.relations import additive_groups
@@ -37,7 +37,6 @@ from carepool.stats import rates
 from carepool.stats.intervals import byars_limits
 
 KEYS = ["indicator", "level", "place_code", "year"]
-_STATS_KEYS = dict(zip(("lower95", "upper95", "lower998", "upper998"), LIMITS, strict=True))
 
 
 def _round(values: pd.Series, rule: DisclosureRule) -> pd.Series:
@@ -68,7 +67,7 @@ def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataF
             x[usable], n[usable], multiplier=indicator.multiplier, squares=x[usable] * spread**2
         )
     rows.loc[usable, "value"] = np.asarray(result["value"], dtype=np.float64)
-    for key, column in _STATS_KEYS.items():
+    for key, column in STATS_KEYS.items():
         rows.loc[usable, column] = np.asarray(result[key], dtype=np.float64)
     return rows
 
