@@ -337,8 +337,7 @@ def print_demo_ledger(settings: Settings, allocation: Allocation, formula: Formu
     """Open the pooled fund, allocate it, post a year of spend, print its position."""
     manifest = read_manifest(settings.warehouse_dir)
     spend_year = manifest["years"][-1]
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         with err.status("Posting a year of the pooled fund to the ledger"), connect(settings) as wh:
             model = f"{manifest['region']} scale {manifest['scale']} seed {manifest['seed']}"
             default = (manifest["region"], manifest["scale"], manifest["seed"]) == ("gm", 1.0, 42)
@@ -346,8 +345,6 @@ def print_demo_ledger(settings: Settings, allocation: Allocation, formula: Formu
         position = ledger.position(run.fund, actor="public")
         register = ledger.decisions(run.fund, actor="public")
         check = ledger.verify(run.fund)
-    finally:
-        ledger.close()
     where = settings.database_url.split("@")[-1]
     replayed = (
         f"; all {run.replayed:,} requests were already posted, so the ledger replayed them"

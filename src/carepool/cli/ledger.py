@@ -90,11 +90,8 @@ def _post(
     as_json: bool,
     call: Callable[[Ledger, str, str, str], Receipt],
 ) -> None:
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         receipt = call(ledger, _fund(ledger, fund), _user(user), _request_id(request_id))
-    finally:
-        ledger.close()
     print_receipt(receipt, as_json)
 
 
@@ -140,11 +137,8 @@ def init_command(
             out.print(f"Ledger database ready: {where}")
         return
     fund_spec = load_spec(spec)
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         receipt = ledger.open_fund(fund_spec, actor=_user(user), request_id=_request_id(request_id))
-    finally:
-        ledger.close()
     print_receipt(receipt, as_json)
 
 
@@ -484,11 +478,8 @@ def users_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
     """Who may use the fund now, with their partner and roles."""
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         frame = ledger.users(_fund(ledger, fund), actor=_user(user))
-    finally:
-        ledger.close()
     if emit(frame, as_json, as_csv):
         return
     table = Table(title="Users")
@@ -511,11 +502,8 @@ def position_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="print the lines as CSV")] = False,
 ) -> None:
     """The fund's position: per line budget, actual, committed, forecast; fund totals."""
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         position = ledger.position(_fund(ledger, fund), actor=_user(user), period=period)
-    finally:
-        ledger.close()
     if as_json:
         typer.echo(json.dumps(position.as_json(), indent=2))
     elif not emit(position.lines, False, as_csv):
@@ -589,11 +577,8 @@ def decisions_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
     """The decisions register: held requests, who decided them and why; settlements."""
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         register = ledger.decisions(_fund(ledger, fund), actor=_user(user))
-    finally:
-        ledger.close()
     if not emit(register, as_json, as_csv):
         print_decisions(register)
 
@@ -623,8 +608,7 @@ def monitor_command(
 ) -> None:
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
     settings = Settings.from_env()
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         fund_id, actor = _fund(ledger, fund), _user(user)
         try:
             read_manifest(settings.warehouse_dir)
@@ -635,8 +619,6 @@ def monitor_command(
         except WarehouseError as exc:
             err.print(f"No warehouse activity ({exc}); comparing ledger spend only.")
             evidence = ledger.burden_shift(fund_id, actor=actor, threshold=threshold)
-    finally:
-        ledger.close()
     if chart is not None:
         err.print(f"Chart: {monitor.chart(evidence, chart)}")
     if emit(evidence, as_json, as_csv):
@@ -687,11 +669,8 @@ def _pct(value: Any) -> str:
 @user_errors
 def verify_command(fund: FundOption = None, as_json: JsonOption = False) -> None:
     """Recompute the journal's hash chain; name the first entry that does not match."""
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         check = ledger.verify(_fund(ledger, fund))
-    finally:
-        ledger.close()
     if as_json:
         result = check.as_dict()
         result.pop("problem")
@@ -716,11 +695,8 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write the published journal with its digest, which anyone can recompute."""
-    ledger = open_ledger()
-    try:
+    with open_ledger() as ledger:
         check = ledger.export(_fund(ledger, fund), output, actor=_user(user))
-    finally:
-        ledger.close()
     if as_json:
         typer.echo(
             json.dumps({"path": str(output), "entries": check.entries, "digest": check.digest})

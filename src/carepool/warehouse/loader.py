@@ -452,7 +452,7 @@ def _parse_text(column: Column, text: Any, problems: _Problems) -> _Parsed:
     try:  # the usual case: every value is good, and one Arrow cast proves it
         values = given.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+        pass  # some value is bad: the value-by-value parse below names each one, by row
     else:
         if _cast_kept_the_rules(target, given, values):
             return _Parsed(values, present, present)
