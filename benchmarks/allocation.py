@@ -30,7 +30,7 @@ from carepool.allocation import (
     parse_formula,
 )
 from carepool.allocation.formula import DEFAULT_FORMULA, Formula
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 from fullscale import with_full_scale_model
 
 TOTAL = 6_000_000_000

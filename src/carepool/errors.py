@@ -14,7 +14,12 @@ Exit codes:
  5    the warehouse is missing or was built differently
  6    the ledger refused a posting: the user's role does not allow it
  7    the ledger refused a posting: it would break a ring-fence rule
+ 8    the ledger refused a request it cannot post as asked (unknown
+      partner or line, bad amount, closed period, reused request id)
 ====  ==========================================================
+
+Each code is one family of errors: a usage error (2) is a command asked for wrongly, while a
+request the ledger refuses (6, 7, 8) was asked for properly and refused on its merits.
 """
 
 from __future__ import annotations
@@ -46,9 +51,11 @@ class AllocationError(ConfigError):
     """A formula, baseline, total or pace-of-change policy that carepool cannot allocate with."""
 
 
-class LedgerError(ConfigError):
+class LedgerError(CarepoolError):
     """A ledger request carepool cannot post: unknown partner or line, bad amount, closed
     period, an unbalanced entry, a request id reused with different content."""
+
+    exit_code = 8
 
 
 class PermissionDenied(CarepoolError):

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carepool.allocation import allocate
-from carepool.allocation.engine import STEPS
 from carepool.allocation.inputs import N_BANDS
+from carepool.allocation.shares import STEPS
 from carepool.errors import AllocationError
 
 from .synthetic import formula, need_data, random_data

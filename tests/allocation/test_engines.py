@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from carepool.allocation import from_warehouse, load_formula
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 
 @pytest.mark.spark

@@ -14,7 +14,7 @@ from carepool.allocation.need import estimate_curve
 from carepool.allocation.variables import BAND_STARTS, COUNCIL_SERVICES
 from carepool.config import Settings
 from carepool.errors import AllocationError
-from carepool.warehouse.engine import connect
+from carepool.warehouse.connection import connect
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 
 from carepool.config import Settings
 from carepool.population import BuildRequest, build, model_summary
-from carepool.warehouse.engine import connect
+from carepool.warehouse.connection import connect
 
 BASELINE = Path(__file__).with_name("baseline.json")
 REQUEST = BuildRequest(region="gm", scale=0.05, seed=42)

@@ -11,7 +11,7 @@ from carepool.allocation import allocate, from_warehouse, load_formula
 from carepool.allocation.need import modelled_spend
 from carepool.config import Settings
 from carepool.population import BuildRequest, build, run_checks
-from carepool.warehouse.engine import connect
+from carepool.warehouse.connection import connect
 
 #: Public health grant 2025/26 (DHSC circular) over England's mid-2020 population (ONS).
 PUBLIC_HEALTH_PER_HEAD = 3_858_000_000 / 56_550_138

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from carepool.indicators import indicator_table
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 
 @pytest.mark.spark

@@ -13,7 +13,7 @@ from carepool.errors import IndicatorError
 from carepool.indicators import gap_table, indicator_table
 from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table
 from carepool.stats.inequality import sii
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from carepool.indicators.definitions import Indicator, Method, Polarity, Table
 from carepool.indicators.levels import memberships
 from carepool.indicators.table import COLUMNS
 from carepool.stats import intervals, life_table, rates, standardised
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 MANCHESTER = "E08000003"
 TRAFFORD = "E08000009"

@@ -9,7 +9,7 @@ import pandas as pd
 from carepool.config import Settings
 from carepool.ledger import Ledger, Request
 from carepool.ledger.monitor import LINKS, burden_shift, chart, quarter
-from carepool.warehouse.engine import connect
+from carepool.warehouse.connection import connect
 from tests.ledger.conftest import open_fund
 
 PLACES = ("E08000003", "E08000009")

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carepool.warehouse import write_table
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 ENGINES = [
     pytest.param("duckdb", id="duckdb"),

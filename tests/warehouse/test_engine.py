@@ -21,7 +21,7 @@ from pyspark.errors import ArithmeticException
 
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
-from carepool.warehouse.engine import Warehouse, connect, spark_session
+from carepool.warehouse.connection import Warehouse, connect, spark_session
 
 
 def rows(engine: Warehouse, expr: ir.Expr) -> list[tuple[Any, ...]]:

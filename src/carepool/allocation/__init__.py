@@ -2,7 +2,6 @@
 exact pounds, and an explanation and sensitivity analysis for every place."""
 
 from carepool.allocation.baseline import read_baseline
-from carepool.allocation.engine import STEPS, Allocation, allocate
 from carepool.allocation.formula import (
     Component,
     Formula,
@@ -13,6 +12,7 @@ from carepool.allocation.formula import (
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
 from carepool.allocation.sensitivity import sensitivity
+from carepool.allocation.shares import STEPS, Allocation, allocate
 
 __all__ = [
     "STEPS",

@@ -31,7 +31,7 @@ from carepool.indicators import memberships, model_years
 from carepool.population import mid2020_on_lsoa21
 from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 Array = npt.NDArray[np.float64]
 N_BANDS = len(BAND_STARTS)

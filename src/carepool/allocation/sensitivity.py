@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from carepool.allocation.engine import places_of
 from carepool.allocation.formula import Component, Formula
 from carepool.allocation.inputs import NeedData
 from carepool.allocation.need import (
@@ -27,6 +26,7 @@ from carepool.allocation.need import (
     market_forces,
     standardised,
 )
+from carepool.allocation.shares import places_of
 from carepool.errors import AllocationError
 
 Array = npt.NDArray[np.float64]

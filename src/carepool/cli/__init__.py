@@ -33,6 +33,7 @@ from carepool.cli.support import (
     user_errors,
 )
 from carepool.config import Settings
+from carepool.demo.posting import run_demo
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
 from carepool.indicators import (
@@ -42,14 +43,13 @@ from carepool.indicators import (
     gaps_from_table,
     indicator_table,
 )
-from carepool.ledger.demo import run_demo
 from carepool.population import BuildRequest, build, model_summary, run_checks
 from carepool.population.summary import Summary
 from carepool.reference import data_digest, datasets
 from carepool.stats.life_table import MIN_POPULATION
 from carepool.stats.standardised import MIN_DSR_EVENTS
 from carepool.warehouse import TABLES, Column, Kind, TableSchema, mixed_sources, read_manifest
-from carepool.warehouse.engine import Warehouse, connect
+from carepool.warehouse.connection import Warehouse, connect
 from carepool.warehouse.loader import load_file
 
 app = typer.Typer(

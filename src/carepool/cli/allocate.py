@@ -31,7 +31,7 @@ from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.geography import level_of
 from carepool.indicators import model_years
-from carepool.warehouse.engine import connect
+from carepool.warehouse.connection import connect
 
 #: The default pool: Greater Manchester's health and social care budget, about £6bn a year.
 DEFAULT_TOTAL = 6_000_000_000

@@ -26,7 +26,7 @@ from carepool.ledger import Ledger, Position, Receipt, load_spec, monitor
 from carepool.ledger.database import connect, migrate
 from carepool.ledger.money import parse_amount, pounds
 from carepool.warehouse import read_manifest
-from carepool.warehouse.engine import connect as warehouse_connect
+from carepool.warehouse.connection import connect as warehouse_connect
 
 ledger_app = typer.Typer(
     help="The pooled fund's ledger: contributions, budgets, spend, virements, decisions, "

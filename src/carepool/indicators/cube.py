@@ -25,7 +25,7 @@ from carepool.indicators.measures import (
     previous_year_known,
     with_last_year_in_care_home,
 )
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 MEMBERSHIP_KEYS = ["level", "place_code", "lsoa21_code", "weight"]
 

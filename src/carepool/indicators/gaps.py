@@ -22,7 +22,7 @@ from carepool.indicators.definitions import BY_ID, Method
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
 from carepool.indicators.table import indicator_table
 from carepool.stats.inequality import sii
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 COLUMNS = [
     "indicator",

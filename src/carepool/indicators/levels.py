@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carepool.errors import IndicatorError
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 #: Levels built from the lsoa table; footprint kinds add more.
 CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile", "lad_decile", "lad_quintile")

@@ -25,7 +25,7 @@ from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
 from carepool.indicators.publish import pattern, publish
 from carepool.stats import life_table
-from carepool.warehouse.engine import Warehouse
+from carepool.warehouse.connection import Warehouse
 
 #: The machine-readable contract (Fingertips-like), then context columns.
 CONTRACT = [

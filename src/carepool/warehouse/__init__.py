@@ -1,5 +1,7 @@
 """The analytical warehouse: Parquet tables, their schemas, and the query engine."""
 
+from carepool.warehouse.connection import Tables, Warehouse, connect
+from carepool.warehouse.loader import LoadResult, load_file
 from carepool.warehouse.schemas import CONDITIONS, TABLES, Column, Kind, TableSchema
 from carepool.warehouse.store import (
     mixed_sources,
@@ -14,7 +16,12 @@ __all__ = [
     "TABLES",
     "Column",
     "Kind",
+    "LoadResult",
     "TableSchema",
+    "Tables",
+    "Warehouse",
+    "connect",
+    "load_file",
     "mixed_sources",
     "read_manifest",
     "table_path",

@@ -13,7 +13,7 @@ import pandas as pd
 
 from carepool.allocation import Allocation
 from carepool.allocation.formula import Formula
-from carepool.ledger import greater_manchester as gm
+from carepool.demo import fund as gm
 from carepool.ledger.chain import sha256
 from carepool.ledger.ledger import Ledger, Request
 from carepool.ledger.money import pounds, split_pence

@@ -36,7 +36,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self
 
 import ibis
 import ibis.expr.types as ir
@@ -134,6 +134,17 @@ def spark_session() -> SparkSession:
         Path(log_config).unlink(missing_ok=True)  # read once, when the JVM starts
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+class Tables(Protocol):
+    """What analysis asks of a warehouse: a table as an expression, and an expression's rows.
+
+    :class:`Warehouse` is one; a test may hand over anything else with these two methods.
+    """
+
+    def table(self, name: str) -> ir.Table: ...
+
+    def to_pandas(self, expr: ir.Expr) -> pd.DataFrame: ...
 
 
 class Warehouse:
