@@ -2,6 +2,7 @@
 exact pounds, and an explanation and sensitivity analysis for every place."""
 
 from carepool.allocation.baseline import read_baseline
+from carepool.allocation.charts import tornado, waterfall
 from carepool.allocation.formula import (
     Component,
     Formula,
@@ -12,22 +13,48 @@ from carepool.allocation.formula import (
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
 from carepool.allocation.sensitivity import sensitivity
+from carepool.allocation.service import (
+    DEFAULT_TOTAL,
+    AllocationRequest,
+    Run,
+    check_year,
+    default_formula_text,
+    formula_summary,
+    level_of_place,
+    resolve,
+    run_allocation,
+    sensitivity_table,
+    year_after_model,
+)
 from carepool.allocation.shares import STEPS, Allocation, allocate
 
 __all__ = [
+    "DEFAULT_TOTAL",
     "STEPS",
     "Allocation",
+    "AllocationRequest",
     "Component",
     "Formula",
     "NeedData",
     "NeedModel",
     "PaceOfChange",
+    "Run",
     "allocate",
+    "check_year",
+    "default_formula_text",
     "fit_need_model",
     "for_england",
+    "formula_summary",
     "from_warehouse",
+    "level_of_place",
     "load_formula",
     "parse_formula",
     "read_baseline",
+    "resolve",
+    "run_allocation",
     "sensitivity",
+    "sensitivity_table",
+    "tornado",
+    "waterfall",
+    "year_after_model",
 ]
