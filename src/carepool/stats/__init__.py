@@ -17,14 +17,22 @@ from carepool.stats.intervals import (
     wilson_limits,
     z_value,
 )
-from carepool.stats.life_table import BAND_STARTS, LifeExpectancy, band_index, life_expectancy
+from carepool.stats.life_table import (
+    BAND_STARTS,
+    MIN_POPULATION,
+    LifeExpectancy,
+    band_index,
+    life_expectancy,
+)
 from carepool.stats.rates import crude_rate, mean_ci, proportion
 from carepool.stats.rounding import exact_share, largest_remainder
-from carepool.stats.standardised import ESP2013, dsr, dsr_nonindependent, isr
+from carepool.stats.standardised import ESP2013, MIN_DSR_EVENTS, dsr, dsr_nonindependent, isr
 
 __all__ = [
     "BAND_STARTS",
     "ESP2013",
+    "MIN_DSR_EVENTS",
+    "MIN_POPULATION",
     "Inequality",
     "LifeExpectancy",
     "band_index",
