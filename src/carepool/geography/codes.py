@@ -1,25 +1,46 @@
-"""ONS GSS codes: a nine-character code whose first three characters name the entity type."""
+"""ONS GSS codes: a nine-character code whose first three characters name the entity type.
+
+The one home of what a code looks like. Python code asks :func:`is_lsoa` and friends; code
+that checks a whole column at once (the warehouse loader, with :mod:`pyarrow.compute`) takes
+the same shapes as regular-expression strings (:data:`LSOA_SHAPE`, :func:`code_shape`).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 GSS_PATTERN = re.compile(r"^[EWSN]\d{8}$")
 
+LSOA_PREFIX: Final = "E01"
+MSOA_PREFIX: Final = "E02"
+COMBINED_AUTHORITY_PREFIX: Final = "E47"
+ICB_PREFIX: Final = "E54"
+LOCAL_AUTHORITY_PREFIXES: Final = ("E06", "E07", "E08", "E09")
+
 #: Entity prefixes used in carepool, with what they identify.
 PREFIXES = {
-    "E01": "LSOA",
-    "E02": "MSOA",
+    LSOA_PREFIX: "LSOA",
+    MSOA_PREFIX: "MSOA",
     "E05": "electoral ward",
     "E06": "unitary authority",
     "E07": "non-metropolitan district",
     "E08": "metropolitan district",
     "E09": "London borough",
     "E38": "NHS sub-ICB location",
-    "E47": "combined authority",
-    "E54": "integrated care board",
+    COMBINED_AUTHORITY_PREFIX: "combined authority",
+    ICB_PREFIX: "integrated care board",
 }
-LOCAL_AUTHORITY_PREFIXES = ("E06", "E07", "E08", "E09")
+
+
+def code_shape(prefix: str) -> str:
+    """The whole-value regular expression of a code of entity ``prefix``: the prefix, then six
+    ASCII digits (``^E01[0-9]{6}$``). A string, so that :mod:`pyarrow.compute` can use it."""
+    return rf"^{re.escape(prefix)}[0-9]{{6}}$"
+
+
+#: A 2021 LSOA code, ``E01`` and six digits, as a regular expression string.
+LSOA_SHAPE: Final = code_shape(LSOA_PREFIX)
 
 
 def is_gss(code: str) -> bool:
@@ -27,7 +48,7 @@ def is_gss(code: str) -> bool:
 
 
 def is_lsoa(code: str) -> bool:
-    return is_gss(code) and code.startswith("E01")
+    return is_gss(code) and code.startswith(LSOA_PREFIX)
 
 
 def is_local_authority(code: str) -> bool:
@@ -36,16 +57,16 @@ def is_local_authority(code: str) -> bool:
 
 #: The geography level (as the indicators and the allocation name them) of each code prefix.
 LEVEL_OF_PREFIX = {
-    "E01": "lsoa",
-    "E02": "msoa",
+    LSOA_PREFIX: "lsoa",
+    MSOA_PREFIX: "msoa",
     "E05": "ward",
     "E06": "lad",
     "E07": "lad",
     "E08": "lad",
     "E09": "lad",
     "E38": "sub_icb",
-    "E47": "region",
-    "E54": "icb",
+    COMBINED_AUTHORITY_PREFIX: "region",
+    ICB_PREFIX: "icb",
 }
 
 

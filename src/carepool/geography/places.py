@@ -8,13 +8,13 @@ change lookup (see :mod:`carepool.population.lsoa_change`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import pandas as pd
 import pyarrow as pa
 
 from carepool.errors import RegionError
-from carepool.geography.codes import is_local_authority
+from carepool.geography.codes import COMBINED_AUTHORITY_PREFIX, is_local_authority
 from carepool.geography.footprints import Footprint
 from carepool.reference import read_reference
 
@@ -35,26 +35,35 @@ class Region:
     combined_authority_code: str | None = None
 
 
-def _lsoa_lookup() -> pd.DataFrame:
-    table = read_reference(
-        "lsoa21_lookup",
-        columns=[
-            "lsoa21_code",
-            "lsoa21_name",
-            "msoa21_code",
-            "msoa21_name",
-            "ward24_code",
-            "ward24_name",
-            "lad24_code",
-            "lad24_name",
-            "sicbl24_code",
-            "sicbl24_code_nhs",
-            "icb24_code",
-            "icb24_name",
-        ],
-    )
-    frame: pd.DataFrame = table.to_pandas()
-    return frame
+#: The columns of the 2021 LSOA lookup: each LSOA's MSOA, ward, local authority, sub-ICB
+#: location and ICB (2024 boundaries), with their names.
+LOOKUP_COLUMNS = (
+    "lsoa21_code",
+    "lsoa21_name",
+    "msoa21_code",
+    "msoa21_name",
+    "ward24_code",
+    "ward24_name",
+    "lad24_code",
+    "lad24_name",
+    "sicbl24_code",
+    "sicbl24_code_nhs",
+    "icb24_code",
+    "icb24_name",
+)
+
+
+@cache
+def _read_lsoa_lookup() -> pd.DataFrame:
+    frame: pd.DataFrame = read_reference("lsoa21_lookup", columns=list(LOOKUP_COLUMNS)).to_pandas()
+    return frame.sort_values("lsoa21_code").reset_index(drop=True)
+
+
+def lsoa_lookup() -> pd.DataFrame:
+    """Every 2021 LSOA in England with the places it lies in (:data:`LOOKUP_COLUMNS`), in
+    ``lsoa21_code`` order: the one reader of the vendored lookup. A copy, so a caller may
+    change it; the file itself is read once per process."""
+    return _read_lsoa_lookup().copy()
 
 
 def _combined_authorities() -> pd.DataFrame:
@@ -72,7 +81,8 @@ def resolve_region(spec: str) -> Region:
     if not text:
         raise RegionError("--region is empty; expected 'gm' or a comma-separated list of LA codes")
     ca = _combined_authorities()
-    ca_code = REGION_ALIASES.get(text.lower(), text if text.startswith("E47") else None)
+    named = text if text.startswith(COMBINED_AUTHORITY_PREFIX) else None
+    ca_code = REGION_ALIASES.get(text.lower(), named)
     if ca_code is not None:
         rows = ca[ca["cauth23_code"] == ca_code]
         if rows.empty:
@@ -90,7 +100,7 @@ def resolve_region(spec: str) -> Region:
             f"--region {spec!r}: {', '.join(bad)} is not a local authority code "
             "(expected E06, E07, E08 or E09 followed by 6 digits), nor 'gm'"
         )
-    lookup = _lsoa_lookup()
+    lookup = lsoa_lookup()
     known = dict(zip(lookup["lad24_code"], lookup["lad24_name"], strict=False))
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -120,7 +130,7 @@ class Geography:
 
     @classmethod
     def load(cls, region: Region) -> Geography:
-        lookup = _lsoa_lookup()
+        lookup = lsoa_lookup()
         lsoas = lookup[lookup["lad24_code"].isin(region.lad_codes)].rename(
             columns={"lad24_code": "lad_code", "lad24_name": "lad_name"}
         )
