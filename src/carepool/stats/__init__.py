@@ -19,18 +19,29 @@ from carepool.stats.intervals import (
 )
 from carepool.stats.life_table import (
     BAND_STARTS,
+    MAX_CI_WIDTH_YEARS,
     MIN_POPULATION,
     LifeExpectancy,
     band_index,
     life_expectancy,
+    life_expectancy_at_birth,
 )
-from carepool.stats.rates import crude_rate, mean_ci, proportion
+from carepool.stats.rates import CONFIDENCE_LEVELS, crude_rate, mean_ci, proportion
 from carepool.stats.rounding import exact_share, largest_remainder
-from carepool.stats.standardised import ESP2013, MIN_DSR_EVENTS, dsr, dsr_nonindependent, isr
+from carepool.stats.standardised import (
+    ESP2013,
+    MIN_DSR_EVENTS,
+    dsr,
+    dsr_many,
+    dsr_nonindependent,
+    isr,
+)
 
 __all__ = [
     "BAND_STARTS",
+    "CONFIDENCE_LEVELS",
     "ESP2013",
+    "MAX_CI_WIDTH_YEARS",
     "MIN_DSR_EVENTS",
     "MIN_POPULATION",
     "Inequality",
@@ -39,12 +50,14 @@ __all__ = [
     "byars_limits",
     "crude_rate",
     "dsr",
+    "dsr_many",
     "dsr_nonindependent",
     "exact_limits",
     "exact_share",
     "isr",
     "largest_remainder",
     "life_expectancy",
+    "life_expectancy_at_birth",
     "mean_ci",
     "poisson_limits",
     "proportion",

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import gammaincinv, ndtri
 
 from carepool.stats.intervals import poisson_limits
+from carepool.stats.standardised import MIN_DSR_EVENTS
 
 FloatArray = npt.NDArray[np.float64]
 POINTS = 100
@@ -154,8 +155,7 @@ def ratio_significance(observed: npt.ArrayLike, expected: npt.ArrayLike) -> npt.
     return np.asarray(result, dtype=str)
 
 
-NOT_APPLICABLE_DSR = "Not applicable for events less than 10 for dsrs"
-MIN_DSR_EVENTS = 10
+NOT_APPLICABLE_DSR = f"Not applicable for events less than {MIN_DSR_EVENTS} for dsrs"
 
 
 def implied_denominators(

@@ -17,7 +17,8 @@ from carepool.stats.intervals import check_confidence, poisson_limits, wilson_li
 
 FloatArray = npt.NDArray[np.float64]
 Result = dict[str, npt.NDArray[np.generic]]
-LEVELS: tuple[float, ...] = (0.95, 0.998)
+#: The confidence levels of every published interval: 95% and 99.8%.
+CONFIDENCE_LEVELS: tuple[float, ...] = (0.95, 0.998)
 
 
 def _levels(confidence: float | Sequence[float]) -> list[float]:
@@ -34,7 +35,7 @@ def crude_rate(
     numerator: npt.ArrayLike,
     denominator: npt.ArrayLike,
     multiplier: float = 100_000,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
     squares: npt.ArrayLike | None = None,
 ) -> Result:
     """x / n × multiplier with exact (x < 10) or Byar's (x ≥ 10) Poisson limits.
@@ -68,7 +69,7 @@ def proportion(
     numerator: npt.ArrayLike,
     denominator: npt.ArrayLike,
     multiplier: float = 1,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
 ) -> Result:
     """x / n × multiplier with Wilson score limits."""
     x = np.asarray(numerator, dtype=np.float64)
@@ -88,7 +89,9 @@ def proportion(
     return result
 
 
-def mean_ci(values: npt.ArrayLike, confidence: float | Sequence[float] = LEVELS) -> Result:
+def mean_ci(
+    values: npt.ArrayLike, confidence: float | Sequence[float] = CONFIDENCE_LEVELS
+) -> Result:
     """Mean of the values with Student-t limits (sample standard deviation, k − 1)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]

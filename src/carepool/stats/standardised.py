@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from carepool.stats.intervals import byars_limits, poisson_limits
-from carepool.stats.rates import LEVELS, Result, _levels, level_key
+from carepool.stats.rates import CONFIDENCE_LEVELS, Result, _levels, level_key
 
 #: European Standard Population 2013: 0-4, 5-9, ..., 85-89, 90+ (Eurostat, 2013).
 ESP2013: tuple[int, ...] = (
@@ -42,7 +42,7 @@ def dsr(
     populations: npt.ArrayLike,
     standard: npt.ArrayLike = ESP2013,
     multiplier: float = 100_000,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
 ) -> dict[str, float]:
     """Directly standardised rate of one area, age bands aligned with ``standard``.
 
@@ -75,7 +75,7 @@ def dsr_many(
     populations: npt.ArrayLike,
     standard: npt.ArrayLike = ESP2013,
     multiplier: float = 100_000,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
     squares: npt.ArrayLike | None = None,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """:func:`dsr` of many areas at once: one row of ``counts`` and ``populations`` per area,
@@ -131,7 +131,7 @@ def dsr_nonindependent(
     populations: npt.ArrayLike,
     standard: npt.ArrayLike,
     multiplier: float = 100_000,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
 ) -> dict[str, float]:
     """DSR when one person can have several events (Fingertips' method for, e.g., repeat
     admissions): rows are (age band, event frequency f, individuals with exactly f events);
@@ -185,7 +185,7 @@ def isr(
     *,
     statistic: str = "ratio",
     scale: float = 100,
-    confidence: float | Sequence[float] = LEVELS,
+    confidence: float | Sequence[float] = CONFIDENCE_LEVELS,
 ) -> Result:
     """Indirectly standardised ratio (O/E × ``scale``, e.g. SMR × 100) or rate
     (O/E × reference rate per ``scale``), with exact or Byar's limits on O."""
