@@ -137,7 +137,7 @@ def test_schema_describes_the_loading_rules(data_dir: Path) -> None:
 def test_errors_keep_their_brackets(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from carepool.warehouse import engine
+    from carepool.warehouse import connection as engine
 
     assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
     monkeypatch.setenv("CAREPOOL_ENGINE", "spark")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,26 +13,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from carepool.allocation import (
+    DEFAULT_TOTAL,
     Allocation,
-    Formula,
-    allocate,
-    from_warehouse,
-    load_formula,
-    read_baseline,
-    sensitivity,
+    AllocationRequest,
+    Run,
+    default_formula_text,
+    formula_summary,
+    level_of_place,
+    resolve,
+    run_allocation,
+    sensitivity_table,
+    tornado,
+    waterfall,
 )
-from carepool.allocation.charts import tornado, waterfall
-from carepool.allocation.formula import DEFAULT_FORMULA
 from carepool.cli.support import emit, err, out, records, tuples, user_errors
 from carepool.config import Settings
 from carepool.errors import AllocationError
-from carepool.geography import level_of
-from carepool.indicators import model_years
-from carepool.warehouse.connection import connect
-
-#: The default pool: Greater Manchester's health and social care budget, about £6bn a year.
-DEFAULT_TOTAL = 6_000_000_000
-_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+from carepool.warehouse import connect
 
 allocate_app = typer.Typer(
     help="Allocate the pooled budget to places by need, with pace of change; explain any "
@@ -77,83 +71,34 @@ AsCsv = Annotated[bool, typer.Option("--csv", help="print CSV")]
 Chart = Annotated[Path | None, typer.Option("--chart", help="also write an HTML chart here")]
 
 
-def _level_of(place: str) -> str:
-    """The level a place code names (E02... is an MSOA), or local authorities."""
-    return level_of(place) or "lad"
-
-
-def check_year(year: str) -> str:
-    match = _YEAR.match(year)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise AllocationError(f"year {year!r}: expected a financial year such as 2026-27")
-    return year
-
-
-def _next_year(settings: Settings) -> str:
-    with connect(settings) as wh:
-        years = model_years(wh)
-    if not years:
-        raise AllocationError("the model has no years; build it with `carepool build`")
-    start = int(years[-1][:4]) + 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-@dataclass(frozen=True)
-class Run:
-    """An allocation run's settings, resolved and checked before anything is computed."""
-
-    formula: Formula
-    total: int
-    year: str
-    level: str
-    baseline: dict[str, int] | None
-    baseline_source: str
-
-
-def _resolve(
-    settings: Settings,
+def _request(
     total: int,
     year: str | None,
     level: str,
     formula_file: Path | None,
-    baseline_file: Path | None,
-    min_growth: float | None,
-    max_below_target: float | None,
-    convergence: float | None,
-) -> Run:
-    if total <= 0:
-        raise AllocationError(f"--total must be a positive number of pounds, got {total:,}")
-    formula = load_formula(formula_file).with_pace(
-        min_growth=min_growth, max_below_target=max_below_target, convergence=convergence
-    )
-    baseline = read_baseline(baseline_file) if baseline_file is not None else None
-    return Run(
-        formula=formula,
+    baseline_file: Path | None = None,
+    min_growth: float | None = None,
+    max_below_target: float | None = None,
+    convergence: float | None = None,
+) -> AllocationRequest:
+    return AllocationRequest(
         total=total,
-        year=check_year(year) if year is not None else _next_year(settings),
+        year=year,
         level=level,
-        baseline=baseline,
-        baseline_source=str(baseline_file) if baseline_file is not None else "baseline",
+        formula_file=formula_file,
+        baseline_file=baseline_file,
+        min_growth=min_growth,
+        max_below_target=max_below_target,
+        convergence=convergence,
     )
 
 
-def default_run(settings: Settings) -> Run:
-    """The default pool, formula and year, by local authority, without a baseline."""
-    return _resolve(settings, DEFAULT_TOTAL, None, "lad", None, None, None, None, None)
-
-
-def run_allocation(settings: Settings, run: Run) -> Allocation:
-    with err.status(f"Allocating £{run.total:,} ({settings.engine})"), connect(settings) as wh:
-        data = from_warehouse(wh, run.year, run.formula.variables(), [run.level])
-    return allocate(
-        run.formula,
-        data,
-        total=run.total,
-        year=run.year,
-        level=run.level,
-        baseline=run.baseline,
-        baseline_source=run.baseline_source,
-    )
+def allocate_places(settings: Settings, request: AllocationRequest) -> tuple[Allocation, Run]:
+    """Resolve the request and allocate, with a spinner while the engine works."""
+    with connect(settings) as wh:
+        run = resolve(wh, request)
+        with err.status(f"Allocating £{run.total:,} ({settings.engine})"):
+            return run_allocation(wh, run), run
 
 
 def _millions(value: Any) -> str:
@@ -225,19 +170,10 @@ def allocate_command(
     """Each place's target share and allocation in whole pounds (they sum to the total)."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = Settings.from_env()
-    run = _resolve(
-        settings,
-        total,
-        year,
-        level,
-        formula,
-        baseline,
-        min_growth,
-        max_below_target,
-        convergence,
+    request = _request(
+        total, year, level, formula, baseline, min_growth, max_below_target, convergence
     )
-    allocation = run_allocation(settings, run)
+    allocation, _ = allocate_places(Settings.from_env(), request)
     if not emit(allocation.places, as_json, as_csv):
         print_allocation(allocation)
 
@@ -258,19 +194,18 @@ def explain_command(
     chart: Chart = None,
 ) -> None:
     """The steps from an equal share per head to one place's allocation, and its components."""
-    settings = Settings.from_env()
-    run = _resolve(
-        settings,
+    request = _request(
         total,
         year,
-        level or _level_of(place),
+        level or level_of_place(place),
         formula,
         baseline,
         min_growth,
         max_below_target,
         convergence,
     )
-    explained = run_allocation(settings, run).explain(place)
+    allocation, _ = allocate_places(Settings.from_env(), request)
+    explained = allocation.explain(place)
     if chart is not None:
         err.print(f"Waterfall chart: {waterfall(explained, chart)}")
     if as_json:
@@ -330,15 +265,11 @@ def sensitivity_command(
     """How each place's target moves when each weight or component share moves by ±10%."""
     settings = Settings.from_env()
     if level is None:
-        level = _level_of(place) if place is not None else "lad"
-    run = _resolve(settings, total, year, level, formula, None, None, None, None)
-    with err.status(f"Testing sensitivity ({settings.engine})"), connect(settings) as wh:
-        data = from_warehouse(wh, run.year, run.formula.variables(), [run.level])
-    table = sensitivity(run.formula, data, total=run.total, level=run.level, change=change)
-    if place is not None:
-        if place not in set(table["place"]):
-            raise AllocationError(f"no place {place!r} at level {run.level!r}")
-        table = table[table["place"] == place].reset_index(drop=True)
+        level = level_of_place(place) if place is not None else "lad"
+    with connect(settings) as wh:
+        run = resolve(wh, _request(total, year, level, formula))
+        with err.status(f"Testing sensitivity ({settings.engine})"):
+            table = sensitivity_table(wh, run, place, change)
     if chart is not None:
         if place is None:
             raise AllocationError("--chart draws one place: name it, e.g. E08000003")
@@ -378,27 +309,13 @@ def formula_command(
 ) -> None:
     """Print the default formula (TOML, to copy and edit), or check and summarise one."""
     if formula is None and not as_json:
-        typer.echo(
-            resources.files("carepool.allocation").joinpath(DEFAULT_FORMULA).read_text(), nl=False
-        )
+        typer.echo(default_formula_text(), nl=False)
         return
-    spec = load_formula(formula)
-    summary = [
-        {
-            "id": c.id,
-            "name": c.name,
-            "share": c.share,
-            "cost_curve": c.curve_source,
-            "services": list(c.services),
-            "need": [{"variable": v.variable, "weight": v.weight} for v in c.need],
-            "inequalities_weight": c.inequalities_weight,
-            "market_forces": c.market_forces,
-        }
-        for c in spec.components
-    ]
+    summary = formula_summary(formula)
     if as_json:
-        typer.echo(json.dumps({"id": spec.id, "version": spec.version, "components": summary}))
+        fields = ("id", "version", "components")
+        typer.echo(json.dumps({name: summary[name] for name in fields}))
         return
-    out.print(f"{escape(spec.path)}: formula {spec.id} {spec.version} is valid.")
-    for c in summary:
+    out.print(f"{escape(summary['path'])}: formula {summary['id']} {summary['version']} is valid.")
+    for c in summary["components"]:
         out.print(f"  {c['id']}: share {c['share']:g}, cost curve {c['cost_curve']}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from carepool.errors import CarepoolError, ConfigError, LoadRejected
 
@@ -105,3 +107,41 @@ def tuples(frame: pd.DataFrame) -> list[Any]:
 
 def fmt(value: Any, digits: int = 1) -> str:
     return "" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+def money(pence: int) -> str:
+    """Pence as whole pounds for a table, ``£1,234``."""
+    return f"£{pence / 100:,.0f}"
+
+
+def warn(warning: str | None) -> None:
+    """Print a warning on stderr, if there is one."""
+    if warning:
+        err.print(f"[bold yellow]Warning:[/] {escape(warning)}", highlight=False)
+
+
+@contextmanager
+def step_progress(total: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar over named steps, on stderr (so ``--json`` stays clean)."""
+    if not enabled:
+        yield lambda _message: None
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("Starting", total=total)
+        first = [True]
+
+        def advance(message: str) -> None:
+            if not first[0]:
+                progress.advance(task)
+            first[0] = False
+            progress.update(task, description=message)
+
+        yield advance
+        progress.update(task, completed=total, description="Done")

@@ -7,27 +7,20 @@ same requests and the ledger answers with its first results: nothing is posted t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-import pandas as pd
-
-from carepool.allocation import Allocation
-from carepool.allocation.formula import Formula
+from carepool.allocation import Allocation, Formula
 from carepool.demo import fund as gm
 from carepool.ledger.chain import sha256
 from carepool.ledger.ledger import Ledger, Request
 from carepool.ledger.money import pounds, split_pence
+from carepool.warehouse import Tables
 
 #: The winter virement the demonstration puts to the board: the largest borough's acute
 #: budget helps its adult social care buy home care to get people out of hospital.
 WINTER_AMOUNT_PENCE = 2_000_000 * 100
 WINTER_MONTH_INDEX = 7  # November
 FORECAST_MONTH_INDEX = 8  # forecasts made at the end of December
-
-
-class Warehouse(Protocol):
-    def table(self, name: str) -> Any: ...
-    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class DemoRun:
 
 
 def line_spend(
-    warehouse: Warehouse, year: str, formula: Formula, line_budgets: dict[str, int]
+    warehouse: Tables, year: str, formula: Formula, line_budgets: dict[str, int]
 ) -> dict[str, int]:
     """A year's public spend per line from the warehouse's costed activity.
 
@@ -85,7 +78,7 @@ def run_demo(
     ledger: Ledger,
     allocation: Allocation,
     formula: Formula,
-    warehouse: Warehouse,
+    warehouse: Tables,
     spend_year: str,
     model: str = "",
 ) -> DemoRun:

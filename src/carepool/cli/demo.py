@@ -1,0 +1,97 @@
+"""``carepool demo``: the main job — the model, its outcomes, the allocation and the fund."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carepool.allocation import Allocation, Formula
+from carepool.cli.allocate import print_allocation
+from carepool.cli.indicators import print_gaps, print_indicators
+from carepool.cli.ledger import open_ledger, print_decisions, print_position
+from carepool.cli.model import model_checks, model_summary, print_checks, print_summary, run_build
+from carepool.cli.support import err, out, user_errors, warn
+from carepool.config import Settings
+from carepool.demo import default_allocation, headline_outcomes, post_fund_year
+from carepool.model import plan_build
+from carepool.population import BuildRequest
+from carepool.warehouse import connect, read_manifest
+
+
+def demo_command(
+    region: Annotated[str, typer.Option(help="'gm' or comma-separated LA codes")] = "gm",
+    scale: Annotated[float, typer.Option(help="share of the population to model")] = 1.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+) -> None:
+    """The main job: build the model if needed, then summarise and validate it."""
+    settings = Settings.from_env()
+    request = BuildRequest(region, scale, seed)
+    plan = plan_build(settings.warehouse_dir, request)
+    warn(plan.warning)
+    if plan.notice:
+        out.print(plan.notice)
+    if plan.build:
+        out.print(f"Building the model into {settings.warehouse_dir} ...")
+        run_build(settings, request)
+    else:
+        out.print(f"Using the model already built in {settings.warehouse_dir}.")
+    print_summary(model_summary(settings))
+    print_checks(model_checks(settings))
+    print_headlines(settings)
+    allocation, formula = print_default_allocation(settings)
+    print_fund_year(settings, allocation, formula)
+
+
+def print_headlines(settings: Settings) -> None:
+    """Headline outcomes for the region in the latest year, and their gaps."""
+    with err.status("Computing headline outcomes and gaps"), connect(settings) as wh:
+        headlines = headline_outcomes(wh)
+    print_indicators(headlines.region)
+    title = f"Gaps, {headlines.period}: region against England; SII across deciles"
+    print_gaps(headlines.gaps, title=title)
+
+
+def print_default_allocation(settings: Settings) -> tuple[Allocation, Formula]:
+    """The default pool shared between the boroughs by the default formula."""
+    with connect(settings) as wh, err.status(f"Allocating the default pool ({settings.engine})"):
+        allocation, formula = default_allocation(wh)
+    print_allocation(allocation)
+    out.print(
+        "Explain a borough's figure: carepool allocate explain E08000003; "
+        "sensitivity: carepool allocate sensitivity E08000003"
+    )
+    return allocation, formula
+
+
+def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula) -> None:
+    """Open the pooled fund, allocate it, post a year of spend, print its position."""
+    manifest = read_manifest(settings.warehouse_dir)
+    posting = err.status("Posting a year of the pooled fund to the ledger")
+    with open_ledger(settings) as ledger, posting, connect(settings) as wh:
+        year = post_fund_year(ledger, wh, manifest, allocation, formula)
+    run, check = year.run, year.journal
+    where = settings.database_url.split("@")[-1]
+    replayed = (
+        f"; all {run.replayed:,} requests were already posted, so the ledger replayed them"
+        if run.replayed == run.requests
+        else ""
+    )
+    out.print(
+        f"Pooled fund {run.fund} in {where}: {run.requests:,} requests{replayed}. "
+        f"Spend is the model's {run.spend_year} public cost, posted in equal monthly parts; "
+        "public health has no modelled activity, so its lines show no spend."
+    )
+    print_position(year.position, by="place")
+    print_position(year.position, by="service")
+    print_decisions(year.decisions)
+    out.print(
+        f"Journal: {check.entries:,} entries, {'verified' if check.ok else 'NOT VERIFIED'}; "
+        f"digest {check.digest}. Lines: carepool ledger position --user public; "
+        "check anyone's copy: carepool ledger verify"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to ``app``."""
+    app.command("demo")(user_errors(demo_command))

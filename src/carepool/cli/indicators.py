@@ -1,0 +1,204 @@
+"""``carepool indicators``: outcomes for any place and period, their gaps and inequalities."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from carepool.cli.support import emit, err, fmt, out, tuples, user_errors, warn
+from carepool.config import Settings
+from carepool.errors import ConfigError
+from carepool.indicators import INDICATORS, gap_table, indicator_table
+from carepool.model import mixed_warning
+from carepool.stats import MIN_DSR_EVENTS, MIN_POPULATION
+from carepool.warehouse import connect
+
+indicators_app = typer.Typer(
+    help="Outcome indicators for any place and period, benchmarked and disclosure-controlled."
+)
+
+
+_COMPARISON_STYLE = {"better": "green", "worse": "red", "similar": "yellow"}
+
+
+_SHORT = {"not compared": "-", "cannot be calculated": "-"}
+
+
+def _word(word: Any) -> str:
+    if word is None or pd.isna(word):
+        return ""
+    text = _SHORT.get(str(word), str(word))
+    style = _COMPARISON_STYLE.get(text) or {"improving": "green", "worsening": "red"}.get(text)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def print_indicators(frame: pd.DataFrame) -> None:
+    """One table per place: value, interval, England, and the three comparisons."""
+    for (place, name, level), rows in frame.groupby(["place", "place_name", "level"], sort=False):
+        label = f"{place}, {level}" if name == place else f"{place}"
+        grid = Table(title=f"{name} ({label})", title_justify="left")
+        grid.add_column("Indicator", overflow="fold", ratio=3)
+        grid.add_column("Period", no_wrap=True)
+        grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
+        for heading in ("England", "Region", "Trend"):
+            grid.add_column(heading, overflow="fold", ratio=1)
+        for row in tuples(rows):
+            value = "*" if row.suppressed else fmt(row.value) or "n/c"
+            if not row.suppressed and pd.notna(row.lower):
+                value += f" ({fmt(row.lower)} to {fmt(row.upper)})"
+            grid.add_row(
+                str(row.indicator),
+                str(row.period),
+                value,
+                _word(row.comparison),
+                _word(row.comparison_region),
+                _word(row.trend),
+            )
+        out.print(grid)
+    out.print(
+        "England, Region: significantly better, similar or worse (95% CI); higher, similar or "
+        "lower where neither is better; - not compared (no England value, or the region "
+        "itself). Trend: against the place's previous period; - no earlier period. "
+        "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
+        "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
+        f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, a population of "
+        f"{MIN_POPULATION:,} or fewer (or too uncertain) for life expectancy, or a denominator "
+        "that rounds to 0; value_note in --json and --csv says which. "
+        "Names, units, England periods and sources: carepool indicators list.",
+        highlight=False,
+    )
+
+
+@indicators_app.callback(invoke_without_command=True)
+@user_errors
+def indicators_command(
+    ctx: typer.Context,
+    level: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="geography level: region, lad, msoa, lsoa, decile, quintile, lad_decile, "
+            "lad_quintile (deprivation within each borough) or a footprint kind (ward, sub_icb, "
+            "icb, lsoa11); repeat for several [default: region and lad]"
+        ),
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option(help="a place code at any level; repeat for several")
+    ] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="an indicator id (see `list`); repeat for several")
+    ] = None,
+    year: Annotated[
+        list[str] | None,
+        typer.Option(help="financial year by its first calendar year, e.g. 2025 for 2025-26"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Indicators for places and periods, against the region and England, with trend."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = Settings.from_env()
+    warn(mixed_warning(settings.warehouse_dir))
+    with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
+        frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
+    for note in frame.attrs.get("notes", []):
+        err.print(f"Note: {escape(note)}", highlight=False)
+    if not emit(frame, as_json, as_csv):
+        print_indicators(frame)
+
+
+@indicators_app.command("list")
+@user_errors
+def indicators_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """The indicators: ids, names, methods, polarity, units and sources."""
+    items = [i.as_dict() for i in INDICATORS]
+    if as_json and as_csv:
+        raise ConfigError("choose one of --json and --csv")
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    if as_csv:
+        typer.echo(pd.DataFrame(items).to_csv(index=False), nl=False)
+        return
+    grid = Table(title="Indicators", title_justify="left")
+    for name in ("Id", "Name", "Method", "Polarity", "Unit", "Source"):
+        grid.add_column(name, overflow="fold")
+    for item in items:
+        grid.add_row(
+            item["id"], item["name"], item["method"], item["polarity"], item["unit"], item["source"]
+        )
+    out.print(grid)
+
+
+@indicators_app.command("gaps")
+@user_errors
+def indicators_gaps(
+    indicator: Annotated[
+        list[str] | None, typer.Option(help="an indicator id; repeat for several")
+    ] = None,
+    year: Annotated[list[str] | None, typer.Option(help="financial year, e.g. 2025")] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(
+            help="a local authority's code: its gaps against England and the region, and "
+            "across its own deprivation quintiles and deciles [default: the region]"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Gaps: region (or borough) minus England, most minus least deprived, SII and RII."""
+    settings = Settings.from_env()
+    with err.status(f"Computing gaps ({settings.engine})"), connect(settings) as wh:
+        frame = gap_table(wh, indicators=indicator, years=year, place=place)
+    if not emit(frame, as_json, as_csv):
+        title = "Gaps and inequalities" + (f", {place.upper()}" if place else "")
+        print_gaps(frame, title=title)
+
+
+def print_gaps(frame: pd.DataFrame, title: str = "Gaps and inequalities") -> None:
+    grid = Table(title=title, title_justify="left")
+    grid.add_column("Indicator", overflow="fold", ratio=3)
+    grid.add_column("Period", no_wrap=True)
+    grid.add_column("Gap", overflow="fold", ratio=2)
+    grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
+    grid.add_column("Change", justify="right", no_wrap=True)
+    grid.add_column("Movement", overflow="fold", ratio=1)
+    labels = {
+        "region_minus_england": "region − England",
+        "place_minus_england": "borough − England",
+        "place_minus_region": "borough − region",
+        "q1_minus_q5": "most − least deprived",
+        "sii": "SII across deciles",
+        "rii": "RII across deciles",
+    }
+    for row in tuples(frame):
+        digits = 3 if row.measure == "rii" else 1
+        value = "*" if row.suppressed else fmt(row.value, digits) or "n/c"
+        if not row.suppressed and pd.notna(row.lower):
+            value += f" ({fmt(row.lower, digits)} to {fmt(row.upper, digits)})"
+        grid.add_row(
+            row.indicator,
+            row.period,
+            labels[row.measure],
+            value,
+            fmt(row.change, digits),
+            _word(row.movement),
+        )
+    out.print(grid)
+    out.print(
+        "Gaps are differences of published values with 95% CI: region or borough minus England "
+        "or the region; most minus least deprived quintile; SII, the fitted difference across "
+        "deprivation deciles (least minus most deprived), and RII, their ratio. Movement: against "
+        "the previous period. * suppressed (an input is suppressed); n/c not calculated (an "
+        "input has no value; detail in --json and --csv).",
+        highlight=False,
+    )

@@ -1,0 +1,251 @@
+"""``carepool build | info | validate | load | schema | data``: the model and its tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from carepool.cli.support import err, money, out, step_progress, user_errors, warn
+from carepool.config import Settings
+from carepool.model import (
+    build_model,
+    build_steps,
+    check_build,
+    column_rule,
+    describe,
+    load_extract,
+    mixed_warning,
+    summarise,
+    table_schemas,
+    validate,
+)
+from carepool.population import BuildRequest, Check, Summary
+from carepool.reference import datasets
+from carepool.warehouse import connect
+
+data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
+
+
+def run_build(
+    settings: Settings, request: BuildRequest, *, force: bool = False, quiet: bool = False
+) -> dict[str, Any]:
+    """Build with a progress bar; refusals (region, loaded extracts) come before it starts."""
+    check_build(settings, request, force=force)
+    with step_progress(total=build_steps(request), enabled=not quiet) as advance:
+        return build_model(settings, request, progress=advance)
+
+
+def build_command(
+    region: Annotated[
+        str, typer.Option(help="'gm' (Greater Manchester) or comma-separated LA codes")
+    ] = "gm",
+    scale: Annotated[float, typer.Option(help="share of the population to model, in (0, 1]")] = 1.0,
+    seed: Annotated[
+        int, typer.Option(help="random seed; the same seed gives the same tables")
+    ] = 42,
+    years: Annotated[
+        int, typer.Option(help="consecutive financial years from 2024-25 (2 to 10)")
+    ] = 2,
+    force: Annotated[
+        bool, typer.Option("--force", help="replace a warehouse that holds loaded extracts")
+    ] = False,
+) -> None:
+    """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse."""
+    settings = Settings.from_env()
+    manifest = run_build(settings, BuildRequest(region, scale, seed, years), force=force)
+    out.print(
+        f"Built {manifest['region_name']} (scale {manifest['scale']}, seed {manifest['seed']}, "
+        f"{', '.join(manifest['years'])}) in {manifest['build_seconds']} s: "
+        f"{manifest['tables']['residents']['rows']:,} residents -> {settings.warehouse_dir}"
+    )
+
+
+def model_summary(settings: Settings) -> Summary:
+    """The model's summary, with a warning first if it mixes real and synthetic tables."""
+    warn(mixed_warning(settings.warehouse_dir))
+    with err.status(f"Summarising the model ({settings.engine})"), connect(settings) as wh:
+        return summarise(wh)
+
+
+def model_checks(settings: Settings) -> list[dict[str, Any]]:
+    """The model's checks as rows, with a warning first if it mixes real and synthetic tables."""
+    warn(mixed_warning(settings.warehouse_dir))
+    with err.status(f"Checking the model ({settings.engine})"), connect(settings) as wh:
+        checks: list[Check] = validate(wh)
+    return [c.as_dict() for c in checks]
+
+
+def print_summary(summary: Summary) -> None:
+    out.print(
+        f"[bold]{summary.region_name}[/] — {summary.year}, scale {summary.scale}, "
+        f"seed {summary.seed}: [bold]{summary.residents:,}[/] residents in "
+        f"{summary.places['lad']} local authorities, {summary.places['msoa']} MSOAs and "
+        f"{summary.places['lsoa']:,} LSOAs; {summary.deaths:,} deaths; "
+        f"public cost of the modelled services {money(summary.cost_pence)} "
+        f"(residents' own money a further {money(summary.residents_pence)})"
+    )
+    boroughs = Table(title=f"Residents and public cost by local authority, {summary.year}")
+    for name in ("Code", "Local authority", "Residents", "Public cost", "Per head"):
+        boroughs.add_column(
+            name, justify="right" if name in {"Residents", "Public cost", "Per head"} else "left"
+        )
+    for row in summary.by_lad:
+        per_head = row["cost_pence"] / max(row["residents"], 1)
+        boroughs.add_row(
+            row["code"],
+            row["name"],
+            f"{row['residents']:,}",
+            money(row["cost_pence"]),
+            money(round(per_head)),
+        )
+    out.print(boroughs)
+    services = Table(title=f"Activity and cost by service (all payers), {summary.year}")
+    for name in ("Service", "Activity", "Cost", "Share"):
+        services.add_column(name, justify="left" if name == "Service" else "right")
+    total = max(summary.cost_pence + summary.residents_pence, 1)
+    for row in summary.by_service:
+        services.add_row(
+            row["service"],
+            f"{row['activity']:,}",
+            money(row["cost_pence"]),
+            f"{100 * row['cost_pence'] / total:.1f}%",
+        )
+    out.print(services)
+    payers = Table(title="Who pays")
+    payers.add_column("Payer")
+    payers.add_column("Cost", justify="right")
+    labels = {
+        "nhs": "NHS (ICB)",
+        "council": "Councils",
+        "self": "Residents (charges, self-funders)",
+    }
+    for row in summary.by_payer:
+        payers.add_row(labels.get(row["payer_kind"], row["payer_kind"]), money(row["cost_pence"]))
+    out.print(payers)
+    dep = Table(title="Residents by national deprivation quintile (IoD2025; 1 = most deprived)")
+    for name in ("Quintile", "Residents", "Share"):
+        dep.add_column(name, justify="right")
+    for row in summary.deprivation:
+        dep.add_row(str(row["imd_quintile"]), f"{row['residents']:,}", f"{100 * row['share']:.1f}%")
+    out.print(dep)
+
+
+def info_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Summarise the model in the warehouse: residents, places, cost by service and borough."""
+    summary = model_summary(Settings.from_env())
+    if as_json:
+        typer.echo(json.dumps(summary.as_json(), indent=2))
+    else:
+        print_summary(summary)
+
+
+def print_checks(checks: list[dict[str, Any]]) -> None:
+    table = Table(title="Model against published targets")
+    table.add_column("Check", no_wrap=True)
+    for name in ("Model", "Target", "±"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("C/I", no_wrap=True)
+    table.add_column("OK", no_wrap=True, min_width=4)
+    for c in checks:
+        table.add_row(
+            c["check"],
+            "n/a" if c["model"] is None else f"{c['model']:,.2f}",
+            f"{c['target']:,.2f}",
+            f"{c['tolerance']:,.2f}",
+            "C" if c["basis"] == "calibrated" else "I",
+            "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
+        )
+    out.print(table)
+    failed = sum(not c["ok"] for c in checks)
+    out.print(f"{len(checks) - failed} of {len(checks)} checks pass.", end="")
+    if any(c["model"] is None for c in checks):
+        out.print(" n/a: too few residents at this scale to estimate.", end="")
+    out.print(
+        " C: calibrated (the model was tuned to this figure); I: independent."
+        " Units and sources: carepool validate --json."
+    )
+
+
+def validate_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of checks")] = False,
+) -> None:
+    """Compare the model with published targets; exit 1 if any check fails."""
+    checks = model_checks(Settings.from_env())
+    if as_json:
+        typer.echo(json.dumps(checks, indent=2))
+    else:
+        print_checks(checks)
+    if not all(c["ok"] for c in checks):
+        raise typer.Exit(1)
+
+
+def load_command(
+    table: Annotated[str, typer.Argument(help="warehouse table, e.g. residents or person_year")],
+    file: Annotated[Path, typer.Argument(help="a CSV (with a header row) or Parquet file")],
+) -> None:
+    """Validate a partner's extract and load all of it, or nothing."""
+    settings = Settings.from_env()
+    with err.status(f"Checking {file.name} against the {table} table"):
+        result = load_extract(settings.warehouse_dir, table, file)
+    out.print(f"Loaded {result.rows:,} rows from {file} into {table}.")
+
+
+def schema_command(
+    table: Annotated[str | None, typer.Argument(help="a warehouse table; all if omitted")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Describe warehouse tables: columns, types and the rules `carepool load` applies."""
+    specs = table_schemas(table)
+    if as_json:
+        typer.echo(json.dumps([describe(spec) for spec in specs], indent=2))
+        return
+    for spec in specs:
+        title = f"{spec.name}: {spec.doc} Key: {', '.join(spec.key)}."
+        if not spec.loadable:
+            title += " (built from reference data; not loadable)"
+        grid = Table(title=title, title_justify="left")
+        for heading in ("Column", "Type", "Rule", "Required", "Meaning"):
+            grid.add_column(heading, overflow="fold")
+        for column in spec.columns:
+            grid.add_row(
+                column.name,
+                str(column.type),
+                column_rule(column, spec.pseudonymised_ids),
+                "no" if column.nullable else "yes",
+                column.doc,
+            )
+        out.print(grid)
+
+
+@data_app.command("sources")
+def data_sources(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List each vendored dataset with its publisher, vintage and licence."""
+    items = datasets()
+    if as_json:
+        typer.echo(json.dumps([vars(d) for d in items], indent=2))
+        return
+    table = Table(title="Reference data shipped with carepool (see DATA-LICENCE.md)")
+    for name in ("Dataset", "Publisher", "Vintage", "Licence", "File"):
+        table.add_column(name, overflow="fold")
+    for d in items:
+        table.add_row(d.title, d.publisher, d.vintage, d.licence, d.file)
+    out.print(table)
+    out.print("Contains public sector information licensed under the Open Government Licence v3.0.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the model's commands to ``app``."""
+    app.command("build")(user_errors(build_command))
+    app.command("info")(user_errors(info_command))
+    app.command("validate")(user_errors(validate_command))
+    app.command("load")(user_errors(load_command))
+    app.command("schema")(user_errors(schema_command))
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,92 @@
+"""The demonstration's story, step by step: the model, its headline outcomes, the pool shared
+between the boroughs, and a year of the pooled fund.
+
+Each step is a plain call that returns what a shell shows; ``carepool demo`` prints them in
+turn. The demonstration uses the capabilities as any user would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from carepool.allocation import Allocation, AllocationRequest, Formula, resolve, run_allocation
+from carepool.demo.posting import DemoRun, run_demo
+from carepool.indicators import GAP_LEVELS, gaps_from_table, indicator_table
+from carepool.ledger import ChainCheck, Ledger, Position
+from carepool.warehouse import Tables
+
+#: The outcomes the demonstration leads with: the priorities (cancer, mental health, learning
+#: disabilities) and the gap in life expectancy.
+HEADLINES = (
+    "life_expectancy_male",
+    "life_expectancy_female",
+    "u75_mortality_all_causes",
+    "u75_mortality_cancer",
+    "cancer_early_stage",
+    "talking_therapies_recovery",
+    "ld_health_checks",
+    "emergency_admissions",
+    "care_closer_to_home",
+)
+
+#: The model the demonstration's own fund belongs to; any other gets a fund of its own.
+DEFAULT_MODEL = ("gm", 1.0, 42)
+
+
+@dataclass(frozen=True)
+class Headlines:
+    """The headline outcomes for the region in the latest year, and their gaps."""
+
+    period: str
+    region: pd.DataFrame
+    gaps: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class FundYear:
+    """A year of the pooled fund as posted: the run, and what the public may read of it."""
+
+    run: DemoRun
+    position: Position
+    decisions: pd.DataFrame
+    journal: ChainCheck
+
+
+def headline_outcomes(warehouse: Tables) -> Headlines:
+    """The headline indicators for the region in the latest year; region against England and
+    the slope index of inequality across deprivation deciles."""
+    table = indicator_table(warehouse, indicators=HEADLINES, levels=GAP_LEVELS)
+    latest = str(table["period"].max())
+    region = table[(table["level"] == "region") & (table["period"] == latest)]
+    gaps = gaps_from_table(table)
+    shown = gaps["measure"].isin(["region_minus_england", "sii"]) & (gaps["period"] == latest)
+    return Headlines(latest, region, gaps[shown])
+
+
+def default_allocation(warehouse: Tables) -> tuple[Allocation, Formula]:
+    """The default pool shared between the boroughs by the default formula, no baseline."""
+    run = resolve(warehouse, AllocationRequest())
+    return run_allocation(warehouse, run), run.formula
+
+
+def post_fund_year(
+    ledger: Ledger,
+    warehouse: Tables,
+    manifest: dict[str, Any],
+    allocation: Allocation,
+    formula: Formula,
+) -> FundYear:
+    """Open the pooled fund, allocate it, post the model's last year of spend; its position,
+    decisions register and journal check as the public sees them."""
+    model = (manifest["region"], manifest["scale"], manifest["seed"])
+    label = "" if model == DEFAULT_MODEL else "{} scale {} seed {}".format(*model)
+    run = run_demo(ledger, allocation, formula, warehouse, manifest["years"][-1], label)
+    return FundYear(
+        run=run,
+        position=ledger.position(run.fund, actor="public"),
+        decisions=ledger.decisions(run.fund, actor="public"),
+        journal=ledger.verify(run.fund),
+    )

@@ -1,0 +1,112 @@
+"""Building the model: whether a warehouse must be (re)built, and building it.
+
+A warehouse that holds a partner's loaded extract is never rebuilt by accident: building over
+it is refused unless forced, and the demonstration will not rebuild it at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from carepool import __version__
+from carepool.config import Settings
+from carepool.errors import ConfigError, WarehouseError
+from carepool.geography import resolve_region
+from carepool.population import BuildRequest, build
+from carepool.reference import data_digest
+from carepool.warehouse import read_manifest
+
+#: Called with the name of each build step as it starts.
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Whether the warehouse must be built for a request, and what to tell the user.
+
+    ``notice`` is news (the model will be rebuilt because carepool or its data changed);
+    ``warning`` is a caution (a warehouse with loaded extracts is used although it is stale).
+    """
+
+    build: bool
+    notice: str | None = None
+    warning: str | None = None
+
+
+def loaded_tables(manifest: dict[str, Any]) -> list[str]:
+    """The tables of a warehouse that hold a partner's loaded extract, sorted."""
+    return sorted({load["table"] for load in manifest.get("loads") or []})
+
+
+def check_build(settings: Settings, request: BuildRequest, *, force: bool = False) -> None:
+    """Refuse a build before any work starts: an unknown region, or a warehouse holding
+    loaded extracts that the build would replace (unless ``force``)."""
+    try:
+        loads = read_manifest(settings.warehouse_dir).get("loads")
+    except WarehouseError:
+        loads = None
+    if loads and not force:
+        tables = ", ".join(loaded_tables({"loads": loads}))
+        raise ConfigError(
+            f"{settings.warehouse_dir} holds loaded extracts ({tables}); building would replace "
+            "them. Use another CAREPOOL_DATA_DIR, or --force to replace them."
+        )
+    resolve_region(request.region)
+
+
+def build_steps(request: BuildRequest) -> int:
+    """How many steps :func:`build_model` reports, for a progress bar."""
+    return 4 + request.years
+
+
+def build_model(
+    settings: Settings, request: BuildRequest, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Build the model into the settings' warehouse; the manifest of what was written."""
+    return build(request, settings.warehouse_dir, progress=progress)
+
+
+def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
+    """Whether the demonstration must build: no complete warehouse, or one built differently.
+
+    A warehouse holding a partner's loaded extract is never rebuilt (that would destroy the
+    loaded data); asking for a different model there is an error.
+    """
+    try:
+        manifest = read_manifest(warehouse_dir)
+    except WarehouseError:
+        return BuildPlan(build=True)
+    wanted = resolve_region(request.region)
+    differs = (
+        manifest.get("lad_codes") != list(wanted.lad_codes)
+        or float(manifest.get("scale", -1)) != request.scale
+        or int(manifest.get("seed", -1)) != request.seed
+    )
+    complete = all((warehouse_dir / f"{t}.parquet").is_file() for t in manifest.get("tables", {}))
+    stale = (
+        manifest.get("carepool_version") != __version__
+        or manifest.get("reference_digest") != data_digest()
+    )
+    if manifest.get("loads"):
+        if differs or not complete:
+            raise ConfigError(
+                f"{warehouse_dir} holds loaded extracts ({', '.join(loaded_tables(manifest))}) "
+                "and differs from the model asked for; demo will not overwrite it. Use another "
+                "CAREPOOL_DATA_DIR, or `carepool build` to replace it on purpose."
+            )
+        warning = (
+            "the model was built by another carepool version or from other reference data; "
+            "it holds loaded extracts, so it is used as it is."
+            if stale
+            else None
+        )
+        return BuildPlan(build=False, warning=warning)
+    notice = (
+        "carepool or its reference data changed since the model was built."
+        if stale and not differs and complete
+        else None
+    )
+    return BuildPlan(build=differs or not complete or stale, notice=notice)

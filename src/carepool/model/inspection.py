@@ -1,0 +1,28 @@
+"""Reading the built model back: its summary, its checks against published figures, and
+whether its tables mix a partner's real records with synthetic ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carepool.population import Check, Summary, model_summary, run_checks
+from carepool.warehouse import Warehouse, mixed_sources, read_manifest
+
+
+def mixed_warning(warehouse_dir: Path) -> str | None:
+    """A warning when some tables hold a loaded extract and others are still synthetic.
+
+    Reads only the manifest, so a missing warehouse is reported before any engine starts.
+    """
+    return mixed_sources(read_manifest(warehouse_dir))
+
+
+def summarise(warehouse: Warehouse) -> Summary:
+    """Residents, places, deaths and cost by borough, service, payer and deprivation."""
+    return model_summary(warehouse, read_manifest(warehouse.warehouse_dir))
+
+
+def validate(warehouse: Warehouse) -> list[Check]:
+    """The model against every published target that applies to its region."""
+    manifest = read_manifest(warehouse.warehouse_dir)
+    return run_checks(warehouse, manifest["lad_codes"], manifest["years"][0])
