@@ -1,4 +1,9 @@
-"""Make the layout's rules mechanical (see docs/architecture.md)."""
+"""Make the layout's rules mechanical (see docs/architecture.md).
+
+The import rules are a table, in the manner of a dependency rule list: for each top-level
+package (or foundation module) of carepool, the others it may import. A new package must be
+given a row before its first import passes.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,49 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "carepool"
-SHELLS = ("carepool.cli", "carepool.api", "carepool.web")
+SHELLS = frozenset({"cli", "api", "web"})
 ENGINE_LIBRARIES = ("duckdb", "pyspark")
+#: The largest a source file or a function may grow before it must be split.
+MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 120
+
+#: What every package may use: the version, errors, settings and financial years.
+FOUNDATION = frozenset({"carepool", "errors", "config", "years"})
+#: The data layer: vendored files, places, the warehouse.
+DATA = FOUNDATION | {"reference", "geography", "warehouse"}
+#: The analytic packages, in order: each may import those before it.
+ANALYTIC = DATA | {"stats", "ages"}
+ANYTHING = None
+
+#: Which of carepool's packages each package may import (``ANYTHING``: no limit).
+MAY_IMPORT: dict[str, frozenset[str] | None] = {
+    "errors": frozenset({"carepool"}),
+    "config": frozenset({"carepool", "errors"}),
+    "years": frozenset({"carepool"}),
+    "stats": frozenset(),
+    "ages": frozenset({"stats"}),
+    "reference": FOUNDATION,
+    "geography": FOUNDATION | {"reference"},
+    "warehouse": FOUNDATION | {"geography"},
+    "population": ANALYTIC,
+    "indicators": ANALYTIC,
+    "allocation": ANALYTIC | {"population", "indicators"},
+    # the transactional core knows nothing of analytics
+    "ledger": FOUNDATION,
+    # where the ledger and the warehouse meet
+    "monitoring": FOUNDATION | {"ledger", "warehouse"},
+    # the model as a capability: build, read back, check, describe and load
+    "model": ANALYTIC | {"population"},
+    "demo": ANYTHING,
+    "cli": ANYTHING,
+    "api": ANYTHING,
+    "web": ANYTHING,
+    "__main__": frozenset({"cli"}),
+}
 
 
 def _imports(path: Path) -> set[str]:
+    """Every absolute module name ``path`` imports, at any depth (lazy imports too)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -23,39 +66,119 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def _modules(package: str) -> list[Path]:
-    return sorted((SRC / package).rglob("*.py"))
+def _package(path: Path) -> str:
+    """The top-level package (or foundation module) a source file belongs to."""
+    part = path.relative_to(SRC).parts[0]
+    return part.removesuffix(".py") if part.endswith(".py") else part
 
 
-DOMAIN_FILES = [
-    p
-    for p in SRC.rglob("*.py")
-    if p.relative_to(SRC).parts[0] not in {"cli", "__main__.py", "api", "web"}
-]
+def _carepool_package(module: str) -> str | None:
+    """``carepool.ledger.store`` -> ``ledger``; ``carepool`` -> ``carepool``; None otherwise."""
+    parts = module.split(".")
+    if parts[0] != "carepool":
+        return None
+    return parts[1] if len(parts) > 1 else "carepool"
 
 
-@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: str(p.relative_to(SRC)))
+SOURCES = sorted(p for p in SRC.rglob("*.py") if "migrations" not in p.relative_to(SRC).parts)
+IDS = [str(p.relative_to(SRC)) for p in SOURCES]
+
+
+def test_every_package_has_a_rule() -> None:
+    packages = {_package(p) for p in SRC.rglob("*.py")} - {"__init__"}
+    assert packages <= set(MAY_IMPORT), f"no import rule for {packages - set(MAY_IMPORT)}"
+
+
+def _rule_breaches(package: str, imports: set[str]) -> list[str]:
+    """The packages among ``imports`` that ``package``'s rule does not allow."""
+    allowed = MAY_IMPORT[package]
+    if allowed is ANYTHING:
+        return []
+    used = {_carepool_package(name) for name in imports} - {None, package}
+    return sorted(str(name) for name in used if name not in allowed)
+
+
+def _reaches_in(package: str, imports: set[str]) -> list[str]:
+    """Imports of another package's modules rather than of the package itself."""
+    return sorted(
+        name
+        for name in imports
+        if len(name.split(".")) > 2 and _carepool_package(name) not in (None, package)
+    )
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_packages_import_only_what_their_rule_allows(path: Path) -> None:
+    package = _package(path)
+    if package == "__init__":
+        return
+    bad = _rule_breaches(package, _imports(path))
+    assert not bad, f"{path.relative_to(SRC)} ({package}) may not import {bad}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_domains_do_not_import_the_shells(path: Path) -> None:
-    bad = {name for name in _imports(path) if name.startswith(SHELLS)}
+    if _package(path) in SHELLS | {"__main__"}:
+        return
+    bad = {name for name in _imports(path) if _carepool_package(name) in SHELLS}
     assert not bad, f"{path.relative_to(SRC)} imports {bad}"
 
 
-@pytest.mark.parametrize("path", _modules("stats"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_other_packages_are_imported_through_their_init(path: Path) -> None:
+    """``from carepool.stats import sii``, never ``from carepool.stats.inequality import sii``
+    from outside ``stats``: a package's modules are its own business."""
+    reached_in = _reaches_in(_package(path), _imports(path))
+    assert not reached_in, f"{path.relative_to(SRC)} reaches past __init__: {reached_in}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_stats_imports_nothing_of_the_project(path: Path) -> None:
-    bad = {
-        name
-        for name in _imports(path)
-        if name.startswith("carepool") and not name.startswith("carepool.stats")
-    }
+    if _package(path) != "stats":
+        return
+    bad = {name for name in _imports(path) if _carepool_package(name) not in (None, "stats")}
     assert not bad, f"stats/{path.name} imports {bad}"
 
 
-@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_engines_are_imported_only_in_the_warehouse(path: Path) -> None:
-    if path.relative_to(SRC).parts[0] == "warehouse":
+    if _package(path) == "warehouse":
         return
     bad = {name for name in _imports(path) if name.split(".")[0] in ENGINE_LIBRARIES}
     assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_source_files_stay_small() -> None:
+    sizes = {
+        str(p.relative_to(SRC)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in SRC.rglob("*.py")
+    }
+    large = {name: lines for name, lines in sizes.items() if lines >= MAX_FILE_LINES}
+    assert not large, f"files of {MAX_FILE_LINES} lines or more: {large}"
+
+
+def test_functions_stay_short() -> None:
+    long: dict[str, int] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(SRC)}:{node.name}"] = length
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_the_rules_catch_a_breach() -> None:
+    """The checks above can fail: the breaches they exist to catch are caught."""
+    assert _rule_breaches("ledger", {"carepool.warehouse", "carepool.errors"}) == ["warehouse"]
+    assert _rule_breaches("indicators", {"carepool.cli.support"}) == ["cli"]
+    assert _rule_breaches("stats", {"carepool.years"}) == ["years"]
+    assert _rule_breaches("demo", {"carepool.cli"}) == []
+    assert _reaches_in("indicators", {"carepool.stats.intervals", "carepool.indicators.cube"}) == [
+        "carepool.stats.intervals"
+    ]
+    assert _package(SRC / "ledger" / "store" / "writer.py") == "ledger"
+    assert _package(SRC / "years.py") == "years"
 
 
 def test_every_vendored_file_is_catalogued_and_every_catalogued_file_exists() -> None:
@@ -73,3 +196,17 @@ def test_every_indicator_is_documented_in_the_methods_catalogue() -> None:
     page = (SRC.parents[1] / "docs" / "methods" / "indicators.md").read_text(encoding="utf-8")
     missing = [i.id for i in INDICATORS if f"`{i.id}`" not in page]
     assert not missing, f"docs/methods/indicators.md does not list {missing}"
+
+
+def test_the_readme_exit_codes_match_the_errors() -> None:
+    """Every error family's exit code is in the README's table with the same meaning."""
+    import carepool.errors as errors
+
+    readme = (SRC.parents[1] / "README.md").read_text(encoding="utf-8")
+    families = {
+        obj.exit_code
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, errors.CarepoolError)
+    }
+    for code in sorted(families | {0, 1}):
+        assert f"| {code} |" in readme, f"README's exit codes table lacks {code}"
