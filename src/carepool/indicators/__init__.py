@@ -6,7 +6,7 @@ from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
 from carepool.indicators.levels import available_levels, memberships
-from carepool.indicators.table import CONTRACT, indicator_table
+from carepool.indicators.table import CONTRACT, IndicatorRequest, indicator_table
 
 __all__ = [
     "BY_ID",
@@ -17,6 +17,7 @@ __all__ = [
     "SUPPRESSED",
     "DisclosureRule",
     "Indicator",
+    "IndicatorRequest",
     "Method",
     "Polarity",
     "available_levels",

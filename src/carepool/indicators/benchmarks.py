@@ -21,8 +21,7 @@ import pandas as pd
 from carepool.errors import ReferenceDataError
 from carepool.indicators.definitions import INDICATORS, Benchmark, Indicator, Polarity
 from carepool.reference import read_reference
-from carepool.stats.intervals import z_value
-from carepool.stats.standardised import ESP2013
+from carepool.stats import ESP2013, z_value
 
 Z95 = z_value(0.95)
 NOT_COMPARED = "not compared"

@@ -8,15 +8,24 @@ over places with the functions of :mod:`carepool.stats`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from carepool.ages import STANDARD, AgeBands
 from carepool.errors import IndicatorError
 from carepool.indicators.definitions import Indicator, Method, Table
 from carepool.indicators.measures import DERIVED_MEASURES
-from carepool.stats import life_table, rates, standardised
+from carepool.stats import (
+    CONFIDENCE_LEVELS,
+    ESP2013,
+    ESP2013_STARTS,
+    crude_rate,
+    dsr_many,
+    life_expectancy_at_birth,
+    proportion,
+)
+from carepool.years import days_in
 
 GROUP = ["level", "place_code", "year"]
 LIMITS = ["lower", "upper", "lower_998", "upper_998"]
@@ -37,21 +46,14 @@ STATS_KEYS = {
     "lower998": "lower_998",
     "upper998": "upper_998",
 }
-#: Age bands of the person sums: 0, 1-4, 5-9, ..., 85-89, 90+ (the life table's bands).
-BANDS = np.asarray(life_table.BAND_STARTS)
-#: Each band's column in the 2013 European Standard Population (0 and 1-4 share 0-4).
-ESP_COLUMN = np.where(BANDS < 5, 0, BANDS // 5)
-
-
-def days_in_year(year: str) -> int:
-    """Days in financial year ``YYYY-YY`` (1 April to 31 March)."""
-    start = int(year[:4])
-    return (date(start + 1, 4, 1) - date(start, 4, 1)).days
+#: The person sums are by the standard age bands (0, 1-4, 5-9, ..., 85-89, 90+); each band's
+#: column in the 2013 European Standard Population (0 and 1-4 share 0-4).
+ESP_COLUMN = AgeBands(ESP2013_STARTS).index(STANDARD.starts)
 
 
 def check_ages(indicator: Indicator) -> None:
     """Age limits must fall on the standard bands' boundaries."""
-    starts = set(BANDS.tolist())
+    starts = set(STANDARD.starts)
     ok = indicator.min_age in starts and (
         indicator.max_age is None or indicator.max_age + 1 in starts
     )
@@ -66,7 +68,7 @@ def with_person_years(sums: pd.DataFrame) -> pd.DataFrame:
     """The person sums with person-years derived from days lived (days / days in the year)."""
     if sums.empty:
         return sums
-    days = sums["year"].map({y: days_in_year(y) for y in sums["year"].unique()}).astype(float)
+    days = sums["year"].map({y: days_in(y) for y in sums["year"].unique()}).astype(float)
     extra = {
         derived: sums[source] / days
         for derived, source in DERIVED_MEASURES.items()
@@ -122,12 +124,12 @@ def _simple(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
     x, n = x[valid], n[valid]
     squares = [totals[c].to_numpy(np.float64)[valid] for c in _squares(indicator)]
     if indicator.method is Method.CRUDE_RATE:
-        result = rates.crude_rate(
+        result = crude_rate(
             x, n, multiplier=indicator.multiplier, squares=squares[0] if squares else None
         )
         out["dispersion"] = dispersion(x, squares[0] if squares else None)
     elif indicator.method is Method.PROPORTION:
-        result = rates.proportion(x, n, multiplier=indicator.multiplier)
+        result = proportion(x, n, multiplier=indicator.multiplier)
     else:  # share of spend: money, not a sample, so no interval
         nan = np.full(x.shape, np.nan)
         result = {"value": x / n * indicator.multiplier} | dict.fromkeys(STATS_KEYS, nan)
@@ -154,16 +156,13 @@ def _matrix(rows: pd.DataFrame, column: str, band_column: str, width: int) -> pd
 
 
 def _dsr(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
-    rows = rows.assign(esp=ESP_COLUMN[np.searchsorted(BANDS, rows["band"].to_numpy())])
+    rows = rows.assign(esp=ESP_COLUMN[STANDARD.index(rows["band"].to_numpy())])
     used = sorted(set(rows["esp"].tolist()))
-    counts = _matrix(rows, indicator.numerator, "esp", len(standardised.ESP2013))[used]
-    pops = _matrix(rows, indicator.denominator, "esp", len(standardised.ESP2013))[used]
-    weights = np.asarray(standardised.ESP2013, dtype=np.float64)[used]
-    squares = [
-        _matrix(rows, c, "esp", len(standardised.ESP2013))[used].to_numpy()
-        for c in _squares(indicator)
-    ]
-    result = standardised.dsr_many(
+    counts = _matrix(rows, indicator.numerator, "esp", len(ESP2013))[used]
+    pops = _matrix(rows, indicator.denominator, "esp", len(ESP2013))[used]
+    weights = np.asarray(ESP2013, dtype=np.float64)[used]
+    squares = [_matrix(rows, c, "esp", len(ESP2013))[used].to_numpy() for c in _squares(indicator)]
+    result = dsr_many(
         counts.to_numpy(),
         pops.to_numpy(),
         weights,
@@ -177,11 +176,11 @@ def _dsr(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _life_expectancy(indicator: Indicator, rows: pd.DataFrame) -> pd.DataFrame:
-    rows = rows.assign(band_index=np.searchsorted(BANDS, rows["band"].to_numpy()))
-    deaths = _matrix(rows, indicator.numerator, "band_index", BANDS.size)
-    pops = _matrix(rows, indicator.denominator, "band_index", BANDS.size)
+    rows = rows.assign(band_index=STANDARD.index(rows["band"].to_numpy()))
+    deaths = _matrix(rows, indicator.numerator, "band_index", len(STANDARD))
+    pops = _matrix(rows, indicator.denominator, "band_index", len(STANDARD))
     d, p = deaths.to_numpy(), pops.to_numpy()
-    result = life_table.life_expectancy_at_birth(d, p, confidence=rates.LEVELS)
+    result = life_expectancy_at_birth(d, p, confidence=CONFIDENCE_LEVELS)
     keys = deaths.index.to_frame(index=False)
     out = _frame(keys, d.sum(axis=1), p.sum(axis=1))
     return _with_stats(out, dict(result))

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from carepool.ages import STANDARD
 from carepool.indicators.definitions import Indicator, Table
 from carepool.indicators.measures import (
     ALL_MEASURES,
@@ -25,7 +26,7 @@ from carepool.indicators.measures import (
     previous_year_known,
     with_last_year_in_care_home,
 )
-from carepool.warehouse.connection import Warehouse
+from carepool.warehouse import Tables
 
 MEMBERSHIP_KEYS = ["level", "place_code", "lsoa21_code", "weight"]
 
@@ -52,12 +53,6 @@ def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
     return [m.name for m in declared if m.name in wanted]
 
 
-def _band(age: ir.IntegerValue) -> ir.IntegerValue:
-    """Start of the standard age band: 0, 1, 5, 10, ..., 90."""
-    five_year = ibis.least((age // 5) * 5, 90)
-    return ibis.cases((age < 1, 0), (age < 5, 1), else_=five_year).cast("int16")
-
-
 def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]) -> ir.Table:
     joined = cube.join(members, "lsoa21_code")
     sums = {m: (joined[m].cast("float64") * joined.weight).sum() for m in measures}
@@ -68,7 +63,7 @@ def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[s
 
 
 def person_sums(
-    warehouse: Warehouse,
+    warehouse: Tables,
     indicators: Sequence[Indicator],
     members: pd.DataFrame,
     years: Sequence[str] | None = None,
@@ -86,7 +81,7 @@ def person_sums(
     elif years is None:
         years = model_years(warehouse)
     t = source.mutate(
-        band=_band(source.age), previous_year_known=previous_year_known(source, years)
+        band=STANDARD.start_expr(source.age), previous_year_known=previous_year_known(source, years)
     )
     keys = ["year", "lsoa21_code", "sex", "band"]
     everyone = [m for m in measures if not ALL_MEASURES[m].care_home_only]
@@ -108,7 +103,7 @@ def person_sums(
 
 
 def spend_sums(
-    warehouse: Warehouse, indicators: Sequence[Indicator], members: pd.DataFrame
+    warehouse: Tables, indicators: Sequence[Indicator], members: pd.DataFrame
 ) -> pd.DataFrame:
     """Spend sums by level, place and year; empty when no indicator needs them."""
     measures = measures_for(indicators, Table.ACTIVITY_COST)
@@ -122,7 +117,8 @@ def spend_sums(
     return warehouse.to_pandas(rolled)
 
 
-def model_years(warehouse: Warehouse) -> list[str]:
+def model_years(warehouse: Tables) -> list[str]:
+    """The financial years the model's person-year table holds, in order."""
     t = warehouse.table("person_year")
     frame = warehouse.to_pandas(t.select("year").distinct().order_by("year"))
     return [str(y) for y in frame["year"]]

@@ -21,8 +21,8 @@ from carepool.indicators.benchmarks import Z95
 from carepool.indicators.definitions import BY_ID, Method
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
 from carepool.indicators.table import indicator_table
-from carepool.stats.inequality import sii
-from carepool.warehouse.connection import Warehouse
+from carepool.stats import sii
+from carepool.warehouse import Tables
 
 COLUMNS = [
     "indicator",
@@ -217,7 +217,7 @@ def _movement(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_table(
-    warehouse: Warehouse,
+    warehouse: Tables,
     *,
     indicators: Sequence[str] | None = None,
     years: Sequence[str] | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carepool.errors import IndicatorError
-from carepool.warehouse.connection import Warehouse
+from carepool.warehouse import Tables
 
 #: Levels built from the lsoa table; footprint kinds add more.
 CORE_LEVELS = ("region", "lad", "msoa", "lsoa", "decile", "quintile", "lad_decile", "lad_quintile")
@@ -41,7 +41,7 @@ def _quantile_name(kind: str, q: int, last: int) -> str:
     return f"IMD 2025 {kind} {q}{label}"
 
 
-def memberships(warehouse: Warehouse, levels: list[str]) -> pd.DataFrame:
+def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
     """The membership rows of the requested ``levels`` (see :func:`available_levels`)."""
     lsoas = warehouse.to_pandas(
         warehouse.table("lsoa").select(

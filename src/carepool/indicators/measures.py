@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from carepool.years import previous_year
+
 CARE_HOME_SETTINGS = ("residential", "nursing")
 PRIMARY_COMMUNITY_SERVICES = (
     "gp_appointments",
@@ -211,12 +213,6 @@ DERIVED_MEASURES = {
 ALL_MEASURES = {m.name: m for m in (*PERSON_MEASURES, *SPEND_MEASURES)}
 
 
-def previous_year(year: str) -> str:
-    """``2025-26`` → ``2024-25``."""
-    start = int(year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
 def previous_year_known(person_year: ir.Table, years: Sequence[str]) -> ir.BooleanValue:
     """Whether the model holds the year before each row's year (``years``: the model's)."""
     follows = [y for y in years if previous_year(y) in years]
@@ -228,6 +224,8 @@ def with_last_year_in_care_home(rows: ir.Table, person_year: ir.Table) -> ir.Tab
 
     A left join of ``rows`` against last year's care-home residents in ``person_year``.
     """
+    # :func:`carepool.years.previous_year`, written as an engine expression: the label is
+    # computed for every row on DuckDB or Spark, where no Python function runs
     start = rows.year.substr(0, 4).cast("int64")
     label = (start - 1).cast("string").concat("-", (start % 100).cast("string").lpad(2, "0"))
     residents = person_year.filter(_in_care_home(person_year)).select(
@@ -254,7 +252,6 @@ __all__ = [
     "SPEND_MEASURES",
     "Measure",
     "in_care_home",
-    "previous_year",
     "previous_year_known",
     "with_last_year_in_care_home",
 ]

@@ -33,8 +33,7 @@ from carepool.indicators.compute import LIMITS, STATS_KEYS
 from carepool.indicators.definitions import Indicator, Method
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.relations import additive_groups
-from carepool.stats import rates
-from carepool.stats.intervals import byars_limits
+from carepool.stats import byars_limits, crude_rate, proportion
 
 KEYS = ["indicator", "level", "place_code", "year"]
 
@@ -58,12 +57,12 @@ def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataF
     if not usable.any():
         return rows
     if indicator.method is Method.PROPORTION:
-        result = rates.proportion(x[usable], n[usable], multiplier=indicator.multiplier)
+        result = proportion(x[usable], n[usable], multiplier=indicator.multiplier)
     else:
         spread = np.nan_to_num(rows["dispersion"].to_numpy(dtype=np.float64)[usable], nan=1.0)
         # to one decimal place: the exact ratio Σf²/x would give the exact count away
         spread = np.maximum(np.round(spread, 1), 1.0)
-        result = rates.crude_rate(
+        result = crude_rate(
             x[usable], n[usable], multiplier=indicator.multiplier, squares=x[usable] * spread**2
         )
     rows.loc[usable, "value"] = np.asarray(result["value"], dtype=np.float64)

@@ -9,7 +9,6 @@ region and England and adds the trend.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,8 +23,9 @@ from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
 from carepool.indicators.publish import pattern, publish
-from carepool.stats import life_table
-from carepool.warehouse.connection import Warehouse
+from carepool.stats import MAX_CI_WIDTH_YEARS, MIN_POPULATION
+from carepool.warehouse import Tables
+from carepool.years import read_typed_year, start_year
 
 #: The machine-readable contract (Fingertips-like), then context columns.
 CONTRACT = [
@@ -59,8 +59,8 @@ COLUMNS = [*CONTRACT, *CONTEXT]
 
 
 @dataclass(frozen=True)
-class Request:
-    """A checked request: what to compute, for where and when."""
+class IndicatorRequest:
+    """A checked request for indicators: what to compute, for where and when."""
 
     indicators: tuple[Indicator, ...]
     levels: tuple[str, ...]
@@ -83,24 +83,24 @@ def resolve_indicators(ids: Sequence[str] | None) -> tuple[Indicator, ...]:
 
 
 def normalise_year(text: str, known: Sequence[str]) -> str:
-    """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``."""
-    match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{2}|\d{4}))?", text.strip())
-    if match is None:
+    """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``.
+
+    Text that begins with a year but names a period the model lacks (``2031``, ``2025-27``)
+    has no data; any other text is not a year at all.
+    """
+    example = str(start_year(known[-1])) if known else "2024"
+    year = read_typed_year(text)
+    if year is not None and year in known:
+        return year
+    if year is None and read_typed_year(text.strip()[:4]) is None:
         raise IndicatorError(
             f"{text!r} is not a financial year; give its first calendar year, e.g. --year "
-            f"{known[-1][:4] if known else 2024} for {known[-1] if known else '2024-25'} "
+            f"{example} for {known[-1] if known else '2024-25'} "
             f"(periods available: {', '.join(known)})"
         )
-    start = int(match.group(1))
-    end = match.group(2)
-    follows = end is None or int(end) in (start + 1, (start + 1) % 100)
-    year = f"{start}-{(start + 1) % 100:02d}"
-    if follows and year in known:
-        return year
     raise IndicatorError(
         f"no data for period {text!r}; periods available: {', '.join(known)} "
-        "(give the financial year's first calendar year, e.g. --year "
-        f"{known[-1][:4] if known else 2024})"
+        f"(give the financial year's first calendar year, e.g. --year {example})"
     )
 
 
@@ -136,14 +136,14 @@ def _find_places(
 
 
 def resolve(
-    warehouse: Warehouse,
+    warehouse: Tables,
     *,
     indicators: Sequence[str] | None = None,
     levels: Sequence[str] | None = None,
     places: Sequence[str] | None = None,
     years: Sequence[str] | None = None,
     every_level: bool = False,
-) -> tuple[Request, pd.DataFrame]:
+) -> tuple[IndicatorRequest, pd.DataFrame]:
     """Check a request against the definitions and the warehouse; raise before any work.
 
     Returns the request and the memberships to compute: the region and the requested levels,
@@ -176,7 +176,7 @@ def resolve(
         members = memberships(warehouse, computed)
         if everywhere is not None:
             members = everywhere[everywhere["level"].isin(computed)].reset_index(drop=True)
-    request = Request(
+    request = IndicatorRequest(
         indicators=chosen,
         levels=tuple(chosen_levels),
         places=tuple(codes),
@@ -213,8 +213,8 @@ SUPPRESSED_NOTE = "suppressed: a count of 1-7, or a cell that would reveal one"
 NOT_CALCULATED = {
     Method.DSR: "not calculated: too few events",
     Method.LIFE_EXPECTANCY: (
-        f"not calculated: a population of {life_table.MIN_POPULATION:,} or fewer, an age band "
-        f"with no one in it, or a 95% interval wider than {life_table.MAX_CI_WIDTH_YEARS:g} years"
+        f"not calculated: a population of {MIN_POPULATION:,} or fewer, an age band "
+        f"with no one in it, or a 95% interval wider than {MAX_CI_WIDTH_YEARS:g} years"
     ),
 }
 NO_DENOMINATOR_NOTE = "not calculated: the denominator, rounded to 5, is 0"
@@ -240,7 +240,7 @@ def _withhold(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_table(
-    warehouse: Warehouse,
+    warehouse: Tables,
     *,
     indicators: Sequence[str] | None = None,
     levels: Sequence[str] | None = None,

@@ -30,6 +30,7 @@ from carepool.stats.rates import CONFIDENCE_LEVELS, crude_rate, mean_ci, proport
 from carepool.stats.rounding import exact_share, largest_remainder
 from carepool.stats.standardised import (
     ESP2013,
+    ESP2013_STARTS,
     MIN_DSR_EVENTS,
     dsr,
     dsr_many,
@@ -41,6 +42,7 @@ __all__ = [
     "BAND_STARTS",
     "CONFIDENCE_LEVELS",
     "ESP2013",
+    "ESP2013_STARTS",
     "MAX_CI_WIDTH_YEARS",
     "MIN_DSR_EVENTS",
     "MIN_POPULATION",
