@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from carepool.ages import FIVE_YEAR
 from carepool.allocation import load_formula, parse_formula
 from carepool.allocation.formula import DEFAULT_FORMULA, parse_ages
-from carepool.allocation.variables import AGE_BANDS, SERVICES
+from carepool.allocation.variables import SERVICES
 from carepool.errors import AllocationError
 
 MINIMAL = """
@@ -46,7 +47,7 @@ def test_a_minimal_formula_takes_defaults() -> None:
     assert acute.need[0].weight == 0.2
     assert care.curve_source == "supplied"
     assert [(c.first_band, c.last_band, c.weight) for c in care.curve] == [
-        (13, len(AGE_BANDS) - 1, 3.0),
+        (13, len(FIVE_YEAR.labels) - 1, 3.0),
         (0, 12, 1.0),
     ]
     assert formula.pace.max_below_target == 0.05

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from carepool.ages import FIVE_YEAR
 from carepool.allocation import allocate, fit_need_model, from_warehouse, load_formula
 from carepool.allocation.inputs import population_year
 from carepool.allocation.need import estimate_curve
-from carepool.allocation.variables import BAND_STARTS, COUNCIL_SERVICES
+from carepool.allocation.variables import COUNCIL_SERVICES
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.warehouse.connection import connect
@@ -60,7 +61,7 @@ def test_the_estimated_cost_curve_is_cost_per_head_by_band_and_sex(
         data = from_warehouse(wh, "2030-31", formula.variables(), ["lad"])
         prices = wh.to_pandas(wh.table("services")).set_index("service")["unit_cost_pence"]
     frame = person_year.assign(
-        band=np.minimum(person_year["age"] // 5, len(BAND_STARTS) - 1),
+        band=np.minimum(person_year["age"] // 5, len(FIVE_YEAR.starts) - 1),
         cost=sum(person_year[s] * prices[s] / 100 for s in acute.services),
         py=person_year["days_alive"] / 365,
     )

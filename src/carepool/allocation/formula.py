@@ -19,7 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from carepool.allocation.variables import AGE_BANDS, SERVICES, VARIABLES, band_index
+from carepool.ages import FIVE_YEAR
+from carepool.allocation.variables import SERVICES, VARIABLES
 from carepool.errors import AllocationError
 
 #: ``weight = "estimate"``: the coefficient is fitted to the warehouse's costed activity.
@@ -199,21 +200,22 @@ def _shown(value: Any) -> str:
 
 
 def parse_ages(text: str) -> tuple[int, int]:
-    """``"15-44"``, ``"85+"`` or ``"all"`` as (first band, last band) of :data:`AGE_BANDS`."""
+    """``"15-44"``, ``"85+"`` or ``"all"`` as (first band, last band) of the five-year bands
+    (:data:`carepool.ages.FIVE_YEAR`); a ValueError when the ages are not on band boundaries."""
     raw = text.strip()
+    open_band = len(FIVE_YEAR) - 1
     if raw == "all":
-        return 0, len(AGE_BANDS) - 1
+        return 0, open_band
     if raw.endswith("+"):
-        first = band_index(int(raw[:-1]))
-        return first, len(AGE_BANDS) - 1
+        return FIVE_YEAR.boundary_index(int(raw[:-1])), open_band
     low, _, high = raw.partition("-")
     start, end = int(low), int(high)
     if end < start:
         raise ValueError("the range ends before it starts")
-    last = band_index(end + 1) - 1 if end + 1 < 85 else None
-    if last is None:
-        raise ValueError("ranges that reach 85 must be written like '75+'")
-    return band_index(start), last
+    if end + 1 >= FIVE_YEAR.starts[-1]:
+        raise ValueError(f"ranges that reach {FIVE_YEAR.starts[-1]} must be written like '75+'")
+    last = FIVE_YEAR.boundary_index(end + 1) - 1
+    return FIVE_YEAR.boundary_index(start), last
 
 
 def _curve(reader: _Reader, raw: list[Any], where: str) -> tuple[CurveCell, ...]:

@@ -19,22 +19,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from carepool.allocation.variables import (
-    BAND_STARTS,
-    COUNCIL_SERVICES,
-    IOD_VARIABLES,
-    SERVICES,
-    VARIABLES,
-)
+from carepool.ages import FIVE_YEAR
+from carepool.allocation.variables import COUNCIL_SERVICES, IOD_VARIABLES, SERVICES, VARIABLES
 from carepool.errors import AllocationError
+from carepool.geography import lsoa_lookup
 from carepool.indicators import memberships, model_years
 from carepool.population import mid2020_on_lsoa21
 from carepool.reference import read_reference
-from carepool.warehouse import CONDITIONS
-from carepool.warehouse.connection import Warehouse
+from carepool.warehouse import CONDITIONS, Tables
+from carepool.years import days_in
 
 Array = npt.NDArray[np.float64]
-N_BANDS = len(BAND_STARTS)
+#: The cost curves' five-year age bands, 0-4 to 85+ (:data:`carepool.ages.FIVE_YEAR`).
+N_BANDS = len(FIVE_YEAR)
 SEX_ORDER = ("female", "male")
 #: Levels that split the region into budget-holding places (every LSOA wholly shared out).
 ENGLAND_LEVELS = ("region", "icb", "sub_icb", "lad", "ward", "msoa", "lsoa")
@@ -68,10 +65,6 @@ class NeedData:
         """Population of each LSOA, all ages and sexes."""
         total: Array = self.population.sum(axis=(1, 2))
         return total
-
-
-def _band(age: ir.IntegerValue) -> ir.IntegerValue:
-    return ibis.least(age // 5, N_BANDS - 1).cast("int16")
 
 
 def _iod(lsoa_codes: npt.NDArray[np.str_], names: Sequence[str]) -> dict[str, Array]:
@@ -124,7 +117,7 @@ def _ratio(observed: Array, expected: Array) -> Array:
     return ratio
 
 
-def population_year(warehouse: Warehouse, year: str) -> str:
+def population_year(warehouse: Tables, year: str) -> str:
     """The model year whose population an allocation for ``year`` uses: the latest before it
     (allocations are set ahead of the year), or ``year`` itself when the model covers it and
     nothing earlier."""
@@ -143,7 +136,7 @@ def population_year(warehouse: Warehouse, year: str) -> str:
 
 
 def from_warehouse(
-    warehouse: Warehouse,
+    warehouse: Tables,
     year: str,
     variables: Sequence[str],
     levels: Sequence[str],
@@ -157,7 +150,7 @@ def from_warehouse(
     py = warehouse.table("person_year")
     this_year = py.filter(py.year == base_year)
     council = this_year.asc_funding == "council_funded"
-    days = ibis.literal(366.0 if _leap_year(base_year) else 365.0)
+    days = ibis.literal(float(days_in(base_year)))
     aggregates: dict[str, ir.Value] = {
         "person_years": this_year.days_alive.sum().cast("float64") / days,
         "persons": this_year.count().cast("float64"),
@@ -171,7 +164,9 @@ def from_warehouse(
         any_condition = ibis.or_(*(this_year[f"has_{c}"] for c in CONDITIONS))
         aggregates["with_condition"] = any_condition.cast("int64").sum().cast("float64")
     grouped = this_year.group_by(
-        lsoa21_code=this_year.lsoa21_code, band=_band(this_year.age), sex=this_year.sex
+        lsoa21_code=this_year.lsoa21_code,
+        band=FIVE_YEAR.index_expr(this_year.age),
+        sex=this_year.sex,
     ).aggregate(**aggregates)
     frame = warehouse.to_pandas(grouped)
 
@@ -211,21 +206,15 @@ def from_warehouse(
     )
 
 
-def _leap_year(year: str) -> bool:
-    """Whether the financial year ``year`` (e.g. 2023-24) contains 29 February."""
-    end = int(year[:4]) + 1
-    return end % 4 == 0 and (end % 100 != 0 or end % 400 == 0)
-
-
 def _premature_mortality(
-    warehouse: Warehouse, codes: npt.NDArray[np.str_], lsoa: pd.DataFrame
+    warehouse: Tables, codes: npt.NDArray[np.str_], lsoa: pd.DataFrame
 ) -> Array:
     """SMR under 75 over all model years, by MSOA, given to each of its LSOAs."""
     py = warehouse.table("person_year")
     under_75 = py.filter(py.age < 75)
     grouped = under_75.group_by(
         lsoa21_code=under_75.lsoa21_code,
-        band=_band(under_75.age),
+        band=FIVE_YEAR.index_expr(under_75.age),
         sex=under_75.sex,
         year=under_75.year,
     ).aggregate(
@@ -235,8 +224,8 @@ def _premature_mortality(
     # whole days summed on the engine (exact in any order), person-years summed here in a fixed
     # order: the same figures, to the last digit, on every run
     by_year = warehouse.to_pandas(grouped).sort_values(["lsoa21_code", "band", "sex", "year"])
-    days_in = {y: 366.0 if _leap_year(y) else 365.0 for y in by_year["year"].unique()}
-    by_year["person_years"] = by_year["days"] / by_year["year"].map(days_in).astype(np.float64)
+    days = {y: float(days_in(y)) for y in by_year["year"].unique()}
+    by_year["person_years"] = by_year["days"] / by_year["year"].map(days).astype(np.float64)
     frame = by_year.groupby(["lsoa21_code", "band", "sex"], as_index=False, sort=True)[
         ["person_years", "deaths"]
     ].sum()
@@ -261,25 +250,6 @@ def _premature_mortality(
         by_msoa["observed"].to_numpy(dtype=np.float64),
         by_msoa["expected"].to_numpy(dtype=np.float64),
     )
-
-
-@cache
-def _england_lookup() -> pd.DataFrame:
-    columns = [
-        "lsoa21_code",
-        "lsoa21_name",
-        "msoa21_code",
-        "msoa21_name",
-        "ward24_code",
-        "ward24_name",
-        "lad24_code",
-        "lad24_name",
-        "sicbl24_code",
-        "icb24_code",
-        "icb24_name",
-    ]
-    frame: pd.DataFrame = read_reference("lsoa21_lookup", columns=columns).to_pandas()
-    return frame.sort_values("lsoa21_code").reset_index(drop=True)
 
 
 def _england_memberships(lookup: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
@@ -327,10 +297,10 @@ def for_england(variables: Sequence[str], levels: Sequence[str]) -> NeedData:
             f"variable {', '.join(map(repr, model_only))} needs a built model; for England "
             f"use IoD 2025 scores ({', '.join(IOD_VARIABLES)})"
         )
-    lookup = _england_lookup()
+    lookup = lsoa_lookup()
     codes = lookup["lsoa21_code"].to_numpy(dtype=str)
     ages = _england_population(tuple(codes))
-    bands = np.minimum(np.arange(ages.shape[1]) // 5, N_BANDS - 1)
+    bands = FIVE_YEAR.index(np.arange(ages.shape[1]))
     by_band = np.zeros((codes.size, N_BANDS), dtype=np.float64)
     for b in range(N_BANDS):
         by_band[:, b] = ages[:, bands == b].sum(axis=1)

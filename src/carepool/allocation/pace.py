@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from carepool.allocation.formula import PaceOfChange
 from carepool.errors import AllocationError
-from carepool.stats.rounding import largest_remainder
+from carepool.stats import largest_remainder
 
 Array = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

@@ -1,21 +1,10 @@
-"""What a formula may refer to: age bands, costed services and small-area need variables."""
+"""What a formula may refer to: costed services and small-area need variables (its age bands
+are :data:`carepool.ages.FIVE_YEAR`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-
-#: Five-year age bands of the cost curves, the last open: 0-4, 5-9, ..., 80-84, 85+.
-BAND_STARTS: Final = tuple(range(0, 90, 5))
-AGE_BANDS: Final = tuple(f"{a}-{a + 4}" if a < 85 else "85+" for a in BAND_STARTS)
-
-
-def band_index(age: int) -> int:
-    """The band starting at ``age``, which must be a band boundary (0, 5, ..., 85)."""
-    if age < 0 or age % 5 != 0 or age > 85:
-        raise ValueError(f"{age} is not a five-year band boundary (0, 5, ..., 85)")
-    return age // 5
-
 
 #: Person-year activity columns the warehouse costs at the services table's unit prices.
 #: Council-paid services count only for council-funded people: the curve is the council's
