@@ -21,16 +21,16 @@ from hypothesis import strategies as st
 
 from carepool.errors import ConfigError, LoadProblem, LoadRejected, WarehouseError
 from carepool.warehouse import write_manifest, write_table
-from carepool.warehouse.loader import (
+from carepool.warehouse.loading import (
     KnownCodes,
     LoadResult,
-    is_financial_year,
     load_file,
     nhs_number_check_digit,
     valid_nhs_numbers,
     validate_file,
 )
 from carepool.warehouse.schemas import TABLES, Column, Kind, TableSchema
+from carepool.years import is_financial_year
 from tests.warehouse.conftest import GM_ICB, MANCHESTER, TRAFFORD, lsoa_table
 
 LSOAS = {"E01005001": MANCHESTER, "E01005002": MANCHESTER, "E01006001": TRAFFORD}
@@ -313,6 +313,13 @@ FAULTS = [
         "person_year",
         "lad_code",
         MANCHESTER,  # row 3's LSOA, E01006001, is in Trafford
+        "'E08000003' is not the local authority of E01006001 (expected E08000009)",
+    ),
+    Fault(
+        "lad-not-the-lsoas-beside-payers",  # the payer rules' own words do not leak into it
+        "activity_cost",
+        "lad_code",
+        MANCHESTER,
         "'E08000003' is not the local authority of E01006001 (expected E08000009)",
     ),
     Fault(

@@ -1,0 +1,112 @@
+"""Loading a checked file: replace the table and record the load -- or change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from carepool.errors import ConfigError, LoadProblem, LoadRejected
+from carepool.warehouse.loading.known import KnownCodes
+from carepool.warehouse.loading.validation import validate_file
+from carepool.warehouse.schemas import TABLES, TableSchema
+from carepool.warehouse.store import read_manifest, table_path, write_manifest, write_table
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A load that happened: which table, from which file, how many rows, and when."""
+
+    table: str
+    source: Path
+    rows: int
+    sha256: str
+    loaded_at: str
+
+
+def loadable_schema(table_name: str) -> TableSchema:
+    """The schema of a table partners may load, or a :class:`ConfigError` saying why not."""
+    schema = TABLES.get(table_name)
+    if schema is None:
+        raise ConfigError(f"no warehouse table {table_name!r}; tables: {', '.join(TABLES)}")
+    if not schema.loadable:
+        loadable = ", ".join(t.name for t in TABLES.values() if t.loadable)
+        raise ConfigError(
+            f"table {table_name} is built from reference data and cannot be loaded; "
+            f"loadable tables: {loadable}"
+        )
+    return schema
+
+
+def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
+    """Validate ``path`` as table ``table_name`` and replace that table -- or load nothing.
+
+    What the file may refer to comes from the warehouse (:meth:`KnownCodes.from_warehouse`).
+    On success the table is replaced atomically (:func:`~carepool.warehouse.store.write_table`)
+    and the load is recorded in the manifest (file name, rows, SHA-256 of the file, time). On
+    any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
+    """
+    schema = loadable_schema(table_name)
+    manifest = read_manifest(warehouse_dir)
+    known = KnownCodes.from_warehouse(warehouse_dir)
+    before = _stat(path)
+    digest = _sha256(path) if before is not None else ""
+    table, problems, total = validate_file(
+        schema,
+        path,
+        known_lsoas=known.lsoas,
+        known_lads=known.lads,
+        known_payers=known.payers,
+        lad_of_lsoa=known.lad_of_lsoa,
+        years=known.years,
+        services=known.services,
+        person_ids=_resident_ids(warehouse_dir) if schema.name == "person_year" else None,
+    )
+    if table is None:
+        raise LoadRejected(path.name, problems, total=total)
+    if _stat(path) != before:  # the recorded digest must be of the bytes that were checked
+        changed = LoadProblem(path.name, None, None, "changed while it was being checked")
+        raise LoadRejected(path.name, [changed])
+    loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+    write_table(warehouse_dir, table_name, table)
+    record = {
+        "table": table_name,
+        "source": path.name,
+        "rows": table.num_rows,
+        "sha256": digest,
+        "loaded_at": loaded_at,
+    }
+    manifest.setdefault("loads", []).append(record)
+    tables = manifest.setdefault("tables", {})
+    tables[table_name] = {**tables.get(table_name, {}), **record}
+    del tables[table_name]["table"]
+    write_manifest(warehouse_dir, manifest)
+    return LoadResult(table_name, path, table.num_rows, digest, loaded_at)
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, read in blocks (extracts can be gigabytes)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def _resident_ids(warehouse_dir: Path) -> pa.Array | None:
+    """The person ids of the warehouse's residents table, or None if it has none."""
+    path = table_path(warehouse_dir, "residents")
+    if not path.is_file():
+        return None
+    ids: pa.Array = pq.read_table(path, columns=["person_id"]).column(0).combine_chunks()
+    return ids
