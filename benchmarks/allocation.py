@@ -18,19 +18,19 @@ import statistics
 import subprocess
 import sys
 import time
-from importlib import resources
 from pathlib import Path
 
 from carepool.allocation import (
+    Formula,
     allocate,
+    default_formula_text,
     fit_need_model,
     for_england,
     from_warehouse,
     load_formula,
     parse_formula,
 )
-from carepool.allocation.formula import DEFAULT_FORMULA, Formula
-from carepool.warehouse.connection import Warehouse
+from carepool.warehouse import Warehouse
 from fullscale import with_full_scale_model
 
 TOTAL = 6_000_000_000
@@ -42,7 +42,7 @@ RUNS = 5
 
 
 def england_formula() -> Formula:
-    text = resources.files("carepool.allocation").joinpath(DEFAULT_FORMULA).read_text()
+    text = default_formula_text()
     text = text.replace('variable = "premature_mortality"', 'variable = "imd_score"')
     return parse_formula(text, "default formula, IMD score as inequalities measure")
 

@@ -32,7 +32,7 @@ from carepool.indicators import INDICATORS
 from carepool.indicators.compute import compute
 from carepool.indicators.cube import person_sums, spend_sums
 from carepool.indicators.levels import memberships
-from carepool.warehouse.connection import Warehouse
+from carepool.warehouse import Warehouse
 from fullscale import with_full_scale_model
 
 LEVELS = ["region", "lad", "msoa", "decile"]

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carepool.ages import STANDARD
 from carepool.indicators.measures import HOSPITAL_SERVICES, PRIMARY_COMMUNITY_SERVICES
+from carepool.years import next_year, previous_year
 
 CARE_HOME = ["residential", "nursing"]
 PERSON_COLUMNS = [
@@ -48,13 +50,11 @@ PERSON_COLUMNS = [
 
 
 def _next(year: pd.Series) -> pd.Series:
-    start = year.str[:4].astype(int) + 1
-    return start.astype(str) + "-" + ((start + 1) % 100).astype(str).str.zfill(2)
+    return year.map({y: next_year(y) for y in year.unique()})
 
 
 def _previous(year: pd.Series) -> pd.Series:
-    start = year.str[:4].astype(int) - 1
-    return start.astype(str) + "-" + ((start + 1) % 100).astype(str).str.zfill(2)
+    return year.map({y: previous_year(y) for y in year.unique()})
 
 
 def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
             "year": py["year"],
             "lsoa21_code": py["lsoa21_code"],
             "sex": py["sex"],
-            "band": np.where(age < 1, 0, np.where(age < 5, 1, np.minimum(age // 5 * 5, 90))),
+            "band": np.asarray(STANDARD.starts, dtype=np.int64)[STANDARD.index(age)],
             "days_alive": py["days_alive"].astype(np.int64),
             "deaths": died.astype(np.int64),
             "deaths_cancer": (died & (py["death_cause"] == "cancer")).astype(np.int64),
