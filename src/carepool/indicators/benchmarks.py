@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from carepool.errors import ReferenceDataError
+from carepool.indicators.compute import ESP_BANDS
 from carepool.indicators.definitions import INDICATORS, Benchmark, Indicator, Polarity
 from carepool.reference import read_reference
 from carepool.stats import ESP2013, z_value
@@ -84,7 +85,7 @@ def _u75_all_causes_from_life_table(b: Benchmark) -> EnglandValue:
     latest = table["period"].astype(str).map(period_end)
     table = table[latest == latest.max()]
     young = table[table["age"].astype(int) < 75]
-    band = (young["age"].astype(int) // 5).to_numpy()
+    band = ESP_BANDS.index(young["age"].astype(int).to_numpy())
     mx = young.assign(band=band).groupby("band")["mx"].mean().to_numpy()  # sexes, ages equal
     weights = np.asarray(ESP2013[: mx.size], dtype=np.float64)
     value = float(np.sum(weights * mx) / weights.sum() * 100_000)

@@ -46,9 +46,11 @@ STATS_KEYS = {
     "lower998": "lower_998",
     "upper998": "upper_998",
 }
+#: The bands of the 2013 European Standard Population: 0-4, 5-9, ..., 85-89, 90+.
+ESP_BANDS = AgeBands(ESP2013_STARTS)
 #: The person sums are by the standard age bands (0, 1-4, 5-9, ..., 85-89, 90+); each band's
-#: column in the 2013 European Standard Population (0 and 1-4 share 0-4).
-ESP_COLUMN = AgeBands(ESP2013_STARTS).index(STANDARD.starts)
+#: column in the European Standard Population (0 and 1-4 share 0-4).
+ESP_COLUMN = ESP_BANDS.index(STANDARD.starts)
 
 
 def check_ages(indicator: Indicator) -> None:
