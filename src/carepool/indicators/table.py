@@ -82,17 +82,32 @@ def resolve_indicators(ids: Sequence[str] | None) -> tuple[Indicator, ...]:
     return tuple(BY_ID[i] for i in dict.fromkeys(ids))
 
 
+def _two_years(text: str) -> bool:
+    """Whether ``text`` is written as two years (``2025-27``, ``2025 / 2027``), whether or not
+    the second follows the first."""
+    written = text.strip()
+    first, rest = written[:4], written[4:].lstrip()
+    second = rest[1:].strip()
+    return (
+        len(first) == 4
+        and first.isdecimal()
+        and rest[:1] in ("-", "/")
+        and len(second) in (2, 4)
+        and second.isdecimal()
+    )
+
+
 def normalise_year(text: str, known: Sequence[str]) -> str:
     """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``.
 
-    Text that begins with a year but names a period the model lacks (``2031``, ``2025-27``)
-    has no data; any other text is not a year at all.
+    A year the model lacks, or two years that do not follow (``2025-27``), has no data; text
+    that is not written as a year at all is not a financial year.
     """
     example = str(start_year(known[-1])) if known else "2024"
     year = read_typed_year(text)
     if year is not None and year in known:
         return year
-    if year is None and read_typed_year(text.strip()[:4]) is None:
+    if year is None and not _two_years(text):
         raise IndicatorError(
             f"{text!r} is not a financial year; give its first calendar year, e.g. --year "
             f"{example} for {known[-1] if known else '2024-25'} "
