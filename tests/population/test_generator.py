@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from carepool.population import BuildRequest, build
 from carepool.population.census import census_by_lad
 from carepool.population.generator import nhs_numbers
-from carepool.warehouse.schemas import TABLES, Kind
+from carepool.warehouse import TABLES, Kind
 
 TRAFFORD = "E08000009"
 

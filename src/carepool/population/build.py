@@ -23,14 +23,7 @@ from carepool.geography import Geography, memberships_table, resolve_region
 from carepool.population.calibration import area_mortality_multipliers
 from carepool.population.census import census_by_lad
 from carepool.population.fit import FittedAuthority, fit_authority
-from carepool.population.generator import (
-    Area,
-    Cohort,
-    YearResult,
-    financial_year,
-    nhs_numbers,
-    simulate,
-)
+from carepool.population.generator import Area, Cohort, YearResult, nhs_numbers, simulate
 from carepool.population.lsoa_change import lsoa11_footprints, mid2020_on_lsoa21
 from carepool.population.parameters import (
     ACTIVITY_UNITS,
@@ -40,16 +33,21 @@ from carepool.population.parameters import (
     load_parameters,
 )
 from carepool.reference import data_digest
-from carepool.warehouse import TABLES, write_manifest, write_table
-from carepool.warehouse.schemas import (
+from carepool.warehouse import (
     ASC_FUNDING,
     ASC_SETTINGS,
     PERSON_YEAR,
+    SELF_PAYER,
     SEXES,
+    TABLES,
     Column,
     Kind,
+    table_path,
+    write_manifest,
+    write_table,
+    write_table_parts,
 )
-from carepool.warehouse.store import table_path, write_table_parts
+from carepool.years import financial_year
 
 Progress = Callable[[str], None]
 NHS_SERVICES = (*CONDITION_USE_WEIGHTS, "talking_therapies_contacts")
@@ -59,7 +57,6 @@ COUNCIL_SERVICES = (
     "asc_nursing_weeks",
     "asc_reablement_episodes",
 )
-SELF_PAYER = "SELF"
 #: The care setting whose client contributions are charged against each council service.
 SETTING_OF_SERVICE = {
     "asc_home_care_hours": "home_care",

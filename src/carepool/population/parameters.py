@@ -17,7 +17,7 @@ import pandas as pd
 
 from carepool.errors import ReferenceDataError
 from carepool.reference import read_reference
-from carepool.warehouse.schemas import CONDITIONS
+from carepool.warehouse import CONDITIONS
 
 FloatArray = npt.NDArray[np.float64]
 

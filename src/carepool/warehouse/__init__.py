@@ -2,6 +2,7 @@
 
 from carepool.warehouse.connection import ENGINES, Tables, Warehouse, connect
 from carepool.warehouse.loading import (
+    SELF_PAYER,
     KnownCodes,
     LoadResult,
     load_file,
@@ -40,6 +41,7 @@ __all__ = [
     "MANIFEST",
     "PAYER_KINDS",
     "PERSON_YEAR",
+    "SELF_PAYER",
     "SEXES",
     "TABLES",
     "Column",

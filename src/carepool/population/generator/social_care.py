@@ -1,0 +1,209 @@
+"""A year's adult social care: long-term care, reablement, and the Care Act means test.
+
+Care home residence and home care are drawn with each person's fixed uniforms (so a care home
+resident stays one), at the card's rates by age raised for the conditions that need care and
+by deprivation. The means test then splits clients into self-funders (capital above the upper
+limit, 65+ only) and council-funded clients, who pay an assessed charge from income and the
+tariff on their capital; the council pays the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaincinv, ndtri
+
+from carepool.population.generator.health import Registers
+from carepool.population.generator.individual_risk import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    normalise_within,
+)
+from carepool.population.generator.year import Year
+from carepool.population.parameters import (
+    ASC_CONDITION_WEIGHTS,
+    CARE_HOME_PER_1000_65PLUS,
+    HOME_CARE_HOURS_18_64,
+    HOME_CARE_HOURS_65PLUS,
+    HOME_CARE_PER_1000_65PLUS,
+    INCOME_SIGMA,
+    NO_CAPITAL_SHARE,
+    NURSING_SHARE_OF_CARE_HOME,
+    PENSIONER_INCOME_MEDIAN,
+    REABLEMENT_AFTER_ADMISSION_65PLUS,
+    RESIDENTIAL_SHARE_18_64,
+    WORKING_AGE_INCOME_MEDIAN,
+)
+from carepool.warehouse import ASC_FUNDING, ASC_SETTINGS
+
+#: The age from which the minimum income guarantee is the pension-age one.
+STATE_PENSION_AGE = 66
+
+
+@dataclass(frozen=True)
+class SocialCare:
+    """A year's social care, one entry per person; money in pence."""
+
+    care_home: BoolArray  # lives in a care home (residential or nursing), whoever pays
+    setting: np.ndarray  # codes into ASC_SETTINGS, -1 for none
+    funding: np.ndarray  # codes into ASC_FUNDING, -1 for none
+    hours: IntArray  # home care hours
+    residential_weeks: IntArray
+    nursing_weeks: IntArray
+    reablement: IntArray  # episodes
+    contribution: IntArray  # a council-funded client's assessed charge
+    self_funded: IntArray  # what a self-funder pays
+    council_cost: IntArray  # the council's cost, net of contributions
+    self_funder: BoolArray
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Where each person's long-term care is given, if anywhere."""
+
+    older: BoolArray  # 65+
+    care_home: BoolArray
+    home_care: BoolArray
+    residential: BoolArray
+    nursing: BoolArray
+
+    @property
+    def in_care(self) -> BoolArray:
+        return self.home_care | self.residential | self.nursing
+
+    def codes(self) -> np.ndarray:
+        setting = np.full(self.older.size, -1, dtype=np.int8)  # codes into ASC_SETTINGS
+        setting[self.home_care] = ASC_SETTINGS.index("home_care")
+        setting[self.residential] = ASC_SETTINGS.index("residential")
+        setting[self.nursing] = ASC_SETTINGS.index("nursing")
+        return setting
+
+
+def social_care(
+    year: Year, registers: Registers, exposure: FloatArray, emergency: IntArray
+) -> SocialCare:
+    """Long-term care, reablement (stream ``social_care``) and the means test for one year."""
+    n = year.n
+    params = year.params
+    settings = _settings(year, registers)
+    older, care_home, home_care = settings.older, settings.care_home, settings.home_care
+    residential, nursing = settings.residential, settings.nursing
+
+    # means test: capital above the upper limit makes a self-funder (65+ only)
+    fu = year.cohort.finance_u[year.rows]
+    most, least = params.self_funder_share_q1_q5
+    p_self = most + (least - most) * year.q / 4.0
+    self_funder = older & (fu[:, 2] < p_self) & (home_care | residential | nursing)
+    in_care = settings.in_care
+    funding = np.full(n, -1, dtype=np.int8)  # codes into ASC_FUNDING
+    funding[in_care & ~self_funder] = ASC_FUNDING.index("council_funded")
+    funding[self_funder] = ASC_FUNDING.index("self_funder")
+
+    weeks = np.rint(52.0 * exposure).astype(np.int64)
+    mean_hours = np.where(older, HOME_CARE_HOURS_65PLUS, HOME_CARE_HOURS_18_64)
+    # the gamma(shape 2, scale mean/2) quantile: scale × P⁻¹(2, u)
+    cu = year.cohort.care_u[year.rows]
+    weekly_hours = gammaincinv(2.0, np.clip(cu[:, 3], 1e-6, 1 - 1e-6)) * (mean_hours / 2.0)
+    hours = np.where(home_care, np.rint(weekly_hours * weeks), 0).astype(np.int64)
+    residential_weeks = np.where(residential, weeks, 0)
+    nursing_weeks = np.where(nursing, weeks, 0)
+    rng = year.rng("social_care")
+    reablement = (
+        older & ~care_home & (emergency > 0) & (rng.random(n) < REABLEMENT_AFTER_ADMISSION_65PLUS)
+    ).astype(np.int64)
+
+    weekly_charge = _weekly_charge(year, home_care)
+    price = params.unit_cost_pence
+    gross_council = (
+        hours * price["asc_home_care_hours"]
+        + residential_weeks * price["asc_residential_weeks"]
+        + nursing_weeks * price["asc_nursing_weeks"]
+    )
+    charge_pence = np.rint(weekly_charge * 100).astype(np.int64) * np.maximum(weeks, 0)
+    council_funded = in_care & ~self_funder
+    contribution = np.where(council_funded, np.minimum(charge_pence, gross_council), 0)
+    self_funded = np.where(
+        self_funder,
+        hours * price["asc_home_care_hours"]
+        + residential_weeks * price["self:asc_residential_weeks"]
+        + nursing_weeks * price["self:asc_nursing_weeks"],
+        0,
+    ).astype(np.int64)
+    council_cost = (
+        np.where(council_funded, gross_council - contribution, 0)
+        + reablement * price["asc_reablement_episodes"]
+    ).astype(np.int64)
+    return SocialCare(
+        care_home=care_home,
+        setting=settings.codes(),
+        funding=funding,
+        hours=hours,
+        residential_weeks=residential_weeks.astype(np.int64),
+        nursing_weeks=nursing_weeks.astype(np.int64),
+        reablement=reablement,
+        contribution=contribution.astype(np.int64),
+        self_funded=self_funded,
+        council_cost=council_cost,
+        self_funder=self_funder,
+    )
+
+
+def _settings(year: Year, registers: Registers) -> _Settings:
+    """Care home (65+, staying once there), home care, and working-age clients' care, at the
+    card's rates by age times the deprivation ratio times the conditions that need care."""
+    age, q, n = year.age, year.q, year.n
+    cu = year.cohort.care_u[year.rows]
+    older = age >= 65
+    working = (age >= 18) & (age < 65)
+    band65 = np.clip((age - 65) // 10, 0, 2).astype(np.int64)
+    mult = np.ones(n)
+    for cond, w in ASC_CONDITION_WEIGHTS.items():
+        mult += w * registers.has(cond)
+    group = np.where(older, 1 + band65, 0).astype(np.int64)
+    mult = normalise_within(mult, group, older | working)
+    rr = year.params.asc_rr[q]
+
+    p_home = np.minimum(CARE_HOME_PER_1000_65PLUS[band65] / 1000.0 * rr * mult, 0.95)
+    care_home = older & ((cu[:, 0] < p_home) | year.cohort.care_home[year.rows])
+    p_hc = np.minimum(HOME_CARE_PER_1000_65PLUS[band65] / 1000.0 * rr * mult, 0.95)
+    home_care_older = older & ~care_home & (cu[:, 1] < p_hc)
+    p_working = np.minimum(year.params.asc_clients_per_1000["18-64"] / 1000.0 * rr * mult, 0.95)
+    working_client = working & (cu[:, 1] < p_working)
+    working_residential = working_client & (cu[:, 2] < RESIDENTIAL_SHARE_18_64)
+    nursing = care_home & (cu[:, 2] < NURSING_SHARE_OF_CARE_HOME)
+    return _Settings(
+        older=older,
+        care_home=care_home,
+        home_care=home_care_older | (working_client & ~working_residential),
+        residential=(care_home & ~nursing) | working_residential,
+        nursing=nursing,
+    )
+
+
+def _weekly_charge(year: Year, home_care: BoolArray) -> FloatArray:
+    """What the Care Act means test asks a client to pay a week, in pounds: income plus the
+    tariff on capital, less the personal expenses allowance in a care home or the minimum
+    income guarantee at home."""
+    c = year.params.charging
+    q, age = year.q, year.age
+    older = age >= 65
+    fu = year.cohort.finance_u[year.rows]
+    income_median = np.where(older, PENSIONER_INCOME_MEDIAN[q], WORKING_AGE_INCOME_MEDIAN)
+    income = income_median * np.exp(INCOME_SIGMA * ndtri(np.clip(fu[:, 0], 1e-6, 1 - 1e-6)))
+    has_capital = fu[:, 1] >= NO_CAPITAL_SHARE
+    capital = np.where(
+        has_capital,
+        (fu[:, 1] - NO_CAPITAL_SHARE) / (1 - NO_CAPITAL_SHARE) * c["upper_capital_limit"],
+        0.0,
+    )
+    tariff = (
+        np.ceil(np.maximum(0.0, capital - c["lower_capital_limit"]) / 250.0) * c["tariff_income"]
+    )
+    mig = np.where(age >= STATE_PENSION_AGE, c["mig_pension_age"], c["mig_25_plus"])
+    weekly_charge_home = np.maximum(0.0, income + tariff - c["pea"])
+    weekly_charge_community = np.maximum(0.0, income + tariff - mig)
+    return np.asarray(
+        np.where(home_care, weekly_charge_community, weekly_charge_home), dtype=np.float64
+    )
