@@ -414,13 +414,48 @@ _SERVICE_ROWS = {
 @cache
 def load_parameters(price_year: str = "2024/25") -> Parameters:
     """Read the rates card into :class:`Parameters` (cached: the card never changes in a run)."""
+    grad = _card("rates_deprivation")
+    util = _card("rates_utilisation")
+    qx, mortality_rr = _mortality(grad)
+    prevalence, condition_rr = _conditions(grad)
+    service_rate, service_rr = _services(util, grad)
+    unit_cost_pence, unit_cost_source = _unit_costs()
+    programme, delayed = _programmes()
+    return Parameters(
+        qx=qx,
+        mortality_rr=mortality_rr,
+        prevalence=prevalence,
+        condition_rr=condition_rr,
+        service_rate=service_rate,
+        service_rr=service_rr,
+        unit_cost_pence=unit_cost_pence,
+        unit_cost_source=unit_cost_source,
+        programme=programme,
+        asc_clients_per_1000={
+            band: _value(
+                util,
+                {"service": "asc_long_term_support_clients", "age_band": band},
+                f"ASC {band}",
+            )
+            for band in ("18-64", "65+")
+        },
+        self_funder_share_q1_q5=_most_and_least(grad, "care_home_self_funder_share"),
+        tt_recovery_most_least=_most_and_least(grad, "talking_therapies_recovery_rate"),
+        delayed_discharge_per_person=delayed,
+        charging=_charging(price_year),
+        asc_rr=quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)),
+    )
+
+
+def _mortality(grad: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
+    """England's single-year death probabilities by sex (``qx[sex, age]``) and the all-cause
+    mortality rate ratio of each deprivation quintile (``[sex, quintile]``)."""
     mort = _card("rates_mortality")
     mort = mort[mort["period"] == MORTALITY_PERIOD]
     qx = np.zeros((2, MAX_LIFE_TABLE_AGE + 1))
     for s, sex in enumerate(("female", "male")):
         rows = mort[mort["sex"] == sex].sort_values("age")
         qx[s, : len(rows)] = rows["qx"].to_numpy()[: MAX_LIFE_TABLE_AGE + 1]
-    grad = _card("rates_deprivation")
     mortality_rr = np.zeros((2, 5))
     for s, sex in enumerate(("female", "male")):
         for q in range(5):
@@ -434,7 +469,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
                 },
                 "mortality rate ratio",
             )
+    return qx, mortality_rr
 
+
+def _conditions(grad: pd.DataFrame) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """Each condition's prevalence by sex and age band, rescaled to its national QOF register
+    over England's ages, and its rate ratio by deprivation quintile."""
     prev = _card("rates_prevalence")
     england = _england_age_structure()
     ages = np.arange(england.size)
@@ -460,8 +500,13 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
             if expected > 0:
                 table = np.minimum(table * (target * denominator / expected), 0.95)
         prevalence[condition] = table
+    return prevalence, condition_rr
 
-    util = _card("rates_utilisation")
+
+def _services(
+    util: pd.DataFrame, grad: pd.DataFrame
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """Each service's use per person-year by service age band, and its deprivation ratios."""
     service_rate: dict[str, FloatArray] = {}
     service_rr: dict[str, FloatArray] = {}
     for service, (row, rr_name) in _SERVICE_ROWS.items():
@@ -476,7 +521,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
     amb = _value(util, {"service": "ambulance_see_and_convey"}, "ambulance")
     em = _value(util, {"service": "emergency_admissions", "age_band": "all"}, "emergency rate")
     service_rate["ambulance_conveyances"] = service_rate["ambulance_conveyances"] * amb / em
+    return service_rate, service_rr
 
+
+def _unit_costs() -> tuple[dict[str, int], dict[str, str]]:
+    """Each service's unit cost in pence (and self-funders' care home fees, as
+    ``self:<service>``), with where each came from."""
     costs = _card("rates_unit_costs")
     unit_cost_pence: dict[str, int] = {}
     unit_cost_source: dict[str, str] = {}
@@ -488,7 +538,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
             raise ReferenceDataError(f"unit_costs.csv: expected one row for {item}")
         unit_cost_pence[key] = round(float(rows["value"].iloc[0]) * 100)
         unit_cost_source[key] = f"{item} ({rows['price_year'].iloc[0]}): {rows['source'].iloc[0]}"
+    return unit_cost_pence, unit_cost_source
 
+
+def _programmes() -> tuple[dict[str, float], float]:
+    """Screening coverage, cancer staging, talking therapies and learning disability health
+    checks (as shares), and delayed discharge bed days per person."""
     prog = _card("rates_programmes")
 
     def programme(indicator: str, year: str | None = None) -> float:
@@ -497,7 +552,7 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
             where["year"] = year
         return _value(prog, where, indicator)
 
-    programme_values = {
+    values = {
         "stage_1_2_share": programme("cancers_diagnosed_stage_1_2") / 100.0,
         "breast_coverage": programme("breast_screening_coverage_50_70", "2023") / 100.0,
         "cervical_25_49_coverage": programme("cervical_screening_coverage_25_49") / 100.0,
@@ -507,40 +562,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
         "tt_completion": programme("talking_therapies_completion_share") / 100.0,
         "ld_health_check": programme("ld_annual_health_check_delivery") / 100.0,
     }
-    delayed = programme("delayed_discharge_bed_days_per_100k") / 100_000.0
+    return values, programme("delayed_discharge_bed_days_per_100k") / 100_000.0
 
-    asc = {
-        "18-64": _value(
-            util, {"service": "asc_long_term_support_clients", "age_band": "18-64"}, "ASC 18-64"
-        ),
-        "65+": _value(
-            util, {"service": "asc_long_term_support_clients", "age_band": "65+"}, "ASC 65+"
-        ),
-    }
 
-    def most_and_least(measure: str) -> tuple[float, float]:
-        """A measure's published percentage in the most and least deprived areas, as shares."""
-        return (
-            _value(grad, {"measure": measure, "deprivation_level": "most deprived"}, measure)
-            / 100.0,
-            _value(grad, {"measure": measure, "deprivation_level": "least deprived"}, measure)
-            / 100.0,
-        )
-
-    return Parameters(
-        qx=qx,
-        mortality_rr=mortality_rr,
-        prevalence=prevalence,
-        condition_rr=condition_rr,
-        service_rate=service_rate,
-        service_rr=service_rr,
-        unit_cost_pence=unit_cost_pence,
-        unit_cost_source=unit_cost_source,
-        programme=programme_values,
-        asc_clients_per_1000=asc,
-        self_funder_share_q1_q5=most_and_least("care_home_self_funder_share"),
-        tt_recovery_most_least=most_and_least("talking_therapies_recovery_rate"),
-        delayed_discharge_per_person=delayed,
-        charging=_charging(price_year),
-        asc_rr=quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)),
+def _most_and_least(grad: pd.DataFrame, measure: str) -> tuple[float, float]:
+    """A measure's published percentage in the most and least deprived areas, as shares."""
+    return (
+        _value(grad, {"measure": measure, "deprivation_level": "most deprived"}, measure) / 100.0,
+        _value(grad, {"measure": measure, "deprivation_level": "least deprived"}, measure) / 100.0,
     )

@@ -6,15 +6,12 @@ Computed through the warehouse's expression layer, so it runs on either engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import ibis
 import pandas as pd
 
-
-class Engine(Protocol):
-    def table(self, name: str) -> Any: ...
-    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
+from carepool.warehouse import Tables
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], frame.to_dict(orient="records"))
 
 
-def model_summary(engine: Engine, manifest: dict[str, Any]) -> Summary:
+def model_summary(engine: Tables, manifest: dict[str, Any]) -> Summary:
     """Summarise the first modelled year of the warehouse described by ``manifest``."""
     year = str(manifest["years"][0])
     py = engine.table("person_year")

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
-import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from carepool.ages import STANDARD
 from carepool.errors import ReferenceDataError
 from carepool.population.calibration import LE_PERIOD, published_life_expectancy
 from carepool.reference import read_reference
-from carepool.stats.life_table import BAND_STARTS, life_expectancy
+from carepool.stats import life_expectancy
+from carepool.warehouse import Tables
 
 #: QOF registers checked: (condition, card row, lowest age of the register's denominator).
 PREVALENCE_CHECKS = (
@@ -55,11 +57,6 @@ ASC_TOLERANCE = 0.15  # relative
 #: (North East 26.4% to South East 47.5%, ONS 2022-23), since the North West's was not found.
 SELF_FUNDER_TOLERANCE = 10.6
 COST_TOLERANCE = 0.25  # relative: the devolved budget's scope and price year differ
-
-
-class Engine(Protocol):
-    def table(self, name: str) -> Any: ...
-    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -114,8 +111,8 @@ def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
 def _life_expectancy(frame: pd.DataFrame) -> float | None:
     """Life expectancy at birth, or None where public-health rules give none (too few
     people, an empty band, or a 95% interval wider than 20 years)."""
-    deaths = np.zeros(len(BAND_STARTS))
-    years = np.zeros(len(BAND_STARTS))
+    deaths = np.zeros(len(STANDARD))
+    years = np.zeros(len(STANDARD))
     bands = frame["band"].to_numpy(dtype=np.int64)
     np.add.at(deaths, bands, frame["deaths"].to_numpy(dtype=np.float64))
     np.add.at(years, bands, frame["person_years"].to_numpy(dtype=np.float64))
@@ -127,13 +124,21 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
     return numerator.cast("int64").sum().cast("float64") / denominator.cast("int64").sum()
 
 
-def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> list[Check]:
+def run_checks(engine: Tables, lad_codes: Sequence[str], first_year: str) -> list[Check]:
     """Compare the warehouse's model with every published target that applies to it."""
     py = engine.table("person_year")
-    checks: list[Check] = []
+    checks = _life_expectancy_checks(engine, py, lad_codes)
+    values = _first_year_measures(engine, py.filter(py.year == first_year))
+    checks.append(_emergency_admissions_check(values))
+    checks += _prevalence_checks(values, engine, lad_codes, first_year)
+    checks += _social_care_checks(values)
+    checks.append(_cost_per_head_check(values))
+    return checks
 
-    # life expectancy by sex, and the gap between the most and least deprived quintiles
-    band = ibis.ifelse(py.age == 0, 0, ibis.ifelse(py.age < 5, 1, ibis.least(py.age // 5 + 1, 19)))
+
+def _life_expectancy_checks(engine: Tables, py: ir.Table, lad_codes: Sequence[str]) -> list[Check]:
+    """Life expectancy by sex, and the gap between the most and least deprived quintiles."""
+    band = STANDARD.index_expr(py.age)
     deaths = engine.to_pandas(
         py.group_by([py.sex, py.imd_quintile, py.lad_code, band.name("band")]).aggregate(
             deaths=py.died.cast("int64").sum(),
@@ -141,6 +146,7 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
         )
     )
     published = published_life_expectancy(LE_PERIOD)
+    checks: list[Check] = []
     for sex in ("male", "female"):
         of_sex = deaths[deaths["sex"] == sex]
         weights = of_sex.groupby("lad_code")["person_years"].sum()
@@ -160,38 +166,40 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
                     "weighted by modelled person-years",
                 )
             )
-        d1, src = _card_value(
+        checks.append(_life_expectancy_gap_check(of_sex, sex))
+    return checks
+
+
+def _life_expectancy_gap_check(of_sex: pd.DataFrame, sex: str) -> Check:
+    """Quintile 5 against quintile 1, for the published decile gap scaled to quintiles."""
+
+    def decile(level: str) -> tuple[float, str]:
+        return _card_value(
             "rates_deprivation",
             {
                 "measure": "life_expectancy_at_birth",
                 "sex": sex,
                 "year": "2018-2020",
-                "deprivation_level": "1 (most deprived)",
+                "deprivation_level": level,
             },
-        )
-        d10, _ = _card_value(
-            "rates_deprivation",
-            {
-                "measure": "life_expectancy_at_birth",
-                "sex": sex,
-                "year": "2018-2020",
-                "deprivation_level": "10 (least deprived)",
-            },
-        )
-        le_q1 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 1])
-        le_q5 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 5])
-        checks.append(
-            Check(
-                f"life_expectancy_gap_q5_q1_{sex}",
-                None if le_q1 is None or le_q5 is None else le_q5 - le_q1,
-                (d10 - d1) * 8.0 / 9.0,
-                LE_GAP_TOLERANCE,
-                "years",
-                "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
-            )
         )
 
-    year1 = py.filter(py.year == first_year)
+    d1, src = decile("1 (most deprived)")
+    d10, _ = decile("10 (least deprived)")
+    le_q1 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 1])
+    le_q5 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 5])
+    return Check(
+        f"life_expectancy_gap_q5_q1_{sex}",
+        None if le_q1 is None or le_q5 is None else le_q5 - le_q1,
+        (d10 - d1) * 8.0 / 9.0,
+        LE_GAP_TOLERANCE,
+        "years",
+        "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
+    )
+
+
+def _first_year_measures(engine: Tables, year1: ir.Table) -> pd.Series:
+    """Every first-year total and ratio the other checks compare, in one query."""
     adult65 = year1.age >= 65
     working = (year1.age >= 18) & (year1.age <= 64)
     care_home = year1.asc_setting.isin(["residential", "nursing"])
@@ -210,23 +218,30 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
         measures[f"prev_{condition}"] = _ratio(
             year1[f"has_{condition}"] & (year1.age >= min_age), year1.age >= min_age
         )
-    values = engine.to_pandas(year1.aggregate(**measures)).iloc[0]
+    values: pd.Series = engine.to_pandas(year1.aggregate(**measures)).iloc[0]
+    return values
 
+
+def _emergency_admissions_check(values: pd.Series) -> Check:
     rate, src = _card_value(
         "rates_utilisation", {"service": "emergency_admissions", "age_band": "all"}
     )
     model_rate = float(values["emergency"]) * 1000.0 / float(values["person_years"])
-    checks.append(
-        Check(
-            "emergency_admissions_per_1000",
-            model_rate,
-            rate,
-            rate * RATE_TOLERANCE,
-            "per 1,000 person-years",
-            src,
-        )
+    return Check(
+        "emergency_admissions_per_1000",
+        model_rate,
+        rate,
+        rate * RATE_TOLERANCE,
+        "per 1,000 person-years",
+        src,
     )
 
+
+def _prevalence_checks(
+    values: pd.Series, engine: Tables, lad_codes: Sequence[str], first_year: str
+) -> list[Check]:
+    """The QOF registers, then depression among adults."""
+    checks = []
     for condition, card_row, _ in PREVALENCE_CHECKS:
         target, src = _card_value("rates_prevalence", {"condition": card_row})
         checks.append(
@@ -250,7 +265,12 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
             dep_source,
         )
     )
+    return checks
 
+
+def _social_care_checks(values: pd.Series) -> list[Check]:
+    """Council-funded long-term clients by age, and the care home self-funder share."""
+    checks = []
     for key, band_name in (("lts65", "65+"), ("lts1864", "18-64")):
         target, src = _card_value(
             "rates_utilisation", {"service": "asc_long_term_support_clients", "age_band": band_name}
@@ -283,30 +303,30 @@ def run_checks(engine: Engine, lad_codes: Sequence[str], first_year: str) -> lis
             src,
         )
     )
+    return checks
 
+
+def _cost_per_head_check(values: pd.Series) -> Check:
     budget, b_src = _card_value("gm_finance_facts", {"fact": "devolved_budget"})
     people, _ = _card_value("gm_finance_facts", {"fact": "resident_population_census_2021"})
     per_head = budget * 1e6 / people
     model_cost = float(values["cost"]) / 100.0 / float(values["residents"])
-    checks.append(
-        Check(
-            "public_cost_per_head",
-            model_cost,
-            per_head,
-            per_head * COST_TOLERANCE,
-            "GBP per resident a year",
-            (
-                "public money only (NHS + councils) vs the GM devolved health and care budget "
-                "(about £6bn, 2015/16 prices; the model is at 2024/25 prices and covers fewer "
-                f"services) / Census 2021 residents ({b_src})"
-            ),
-        )
+    return Check(
+        "public_cost_per_head",
+        model_cost,
+        per_head,
+        per_head * COST_TOLERANCE,
+        "GBP per resident a year",
+        (
+            "public money only (NHS + councils) vs the GM devolved health and care budget "
+            "(about £6bn, 2015/16 prices; the model is at 2024/25 prices and covers fewer "
+            f"services) / Census 2021 residents ({b_src})"
+        ),
     )
-    return checks
 
 
 def _depression_target(
-    lad_codes: Sequence[str], engine: Engine, first_year: str
+    lad_codes: Sequence[str], engine: Tables, first_year: str
 ) -> tuple[float, str]:
     """Depression QOF prevalence 2022/23: the region's authorities weighted by adults, or
     England's where none of them is published."""
