@@ -1,15 +1,20 @@
 """The synthetic population: fitted to published counts, calibrated to published rates."""
 
-from carepool.population.build import BuildRequest, build
+from carepool.population.build import BuildRequest, Progress, build
 from carepool.population.lsoa_change import mid2020_on_lsoa21
+from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
 from carepool.population.summary import Summary, model_summary
 from carepool.population.validation import Check, run_checks
 
 __all__ = [
+    "SERVICE_COSTS",
     "BuildRequest",
     "Check",
+    "Parameters",
+    "Progress",
     "Summary",
     "build",
+    "load_parameters",
     "mid2020_on_lsoa21",
     "model_summary",
     "run_checks",

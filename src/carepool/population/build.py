@@ -67,6 +67,9 @@ SETTING_OF_SERVICE = {
 
 @dataclass(frozen=True)
 class BuildRequest:
+    """What to build: the region, the share of its residents, the seed and how many years;
+    checked when made, so a shell can hand over whatever its user typed."""
+
     region: str = "gm"
     scale: float = 1.0
     seed: int = 42

@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
 from carepool.errors import ReferenceDataError
-from carepool.stats.rounding import exact_share, largest_remainder
+from carepool.stats import exact_share, largest_remainder
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
