@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from carepool.ledger import Ledger, Request, parse_spec
-from carepool.ledger.database import database_url
+from carepool.ledger import Allocate, ClosePeriod, Ledger, LedgerRequest, parse_spec
+from carepool.ledger.store.database import database_url
 
 POSTGRES = os.environ.get("CAREPOOL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WRITERS = 8
@@ -89,14 +89,14 @@ def open_fund(ledger: Ledger) -> tuple[str, list[dict[str, Any]]]:
     ledger.submit(
         fund,
         [
-            Request("contribute", f"b.{p}", f"c-{p}", {"partner": p, "amount_pence": big})
+            LedgerRequest("contribute", f"b.{p}", f"c-{p}", {"partner": p, "amount_pence": big})
             for p in partners
         ],
     )
     lines = data["lines"]
-    ledger.allocate(
+    ledger.post(
         fund,
-        [(line["id"], big * len(partners) // len(lines)) for line in lines],
+        Allocate(allocations=[(line["id"], big * len(partners) // len(lines)) for line in lines]),
         actor="b.QOP",
         request_id="alloc",
     )
@@ -126,12 +126,12 @@ def writer(
         queue.put(exc)
 
 
-def _request(w: int, k: int, mine: list[dict[str, Any]], batch: int) -> Request:
+def _request(w: int, k: int, mine: list[dict[str, Any]], batch: int) -> LedgerRequest:
     """Writer ``w``'s ``k``-th request; every 20th repeats one from the previous transaction
     (or, one at a time, the one before), as a client retrying after a lost reply would."""
     j = k - batch if k % 20 == 19 and k >= batch else k
     line = mine[j % len(mine)]
-    return Request(
+    return LedgerRequest(
         "spend",
         f"b.{line['partner']}",
         f"w{w}-{j}",
@@ -185,7 +185,7 @@ def warm_up(ledger: Ledger, fund: str, lines: list[dict[str, Any]]) -> None:
         ledger.submit(
             fund,
             [
-                Request(
+                LedgerRequest(
                     "spend",
                     f"b.{lines[k % len(lines)]['partner']}",
                     f"warm-{k}",
@@ -282,7 +282,7 @@ def year_position(url: str, schema: str | None, label: str) -> None:
         for k in range(start, min(start + chunk, YEAR_POSTINGS)):
             line = lines[k % len(lines)]
             requests.append(
-                Request(
+                LedgerRequest(
                     "spend",
                     f"b.{line['partner']}",
                     f"y{k}",
@@ -311,7 +311,7 @@ def year_position(url: str, schema: str | None, label: str) -> None:
         f"(target {TARGET_POSITION_SECONDS:.0f} s, ratio {median / TARGET_POSITION_SECONDS:.2f})"
     )
     for period in periods:
-        ledger.close_period(fund, actor="b.QOP", request_id=f"close-{period}", period=period)
+        ledger.post(fund, ClosePeriod(period=period), actor="b.QOP", request_id=f"close-{period}")
     closed = []
     for _ in range(5):
         t = time.perf_counter()

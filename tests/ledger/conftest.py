@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from carepool.ledger import FundSpec, Ledger, parse_spec
-from carepool.ledger.database import database_url as driver_url
+from carepool.ledger import Allocate, Contribute, FundSpec, Ledger, parse_spec
+from carepool.ledger.store.database import database_url as driver_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_URL = os.environ.get("CAREPOOL_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
@@ -118,19 +118,23 @@ def open_fund(ledger: Ledger, **overrides: Any) -> str:
 def funded(ledger: Ledger, nhs: int = 10_000, council: int = 5_000, **overrides: Any) -> str:
     """A fund with contributions from both partners, allocated across its four lines."""
     fund = open_fund(ledger, **overrides)
-    ledger.contribute(fund, partner="NHS", amount_pence=nhs, actor="t.nhs", request_id="c-nhs")
-    ledger.contribute(
-        fund, partner="C1", amount_pence=council, actor="t.council", request_id="c-c1"
+    ledger.post(
+        fund, Contribute(partner="NHS", amount_pence=nhs), actor="t.nhs", request_id="c-nhs"
+    )
+    ledger.post(
+        fund, Contribute(partner="C1", amount_pence=council), actor="t.council", request_id="c-c1"
     )
     total = nhs + council
-    ledger.allocate(
+    ledger.post(
         fund,
-        [
-            ("acute", total * 4 // 10),
-            ("mh", total * 2 // 10),
-            ("asc", total * 3 // 10),
-            ("ph", total - total * 9 // 10),
-        ],
+        Allocate(
+            allocations=[
+                ("acute", total * 4 // 10),
+                ("mh", total * 2 // 10),
+                ("asc", total * 3 // 10),
+                ("ph", total - total * 9 // 10),
+            ]
+        ),
         actor="t.nhs",
         request_id="alloc",
     )

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from carepool.errors import LedgerError
-from carepool.ledger import Ledger
+from carepool.ledger import Ledger, Spend
 from tests.ledger.conftest import funded
 
 
@@ -41,7 +41,9 @@ def _with_triggers_off(connection: Connection, statement: str) -> None:
 def busy_fund(ledger: Ledger) -> str:
     fund = funded(ledger)
     for i in range(6):
-        ledger.spend(fund, line="asc", amount_pence=100 + i, actor="t.council", request_id=f"s{i}")
+        ledger.post(
+            fund, Spend(line="asc", amount_pence=100 + i), actor="t.council", request_id=f"s{i}"
+        )
     return fund  # entries: 1 open, 2-3 contributions, 4 allocation, 5-10 spends
 
 

@@ -171,17 +171,17 @@ def test_a_retry_prints_the_first_result(cli_env: str) -> None:
     [
         (
             ["spend", "--line", "nope", "--amount", "5", "--user", "finance.council"],
-            2,
+            8,
             "'nope' is not a line",
         ),
         (
             ["spend", "--line", "social-care", "--amount", "5.001", "--user", "finance.council"],
-            2,
+            8,
             "fraction of a penny",
         ),
         (
             ["spend", "--line", "social-care", "--amount", "-5", "--user", "finance.council"],
-            2,
+            8,
             "positive amount",
         ),
         (
@@ -192,7 +192,7 @@ def test_a_retry_prints_the_first_result(cli_env: str) -> None:
         (["spend", "--line", "social-care", "--amount", "5"], 2, "say who is asking"),
         (
             ["contribute", "--partner", "NOPE", "--amount", "5", "--user", "finance.icb"],
-            2,
+            8,
             "'NOPE' is not a partner",
         ),
         (
@@ -224,9 +224,58 @@ def test_a_retry_prints_the_first_result(cli_env: str) -> None:
                 "--user",
                 "finance.icb",
             ],
-            2,
+            8,
             "period 2026-04 is closed",
         ),
+        (
+            [
+                "contribute",
+                "--partner",
+                "ICB",
+                "--amount",
+                "11",
+                "--user",
+                "finance.icb",
+                "--request-id",
+                "c1",
+            ],
+            8,
+            "used before for a different request",
+        ),
+        (
+            [
+                "virement",
+                "--from",
+                "acute",
+                "--to",
+                "acute",
+                "--amount",
+                "5",
+                "--reason",
+                "r",
+                "--user",
+                "finance.icb",
+            ],
+            8,
+            "two different lines",
+        ),
+        # usage mistakes: the command was asked for wrongly (exit 2), not refused (6, 7, 8)
+        (
+            [
+                "allocate",
+                "--file",
+                "allocations.csv",
+                "--line",
+                "acute",
+                "--amount",
+                "5",
+                "--user",
+                "finance.icb",
+            ],
+            2,
+            "give either --file or --line",
+        ),
+        (["allocate", "--user", "finance.icb"], 2, "give --line with --amount, or --file"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from carepool.errors import LedgerError, RuleRefused
-from carepool.ledger import Ledger, Receipt
+from carepool.ledger import Ledger, Receipt, Spend, Virement
 from tests.ledger.conftest import entries, funded
 
 WRITERS = 8
@@ -24,10 +24,9 @@ def test_concurrent_writers_with_retries_post_each_request_once(ledger: Ledger) 
             # every request is sent by its own writer and again, as a retry, by the next
             for owner in (w, (w + 1) % WRITERS):
                 receipts.append(
-                    ledger.spend(
+                    ledger.post(
                         fund,
-                        line="asc",
-                        amount_pence=owner * 100 + k + 1,
+                        Spend(line="asc", amount_pence=owner * 100 + k + 1),
                         actor="t.council",
                         request_id=f"w{owner}-{k}",
                     )
@@ -56,12 +55,9 @@ def test_racing_virements_never_overdraw_a_line(ledger: Ledger) -> None:
 
     def move(i: int) -> str:
         try:
-            ledger.virement(
+            ledger.post(
                 fund,
-                from_line="ph",
-                to_line="asc",
-                amount_pence=400,
-                reason="race",
+                Virement(from_line="ph", to_line="asc", amount_pence=400, reason="race"),
                 actor="t.council",
                 request_id=f"v{i}",
             )
@@ -90,12 +86,9 @@ def test_racing_virements_never_break_a_floor(ledger: Ledger, floor: int) -> Non
 
     def move(i: int) -> str:
         try:
-            ledger.virement(
+            ledger.post(
                 fund,
-                from_line="mh",
-                to_line="acute",
-                amount_pence=300,
-                reason="race",
+                Virement(from_line="mh", to_line="acute", amount_pence=300, reason="race"),
                 actor="t.nhs",
                 request_id=f"m{i}",
             )

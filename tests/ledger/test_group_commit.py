@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
-from carepool.ledger import Ledger, Receipt, Request, database
-from carepool.ledger.group_commit import GroupCommit, _Ticket
+from carepool.ledger import Ledger, LedgerRequest, Receipt, Spend
 from carepool.ledger.operations import OPERATIONS
+from carepool.ledger.store import database
+from carepool.ledger.store.group_commit import GroupCommit, _Ticket
 from tests.ledger.conftest import entries, funded
 
 # -- the coordinator on its own --------------------------------------------------------------
@@ -102,11 +103,15 @@ def test_groups_are_capped_and_keys_do_not_share_a_group() -> None:
 # -- the ledger's group transaction ----------------------------------------------------------
 
 
-def _spend(request_id: str, amount: int, actor: str = "t.council", line: str = "asc") -> Request:
-    return Request("spend", actor, request_id, {"line": line, "amount_pence": amount})
+def _spend(
+    request_id: str, amount: int, actor: str = "t.council", line: str = "asc"
+) -> LedgerRequest:
+    return LedgerRequest("spend", actor, request_id, {"line": line, "amount_pence": amount})
 
 
-def _group(ledger: Ledger, fund: str, requests: list[Request]) -> list[Receipt | BaseException]:
+def _group(
+    ledger: Ledger, fund: str, requests: list[LedgerRequest]
+) -> list[Receipt | BaseException]:
     return ledger._post_group(fund, [(r, r.digest()) for r in requests])
 
 
@@ -127,8 +132,8 @@ def test_a_refused_request_leaves_the_rest_of_its_group_posted(ledger: Ledger) -
         [
             _spend("g1", 100),
             _spend("g2", 200, actor="t.nhs"),  # the NHS may not spend a council's line
-            Request("virement", "t.nhs", "g3", move),  # 3,000 → 2,600: allowed
-            Request("virement", "t.nhs", "g4", move),  # 2,600 → 2,200: below the floor
+            LedgerRequest("virement", "t.nhs", "g3", move),  # 3,000 → 2,600: allowed
+            LedgerRequest("virement", "t.nhs", "g4", move),  # 2,600 → 2,200: below the floor
             _spend("g5", 300),
         ],
     )
@@ -200,7 +205,7 @@ def test_many_threads_posting_one_request_each_share_transactions(ledger: Ledger
     sizes: list[int] = []
     run = ledger._groups._run
 
-    def counting(key: str, group: list[tuple[Request, str]]) -> list[Receipt | BaseException]:
+    def counting(key: str, group: list[tuple[LedgerRequest, str]]) -> list[Receipt | BaseException]:
         sizes.append(len(group))
         return run(key, group)
 
@@ -208,8 +213,8 @@ def test_many_threads_posting_one_request_each_share_transactions(ledger: Ledger
 
     def writer(w: int) -> list[Receipt]:
         return [
-            ledger.spend(
-                fund, line="asc", amount_pence=1, actor="t.council", request_id=f"w{w}-{k}"
+            ledger.post(
+                fund, Spend(line="asc", amount_pence=1), actor="t.council", request_id=f"w{w}-{k}"
             )
             for k in range(20)
         ]
@@ -249,10 +254,10 @@ def test_an_unexpected_error_in_one_request_falls_back_to_one_transaction_each(
     before = entries(ledger, fund)
     spend = OPERATIONS["spend"]
 
-    def fragile(tx, user, fields):  # type: ignore[no-untyped-def]
-        if fields["amount_pence"] == 13:
+    def fragile(tx, user, request):  # type: ignore[no-untyped-def]
+        if request.amount_pence == 13:
             raise RuntimeError("unlucky")
-        return spend(tx, user, fields)
+        return spend(tx, user, request)
 
     monkeypatch.setitem(OPERATIONS, "spend", fragile)
     outcomes = _group(ledger, fund, [_spend("u1", 10), _spend("u2", 13), _spend("u3", 20)])
@@ -277,5 +282,5 @@ def test_text_with_nul_and_entry_numbers_out_of_range_are_refused_on_both_databa
     fund = funded(ledger)
     before = entries(ledger, fund)
     with pytest.raises(LedgerError, match=message):
-        ledger.post_one(fund, Request("spend", "t.council", request_id, fields))
+        ledger.post_one(fund, LedgerRequest("spend", "t.council", request_id, fields))
     assert entries(ledger, fund) == before

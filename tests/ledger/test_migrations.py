@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from carepool.ledger import Ledger
-from carepool.ledger.database import is_current, migrate
-from carepool.ledger.schema import metadata
+from carepool.ledger.store.database import is_current, migrate
+from carepool.ledger.store.schema import metadata
 
 
 def test_migrated_database_matches_the_schema(ledger: Ledger) -> None:

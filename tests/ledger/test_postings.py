@@ -8,15 +8,28 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from carepool.errors import LedgerError, PermissionDenied
-from carepool.ledger import Entry, Ledger, Posting
+from carepool.ledger import (
+    Allocate,
+    ClosePeriod,
+    Commit,
+    Contribute,
+    Entry,
+    Forecast,
+    Ledger,
+    LedgerRequest,
+    Posting,
+    Reverse,
+    Settle,
+    Spend,
+)
 from tests.ledger.conftest import entries, funded, open_fund
 
 
 def test_contributions_allocations_and_spend_give_the_position(ledger: Ledger) -> None:
     fund = funded(ledger, nhs=10_000, council=5_000)
-    ledger.spend(fund, line="asc", amount_pence=1_234, actor="t.council", request_id="s1")
-    ledger.commit(fund, line="acute", amount_pence=500, actor="t.nhs", request_id="k1")
-    ledger.forecast(fund, line="asc", outturn_pence=4_800, actor="t.council", request_id="f1")
+    ledger.post(fund, Spend(line="asc", amount_pence=1_234), actor="t.council", request_id="s1")
+    ledger.post(fund, Commit(line="acute", amount_pence=500), actor="t.nhs", request_id="k1")
+    ledger.post(fund, Forecast(line="asc", outturn_pence=4_800), actor="t.council", request_id="f1")
     position = ledger.position(fund, actor="t.public")
     lines = position.lines.set_index("line")
     assert lines.loc["asc", "budget_pence"] == 4_500
@@ -41,15 +54,15 @@ def pd_isna(value: object) -> bool:
 
 def test_a_new_forecast_replaces_the_last(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.forecast(fund, line="mh", outturn_pence=3_000, actor="t.nhs", request_id="f1")
-    ledger.forecast(fund, line="mh", outturn_pence=2_500, actor="t.nhs", request_id="f2")
+    ledger.post(fund, Forecast(line="mh", outturn_pence=3_000), actor="t.nhs", request_id="f1")
+    ledger.post(fund, Forecast(line="mh", outturn_pence=2_500), actor="t.nhs", request_id="f2")
     lines = ledger.position(fund, actor="t.public").lines.set_index("line")
     assert lines.loc["mh", "forecast_pence"] == 2_500
 
 
 def test_a_forecast_of_zero_is_a_forecast_not_its_absence(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.forecast(fund, line="ph", outturn_pence=0, actor="t.council", request_id="f0")
+    ledger.post(fund, Forecast(line="ph", outturn_pence=0), actor="t.council", request_id="f0")
     position = ledger.position(fund, actor="t.public")
     lines = position.lines.set_index("line")
     assert lines.loc["ph", "forecast_pence"] == 0
@@ -60,35 +73,47 @@ def test_a_forecast_of_zero_is_a_forecast_not_its_absence(ledger: Ledger) -> Non
 
 def test_spend_against_a_commitment_releases_it(ledger: Ledger) -> None:
     fund = funded(ledger)
-    order = ledger.commit(fund, line="asc", amount_pence=1_000, actor="t.council", request_id="k")
-    ledger.spend(
-        fund, line="asc", amount_pence=600, actor="t.council", request_id="s1", commitment=order.seq
+    order = ledger.post(
+        fund, Commit(line="asc", amount_pence=1_000), actor="t.council", request_id="k"
     )
-    ledger.spend(
-        fund, line="asc", amount_pence=700, actor="t.council", request_id="s2", commitment=order.seq
+    ledger.post(
+        fund,
+        Spend(line="asc", amount_pence=600, commitment=order.seq),
+        actor="t.council",
+        request_id="s1",
+    )
+    ledger.post(
+        fund,
+        Spend(line="asc", amount_pence=700, commitment=order.seq),
+        actor="t.council",
+        request_id="s2",
     )
     asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
     assert asc["committed_pence"] == 0  # 600 then the remaining 400 released
     assert asc["actual_pence"] == 1_300
     assert asc["available_pence"] == 4_500 - 1_300
     with pytest.raises(LedgerError, match="nothing outstanding"):
-        ledger.spend(
+        ledger.post(
             fund,
-            line="asc",
-            amount_pence=1,
+            Spend(line="asc", amount_pence=1, commitment=order.seq),
             actor="t.council",
             request_id="s3",
-            commitment=order.seq,
         )
 
 
 def test_position_as_at_a_period(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.spend(
-        fund, line="asc", amount_pence=100, actor="t.council", request_id="a", period="2026-04"
+    ledger.post(
+        fund,
+        Spend(line="asc", amount_pence=100, period="2026-04"),
+        actor="t.council",
+        request_id="a",
     )
-    ledger.spend(
-        fund, line="asc", amount_pence=200, actor="t.council", request_id="b", period="2026-06"
+    ledger.post(
+        fund,
+        Spend(line="asc", amount_pence=200, period="2026-06"),
+        actor="t.council",
+        request_id="b",
     )
     april = ledger.position(fund, actor="t.public", period="2026-04").lines.set_index("line")
     june = ledger.position(fund, actor="t.public", period="2026-06").lines.set_index("line")
@@ -98,8 +123,12 @@ def test_position_as_at_a_period(ledger: Ledger) -> None:
 
 def test_a_retried_request_posts_once_and_returns_the_first_result(ledger: Ledger) -> None:
     fund = funded(ledger)
-    first = ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
-    again = ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
+    first = ledger.post(
+        fund, Spend(line="ph", amount_pence=50), actor="t.council", request_id="same"
+    )
+    again = ledger.post(
+        fund, Spend(line="ph", amount_pence=50), actor="t.council", request_id="same"
+    )
     assert again.replayed
     assert not first.replayed
     assert (again.seq, again.hash, again.status) == (first.seq, first.hash, first.status)
@@ -111,10 +140,10 @@ def test_a_retried_request_posts_once_and_returns_the_first_result(ledger: Ledge
 
 def test_a_request_id_reused_for_other_content_is_refused(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.spend(fund, line="ph", amount_pence=50, actor="t.council", request_id="same")
+    ledger.post(fund, Spend(line="ph", amount_pence=50), actor="t.council", request_id="same")
     before = entries(ledger, fund)
     with pytest.raises(LedgerError, match="used before for a different request"):
-        ledger.spend(fund, line="ph", amount_pence=51, actor="t.council", request_id="same")
+        ledger.post(fund, Spend(line="ph", amount_pence=51), actor="t.council", request_id="same")
     assert entries(ledger, fund) == before
 
 
@@ -136,51 +165,56 @@ def test_bad_spend_is_refused_and_nothing_is_written(
     fund = funded(ledger)
     before = entries(ledger, fund)
     with pytest.raises(LedgerError, match=message):
-        ledger.post(fund, "spend", actor="t.council", request_id="bad", **fields)
+        ledger.post_one(fund, LedgerRequest("spend", "t.council", "bad", fields))
     assert entries(ledger, fund) == before
 
 
 def test_unknown_partner_is_refused(ledger: Ledger) -> None:
     fund = open_fund(ledger)
     with pytest.raises(LedgerError, match="'C9' is not a partner"):
-        ledger.contribute(fund, partner="C9", amount_pence=5, actor="t.council", request_id="x")
+        ledger.post(
+            fund, Contribute(partner="C9", amount_pence=5), actor="t.council", request_id="x"
+        )
 
 
 def test_posting_into_a_closed_period_is_refused(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.close_period(fund, actor="t.nhs", request_id="close-apr")
+    ledger.post(fund, ClosePeriod(), actor="t.nhs", request_id="close-apr")
     before = entries(ledger, fund)
     with pytest.raises(
         LedgerError, match="period 2026-04 is closed; the first open period is 2026-05"
     ):
-        ledger.spend(
-            fund, line="asc", amount_pence=5, actor="t.council", request_id="late", period="2026-04"
+        ledger.post(
+            fund,
+            Spend(line="asc", amount_pence=5, period="2026-04"),
+            actor="t.council",
+            request_id="late",
         )
     assert entries(ledger, fund) == before
-    receipt = ledger.spend(fund, line="asc", amount_pence=5, actor="t.council", request_id="ok")
+    receipt = ledger.post(
+        fund, Spend(line="asc", amount_pence=5), actor="t.council", request_id="ok"
+    )
     assert receipt.status == "posted"
 
 
 def test_periods_close_in_order(ledger: Ledger) -> None:
     fund = funded(ledger)
     with pytest.raises(LedgerError, match="close 2026-04 before 2026-06"):
-        ledger.close_period(fund, actor="t.nhs", request_id="c", period="2026-06")
+        ledger.post(fund, ClosePeriod(period="2026-06"), actor="t.nhs", request_id="c")
 
 
 def test_a_batch_is_all_or_nothing(ledger: Ledger) -> None:
-    from carepool.ledger import Request
-
     fund = funded(ledger)
     before = entries(ledger, fund)
     batch = [
-        Request("spend", "t.council", "b1", {"line": "asc", "amount_pence": 10}),
-        Request("spend", "t.council", "b2", {"line": "asc", "amount_pence": -1}),
+        LedgerRequest("spend", "t.council", "b1", {"line": "asc", "amount_pence": 10}),
+        LedgerRequest("spend", "t.council", "b2", {"line": "asc", "amount_pence": -1}),
     ]
     with pytest.raises(LedgerError, match=r"request 2 \(b2\): amount_pence"):
         ledger.submit(fund, batch)
     assert entries(ledger, fund) == before
     good = [
-        Request("spend", "t.council", f"g{i}", {"line": "asc", "amount_pence": 10})
+        LedgerRequest("spend", "t.council", f"g{i}", {"line": "asc", "amount_pence": 10})
         for i in range(5)
     ]
     receipts = ledger.submit(fund, good)
@@ -189,9 +223,11 @@ def test_a_batch_is_all_or_nothing(ledger: Ledger) -> None:
 
 def test_allocation_cannot_exceed_the_unallocated_pool(ledger: Ledger) -> None:
     fund = open_fund(ledger)
-    ledger.contribute(fund, partner="NHS", amount_pence=100, actor="t.nhs", request_id="c")
+    ledger.post(fund, Contribute(partner="NHS", amount_pence=100), actor="t.nhs", request_id="c")
     with pytest.raises(LedgerError, match=r"exceeds the fund's unallocated £1\.00"):
-        ledger.allocate(fund, [("acute", 60), ("mh", 41)], actor="t.nhs", request_id="a")
+        ledger.post(
+            fund, Allocate(allocations=[("acute", 60), ("mh", 41)]), actor="t.nhs", request_id="a"
+        )
 
 
 def test_an_unbalanced_entry_cannot_be_built() -> None:
@@ -201,20 +237,28 @@ def test_an_unbalanced_entry_cannot_be_built() -> None:
 
 def test_a_reversal_undoes_an_entry_once(ledger: Ledger) -> None:
     fund = funded(ledger)
-    spent = ledger.spend(fund, line="asc", amount_pence=999, actor="t.council", request_id="s")
-    ledger.reverse(fund, entry=spent.seq, reason="posted twice", actor="t.council", request_id="r")
+    spent = ledger.post(
+        fund, Spend(line="asc", amount_pence=999), actor="t.council", request_id="s"
+    )
+    ledger.post(
+        fund, Reverse(entry=spent.seq, reason="posted twice"), actor="t.council", request_id="r"
+    )
     asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
     assert asc["actual_pence"] == 0
     with pytest.raises(LedgerError, match="already been reversed"):
-        ledger.reverse(fund, entry=spent.seq, reason="again", actor="t.council", request_id="r2")
+        ledger.post(
+            fund, Reverse(entry=spent.seq, reason="again"), actor="t.council", request_id="r2"
+        )
 
 
 def test_a_contribution_already_allocated_cannot_be_reversed(ledger: Ledger) -> None:
     fund = open_fund(ledger)
-    paid = ledger.contribute(fund, partner="NHS", amount_pence=100, actor="t.nhs", request_id="c")
-    ledger.allocate(fund, [("acute", 100)], actor="t.nhs", request_id="a")
+    paid = ledger.post(
+        fund, Contribute(partner="NHS", amount_pence=100), actor="t.nhs", request_id="c"
+    )
+    ledger.post(fund, Allocate(allocations=[("acute", 100)]), actor="t.nhs", request_id="a")
     with pytest.raises(LedgerError, match=r"the unallocated pool holds £0\.00"):
-        ledger.reverse(fund, entry=paid.seq, reason="error", actor="t.nhs", request_id="r")
+        ledger.post(fund, Reverse(entry=paid.seq, reason="error"), actor="t.nhs", request_id="r")
 
 
 def test_the_database_refuses_updates_and_deletes(ledger: Ledger) -> None:
@@ -235,47 +279,56 @@ def test_the_database_refuses_updates_and_deletes(ledger: Ledger) -> None:
 def test_roles_limit_who_posts_where(ledger: Ledger) -> None:
     fund = funded(ledger)
     with pytest.raises(PermissionDenied, match="only those of C1 may record spend"):
-        ledger.spend(fund, line="asc", amount_pence=5, actor="t.nhs", request_id="x")
+        ledger.post(fund, Spend(line="asc", amount_pence=5), actor="t.nhs", request_id="x")
     with pytest.raises(PermissionDenied, match="needs the finance role"):
-        ledger.spend(fund, line="asc", amount_pence=5, actor="t.auditor", request_id="y")
+        ledger.post(fund, Spend(line="asc", amount_pence=5), actor="t.auditor", request_id="y")
     with pytest.raises(PermissionDenied, match="only those of NHS may record a contribution"):
-        ledger.contribute(fund, partner="NHS", amount_pence=5, actor="t.council", request_id="z")
+        ledger.post(
+            fund, Contribute(partner="NHS", amount_pence=5), actor="t.council", request_id="z"
+        )
     with pytest.raises(PermissionDenied, match="not a user of fund"):
-        ledger.spend(fund, line="asc", amount_pence=5, actor="someone", request_id="w")
+        ledger.post(fund, Spend(line="asc", amount_pence=5), actor="someone", request_id="w")
     with pytest.raises(PermissionDenied, match="only those of NHS may close a period"):
-        ledger.close_period(fund, actor="t.council", request_id="v")
+        ledger.post(fund, ClosePeriod(), actor="t.council", request_id="v")
     with pytest.raises(PermissionDenied, match="needs the board role"):
-        ledger.settle(fund, actor="t.nhs", request_id="u")
+        ledger.post(fund, Settle(), actor="t.nhs", request_id="u")
 
 
 def test_only_the_host_allocates_a_pooled_fund(ledger: Ledger) -> None:
     fund = open_fund(ledger)
-    ledger.contribute(fund, partner="C1", amount_pence=100, actor="t.council", request_id="c")
+    ledger.post(fund, Contribute(partner="C1", amount_pence=100), actor="t.council", request_id="c")
     with pytest.raises(PermissionDenied, match="only those of NHS may allocate"):
-        ledger.allocate(fund, [("asc", 100)], actor="t.council", request_id="a")
+        ledger.post(fund, Allocate(allocations=[("asc", 100)]), actor="t.council", request_id="a")
 
 
 def test_a_partner_cannot_reverse_what_takes_from_another(ledger: Ledger) -> None:
     fund = funded(ledger)
     allocation = 4  # to the NHS's and the council's lines
     with pytest.raises(PermissionDenied, match="only those of NHS may reverse"):
-        ledger.reverse(fund, entry=allocation, reason="mine", actor="t.council", request_id="r")
+        ledger.post(
+            fund, Reverse(entry=allocation, reason="mine"), actor="t.council", request_id="r"
+        )
 
 
 def test_reversing_a_spend_restores_its_commitment(ledger: Ledger) -> None:
     fund = funded(ledger)
-    order = ledger.commit(fund, line="asc", amount_pence=1_000, actor="t.council", request_id="k")
-    paid = ledger.spend(
-        fund, line="asc", amount_pence=400, actor="t.council", request_id="s", commitment=order.seq
+    order = ledger.post(
+        fund, Commit(line="asc", amount_pence=1_000), actor="t.council", request_id="k"
     )
-    ledger.reverse(fund, entry=paid.seq, reason="wrong invoice", actor="t.council", request_id="r")
-    ledger.spend(
+    paid = ledger.post(
         fund,
-        line="asc",
-        amount_pence=1_000,
+        Spend(line="asc", amount_pence=400, commitment=order.seq),
+        actor="t.council",
+        request_id="s",
+    )
+    ledger.post(
+        fund, Reverse(entry=paid.seq, reason="wrong invoice"), actor="t.council", request_id="r"
+    )
+    ledger.post(
+        fund,
+        Spend(line="asc", amount_pence=1_000, commitment=order.seq),
         actor="t.council",
         request_id="s2",
-        commitment=order.seq,
     )
     asc = ledger.position(fund, actor="t.public").lines.set_index("line").loc["asc"]
     assert asc["committed_pence"] == 0
@@ -284,11 +337,11 @@ def test_reversing_a_spend_restores_its_commitment(ledger: Ledger) -> None:
 
 def test_closing_a_month_does_not_change_the_position(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.spend(fund, line="asc", amount_pence=321, actor="t.council", request_id="s")
-    ledger.forecast(fund, line="mh", outturn_pence=2_900, actor="t.nhs", request_id="f")
+    ledger.post(fund, Spend(line="asc", amount_pence=321), actor="t.council", request_id="s")
+    ledger.post(fund, Forecast(line="mh", outturn_pence=2_900), actor="t.nhs", request_id="f")
     before = ledger.position(fund, actor="t.public")
-    ledger.close_period(fund, actor="t.nhs", request_id="close-april")
-    ledger.spend(fund, line="asc", amount_pence=1, actor="t.council", request_id="may")
+    ledger.post(fund, ClosePeriod(), actor="t.nhs", request_id="close-april")
+    ledger.post(fund, Spend(line="asc", amount_pence=1), actor="t.council", request_id="may")
     after = ledger.position(fund, actor="t.public", period="2026-04")
     pd.testing.assert_frame_equal(before.lines, after.lines)
     assert ledger.position(fund, actor="t.public").totals["actual_pence"] == 322

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
-from carepool.ledger import Ledger
+from carepool.ledger import Approve, Ledger, LedgerRequest, Reverse, Spend, Virement
 from tests.ledger.conftest import entries, funded
 
 MH_FLOOR: dict[str, Any] = {
@@ -48,12 +48,9 @@ NO_RAID_ON_MH: dict[str, Any] = {
 
 
 def vire(ledger: Ledger, fund: str, source: str, target: str, amount: int, rid: str) -> Any:
-    return ledger.virement(
+    return ledger.post(
         fund,
-        from_line=source,
-        to_line=target,
-        amount_pence=amount,
-        reason="winter pressures",
+        Virement(from_line=source, to_line=target, amount_pence=amount, reason="winter pressures"),
         actor="t.nhs",
         request_id=rid,
     )
@@ -78,7 +75,9 @@ def test_a_floor_also_guards_reversals(ledger: Ledger) -> None:
     fund = funded(ledger, rules=[{**MH_FLOOR, "floor_pence": 3_000}])
     allocation = 4  # open, two contributions, then the allocation
     with pytest.raises(RuleRefused, match="mental-health-floor"):
-        ledger.reverse(fund, entry=allocation, reason="mistake", actor="t.nhs", request_id="r")
+        ledger.post(
+            fund, Reverse(entry=allocation, reason="mistake"), actor="t.nhs", request_id="r"
+        )
 
 
 def test_a_cross_service_virement_is_held_then_approved_by_another_board_member(
@@ -91,9 +90,9 @@ def test_a_cross_service_virement_is_held_then_approved_by_another_board_member(
     budget = ledger.position(fund, actor="t.public").lines.set_index("line")["budget_pence"]
     assert budget["asc"] == 4_500  # nothing moved yet
     with pytest.raises(PermissionDenied, match="needs the board role"):
-        ledger.approve(fund, hold=held.seq, reason="fine", actor="t.nhs", request_id="a0")
-    decided = ledger.approve(
-        fund, hold=held.seq, reason="winter plan", actor="t.board1", request_id="a1"
+        ledger.post(fund, Approve(hold=held.seq, reason="fine"), actor="t.nhs", request_id="a0")
+    decided = ledger.post(
+        fund, Approve(hold=held.seq, reason="winter plan"), actor="t.board1", request_id="a1"
     )
     assert decided.detail == {"outcome": "approved", "posted_seq": decided.seq + 1}
     budget = ledger.position(fund, actor="t.public").lines.set_index("line")["budget_pence"]
@@ -103,7 +102,7 @@ def test_a_cross_service_virement_is_held_then_approved_by_another_board_member(
     assert register.loc[held.seq, "approvers"] == "t.board1"
     assert register.loc[held.seq, "posted_entry"] == decided.seq + 1
     with pytest.raises(LedgerError, match="already approved"):
-        ledger.approve(fund, hold=held.seq, reason="again", actor="t.board2", request_id="a2")
+        ledger.post(fund, Approve(hold=held.seq, reason="again"), actor="t.board2", request_id="a2")
 
 
 def test_nobody_approves_their_own_request(ledger: Ledger) -> None:
@@ -115,27 +114,28 @@ def test_nobody_approves_their_own_request(ledger: Ledger) -> None:
         {"name": "t.board1", "roles": ["board"]},
     ]
     fund = funded(ledger, rules=[CROSS_SERVICE], users=spec_users)
-    held = ledger.virement(
+    held = ledger.post(
         fund,
-        from_line="acute",
-        to_line="asc",
-        amount_pence=5,
-        reason="r",
+        Virement(from_line="acute", to_line="asc", amount_pence=5, reason="r"),
         actor="t.chair",
         request_id="v",
     )
     with pytest.raises(PermissionDenied, match=r"made request .* and may not decide it"):
-        ledger.approve(fund, hold=held.seq, reason="mine", actor="t.chair", request_id="a")
+        ledger.post(fund, Approve(hold=held.seq, reason="mine"), actor="t.chair", request_id="a")
 
 
 def test_two_approvers_when_the_rule_asks(ledger: Ledger) -> None:
     fund = funded(ledger, rules=[LARGE])
     held = vire(ledger, fund, "acute", "mh", 1_000, "big")
-    first = ledger.approve(fund, hold=held.seq, reason="ok", actor="t.board1", request_id="a1")
+    first = ledger.post(
+        fund, Approve(hold=held.seq, reason="ok"), actor="t.board1", request_id="a1"
+    )
     assert first.detail == {"outcome": "approval"}
     with pytest.raises(PermissionDenied, match="already approved"):
-        ledger.approve(fund, hold=held.seq, reason="ok", actor="t.board1", request_id="a1b")
-    second = ledger.approve(fund, hold=held.seq, reason="agreed", actor="t.board2", request_id="a2")
+        ledger.post(fund, Approve(hold=held.seq, reason="ok"), actor="t.board1", request_id="a1b")
+    second = ledger.post(
+        fund, Approve(hold=held.seq, reason="agreed"), actor="t.board2", request_id="a2"
+    )
     assert second.detail["outcome"] == "approved"
     register = ledger.decisions(fund, actor="t.public").set_index("decision")
     assert register.loc[held.seq, "approvers"] == "t.board1, t.board2"
@@ -145,8 +145,11 @@ def test_two_approvers_when_the_rule_asks(ledger: Ledger) -> None:
 def test_a_rejected_request_moves_nothing(ledger: Ledger) -> None:
     fund = funded(ledger, rules=[CROSS_SERVICE])
     held = vire(ledger, fund, "acute", "asc", 500, "v")
-    decided = ledger.approve(
-        fund, hold=held.seq, reason="not now", actor="t.board1", request_id="no", approve=False
+    decided = ledger.post(
+        fund,
+        Approve(hold=held.seq, reason="not now", approve=False),
+        actor="t.board1",
+        request_id="no",
     )
     assert decided.detail == {"outcome": "rejected"}
     budget = ledger.position(fund, actor="t.public").lines.set_index("line")["budget_pence"]
@@ -162,12 +165,9 @@ def test_a_ban_refuses_outright(ledger: Ledger) -> None:
 
 def test_a_held_floor_goes_to_the_board(ledger: Ledger) -> None:
     fund = funded(ledger, rules=[NHS_TO_SOCIAL_CARE])  # asc budget 4,500, floor 4,000
-    ledger.virement(
+    ledger.post(
         fund,
-        from_line="asc",
-        to_line="ph",
-        amount_pence=600,
-        reason="r",
+        Virement(from_line="asc", to_line="ph", amount_pence=600, reason="r"),
         actor="t.council",
         request_id="v",
     )
@@ -178,14 +178,11 @@ def test_a_held_floor_goes_to_the_board(ledger: Ledger) -> None:
 
 def test_a_virement_cannot_take_more_than_the_line_has(ledger: Ledger) -> None:
     fund = funded(ledger)
-    ledger.spend(fund, line="ph", amount_pence=1_400, actor="t.council", request_id="s")
+    ledger.post(fund, Spend(line="ph", amount_pence=1_400), actor="t.council", request_id="s")
     with pytest.raises(LedgerError, match=r"line ph has £1\.00 not spent or committed"):
-        ledger.virement(
+        ledger.post(
             fund,
-            from_line="ph",
-            to_line="asc",
-            amount_pence=101,
-            reason="r",
+            Virement(from_line="ph", to_line="asc", amount_pence=101, reason="r"),
             actor="t.council",
             request_id="v",
         )
@@ -201,19 +198,14 @@ def test_reversing_an_allocation_cannot_dodge_a_virement_rule(ledger: Ledger) ->
     fund = funded(ledger, rules=[CROSS_SERVICE])
     allocation = 4  # open, two contributions, then the allocation
     with pytest.raises(RuleRefused, match="ask for a virement instead"):
-        ledger.reverse(fund, entry=allocation, reason="re-plan", actor="t.nhs", request_id="r")
+        ledger.post(
+            fund, Reverse(entry=allocation, reason="re-plan"), actor="t.nhs", request_id="r"
+        )
 
 
 def test_a_decision_must_be_true_or_false(ledger: Ledger) -> None:
     fund = funded(ledger, rules=[CROSS_SERVICE])
     held = vire(ledger, fund, "acute", "asc", 5, "v")
+    fields = {"hold": held.seq, "reason": "r", "approve": "false"}
     with pytest.raises(LedgerError, match="expected true or false"):
-        ledger.post(
-            fund,
-            "approve",
-            actor="t.board1",
-            request_id="d",
-            hold=held.seq,
-            reason="r",
-            approve="false",
-        )
+        ledger.post_one(fund, LedgerRequest("approve", "t.board1", "d", fields))

@@ -9,25 +9,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carepool.errors import LedgerError
-from carepool.ledger import Ledger
-from carepool.ledger.money import split_pence
+from carepool.ledger import ClosePeriod, Ledger, RiskShare, Settle, Spend, split_pence
 from carepool.ledger.riskshare import settlement_shares
-from carepool.ledger.spec import RiskShare
 from tests.ledger.conftest import funded
 
 
 def close_year(ledger: Ledger, fund: str) -> None:
     for period in ledger.context(fund).periods:
-        ledger.close_period(fund, actor="t.nhs", request_id=f"close-{period}", period=period)
+        ledger.post(fund, ClosePeriod(period=period), actor="t.nhs", request_id=f"close-{period}")
 
 
 def overspend_year(ledger: Ledger, **overrides: Any) -> str:
     """NHS put in 10,000, the council 5,000; asc overspends by 1,500, acute underspends 600."""
     fund = funded(ledger, **overrides)
-    ledger.spend(fund, line="asc", amount_pence=6_000, actor="t.council", request_id="asc")
-    ledger.spend(fund, line="acute", amount_pence=5_400, actor="t.nhs", request_id="acute")
-    ledger.spend(fund, line="mh", amount_pence=3_000, actor="t.nhs", request_id="mh")
-    ledger.spend(fund, line="ph", amount_pence=1_500, actor="t.council", request_id="ph")
+    ledger.post(fund, Spend(line="asc", amount_pence=6_000), actor="t.council", request_id="asc")
+    ledger.post(fund, Spend(line="acute", amount_pence=5_400), actor="t.nhs", request_id="acute")
+    ledger.post(fund, Spend(line="mh", amount_pence=3_000), actor="t.nhs", request_id="mh")
+    ledger.post(fund, Spend(line="ph", amount_pence=1_500), actor="t.council", request_id="ph")
     close_year(ledger, fund)
     return fund
 
@@ -46,7 +44,7 @@ def test_settlement_shares_the_variance_by_the_agreed_rule(
     ledger: Ledger, risk_share: dict[str, Any], expected: dict[str, int]
 ) -> None:
     fund = overspend_year(ledger, risk_share=risk_share)
-    receipt = ledger.settle(fund, actor="t.board1", request_id="settle")
+    receipt = ledger.post(fund, Settle(), actor="t.board1", request_id="settle")
     assert receipt.status == "posted"
     position = ledger.position(fund, actor="t.public")
     settled = position.partners.set_index("partner")["settlement_pence"].to_dict()
@@ -58,14 +56,14 @@ def test_settlement_shares_the_variance_by_the_agreed_rule(
     register = ledger.decisions(fund, actor="t.public")
     assert register.iloc[-1]["status"] == "settled"
     with pytest.raises(LedgerError, match="is settled"):
-        ledger.spend(fund, line="asc", amount_pence=1, actor="t.council", request_id="late")
+        ledger.post(fund, Spend(line="asc", amount_pence=1), actor="t.council", request_id="late")
     assert ledger.verify(fund).ok
 
 
 def test_settlement_waits_for_every_period_to_close(ledger: Ledger) -> None:
     fund = funded(ledger)
     with pytest.raises(LedgerError, match="2026-04 and 11 more are open"):
-        ledger.settle(fund, actor="t.board1", request_id="s")
+        ledger.post(fund, Settle(), actor="t.board1", request_id="s")
 
 
 contributions = st.dictionaries(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
-from carepool.ledger import Ledger, Receipt
+from carepool.ledger import Allocate, Ledger, LedgerRequest, Receipt, Reverse, Spend, Virement
 from tests.ledger.conftest import open_fund
 
 LINES = {"acute": "NHS", "mh": "NHS", "asc": "C1", "ph": "C1"}
@@ -63,8 +63,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def contribute(self, partner: str, amount: int) -> None:
         rid = self._rid()
         fields: dict[str, object] = {"partner": partner, "amount_pence": amount}
-        receipt = self.ledger.post(
-            self.fund, "contribute", actor=OFFICERS[partner], request_id=rid, **fields
+        receipt = self.ledger.post_one(
+            self.fund, LedgerRequest("contribute", OFFICERS[partner], rid, fields)
         )
         self.model.contributed[partner] += amount
         self.model.pool += amount
@@ -73,7 +73,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(line=lines, amount=amounts)
     def allocate(self, line: str, amount: int) -> None:
         try:
-            self.ledger.allocate(self.fund, [(line, amount)], actor="t.nhs", request_id=self._rid())
+            self.ledger.post(
+                self.fund,
+                Allocate(allocations=[(line, amount)]),
+                actor="t.nhs",
+                request_id=self._rid(),
+            )
         except LedgerError:
             assert amount > self.model.pool
             return
@@ -86,8 +91,11 @@ class LedgerMachine(RuleBasedStateMachine):
         owner = LINES[line]
         actor = OFFICERS[owner] if right_officer else OFFICERS["C1" if owner == "NHS" else "NHS"]
         try:
-            receipt = self.ledger.spend(
-                self.fund, line=line, amount_pence=amount, actor=actor, request_id=self._rid()
+            receipt = self.ledger.post(
+                self.fund,
+                Spend(line=line, amount_pence=amount),
+                actor=actor,
+                request_id=self._rid(),
             )
         except PermissionDenied:
             assert not right_officer
@@ -102,12 +110,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if source == target:
             return
         try:
-            self.ledger.virement(
+            self.ledger.post(
                 self.fund,
-                from_line=source,
-                to_line=target,
-                amount_pence=amount,
-                reason="test",
+                Virement(from_line=source, to_line=target, amount_pence=amount, reason="test"),
                 actor="t.nhs",
                 request_id=self._rid(),
             )
@@ -128,10 +133,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self.model.spends:
             return
         seq, line, amount = data.draw(st.sampled_from(self.model.spends))
-        self.ledger.reverse(
+        self.ledger.post(
             self.fund,
-            entry=seq,
-            reason="error",
+            Reverse(entry=seq, reason="error"),
             actor=OFFICERS[LINES[line]],
             request_id=self._rid(),
         )
@@ -146,7 +150,7 @@ class LedgerMachine(RuleBasedStateMachine):
         fields = dict(fields)
         fields.pop("op")
         actor = str(fields.pop("actor"))
-        again = self.ledger.post(self.fund, "contribute", actor=actor, request_id=rid, **fields)
+        again = self.ledger.post_one(self.fund, LedgerRequest("contribute", actor, rid, fields))
         assert again.replayed
         assert (again.seq, again.hash) == (first.seq, first.hash)
 

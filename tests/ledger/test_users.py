@@ -9,30 +9,30 @@ from pathlib import Path
 import pytest
 
 from carepool.errors import LedgerError, PermissionDenied
-from carepool.ledger import Ledger, Receipt, Request, writer
+from carepool.ledger import Approve, ChangeUser, Ledger, LedgerRequest, Receipt, Spend
+from carepool.ledger.store import writer
 from tests.ledger.conftest import entries, funded
 from tests.ledger.test_rules import CROSS_SERVICE, vire
 
 
 def _grant(ledger: Ledger, fund: str, name: str, *roles: str, **extra: str) -> Receipt:
-    return ledger.change_user(
+    reason = extra.pop("reason", "staff change")
+    actor = extra.pop("actor", "t.admin")
+    return ledger.post(
         fund,
-        name,
-        list(roles),
-        reason=extra.pop("reason", "staff change"),
-        actor=extra.pop("actor", "t.admin"),
+        ChangeUser(name=name, roles=list(roles), reason=reason, **extra),
+        actor=actor,
         request_id=f"user-{name}-{'-'.join(roles) or 'removed'}",
-        **extra,
     )
 
 
 def test_a_new_finance_officer_can_post_once_given_access(ledger: Ledger) -> None:
     fund = funded(ledger)
     with pytest.raises(PermissionDenied, match="not a user"):
-        ledger.spend(fund, line="asc", amount_pence=5, actor="t.new", request_id="early")
+        ledger.post(fund, Spend(line="asc", amount_pence=5), actor="t.new", request_id="early")
     receipt = _grant(ledger, fund, "t.new", "finance", partner="C1")
     assert receipt.kind == "user"
-    spent = ledger.spend(fund, line="asc", amount_pence=5, actor="t.new", request_id="s")
+    spent = ledger.post(fund, Spend(line="asc", amount_pence=5), actor="t.new", request_id="s")
     assert spent.seq == receipt.seq + 1
     users = ledger.users(fund, actor="t.auditor").set_index("name")
     assert users.loc["t.new", "roles"] == "finance"
@@ -46,7 +46,7 @@ def test_changed_roles_and_withdrawn_access_take_effect_for_writes_and_reads(
     fund = funded(ledger)
     _grant(ledger, fund, "t.council", "auditor")
     with pytest.raises(PermissionDenied, match="finance"):
-        ledger.spend(fund, line="asc", amount_pence=5, actor="t.council", request_id="s")
+        ledger.post(fund, Spend(line="asc", amount_pence=5), actor="t.council", request_id="s")
     assert ledger.position(fund, actor="t.council").totals["balanced"]  # auditors read
     _grant(ledger, fund, "t.public")  # no roles: access withdrawn
     with pytest.raises(PermissionDenied, match="not a user"):
@@ -93,21 +93,21 @@ def test_another_process_sees_a_user_change_at_once(ledger: Ledger) -> None:
     other = Ledger(ledger.engine)  # its own cache of the fund, as another process has
     other.position(fund, actor="t.public")
     _grant(ledger, fund, "t.new", "finance", partner="C1")
-    other.spend(fund, line="asc", amount_pence=5, actor="t.new", request_id="s")
+    other.post(fund, Spend(line="asc", amount_pence=5), actor="t.new", request_id="s")
     _grant(ledger, fund, "t.new")
     with pytest.raises(PermissionDenied):
-        other.spend(fund, line="asc", amount_pence=5, actor="t.new", request_id="s2")
+        other.post(fund, Spend(line="asc", amount_pence=5), actor="t.new", request_id="s2")
 
 
 def test_a_grant_and_a_posting_in_one_group(ledger: Ledger) -> None:
     fund = funded(ledger)
-    grant = Request(
+    grant = LedgerRequest(
         "user",
         "t.admin",
         "g",
         {"name": "t.new", "roles": ["finance"], "partner": "C1", "reason": "new starter"},
     )
-    spend = Request("spend", "t.new", "s", {"line": "asc", "amount_pence": 5})
+    spend = LedgerRequest("spend", "t.new", "s", {"line": "asc", "amount_pence": 5})
     outcomes = ledger._post_group(fund, [(r, r.digest()) for r in (grant, spend)])
     assert [type(o).__name__ for o in outcomes] == ["Receipt", "Receipt"]
 
@@ -133,17 +133,17 @@ def test_a_long_batch_replaying_an_old_grant_does_not_restore_withdrawn_access(
     _grant(ledger, fund, "t.new")  # and withdrawn
     # a batch long enough that some request ids are looked up beyond the opening query
     monkeypatch.setattr(writer, "OPENING_IDS", 2)
-    grant_again = Request(
+    grant_again = LedgerRequest(
         "user",
         "t.admin",
         "user-t.new-finance",
         {"name": "t.new", "roles": ["finance"], "partner": "C1", "reason": "staff change"},
     )
     batch = [
-        Request("spend", "t.council", "b1", {"line": "asc", "amount_pence": 1}),
-        Request("spend", "t.council", "b2", {"line": "asc", "amount_pence": 1}),
+        LedgerRequest("spend", "t.council", "b1", {"line": "asc", "amount_pence": 1}),
+        LedgerRequest("spend", "t.council", "b2", {"line": "asc", "amount_pence": 1}),
         grant_again,  # a retry: answered from the journal, not applied again
-        Request("spend", "t.new", "b3", {"line": "asc", "amount_pence": 1}),
+        LedgerRequest("spend", "t.new", "b3", {"line": "asc", "amount_pence": 1}),
     ]
     before = entries(ledger, fund)
     with pytest.raises(PermissionDenied, match="not a user"):
@@ -153,7 +153,7 @@ def test_a_long_batch_replaying_an_old_grant_does_not_restore_withdrawn_access(
 
 def test_someone_who_is_not_a_user_learns_nothing_about_request_ids(ledger: Ledger) -> None:
     fund = funded(ledger)
-    probe = Request("contribute", "mallory", "c-nhs", {"partner": "NHS", "amount_pence": 1})
+    probe = LedgerRequest("contribute", "mallory", "c-nhs", {"partner": "NHS", "amount_pence": 1})
     with pytest.raises(PermissionDenied, match="not a user"):
         ledger.post_one(fund, probe)
 
@@ -164,8 +164,11 @@ def test_a_request_whose_maker_has_left_can_be_rejected_not_approved(ledger: Led
     assert held.status == "held"
     _grant(ledger, fund, "t.nhs")
     with pytest.raises(PermissionDenied, match="no longer has access"):
-        ledger.approve(fund, hold=held.seq, reason="ok", actor="t.board1", request_id="a")
-    rejected = ledger.approve(
-        fund, hold=held.seq, reason="maker left", actor="t.board1", request_id="r", approve=False
+        ledger.post(fund, Approve(hold=held.seq, reason="ok"), actor="t.board1", request_id="a")
+    rejected = ledger.post(
+        fund,
+        Approve(hold=held.seq, reason="maker left", approve=False),
+        actor="t.board1",
+        request_id="r",
     )
     assert rejected.detail["outcome"] == "rejected"

@@ -2,12 +2,15 @@
 
 Every posting names the user making it (``--user`` or ``CAREPOOL_USER``) and carries a
 request id (``--request-id``; one is made up and printed when none is given, so a retry can
-reuse it). ``--json`` prints what the Python API returns.
+reuse it). ``--json`` prints what the Python API returns. Each posting command builds the
+ledger's typed request from its options (:mod:`carepool.ledger`) and posts it; the fields'
+checks and their messages are the ledger's own.
 """
 
 from __future__ import annotations
 
-import csv
+import functools
+import inspect
 import json
 import os
 import uuid
@@ -21,12 +24,32 @@ from rich.table import Table
 
 from carepool.cli.support import emit, err, out, user_errors
 from carepool.config import Settings
-from carepool.errors import LedgerError, WarehouseError
-from carepool.ledger import Ledger, Position, Receipt, load_spec, monitor
-from carepool.ledger.database import connect, migrate
-from carepool.ledger.money import parse_amount, pounds
+from carepool.errors import ConfigError, LedgerError, WarehouseError
+from carepool.ledger import (
+    Allocate,
+    Approve,
+    ChangeUser,
+    ClosePeriod,
+    Commit,
+    Contribute,
+    Forecast,
+    Ledger,
+    Operation,
+    Position,
+    Receipt,
+    Reverse,
+    Settle,
+    Spend,
+    Virement,
+    load_spec,
+    parse_amount,
+    pounds,
+    read_allocations,
+)
+from carepool.monitoring import burden_shift
+from carepool.monitoring import chart as burden_shift_chart
+from carepool.warehouse import connect as open_warehouse
 from carepool.warehouse import read_manifest
-from carepool.warehouse.connection import connect as warehouse_connect
 
 ledger_app = typer.Typer(
     help="The pooled fund's ledger: contributions, budgets, spend, virements, decisions, "
@@ -49,6 +72,11 @@ PeriodOption = Annotated[
     str | None, typer.Option("--period", help="month YYYY-MM (default: the first open one)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="print CSV")]
+LineOption = Annotated[str, typer.Option(help="the budget line")]
+AmountOption = Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")]
+DescriptionOption = Annotated[str, typer.Option(help="shown in the journal")]
+PublishedReason = Annotated[str, typer.Option(help="why; published")]
 
 
 def open_ledger(settings: Settings | None = None) -> Ledger:
@@ -67,7 +95,7 @@ def _fund(ledger: Ledger, fund: str | None) -> str:
         raise LedgerError(
             "the ledger holds no fund yet; open one with `carepool ledger init --spec FILE`"
         )
-    raise LedgerError(
+    raise ConfigError(
         f"the ledger holds several funds ({', '.join(funds)}); choose one with --fund"
     )
 
@@ -75,7 +103,7 @@ def _fund(ledger: Ledger, fund: str | None) -> str:
 def _user(user: str | None) -> str:
     user = user or os.environ.get("CAREPOOL_USER") or None
     if not user:
-        raise LedgerError("say who is asking: --user NAME or CAREPOOL_USER")
+        raise ConfigError("say who is asking: --user NAME or CAREPOOL_USER")
     return user
 
 
@@ -83,16 +111,37 @@ def _request_id(request_id: str | None) -> str:
     return request_id or uuid.uuid4().hex
 
 
-def _post(
-    fund: str | None,
-    user: str | None,
-    request_id: str | None,
-    as_json: bool,
-    call: Callable[[Ledger, str, str, str], Receipt],
+def _posting_options(
+    fund: FundOption = None,
+    user: UserOption = None,
+    request_id: RequestOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    with open_ledger() as ledger:
-        receipt = call(ledger, _fund(ledger, fund), _user(user), _request_id(request_id))
-    print_receipt(receipt, as_json)
+    """The options every posting command takes after its own (declared here once)."""
+
+
+def posting(build: Callable[..., Operation]) -> Callable[..., None]:
+    """A posting command from ``build``, a function of the command's own options that
+    returns the ledger's typed request: the command also takes the shared options (fund,
+    user, request id, JSON), posts the request and prints its receipt."""
+    own = inspect.signature(build, eval_str=True).parameters.values()
+    shared = inspect.signature(_posting_options, eval_str=True).parameters.values()
+
+    @functools.wraps(build)
+    def command(**options: Any) -> None:
+        fund, user, request_id, as_json = (options.pop(p.name) for p in shared)
+        request = build(**options)
+        actor = _user(user)
+        with open_ledger() as ledger:
+            receipt = ledger.post(
+                _fund(ledger, fund), request, actor=actor, request_id=_request_id(request_id)
+            )
+        print_receipt(receipt, as_json)
+
+    parameters = [*own, *shared]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    return command
 
 
 def print_receipt(receipt: Receipt, as_json: bool) -> None:
@@ -124,318 +173,175 @@ def init_command(
 ) -> None:
     """Create or upgrade the ledger database; with --spec, also open a fund."""
     settings = Settings.from_env()
-    engine = connect(settings.database_url)
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
-    if spec is None:
-        where = settings.database_url.split("@")[-1]
-        if as_json:
-            typer.echo(json.dumps({"database": where, "migrated": True}))
-        else:
-            out.print(f"Ledger database ready: {where}")
-        return
-    fund_spec = load_spec(spec)
-    with open_ledger(settings) as ledger:
+    with open_ledger(settings) as ledger:  # connecting brings the tables up to date
+        if spec is None:
+            where = settings.database_url.split("@")[-1]
+            if as_json:
+                typer.echo(json.dumps({"database": where, "migrated": True}))
+            else:
+                out.print(f"Ledger database ready: {where}")
+            return
+        fund_spec = load_spec(spec)
         receipt = ledger.open_fund(fund_spec, actor=_user(user), request_id=_request_id(request_id))
     print_receipt(receipt, as_json)
 
 
 @ledger_app.command("contribute")
 @user_errors
+@posting
 def contribute_command(
     partner: Annotated[str, typer.Option(help="the contributing partner's code")],
-    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
-    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    amount: AmountOption,
+    description: DescriptionOption = "",
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Contribute:
     """Record a partner's contribution to the fund."""
-    pence = parse_amount(amount)
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.contribute(
-            f,
-            partner=partner,
-            amount_pence=pence,
-            actor=u,
-            request_id=r,
-            period=period,
-            description=description,
-        ),
+    return Contribute(
+        partner=partner, amount_pence=parse_amount(amount), period=period, description=description
     )
-
-
-def _allocations_file(path: Path) -> list[tuple[str, int]]:
-    """``line,amount`` rows (amount in pounds or ``123p``), every fault named by row."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
-                raise LedgerError(f"{path}: expected a header with the columns line,amount")
-            rows = []
-            for i, row in enumerate(reader, start=1):
-                rows.append(
-                    (row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount"))
-                )
-    except FileNotFoundError:
-        raise LedgerError(f"{path}: no such file") from None
-    if not rows:
-        raise LedgerError(f"{path}: no allocations")
-    return rows
 
 
 @ledger_app.command("allocate")
 @user_errors
-def allocate_command(
+@posting
+def ledger_allocate_command(
     line: Annotated[str | None, typer.Option(help="the budget line")] = None,
     amount: Annotated[str | None, typer.Option(help="pounds (1234.56) or pence (123456p)")] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="CSV of line,amount: one allocation entry")
     ] = None,
-    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    description: DescriptionOption = "",
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Allocate:
     """Allocate unallocated money to budget lines (one line, or a CSV of many)."""
     if file is not None and (line or amount):
-        raise LedgerError("give either --file or --line with --amount")
+        raise ConfigError("give either --file or --line with --amount")
     if file is not None:
-        items = _allocations_file(file)
+        items = read_allocations(file)
     elif line and amount:
         items = [(line, parse_amount(amount))]
     else:
-        raise LedgerError("give --line with --amount, or --file")
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.allocate(
-            f, items, actor=u, request_id=r, period=period, description=description
-        ),
-    )
+        raise ConfigError("give --line with --amount, or --file")
+    return Allocate(allocations=items, period=period, description=description)
 
 
 @ledger_app.command("spend")
 @user_errors
+@posting
 def spend_command(
-    line: Annotated[str, typer.Option(help="the budget line")],
-    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
+    line: LineOption,
+    amount: AmountOption,
     commitment: Annotated[
         int | None, typer.Option(help="the commitment entry this spend settles")
     ] = None,
-    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    description: DescriptionOption = "",
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Spend:
     """Record actual spend on a line."""
-    pence = parse_amount(amount)
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.spend(
-            f,
-            line=line,
-            amount_pence=pence,
-            actor=u,
-            request_id=r,
-            period=period,
-            description=description,
-            commitment=commitment,
-        ),
+    return Spend(
+        line=line,
+        amount_pence=parse_amount(amount),
+        period=period,
+        description=description,
+        commitment=commitment,
     )
 
 
 @ledger_app.command("commit")
 @user_errors
+@posting
 def commit_command(
-    line: Annotated[str, typer.Option(help="the budget line")],
-    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
-    description: Annotated[str, typer.Option(help="shown in the journal")] = "",
+    line: LineOption,
+    amount: AmountOption,
+    description: DescriptionOption = "",
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Commit:
     """Record a commitment (an order placed, not yet paid) against a line."""
-    pence = parse_amount(amount)
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.commit(
-            f,
-            line=line,
-            amount_pence=pence,
-            actor=u,
-            request_id=r,
-            period=period,
-            description=description,
-        ),
+    return Commit(
+        line=line, amount_pence=parse_amount(amount), period=period, description=description
     )
 
 
 @ledger_app.command("virement")
 @user_errors
+@posting
 def virement_command(
     from_line: Annotated[str, typer.Option("--from", help="the line giving money")],
     to_line: Annotated[str, typer.Option("--to", help="the line receiving it")],
-    amount: Annotated[str, typer.Option(help="pounds (1234.56) or pence (123456p)")],
-    reason: Annotated[str, typer.Option(help="why; published")],
+    amount: AmountOption,
+    reason: PublishedReason,
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Virement:
     """Move budget between lines; held for the board when a rule says so."""
-    pence = parse_amount(amount)
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.virement(
-            f,
-            from_line=from_line,
-            to_line=to_line,
-            amount_pence=pence,
-            reason=reason,
-            actor=u,
-            request_id=r,
-            period=period,
-        ),
+    return Virement(
+        from_line=from_line,
+        to_line=to_line,
+        amount_pence=parse_amount(amount),
+        reason=reason,
+        period=period,
     )
 
 
 @ledger_app.command("approve")
 @user_errors
+@posting
 def approve_command(
     hold: Annotated[int, typer.Option(help="the held entry's number")],
     reason: Annotated[str, typer.Option(help="the decision's reason; published")],
     reject: Annotated[bool, typer.Option("--reject", help="reject instead of approving")] = False,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Approve:
     """Decide a held request (board members; never one's own)."""
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.approve(
-            f, hold=hold, reason=reason, actor=u, request_id=r, approve=not reject
-        ),
-    )
+    return Approve(hold=hold, reason=reason, approve=not reject)
 
 
 @ledger_app.command("forecast")
 @user_errors
+@posting
 def forecast_command(
-    line: Annotated[str, typer.Option(help="the budget line")],
+    line: LineOption,
     amount: Annotated[str, typer.Option(help="forecast outturn for the year")],
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Forecast:
     """Record a line's forecast outturn for the year (replaces the last forecast)."""
     pence = parse_amount(amount) if amount.strip() not in ("0", "0p") else 0
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.forecast(
-            f, line=line, outturn_pence=pence, actor=u, request_id=r, period=period
-        ),
-    )
+    return Forecast(line=line, outturn_pence=pence, period=period)
 
 
 @ledger_app.command("reverse")
 @user_errors
+@posting
 def reverse_command(
     entry: Annotated[int, typer.Option(help="the entry to reverse")],
-    reason: Annotated[str, typer.Option(help="why; published")],
+    reason: PublishedReason,
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Reverse:
     """Correct an entry by posting its reversal (nothing is ever edited or deleted)."""
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.reverse(
-            f, entry=entry, reason=reason, actor=u, request_id=r, period=period
-        ),
-    )
+    return Reverse(entry=entry, reason=reason, period=period)
 
 
 @ledger_app.command("close-period")
 @user_errors
+@posting
 def close_period_command(
     period: PeriodOption = None,
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> ClosePeriod:
     """Close the first open month (the host's finance officers); nothing more posts into it."""
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.close_period(f, actor=u, request_id=r, period=period),
-    )
+    return ClosePeriod(period=period)
 
 
 @ledger_app.command("settle")
 @user_errors
+@posting
 def settle_command(
     reason: Annotated[str, typer.Option(help="the board's reason; published")] = "",
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> Settle:
     """Share the year's over- or underspend by the fund's risk-share rule (board members)."""
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.settle(f, actor=u, request_id=r, reason=reason),
-    )
+    return Settle(reason=reason)
 
 
 @ledger_app.command("user")
 @user_errors
+@posting
 def user_command(
     name: Annotated[str, typer.Argument(help="the user whose access changes")],
     role: Annotated[
@@ -449,24 +355,12 @@ def user_command(
     ] = None,
     remove: Annotated[bool, typer.Option("--remove", help="withdraw the user's access")] = False,
     reason: Annotated[str, typer.Option(help="why the access changes; published")] = "",
-    fund: FundOption = None,
-    user: UserOption = None,
-    request_id: RequestOption = None,
-    as_json: JsonOption = False,
-) -> None:
+) -> ChangeUser:
     """Give a user access with --role (repeat), change their roles, or --remove them (admins)."""
     roles = list(role or [])
     if remove == bool(roles):
-        raise LedgerError("give the user's roles with --role, or withdraw access with --remove")
-    _post(
-        fund,
-        user,
-        request_id,
-        as_json,
-        lambda led, f, u, r: led.change_user(
-            f, name, roles, reason=reason, actor=u, request_id=r, partner=partner
-        ),
-    )
+        raise ConfigError("give the user's roles with --role, or withdraw access with --remove")
+    return ChangeUser(name=name, roles=roles, reason=reason, partner=partner)
 
 
 @ledger_app.command("users")
@@ -475,7 +369,7 @@ def users_command(
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """Who may use the fund now, with their partner and roles."""
     with open_ledger() as ledger:
@@ -547,11 +441,7 @@ def print_position(position: Position, by: str | None = None) -> None:
     table.add_row(
         "Total",
         *[""] * (len(keys) - 1),
-        _gbp(totals["budget_pence"]),
-        _gbp(totals["actual_pence"]),
-        _gbp(totals["committed_pence"]),
-        _gbp(totals["forecast_pence"]),
-        _gbp(totals["available_pence"]),
+        *[_gbp(totals[m]) for m in money],
         _gbp(
             None
             if totals["forecast_pence"] is None
@@ -574,7 +464,7 @@ def decisions_command(
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """The decisions register: held requests, who decided them and why; settlements."""
     with open_ledger() as ledger:
@@ -604,7 +494,7 @@ def monitor_command(
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
     settings = Settings.from_env()
@@ -612,17 +502,20 @@ def monitor_command(
         fund_id, actor = _fund(ledger, fund), _user(user)
         try:
             read_manifest(settings.warehouse_dir)
-            with warehouse_connect(settings) as wh:
-                evidence = ledger.burden_shift(
-                    fund_id, actor=actor, warehouse=wh, threshold=threshold
+            with open_warehouse(settings) as warehouse:
+                evidence = burden_shift(
+                    ledger, fund_id, actor=actor, warehouse=warehouse, threshold=threshold
                 )
         except WarehouseError as exc:
             err.print(f"No warehouse activity ({exc}); comparing ledger spend only.")
-            evidence = ledger.burden_shift(fund_id, actor=actor, threshold=threshold)
+            evidence = burden_shift(ledger, fund_id, actor=actor, threshold=threshold)
     if chart is not None:
-        err.print(f"Chart: {monitor.chart(evidence, chart)}")
-    if emit(evidence, as_json, as_csv):
-        return
+        err.print(f"Chart: {burden_shift_chart(evidence, chart)}")
+    if not emit(evidence, as_json, as_csv):
+        print_burden_shift(evidence, threshold)
+
+
+def print_burden_shift(evidence: pd.DataFrame, threshold: float) -> None:
     if evidence.empty:
         out.print(
             "Nothing to compare yet: the monitor needs spend in two quarters of the ledger, "
@@ -630,18 +523,9 @@ def monitor_command(
         )
         return
     table = Table(title=f"Burden-shift monitor (threshold {threshold:.0%})")
-    for name in (
-        "Link",
-        "Place",
-        "Source",
-        "Periods",
-        "Cut",
-        "Change",
-        "Linked cost",
-        "Change",
-        "Flag",
-    ):
+    for name in ("Link", "Place", "Source", "Periods", "Cut", "Change", "Linked cost", "Change"):
         table.add_column(name, justify="right" if name == "Change" else "left")
+    table.add_column("Flag")
     for r in evidence.to_dict("records"):
         table.add_row(
             r["link"],

@@ -1,23 +1,68 @@
 """The pooled fund's ledger: double entry in pence, ring-fences, approvals, a hash-chained journal.
 
-See docs/ledger.md for the user guide and docs/methods/ledger.md for the accounting.
+Its layers: ``records`` (a fund's specification, entries, money, the hash chain: values that
+check themselves), ``rules`` (ring-fence plugins), ``store`` (tables, migrations, the write
+transaction) and, over them, the API: typed ``requests``, their ``operations``, ``reports``,
+``riskshare`` and the :class:`Ledger` itself. The ledger imports nothing of the project's
+analytics. See docs/ledger.md for the user guide and docs/methods/ledger.md for the
+accounting.
 """
 
-from carepool.ledger.chain import ChainCheck
-from carepool.ledger.entries import Entry, Posting, Receipt
-from carepool.ledger.ledger import Ledger, Request
+from carepool.ledger.ledger import Ledger
+from carepool.ledger.records.chain import ChainCheck, canonical, sha256
+from carepool.ledger.records.entries import Entry, Posting, Receipt
+from carepool.ledger.records.money import parse_amount, pounds, split_pence
+from carepool.ledger.records.spec import FundSpec, RiskShare, load_spec, parse_spec
 from carepool.ledger.reports import Position
-from carepool.ledger.spec import FundSpec, load_spec, parse_spec
+from carepool.ledger.requests import (
+    REQUESTS,
+    Allocate,
+    Approve,
+    ChangeUser,
+    ClosePeriod,
+    Commit,
+    Contribute,
+    Forecast,
+    LedgerRequest,
+    Operation,
+    Reverse,
+    Settle,
+    Spend,
+    Virement,
+    parse_fields,
+    read_allocations,
+)
 
 __all__ = [
+    "REQUESTS",
+    "Allocate",
+    "Approve",
     "ChainCheck",
+    "ChangeUser",
+    "ClosePeriod",
+    "Commit",
+    "Contribute",
     "Entry",
+    "Forecast",
     "FundSpec",
     "Ledger",
+    "LedgerRequest",
+    "Operation",
     "Position",
     "Posting",
     "Receipt",
-    "Request",
+    "Reverse",
+    "RiskShare",
+    "Settle",
+    "Spend",
+    "Virement",
+    "canonical",
     "load_spec",
+    "parse_amount",
+    "parse_fields",
     "parse_spec",
+    "pounds",
+    "read_allocations",
+    "sha256",
+    "split_pence",
 ]

@@ -5,53 +5,35 @@ request is posted once and gets the first result back. A request either writes e
 it should or nothing at all.
 
 >>> ledger = Ledger.connect("sqlite:///carepool-data/ledger.sqlite")   # doctest: +SKIP
->>> ledger.contribute("gm-2026-27", partner="E08000003", amount_pence=50_000_000_00,
-...                   actor="finance.manchester", request_id="mcr-q1")  # doctest: +SKIP
+>>> ledger.post("gm-2026-27", Contribute(partner="E08000003", amount_pence=50_000_000_00),
+...             actor="finance.manchester", request_id="mcr-q1")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from carepool.errors import CarepoolError, LedgerError, PermissionDenied
-from carepool.ledger import database, monitor, reports
-from carepool.ledger.chain import ChainCheck, canonical, sha256
-from carepool.ledger.entries import Entry, Receipt
-from carepool.ledger.fund import FundContext, load_context, users_after
-from carepool.ledger.group_commit import GroupCommit
-from carepool.ledger.operations import OPERATIONS
-from carepool.ledger.schema import funds, journal, lines, partners, rules, users
-from carepool.ledger.spec import FundSpec
-from carepool.ledger.writer import Clock, Known, Tx, receipt_for, utc_now
-
-MAX_REQUEST_ID = 120
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request to the ledger: an operation, its fields, who asks, and its request id."""
-
-    operation: str
-    actor: str
-    request_id: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-
-    def digest(self) -> str:
-        """What identifies the request's content, for telling a retry from a clash."""
-        return sha256(
-            canonical(
-                {"operation": self.operation, "actor": self.actor, "fields": dict(self.fields)}
-            )
-        )
+from carepool.ledger import reports
+from carepool.ledger.operations import build
+from carepool.ledger.records.chain import ChainCheck
+from carepool.ledger.records.entries import Entry, Receipt
+from carepool.ledger.records.fund import FundContext, users_after
+from carepool.ledger.records.spec import FundSpec
+from carepool.ledger.requests import LedgerRequest, Operation, check_request_id, request_digest
+from carepool.ledger.store import database
+from carepool.ledger.store.group_commit import GroupCommit
+from carepool.ledger.store.registries import load_context, write_registries
+from carepool.ledger.store.schema import funds, journal
+from carepool.ledger.store.writer import Clock, Known, Tx, receipt_for, utc_now
 
 
 class Ledger:
@@ -63,12 +45,14 @@ class Ledger:
         self._contexts: dict[str, FundContext] = {}
         self._written = 0
         self._growth = threading.Lock()
-        self._groups: GroupCommit[tuple[Request, str], Receipt] = GroupCommit(self._post_group)
+        self._groups: GroupCommit[tuple[LedgerRequest, str], Receipt] = GroupCommit(
+            self._post_group
+        )
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None, clock: Clock = utc_now) -> Ledger:
         """Connect to ``url`` and bring its ledger tables up to date (Alembic migrations)."""
-        engine = database.connect(url, schema=schema)
+        engine = database.open_engine(url, schema=schema)
         database.migrate(engine)
         return cls(engine, clock)
 
@@ -88,10 +72,16 @@ class Ledger:
             return list(connection.execute(select(funds.c.id).order_by(funds.c.id)).scalars())
 
     def context(self, fund_id: str) -> FundContext:
+        """The fund's specification with the lookups postings need (read once, then cached:
+        a specification never changes)."""
         if fund_id not in self._contexts:
             with database.reading(self.engine) as connection:
                 self._contexts[fund_id] = load_context(connection, fund_id)
         return self._contexts[fund_id]
+
+    def spec(self, fund_id: str) -> FundSpec:
+        """The fund's specification: partners, users at opening, lines, rules, risk share."""
+        return self.context(fund_id).spec
 
     def open_fund(self, spec: FundSpec, *, actor: str, request_id: str) -> Receipt:
         """Write a fund's registries and its opening journal entry, all or nothing.
@@ -103,8 +93,7 @@ class Ledger:
         if admin is None or "admin" not in admin.roles:
             raise PermissionDenied(f"{actor!r} is not an admin user of fund {spec.fund.id}")
         spec_json = spec.model_dump(mode="json")
-        request = Request("open", actor, request_id, {"spec": spec_json})
-        digest = request.digest()
+        digest = request_digest("open", actor, {"spec": spec_json})
 
         def work(connection: Connection) -> Receipt:
             existing = connection.execute(
@@ -115,7 +104,7 @@ class Ledger:
                 if row["request_id"] == request_id and row["request_digest"] == digest:
                     return receipt_for(spec.fund.id, row, replayed=True)
                 raise LedgerError(f"fund {spec.fund.id} already exists")
-            _write_registries(connection, spec, spec_json)
+            write_registries(connection, spec, spec_json)
             tx = Tx(connection, FundContext(spec), self.clock)
             entry = Entry(
                 "open",
@@ -128,7 +117,7 @@ class Ledger:
             tx.flush()
             return receipt
 
-        _check_request_id(request_id)
+        check_request_id(request_id)
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("LOCK TABLE funds IN SHARE ROW EXCLUSIVE MODE")
@@ -136,8 +125,16 @@ class Ledger:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def post(self, fund_id: str, request: Operation, *, actor: str, request_id: str) -> Receipt:
+        """Post one typed request (:mod:`carepool.ledger.requests`) as ``actor``.
+
+        >>> ledger.post(fund, Spend(line="asc", amount_pence=500), actor="finance.council",
+        ...             request_id="inv-17")  # doctest: +SKIP
+        """
+        return self.post_one(fund_id, LedgerRequest.of(request, actor=actor, request_id=request_id))
+
     def submit(
-        self, fund_id: str, requests: Sequence[Request], *, note_growth: bool = True
+        self, fund_id: str, requests: Sequence[LedgerRequest], *, note_growth: bool = True
     ) -> list[Receipt]:
         """Post ``requests`` in order, in one transaction: all of them, or none.
 
@@ -149,8 +146,6 @@ class Ledger:
         if not requests:
             return []
         ctx = self.context(fund_id)
-        for request in requests:
-            _check_request(request)
         ids = [r.request_id for r in requests]
         if len(set(ids)) != len(ids):
             raise LedgerError("a request id appears twice in one batch")
@@ -177,7 +172,7 @@ class Ledger:
             self._note_growth(sum(not r.replayed for r in receipts), receipts[-1].seq)
         return receipts
 
-    def post_one(self, fund_id: str, request: Request) -> Receipt:
+    def post_one(self, fund_id: str, request: LedgerRequest) -> Receipt:
         """Post one request; concurrent callers on one fund share a transaction (group commit).
 
         Safe to call from many threads at once, as an API server's workers do. Requests that
@@ -188,14 +183,13 @@ class Ledger:
         and it returns only once its transaction has committed. See ADR 0002.
         """
         self.context(fund_id)  # an unknown fund is an error before anything queues
-        _check_request(request)
         receipt = self._groups.post(fund_id, (request, request.digest()))
         # after the group, not in it: an analysis must not hold up the requests queued behind
         self._note_growth(0 if receipt.replayed else 1, receipt.seq)
         return receipt
 
     def _post_group(
-        self, fund_id: str, group: list[tuple[Request, str]]
+        self, fund_id: str, group: list[tuple[LedgerRequest, str]]
     ) -> list[Receipt | BaseException]:
         """One transaction for ``requests``, each with its own outcome.
 
@@ -228,7 +222,7 @@ class Ledger:
         except Exception:  # each request is run alone and gets its own outcome
             return [self._post_alone(fund_id, r) for r in requests]
 
-    def _post_alone(self, fund_id: str, request: Request) -> Receipt | BaseException:
+    def _post_alone(self, fund_id: str, request: LedgerRequest) -> Receipt | BaseException:
         try:
             return self.submit(fund_id, [request], note_growth=False)[0]
         except Exception as exc:  # the outcome of this request alone
@@ -257,215 +251,7 @@ class Ledger:
                 connection.exec_driver_sql("PRAGMA analysis_limit = 2000")
                 connection.exec_driver_sql("ANALYZE")
 
-    def post(
-        self, fund_id: str, operation: str, *, actor: str, request_id: str, **fields: Any
-    ) -> Receipt:
-        return self.post_one(fund_id, Request(operation, actor, request_id, fields))
-
-    def contribute(
-        self,
-        fund_id: str,
-        *,
-        partner: str,
-        amount_pence: int,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-        description: str = "",
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "contribute",
-            actor=actor,
-            request_id=request_id,
-            partner=partner,
-            amount_pence=amount_pence,
-            period=period,
-            description=description,
-        )
-
-    def allocate(
-        self,
-        fund_id: str,
-        allocations: Iterable[tuple[str, int]],
-        *,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-        description: str = "",
-    ) -> Receipt:
-        items = [[line, amount] for line, amount in allocations]
-        return self.post(
-            fund_id,
-            "allocate",
-            actor=actor,
-            request_id=request_id,
-            allocations=items,
-            period=period,
-            description=description,
-        )
-
-    def spend(
-        self,
-        fund_id: str,
-        *,
-        line: str,
-        amount_pence: int,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-        description: str = "",
-        commitment: int | None = None,
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "spend",
-            actor=actor,
-            request_id=request_id,
-            line=line,
-            amount_pence=amount_pence,
-            period=period,
-            description=description,
-            commitment=commitment,
-        )
-
-    def commit(
-        self,
-        fund_id: str,
-        *,
-        line: str,
-        amount_pence: int,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-        description: str = "",
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "commit",
-            actor=actor,
-            request_id=request_id,
-            line=line,
-            amount_pence=amount_pence,
-            period=period,
-            description=description,
-        )
-
-    def virement(
-        self,
-        fund_id: str,
-        *,
-        from_line: str,
-        to_line: str,
-        amount_pence: int,
-        reason: str,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "virement",
-            actor=actor,
-            request_id=request_id,
-            from_line=from_line,
-            to_line=to_line,
-            amount_pence=amount_pence,
-            reason=reason,
-            period=period,
-        )
-
-    def approve(
-        self,
-        fund_id: str,
-        *,
-        hold: int,
-        reason: str,
-        actor: str,
-        request_id: str,
-        approve: bool = True,
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "approve",
-            actor=actor,
-            request_id=request_id,
-            hold=hold,
-            reason=reason,
-            approve=approve,
-        )
-
-    def forecast(
-        self,
-        fund_id: str,
-        *,
-        line: str,
-        outturn_pence: int,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "forecast",
-            actor=actor,
-            request_id=request_id,
-            line=line,
-            outturn_pence=outturn_pence,
-            period=period,
-        )
-
-    def reverse(
-        self,
-        fund_id: str,
-        *,
-        entry: int,
-        reason: str,
-        actor: str,
-        request_id: str,
-        period: str | None = None,
-    ) -> Receipt:
-        return self.post(
-            fund_id,
-            "reverse",
-            actor=actor,
-            request_id=request_id,
-            entry=entry,
-            reason=reason,
-            period=period,
-        )
-
-    def close_period(
-        self, fund_id: str, *, actor: str, request_id: str, period: str | None = None
-    ) -> Receipt:
-        return self.post(fund_id, "close_period", actor=actor, request_id=request_id, period=period)
-
-    def settle(self, fund_id: str, *, actor: str, request_id: str, reason: str = "") -> Receipt:
-        return self.post(fund_id, "settle", actor=actor, request_id=request_id, reason=reason)
-
-    def change_user(
-        self,
-        fund_id: str,
-        name: str,
-        roles: Sequence[str],
-        *,
-        reason: str,
-        actor: str,
-        request_id: str,
-        partner: str | None = None,
-    ) -> Receipt:
-        """Give ``name`` access to the fund with ``roles``, change them, or (no roles)
-        withdraw access. Admins only; recorded in the journal with ``reason``."""
-        return self.post(
-            fund_id,
-            "user",
-            actor=actor,
-            request_id=request_id,
-            name=name,
-            roles=list(roles),
-            partner=partner,
-            reason=reason,
-        )
+    # -- reading ----------------------------------------------------------------------------
 
     def users(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         """The fund's users now: name, partner and roles (the specification's, as changed)."""
@@ -478,8 +264,6 @@ class Ledger:
             for u in sorted(current.values(), key=lambda u: u.name)
         ]
         return pd.DataFrame(rows, columns=["name", "partner", "roles"], dtype=object)
-
-    # -- reading ----------------------------------------------------------------------------
 
     def position(self, fund_id: str, *, actor: str, period: str | None = None) -> reports.Position:
         ctx = self.context(fund_id)
@@ -495,29 +279,12 @@ class Ledger:
             reports.reader(connection, ctx, actor)
             return reports.decisions(connection, ctx)
 
-    def burden_shift(
-        self,
-        fund_id: str,
-        *,
-        actor: str,
-        warehouse: monitor.Warehouse | None = None,
-        threshold: float = monitor.DEFAULT_THRESHOLD,
-    ) -> pd.DataFrame:
-        """The burden-shift monitor's evidence table (see :mod:`carepool.ledger.monitor`)."""
+    def quarterly_spend(self, fund_id: str, *, actor: str) -> pd.DataFrame:
+        """Spend in pence by place, service, partner kind and financial quarter."""
         ctx = self.context(fund_id)
-        if not 0 < threshold < 1:
-            raise LedgerError(f"threshold: expected a fraction between 0 and 1, got {threshold}")
         with database.reading(self.engine) as connection:
             reports.reader(connection, ctx, actor)
-            spend = monitor.ledger_spend(connection, ctx)
-        activity = None
-        if warehouse is not None:
-            measures = [
-                m for link in monitor.LINKS for m in (link.cut_activity, link.rise_activity)
-            ]
-            activity = monitor.warehouse_activity(warehouse, measures)
-        places = sorted({line.place for line in ctx.spec.lines})
-        return monitor.burden_shift(spend, activity, places, threshold=threshold)
+            return reports.quarterly_spend(connection, ctx)
 
     def verify(self, fund_id: str) -> ChainCheck:
         ctx = self.context(fund_id)
@@ -535,25 +302,7 @@ class Ledger:
             return reports.export(connection, ctx, path)
 
 
-def _check_request_id(request_id: str) -> None:
-    if not isinstance(request_id, str) or not request_id.strip():
-        raise LedgerError("request_id: every posting needs a client request id")
-    if len(request_id) > MAX_REQUEST_ID or "#" in request_id or "\x00" in request_id:
-        raise LedgerError(
-            f"request_id: at most {MAX_REQUEST_ID} characters, without '#' or NUL, "
-            f"got {request_id!r}"
-        )
-
-
-def _check_request(request: Request) -> None:
-    """What can be checked before the fund's lock: the operation and the id. (The user is
-    checked under the lock: another process may have just added or removed them.)"""
-    if request.operation not in OPERATIONS:
-        raise LedgerError(f"unknown operation {request.operation!r}")
-    _check_request_id(request.request_id)
-
-
-def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
+def _apply(tx: Tx, request: LedgerRequest, digest: str) -> Receipt:
     """Post one request in ``tx``, or answer it from the journal if it was posted before.
 
     A request that fails raises before anything of it is appended, so the transaction's
@@ -568,7 +317,7 @@ def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
             f"request id {request.request_id!r} was used before for a different "
             f"request (entry {known.receipt.seq}); use a new id for a new request"
         )
-    entries = OPERATIONS[request.operation](tx, user, request.fields)
+    entries: list[Entry] = build(tx, user, request.parse())
     first = None
     for n, entry in enumerate(entries):
         request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"
@@ -577,65 +326,3 @@ def _apply(tx: Tx, request: Request, digest: str) -> Receipt:
     assert first is not None
     tx.known[request.request_id] = Known(digest, replace(first, replayed=True))
     return first
-
-
-def _write_registries(connection: Connection, spec: FundSpec, spec_json: dict[str, Any]) -> None:
-    """Insert the fund's partners and users (new ones; known ones must match) and its lines."""
-    for partner in spec.partners:
-        row: dict[str, str | None] = {"id": partner.id, "name": partner.name, "kind": partner.kind}
-        _insert_or_match(connection, partners, partners.c.id, partner.id, row, "partner")
-    for user in spec.users:
-        row = {"name": user.name, "partner_id": user.partner, "roles": ",".join(sorted(user.roles))}
-        _insert_or_match(connection, users, users.c.name, user.name, row, "user")
-    connection.execute(
-        funds.insert(),
-        {
-            "id": spec.fund.id,
-            "name": spec.fund.name,
-            "host_partner_id": spec.fund.host,
-            "kind": spec.fund.kind,
-            "year": spec.fund.year,
-            "spec": canonical(spec_json),
-        },
-    )
-    if spec.lines:
-        connection.execute(
-            lines.insert(),
-            [
-                {
-                    "fund_id": spec.fund.id,
-                    "id": line.id,
-                    "service": line.service,
-                    "place": line.place,
-                    "partner_id": line.partner,
-                }
-                for line in spec.lines
-            ],
-        )
-    if spec.rules:
-        connection.execute(
-            rules.insert(),
-            [
-                {
-                    "fund_id": spec.fund.id,
-                    "name": rule.name,
-                    "position": i,
-                    "kind": rule.kind,
-                    "spec": canonical(rule.model_dump(mode="json")),
-                }
-                for i, rule in enumerate(spec.rules)
-            ],
-        )
-
-
-def _insert_or_match(
-    connection: Connection, table: Any, key: Any, value: str, row: dict[str, str | None], what: str
-) -> None:
-    existing = connection.execute(select(table).where(key == value)).first()
-    if existing is None:
-        connection.execute(table.insert(), row)
-    elif dict(existing._mapping) != row:
-        raise LedgerError(
-            f"{what} {value!r} is already in the ledger with other details "
-            f"({json.dumps(dict(existing._mapping))}); registries are never changed"
-        )

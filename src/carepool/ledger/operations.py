@@ -1,9 +1,10 @@
 """What each kind of request writes: one small builder per operation.
 
-A builder receives the open transaction (:class:`~carepool.ledger.writer.Tx`), the user and
-the request's fields; it checks the user's role, the period and the fund's rules, and returns
-the entries to write — or raises, and then nothing is written. Builders never write
-themselves: the caller chains and inserts what they return.
+A builder receives the open transaction (:class:`~carepool.ledger.store.writer.Tx`), the user
+and the typed request (:mod:`carepool.ledger.requests`, whose fields checked themselves when
+it was built); it checks what needs the fund — its lines and partners, the user's role, the
+period, the fund's rules — and returns the entries to write, or raises, and then nothing is
+written. Builders never write themselves: the caller chains and inserts what they return.
 """
 
 from __future__ import annotations
@@ -14,21 +15,33 @@ from typing import Any
 from pydantic import ValidationError
 
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
-from carepool.ledger.entries import Entry, Posting
-from carepool.ledger.fund import YEAR_END
-from carepool.ledger.money import check_pence, pounds
+from carepool.ledger.records.entries import Entry, Posting
+from carepool.ledger.records.fund import YEAR_END
+from carepool.ledger.records.money import pounds
+from carepool.ledger.records.roles import require_finance_of, require_role
+from carepool.ledger.records.spec import User
+from carepool.ledger.requests import (
+    Allocate,
+    Approve,
+    ChangeUser,
+    ClosePeriod,
+    Commit,
+    Contribute,
+    Forecast,
+    Operation,
+    Reverse,
+    Settle,
+    Spend,
+    Virement,
+)
 from carepool.ledger.riskshare import settlement_shares
-from carepool.ledger.roles import require_finance_of, require_role
 from carepool.ledger.rules import Breach, Change, check_all
-from carepool.ledger.spec import User
-from carepool.ledger.writer import Tx, totals_of
+from carepool.ledger.store.writer import Tx, totals_of
 
-Builder = Callable[[Tx, User, Mapping[str, Any]], list[Entry]]
+Builder = Callable[[Tx, User, Any], list[Entry]]
 
 #: Entries that move money and so may be reversed.
 REVERSIBLE = ("contribution", "allocation", "spend", "commitment", "virement")
-#: The largest entry number (the journal's ``seq`` is a 64-bit integer).
-MAX_SEQ = 2**63 - 1
 
 
 def period_for(tx: Tx, period: str | None) -> str:
@@ -52,24 +65,6 @@ def period_for(tx: Tx, period: str | None) -> str:
     return period
 
 
-def _text(fields: Mapping[str, Any], name: str, default: str = "") -> str:
-    value = fields.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise LedgerError(f"{name}: expected text, got {value!r}")
-    if "\x00" in value:
-        raise LedgerError(f"{name}: text may not contain a NUL character")
-    return value
-
-
-def _entry_number(value: Any, name: str) -> int:
-    """An entry number given in a request (``seq``): a positive whole number in range."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ:
-        raise LedgerError(f"{name}: expected an entry number, got {value!r}")
-    return value
-
-
 def _refuse_or_hold(breaches: list[Breach], waived: frozenset[str]) -> list[Breach]:
     """Raise for a refusing breach; return the holds that have not been approved already."""
     refusals = [b for b in breaches if b.action == "refuse"]
@@ -78,16 +73,16 @@ def _refuse_or_hold(breaches: list[Breach], waived: frozenset[str]) -> list[Brea
     return [b for b in breaches if b.rule not in waived]
 
 
-def contribute(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    partner = tx.ctx.partner(_text(fields, "partner"))
-    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+def contribute(tx: Tx, user: User, request: Contribute) -> list[Entry]:
+    partner = tx.ctx.partner(request.partner)
+    amount = request.amount_pence
     require_finance_of(user, [partner], f"record a contribution from {partner}")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     postings = (
         Posting("pool", amount, "contribution"),
         Posting("contrib", -amount, "contribution", partner=partner),
     )
-    description = _text(fields, "description") or f"Contribution from {partner}"
+    description = request.description or f"Contribution from {partner}"
     return [
         Entry(
             "contribution",
@@ -99,17 +94,11 @@ def contribute(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     ]
 
 
-def allocate(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    items = fields.get("allocations")
-    if not isinstance(items, list | tuple) or not items:
-        raise LedgerError("allocations: expected a list of [line, amount_pence] pairs")
-    period = period_for(tx, fields.get("period"))
+def allocate_budget(tx: Tx, user: User, request: Allocate) -> list[Entry]:
+    period = period_for(tx, request.period)
     budget: dict[str, int] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            raise LedgerError(f"allocations[{i}]: expected [line, amount_pence], got {item!r}")
-        line = tx.ctx.line(str(item[0]), f"allocations[{i}].line")
-        amount = check_pence(item[1], f"allocations[{i}].amount_pence")
+    for i, (line_id, amount) in enumerate(request.allocations):
+        line = tx.ctx.line(line_id, f"allocations[{i}].line")
         # a pooled fund's manager (the host) allocates; in an aligned budget, each partner too
         allocators = [tx.ctx.host, *([line.partner] if tx.ctx.spec.fund.kind == "aligned" else [])]
         require_finance_of(user, allocators, f"allocate to line {line.id}")
@@ -126,21 +115,21 @@ def allocate(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
         Posting("line", amount, "budget", line=line) for line, amount in budget.items()
     )
     postings += (Posting("pool", -total, "budget"),)
-    description = _text(fields, "description") or f"Allocation to {len(budget)} line(s)"
+    description = request.description or f"Allocation to {len(budget)} line(s)"
     payload = {"allocations": [[line, amount] for line, amount in budget.items()]}
     return [Entry("allocation", period, description, postings, payload)]
 
 
-def spend(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    line = tx.ctx.line(_text(fields, "line"))
-    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+def spend(tx: Tx, user: User, request: Spend) -> list[Entry]:
+    line = tx.ctx.line(request.line)
+    amount = request.amount_pence
     require_finance_of(user, [line.partner], f"record spend on line {line.id}")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     postings = [
         Posting("spend", amount, "spend", line=line.id),
         Posting("line", -amount, "spend", line=line.id),
     ]
-    ref = fields.get("commitment")
+    ref = request.commitment
     payload: dict[str, Any] = {"line": line.id, "amount_pence": amount}
     if ref is not None:
         outstanding = _outstanding_commitment(tx, ref, line.id)
@@ -150,12 +139,11 @@ def spend(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
             Posting("commit", -release, "commitment", line=line.id),
         ]
         payload["released_pence"] = release
-    description = _text(fields, "description") or f"Spend on {line.id}"
+    description = request.description or f"Spend on {line.id}"
     return [Entry("spend", period, description, tuple(postings), payload, ref)]
 
 
-def _outstanding_commitment(tx: Tx, ref: Any, line_id: str) -> int:
-    ref = _entry_number(ref, "commitment")
+def _outstanding_commitment(tx: Tx, ref: int, line_id: str) -> int:
     entry = tx.entry(ref)
     if entry is None or entry["kind"] != "commitment":
         raise LedgerError(f"commitment: entry {ref} is not a commitment")
@@ -167,16 +155,16 @@ def _outstanding_commitment(tx: Tx, ref: Any, line_id: str) -> int:
     return outstanding
 
 
-def commit(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    line = tx.ctx.line(_text(fields, "line"))
-    amount = check_pence(fields.get("amount_pence"), "amount_pence")
+def commit(tx: Tx, user: User, request: Commit) -> list[Entry]:
+    line = tx.ctx.line(request.line)
+    amount = request.amount_pence
     require_finance_of(user, [line.partner], f"record a commitment on line {line.id}")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     postings = (
         Posting("commit", amount, "commitment", line=line.id),
         Posting("line", -amount, "commitment", line=line.id),
     )
-    description = _text(fields, "description") or f"Commitment on {line.id}"
+    description = request.description or f"Commitment on {line.id}"
     return [
         Entry(
             "commitment", period, description, postings, {"line": line.id, "amount_pence": amount}
@@ -185,18 +173,13 @@ def commit(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
 
 
 def virement(
-    tx: Tx, user: User, fields: Mapping[str, Any], waived: frozenset[str] = frozenset()
+    tx: Tx, user: User, request: Virement, waived: frozenset[str] = frozenset()
 ) -> list[Entry]:
-    source = tx.ctx.line(_text(fields, "from_line"), "from_line")
-    target = tx.ctx.line(_text(fields, "to_line"), "to_line")
-    amount = check_pence(fields.get("amount_pence"), "amount_pence")
-    reason = _text(fields, "reason")
-    if not reason.strip():
-        raise LedgerError("reason: a virement needs a reason; it is published")
-    if source.id == target.id:
-        raise LedgerError("to_line: a virement moves money between two different lines")
+    source = tx.ctx.line(request.from_line, "from_line")
+    target = tx.ctx.line(request.to_line, "to_line")
+    amount, reason = request.amount_pence, request.reason
     require_finance_of(user, [tx.ctx.host, source.partner], f"vire money out of line {source.id}")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     available = tx.balance("line", line=source.id)
     if amount > available:
         raise LedgerError(
@@ -232,9 +215,9 @@ def virement(
     return [Entry("virement", period, description, postings, payload)]
 
 
-def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+def approve(tx: Tx, user: User, request: Approve) -> list[Entry]:
     require_role(user, "board", "decide on held requests")
-    hold_seq = _entry_number(fields.get("hold"), "hold")
+    hold_seq = request.hold
     held = tx.entry(hold_seq)
     if held is None or held["kind"] != "hold":
         raise LedgerError(f"hold: entry {hold_seq} is not a request held for approval")
@@ -250,12 +233,7 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     approvals = [d["payload"]["approver"] for d in decisions]
     if user.name in approvals:
         raise PermissionDenied(f"user {user.name!r} has already approved request {hold_seq}")
-    reason = _text(fields, "reason")
-    if not reason.strip():
-        raise LedgerError("reason: a decision needs a reason; it is published")
-    approved = fields.get("approve", True)
-    if not isinstance(approved, bool):
-        raise LedgerError(f"approve: expected true or false, got {approved!r}")
+    reason, approved = request.reason, request.approve
     approvals.append(user.name)
     required = int(held["payload"]["approvers_required"])
     if not approved:
@@ -279,8 +257,7 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     )
     if outcome != "approved":
         return [decision]
-    request = dict(held["payload"]["request"])
-    request["period"] = period
+    held_request = Virement.from_fields({**held["payload"]["request"], "period": period})
     waived = frozenset(rule["rule"] for rule in held["payload"]["rules"])
     try:
         requester = tx.user(str(held["actor"]))  # with the rights they have now
@@ -289,7 +266,7 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
             f"the request's maker {held['actor']!r} no longer has access to fund {tx.ctx.id}, "
             "so it cannot be approved; the board may reject it"
         ) from None
-    posted = virement(tx, requester, request, waived)
+    posted = virement(tx, requester, held_request, waived)
     if posted[0].kind != "virement":
         raise LedgerError(f"request {hold_seq} now breaks other rules and needs a new request")
     entry = posted[0]
@@ -299,11 +276,11 @@ def approve(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     return [decision, approved_entry]
 
 
-def forecast(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    line = tx.ctx.line(_text(fields, "line"))
-    outturn = check_pence(fields.get("outturn_pence"), "outturn_pence", allow_zero=True)
+def forecast(tx: Tx, user: User, request: Forecast) -> list[Entry]:
+    line = tx.ctx.line(request.line)
+    outturn = request.outturn_pence
     require_finance_of(user, [line.partner], f"forecast line {line.id}")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     delta = outturn - tx.balance("forecast", line=line.id)
     postings: tuple[Posting, ...] = ()
     if delta:
@@ -319,12 +296,8 @@ def forecast(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     ]
 
 
-def reverse(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
-    seq = fields.get("entry")
-    seq = _entry_number(seq, "entry")
-    reason = _text(fields, "reason")
-    if not reason.strip():
-        raise LedgerError("reason: a reversal needs a reason; it is published")
+def reverse(tx: Tx, user: User, request: Reverse) -> list[Entry]:
+    seq, reason = request.entry, request.reason
     original = tx.entry(seq)
     if original is None:
         raise LedgerError(f"entry: fund {tx.ctx.id} has no entry {seq}")
@@ -332,7 +305,7 @@ def reverse(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
         raise LedgerError(f"entry {seq} is a {original['kind']} entry, which cannot be reversed")
     if tx.referring(seq, ["reversal"]):
         raise LedgerError(f"entry {seq} has already been reversed")
-    period = period_for(tx, fields.get("period"))
+    period = period_for(tx, request.period)
     postings = tuple(
         Posting(p["account"], -int(p["amount_pence"]), p["category"], p["line_id"], p["partner_id"])
         for p in original["postings"]
@@ -397,10 +370,10 @@ def _check_reversal_leaves_money(tx: Tx, postings: tuple[Posting, ...], seq: int
             )
 
 
-def close_period(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+def close_period(tx: Tx, user: User, request: ClosePeriod) -> list[Entry]:
     require_finance_of(user, [tx.ctx.host], "close a period")
     first_open = period_for(tx, None)
-    period = fields.get("period") or first_open
+    period = request.period or first_open
     if period != first_open:
         period_for(tx, period)  # names a bad or closed period
         raise LedgerError(f"periods close in order: close {first_open} before {period}")
@@ -409,7 +382,7 @@ def close_period(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     return [Entry("close", period, f"Period {period} closed", (), payload)]
 
 
-def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+def settle(tx: Tx, user: User, request: Settle) -> list[Entry]:
     require_role(user, "board", "settle the year")
     closed = tx.closed_periods()
     if YEAR_END in closed:
@@ -420,7 +393,7 @@ def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
             f"settlement comes after every period is closed; {still_open[0]} and "
             f"{len(still_open) - 1} more are open"
         )
-    reason = _text(fields, "reason") or "Year-end settlement under the fund's risk-share rule"
+    reason = request.reason or "Year-end settlement under the fund's risk-share rule"
     pool = tx.balance("pool")
     lines = {line: amount for line, amount in tx.balances("line", "line_id").items() if amount}
     contributions = {p: -amount for p, amount in tx.balances("contrib", "partner_id").items()}
@@ -454,27 +427,21 @@ def settle(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     return [settlement, Entry("close", YEAR_END, "Year closed", (), closing)]
 
 
-def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
+def change_user(tx: Tx, user: User, request: ChangeUser) -> list[Entry]:
     """Give a user access to the fund with ``roles``, change their roles, or (no roles)
     withdraw their access; an admin's act, recorded in the chain like any other."""
     require_role(user, "admin", "change who may use the fund")
-    name = _text(fields, "name")
-    roles = fields.get("roles")
-    if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
-        raise LedgerError(f"roles: expected a list of roles (empty to withdraw), got {roles!r}")
+    name, partner, reason = request.name, request.partner, request.reason
     if name == user.name:
         raise LedgerError("an admin may not change their own access; ask another admin")
-    partner = fields.get("partner")
     if partner is not None:
-        if not roles:
-            raise LedgerError("partner: a user whose access is withdrawn has no partner")
-        tx.ctx.partner(_text(fields, "partner"))
-    reason = _text(fields, "reason")
-    if not reason.strip():
-        raise LedgerError("reason: say why the user's access changes")
-    if roles:
+        tx.ctx.partner(partner)
+    roles: list[str] = []
+    if request.roles:
         try:
-            changed = User(name=name, partner=partner, roles=tuple(roles))
+            changed = User.model_validate(
+                {"name": name, "partner": partner, "roles": request.roles}
+            )
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'user'}: {e['msg']} (got {e['input']!r})"
@@ -486,8 +453,6 @@ def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
         roles = sorted(set(changed.roles))
     elif name not in tx.users:
         raise LedgerError(f"name: {name!r} is not a user of fund {tx.ctx.id}")
-    else:
-        roles = []
     closed = tx.closed_periods()
     period = next((p for p in tx.ctx.periods if p not in closed), YEAR_END)
     what = f"roles {', '.join(roles)}" if roles else "no access"
@@ -496,9 +461,10 @@ def change_user(tx: Tx, user: User, fields: Mapping[str, Any]) -> list[Entry]:
     return [Entry("user", period, description, (), payload)]
 
 
+#: Each operation's builder, by the operation's name.
 OPERATIONS: Mapping[str, Builder] = {
     "contribute": contribute,
-    "allocate": allocate,
+    "allocate": allocate_budget,
     "spend": spend,
     "commit": commit,
     "virement": virement,
@@ -509,3 +475,8 @@ OPERATIONS: Mapping[str, Builder] = {
     "settle": settle,
     "user": change_user,
 }
+
+
+def build(tx: Tx, user: User, request: Operation) -> list[Entry]:
+    """The entries ``request`` writes, by its operation's builder."""
+    return OPERATIONS[request.operation](tx, user, request)

@@ -1,4 +1,5 @@
-"""Reading the ledger: the fund's position, the decisions register, the journal's chain.
+"""Reading the ledger: the fund's position, the decisions register, spend by quarter, the
+journal's chain.
 
 Balances are never stored: the position is a sum over postings every time it is asked for,
 so it cannot disagree with the journal.
@@ -18,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from carepool.errors import LedgerError
-from carepool.ledger.chain import (
+from carepool.ledger.records.chain import (
     GENESIS,
     ChainCheck,
     canonical,
@@ -26,10 +27,11 @@ from carepool.ledger.chain import (
     private_digest,
     public_content,
 )
-from carepool.ledger.fund import YEAR_END, FundContext, find_user, users_after
-from carepool.ledger.schema import funds, journal, lines, postings, rules
-from carepool.ledger.spec import User
-from carepool.ledger.writer import TOTAL_KEYS, sorted_totals
+from carepool.ledger.records.fund import YEAR_END, FundContext, find_user, users_after
+from carepool.ledger.records.spec import User
+from carepool.ledger.store.schema import funds, journal, lines, postings, rules
+from carepool.ledger.store.writer import TOTAL_KEYS, sorted_totals
+from carepool.years import quarter
 
 LINE_COLUMNS = (
     "line",
@@ -286,6 +288,27 @@ def decisions(connection: Connection, ctx: FundContext) -> pd.DataFrame:
     frame = pd.DataFrame(list(register.values()), columns=columns)
     frame["posted_entry"] = frame["posted_entry"].astype("Int64")
     return frame
+
+
+def quarterly_spend(connection: Connection, ctx: FundContext) -> pd.DataFrame:
+    """Spend by place, service, partner kind and financial quarter, from the postings."""
+    rows = connection.execute(
+        select(
+            lines.c.place,
+            lines.c.service,
+            lines.c.partner_id,
+            postings.c.period,
+            func.sum(postings.c.amount_pence),
+        )
+        .join(lines, (lines.c.fund_id == postings.c.fund_id) & (lines.c.id == postings.c.line_id))
+        .where(postings.c.fund_id == ctx.id, postings.c.account == "spend")
+        .group_by(lines.c.place, lines.c.service, lines.c.partner_id, postings.c.period)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["place", "service", "partner", "period", "pence"])
+    frame["partner_kind"] = frame["partner"].map(ctx.partner_kinds)
+    frame["quarter"] = [quarter(p) for p in frame["period"]]
+    keys = ["place", "service", "partner_kind", "quarter"]
+    return frame.groupby(keys)["pence"].sum().reset_index()
 
 
 def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, Any], str, str]]:

@@ -8,8 +8,8 @@ sums exactly to the variance (largest remainder).
 
 from __future__ import annotations
 
-from carepool.ledger.money import split_pence
-from carepool.ledger.spec import RiskShare
+from carepool.ledger.records.money import split_pence
+from carepool.ledger.records.spec import RiskShare
 
 
 def settlement_shares(

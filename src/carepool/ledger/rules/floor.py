@@ -8,9 +8,9 @@ floor, so a fund may be built up from nothing without tripping it.
 
 from __future__ import annotations
 
-from carepool.ledger.money import pounds
+from carepool.ledger.records.money import pounds
+from carepool.ledger.records.spec import FloorRule
 from carepool.ledger.rules.types import Breach, Change, FundState
-from carepool.ledger.spec import FloorRule
 
 
 def check(rule: FloorRule, change: Change, state: FundState) -> list[Breach]:

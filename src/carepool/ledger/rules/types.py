@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from carepool.ledger.spec import Line, Scope
+from carepool.ledger.records.spec import Line, Scope
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ move to an unknown line (it could be re-allocated anywhere): it crosses every bo
 
 from __future__ import annotations
 
-from carepool.ledger.money import pounds
+from carepool.ledger.records.money import pounds
+from carepool.ledger.records.spec import ApprovalRule, Line
 from carepool.ledger.rules.types import Breach, Change, FundState
-from carepool.ledger.spec import ApprovalRule, Line
 
 
 def _across(rule: ApprovalRule, source: Line, target: Line | None) -> bool:

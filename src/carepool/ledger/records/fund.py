@@ -8,17 +8,13 @@ fund's ``user`` journal entries in order, are its users now (:func:`users_after`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from carepool.errors import LedgerError, PermissionDenied
-from carepool.ledger.schema import funds
-from carepool.ledger.spec import FundSpec, Line, Scope, User, parse_spec
+from carepool.ledger.records.spec import FundSpec, Line, Scope, User
 
 YEAR_END = "year-end"
 
@@ -103,18 +99,3 @@ def find_user(users: Mapping[str, User], name: str, fund_id: str) -> User:
         return users[name]
     except KeyError:
         raise PermissionDenied(f"{name!r} is not a user of fund {fund_id}") from None
-
-
-def load_context(connection: Connection, fund_id: str) -> FundContext:
-    text = connection.execute(select(funds.c.spec).where(funds.c.id == fund_id)).scalar()
-    if text is None:
-        known = connection.execute(select(funds.c.id).order_by(funds.c.id)).scalars().all()
-        raise LedgerError(
-            f"no fund {fund_id!r} in the ledger"
-            + (
-                f" (funds: {', '.join(known)})"
-                if known
-                else "; open one with `carepool ledger init`"
-            )
-        )
-    return FundContext(parse_spec(json.loads(text), f"fund {fund_id}"))

@@ -17,12 +17,18 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, false, func, or_, select
 
-from carepool.ledger import postgres
-from carepool.ledger.chain import GENESIS, canonical, entry_hash, private_digest, public_content
-from carepool.ledger.entries import Entry, Receipt
-from carepool.ledger.fund import FundContext, find_user, users_after
-from carepool.ledger.schema import journal, postings
-from carepool.ledger.spec import Line, Scope, User
+from carepool.ledger.records.chain import (
+    GENESIS,
+    canonical,
+    entry_hash,
+    private_digest,
+    public_content,
+)
+from carepool.ledger.records.entries import Entry, Receipt
+from carepool.ledger.records.fund import FundContext, find_user, users_after
+from carepool.ledger.records.spec import Line, Scope, User
+from carepool.ledger.store import postgres
+from carepool.ledger.store.schema import journal, postings
 
 Clock = Callable[[], datetime]
 
@@ -287,7 +293,7 @@ class Tx:
 def _opening(
     connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """:func:`carepool.ledger.postgres.opening` in portable SQL, ids a thousand at a time."""
+    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time."""
     ids = list(request_ids)
     first, rest = ids[:OPENING_IDS], ids[OPENING_IDS:]
     head_seq = select(func.max(journal.c.seq)).where(journal.c.fund_id == fund_id).scalar_subquery()

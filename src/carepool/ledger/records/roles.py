@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from carepool.errors import PermissionDenied
-from carepool.ledger.spec import User
+from carepool.ledger.records.spec import User
 
 #: Roles that may read who posted each entry and under which request id.
 PRIVATE_READERS = frozenset({"auditor", "admin"})

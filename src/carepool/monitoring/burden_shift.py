@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
 
-from carepool.ledger.fund import FundContext
-from carepool.ledger.schema import lines, postings
+from carepool.errors import ConfigError
+from carepool.ledger import Ledger
+from carepool.warehouse import Tables
 
 DEFAULT_THRESHOLD = 0.02
 
@@ -88,40 +88,7 @@ COLUMNS = [
 ]
 
 
-class Warehouse(Protocol):
-    def table(self, name: str) -> Any: ...
-    def to_pandas(self, expr: Any) -> pd.DataFrame: ...
-
-
-def quarter(period: str) -> str:
-    """The financial quarter of a month: ``2026-05`` is ``2026-27 Q1``."""
-    year, month = int(period[:4]), int(period[5:7])
-    start = year if month >= 4 else year - 1
-    return f"{start}-{(start + 1) % 100:02d} Q{(month - 4) % 12 // 3 + 1}"
-
-
-def ledger_spend(connection: Connection, ctx: FundContext) -> pd.DataFrame:
-    """Spend by place, service, partner kind and quarter, from the ledger's postings."""
-    rows = connection.execute(
-        select(
-            lines.c.place,
-            lines.c.service,
-            lines.c.partner_id,
-            postings.c.period,
-            func.sum(postings.c.amount_pence),
-        )
-        .join(lines, (lines.c.fund_id == postings.c.fund_id) & (lines.c.id == postings.c.line_id))
-        .where(postings.c.fund_id == ctx.id, postings.c.account == "spend")
-        .group_by(lines.c.place, lines.c.service, lines.c.partner_id, postings.c.period)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["place", "service", "partner", "period", "pence"])
-    frame["partner_kind"] = frame["partner"].map(ctx.partner_kinds)
-    frame["quarter"] = [quarter(p) for p in frame["period"]]
-    keys = ["place", "service", "partner_kind", "quarter"]
-    return frame.groupby(keys)["pence"].sum().reset_index()
-
-
-def warehouse_activity(warehouse: Warehouse, measures: Sequence[str]) -> pd.DataFrame:
+def warehouse_activity(warehouse: Tables, measures: Sequence[str]) -> pd.DataFrame:
     """Activity by local authority and financial year, from the warehouse's person-years."""
     t = warehouse.table("person_year")
     frame = warehouse.to_pandas(
@@ -171,6 +138,27 @@ def _row(
 
 
 def burden_shift(
+    ledger: Ledger,
+    fund_id: str,
+    *,
+    actor: str,
+    warehouse: Tables | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """The monitor's evidence table for a fund, read as ``actor``: the ledger's spend by
+    quarter and, given a warehouse, the activity behind it by year."""
+    if not 0 < threshold < 1:
+        raise ConfigError(f"threshold: expected a fraction between 0 and 1, got {threshold}")
+    spend = ledger.quarterly_spend(fund_id, actor=actor)
+    activity = None
+    if warehouse is not None:
+        measures = [m for link in LINKS for m in (link.cut_activity, link.rise_activity)]
+        activity = warehouse_activity(warehouse, measures)
+    places = sorted({line.place for line in ledger.spec(fund_id).lines})
+    return flag_shifts(spend, activity, places, threshold=threshold)
+
+
+def flag_shifts(
     spend: pd.DataFrame,
     activity: pd.DataFrame | None,
     places: Sequence[str],
@@ -178,7 +166,12 @@ def burden_shift(
     links: Sequence[Link] = LINKS,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> pd.DataFrame:
-    """The evidence table: one row per link, place and source, flagged where a cost shifts."""
+    """The evidence table: one row per link, place and source, flagged where a cost shifts.
+
+    ``spend``: pence by place, service, partner kind and quarter (as
+    :meth:`~carepool.ledger.Ledger.quarterly_spend` gives it); ``activity``: the measures by
+    place and financial year.
+    """
     rows: list[dict[str, Any]] = []
     quarters = sorted(spend.loc[spend["pence"] > 0, "quarter"].unique())
     years = sorted(activity["year"].unique()) if activity is not None and len(activity) else []

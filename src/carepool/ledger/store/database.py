@@ -53,7 +53,7 @@ def database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def connect(url: str, *, schema: str | None = None) -> Engine:
+def open_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine for ``url``. ``schema`` (PostgreSQL only) puts the ledger in that schema."""
     url = database_url(url)
     if url.startswith("sqlite"):
@@ -102,7 +102,7 @@ def _sqlite_begin_immediate(engine: Engine) -> None:
 
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
-    location = resources.files("carepool.ledger") / "migrations"
+    location = resources.files("carepool.ledger.store") / "migrations"
     config.set_main_option("script_location", str(location))
     config.attributes["connection"] = connection
     return config
@@ -140,7 +140,7 @@ def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one transaction, retrying the whole of it when that is safe.
 
     ``work`` sees a connection inside the transaction and takes the fund's write lock first
-    (by opening a :class:`carepool.ledger.writer.Tx`); everything it writes commits together
+    (by opening a :class:`carepool.ledger.store.writer.Tx`); everything it writes commits together
     or not at all.
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from carepool.config import Settings
-from carepool.ledger import Ledger, Request
-from carepool.ledger.monitor import LINKS, burden_shift, chart, quarter
-from carepool.warehouse.connection import connect
+from carepool.ledger import Allocate, Ledger, LedgerRequest, Spend
+from carepool.monitoring import LINKS, burden_shift, chart, flag_shifts
+from carepool.warehouse import connect
+from carepool.years import quarter
 from tests.ledger.conftest import open_fund
 
 PLACES = ("E08000003", "E08000009")
@@ -36,7 +37,7 @@ def two_place_fund(ledger: Ledger) -> str:
     ledger.submit(
         fund,
         [
-            Request(
+            LedgerRequest(
                 "contribute",
                 "t.nhs" if p == "NHS" else f"t.{p}",
                 f"c{p}",
@@ -45,21 +46,22 @@ def two_place_fund(ledger: Ledger) -> str:
             for p in contributors
         ],
     )
-    ledger.allocate(
-        fund, [(line["id"], 7 * 10**5) for line in lines], actor="t.nhs", request_id="a"
+    ledger.post(
+        fund,
+        Allocate(allocations=[(line["id"], 7 * 10**5) for line in lines]),
+        actor="t.nhs",
+        request_id="a",
     )
     return fund
 
 
 def spend(ledger: Ledger, fund: str, line: str, period: str, amount: int) -> None:
     owner = "t.nhs" if line.startswith("acute") else f"t.{line.split(':')[1]}"
-    ledger.spend(
+    ledger.post(
         fund,
-        line=line,
-        amount_pence=amount,
+        Spend(line=line, amount_pence=amount, period=period),
         actor=owner,
         request_id=f"{line}-{period}",
-        period=period,
     )
 
 
@@ -71,7 +73,7 @@ def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger)
         spend(ledger, fund, f"acute:{manchester}", period, acute)
         spend(ledger, fund, f"asc:{trafford}", period, 10_000)
         spend(ledger, fund, f"acute:{trafford}", period, 10_000 if period == "2026-05" else 12_000)
-    evidence = ledger.burden_shift(fund, actor="t.public")
+    evidence = burden_shift(ledger, fund, actor="t.public")
     ledger_rows = evidence[evidence["source"] == "ledger"].set_index(["link", "place"])
     link = LINKS[0].name
     assert bool(ledger_rows.loc[(link, manchester), "flagged"])
@@ -85,7 +87,7 @@ def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger)
 def test_activity_from_the_warehouse(ledger: Ledger, small_warehouse: Path) -> None:
     fund = two_place_fund(ledger)
     with connect(Settings(small_warehouse.parent, "duckdb"), warehouse_dir=small_warehouse) as wh:
-        evidence = ledger.burden_shift(fund, actor="t.public", warehouse=wh)
+        evidence = burden_shift(ledger, fund, actor="t.public", warehouse=wh)
     activity = evidence[evidence["source"] == "activity"]
     assert set(activity["place"]) == set(PLACES)
     assert set(activity["rise_measure"]) == {"delayed_discharge_days", "ae_attendances"}
@@ -104,7 +106,7 @@ def test_the_rule_in_isolation(tmp_path: Path) -> None:
             "ae_attendances": [10.0, 10.0, 10.0, 10.0],
         }
     )
-    evidence = burden_shift(spend_table, activity, ["A", "B"], threshold=0.02)
+    evidence = flag_shifts(spend_table, activity, ["A", "B"], threshold=0.02)
     flags = evidence.set_index(["link", "place"])["flagged"]
     assert bool(flags[(LINKS[0].name, "A")])  # -3% home care, +4% delayed days
     assert not bool(flags[(LINKS[0].name, "B")])  # -1%: under the threshold

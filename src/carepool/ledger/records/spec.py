@@ -7,7 +7,6 @@ See docs/ledger.md for a worked example.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from carepool.errors import LedgerError
+from carepool.years import is_financial_year, months
 
 ROLES = ("finance", "board", "auditor", "public", "admin")
-YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 LineCode = Annotated[str, Field(min_length=1, max_length=96, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Pence = Annotated[int, Field(ge=0, le=10**15, strict=True)]
@@ -37,8 +36,7 @@ class FundInfo(_Model):
 
     @model_validator(mode="after")
     def _year(self) -> FundInfo:
-        match = YEAR.match(self.year)
-        if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        if not is_financial_year(self.year):
             raise ValueError(f"year {self.year!r} is not a financial year like 2026-27")
         return self
 
@@ -197,8 +195,7 @@ class FundSpec(_Model):
 
     def periods(self) -> tuple[str, ...]:
         """The twelve months of the fund's financial year, April to March, as ``YYYY-MM``."""
-        start = int(self.fund.year[:4])
-        return tuple(f"{start + (m > 12)}-{(m - 1) % 12 + 1:02d}" for m in range(4, 16))
+        return months(self.fund.year)
 
 
 def _unique(values: list[str], where: str, field: str) -> None:
