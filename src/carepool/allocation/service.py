@@ -83,9 +83,7 @@ def year_after_model(warehouse: Tables) -> str:
 def resolve(warehouse: Tables, request: AllocationRequest) -> Run:
     """Check the request and read its files: the formula, its pace of change, the baseline."""
     if request.total <= 0:
-        raise AllocationError(
-            f"--total must be a positive number of pounds, got {request.total:,}"
-        )
+        raise AllocationError(f"--total must be a positive number of pounds, got {request.total:,}")
     formula = load_formula(request.formula_file).with_pace(
         min_growth=request.min_growth,
         max_below_target=request.max_below_target,
