@@ -24,8 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from carepool.ledger.money import split_pence
-from carepool.ledger.spec import FundSpec, parse_spec
+from carepool.ledger import FundSpec, parse_spec, split_pence
 
 ICB = "QOP"  # NHS Greater Manchester ICB (NHS England allocation tool data)
 ICB_NAME = "NHS Greater Manchester Integrated Care Board"

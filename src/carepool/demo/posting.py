@@ -11,9 +11,17 @@ from typing import Any
 
 from carepool.allocation import Allocation, Formula
 from carepool.demo import fund as gm
-from carepool.ledger.chain import sha256
-from carepool.ledger.ledger import Ledger, Request
-from carepool.ledger.money import pounds, split_pence
+from carepool.ledger import (
+    Allocate,
+    Approve,
+    ClosePeriod,
+    Ledger,
+    LedgerRequest,
+    Virement,
+    pounds,
+    sha256,
+    split_pence,
+)
 from carepool.warehouse import Tables
 
 #: The winter virement the demonstration puts to the board: the largest borough's acute
@@ -112,7 +120,7 @@ def run_demo(
     receipts += ledger.submit(
         fund,
         [
-            Request(
+            LedgerRequest(
                 "contribute",
                 officer[p],
                 f"contribution-{p}",
@@ -123,12 +131,14 @@ def run_demo(
         ],
     )
     receipts.append(
-        ledger.allocate(
+        ledger.post(
             fund,
-            sorted(line_budgets.items()),
+            Allocate(
+                allocations=sorted(line_budgets.items()),
+                description=f"Allocation of the pool by the formula {formula.id} {formula.version}",
+            ),
             actor="finance.icb",
             request_id="allocation",
-            description=f"Allocation of the pool by the formula {formula.id} {formula.version}",
         )
     )
     spend = line_spend(warehouse, spend_year, formula, line_budgets)
@@ -138,7 +148,7 @@ def run_demo(
     virement: dict[str, Any] = {}
     for index, period in enumerate(periods):
         batch = [
-            Request(
+            LedgerRequest(
                 "spend",
                 officer[owner[line]],
                 f"spend-{line}-{period}",
@@ -161,7 +171,7 @@ def run_demo(
             receipts += ledger.submit(
                 fund,
                 [
-                    Request(
+                    LedgerRequest(
                         "forecast",
                         officer[owner[line]],
                         f"forecast-{line}-{period}",
@@ -177,8 +187,8 @@ def run_demo(
                 ],
             )
         receipts.append(
-            ledger.close_period(
-                fund, actor="finance.icb", request_id=f"close-{period}", period=period
+            ledger.post(
+                fund, ClosePeriod(period=period), actor="finance.icb", request_id=f"close-{period}"
             )
         )
     return DemoRun(fund, spend_year, len(receipts), sum(r.replayed for r in receipts), virement)
@@ -188,27 +198,23 @@ def _winter_virement(ledger: Ledger, fund: str, period: str, place: str) -> dict
     """A cross-service virement of £2m: held, then approved by two board members."""
     source = gm.line_id("acute", place)
     target = gm.line_id("adult_social_care", place)
-    held = ledger.virement(
-        fund,
+    move = Virement(
         from_line=source,
         to_line=target,
         amount_pence=WINTER_AMOUNT_PENCE,
         reason="winter: home care to speed discharges from hospital",
-        actor="finance.icb",
-        request_id=f"winter-virement-{period}",
         period=period,
     )
-    first = ledger.approve(
+    held = ledger.post(fund, move, actor="finance.icb", request_id=f"winter-virement-{period}")
+    first = ledger.post(
         fund,
-        hold=held.seq,
-        reason="supports the winter discharge plan",
+        Approve(hold=held.seq, reason="supports the winter discharge plan"),
         actor="board.chair",
         request_id="winter-approval-1",
     )
-    second = ledger.approve(
+    second = ledger.post(
         fund,
-        hold=held.seq,
-        reason="agreed with the councils",
+        Approve(hold=held.seq, reason="agreed with the councils"),
         actor="board.council-lead",
         request_id="winter-approval-2",
     )
