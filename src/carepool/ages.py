@@ -57,29 +57,42 @@ class AgeBands:
         return self.starts.index(age)
 
     @cached_property
-    def _regular(self) -> tuple[int, int]:
+    def _regular(self) -> tuple[int, int | None]:
         """``(k, width)``: from band ``k`` on, the bands are ``width`` years wide and start on
-        multiples of ``width``, so an engine can band them by integer division."""
-        if len(self.starts) == 1:
-            return 0, 1
+        multiples of ``width``, so an engine can band those ages by integer division; the
+        bands before ``k`` are cases. ``width`` is None when only the open band is left."""
+        last = len(self.starts) - 1
+        if last == 0:
+            return 0, None
         width = self.starts[-1] - self.starts[-2]
-        k = len(self.starts) - 1
+        k = last
         while k > 0 and self.starts[k] - self.starts[k - 1] == width:
             k -= 1
         if self.starts[k] % width:
             k += 1
+        if self.starts[k] % width:
+            return last, None
         return k, width
 
     def index_expr(self, age: ir.IntegerValue) -> ir.IntegerValue:
         """The band index of ``age`` as an engine expression (16-bit integer)."""
         k, width = self._regular
-        regular = ibis.least(age // width - self.starts[k] // width + k, len(self.starts) - 1)
+        last = len(self.starts) - 1
+        regular: ir.IntegerValue = (
+            ibis.literal(last)
+            if width is None
+            else ibis.least(age // width - self.starts[k] // width + k, last)
+        )
         return self._cases(age, regular, lambda i: i).cast("int16")
 
     def start_expr(self, age: ir.IntegerValue) -> ir.IntegerValue:
         """The start age of ``age``'s band as an engine expression (16-bit integer)."""
         _, width = self._regular
-        regular = ibis.least((age // width) * width, self.starts[-1])
+        regular: ir.IntegerValue = (
+            ibis.literal(self.starts[-1])
+            if width is None
+            else ibis.least((age // width) * width, self.starts[-1])
+        )
         return self._cases(age, regular, lambda i: self.starts[i]).cast("int16")
 
     def _cases(
