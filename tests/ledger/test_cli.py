@@ -276,6 +276,21 @@ def test_a_retry_prints_the_first_result(cli_env: str) -> None:
             "give either --file or --line",
         ),
         (["allocate", "--user", "finance.icb"], 2, "give --line with --amount, or --file"),
+        (
+            ["allocate", "--file", "no-such-allocations.csv", "--user", "finance.icb"],
+            2,
+            "no-such-allocations.csv: no such file",
+        ),
+        (
+            ["init", "--spec", "no-such-fund.toml", "--user", "admin"],
+            2,
+            "no such fund specification",
+        ),
+        (
+            ["position", "--period", "2030-01", "--user", "auditor"],
+            2,
+            "is not a month of fund",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(
@@ -333,3 +348,13 @@ def test_user_changes_from_the_command_line(cli_env: str) -> None:
     refused = run("user", "finance.new", "--reason", "nothing said", "--user", "admin")
     assert refused.exit_code == 2
     assert "--role" in refused.output
+
+
+def test_a_ledger_without_a_fund_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    monkeypatch.delenv("CAREPOOL_FUND", raising=False)
+    result = run("position", "--user", "auditor")
+    assert result.exit_code == 2, result.output
+    assert "holds no fund yet" in result.output

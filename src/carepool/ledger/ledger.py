@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from carepool.errors import CarepoolError, LedgerError, PermissionDenied
+from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionDenied
 from carepool.ledger import reports
 from carepool.ledger.operations import build
 from carepool.ledger.records.chain import ChainCheck
@@ -268,7 +268,7 @@ class Ledger:
     def position(self, fund_id: str, *, actor: str, period: str | None = None) -> reports.Position:
         ctx = self.context(fund_id)
         if period is not None and period not in (*ctx.periods, "year-end"):
-            raise LedgerError(f"period: {period!r} is not a month of fund {fund_id}'s year")
+            raise ConfigError(f"period: {period!r} is not a month of fund {fund_id}'s year")
         with database.reading(self.engine) as connection:
             reports.reader(connection, ctx, actor)
             return reports.position(connection, ctx, period)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from carepool.errors import LedgerError
+from carepool.errors import ConfigError, LedgerError
 from carepool.ledger.records.chain import canonical, sha256
 from carepool.ledger.records.money import check_pence, parse_amount
 
@@ -383,19 +383,22 @@ def check_request_id(request_id: str) -> None:
 
 def read_allocations(path: Path) -> list[tuple[str, int]]:
     """``line,amount`` rows of a CSV file (amounts in pounds or ``123p``), every fault named
-    by row: the allocations of one :class:`Allocate` request."""
+    by row: the allocations of one :class:`Allocate` request.
+
+    A file that cannot be read as allocations (missing, no such columns, no rows) is a usage
+    error; an amount the ledger does not accept is refused like any other amount."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
-                raise LedgerError(f"{path}: expected a header with the columns line,amount")
+                raise ConfigError(f"{path}: expected a header with the columns line,amount")
             rows = []
             for i, row in enumerate(reader, start=1):
                 rows.append(
                     (row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount"))
                 )
     except FileNotFoundError:
-        raise LedgerError(f"{path}: no such file") from None
+        raise ConfigError(f"{path}: no such file") from None
     if not rows:
-        raise LedgerError(f"{path}: no allocations")
+        raise ConfigError(f"{path}: no allocations")
     return rows

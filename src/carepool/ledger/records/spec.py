@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from carepool.errors import LedgerError
+from carepool.errors import ConfigError, LedgerError
 from carepool.years import is_financial_year, months
 
 ROLES = ("finance", "board", "auditor", "public", "admin")
@@ -215,7 +215,7 @@ def parse_spec(data: Mapping[str, Any], source: str) -> FundSpec:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "(top level)"
             faults.append(f"{source}: {where}: {error['msg']}")
-        raise LedgerError("the fund specification is not valid:\n" + "\n".join(faults)) from None
+        raise ConfigError("the fund specification is not valid:\n" + "\n".join(faults)) from None
 
 
 def load_spec(path: Path | str) -> FundSpec:
@@ -223,7 +223,7 @@ def load_spec(path: Path | str) -> FundSpec:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LedgerError(f"{path}: no such fund specification") from None
+        raise ConfigError(f"{path}: no such fund specification") from None
     except tomllib.TOMLDecodeError as exc:
-        raise LedgerError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_spec(data, str(path))
