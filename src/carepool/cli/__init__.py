@@ -9,18 +9,35 @@ from __future__ import annotations
 
 import typer
 
-from carepool.cli import demo, model
 from carepool.cli.allocate import allocate_app
+from carepool.cli.demo import demo_command
 from carepool.cli.indicators import indicators_app
 from carepool.cli.ledger import ledger_app
+from carepool.cli.model import (
+    build_command,
+    data_app,
+    info_command,
+    load_command,
+    schema_command,
+    validate_command,
+)
+from carepool.cli.support import user_errors
 
 app = typer.Typer(
     help="carepool: the model of a devolved health and social care economy.",
     no_args_is_help=True,
     add_completion=False,
 )
-model.register(app)
-demo.register(app)
+for name, command in (
+    ("build", build_command),
+    ("info", info_command),
+    ("validate", validate_command),
+    ("demo", demo_command),
+    ("load", load_command),
+    ("schema", schema_command),
+):
+    app.command(name)(user_errors(command))
+app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(allocate_app, name="allocate")
 app.add_typer(ledger_app, name="ledger")

@@ -10,8 +10,8 @@ from carepool.allocation import Allocation, Formula
 from carepool.cli.allocate import print_allocation
 from carepool.cli.indicators import print_gaps, print_indicators
 from carepool.cli.ledger import open_ledger, print_decisions, print_position
-from carepool.cli.model import model_checks, model_summary, print_checks, print_summary, run_build
-from carepool.cli.support import err, out, user_errors, warn
+from carepool.cli.model import print_checks, print_summary, read_checks, read_summary, run_build
+from carepool.cli.support import err, out, warn
 from carepool.config import Settings
 from carepool.demo import default_allocation, headline_outcomes, post_fund_year
 from carepool.model import plan_build
@@ -36,8 +36,8 @@ def demo_command(
         run_build(settings, request)
     else:
         out.print(f"Using the model already built in {settings.warehouse_dir}.")
-    print_summary(model_summary(settings))
-    print_checks(model_checks(settings))
+    print_summary(read_summary(settings))
+    print_checks(read_checks(settings))
     print_headlines(settings)
     allocation, formula = print_default_allocation(settings)
     print_fund_year(settings, allocation, formula)
@@ -90,8 +90,3 @@ def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula
         f"digest {check.digest}. Lines: carepool ledger position --user public; "
         "check anyone's copy: carepool ledger verify"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``demo`` to ``app``."""
-    app.command("demo")(user_errors(demo_command))

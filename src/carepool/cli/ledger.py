@@ -24,8 +24,9 @@ from rich.table import Table
 
 from carepool.cli.support import emit, err, out, user_errors
 from carepool.config import Settings
-from carepool.errors import ConfigError, LedgerError, WarehouseError
+from carepool.errors import ConfigError, WarehouseError
 from carepool.ledger import (
+    MONEY_COLUMNS,
     Allocate,
     Approve,
     ChangeUser,
@@ -41,6 +42,7 @@ from carepool.ledger import (
     Settle,
     Spend,
     Virement,
+    forecast_variance,
     load_spec,
     parse_amount,
     pounds,
@@ -92,7 +94,7 @@ def _fund(ledger: Ledger, fund: str | None) -> str:
     if len(funds) == 1:
         return funds[0]
     if not funds:
-        raise LedgerError(
+        raise ConfigError(
             "the ledger holds no fund yet; open one with `carepool ledger init --spec FILE`"
         )
     raise ConfigError(
@@ -303,7 +305,7 @@ def forecast_command(
     period: PeriodOption = None,
 ) -> Forecast:
     """Record a line's forecast outturn for the year (replaces the last forecast)."""
-    pence = parse_amount(amount) if amount.strip() not in ("0", "0p") else 0
+    pence = parse_amount(amount, allow_zero=True)
     return Forecast(line=line, outturn_pence=pence, period=period)
 
 
@@ -417,24 +419,19 @@ def print_position(position: Position, by: str | None = None) -> None:
     title = f"Fund {position.fund} ({position.year}), position " + (
         f"at the end of {position.period}" if position.period else "now"
     )
-    money = ["budget_pence", "actual_pence", "committed_pence", "forecast_pence", "available_pence"]
-    if by is not None:
-        frame = lines.groupby(by, sort=True)[money].sum(min_count=1).reset_index()
-        keys = [by]
-    else:
-        frame = lines
-        keys = ["line", "partner"]
+    money = list(MONEY_COLUMNS)
+    frame, keys = (position.summed(by), [by]) if by is not None else (lines, ["line", "partner"])
     table = Table(title=title)
     for key in keys:
         table.add_column(key.capitalize())
     for name in ("Budget", "Actual", "Committed", "Forecast", "Available", "Forecast variance"):
         table.add_column(name, justify="right")
     for record in frame.to_dict("records"):
-        forecast = record["forecast_pence"]
-        variance = None if pd.isna(forecast) else int(record["budget_pence"]) - int(forecast)
+        amounts = {m: None if pd.isna(record[m]) else int(record[m]) for m in money}
+        variance = forecast_variance(int(record["budget_pence"]), amounts["forecast_pence"])
         table.add_row(
             *[str(record[k]) for k in keys],
-            *[_gbp(None if pd.isna(record[m]) else record[m]) for m in money],
+            *[_gbp(amounts[m]) for m in money],
             _gbp(variance),
         )
     totals = position.totals
@@ -442,11 +439,7 @@ def print_position(position: Position, by: str | None = None) -> None:
         "Total",
         *[""] * (len(keys) - 1),
         *[_gbp(totals[m]) for m in money],
-        _gbp(
-            None
-            if totals["forecast_pence"] is None
-            else totals["budget_pence"] - totals["forecast_pence"]
-        ),
+        _gbp(forecast_variance(totals["budget_pence"], totals["forecast_pence"])),
         style="bold",
     )
     out.print(table)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carepool.cli.support import err, money, out, step_progress, user_errors, warn
+from carepool.cli.support import err, money, out, step_progress, warn
 from carepool.config import Settings
 from carepool.model import (
     build_model,
@@ -64,14 +64,14 @@ def build_command(
     )
 
 
-def model_summary(settings: Settings) -> Summary:
+def read_summary(settings: Settings) -> Summary:
     """The model's summary, with a warning first if it mixes real and synthetic tables."""
     warn(mixed_warning(settings.warehouse_dir))
     with err.status(f"Summarising the model ({settings.engine})"), connect(settings) as wh:
         return summarise(wh)
 
 
-def model_checks(settings: Settings) -> list[dict[str, Any]]:
+def read_checks(settings: Settings) -> list[dict[str, Any]]:
     """The model's checks as rows, with a warning first if it mixes real and synthetic tables."""
     warn(mixed_warning(settings.warehouse_dir))
     with err.status(f"Checking the model ({settings.engine})"), connect(settings) as wh:
@@ -138,7 +138,7 @@ def info_command(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Summarise the model in the warehouse: residents, places, cost by service and borough."""
-    summary = model_summary(Settings.from_env())
+    summary = read_summary(Settings.from_env())
     if as_json:
         typer.echo(json.dumps(summary.as_json(), indent=2))
     else:
@@ -176,7 +176,7 @@ def validate_command(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of checks")] = False,
 ) -> None:
     """Compare the model with published targets; exit 1 if any check fails."""
-    checks = model_checks(Settings.from_env())
+    checks = read_checks(Settings.from_env())
     if as_json:
         typer.echo(json.dumps(checks, indent=2))
     else:
@@ -239,13 +239,3 @@ def data_sources(
         table.add_row(d.title, d.publisher, d.vintage, d.licence, d.file)
     out.print(table)
     out.print("Contains public sector information licensed under the Open Government Licence v3.0.")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the model's commands to ``app``."""
-    app.command("build")(user_errors(build_command))
-    app.command("info")(user_errors(info_command))
-    app.command("validate")(user_errors(validate_command))
-    app.command("load")(user_errors(load_command))
-    app.command("schema")(user_errors(schema_command))
-    app.add_typer(data_app, name="data")

@@ -13,7 +13,7 @@ from carepool.ledger.records.chain import ChainCheck, canonical, sha256
 from carepool.ledger.records.entries import Entry, Posting, Receipt
 from carepool.ledger.records.money import parse_amount, pounds, split_pence
 from carepool.ledger.records.spec import FundSpec, RiskShare, load_spec, parse_spec
-from carepool.ledger.reports import Position
+from carepool.ledger.reports import MONEY_COLUMNS, Position, forecast_variance
 from carepool.ledger.requests import (
     REQUESTS,
     Allocate,
@@ -34,6 +34,7 @@ from carepool.ledger.requests import (
 )
 
 __all__ = [
+    "MONEY_COLUMNS",
     "REQUESTS",
     "Allocate",
     "Approve",
@@ -57,6 +58,7 @@ __all__ = [
     "Spend",
     "Virement",
     "canonical",
+    "forecast_variance",
     "load_spec",
     "parse_amount",
     "parse_fields",

@@ -47,6 +47,21 @@ LINE_COLUMNS = (
 )
 
 
+#: The money columns of a position's lines, in pence.
+MONEY_COLUMNS = (
+    "budget_pence",
+    "actual_pence",
+    "committed_pence",
+    "forecast_pence",
+    "available_pence",
+)
+
+
+def forecast_variance(budget_pence: int, forecast_pence: int | None) -> int | None:
+    """Budget minus forecast outturn (negative: an overspend); None without a forecast."""
+    return None if forecast_pence is None else budget_pence - forecast_pence
+
+
 @dataclass(frozen=True)
 class Position:
     """A fund's position: per line, per partner, and in total, as at a period (or now)."""
@@ -57,6 +72,12 @@ class Position:
     lines: pd.DataFrame
     partners: pd.DataFrame
     totals: dict[str, Any]
+
+    def summed(self, by: str) -> pd.DataFrame:
+        """The lines' money summed by ``by`` (``place``, ``service`` or ``partner``), in its
+        order; a sum over lines none of which has a forecast has no forecast either."""
+        money = list(MONEY_COLUMNS)
+        return self.lines.groupby(by, sort=True)[money].sum(min_count=1).reset_index()
 
     def as_json(self) -> dict[str, Any]:
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

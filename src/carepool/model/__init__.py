@@ -7,7 +7,6 @@ project's errors. None prints.
 
 from carepool.model.building import (
     BuildPlan,
-    Progress,
     build_model,
     build_steps,
     check_build,
@@ -19,7 +18,6 @@ from carepool.model.tables import column_rule, describe, load_extract, table_sch
 
 __all__ = [
     "BuildPlan",
-    "Progress",
     "build_model",
     "build_steps",
     "check_build",

@@ -6,7 +6,6 @@ it is refused unless forced, and the demonstration will not rebuild it at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,9 @@ from carepool import __version__
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
-from carepool.population import BuildRequest, build
+from carepool.population import BuildRequest, Progress, build
 from carepool.reference import data_digest
 from carepool.warehouse import read_manifest
-
-#: Called with the name of each build step as it starts.
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ def check_pence(value: object, field: str = "amount", *, allow_zero: bool = Fals
     return value
 
 
-def parse_amount(text: str, field: str = "amount") -> int:
-    """Pounds (``1234.56``, ``£1,234.56``) or pence (``123456p``) as positive integer pence."""
+def parse_amount(text: str, field: str = "amount", *, allow_zero: bool = False) -> int:
+    """Pounds (``1234.56``, ``£1,234.56``) or pence (``123456p``) as positive integer pence
+    (or zero, where ``allow_zero``: a forecast outturn may be nothing)."""
     raw = text.strip().replace(",", "").replace("£", "").replace("_", "")
     try:
         pence = Decimal(raw[:-1]) if raw.endswith("p") else Decimal(raw) * 100
@@ -42,7 +43,7 @@ def parse_amount(text: str, field: str = "amount") -> int:
         raise LedgerError(f"{field}: {text!r} is not an amount")
     if pence != pence.to_integral_value():
         raise LedgerError(f"{field}: {text!r} has a fraction of a penny")
-    return check_pence(int(pence), field)
+    return check_pence(int(pence), field, allow_zero=allow_zero)
 
 
 def pounds(pence: int) -> str:
