@@ -8,7 +8,9 @@ given a row before its first import passes.
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -54,15 +56,49 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
 }
 
 
+def _module_name(path: Path) -> str:
+    """``src/carepool/ledger/store/writer.py`` -> ``carepool.ledger.store.writer``."""
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(package: str, name: str) -> bool:
+    """Whether ``from package import name`` gives a module (rather than a public name)."""
+    try:
+        value = getattr(importlib.import_module(package), name, None)
+    except ImportError:
+        return False
+    return isinstance(value, ModuleType)
+
+
 def _imports(path: Path) -> set[str]:
-    """Every absolute module name ``path`` imports, at any depth (lazy imports too)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    """Every module ``path`` imports (see :func:`_imports_of`)."""
+    source = path.read_text(encoding="utf-8")
+    return _imports_of(source, _module_name(path), package=path.name == "__init__.py")
+
+
+def _imports_of(source: str, module_name: str, *, package: bool = False) -> set[str]:
+    """Every module ``source`` imports, at any depth (lazy imports too), as absolute names;
+    relative imports are resolved from ``module_name``, and ``from carepool import ledger``
+    or ``from carepool.stats import intervals`` name the module they bring in."""
+    tree = ast.parse(source)
+    here = module_name.split(".")
+    if not package:
+        here = here[:-1]  # a module's relative imports start from its package
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.add(module)
+            if module.split(".")[0] == "carepool":
+                names.update(
+                    f"{module}.{alias.name}"
+                    for alias in node.names
+                    if _is_module(module, alias.name)
+                )
     return names
 
 
@@ -178,6 +214,14 @@ def test_the_rules_catch_a_breach() -> None:
         "carepool.stats.intervals"
     ]
     assert _package(SRC / "ledger" / "store" / "writer.py") == "ledger"
+    relative = _imports_of("from ..reports import Position", "carepool.ledger.store.writer")
+    assert "carepool.ledger.reports" in relative
+    sneaky = _imports_of("from carepool import warehouse", "carepool.ledger.ledger")
+    assert _rule_breaches("ledger", sneaky) == ["warehouse"]
+    reaching = _imports_of("from carepool.stats import inequality", "carepool.indicators.gaps")
+    assert _reaches_in("indicators", reaching) == ["carepool.stats.inequality"]
+    assert _is_module("carepool", "warehouse")
+    assert not _is_module("carepool.stats", "sii")
     assert _package(SRC / "years.py") == "years"
 
 

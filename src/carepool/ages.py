@@ -1,11 +1,14 @@
 """Age bands: the one home of how an age is put in a band, in numpy and on the engine.
 
-Two band sets are in use. The **standard** bands (0, 1-4, 5-9, ..., 85-89, 90+) are those of
-the life table and the 2013 European Standard Population (:mod:`carepool.stats`), used by the
-indicators and the model's validation. The **five-year** bands (0-4, 5-9, ..., 80-84, 85+) are
-those of the allocation formula's cost curves. Each is an :class:`AgeBands`; code that bands
-ages asks it, in numpy (:meth:`AgeBands.index`) or as an Ibis expression that runs on any
-engine (:meth:`AgeBands.index_expr`, :meth:`AgeBands.start_expr`).
+Every band set is an :class:`AgeBands`. The two shared ones are here: the **standard** bands
+(0, 1-4, 5-9, ..., 85-89, 90+) of the life table and the 2013 European Standard Population
+(:mod:`carepool.stats`), used by the indicators and the model's validation, and the
+**five-year** bands (0-4, 5-9, ..., 80-84, 85+) of the allocation formula's cost curves. Band
+sets that belong to one source are declared beside it (the rates card's condition and
+service bands in the population's parameters, the European Standard Population's own
+five-year columns in the indicators). Code that bands ages asks its :class:`AgeBands`, in numpy
+(:meth:`AgeBands.index`) or as an Ibis expression that runs on any engine
+(:meth:`AgeBands.index_expr`, :meth:`AgeBands.start_expr`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-GSS_PATTERN = re.compile(r"^[EWSN]\d{8}$")
+#: Any GSS code: a country letter and eight ASCII digits (as the column shapes below).
+GSS_PATTERN = re.compile(r"^[EWSN][0-9]{8}$")
 
 LSOA_PREFIX: Final = "E01"
 MSOA_PREFIX: Final = "E02"

@@ -15,18 +15,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from carepool.ages import AgeBands
 from carepool.errors import ReferenceDataError
 from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Condition age bands of the rates card (prevalence_by_age_sex.csv).
-CONDITION_BANDS = ("0-15", "16-34", "35-54", "55-64", "65-74", "75-84", "85+")
-CONDITION_BAND_STARTS = np.array([0, 16, 35, 55, 65, 75, 85])
-#: Service-use age bands of the rates card (utilisation_per_1000.csv).
-SERVICE_BANDS = ("0-4", "5-14", "15-44", "45-64", "65-74", "75-84", "85+")
-SERVICE_BAND_STARTS = np.array([0, 5, 15, 45, 65, 75, 85])
+#: Condition age bands of the rates card (prevalence_by_age_sex.csv): 0-15, ..., 85+.
+CONDITION_AGES = AgeBands((0, 16, 35, 55, 65, 75, 85))
+CONDITION_BANDS = CONDITION_AGES.labels
+#: Service-use age bands of the rates card (utilisation_per_1000.csv): 0-4, ..., 85+.
+SERVICE_AGES = AgeBands((0, 5, 15, 45, 65, 75, 85))
+SERVICE_BANDS = SERVICE_AGES.labels
 MORTALITY_PERIOD = "2018-2020"
 MAX_LIFE_TABLE_AGE = 100
 
@@ -225,11 +226,11 @@ STAGE_EARLY_QUINTILE_SHIFT = np.array([-0.04, -0.02, 0.0, 0.02, 0.04])
 
 
 def condition_band(age: npt.NDArray[np.int16]) -> npt.NDArray[np.int64]:
-    return np.searchsorted(CONDITION_BAND_STARTS, age, side="right") - 1
+    return CONDITION_AGES.index(age)
 
 
 def service_band(age: npt.NDArray[np.int16]) -> npt.NDArray[np.int64]:
-    return np.searchsorted(SERVICE_BAND_STARTS, age, side="right") - 1
+    return SERVICE_AGES.index(age)
 
 
 def quintile_ratios(q1_vs_q5: float) -> FloatArray:
