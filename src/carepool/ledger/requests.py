@@ -32,6 +32,9 @@ from carepool.ledger.records.money import check_pence, parse_amount
 
 #: The longest client request id (the journal's column holds a little more, for ``#2`` ...).
 MAX_REQUEST_ID = 120
+#: The longest text a request may carry (a description, a reason, a name): a published
+#: paragraph, not a document.
+MAX_TEXT = 2_000
 #: The largest entry number (the journal's ``seq`` is a 64-bit integer).
 MAX_SEQ = 2**63 - 1
 
@@ -45,13 +48,20 @@ def request_digest(operation: str, actor: str, fields: Mapping[str, Any]) -> str
 
 
 def _text(value: object, name: str) -> str:
-    """Text, with no NUL (which PostgreSQL cannot store); None is no text."""
+    """Text of at most :data:`MAX_TEXT` characters, valid Unicode (no stray bytes smuggled
+    in as surrogates) and with no NUL (which PostgreSQL cannot store); None is no text."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise LedgerError(f"{name}: expected text, got {value!r}")
     if "\x00" in value:
         raise LedgerError(f"{name}: text may not contain a NUL character")
+    if len(value) > MAX_TEXT:
+        raise LedgerError(f"{name}: at most {MAX_TEXT:,} characters, got {len(value):,}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LedgerError(f"{name}: not valid text (it holds bytes that are not UTF-8)") from None
     return value
 
 

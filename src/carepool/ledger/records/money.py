@@ -1,13 +1,14 @@
 """Money in the ledger: integer pence, always.
 
-Amounts typed by people (``1234.56``, ``£1,234.56``, ``12345600p``) are read exactly with
-:class:`decimal.Decimal`; a fraction of a penny is an error, never rounded away.
+Amounts typed by people (``1234.56``, ``£1,234.56``, ``12345600p``) are read exactly, in
+one strict format; a fraction of a penny is an error, never rounded away.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from carepool.errors import LedgerError
 
@@ -29,21 +30,43 @@ def check_pence(value: object, field: str = "amount", *, allow_zero: bool = Fals
     return value
 
 
+#: One strict shape for an amount a person types: an optional minus and pound sign, whole
+#: units in ASCII digits (thousands separated by commas in their proper places, or not at
+#: all), then either a decimal point and its digits (pounds) or ``p`` (pence).
+_AMOUNT = re.compile(
+    r"(?P<minus>-)?£?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+    r"(?:\.(?P<fraction>[0-9]+))?(?P<pence>p)?",
+    re.ASCII,
+)
+#: Longer text is no amount the ledger could hold (and long digit strings are slow to read).
+_MAX_AMOUNT_TEXT = 40
+
+
 def parse_amount(text: str, field: str = "amount", *, allow_zero: bool = False) -> int:
     """Pounds (``1234.56``, ``£1,234.56``) or pence (``123456p``) as positive integer pence
-    (or zero, where ``allow_zero``: a forecast outturn may be nothing)."""
-    raw = text.strip().replace(",", "").replace("£", "").replace("_", "")
-    try:
-        pence = Decimal(raw[:-1]) if raw.endswith("p") else Decimal(raw) * 100
-    except InvalidOperation:
+    (or zero, where ``allow_zero``: a forecast outturn may be nothing).
+
+    One strict format, so that nothing is read as other than it was meant: ``1,5`` (a decimal
+    comma) and ``1,50,000`` (misplaced separators) are refused, not read as £15 and £150,000;
+    so are non-ASCII digits, exponents, underscores and a bare ``.5``. Pounds take at most
+    two decimal places; pence take none.
+    """
+    raw = text.strip()
+    match = _AMOUNT.fullmatch(raw) if len(raw) <= _MAX_AMOUNT_TEXT else None
+    if match is None:
         raise LedgerError(
-            f"{field}: {text!r} is not an amount; write pounds (1234.56) or pence (123456p)"
-        ) from None
-    if not pence.is_finite():
-        raise LedgerError(f"{field}: {text!r} is not an amount")
-    if pence != pence.to_integral_value():
-        raise LedgerError(f"{field}: {text!r} has a fraction of a penny")
-    return check_pence(int(pence), field, allow_zero=allow_zero)
+            f"{field}: {text!r} is not an amount; write pounds (1234.56 or 1,234.56) or "
+            "pence (123456p)"
+        )
+    whole = int(match["whole"].replace(",", ""))
+    fraction = match["fraction"]
+    if fraction is not None and (match["pence"] or len(fraction) > 2):
+        raise LedgerError(
+            f"{field}: {text!r} has a fraction of a penny (pounds take at most two decimal "
+            "places, pence none)"
+        )
+    pence = whole if match["pence"] else whole * 100 + int((fraction or "0").ljust(2, "0"))
+    return check_pence(-pence if match["minus"] else pence, field, allow_zero=allow_zero)
 
 
 def pounds(pence: int) -> str:

@@ -50,5 +50,6 @@ class FundState(Protocol):
     def budget_of(self, line_ids: list[str]) -> int: ...
 
     def moved_out(self, line_id: str, period: str) -> int:
-        """Budget already moved out of a line in a period (virements, reversed allocations)."""
+        """Budget already moved out of a line (virements, reversed allocations) in the fund's
+        year, every month up to and including ``period``."""
         ...

@@ -3,8 +3,10 @@
 Examples: any virement of £1m or more needs approval; moving money out of one service into
 another needs approval; moving money out of mental health is banned.
 
-The threshold counts what the line has already given in the same month, so a large move
-cannot pass as several small ones. A reversal that takes budget out of a line is checked as a
+The threshold counts what the line has already given in the fund's year so far, whoever
+asked and in whichever month, so a large move cannot pass as several small ones, nor as
+small ones spread over the months. (A fund's year is its whole life, so the window is the
+year: no move escapes it by waiting.) A reversal that takes budget out of a line is checked as a
 move to an unknown line (it could be re-allocated anywhere): it crosses every boundary.
 """
 
@@ -34,8 +36,8 @@ def check(rule: ApprovalRule, change: Change, state: FundState) -> list[Breach]:
     if not _across(rule, source, target):
         return []
     if rule.min_pence:
-        month = change.amount_pence + state.moved_out(source.id, change.period)
-        if month < rule.min_pence:
+        so_far = change.amount_pence + state.moved_out(source.id, change.period)
+        if so_far < rule.min_pence:
             return []
     from_ok = any(line.id == source.id for line in state.lines_in(rule.from_scope))
     to_ok = target is None or any(line.id == target.id for line in state.lines_in(rule.to_scope))

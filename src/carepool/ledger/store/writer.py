@@ -204,13 +204,14 @@ class Tx:
         return sorted_totals([[*row[:4], int(row[4]), int(row[5])] for row in rows])
 
     def moved_out(self, line_id: str, period: str) -> int:
+        """Budget moved out of a line in the fund's year up to and including ``period``."""
         self.flush()
         query = select(func.coalesce(func.sum(postings.c.amount_pence), 0)).where(
             postings.c.fund_id == self.ctx.id,
             postings.c.line_id == line_id,
             postings.c.account == "line",
             postings.c.category == "budget",
-            postings.c.period == period,
+            postings.c.period <= period,  # every month of the year so far ("year-end" sorts after)
             postings.c.amount_pence < 0,
         )
         return -int(self.connection.execute(query).scalar_one())
