@@ -1,4 +1,5 @@
-"""Attacks on the ledger run on SQLite and on PostgreSQL, like the ledger's own tests."""
+"""Attacks on the ledger run on SQLite and on PostgreSQL, like the ledger's own tests; attacks
+on the loader use the loader tests' small warehouse."""
 
 from tests.ledger.conftest import (  # noqa: F401 (fixtures, found by name)
     backend,
@@ -6,3 +7,4 @@ from tests.ledger.conftest import (  # noqa: F401 (fixtures, found by name)
     ledger_target,
     postgres_schema,
 )
+from tests.warehouse.test_loader import warehouse  # noqa: F401 (a fixture, found by name)

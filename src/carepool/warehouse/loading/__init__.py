@@ -14,6 +14,17 @@ Rules a partner can rely on (``carepool schema <table>`` prints them per column)
   first data row) or ``.parquet`` (row = 1-based row index). Columns may come in any order
   but must be exactly the table's columns; a file with no data rows is refused, since loading
   it would empty the table.
+- **What is read**: only a regular file -- a symbolic link, FIFO, device, socket or directory
+  is refused before it is opened (links are never followed) -- and it is read once: the bytes
+  hashed for the manifest are the bytes checked and loaded.
+- **Limits**, each enforced before the work it bounds (:mod:`.files`): a file of at most 2 GiB;
+  at most 1,000 columns; a CSV header line of at most 64 KiB; at most 50 million data rows
+  (CSV lines are counted before parsing, Parquet rows read from its metadata); a Parquet file
+  expanding to at most 4 GiB uncompressed (from its metadata before any data is read, and
+  again as it is decoded). A file over a limit is refused with one problem naming the limit.
+- **Messages** quote only the cell values (or header names) a problem is about, never the
+  rest of the file; control and other unprintable characters in them and in the file's name
+  are escaped (``\\x1b``), so nothing printed can drive a terminal.
 - **Empty values**: leading and trailing spaces are ignored; an empty CSV cell or a Parquet
   null is a missing value, allowed only in nullable columns.
 - **Types**: integers are ASCII digits with an optional minus sign, within the column's

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from carepool.errors import ConfigError, LoadProblem, LoadRejected
+from carepool.errors import ConfigError, LoadRejected
+from carepool.warehouse.loading.files import kind_of, read_bytes
 from carepool.warehouse.loading.known import KnownCodes
+from carepool.warehouse.loading.problems import MAX_PROBLEMS, Problems
 from carepool.warehouse.loading.validation import validate_file
 from carepool.warehouse.schemas import TABLES, TableSchema
 from carepool.warehouse.store import read_manifest, table_path, write_manifest, write_table
@@ -47,15 +48,21 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     """Validate ``path`` as table ``table_name`` and replace that table -- or load nothing.
 
     What the file may refer to comes from the warehouse (:meth:`KnownCodes.from_warehouse`).
-    On success the table is replaced atomically (:func:`~carepool.warehouse.store.write_table`)
-    and the load is recorded in the manifest (file name, rows, SHA-256 of the file, time). On
-    any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
+    The file is read once, if it is a regular file within the limits of
+    :mod:`~carepool.warehouse.loading.files`, and those bytes are both hashed and checked. On
+    success the table is replaced atomically (:func:`~carepool.warehouse.store.write_table`)
+    and the load is recorded in the manifest (file name, rows, SHA-256 of the bytes loaded,
+    time). On any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
     """
     schema = loadable_schema(table_name)
     manifest = read_manifest(warehouse_dir)
     known = KnownCodes.from_warehouse(warehouse_dir)
-    before = _stat(path)
-    digest = _sha256(path) if before is not None else ""
+    # one read: the bytes hashed are the bytes checked and loaded (the file may change after)
+    opened = Problems(path.name, {})
+    data = read_bytes(path, opened) if kind_of(path, opened) else None
+    if data is None:
+        raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
+    digest = hashlib.sha256(data).hexdigest()
     table, problems, total = validate_file(
         schema,
         path,
@@ -66,12 +73,11 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
         years=known.years,
         services=known.services,
         person_ids=_resident_ids(warehouse_dir) if schema.name == "person_year" else None,
+        data=data,
     )
+    del data
     if table is None:
-        raise LoadRejected(path.name, problems, total=total)
-    if _stat(path) != before:  # the recorded digest must be of the bytes that were checked
-        changed = LoadProblem(path.name, None, None, "changed while it was being checked")
-        raise LoadRejected(path.name, [changed])
+        raise LoadRejected(opened.source, problems, total=total)
     loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
     write_table(warehouse_dir, table_name, table)
     record = {
@@ -87,20 +93,6 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     del tables[table_name]["table"]
     write_manifest(warehouse_dir, manifest)
     return LoadResult(table_name, path, table.num_rows, digest, loaded_at)
-
-
-def _sha256(path: Path) -> str:
-    """The file's SHA-256, read in blocks (extracts can be gigabytes)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns
 
 
 def _resident_ids(warehouse_dir: Path) -> pa.Array | None:

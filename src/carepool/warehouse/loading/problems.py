@@ -50,8 +50,14 @@ class Problems:
     #: data rows (1-based) the CSV reader skipped, so table index -> data row needs shifting
     skipped: Indices = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    def __post_init__(self) -> None:
+        self.source = printable(self.source)
+
     def file(self, column: str | None, message: str) -> None:
-        self.file_level.append(LoadProblem(self.source, None, column, message))
+        """A problem with the whole file, or with a column of its header (a header name is
+        the file's, so it is shown escaped and shortened)."""
+        shown = None if column is None else _shorten(printable(column))
+        self.file_level.append(LoadProblem(self.source, None, shown, message))
 
     def at(self, mask: Any, column: str, message: Message) -> None:
         """Report every row where the boolean Arrow ``mask`` is true (nulls count as false)."""
@@ -110,10 +116,40 @@ def _constant(problem: LoadProblem) -> Callable[[], LoadProblem]:
 
 
 def show(value: Any) -> str:
-    """A cell's value as a message shows it: text quoted (and shortened), numbers bare."""
+    """A cell's value as a message shows it: text quoted (and shortened), numbers bare.
+
+    ``repr`` escapes every character that is not printable (control characters, bidi
+    overrides), so a cell cannot move the cursor or recolour a terminal."""
     if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
-    return str(value)
+        return repr(_shorten(value))
+    return printable(str(value))
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\x1b``, ``\\u202e``),
+    and backslashes doubled so an escape cannot be forged: safe to print to a terminal."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
+    return "".join(out)
 
 
 def listed(codes: Set[str], what: str, where: str = "the lsoa table") -> str:

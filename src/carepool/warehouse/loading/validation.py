@@ -39,20 +39,23 @@ def validate_file(
     years: Set[str] | None = None,
     services: Set[str] | None = None,
     person_ids: pa.Array | None = None,
+    data: bytes | None = None,
 ) -> tuple[pa.Table | None, list[LoadProblem], int]:
     """Check ``path`` against ``schema``, reporting every problem.
 
     ``known_*`` are the codes the file may use. The model checks run only when their facts
     are given: ``lad_of_lsoa`` (each LSOA's local authority), ``years`` (the model's financial
     years; also bounds dates), ``services`` (the costed services) and ``person_ids`` (the
-    residents a person-year file may refer to).
+    residents a person-year file may refer to). ``data`` are the file's bytes, if they have
+    been read already (:func:`~carepool.warehouse.loading.files.read_bytes`): then those bytes
+    are checked, and ``path`` only names the file.
 
     Returns ``(table, problems, total)``: the file conformed to the schema's Arrow types and
     column order if it has no problems (else None), the first ``max_problems`` problems in
     file order (file-level ones first), and how many problems there are in all.
     """
     problems = Problems(path.name, {})
-    table = read(path, schema, problems)
+    table = read(path, schema, problems, data)
     if table is None:
         return None, problems.first(max_problems), problems.total
     header = table.column_names
