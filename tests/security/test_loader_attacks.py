@@ -234,3 +234,26 @@ def test_a_binary_file_is_refused_without_echoing_it(warehouse: Path, tmp_path: 
         text = messages(reject("residents", path, warehouse))
         assert "SECRET-MARKER" not in text, name
         assert all(char.isprintable() for char in text.replace("\n", "")), name
+
+
+# --- orphans ----------------------------------------------------------------------------------
+
+
+def test_person_years_with_no_residents_to_refer_to_are_refused(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    (warehouse / "residents.parquet").unlink()
+    path = write_csv(tmp_path / "py.csv", valid_rows(TABLES["person_year"], 3))
+    (problem,) = reject("person_year", path, warehouse).problems
+    assert "no residents table" in problem.message
+
+
+def test_person_years_of_someone_not_a_resident_are_refused(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    rows = valid_rows(TABLES["person_year"], 3)
+    rows[1]["person_id"] = 999_999
+    path = write_csv(tmp_path / "py.csv", rows)
+    (problem,) = reject("person_year", path, warehouse).problems
+    assert (problem.row, problem.column) == (2, "person_id")
+    assert "999999 is not a resident" in problem.message

@@ -49,6 +49,9 @@ Rules a partner can rely on (``carepool schema <table>`` prints them per column)
   death has a date and only a death does; years are the model's years and no date is after
   the model's last year; a payer code fits its payer kind (``self`` is ``SELF``, ``council`` a
   council, ``nhs`` an ICB); services are the costed ones.
+- **People**: every ``person_id`` of a ``person_year`` file is one of the ``residents``
+  table's, and a ``person_year`` file is refused outright while there is no residents table
+  to check it against: no row is left an orphan.
 
 Checks are vectorised per column with :mod:`pyarrow.compute` (a clean column costs one Arrow
 cast and a few comparisons: a 3-million-row extract is checked in seconds), and Python runs

@@ -63,6 +63,14 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     if data is None:
         raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
     digest = hashlib.sha256(data).hexdigest()
+    person_ids = _resident_ids(warehouse_dir) if schema.name == "person_year" else None
+    if schema.name == "person_year" and person_ids is None:  # no row may be an orphan
+        opened.file(
+            None,
+            "cannot be checked: the warehouse has no residents table for its person_id "
+            "values to refer to (load residents first)",
+        )
+        raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
     table, problems, total = validate_file(
         schema,
         path,
@@ -72,7 +80,7 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
         lad_of_lsoa=known.lad_of_lsoa,
         years=known.years,
         services=known.services,
-        person_ids=_resident_ids(warehouse_dir) if schema.name == "person_year" else None,
+        person_ids=person_ids,
         data=data,
     )
     del data
