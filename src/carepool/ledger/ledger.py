@@ -33,7 +33,7 @@ from carepool.ledger.store import database
 from carepool.ledger.store.group_commit import GroupCommit
 from carepool.ledger.store.registries import load_context, write_registries
 from carepool.ledger.store.schema import funds, journal
-from carepool.ledger.store.writer import Clock, Known, Tx, receipt_for, utc_now
+from carepool.ledger.store.writer import Clock, Known, Movements, Tx, receipt_for, utc_now
 
 
 class Ledger:
@@ -45,6 +45,7 @@ class Ledger:
         self._contexts: dict[str, FundContext] = {}
         self._written = 0
         self._growth = threading.Lock()
+        self._movements = Movements()
         self._groups: GroupCommit[tuple[LedgerRequest, str], Receipt] = GroupCommit(
             self._post_group
         )
@@ -151,8 +152,11 @@ class Ledger:
             raise LedgerError("a request id appears twice in one batch")
         digests = [r.digest() for r in requests]
 
+        written: list[Tx] = []
+
         def work(connection: Connection) -> list[Receipt]:
-            tx = Tx(connection, ctx, self.clock, ids)
+            tx = Tx(connection, ctx, self.clock, ids, self._movements)
+            written[:] = [tx]
             receipts: list[Receipt] = []
             for i, (request, digest) in enumerate(zip(requests, digests, strict=True)):
                 try:
@@ -168,6 +172,7 @@ class Ledger:
             receipts = database.run_write(self.engine, work)
         except IntegrityError as exc:
             raise LedgerError(f"the database refused the posting: {exc.orig}") from None
+        self._movements.note(written[0])  # committed: the last attempt's transaction
         if note_growth:
             self._note_growth(sum(not r.replayed for r in receipts), receipts[-1].seq)
         return receipts
@@ -201,8 +206,12 @@ class Ledger:
         ctx = self.context(fund_id)
         requests = [request for request, _ in group]
 
+        written: list[Tx] = []
+
         def work(connection: Connection) -> list[Receipt | BaseException]:
-            tx = Tx(connection, ctx, self.clock, sorted({r.request_id for r in requests}))
+            ids = sorted({r.request_id for r in requests})
+            tx = Tx(connection, ctx, self.clock, ids, self._movements)
+            written[:] = [tx]
             outcomes: list[Receipt | BaseException] = []
             for request, digest in group:
                 try:
@@ -214,13 +223,16 @@ class Ledger:
 
         if len(requests) == 1:
             try:
-                return database.run_write(self.engine, work)
+                outcomes = database.run_write(self.engine, work)
             except IntegrityError as exc:
                 raise LedgerError(f"the database refused the posting: {exc.orig}") from None
-        try:
-            return database.run_write(self.engine, work)
-        except Exception:  # each request is run alone and gets its own outcome
-            return [self._post_alone(fund_id, r) for r in requests]
+        else:
+            try:
+                outcomes = database.run_write(self.engine, work)
+            except Exception:  # each request is run alone and gets its own outcome
+                return [self._post_alone(fund_id, r) for r in requests]
+        self._movements.note(written[0])  # committed: the last attempt's transaction
+        return outcomes
 
     def _post_alone(self, fund_id: str, request: LedgerRequest) -> Receipt | BaseException:
         try:
@@ -318,6 +330,7 @@ def _apply(tx: Tx, request: LedgerRequest, digest: str) -> Receipt:
             f"request (entry {known.receipt.seq}); use a new id for a new request"
         )
     entries: list[Entry] = build(tx, user, request.parse())
+    tx.admit(entries)  # the fund's limit on money moved, before anything of it is appended
     first = None
     for n, entry in enumerate(entries):
         request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"

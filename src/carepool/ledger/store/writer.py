@@ -10,6 +10,7 @@ transaction has already posted.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, false, func, or_, select
 
+from carepool.errors import LedgerError
 from carepool.ledger.records.chain import (
     GENESIS,
     canonical,
@@ -26,6 +28,7 @@ from carepool.ledger.records.chain import (
 )
 from carepool.ledger.records.entries import Entry, Receipt
 from carepool.ledger.records.fund import FundContext, find_user, users_after
+from carepool.ledger.records.money import pounds
 from carepool.ledger.records.spec import Line, Scope, User
 from carepool.ledger.store import postgres
 from carepool.ledger.store.schema import journal, postings
@@ -44,6 +47,46 @@ def timestamp(moment: datetime) -> str:
 #: Request ids in one portable opening query; more take a query per thousand.
 OPENING_IDS = 1_000
 
+#: The most a fund may move before its year is settled, in pence, counted as its *movement*:
+#: the sum of the absolute amounts of all its postings. Every sum the ledger computes (a
+#: balance, a month's totals, a position, the partial sums of any of these in whatever order
+#: the database adds the rows) is a sum over some of one fund's postings, so its size is at
+#: most the fund's movement. 2**61 pence is £23 quadrillion, beyond any fund there could be.
+MAX_MOVEMENT = 2**61
+#: The ceiling for the year-end settlement, which is never refused for want of room: it zeroes
+#: the pool and the lines and pays out shares that sum to no more than they held, so it moves
+#: at most twice what the fund moved before it; 3 * 2**61 stays below 2**63, the largest
+#: integer SQLite (and PostgreSQL's bigint) can hold, so no sum can overflow on any database.
+MAX_SETTLED_MOVEMENT = 3 * 2**61
+#: Below this a float sum of whole numbers is exact (SQLite's ``total``).
+_EXACT_FLOAT = 2**53
+
+
+def movement(entries: Iterable[Entry]) -> int:
+    """The pence ``entries`` move: the sum of their postings' absolute amounts."""
+    return sum(abs(p.amount_pence) for entry in entries for p in entry.postings)
+
+
+class Movements:
+    """Each fund's movement as of a chain head this process wrote or read (a memo, so that a
+    transaction need not re-add the fund's postings; the postings remain the truth)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._heads: dict[str, tuple[int, str, int]] = {}
+
+    def at(self, fund_id: str) -> tuple[int, str, int] | None:
+        """(seq, hash, movement) of the newest head known for the fund, or None."""
+        with self._mutex:
+            return self._heads.get(fund_id)
+
+    def note(self, tx: Tx) -> None:
+        """Remember ``tx``'s head and movement; call only once ``tx`` has committed."""
+        with self._mutex:
+            known = self._heads.get(tx.ctx.id)
+            if known is None or known[0] <= tx.seq:
+                self._heads[tx.ctx.id] = (tx.seq, tx.hash, tx.moved)
+
 
 @dataclass(frozen=True)
 class Known:
@@ -60,12 +103,15 @@ class Tx:
         ctx: FundContext,
         clock: Clock,
         request_ids: Sequence[str] = (),
+        movements: Movements | None = None,
     ) -> None:
         """Take the fund's write lock, then read the chain head, the closed periods, the
         changes to the fund's users and which of ``request_ids`` are posted.
 
         One query answers them all: the time inside the fund's lock is what limits a fund's
         throughput. On SQLite the transaction's ``BEGIN IMMEDIATE`` already holds the lock.
+        The fund's movement comes from ``movements`` when it knows the head just read (no
+        query at all), else from the postings written since the head it knows (or all).
         """
         self.connection = connection
         self.ctx = ctx
@@ -73,11 +119,13 @@ class Tx:
         self._journal: list[dict[str, Any]] = []
         self._postings: list[dict[str, Any]] = []
         self.known: dict[str, Known] = {}
+        known = movements.at(ctx.id) if movements is not None else None
+        after = known[0] if known is not None else 0
         if connection.dialect.name == "postgresql":
             postgres.lock(connection, ctx.id)
-            rows = postgres.opening(connection, ctx.id, request_ids)
+            rows = postgres.opening(connection, ctx.id, request_ids, after)
         else:
-            rows = _opening(connection, ctx.id, request_ids)
+            rows = _opening(connection, ctx.id, request_ids, after)
         rows.sort(key=lambda row: int(row["seq"]))  # user changes apply in order
         self.seq, self.hash = 0, GENESIS
         self._closed = [str(row["period"]) for row in rows if row["kind"] == "close"]
@@ -88,12 +136,43 @@ class Tx:
                 self.seq, self.hash = int(row["seq"]), str(row["hash"])
             if row["asked"]:
                 self._know(row)
+        since = next((row["moved"] for row in rows if row.get("moved") is not None), 0)
+        self.moved = self._moved_at_head(known, after, since)
+
+    def _moved_at_head(self, known: tuple[int, str, int] | None, after: int, since: Any) -> int:
+        """The fund's movement at the head just read: ``since`` (the opening read's sum of
+        the postings after entry ``after``) on top of what ``known`` says of entry ``after``."""
+        if self.seq == 0:
+            return 0
+        if known is not None and known[0] == self.seq and known[1] != self.hash:
+            return moved_after(self.connection, self.ctx.id, 0)  # not the chain it knew
+        if known is not None and known[0] > self.seq:  # the journal was cut: count afresh
+            return moved_after(self.connection, self.ctx.id, 0)
+        if isinstance(since, float) and since >= _EXACT_FLOAT:  # SQLite's float sum: inexact
+            since = moved_after(self.connection, self.ctx.id, after)
+        return (known[2] if known is not None else 0) + int(since)
 
     def _know(self, row: dict[str, Any]) -> None:
         receipt = receipt_for(self.ctx.id, row, replayed=True)
         self.known[str(row["request_id"])] = Known(str(row["request_digest"]), receipt)
 
     # -- writing ----------------------------------------------------------------------------
+
+    def admit(self, entries: Sequence[Entry]) -> None:
+        """Refuse ``entries`` (one request's) if they would take the fund's movement past its
+        limit, so that no sum over the fund's postings can overflow; before any is appended."""
+        moves = movement(entries)
+        if not moves:
+            return  # an entry that moves nothing (a hold, a close) is never refused for room
+        settling = any(entry.kind == "settlement" for entry in entries)
+        limit = MAX_SETTLED_MOVEMENT if settling else MAX_MOVEMENT
+        if self.moved + moves > limit:
+            raise LedgerError(
+                f"fund {self.ctx.id} has moved {pounds(self.moved)} in all; this request would "
+                f"move {pounds(moves)} more, past the ledger's limit of {pounds(limit)} moved "
+                "by one fund in its year (the limit keeps every total the ledger adds up "
+                "within what the database can hold); nothing was posted"
+            )
 
     def append(self, entry: Entry, actor: str, request_id: str, request_digest: str) -> Receipt:
         """Chain ``entry`` after the head and buffer it; the receipt names its place."""
@@ -112,6 +191,9 @@ class Tx:
             postings=rows,
             private=private_digest(actor, request_id, request_digest),
         )
+        moved = self.moved + movement([entry])
+        if moved > MAX_SETTLED_MOVEMENT:  # admit() refuses first; this is the backstop
+            raise LedgerError(f"fund {self.ctx.id} cannot move more than {pounds(moved)}")
         digest = entry_hash(self.hash, content)
         self._journal.append(
             {
@@ -144,7 +226,7 @@ class Tx:
                     "amount_pence": amount,
                 }
             )
-        self.seq, self.hash = seq, digest
+        self.seq, self.hash, self.moved = seq, digest, moved
         if entry.kind == "close":
             self._closed.append(entry.period)
         if entry.kind == "user":
@@ -291,10 +373,34 @@ class Tx:
         return int(self.connection.execute(query).scalar_one())
 
 
+def moved_after(connection: Connection, fund_id: str, seq: int) -> int:
+    """The movement of the fund's postings after entry ``seq``, exactly, on any database.
+
+    PostgreSQL sums bigints as numeric, which cannot overflow. SQLite's ``total`` adds in
+    floating point, exact below 2**53 pence (£90 trillion); above that (a fund written before
+    the limit, or the limit's own tests) the amounts are added here instead.
+    """
+    amounts = func.abs(postings.c.amount_pence)
+    where = (postings.c.fund_id == fund_id, postings.c.seq > seq)
+    if connection.dialect.name == "postgresql":
+        query = select(func.coalesce(func.sum(amounts), 0)).where(*where)
+        return int(connection.execute(query).scalar_one())
+    approximate = float(connection.execute(select(func.total(amounts)).where(*where)).scalar_one())
+    if approximate < _EXACT_FLOAT:
+        return int(approximate)
+    rows = connection.execution_options(yield_per=10_000).execute(
+        select(postings.c.amount_pence).where(*where)
+    )
+    return sum(abs(int(amount)) for amount in rows.scalars())
+
+
 def _opening(
-    connection: Connection, fund_id: str, request_ids: Sequence[str]
+    connection: Connection, fund_id: str, request_ids: Sequence[str], after: int = 0
 ) -> list[dict[str, Any]]:
-    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time."""
+    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time.
+
+    ``moved`` is SQLite's ``total``, a float: exact below 2**53, else recounted by the caller.
+    """
     ids = list(request_ids)
     first, rest = ids[:OPENING_IDS], ids[OPENING_IDS:]
     head_seq = select(func.max(journal.c.seq)).where(journal.c.fund_id == fund_id).scalar_subquery()
@@ -311,6 +417,10 @@ def _opening(
             case((asked | (journal.c.kind == "user"), journal.c.payload), else_=None).label(
                 "payload"
             ),
+            select(func.total(func.abs(postings.c.amount_pence)))
+            .where(postings.c.fund_id == fund_id, postings.c.seq > after)
+            .scalar_subquery()
+            .label("moved"),
         ).where(
             journal.c.fund_id == fund_id,
             or_(journal.c.seq == head_seq, journal.c.kind.in_(["close", "user"]), asked),
@@ -325,7 +435,7 @@ def _opening(
             select(journal).where(journal.c.fund_id == fund_id, journal.c.request_id.in_(chunk))
         )
         for row in found:  # an entry already read (a close or user entry) is now also asked
-            rows[int(row.seq)] = dict(row._mapping, asked=True)
+            rows[int(row.seq)] = {**rows.get(int(row.seq), {}), **row._mapping, "asked": True}
     return [rows[seq] for seq in sorted(rows)]
 
 
