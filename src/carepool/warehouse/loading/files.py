@@ -182,14 +182,21 @@ def read(
         return None
 
 
-#: Where a reader's message goes on to quote the file ("..., got 3: <the row>").
-_QUOTES_CONTENT: Final = re.compile(r"(columns, got \d+|error|row)\s*:\s.*", re.IGNORECASE | re.S)
+#: Where a reader's message goes on to quote the file ("..., got 3: <the row>"), most
+#: specific first: the first that matches ends the message.
+_QUOTES_CONTENT: Final = (
+    re.compile(r"(columns, got \d+)\s*:.*", re.IGNORECASE | re.S),
+    re.compile(r"(row|line|value)\b[^:]*:.*", re.IGNORECASE | re.S),
+)
 
 
 def _reason(exc: BaseException) -> str:
     """A reader's error without any of the file's content it may quote, escaped and short."""
     text = str(exc).split("\n", 1)[0]
-    text = _QUOTES_CONTENT.sub(lambda m: m.group(1), text)
+    for pattern in _QUOTES_CONTENT:
+        text, found = pattern.subn(lambda m: m.group(1), text)
+        if found:
+            break
     text = printable(text)
     return text if len(text) <= 200 else text[:197] + "..."
 
