@@ -25,7 +25,7 @@ from carepool.model import (
 )
 from carepool.population import BuildRequest, Check, Summary
 from carepool.reference import datasets
-from carepool.warehouse import connect
+from carepool.warehouse import connect, printable
 
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 
@@ -193,7 +193,11 @@ def load_command(
     settings = Settings.from_env()
     with err.status(f"Checking {file.name} against the {table} table"):
         result = load_extract(settings.warehouse_dir, table, file)
-    out.print(f"Loaded {result.rows:,} rows from {file} into {table}.")
+    out.print(
+        f"Loaded {result.rows:,} rows from {printable(str(file))} into {table}.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def schema_command(

@@ -7,6 +7,7 @@ from carepool.warehouse.loading import (
     LoadResult,
     load_file,
     loadable_schema,
+    printable,
     validate_file,
 )
 from carepool.warehouse.schemas import (
@@ -55,6 +56,7 @@ __all__ = [
     "load_file",
     "loadable_schema",
     "mixed_sources",
+    "printable",
     "read_manifest",
     "table_path",
     "validate_file",

@@ -68,7 +68,7 @@ from carepool.warehouse.loading.kinds import KIND_CHECKS, Cells, KindCheck
 from carepool.warehouse.loading.known import SELF_PAYER, KnownCodes
 from carepool.warehouse.loading.load import LoadResult, load_file, loadable_schema
 from carepool.warehouse.loading.nhs_numbers import nhs_number_check_digit, valid_nhs_numbers
-from carepool.warehouse.loading.problems import MAX_PROBLEMS
+from carepool.warehouse.loading.problems import MAX_PROBLEMS, printable
 from carepool.warehouse.loading.validation import validate_file
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "load_file",
     "loadable_schema",
     "nhs_number_check_digit",
+    "printable",
     "valid_nhs_numbers",
     "validate_file",
 ]
