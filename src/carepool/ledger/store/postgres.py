@@ -25,9 +25,7 @@ OPENING = """
 SELECT seq, hash, kind, period, request_id, request_digest,
        request_id = ANY(%(ids)s::varchar[]) AS asked,
        CASE WHEN request_id = ANY(%(ids)s::varchar[]) OR kind = 'user' THEN payload END
-           AS payload,
-       (SELECT coalesce(sum(abs(amount_pence)), 0) FROM postings
-        WHERE fund_id = %(fund)s AND seq > %(after)s) AS moved
+           AS payload
 FROM journal
 WHERE fund_id = %(fund)s
   AND (seq = (SELECT max(seq) FROM journal WHERE fund_id = %(fund)s)
@@ -97,11 +95,10 @@ def lock(connection: Connection, fund_id: str) -> None:
 
 
 def opening(
-    connection: Connection, fund_id: str, request_ids: Sequence[str], after: int = 0
+    connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The fund's head entry, its close and user entries and the entries posted under
-    ``request_ids`` (in no particular order); on each, ``moved``: the movement of the
-    fund's postings after entry ``after`` (a sum of bigints is numeric: it cannot overflow).
+    ``request_ids`` (in no particular order).
 
     Run after :func:`lock`: under READ COMMITTED each statement sees every write committed
     before it started, so this one sees the chain as the last writer left it. ``payload`` is
@@ -109,9 +106,7 @@ def opening(
     month's totals); ``asked`` marks the requested ones.
     """
     with _as_sqlalchemy(connection, OPENING):
-        cursor = _driver(connection).execute(
-            OPENING, {"fund": fund_id, "ids": list(request_ids), "after": after}
-        )
+        cursor = _driver(connection).execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

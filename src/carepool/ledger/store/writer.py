@@ -119,13 +119,11 @@ class Tx:
         self._journal: list[dict[str, Any]] = []
         self._postings: list[dict[str, Any]] = []
         self.known: dict[str, Known] = {}
-        known = movements.at(ctx.id) if movements is not None else None
-        after = known[0] if known is not None else 0
         if connection.dialect.name == "postgresql":
             postgres.lock(connection, ctx.id)
-            rows = postgres.opening(connection, ctx.id, request_ids, after)
+            rows = postgres.opening(connection, ctx.id, request_ids)
         else:
-            rows = _opening(connection, ctx.id, request_ids, after)
+            rows = _opening(connection, ctx.id, request_ids)
         rows.sort(key=lambda row: int(row["seq"]))  # user changes apply in order
         self.seq, self.hash = 0, GENESIS
         self._closed = [str(row["period"]) for row in rows if row["kind"] == "close"]
@@ -136,21 +134,19 @@ class Tx:
                 self.seq, self.hash = int(row["seq"]), str(row["hash"])
             if row["asked"]:
                 self._know(row)
-        since = next((row["moved"] for row in rows if row.get("moved") is not None), 0)
-        self.moved = self._moved_at_head(known, after, since)
+        self.moved = self._moved_at_head(movements)
 
-    def _moved_at_head(self, known: tuple[int, str, int] | None, after: int, since: Any) -> int:
-        """The fund's movement at the head just read: ``since`` (the opening read's sum of
-        the postings after entry ``after``) on top of what ``known`` says of entry ``after``."""
+    def _moved_at_head(self, movements: Movements | None) -> int:
+        """The fund's movement at the head just read: remembered (no query), or the
+        remembered one plus the postings appended since (the journal only grows), or all."""
+        known = movements.at(self.ctx.id) if movements is not None else None
         if self.seq == 0:
             return 0
-        if known is not None and known[0] == self.seq and known[1] != self.hash:
-            return moved_after(self.connection, self.ctx.id, 0)  # not the chain it knew
-        if known is not None and known[0] > self.seq:  # the journal was cut: count afresh
-            return moved_after(self.connection, self.ctx.id, 0)
-        if isinstance(since, float) and since >= _EXACT_FLOAT:  # SQLite's float sum: inexact
-            since = moved_after(self.connection, self.ctx.id, after)
-        return (known[2] if known is not None else 0) + int(since)
+        if known is not None and known[:2] == (self.seq, self.hash):
+            return known[2]
+        if known is not None and known[0] < self.seq:
+            return known[2] + moved_after(self.connection, self.ctx.id, known[0])
+        return moved_after(self.connection, self.ctx.id, 0)  # never seen, or not this chain
 
     def _know(self, row: dict[str, Any]) -> None:
         receipt = receipt_for(self.ctx.id, row, replayed=True)
@@ -395,12 +391,9 @@ def moved_after(connection: Connection, fund_id: str, seq: int) -> int:
 
 
 def _opening(
-    connection: Connection, fund_id: str, request_ids: Sequence[str], after: int = 0
+    connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time.
-
-    ``moved`` is SQLite's ``total``, a float: exact below 2**53, else recounted by the caller.
-    """
+    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time."""
     ids = list(request_ids)
     first, rest = ids[:OPENING_IDS], ids[OPENING_IDS:]
     head_seq = select(func.max(journal.c.seq)).where(journal.c.fund_id == fund_id).scalar_subquery()
@@ -417,10 +410,6 @@ def _opening(
             case((asked | (journal.c.kind == "user"), journal.c.payload), else_=None).label(
                 "payload"
             ),
-            select(func.total(func.abs(postings.c.amount_pence)))
-            .where(postings.c.fund_id == fund_id, postings.c.seq > after)
-            .scalar_subquery()
-            .label("moved"),
         ).where(
             journal.c.fund_id == fund_id,
             or_(journal.c.seq == head_seq, journal.c.kind.in_(["close", "user"]), asked),
@@ -435,7 +424,7 @@ def _opening(
             select(journal).where(journal.c.fund_id == fund_id, journal.c.request_id.in_(chunk))
         )
         for row in found:  # an entry already read (a close or user entry) is now also asked
-            rows[int(row.seq)] = {**rows.get(int(row.seq), {}), **row._mapping, "asked": True}
+            rows[int(row.seq)] = dict(row._mapping, asked=True)
     return [rows[seq] for seq in sorted(rows)]
 
 
