@@ -33,6 +33,13 @@ WHERE fund_id = %(fund)s
        OR request_id = ANY(%(ids)s::varchar[]))
 """
 
+#: The movement of a fund's postings in a range of entries; bounded on both sides so that the
+#: plan prepared once for any bounds (a generic plan) walks the primary key's index.
+MOVED = """
+SELECT coalesce(sum(abs(amount_pence)), 0) FROM postings
+WHERE fund_id = %(fund)s AND seq > %(after)s AND seq <= %(head)s
+"""
+
 JOURNAL_COLUMNS = (
     ("fund_id", "varchar"),
     ("seq", "bigint"),
@@ -109,6 +116,14 @@ def opening(
         cursor = _driver(connection).execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def moved(connection: Connection, fund_id: str, after: int, head: int) -> int:
+    """The sum of the absolute amounts of the fund's postings of entries ``after`` + 1 to
+    ``head`` (numeric: it cannot overflow)."""
+    with _as_sqlalchemy(connection, MOVED):
+        cursor = _driver(connection).execute(MOVED, {"fund": fund_id, "after": after, "head": head})
+        return int(cursor.fetchone()[0])
 
 
 def insert(

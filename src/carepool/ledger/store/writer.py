@@ -145,8 +145,10 @@ class Tx:
         if known is not None and known[:2] == (self.seq, self.hash):
             return known[2]
         if known is not None and known[0] < self.seq:
-            return known[2] + moved_after(self.connection, self.ctx.id, known[0])
-        return moved_after(self.connection, self.ctx.id, 0)  # never seen, or not this chain
+            return known[2] + moved_after(self.connection, self.ctx.id, known[0], self.seq)
+        return moved_after(
+            self.connection, self.ctx.id, 0, self.seq
+        )  # never seen, or not this chain
 
     def _know(self, row: dict[str, Any]) -> None:
         receipt = receipt_for(self.ctx.id, row, replayed=True)
@@ -369,18 +371,18 @@ class Tx:
         return int(self.connection.execute(query).scalar_one())
 
 
-def moved_after(connection: Connection, fund_id: str, seq: int) -> int:
-    """The movement of the fund's postings after entry ``seq``, exactly, on any database.
+def moved_after(connection: Connection, fund_id: str, seq: int, head: int = 2**62) -> int:
+    """The movement of the fund's postings after entry ``seq`` (up to ``head``), exactly, on
+    any database.
 
     PostgreSQL sums bigints as numeric, which cannot overflow. SQLite's ``total`` adds in
     floating point, exact below 2**53 pence (£90 trillion); above that (a fund written before
     the limit, or the limit's own tests) the amounts are added here instead.
     """
-    amounts = func.abs(postings.c.amount_pence)
-    where = (postings.c.fund_id == fund_id, postings.c.seq > seq)
     if connection.dialect.name == "postgresql":
-        query = select(func.coalesce(func.sum(amounts), 0)).where(*where)
-        return int(connection.execute(query).scalar_one())
+        return postgres.moved(connection, fund_id, seq, head)
+    amounts = func.abs(postings.c.amount_pence)
+    where = (postings.c.fund_id == fund_id, postings.c.seq > seq, postings.c.seq <= head)
     approximate = float(connection.execute(select(func.total(amounts)).where(*where)).scalar_one())
     if approximate < _EXACT_FLOAT:
         return int(approximate)
