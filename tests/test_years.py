@@ -72,3 +72,11 @@ def test_months_run_april_to_march_in_quarters() -> None:
 )
 def test_a_year_as_people_type_it(typed: str, year: str | None) -> None:
     assert years.read_typed_year(typed) == year
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("2024", True), ("2025-27", True), ("2025 / 2027", True), ("abc", False), ("2025-7", False)],
+)
+def test_text_written_as_years_whether_or_not_they_follow(typed: str, written: bool) -> None:
+    assert years.written_as_year(typed) is written

@@ -77,6 +77,12 @@ def quarter(month: str) -> str:
     return f"{financial_year(start)} Q{(number - 4) % 12 // 3 + 1}"
 
 
+def written_as_year(text: str) -> bool:
+    """Whether ``text`` is written as a year or two (``2024``, ``2024-25``, ``2025/2027``),
+    whether or not the two follow: what tells a year with no data from text that is no year."""
+    return _TYPED_YEAR.fullmatch(text.strip()) is not None
+
+
 def read_typed_year(text: str) -> str | None:
     """A year as a person types it (``2024``, ``2024-25``, ``2024/25``, ``2024-2025``) as
     ``2024-25``; None when the text is not a year, or its two years do not follow."""
@@ -103,4 +109,5 @@ __all__ = [
     "quarter",
     "read_typed_year",
     "start_year",
+    "written_as_year",
 ]

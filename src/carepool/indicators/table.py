@@ -25,7 +25,7 @@ from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, members
 from carepool.indicators.publish import pattern, publish
 from carepool.stats import MAX_CI_WIDTH_YEARS, MIN_POPULATION
 from carepool.warehouse import Tables
-from carepool.years import read_typed_year, start_year
+from carepool.years import read_typed_year, start_year, written_as_year
 
 #: The machine-readable contract (Fingertips-like), then context columns.
 CONTRACT = [
@@ -82,21 +82,6 @@ def resolve_indicators(ids: Sequence[str] | None) -> tuple[Indicator, ...]:
     return tuple(BY_ID[i] for i in dict.fromkeys(ids))
 
 
-def _two_years(text: str) -> bool:
-    """Whether ``text`` is written as two years (``2025-27``, ``2025 / 2027``), whether or not
-    the second follows the first."""
-    written = text.strip()
-    first, rest = written[:4], written[4:].lstrip()
-    second = rest[1:].strip()
-    return (
-        len(first) == 4
-        and first.isdecimal()
-        and rest[:1] in ("-", "/")
-        and len(second) in (2, 4)
-        and second.isdecimal()
-    )
-
-
 def normalise_year(text: str, known: Sequence[str]) -> str:
     """``2024`` or ``2024-25`` (or ``2024/25``) → the model's ``2024-25``.
 
@@ -107,7 +92,7 @@ def normalise_year(text: str, known: Sequence[str]) -> str:
     year = read_typed_year(text)
     if year is not None and year in known:
         return year
-    if year is None and not _two_years(text):
+    if year is None and not written_as_year(text):
         raise IndicatorError(
             f"{text!r} is not a financial year; give its first calendar year, e.g. --year "
             f"{example} for {known[-1] if known else '2024-25'} "
