@@ -130,6 +130,16 @@ class Operation:
         """Keep the checked form of a field (its type made exact) on a frozen request."""
         object.__setattr__(self, name, value)
 
+    def _check_money_into(self, where: str) -> None:
+        """The fields every simple posting shares: the partner or line named by ``where``,
+        ``amount_pence``, ``period`` and ``description`` (in that order, so the first bad one
+        is the one named)."""
+        given = vars(self)
+        self._set(where, _text(given[where], where))
+        check_pence(given["amount_pence"], "amount_pence")
+        _period(given["period"])
+        self._set("description", _text(given["description"], "description"))
+
 
 @dataclass(frozen=True, kw_only=True)
 class Contribute(Operation):
@@ -142,10 +152,7 @@ class Contribute(Operation):
     description: str = ""
 
     def __post_init__(self) -> None:
-        self._set("partner", _text(self.partner, "partner"))
-        check_pence(self.amount_pence, "amount_pence")
-        _period(self.period)
-        self._set("description", _text(self.description, "description"))
+        self._check_money_into("partner")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,10 +191,7 @@ class Spend(Operation):
     commitment: int | None = None
 
     def __post_init__(self) -> None:
-        self._set("line", _text(self.line, "line"))
-        check_pence(self.amount_pence, "amount_pence")
-        _period(self.period)
-        self._set("description", _text(self.description, "description"))
+        self._check_money_into("line")
         if self.commitment is not None:
             _entry_number(self.commitment, "commitment")
 
@@ -203,10 +207,7 @@ class Commit(Operation):
     description: str = ""
 
     def __post_init__(self) -> None:
-        self._set("line", _text(self.line, "line"))
-        check_pence(self.amount_pence, "amount_pence")
-        _period(self.period)
-        self._set("description", _text(self.description, "description"))
+        self._check_money_into("line")
 
 
 @dataclass(frozen=True, kw_only=True)
