@@ -12,20 +12,17 @@ from rich.table import Table
 from carepool.cli.support import err, money, out, step_progress, warn
 from carepool.config import Settings
 from carepool.model import (
-    build_model,
-    build_steps,
     check_build,
     column_rule,
     describe,
-    load_extract,
     mixed_warning,
     summarise,
     table_schemas,
     validate,
 )
-from carepool.population import BuildRequest, Check, Summary
+from carepool.population import BuildRequest, Check, Summary, build
 from carepool.reference import datasets
-from carepool.warehouse import connect, printable
+from carepool.warehouse import connect, load_file, printable
 
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 
@@ -35,8 +32,8 @@ def run_build(
 ) -> dict[str, Any]:
     """Build with a progress bar; refusals (region, loaded extracts) come before it starts."""
     check_build(settings, request, force=force)
-    with step_progress(total=build_steps(request), enabled=not quiet) as advance:
-        return build_model(settings, request, progress=advance)
+    with step_progress(total=request.steps, enabled=not quiet) as advance:
+        return build(request, settings.warehouse_dir, progress=advance)
 
 
 def build_command(
@@ -192,7 +189,7 @@ def load_command(
     """Validate a partner's extract and load all of it, or nothing."""
     settings = Settings.from_env()
     with err.status(f"Checking {file.name} against the {table} table"):
-        result = load_extract(settings.warehouse_dir, table, file)
+        result = load_file(table, file, settings.warehouse_dir)
     out.print(
         f"Loaded {result.rows:,} rows from {printable(str(file))} into {table}.",
         markup=False,

@@ -14,7 +14,7 @@ from carepool import __version__
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
-from carepool.population import BuildRequest, Progress, build
+from carepool.population import BuildRequest
 from carepool.reference import data_digest
 from carepool.warehouse import read_manifest
 
@@ -51,18 +51,6 @@ def check_build(settings: Settings, request: BuildRequest, *, force: bool = Fals
             "them. Use another CAREPOOL_DATA_DIR, or --force to replace them."
         )
     resolve_region(request.region)
-
-
-def build_steps(request: BuildRequest) -> int:
-    """How many steps :func:`build_model` reports, for a progress bar."""
-    return 4 + request.years
-
-
-def build_model(
-    settings: Settings, request: BuildRequest, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Build the model into the settings' warehouse; the manifest of what was written."""
-    return build(request, settings.warehouse_dir, progress=progress)
 
 
 def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:

@@ -1,13 +1,12 @@
 """The warehouse's tables as a partner sees them: each column's type, loading rule and meaning,
-and loading a partner's extract in place of a synthetic table."""
+(loading one is :func:`carepool.warehouse.load_file`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from carepool.errors import ConfigError
-from carepool.warehouse import TABLES, Column, Kind, LoadResult, TableSchema, load_file
+from carepool.warehouse import TABLES, Column, Kind, TableSchema
 
 #: What ``carepool load`` checks for each kind of column, in words.
 RULES = {
@@ -58,8 +57,3 @@ def describe(spec: TableSchema) -> dict[str, Any]:
             for c in spec.columns
         ],
     }
-
-
-def load_extract(warehouse_dir: Path, table: str, file: Path) -> LoadResult:
-    """Check a partner's file against ``table`` and load all of it, or nothing."""
-    return load_file(table, file, warehouse_dir)

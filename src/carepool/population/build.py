@@ -83,6 +83,12 @@ class BuildRequest:
         if not 2 <= self.years <= 10:
             raise ConfigError(f"--years {self.years}: expected 2 to 10 consecutive years")
 
+    @property
+    def steps(self) -> int:
+        """How many steps :func:`build` reports to its ``progress``: the places, the fit, the
+        calibration, each year, and the writing."""
+        return 4 + self.years
+
 
 def _strings(codes: list[str], index: npt.NDArray[np.int32]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(
