@@ -59,11 +59,6 @@ def days_in(year: str) -> int:
     return (first_day(next_year(year)) - first_day(year)).days
 
 
-def has_leap_day(year: str) -> bool:
-    """Whether the financial year holds 29 February (of its second calendar year)."""
-    return days_in(year) == 366
-
-
 def months(year: str) -> tuple[str, ...]:
     """The twelve months of ``year``, April to March, as ``YYYY-MM``."""
     start = start_year(year)
@@ -100,7 +95,6 @@ __all__ = [
     "days_in",
     "financial_year",
     "first_day",
-    "has_leap_day",
     "is_financial_year",
     "last_day",
     "months",
