@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
@@ -23,25 +22,26 @@ from sqlalchemy.exc import IntegrityError
 
 from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionDenied
 from carepool.ledger import reports
-from carepool.ledger.operations import build
-from carepool.ledger.records.chain import ChainCheck
-from carepool.ledger.records.entries import Entry, Receipt
+from carepool.ledger.posting import apply, open_entry
+from carepool.ledger.records.chain import ChainCheck, new_salt
+from carepool.ledger.records.entries import Receipt
 from carepool.ledger.records.fund import FundContext, users_after
 from carepool.ledger.records.spec import FundSpec
 from carepool.ledger.requests import LedgerRequest, Operation, check_request_id, request_digest
 from carepool.ledger.store import database
 from carepool.ledger.store.group_commit import GroupCommit
-from carepool.ledger.store.registries import load_context, write_registries
+from carepool.ledger.store.registries import load_context
 from carepool.ledger.store.schema import funds, journal
-from carepool.ledger.store.writer import Clock, Known, Movements, Tx, receipt_for, utc_now
+from carepool.ledger.store.writer import Clock, Movements, Salts, Tx, receipt_for, utc_now
 
 
 class Ledger:
     """A connection to the ledger database, and every operation on its funds."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utc_now, salts: Salts = new_salt) -> None:
         self.engine = engine
         self.clock = clock
+        self.salts = salts
         self._contexts: dict[str, FundContext] = {}
         self._written = 0
         self._growth = threading.Lock()
@@ -51,11 +51,18 @@ class Ledger:
         )
 
     @classmethod
-    def connect(cls, url: str, *, schema: str | None = None, clock: Clock = utc_now) -> Ledger:
+    def connect(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        clock: Clock = utc_now,
+        salts: Salts = new_salt,
+    ) -> Ledger:
         """Connect to ``url`` and bring its ledger tables up to date (Alembic migrations)."""
         engine = database.open_engine(url, schema=schema)
         database.migrate(engine)
-        return cls(engine, clock)
+        return cls(engine, clock, salts)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -105,18 +112,9 @@ class Ledger:
                 if row["request_id"] == request_id and row["request_digest"] == digest:
                     return receipt_for(spec.fund.id, row, replayed=True)
                 raise LedgerError(f"fund {spec.fund.id} already exists")
-            write_registries(connection, spec, spec_json)
-            tx = Tx(connection, FundContext(spec), self.clock)
-            entry = Entry(
-                "open",
-                spec.periods()[0],
-                f"Fund opened: {spec.fund.name} ({spec.fund.year})",
-                (),
-                {"spec": spec_json},
+            return open_entry(
+                connection, spec, actor, request_id, digest, clock=self.clock, salts=self.salts
             )
-            receipt = tx.append(entry, actor, request_id, digest)
-            tx.flush()
-            return receipt
 
         check_request_id(request_id)
         with self.engine.begin() as connection:
@@ -155,12 +153,12 @@ class Ledger:
         written: list[Tx] = []
 
         def work(connection: Connection) -> list[Receipt]:
-            tx = Tx(connection, ctx, self.clock, ids, self._movements)
+            tx = Tx(connection, ctx, self.clock, ids, self._movements, self.salts)
             written[:] = [tx]
             receipts: list[Receipt] = []
             for i, (request, digest) in enumerate(zip(requests, digests, strict=True)):
                 try:
-                    receipts.append(_apply(tx, request, digest))
+                    receipts.append(apply(tx, request, digest))
                 except LedgerError as exc:
                     if len(requests) > 1:
                         raise type(exc)(f"request {i + 1} ({request.request_id}): {exc}") from None
@@ -210,12 +208,12 @@ class Ledger:
 
         def work(connection: Connection) -> list[Receipt | BaseException]:
             ids = sorted({r.request_id for r in requests})
-            tx = Tx(connection, ctx, self.clock, ids, self._movements)
+            tx = Tx(connection, ctx, self.clock, ids, self._movements, self.salts)
             written[:] = [tx]
             outcomes: list[Receipt | BaseException] = []
             for request, digest in group:
                 try:
-                    outcomes.append(_apply(tx, request, digest))
+                    outcomes.append(apply(tx, request, digest))
                 except CarepoolError as exc:  # refused, not permitted, bad field: this one only
                     outcomes.append(exc)
             tx.flush()
@@ -312,30 +310,3 @@ class Ledger:
         with database.reading(self.engine) as connection:
             reports.reader(connection, ctx, actor)
             return reports.export(connection, ctx, path)
-
-
-def _apply(tx: Tx, request: LedgerRequest, digest: str) -> Receipt:
-    """Post one request in ``tx``, or answer it from the journal if it was posted before.
-
-    A request that fails raises before anything of it is appended, so the transaction's
-    other requests are unaffected.
-    """
-    known = tx.known.get(request.request_id)
-    if known is not None and known.digest == digest:
-        return known.receipt  # the same request again (same user, same content): a retry
-    user = tx.user(request.actor)  # before saying anything about another request's id
-    if known is not None:
-        raise LedgerError(
-            f"request id {request.request_id!r} was used before for a different "
-            f"request (entry {known.receipt.seq}); use a new id for a new request"
-        )
-    entries: list[Entry] = build(tx, user, request.parse())
-    tx.admit(entries)  # the fund's limit on money moved, before anything of it is appended
-    first = None
-    for n, entry in enumerate(entries):
-        request_id = request.request_id if n == 0 else f"{request.request_id}#{n + 1}"
-        receipt = tx.append(entry, request.actor, request_id, digest)
-        first = first or receipt
-    assert first is not None
-    tx.known[request.request_id] = Known(digest, replace(first, replayed=True))
-    return first

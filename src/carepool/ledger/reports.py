@@ -384,7 +384,7 @@ def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, A
             ref_seq=row.ref_seq,
             payload=payload,
             postings=entry_postings,
-            private=private_digest(row.actor, row.request_id, row.request_digest),
+            private=private_digest(row.actor, row.request_id, row.request_digest, row.salt),
         )
         yield content, row.prev_hash, row.hash
 

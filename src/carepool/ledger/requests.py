@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,6 +381,20 @@ class LedgerRequest:
     def parse(self) -> Operation:
         """The typed request its fields make, or an error naming the bad field."""
         return parse_fields(self.operation, self.fields)
+
+    def recorded(self) -> str:
+        """The request as the journal records it (canonical JSON), to be posted again by
+        ``verify``; the actor and request id are recorded beside it."""
+        return canonical({"operation": self.operation, "fields": dict(self.fields)})
+
+    @classmethod
+    def from_recorded(cls, text: str, *, actor: str, request_id: str) -> LedgerRequest:
+        """The request :meth:`recorded` wrote; a malformed record is a :class:`LedgerError`."""
+        try:
+            record = json.loads(text)
+            return cls(str(record["operation"]), actor, request_id, dict(record["fields"]))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise LedgerError(f"its recorded request cannot be read ({exc})") from None
 
 
 def check_request_id(request_id: str) -> None:

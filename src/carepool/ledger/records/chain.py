@@ -3,15 +3,19 @@
 Each entry's hash is ``sha256(previous hash + canonical JSON of the entry's public content)``;
 the first entry follows 64 zeros. Canonical JSON: keys sorted, no spaces, UTF-8. The public
 content holds everything about the entry except who posted it and the request id, which are
-replaced by ``private`` — the sha256 of those details — so the published journal can be
-recomputed by anyone while the names stay with the auditors. The chain's digest is the last
-entry's hash. The recipe, with a standalone checker, is in docs/methods/ledger-journal.md.
+replaced by ``private`` — a salted sha256 of those details — so the published journal can be
+recomputed by anyone while the names stay with the auditors. Each entry has its own random
+256-bit salt, kept in the ledger's private columns: without it, nobody can test a guess of
+who posted (the user names and request ids are few and guessable; the salt is not). The
+chain's digest is the last entry's hash. The recipe, with a standalone checker, is in
+docs/methods/ledger-journal.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,9 +32,21 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def private_digest(actor: str, request_id: str, request_digest: str) -> str:
-    """The commitment to an entry's private details (who posted it, under which request)."""
-    return sha256(canonical([actor, request_id, request_digest]))
+def new_salt() -> str:
+    """A fresh salt for one entry's private commitment: 32 random bytes, as hex."""
+    return secrets.token_hex(32)
+
+
+def private_digest(actor: str, request_id: str, request_digest: str, salt: str | None) -> str:
+    """The commitment to an entry's private details (who posted it, under which request).
+
+    Salted, so that it reveals nothing to someone who can list every user and guess the
+    request ids. ``salt=None`` is the unsalted form of entries written before salts were
+    kept (ledger migration 0002); they are checked as they were written.
+    """
+    if salt is None:
+        return sha256(canonical([actor, request_id, request_digest]))
+    return sha256(canonical([salt, actor, request_id, request_digest]))
 
 
 def public_content(

@@ -54,6 +54,8 @@ JOURNAL_COLUMNS = (
     ("payload", "text"),
     ("prev_hash", "varchar"),
     ("hash", "varchar"),
+    ("salt", "varchar"),
+    ("request", "text"),
 )
 POSTING_COLUMNS = (
     ("fund_id", "varchar"),

@@ -105,6 +105,11 @@ journal = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    #: the salt of the entry's private commitment (hex); NULL only before migration 0002
+    Column("salt", String(64), nullable=True),
+    #: the request that made the entry, as canonical JSON {"operation", "fields"}, so that
+    #: ``verify`` can post it again under the rules; on the first entry of each request only
+    Column("request", Text, nullable=True),
     ForeignKeyConstraint(["fund_id"], ["funds.id"], name="entry_fund"),
     UniqueConstraint("fund_id", "request_id", name="entry_request"),
     Index("journal_kind", "kind", "fund_id", "period"),

@@ -23,6 +23,7 @@ from carepool.ledger.records.chain import (
     GENESIS,
     canonical,
     entry_hash,
+    new_salt,
     private_digest,
     public_content,
 )
@@ -34,6 +35,8 @@ from carepool.ledger.store import postgres
 from carepool.ledger.store.schema import journal, postings
 
 Clock = Callable[[], datetime]
+#: Where each entry's salt comes from: fresh random salts, or (replaying) the recorded ones.
+Salts = Callable[[], str]
 
 
 def utc_now() -> datetime:
@@ -104,6 +107,7 @@ class Tx:
         clock: Clock,
         request_ids: Sequence[str] = (),
         movements: Movements | None = None,
+        salts: Salts = new_salt,
     ) -> None:
         """Take the fund's write lock, then read the chain head, the closed periods, the
         changes to the fund's users and which of ``request_ids`` are posted.
@@ -116,6 +120,7 @@ class Tx:
         self.connection = connection
         self.ctx = ctx
         self.clock = clock
+        self.salts = salts
         self._journal: list[dict[str, Any]] = []
         self._postings: list[dict[str, Any]] = []
         self.known: dict[str, Known] = {}
@@ -172,10 +177,22 @@ class Tx:
                 "within what the database can hold); nothing was posted"
             )
 
-    def append(self, entry: Entry, actor: str, request_id: str, request_digest: str) -> Receipt:
-        """Chain ``entry`` after the head and buffer it; the receipt names its place."""
+    def append(
+        self,
+        entry: Entry,
+        actor: str,
+        request_id: str,
+        request_digest: str,
+        request: str | None = None,
+    ) -> Receipt:
+        """Chain ``entry`` after the head and buffer it; the receipt names its place.
+
+        ``request`` is the request that made the entry (canonical JSON), recorded with the
+        first entry of each request so that ``verify`` can post it again.
+        """
         seq = self.seq + 1
         posted_at = timestamp(self.clock())
+        salt = self.salts()
         rows = [[i + 1, entry.period, *p.row()] for i, p in enumerate(entry.postings)]
         content = public_content(
             fund=self.ctx.id,
@@ -187,7 +204,7 @@ class Tx:
             ref_seq=entry.ref_seq,
             payload=entry.payload,
             postings=rows,
-            private=private_digest(actor, request_id, request_digest),
+            private=private_digest(actor, request_id, request_digest, salt),
         )
         moved = self.moved + movement([entry])
         if moved > MAX_SETTLED_MOVEMENT:  # admit() refuses first; this is the backstop
@@ -208,6 +225,8 @@ class Tx:
                 "payload": canonical(entry.payload),
                 "prev_hash": self.hash,
                 "hash": digest,
+                "salt": salt,
+                "request": request,
             }
         )
         for no, period, account, line, partner, category, amount in rows:
