@@ -21,11 +21,12 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionDenied
-from carepool.ledger import reports
+from carepool.ledger import reports, verification
 from carepool.ledger.posting import apply, open_entry
 from carepool.ledger.records.chain import ChainCheck, new_salt
 from carepool.ledger.records.entries import Receipt
 from carepool.ledger.records.fund import FundContext, users_after
+from carepool.ledger.records.roles import require_private_reader
 from carepool.ledger.records.spec import FundSpec
 from carepool.ledger.requests import LedgerRequest, Operation, check_request_id, request_digest
 from carepool.ledger.store import database
@@ -289,6 +290,13 @@ class Ledger:
             reports.reader(connection, ctx, actor)
             return reports.decisions(connection, ctx)
 
+    def journal(self, fund_id: str, *, actor: str) -> pd.DataFrame:
+        """Every entry with who posted it and under which request id (auditors and admins)."""
+        ctx = self.context(fund_id)
+        with database.reading(self.engine) as connection:
+            require_private_reader(reports.reader(connection, ctx, actor), "see who posted")
+            return reports.who_posted(connection, ctx)
+
     def quarterly_spend(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         """Spend in pence by place, service, partner kind and financial quarter."""
         ctx = self.context(fund_id)
@@ -299,7 +307,7 @@ class Ledger:
     def verify(self, fund_id: str) -> ChainCheck:
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            return reports.verify(connection, ctx)
+            return verification.verify(connection, ctx)
 
     def export(self, fund_id: str, path: Path, *, actor: str) -> ChainCheck:
         """Write the published journal (JSON Lines) to ``path``.
@@ -309,4 +317,4 @@ class Ledger:
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
             reports.reader(connection, ctx, actor)
-            return reports.export(connection, ctx, path)
+            return verification.export(connection, ctx, path)

@@ -8,29 +8,16 @@ so it cannot disagree with the journal.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from carepool.errors import LedgerError
-from carepool.ledger.records.chain import (
-    GENESIS,
-    ChainCheck,
-    canonical,
-    check_chain,
-    private_digest,
-    public_content,
-)
 from carepool.ledger.records.fund import YEAR_END, FundContext, find_user, users_after
 from carepool.ledger.records.spec import User
-from carepool.ledger.store.schema import funds, journal, lines, postings, rules
-from carepool.ledger.store.writer import TOTAL_KEYS, sorted_totals
+from carepool.ledger.store.schema import journal, lines, postings
+from carepool.ledger.store.writer import TOTAL_KEYS
 from carepool.years import quarter
 
 LINE_COLUMNS = (
@@ -332,160 +319,21 @@ def quarterly_spend(connection: Connection, ctx: FundContext) -> pd.DataFrame:
     return frame.groupby(keys)["pence"].sum().reset_index()
 
 
-def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, Any], str, str]]:
-    """Each entry's public content with its stored links, in order, streamed."""
-    streamed = connection.execution_options(stream_results=True, yield_per=5000)
-    entry_rows = streamed.execute(
-        select(journal).where(journal.c.fund_id == fund_id).order_by(journal.c.seq)
-    )
-    posting_rows = streamed.execute(
-        select(
-            postings.c.seq,
-            postings.c.no,
-            postings.c.period,
-            postings.c.account,
-            postings.c.line_id,
-            postings.c.partner_id,
-            postings.c.category,
-            postings.c.amount_pence,
-        )
-        .where(postings.c.fund_id == fund_id)
-        .order_by(postings.c.seq, postings.c.no)
-    )
-    pending = next(posting_rows, None)
-    for row in entry_rows:
-        entry_postings = []
-        while pending is not None and pending[0] < row.seq:
-            pending = next(posting_rows, None)  # postings of no entry: caught by the chain
-        while pending is not None and pending[0] == row.seq:
-            entry_postings.append(
-                [
-                    pending[1],
-                    pending[2],
-                    pending[3],
-                    pending[4],
-                    pending[5],
-                    pending[6],
-                    int(pending[7]),
-                ]
-            )
-            pending = next(posting_rows, None)
-        try:
-            payload = json.loads(row.payload)
-        except json.JSONDecodeError:
-            payload = row.payload
-        content = public_content(
-            fund=row.fund_id,
-            seq=int(row.seq),
-            kind=row.kind,
-            period=row.period,
-            posted_at=row.posted_at,
-            description=row.description,
-            ref_seq=row.ref_seq,
-            payload=payload,
-            postings=entry_postings,
-            private=private_digest(row.actor, row.request_id, row.request_digest, row.salt),
-        )
-        yield content, row.prev_hash, row.hash
-
-
-def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
-    """Recompute the fund's chain; also check its registries against its opening entry and
-    each close entry's totals against the postings of its period."""
-    check = check_chain(_entries(connection, ctx.id))
-    problem = _registry_problem(connection, ctx)
-    if problem and (check.ok or (check.first_bad_entry or 0) > 1):
-        return ChainCheck(False, check.entries, 1, check.digest, problem)
-    bad_close = _close_problem(connection, ctx)
-    if bad_close is not None and (check.ok or (check.first_bad_entry or 0) > bad_close):
-        problem = "its period totals do not match the postings of its period"
-        return ChainCheck(False, check.entries, bad_close, check.digest, problem)
-    return check
-
-
-def _close_problem(connection: Connection, ctx: FundContext) -> int | None:
-    """The first close entry whose totals differ from its period's postings, or None."""
-    recomputed: dict[str, list[list[Any]]] = {}
+def who_posted(connection: Connection, ctx: FundContext) -> pd.DataFrame:
+    """Every entry with who posted it and under which request id: for auditors only (the
+    published journal carries a salted commitment in their place)."""
     rows = connection.execute(
-        select(postings.c.period, *TOTAL_KEYS, func.sum(postings.c.amount_pence), func.count())
-        .where(postings.c.fund_id == ctx.id)
-        .group_by(postings.c.period, *TOTAL_KEYS)
-    )
-    for period, *rest in rows:
-        recomputed.setdefault(period, []).append([*rest[:4], int(rest[4]), int(rest[5])])
-    closes = connection.execute(
-        select(journal.c.seq, journal.c.period, journal.c.payload)
-        .where(journal.c.kind == "close", journal.c.fund_id == ctx.id)
+        select(
+            journal.c.seq,
+            journal.c.kind,
+            journal.c.period,
+            journal.c.posted_at,
+            journal.c.actor,
+            journal.c.request_id,
+            journal.c.description,
+        )
+        .where(journal.c.fund_id == ctx.id)
         .order_by(journal.c.seq)
     )
-    for seq, period, payload in closes:
-        try:
-            totals = json.loads(payload).get("totals")
-        except (json.JSONDecodeError, AttributeError):
-            return int(seq)
-        if totals is not None and totals != sorted_totals(recomputed.get(period, [])):
-            return int(seq)
-    return None
-
-
-def _registry_problem(connection: Connection, ctx: FundContext) -> str | None:
-    opening = connection.execute(
-        select(journal.c.payload).where(journal.c.fund_id == ctx.id, journal.c.seq == 1)
-    ).scalar()
-    stored = connection.execute(select(funds.c.spec).where(funds.c.id == ctx.id)).scalar()
-    try:
-        spec = json.loads(opening)["spec"] if opening else None
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return "its opening entry does not hold the fund's specification"
-    if spec is None or stored is None or canonical(spec) != stored:
-        return "the fund's stored specification differs from its opening entry"
-    line_rows = {
-        (r.id, r.service, r.place, r.partner_id)
-        for r in connection.execute(select(lines).where(lines.c.fund_id == ctx.id))
-    }
-    expected = {(x["id"], x["service"], x["place"], x["partner"]) for x in spec["lines"]}
-    if line_rows != expected:
-        return "the fund's lines differ from its opening entry"
-    rule_rows = {
-        r.name: json.loads(r.spec)
-        for r in connection.execute(select(rules).where(rules.c.fund_id == ctx.id))
-    }
-    if rule_rows != {r["name"]: r for r in spec["rules"]}:
-        return "the fund's rules differ from its opening entry"
-    return None
-
-
-def export(connection: Connection, ctx: FundContext, path: Path) -> ChainCheck:
-    """Write the published journal as JSON Lines: a header, one line per entry, the digest.
-
-    Refuses (writing nothing) when the chain does not verify. The file is written beside
-    ``path`` and moved into place, so a reader never sees half of it.
-    """
-    check = verify(connection, ctx)
-    if not check.ok:
-        raise LedgerError(
-            f"the journal of fund {ctx.id} does not verify (first bad entry "
-            f"{check.first_bad_entry}: {check.problem}); nothing was exported"
-        )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            header = {
-                "format": "carepool-journal",
-                "version": 1,
-                "fund": ctx.id,
-                "year": ctx.spec.fund.year,
-                "genesis": GENESIS,
-                "hash": "sha256(prev_hash + canonical_json(entry without prev_hash and hash))",
-            }
-            out.write(canonical(header) + "\n")
-            for content, prev_hash, digest in _entries(connection, ctx.id):
-                out.write(canonical({**content, "prev_hash": prev_hash, "hash": digest}) + "\n")
-            out.write(canonical({"entries": check.entries, "digest": check.digest}) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return check
+    columns = ["seq", "kind", "period", "posted_at", "actor", "request_id", "description"]
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
