@@ -3,6 +3,7 @@ on the loader use the loader tests' small warehouse."""
 
 from tests.ledger.conftest import (  # noqa: F401 (fixtures, found by name)
     backend,
+    database_url,
     ledger,
     ledger_target,
     postgres_schema,

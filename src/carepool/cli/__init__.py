@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from carepool.cli import journal
 from carepool.cli.allocate import allocate_app
 from carepool.cli.demo import demo_command
 from carepool.cli.indicators import indicators_app
@@ -40,6 +41,8 @@ for name, command in (
 app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(allocate_app, name="allocate")
+for name, command in journal.COMMANDS:
+    ledger_app.command(name)(user_errors(command))
 app.add_typer(ledger_app, name="ledger")
 
 

@@ -86,7 +86,7 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
     return Ledger.connect(settings.database_url)
 
 
-def _fund(ledger: Ledger, fund: str | None) -> str:
+def choose_fund(ledger: Ledger, fund: str | None) -> str:
     fund = fund or os.environ.get("CAREPOOL_FUND") or None
     if fund:
         return fund
@@ -102,7 +102,7 @@ def _fund(ledger: Ledger, fund: str | None) -> str:
     )
 
 
-def _user(user: str | None) -> str:
+def user_named(user: str | None) -> str:
     user = user or os.environ.get("CAREPOOL_USER") or None
     if not user:
         raise ConfigError("say who is asking: --user NAME or CAREPOOL_USER")
@@ -133,10 +133,10 @@ def posting(build: Callable[..., Operation]) -> Callable[..., None]:
     def command(**options: Any) -> None:
         fund, user, request_id, as_json = (options.pop(p.name) for p in shared)
         request = build(**options)
-        actor = _user(user)
+        actor = user_named(user)
         with open_ledger() as ledger:
             receipt = ledger.post(
-                _fund(ledger, fund), request, actor=actor, request_id=_request_id(request_id)
+                choose_fund(ledger, fund), request, actor=actor, request_id=_request_id(request_id)
             )
         print_receipt(receipt, as_json)
 
@@ -184,7 +184,9 @@ def init_command(
                 out.print(f"Ledger database ready: {where}")
             return
         fund_spec = load_spec(spec)
-        receipt = ledger.open_fund(fund_spec, actor=_user(user), request_id=_request_id(request_id))
+        receipt = ledger.open_fund(
+            fund_spec, actor=user_named(user), request_id=_request_id(request_id)
+        )
     print_receipt(receipt, as_json)
 
 
@@ -375,7 +377,7 @@ def users_command(
 ) -> None:
     """Who may use the fund now, with their partner and roles."""
     with open_ledger() as ledger:
-        frame = ledger.users(_fund(ledger, fund), actor=_user(user))
+        frame = ledger.users(choose_fund(ledger, fund), actor=user_named(user))
     if emit(frame, as_json, as_csv):
         return
     table = Table(title="Users")
@@ -399,7 +401,7 @@ def position_command(
 ) -> None:
     """The fund's position: per line budget, actual, committed, forecast; fund totals."""
     with open_ledger() as ledger:
-        position = ledger.position(_fund(ledger, fund), actor=_user(user), period=period)
+        position = ledger.position(choose_fund(ledger, fund), actor=user_named(user), period=period)
     if as_json:
         typer.echo(json.dumps(position.as_json(), indent=2))
     elif not emit(position.lines, False, as_csv):
@@ -461,7 +463,7 @@ def decisions_command(
 ) -> None:
     """The decisions register: held requests, who decided them and why; settlements."""
     with open_ledger() as ledger:
-        register = ledger.decisions(_fund(ledger, fund), actor=_user(user))
+        register = ledger.decisions(choose_fund(ledger, fund), actor=user_named(user))
     if not emit(register, as_json, as_csv):
         print_decisions(register)
 
@@ -492,7 +494,7 @@ def monitor_command(
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
     settings = Settings.from_env()
     with open_ledger(settings) as ledger:
-        fund_id, actor = _fund(ledger, fund), _user(user)
+        fund_id, actor = choose_fund(ledger, fund), user_named(user)
         try:
             read_manifest(settings.warehouse_dir)
             with open_warehouse(settings) as warehouse:
@@ -542,44 +544,14 @@ def _pct(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{100 * value:+.1f}%"
 
 
-@ledger_app.command("verify")
-@user_errors
-def verify_command(fund: FundOption = None, as_json: JsonOption = False) -> None:
-    """Recompute the journal's hash chain; name the first entry that does not match."""
-    with open_ledger() as ledger:
-        check = ledger.verify(_fund(ledger, fund))
-    if as_json:
-        result = check.as_dict()
-        result.pop("problem")
-        typer.echo(json.dumps(result, indent=2))
-    elif check.ok:
-        out.print(f"The journal verifies: {check.entries:,} entries, digest {check.digest}")
-    else:
-        out.print(
-            f"[bold red]The journal does not verify[/]: entry {check.first_bad_entry}: "
-            f"{check.problem} ({check.entries:,} entries read)"
-        )
-    if not check.ok:
-        raise typer.Exit(1)
-
-
-@ledger_app.command("export")
-@user_errors
-def export_command(
-    output: Annotated[Path, typer.Option("--out", help="where to write the journal (JSON Lines)")],
-    fund: FundOption = None,
-    user: UserOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Write the published journal with its digest, which anyone can recompute."""
-    with open_ledger() as ledger:
-        check = ledger.export(_fund(ledger, fund), output, actor=_user(user))
-    if as_json:
-        typer.echo(
-            json.dumps({"path": str(output), "entries": check.entries, "digest": check.digest})
-        )
-    else:
-        out.print(f"Wrote {check.entries:,} entries to {output}; digest {check.digest}")
-
-
-__all__ = ["ledger_app", "open_ledger", "print_decisions", "print_position"]
+__all__ = [
+    "FundOption",
+    "JsonOption",
+    "UserOption",
+    "choose_fund",
+    "ledger_app",
+    "open_ledger",
+    "print_decisions",
+    "print_position",
+    "user_named",
+]

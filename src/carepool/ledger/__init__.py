@@ -10,6 +10,14 @@ accounting.
 
 from carepool.ledger.ledger import Ledger
 from carepool.ledger.records.chain import ChainCheck, canonical, sha256
+from carepool.ledger.records.checkpoint import (
+    Checkpoint,
+    read_checkpoint,
+    read_private_key,
+    read_public_key,
+    write_checkpoint,
+    write_keys,
+)
 from carepool.ledger.records.entries import Entry, Posting, Receipt
 from carepool.ledger.records.money import parse_amount, pounds, split_pence
 from carepool.ledger.records.spec import FundSpec, RiskShare, load_spec, parse_spec
@@ -40,6 +48,7 @@ __all__ = [
     "Approve",
     "ChainCheck",
     "ChangeUser",
+    "Checkpoint",
     "ClosePeriod",
     "Commit",
     "Contribute",
@@ -65,6 +74,11 @@ __all__ = [
     "parse_spec",
     "pounds",
     "read_allocations",
+    "read_checkpoint",
+    "read_private_key",
+    "read_public_key",
     "sha256",
     "split_pence",
+    "write_checkpoint",
+    "write_keys",
 ]

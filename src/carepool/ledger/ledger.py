@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Self
 
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionD
 from carepool.ledger import reports, verification
 from carepool.ledger.posting import apply, open_entry
 from carepool.ledger.records.chain import ChainCheck, new_salt
+from carepool.ledger.records.checkpoint import Checkpoint, check_signature, sign
 from carepool.ledger.records.entries import Receipt
 from carepool.ledger.records.fund import FundContext, users_after
 from carepool.ledger.records.roles import require_private_reader
@@ -33,7 +35,15 @@ from carepool.ledger.store import database
 from carepool.ledger.store.group_commit import GroupCommit
 from carepool.ledger.store.registries import load_context
 from carepool.ledger.store.schema import funds, journal
-from carepool.ledger.store.writer import Clock, Movements, Salts, Tx, receipt_for, utc_now
+from carepool.ledger.store.writer import (
+    Clock,
+    Movements,
+    Salts,
+    Tx,
+    receipt_for,
+    timestamp,
+    utc_now,
+)
 
 
 class Ledger:
@@ -304,10 +314,35 @@ class Ledger:
             reports.reader(connection, ctx, actor)
             return reports.quarterly_spend(connection, ctx)
 
-    def verify(self, fund_id: str) -> ChainCheck:
+    def verify(
+        self,
+        fund_id: str,
+        *,
+        checkpoint: Checkpoint | None = None,
+        public_key: Ed25519PublicKey | None = None,
+    ) -> ChainCheck:
+        """Check the fund's journal (:mod:`carepool.ledger.verification`); with a
+        ``checkpoint``, also that it was signed by ``public_key`` (the fund's) and that the
+        journal still holds the entries it signed."""
         ctx = self.context(fund_id)
+        if checkpoint is not None:
+            if public_key is None:
+                raise ConfigError("a checkpoint is checked against the fund's public key")
+            check_signature(checkpoint, public_key)
         with database.reading(self.engine) as connection:
+            if checkpoint is not None:
+                return verification.extends(connection, ctx, checkpoint)
             return verification.verify(connection, ctx)
+
+    def checkpoint(self, fund_id: str, private_key: Ed25519PrivateKey) -> Checkpoint:
+        """Sign the fund's journal head as it is now; refused if the journal does not verify."""
+        check = self.verify(fund_id)
+        if not check.ok:
+            raise LedgerError(
+                f"the journal of fund {fund_id} does not verify (first bad entry "
+                f"{check.first_bad_entry}: {check.problem}); no checkpoint was signed"
+            )
+        return sign(private_key, fund_id, check.entries, check.digest, timestamp(self.clock()))
 
     def export(self, fund_id: str, path: Path, *, actor: str) -> ChainCheck:
         """Write the published journal (JSON Lines) to ``path``.

@@ -35,6 +35,7 @@ from carepool.ledger.records.chain import (
     private_digest,
     public_content,
 )
+from carepool.ledger.records.checkpoint import Checkpoint
 from carepool.ledger.records.fund import FundContext
 from carepool.ledger.replay import replay
 from carepool.ledger.store.schema import funds, journal, lines, postings, rules
@@ -125,6 +126,33 @@ def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
         return check
     seq, why = min(findings, key=lambda finding: finding[0])
     return ChainCheck(False, check.entries, seq, check.digest, why)
+
+
+def extends(connection: Connection, ctx: FundContext, checkpoint: Checkpoint) -> ChainCheck:
+    """:func:`verify`, and that the journal still holds the entries ``checkpoint`` signed:
+    entry ``checkpoint.entries`` exists and has the signed hash. (The signature is checked
+    by the caller, who holds the fund's public key.)"""
+    if checkpoint.fund != ctx.id:
+        raise LedgerError(f"the checkpoint is of fund {checkpoint.fund}, not of fund {ctx.id}")
+    check = verify(connection, ctx)
+    at = checkpoint.entries
+    stored = connection.execute(
+        select(journal.c.hash).where(journal.c.fund_id == ctx.id, journal.c.seq == at)
+    ).scalar()
+    problem = None
+    if stored is None:
+        problem = (
+            f"the checkpoint of {checkpoint.time} saw {at} entries; the journal now has "
+            f"{check.entries}: it was cut short"
+        )
+    elif stored != checkpoint.head:
+        problem = (
+            f"it is not the entry the checkpoint of {checkpoint.time} signed: the journal "
+            "was rewritten at or before it"
+        )
+    if problem is None or (not check.ok and (check.first_bad_entry or 0) <= at):
+        return check
+    return ChainCheck(False, check.entries, at, check.digest, problem)
 
 
 def _orphan_problem(connection: Connection, fund_id: str) -> tuple[int, str] | None:
