@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from carepool.ledger import Allocate, ClosePeriod, Ledger, LedgerRequest, parse_spec
+from carepool.ledger import Allocate, ClosePeriod, Ledger, LedgerRequest, migrate, parse_spec
 from carepool.ledger.store.database import database_url
 
 POSTGRES = os.environ.get("CAREPOOL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -337,6 +337,7 @@ def main() -> None:
     schema = f"carepool_bench_{uuid.uuid4().hex[:8]}"
     with engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
+    migrate(POSTGRES, schema=schema)
     try:
         print("Ledger throughput (postings per second) and position of a year")
         throughput(POSTGRES, schema, "threads")

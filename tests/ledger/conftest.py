@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from carepool.ledger import Allocate, Contribute, FundSpec, Ledger, parse_spec
+from carepool.ledger import Allocate, Contribute, FundSpec, Ledger, migrate, parse_spec
 from carepool.ledger.store.database import database_url as driver_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -45,10 +45,27 @@ def postgres_schema() -> Iterator[str]:
             f"({exc.orig}); {HOW_TO_START}",
             pytrace=False,
         )
+    migrate(POSTGRES_URL, schema=name)  # as its owner, as `carepool db migrate` does
     yield name
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
     engine.dispose()
+
+
+def login_url(url: str, user: str, group: str = "carepool_writer") -> str:
+    """``url`` as the PostgreSQL login ``user`` (a member of ``group``), made if it is new:
+    on PostgreSQL who acts is the database login, so each user of a test fund logs in as
+    themselves. Logins are the server's, shared by the test schemas, as in a deployment."""
+    engine = create_engine(driver_url(POSTGRES_URL))
+    with engine.begin() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :user"), {"user": user}
+        ).first()
+        if exists is None:
+            connection.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN')
+        connection.exec_driver_sql(f'GRANT {group} TO "{user}"')
+    engine.dispose()
+    return make_url(driver_url(url)).set(username=user).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -11,6 +11,7 @@ import typer
 
 from carepool.cli import journal
 from carepool.cli.allocate import allocate_app
+from carepool.cli.database import db_app
 from carepool.cli.demo import demo_command
 from carepool.cli.indicators import indicators_app
 from carepool.cli.ledger import ledger_app
@@ -44,6 +45,7 @@ app.add_typer(allocate_app, name="allocate")
 for name, command in journal.COMMANDS:
     ledger_app.command(name)(user_errors(command))
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

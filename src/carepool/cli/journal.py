@@ -91,7 +91,7 @@ def export_command(
 ) -> None:
     """Write the published journal with its digest, which anyone can recompute."""
     with open_ledger() as ledger:
-        check = ledger.export(choose_fund(ledger, fund), output, actor=user_named(user))
+        check = ledger.export(choose_fund(ledger, fund), output, actor=user_named(ledger, user))
     if as_json:
         typer.echo(
             json.dumps({"path": str(output), "entries": check.entries, "digest": check.digest})
@@ -144,7 +144,7 @@ def journal_command(
 ) -> None:
     """Every entry with who posted it and under which request id (auditors and admins)."""
     with open_ledger() as ledger:
-        frame = ledger.journal(choose_fund(ledger, fund), actor=user_named(user))
+        frame = ledger.journal(choose_fund(ledger, fund), actor=user_named(ledger, user))
     if emit(frame, as_json=as_json, as_csv=as_csv):
         return
     table = Table(title="Who posted each entry", title_justify="left")

@@ -102,7 +102,17 @@ def choose_fund(ledger: Ledger, fund: str | None) -> str:
     )
 
 
-def user_named(user: str | None) -> str:
+def user_named(ledger: Ledger, user: str | None) -> str:
+    """Who is acting: on PostgreSQL the database login, always (``--user`` is refused: a
+    name anyone can type is no identity); on SQLite, the single-user local mode, the fund
+    user named by ``--user`` or ``CAREPOOL_USER``."""
+    if ledger.login is not None:
+        if user or os.environ.get("CAREPOOL_USER"):
+            raise ConfigError(
+                "--user and CAREPOOL_USER are refused on a PostgreSQL ledger: you act as your "
+                f"database login ({ledger.login}); to act as another user, log in as them"
+            )
+        return ledger.login
     user = user or os.environ.get("CAREPOOL_USER") or None
     if not user:
         raise ConfigError("say who is asking: --user NAME or CAREPOOL_USER")
@@ -133,8 +143,8 @@ def posting(build: Callable[..., Operation]) -> Callable[..., None]:
     def command(**options: Any) -> None:
         fund, user, request_id, as_json = (options.pop(p.name) for p in shared)
         request = build(**options)
-        actor = user_named(user)
         with open_ledger() as ledger:
+            actor = user_named(ledger, user)
             receipt = ledger.post(
                 choose_fund(ledger, fund), request, actor=actor, request_id=_request_id(request_id)
             )
@@ -173,19 +183,20 @@ def init_command(
     request_id: RequestOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create or upgrade the ledger database; with --spec, also open a fund."""
+    """Check the ledger database is ready (a new SQLite file is set up); with --spec, also
+    open a fund."""
     settings = Settings.from_env()
-    with open_ledger(settings) as ledger:  # connecting brings the tables up to date
+    with open_ledger(settings) as ledger:  # connecting checks the tables are up to date
         if spec is None:
             where = settings.database_url.split("@")[-1]
             if as_json:
-                typer.echo(json.dumps({"database": where, "migrated": True}))
+                typer.echo(json.dumps({"database": where, "ready": True}))
             else:
                 out.print(f"Ledger database ready: {where}")
             return
         fund_spec = load_spec(spec)
         receipt = ledger.open_fund(
-            fund_spec, actor=user_named(user), request_id=_request_id(request_id)
+            fund_spec, actor=user_named(ledger, user), request_id=_request_id(request_id)
         )
     print_receipt(receipt, as_json)
 
@@ -377,7 +388,7 @@ def users_command(
 ) -> None:
     """Who may use the fund now, with their partner and roles."""
     with open_ledger() as ledger:
-        frame = ledger.users(choose_fund(ledger, fund), actor=user_named(user))
+        frame = ledger.users(choose_fund(ledger, fund), actor=user_named(ledger, user))
     if emit(frame, as_json, as_csv):
         return
     table = Table(title="Users")
@@ -401,7 +412,9 @@ def position_command(
 ) -> None:
     """The fund's position: per line budget, actual, committed, forecast; fund totals."""
     with open_ledger() as ledger:
-        position = ledger.position(choose_fund(ledger, fund), actor=user_named(user), period=period)
+        position = ledger.position(
+            choose_fund(ledger, fund), actor=user_named(ledger, user), period=period
+        )
     if as_json:
         typer.echo(json.dumps(position.as_json(), indent=2))
     elif not emit(position.lines, False, as_csv):
@@ -463,7 +476,7 @@ def decisions_command(
 ) -> None:
     """The decisions register: held requests, who decided them and why; settlements."""
     with open_ledger() as ledger:
-        register = ledger.decisions(choose_fund(ledger, fund), actor=user_named(user))
+        register = ledger.decisions(choose_fund(ledger, fund), actor=user_named(ledger, user))
     if not emit(register, as_json, as_csv):
         print_decisions(register)
 
@@ -494,7 +507,7 @@ def monitor_command(
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
     settings = Settings.from_env()
     with open_ledger(settings) as ledger:
-        fund_id, actor = choose_fund(ledger, fund), user_named(user)
+        fund_id, actor = choose_fund(ledger, fund), user_named(ledger, user)
         try:
             read_manifest(settings.warehouse_dir)
             with open_warehouse(settings) as warehouse:

@@ -8,7 +8,7 @@ analytics. See docs/ledger.md for the user guide and docs/methods/ledger.md for 
 accounting.
 """
 
-from carepool.ledger.ledger import Ledger
+from carepool.ledger.ledger import Ledger, migrate
 from carepool.ledger.records.chain import ChainCheck, canonical, sha256
 from carepool.ledger.records.checkpoint import (
     Checkpoint,
@@ -69,6 +69,7 @@ __all__ = [
     "canonical",
     "forecast_variance",
     "load_spec",
+    "migrate",
     "parse_amount",
     "parse_fields",
     "parse_spec",

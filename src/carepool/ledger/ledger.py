@@ -53,6 +53,8 @@ class Ledger:
         self.engine = engine
         self.clock = clock
         self.salts = salts
+        #: the database login (PostgreSQL), and whether it may act for any user of a fund
+        self.login, self._acts_for_anyone = database.principal(engine)
         self._contexts: dict[str, FundContext] = {}
         self._written = 0
         self._growth = threading.Lock()
@@ -70,9 +72,14 @@ class Ledger:
         clock: Clock = utc_now,
         salts: Salts = new_salt,
     ) -> Ledger:
-        """Connect to ``url`` and bring its ledger tables up to date (Alembic migrations)."""
+        """Connect to ``url``, whose ledger tables must be at the newest migration
+        (:func:`migrate`; a new SQLite file is set up on first use)."""
         engine = database.open_engine(url, schema=schema)
-        database.migrate(engine)
+        try:
+            database.require_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, clock, salts)
 
     def close(self) -> None:
@@ -83,6 +90,19 @@ class Ledger:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _acting(self, actor: str) -> None:
+        """Refuse to act as anyone but the login, unless it is the owner's (see
+        :func:`carepool.ledger.store.database.principal`); the database checks it again."""
+        if not self._acts_for_anyone and actor != self.login:
+            raise PermissionDenied(
+                f"you are logged in to the ledger database as {self.login!r} and may act only "
+                f"as that user, not as {actor!r}"
+            )
+
+    def _reader(self, actor: str) -> str:
+        self._acting(actor)
+        return actor
 
     # -- funds ------------------------------------------------------------------------------
 
@@ -108,6 +128,7 @@ class Ledger:
         ``actor`` must be one of the fund's users with the admin role. Opening the same
         specification again under the same request id returns the first receipt.
         """
+        self._acting(actor)
         admin = next((u for u in spec.users if u.name == actor), None)
         if admin is None or "admin" not in admin.roles:
             raise PermissionDenied(f"{actor!r} is not an admin user of fund {spec.fund.id}")
@@ -130,7 +151,11 @@ class Ledger:
         check_request_id(request_id)
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("LOCK TABLE funds IN SHARE ROW EXCLUSIVE MODE")
+                # one opening at a time (a shared partner or user is inserted once); an
+                # advisory lock needs no privilege on the tables
+                connection.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock(hashtext('carepool open'))"
+                )
             return work(connection)
 
     # -- writing ----------------------------------------------------------------------------
@@ -156,6 +181,8 @@ class Ledger:
         if not requests:
             return []
         ctx = self.context(fund_id)
+        for request in requests:
+            self._acting(request.actor)
         ids = [r.request_id for r in requests]
         if len(set(ids)) != len(ids):
             raise LedgerError("a request id appears twice in one batch")
@@ -197,6 +224,7 @@ class Ledger:
         and it returns only once its transaction has committed. See ADR 0002.
         """
         self.context(fund_id)  # an unknown fund is an error before anything queues
+        self._acting(request.actor)
         receipt = self._groups.post(fund_id, (request, request.digest()))
         # after the group, not in it: an analysis must not hold up the requests queued behind
         self._note_growth(0 if receipt.replayed else 1, receipt.seq)
@@ -278,7 +306,7 @@ class Ledger:
         """The fund's users now: name, partner and roles (the specification's, as changed)."""
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, actor)
+            reports.reader(connection, ctx, self._reader(actor))
             current = users_after(ctx, reports.user_changes(connection, ctx))
         rows = [
             {"name": u.name, "partner": u.partner, "roles": ",".join(u.roles)}
@@ -291,27 +319,28 @@ class Ledger:
         if period is not None and period not in (*ctx.periods, "year-end"):
             raise ConfigError(f"period: {period!r} is not a month of fund {fund_id}'s year")
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, actor)
+            reports.reader(connection, ctx, self._reader(actor))
             return reports.position(connection, ctx, period)
 
     def decisions(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, actor)
+            reports.reader(connection, ctx, self._reader(actor))
             return reports.decisions(connection, ctx)
 
     def journal(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         """Every entry with who posted it and under which request id (auditors and admins)."""
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            require_private_reader(reports.reader(connection, ctx, actor), "see who posted")
+            reader = reports.reader(connection, ctx, self._reader(actor))
+            require_private_reader(reader, "see who posted")
             return reports.who_posted(connection, ctx)
 
     def quarterly_spend(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         """Spend in pence by place, service, partner kind and financial quarter."""
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, actor)
+            reports.reader(connection, ctx, self._reader(actor))
             return reports.quarterly_spend(connection, ctx)
 
     def verify(
@@ -351,5 +380,18 @@ class Ledger:
         """
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, actor)
+            reports.reader(connection, ctx, self._reader(actor))
             return verification.export(connection, ctx, path)
+
+
+def migrate(url: str, *, schema: str | None = None) -> tuple[str | None, str | None]:
+    """Bring the ledger database at ``url`` to the newest migration, as its owner; returns
+    (the migration it was at, the one it is at now). Run by ``carepool db migrate``: never
+    as a side effect of using the ledger."""
+    engine = database.open_engine(url, schema=schema)
+    try:
+        before, _ = database.revisions(engine)
+        database.migrate(engine)
+        return before, database.revisions(engine)[0]
+    finally:
+        engine.dispose()

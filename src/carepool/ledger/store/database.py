@@ -10,6 +10,7 @@ takes the database's single write lock. A transaction that fails for a reason wo
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -26,12 +27,14 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from carepool.errors import LedgerError
+from carepool.errors import CarepoolError, LedgerError, PermissionDenied
 
 T = TypeVar("T")
 
 #: SQLSTATEs that mean "run the transaction again": serialization_failure, deadlock_detected.
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+#: The SQLSTATE of a privilege the login lacks, or a check of the ledger's own triggers.
+INSUFFICIENT_PRIVILEGE = "42501"
 MAX_ATTEMPTS = 50
 #: Marks a connection whose SQLite transactions need not take the write lock.
 READ_ONLY = "carepool_read_only"
@@ -59,6 +62,7 @@ def open_engine(url: str, *, schema: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
+            _owned_by_this_user(Path(path))
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
         _sqlite_begin_immediate(engine)
@@ -75,6 +79,20 @@ def open_engine(url: str, *, schema: str | None = None) -> Engine:
         max_overflow=20,
         isolation_level="READ COMMITTED",
     )
+
+
+def _owned_by_this_user(path: Path) -> None:
+    """SQLite is the single-user local mode: the operating-system user who owns the file is
+    the principal, and nobody else's process may use it."""
+    try:
+        owner = path.stat().st_uid
+    except FileNotFoundError:
+        return
+    if hasattr(os, "geteuid") and owner != os.geteuid():
+        raise LedgerError(
+            f"{path} belongs to another operating-system user; a SQLite ledger is used only by "
+            "the user who owns it (for several people, use PostgreSQL: docs/deployment.md)"
+        )
 
 
 def _sqlite_begin_immediate(engine: Engine) -> None:
@@ -115,14 +133,82 @@ def migrate(engine: Engine) -> None:
             command.upgrade(_alembic_config(connection), "head")
     except OperationalError as exc:
         raise LedgerError(f"cannot reach the ledger database {_safe(engine)}: {exc.orig}") from None
+    except DBAPIError as exc:  # a login that does not own the tables, say
+        raise _refused(exc) from None
 
 
 def is_current(engine: Engine) -> bool:
     """Whether the database has every migration applied."""
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+    current, head = revisions(engine)
     return current == head
+
+
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's migration, the newest there is); None for a database with none."""
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+    except OperationalError as exc:
+        raise LedgerError(f"cannot reach the ledger database {_safe(engine)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise _refused(exc) from None
+    return current, head
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a ledger database whose tables are not at the newest migration.
+
+    Migrations are run by the database's owner with ``carepool db migrate``, never as a side
+    effect of using the ledger: the logins that post cannot change the tables. The one
+    exception is a new SQLite file, the single-user local mode, which is set up on first use
+    by the operating-system user who creates it.
+    """
+    current, head = revisions(engine)
+    if current == head:
+        return
+    if current is None and engine.dialect.name == "sqlite" and not _has_tables(engine):
+        migrate(engine)
+        return
+    where = "has no ledger tables" if current is None else f"is at migration {current}"
+    raise LedgerError(
+        f"the ledger database {_safe(engine)} {where}; the newest is {head}. Its owner "
+        "brings it up to date with `carepool db migrate`"
+    )
+
+
+def _has_tables(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.dialect.get_table_names(connection))
+
+
+def principal(engine: Engine) -> tuple[str | None, bool]:
+    """(the database login, whether it may act for any user of a fund).
+
+    On PostgreSQL the login is who posts: a person's own role, checked by the database.
+    Its owner (and a superuser) may act for anyone — the database cannot stop them anyway,
+    and checkpoints are what catch them. SQLite is the single-user local mode: no login, and
+    the operating-system user who owns the file is the principal.
+    """
+    if engine.dialect.name != "postgresql":
+        return None, True
+    with engine.connect() as connection:
+        login, owner = connection.exec_driver_sql(
+            "SELECT current_user::text, pg_has_role(current_user, "
+            "(SELECT relowner FROM pg_class WHERE oid = 'journal'::regclass), 'MEMBER')"
+        ).one()
+    return str(login), bool(owner)
+
+
+def _refused(exc: DBAPIError) -> CarepoolError:
+    """A database refusal as the project's error: no privilege is a PermissionDenied."""
+    if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        return PermissionDenied(f"the ledger database refused: {_first_line(exc.orig)}")
+    return LedgerError(f"the ledger database refused: {_first_line(exc.orig)}")
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
 
 
 def _safe(engine: Engine) -> str:
@@ -148,6 +234,8 @@ def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
             with engine.begin() as connection:
                 return work(connection)
         except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                raise _refused(exc) from None
             if not _retryable(exc) or attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0, 0.002 * attempt))
@@ -162,5 +250,9 @@ def reading(engine: Engine) -> Iterator[Connection]:
         try:
             with connection.begin():
                 yield connection
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                raise _refused(exc) from None
+            raise
         finally:
             connection.info.pop(READ_ONLY, None)
