@@ -55,10 +55,11 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
     END IF;
+    -- correlated lookups, one primary-key probe per new row: the transition table has no
+    -- statistics, and a join could be planned as a scan of the whole journal
     SELECT n.seq INTO found_seq FROM new_entries n
-    LEFT JOIN journal p ON p.fund_id = n.fund_id AND p.seq = n.seq - 1
-    WHERE CASE WHEN n.seq = 1 THEN n.prev_hash <> repeat('0', 64)
-               ELSE p.hash IS NULL OR p.hash <> n.prev_hash END
+    WHERE n.prev_hash IS DISTINCT FROM CASE WHEN n.seq = 1 THEN repeat('0', 64) ELSE
+        (SELECT p.hash FROM journal p WHERE p.fund_id = n.fund_id AND p.seq = n.seq - 1) END
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'carepool ledger: entry % does not follow the entry before it',
@@ -75,9 +76,10 @@ DECLARE
     found_seq bigint;
 BEGIN
     SELECT p.seq INTO found_seq FROM new_postings p
-    LEFT JOIN journal j ON j.fund_id = p.fund_id AND j.seq = p.seq
-    WHERE j.seq IS NULL
-       OR j.xmin::text::bigint <> pg_current_xact_id()::text::bigint % 4294967296
+    WHERE NOT EXISTS (
+        SELECT 1 FROM journal j
+        WHERE j.fund_id = p.fund_id AND j.seq = p.seq
+          AND j.xmin::text::bigint = pg_current_xact_id()::text::bigint % 4294967296)
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'carepool ledger: postings of entry % must be written with the entry, '
