@@ -31,6 +31,7 @@ from carepool.warehouse.store import (
     write_manifest,
     write_table,
     write_table_parts,
+    writing,
 )
 
 __all__ = [
@@ -63,4 +64,5 @@ __all__ = [
     "write_manifest",
     "write_table",
     "write_table_parts",
+    "writing",
 ]
