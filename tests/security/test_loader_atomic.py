@@ -1,6 +1,7 @@
-"""A crash at any point of `carepool load` leaves the old state or the new one, whole: the
-manifest names the file readers see, the rows and the digest it records are that file's, and
-whatever the crash left behind is ignored by readers and swept by the next writer.
+"""A crash at any point of `carepool load`, or of a build over a built warehouse, leaves the
+old state or the new one, whole: the manifest names the file readers see, the rows and the
+digest it records are that file's, and whatever the crash left behind is ignored by readers and
+swept by the next writer.
 
 Each crash point is a step on the file system -- the new table's file taking its name, the
 manifest's rename, the removal of what the commit superseded -- so the same points exist
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carepool.errors import WarehouseError
+from carepool.population import BuildRequest, build
 from carepool.warehouse import (
     TABLES,
     KnownCodes,
@@ -39,6 +41,7 @@ from tests.warehouse.test_loader import MANIFEST, snapshot, valid_rows, write_cs
 ROOT = Path(__file__).resolve().parents[2]
 #: The exit status of a child process that "crashed" where it was told to.
 CRASHED = 86
+TRAFFORD = "E08000009"
 
 #: Where a load can be cut short, in the order a load reaches them, and the state it must
 #: leave: the table before the load ("old") or after it ("new").
@@ -57,7 +60,7 @@ class Crash(BaseException):
 def install_crash(
     point: str, warehouse: Path, die: Callable[[], NoReturn], setattr_: Any = setattr
 ) -> None:
-    """Make ``die`` happen at ``point`` of the next load into ``warehouse``, by
+    """Make ``die`` happen at ``point`` of the next load or build into ``warehouse``, by
     wrapping the two file operations a commit is made of (``os.replace`` and ``os.unlink``)."""
     real_replace, real_unlink = os.replace, os.unlink
     manifest = warehouse / "manifest.json"
@@ -90,10 +93,14 @@ def crash_for_real() -> NoReturn:
 
 
 def child(argv: list[str]) -> None:
-    """A child process's work: ``load POINT WAREHOUSE FILE``, dying at POINT."""
-    point, warehouse, source = argv[1:4]
+    """A child process's work: ``load POINT WAREHOUSE FILE`` or ``build POINT WAREHOUSE SEED``,
+    dying at POINT."""
+    action, point, warehouse = argv[:3]
     install_crash(point, Path(warehouse), crash_for_real)
-    load_file("residents", Path(source), Path(warehouse))
+    if action == "load":
+        load_file("residents", Path(argv[3]), Path(warehouse))
+    else:
+        build(BuildRequest(region=TRAFFORD, scale=0.01, seed=int(argv[3])), Path(warehouse))
 
 
 def run_child(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -282,3 +289,76 @@ def test_a_manifest_naming_a_file_outside_its_table_is_refused(
             load_file("residents", source, warehouse)
         assert snapshot(warehouse) == before
     assert outside.exists()
+
+
+# --- a build over a built warehouse -------------------------------------------------------------
+
+#: Where a build over a built warehouse can be cut short, and the model it must leave (the
+#: seed of the old build or of the new one).
+BUILD_POINTS = {
+    "writing the new table": 1,
+    "before the manifest is replaced": 1,
+    "after the manifest is replaced": 2,
+    "removing the superseded table": 2,
+}
+
+
+def built(warehouse: Path) -> tuple[int, int]:
+    """The seed the manifest records and the residents its table holds, checked to agree."""
+    manifest = read_manifest(warehouse)
+    for name, entry in manifest["tables"].items():
+        assert pq.read_metadata(table_path(warehouse, name, manifest)).num_rows == entry["rows"]
+    return manifest["seed"], manifest["tables"]["residents"]["rows"]
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[int, int]]:
+    """What a warehouse built with seed 1, and one built with seed 2, record."""
+    folder = tmp_path_factory.mktemp("builds")
+    return {
+        seed: built_state(
+            build(BuildRequest(region=TRAFFORD, scale=0.01, seed=seed), folder / str(seed))
+        )
+        for seed in (1, 2)
+    }
+
+
+def built_state(manifest: dict[str, Any]) -> tuple[int, int]:
+    return manifest["seed"], manifest["tables"]["residents"]["rows"]
+
+
+@pytest.mark.parametrize("point", list(BUILD_POINTS))
+def test_a_build_killed_at_any_step_leaves_one_whole_warehouse(
+    tmp_path: Path, two_builds: dict[int, tuple[int, int]], point: str
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=1), warehouse)
+    done = run_child("build", point, str(warehouse), "2")
+    assert done.returncode == CRASHED, done.stderr
+    assert built(warehouse) == two_builds[BUILD_POINTS[point]]
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=1), warehouse)
+    assert built(warehouse) == two_builds[1]
+    assert_clean(warehouse)
+    assert [p.name for p in tmp_path.iterdir()] == ["warehouse"]  # no staging folder left
+
+
+def test_a_build_killed_as_it_first_changes_the_warehouse_leaves_it_readable(
+    tmp_path: Path, two_builds: dict[int, tuple[int, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first rename that touches the warehouse folder itself (not the staging folder) is
+    where a build stops only writing and starts replacing: stopped just after it, the old
+    warehouse must still be there, whole."""
+    warehouse = tmp_path / "warehouse"
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=1), warehouse)
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        real_replace(src, dst, *args, **kwargs)
+        if warehouse in (Path(src), Path(src).parent, Path(dst), Path(dst).parent):
+            raise Crash
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(Crash):
+        build(BuildRequest(region=TRAFFORD, scale=0.01, seed=2), warehouse)
+    monkeypatch.undo()
+    assert built(warehouse) == two_builds[1]

@@ -6,14 +6,14 @@ file loaded) and which one Parquet file holds each table (``tables.<name>.file``
 find a table only through it (:func:`table_path`), so what they read is one committed state:
 the files a manifest names, holding the rows it records.
 
-A load never changes a file a manifest names. It holds the warehouse's write lock
-(:func:`writing`), writes the new table to a file of its own
-(``<table>.<16 hex digits>.parquet``, :func:`write_version`), and commits by replacing the
-manifest in one rename (:func:`write_manifest`). A crash before that rename leaves the old
-manifest naming the old files; a crash after it, the new manifest naming the new ones. Files
-no manifest names any more -- superseded versions, a half-written file, a version written but
-never committed -- are removed when the writer lets go of the lock, or by the next writer if
-the process died (:func:`sweep`).
+A writer (a load, or a build over a built warehouse) never changes a file a manifest names. It
+holds the warehouse's write lock (:func:`writing`), writes each new table to a file of its own
+(``<table>.<16 hex digits>.parquet``: :func:`write_version`, or :func:`replace_warehouse` for
+a whole build), and commits by replacing the manifest in one rename (:func:`write_manifest`).
+A crash before that rename leaves the old manifest naming the old files; a crash after it, the
+new manifest naming the new ones. Files no manifest names any more -- superseded versions, a
+half-written file, a version written but never committed -- are removed when the writer lets
+go of the lock, or by the next writer if the process died (:func:`sweep`).
 
 A fresh build writes ``<table>.parquet``. A manifest written before manifests named their files
 has no ``file`` entries; its tables are read from ``<table>.parquet``, as they always were.
@@ -26,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -309,6 +310,34 @@ def _left_by_a_writer(file: str) -> bool:
     if temporary:
         return temporary.group(1) is None or temporary.group(1) in TABLES
     return any(_file_pattern(name).fullmatch(file) for name in TABLES)
+
+
+def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
+    """Make a warehouse written in ``staging`` (a folder beside ``warehouse_dir``, with its
+    tables and manifest) the warehouse; returns the manifest committed.
+
+    Over a built warehouse this is a commit like a load's: the staged tables are moved in under
+    names of their own, and the staged manifest, naming them, replaces the old one in one
+    rename; the old tables are swept when the lock is let go. Where nothing is committed yet
+    the staging folder is renamed into place. Call it holding :func:`writing` on
+    ``warehouse_dir``.
+    """
+    manifest = read_manifest(staging)
+    if (warehouse_dir / MANIFEST).is_file():
+        for name in manifest["tables"]:
+            file = _version_name(name)
+            os.replace(staging / table_file(manifest, name), warehouse_dir / file)
+            manifest["tables"][name]["file"] = file
+        _fsync_dir(warehouse_dir)
+        write_manifest(warehouse_dir, manifest)
+        return manifest
+    retired = warehouse_dir.with_name(f".{warehouse_dir.name}-retired-{os.getpid()}")
+    if warehouse_dir.exists():
+        os.replace(warehouse_dir, retired)
+    os.replace(staging, warehouse_dir)
+    _fsync_dir(warehouse_dir.parent)
+    shutil.rmtree(retired, ignore_errors=True)
+    return manifest
 
 
 def mixed_sources(manifest: dict[str, Any]) -> str | None:
