@@ -17,6 +17,7 @@ import pandas as pd
 
 from carepool.ages import STANDARD
 from carepool.indicators.measures import HOSPITAL_SERVICES, PRIMARY_COMMUNITY_SERVICES
+from carepool.warehouse import table_path
 from carepool.years import next_year, previous_year
 
 CARE_HOME = ["residential", "nursing"]
@@ -58,7 +59,7 @@ def _previous(year: pd.Series) -> pd.Series:
 
 
 def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
-    py = pd.read_parquet(warehouse_dir / "person_year.parquet", columns=PERSON_COLUMNS)
+    py = pd.read_parquet(table_path(warehouse_dir, "person_year"), columns=PERSON_COLUMNS)
     in_home = py["asc_setting"].isin(CARE_HOME)
     years = set(py["year"].unique())
     # care-home residents now who were not in a care home the year before (the same
@@ -126,7 +127,7 @@ def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
 
 
 def spend_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
-    cost = pd.read_parquet(warehouse_dir / "activity_cost.parquet")
+    cost = pd.read_parquet(table_path(warehouse_dir, "activity_cost"))
     public = cost["payer_kind"] != "self"
     closer = public & cost["service"].isin(PRIMARY_COMMUNITY_SERVICES)
     either = public & cost["service"].isin(PRIMARY_COMMUNITY_SERVICES + HOSPITAL_SERVICES)

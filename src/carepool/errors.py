@@ -83,7 +83,8 @@ class ReferenceDataError(CarepoolError):
 
 
 class WarehouseError(CarepoolError):
-    """The warehouse is missing, incomplete, or its tables do not match their schemas."""
+    """The warehouse is missing, incomplete or damaged, its tables do not match their schemas,
+    or another load or build is writing it."""
 
     exit_code = 5
 

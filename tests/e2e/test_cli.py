@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carepool.cli import app
+from carepool.warehouse import table_path
 
 runner = CliRunner()
 
@@ -111,7 +112,7 @@ def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
     extract = data_dir / "residents.parquet"
     pq.write_table(pq.read_table(warehouse / "residents.parquet").slice(0, 10), extract)
     assert runner.invoke(app, ["load", "residents", str(extract)]).exit_code == 0
-    loaded = (warehouse / "residents.parquet").read_bytes()
+    loaded = table_path(warehouse, "residents").read_bytes()
 
     same = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.01"])
     assert same.exit_code == 0, same.output
@@ -119,7 +120,7 @@ def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
     other = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert other.exit_code == 2
     assert "will not overwrite" in other.output
-    assert (warehouse / "residents.parquet").read_bytes() == loaded
+    assert table_path(warehouse, "residents").read_bytes() == loaded
 
 
 def test_schema_describes_the_loading_rules(data_dir: Path) -> None:

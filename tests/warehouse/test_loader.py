@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carepool.errors import ConfigError, LoadProblem, LoadRejected, WarehouseError
-from carepool.warehouse import write_manifest, write_table
+from carepool.warehouse import table_path, write_manifest, write_table
 from carepool.warehouse.loading import (
     KnownCodes,
     LoadResult,
@@ -743,13 +743,13 @@ def test_a_good_file_replaces_the_table_and_is_recorded(
     result = load_file(table, path, warehouse)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert result == LoadResult(table, path, 7, digest, result.loaded_at)
-    loaded = pq.read_table(warehouse / f"{table}.parquet")
+    loaded = pq.read_table(table_path(warehouse, table))
     assert loaded.schema == schema.arrow
     assert loaded.to_pylist() == rows
     manifest = json.loads((warehouse / "manifest.json").read_text())
     record = {"source": path.name, "rows": 7, "sha256": digest, "loaded_at": result.loaded_at}
     assert manifest["loads"] == [{"table": table, **record}]
-    assert manifest["tables"][table] == record
+    assert manifest["tables"][table] == {**record, "file": table_path(warehouse, table).name}
     assert manifest["region"] == "test"  # the rest of the manifest is kept
     assert dt.datetime.fromisoformat(result.loaded_at).tzinfo is not None
     assert not [p for p in warehouse.iterdir() if p.name.startswith(".")]  # no temporary files
@@ -765,7 +765,7 @@ def test_csv_spellings_a_partner_may_use(warehouse: Path, tmp_path: Path) -> Non
     lines[1] = re.sub(r"^1,", "0001,", lines[1])
     path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     load_file("person_year", path, warehouse)
-    loaded = pq.read_table(warehouse / "person_year.parquet").to_pylist()
+    loaded = pq.read_table(table_path(warehouse, "person_year")).to_pylist()
     assert loaded == rows
 
 
@@ -775,7 +775,7 @@ def test_a_second_load_replaces_the_first(warehouse: Path, tmp_path: Path) -> No
     second = write_parquet(tmp_path / "second.parquet", schema, valid_rows(schema, 2))
     load_file("activity_cost", first, warehouse)
     load_file("activity_cost", second, warehouse)
-    assert pq.read_metadata(warehouse / "activity_cost.parquet").num_rows == 2
+    assert pq.read_metadata(table_path(warehouse, "activity_cost")).num_rows == 2
     manifest = json.loads((warehouse / "manifest.json").read_text())
     assert [load["source"] for load in manifest["loads"]] == ["first.csv", "second.parquet"]
 

@@ -16,7 +16,7 @@ from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
 from carepool.population import BuildRequest
 from carepool.reference import data_digest
-from carepool.warehouse import read_manifest
+from carepool.warehouse import read_manifest, table_path
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,9 @@ def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
         or float(manifest.get("scale", -1)) != request.scale
         or int(manifest.get("seed", -1)) != request.seed
     )
-    complete = all((warehouse_dir / f"{t}.parquet").is_file() for t in manifest.get("tables", {}))
+    complete = all(
+        table_path(warehouse_dir, t, manifest).is_file() for t in manifest.get("tables", {})
+    )
     stale = (
         manifest.get("carepool_version") != __version__
         or manifest.get("reference_digest") != data_digest()

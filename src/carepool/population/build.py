@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import glob
 import shutil
 import tempfile
 import time
@@ -42,10 +42,11 @@ from carepool.warehouse import (
     TABLES,
     Column,
     Kind,
-    table_path,
+    replace_warehouse,
     write_manifest,
     write_table,
     write_table_parts,
+    writing,
 )
 from carepool.years import financial_year
 
@@ -249,24 +250,30 @@ def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -
 def build(
     request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Build the model and write every warehouse table; returns the manifest.
+    """Build the model and write every warehouse table; returns the manifest committed.
 
-    All or nothing: the tables are written to a staging folder beside the warehouse, which
-    replaces the old warehouse only once everything is written. A failed or interrupted build
-    leaves the old warehouse as it was.
+    All or nothing: the tables are written to a staging folder beside the warehouse and
+    committed together once everything is written, over a built warehouse in one rename of its
+    manifest (:func:`~carepool.warehouse.replace_warehouse`). A failed or interrupted build
+    leaves the old warehouse as it was. The build holds the warehouse's write lock throughout,
+    so no load commits into a warehouse about to be replaced.
     """
-    warehouse_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".warehouse-building-", dir=warehouse_dir.parent))
-    try:
-        manifest = _build_into(request, staging, progress)
-        retired = warehouse_dir.with_name(f".warehouse-retired-{os.getpid()}")
-        if warehouse_dir.exists():
-            os.replace(warehouse_dir, retired)
-        os.replace(staging, warehouse_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return manifest
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with writing(warehouse_dir):
+        for stale in warehouse_dir.parent.glob(glob.escape(_staging_prefix(warehouse_dir)) + "*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+        staging = Path(
+            tempfile.mkdtemp(prefix=_staging_prefix(warehouse_dir), dir=warehouse_dir.parent)
+        )
+        try:
+            _build_into(request, staging, progress)
+            return replace_warehouse(staging, warehouse_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging_prefix(warehouse_dir: Path) -> str:
+    return f".{warehouse_dir.name}-building-"
 
 
 def _build_into(
@@ -310,7 +317,7 @@ def _build_into(
             del result
             yield table
 
-    write_table_parts(warehouse_dir, "person_year", person_years())
+    files = {"person_year": write_table_parts(warehouse_dir, "person_year", person_years()).name}
     cohort = final[0]
 
     say("Writing the warehouse")
@@ -339,9 +346,9 @@ def _build_into(
         "footprint_membership": memberships_table(footprints),
     }
     for name, table in tables.items():
-        write_table(warehouse_dir, name, table)
+        files[name] = write_table(warehouse_dir, name, table).name
     rows = {name: t.num_rows for name, t in tables.items()}
-    rows["person_year"] = pq.ParquetFile(table_path(warehouse_dir, "person_year")).metadata.num_rows
+    rows["person_year"] = pq.ParquetFile(warehouse_dir / files["person_year"]).metadata.num_rows
     manifest: dict[str, Any] = {
         "carepool_version": __version__,
         "reference_digest": data_digest(),
@@ -357,7 +364,10 @@ def _build_into(
         "deprivation": "IoD2025",
         "price_year": "2024-25",
         "places": geo.counts,
-        "tables": {name: {"rows": n, "source": "synthetic"} for name, n in sorted(rows.items())},
+        "tables": {
+            name: {"rows": n, "source": "synthetic", "file": files[name]}
+            for name, n in sorted(rows.items())
+        },
         "loads": [],
     }
     write_manifest(warehouse_dir, manifest)

@@ -27,10 +27,12 @@ from carepool.warehouse.store import (
     MANIFEST,
     mixed_sources,
     read_manifest,
+    replace_warehouse,
     table_path,
     write_manifest,
     write_table,
     write_table_parts,
+    writing,
 )
 
 __all__ = [
@@ -58,9 +60,11 @@ __all__ = [
     "mixed_sources",
     "printable",
     "read_manifest",
+    "replace_warehouse",
     "table_path",
     "validate_file",
     "write_manifest",
     "write_table",
     "write_table_parts",
+    "writing",
 ]

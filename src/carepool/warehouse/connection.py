@@ -21,8 +21,10 @@ after sorting. Engine differences we know of, and how domain code avoids them:
   near it.
 - Date differences: ``date_a - date_b`` is an Ibis interval that neither engine returns in a
   form Arrow can convert; use ``date_a.delta(date_b, unit="day")``, an int64 on both.
-- A Spark table is a view over the file as it was when first read: after a load replaces a
-  table, open a new :class:`Warehouse` (DuckDB re-reads the file on every query).
+- A :class:`Warehouse` reads the tables of the manifest committed when it first opens a table
+  (:mod:`carepool.warehouse.store`), so all its tables are of one commit. A load or build
+  committed later removes the files it superseded: open a new :class:`Warehouse` to see it
+  (one kept open across a load may find its old file gone).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import pyarrow as pa
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.warehouse.schemas import TABLES
-from carepool.warehouse.store import table_path
+from carepool.warehouse.store import current_manifest, table_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -167,17 +169,20 @@ class Warehouse:
         else:
             self._backend = ibis.duckdb.connect()
         self._tables: dict[str, ir.Table] = {}
+        self._manifest: dict[str, Any] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.warehouse_dir)!r}, engine={self.engine!r})"
 
     def table(self, name: str) -> ir.Table:
-        """The Ibis table over ``<warehouse_dir>/<name>.parquet``.
+        """The Ibis table over the Parquet file that the warehouse's manifest names for ``name``.
 
-        Raises :class:`WarehouseError` naming the file when it is missing. Any Parquet file in
-        the folder can be read (tests and benchmarks use their own); the declared tables are
-        listed in :data:`carepool.warehouse.schemas.TABLES`.
+        The manifest is read once, at the first table, so every table of this warehouse comes
+        from the same commit. Raises :class:`WarehouseError` naming the file when it is
+        missing. A table the manifest does not list is read from ``<name>.parquet`` (tests and
+        benchmarks use their own); the declared tables are listed in
+        :data:`carepool.warehouse.schemas.TABLES`.
         """
         if self._closed:
             raise WarehouseError(f"{self!r} is closed")
@@ -188,7 +193,9 @@ class Warehouse:
             raise WarehouseError(
                 f"{name!r} is not a table name (lowercase letters, digits and underscores)"
             )
-        path = table_path(self.warehouse_dir, name)
+        if self._manifest is None:
+            self._manifest = current_manifest(self.warehouse_dir)
+        path = table_path(self.warehouse_dir, name, self._manifest)
         if not path.is_file():
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")

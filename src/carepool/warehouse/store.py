@@ -1,18 +1,37 @@
-"""Writing and reading the warehouse's Parquet files and its manifest.
+"""Writing and reading the warehouse's Parquet files and its manifest, committed together.
 
-Every table is one Parquet file, ``<warehouse>/<table>.parquet``. A write goes to a temporary
-file in the same folder and is renamed into place, so a reader never sees half a table. The
-manifest (``manifest.json``) records how the warehouse was built and what each table holds.
+The manifest (``manifest.json``) is the warehouse's commit record. It says how the warehouse
+was built, what each table holds (rows, source, and for a loaded extract the SHA-256 of the
+file loaded) and which one Parquet file holds each table (``tables.<name>.file``). Readers
+find a table only through it (:func:`table_path`), so what they read is one committed state:
+the files a manifest names, holding the rows it records.
+
+A writer (a load, or a build over a built warehouse) never changes a file a manifest names. It
+holds the warehouse's write lock (:func:`writing`), writes each new table to a file of its own
+(``<table>.<16 hex digits>.parquet``: :func:`write_version`, or :func:`replace_warehouse` for
+a whole build), and commits by replacing the manifest in one rename (:func:`write_manifest`).
+A crash before that rename leaves the old manifest naming the old files; a crash after it, the
+new manifest naming the new ones. Files no manifest names any more -- superseded versions, a
+half-written file, a version written but never committed -- are removed when the writer lets
+go of the lock, or by the next writer if the process died (:func:`sweep`).
+
+A fresh build writes ``<table>.parquet``. A manifest written before manifests named their files
+has no ``file`` entries; its tables are read from ``<table>.parquet``, as they always were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import secrets
+import shutil
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,13 +39,68 @@ import pyarrow.parquet as pq
 from carepool.errors import WarehouseError
 from carepool.warehouse.schemas import TABLES
 
-MANIFEST = "manifest.json"
+if sys.platform != "win32":
+    import fcntl
+
+MANIFEST: Final = "manifest.json"
 #: What every reader of the manifest relies on.
 MANIFEST_KEYS = ("region", "lad_codes", "scale", "seed", "years", "places", "tables")
 
+#: A table's file: ``<table>.parquet`` (a fresh build) or ``<table>.<16 hex>.parquet``.
+_VERSION_HEX: Final = 16
+#: What :func:`tempfile.mkstemp` makes for our writers: ``.<table>.<random>.parquet`` and
+#: ``.manifest.<random>.json``.
+_TEMPORARY: Final = re.compile(r"\.([a-z][a-z0-9_]*)\.[A-Za-z0-9_]+\.parquet|\.manifest\.\w+\.json")
 
-def table_path(warehouse_dir: Path, name: str) -> Path:
-    return warehouse_dir / f"{name}.parquet"
+
+def _file_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(name)}(?:\.[0-9a-f]{{{_VERSION_HEX}}})?\.parquet")
+
+
+def _no_warehouse(warehouse_dir: Path) -> WarehouseError:
+    return WarehouseError(
+        f"no warehouse at {warehouse_dir} (missing {MANIFEST}); run `carepool build` first"
+    )
+
+
+def table_file(manifest: Mapping[str, Any], name: str) -> str:
+    """The file name of table ``name`` in the state ``manifest`` commits.
+
+    That is the table's ``file`` entry, or ``<name>.parquet`` when the manifest names none (a
+    folder of Parquet files with no manifest, a warehouse from before manifests named files, or
+    a table the manifest does not list). A ``file`` that is not one of the table's own names
+    (another folder, another table's file) is refused: the manifest is damaged.
+    """
+    tables = manifest.get("tables")
+    entry = tables.get(name) if isinstance(tables, Mapping) else None
+    file = entry.get("file") if isinstance(entry, Mapping) else None
+    if file is None:
+        return f"{name}.parquet"
+    if not isinstance(file, str) or not _file_pattern(name).fullmatch(file):
+        raise WarehouseError(
+            f"{MANIFEST}: table {name} names the file {file!r}, which is not one of its own; "
+            "rebuild with `carepool build`"
+        )
+    return file
+
+
+def current_manifest(warehouse_dir: Path) -> dict[str, Any]:
+    """The committed manifest, or an empty one for a folder of Parquet files without any
+    (tests and benchmarks write their own tables), whose tables are ``<name>.parquet``."""
+    if not (warehouse_dir / MANIFEST).is_file():
+        return {}
+    return read_manifest(warehouse_dir)
+
+
+def table_path(warehouse_dir: Path, name: str, manifest: Mapping[str, Any] | None = None) -> Path:
+    """The file holding table ``name`` as committed by ``manifest``.
+
+    Without ``manifest`` the warehouse's current one is read. A reader that reads more than one
+    table should read the manifest once and pass it, so that its tables are of one commit.
+    """
+    if manifest is None:
+        manifest = current_manifest(warehouse_dir)
+    return warehouse_dir / table_file(manifest, name)
 
 
 def conform(name: str, table: pa.Table) -> pa.Table:
@@ -39,19 +113,47 @@ def conform(name: str, table: pa.Table) -> pa.Table:
 
 
 def write_table(warehouse_dir: Path, name: str, table: pa.Table) -> Path:
-    """Write one table atomically (temporary file, then rename)."""
+    """Write table ``name`` as ``<name>.parquet``, atomically (temporary file, then rename).
+
+    For building a folder nothing reads yet (a build's staging folder, a test's tables); a
+    built warehouse's tables change only through a commit (:func:`write_version`).
+    """
     return write_table_parts(warehouse_dir, name, [table])
 
 
 def write_table_parts(warehouse_dir: Path, name: str, parts: Iterable[pa.Table]) -> Path:
-    """Write a table from consecutive parts (say, one per year) atomically.
+    """Write a table from consecutive parts (say, one per year) as ``<name>.parquet``.
 
     Parts are written as they come, so a large table never has to be held whole in memory;
-    the file only replaces the old table once every part is written.
+    the file only takes the table's name once every part is written.
+    """
+    return _write(warehouse_dir, name, parts, f"{name}.parquet")
+
+
+def write_version(warehouse_dir: Path, name: str, table: pa.Table) -> str:
+    """Write ``table`` as a new version of table ``name``, in a file no manifest names yet;
+    returns the file's name, for the manifest that commits it.
+
+    Until that manifest is written nothing reads the file, and if it never is, :func:`sweep`
+    removes it.
+    """
+    return _write(warehouse_dir, name, [table], _version_name(name)).name
+
+
+def _version_name(name: str) -> str:
+    """A file name for a new version of table ``name``, unused by any earlier version."""
+    return f"{name}.{secrets.token_hex(_VERSION_HEX // 2)}.parquet"
+
+
+def _write(warehouse_dir: Path, name: str, parts: Iterable[pa.Table], file: str) -> Path:
+    """Write ``parts`` to a temporary file, flush it to disk, then rename it to ``file``.
+
+    Flushed before the rename so that a manifest naming the file never outlives its data, even
+    through a power cut.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     schema = TABLES[name].arrow
-    final = table_path(warehouse_dir, name)
+    final = warehouse_dir / file
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet", dir=warehouse_dir)
     os.close(fd)
     try:
@@ -59,6 +161,7 @@ def write_table_parts(warehouse_dir: Path, name: str, parts: Iterable[pa.Table])
             for part in parts:
                 writer.write_table(conform(name, part), row_group_size=1_000_000)
                 del part  # let a large part go before the next one is made
+        _fsync_file(Path(tmp))
         os.chmod(tmp, 0o644)
         os.replace(tmp, final)
     except BaseException:
@@ -67,12 +170,24 @@ def write_table_parts(warehouse_dir: Path, name: str, parts: Iterable[pa.Table])
     return final
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the folder's renames durable (a no-op where folders cannot be opened: Windows)."""
+    if sys.platform != "win32":
+        _fsync_file(path)
+
+
 def read_manifest(warehouse_dir: Path) -> dict[str, Any]:
     path = warehouse_dir / MANIFEST
     if not path.is_file():
-        raise WarehouseError(
-            f"no warehouse at {warehouse_dir} (missing {MANIFEST}); run `carepool build` first"
-        )
+        raise _no_warehouse(warehouse_dir)
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -86,13 +201,143 @@ def read_manifest(warehouse_dir: Path) -> dict[str, Any]:
 
 
 def write_manifest(warehouse_dir: Path, manifest: dict[str, Any]) -> None:
+    """Replace the manifest in one rename: the commit of a warehouse's new state.
+
+    The new manifest is flushed to disk before the rename and the rename after it, so a crash
+    or power cut leaves the old manifest or the new one, never a mixture or an empty file.
+    """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=warehouse_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, warehouse_dir / MANIFEST)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, warehouse_dir / MANIFEST)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(warehouse_dir)
+
+
+@contextlib.contextmanager
+def writing(warehouse_dir: Path) -> Iterator[None]:
+    """Hold the warehouse's write lock while a load or a build changes it.
+
+    Two writers at once would each commit a manifest built on the state they read, and the
+    second would drop the first's load or name a file the first removed; so a second writer is
+    refused at once (a :class:`WarehouseError` saying so) rather than queued behind a build that
+    may take minutes. The lock is on the folder itself (``flock``), so there is no lock file to
+    leave behind, and the system releases it when the process ends, however it ends. What an
+    interrupted writer left is swept on entry, and what this writer superseded on exit.
+    Readers take no lock: they read whatever manifest is committed.
+    """
+    if not warehouse_dir.is_dir():
+        raise _no_warehouse(warehouse_dir)
+    if sys.platform == "win32":  # no flock: writers are not kept apart
+        sweep(warehouse_dir)
+        try:
+            yield
+        finally:
+            sweep(warehouse_dir)
+        return
+    fd = os.open(warehouse_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseError(
+                f"{warehouse_dir} is being written by another `carepool load` or "
+                "`carepool build`; try again when it has finished"
+            ) from None
+        if not _still_at(fd, warehouse_dir):
+            raise WarehouseError(
+                f"{warehouse_dir} was replaced by a build while this was starting; try again"
+            )
+        sweep(warehouse_dir)
+        try:
+            yield
+        finally:
+            if _still_at(fd, warehouse_dir):  # not if a build swapped a new folder in
+                sweep(warehouse_dir)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """Whether the folder open as ``fd`` (the one locked) is still the one at ``path``."""
+    opened = os.fstat(fd)
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (now.st_dev, now.st_ino)
+
+
+def sweep(warehouse_dir: Path) -> list[str]:
+    """Remove the files of declared tables that the committed manifest does not name, and
+    temporary files of interrupted writes; returns the names removed.
+
+    Only for a writer holding the lock (:func:`writing`): another writer's files, not yet
+    committed, would look superseded. Files of undeclared tables and anything else in the
+    folder are left alone, and nothing is removed while the manifest cannot be read (what is
+    committed is then unknown).
+    """
+    try:
+        manifest = current_manifest(warehouse_dir)
+        keep = {table_file(manifest, name) for name in TABLES}
+    except WarehouseError:
+        return []
+    if not manifest:
+        return []
+    removed = []
+    for entry in os.scandir(warehouse_dir):
+        if entry.name in keep or not entry.is_file(follow_symlinks=False):
+            continue
+        if _left_by_a_writer(entry.name):
+            with contextlib.suppress(OSError):  # already gone, or not ours to remove
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)
+
+
+def _left_by_a_writer(file: str) -> bool:
+    """Whether ``file`` is one a writer makes: a declared table's version or temporary file,
+    or a temporary manifest."""
+    temporary = _TEMPORARY.fullmatch(file)
+    if temporary:
+        return temporary.group(1) is None or temporary.group(1) in TABLES
+    return any(_file_pattern(name).fullmatch(file) for name in TABLES)
+
+
+def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
+    """Make a warehouse written in ``staging`` (a folder beside ``warehouse_dir``, with its
+    tables and manifest) the warehouse; returns the manifest committed.
+
+    Over a built warehouse this is a commit like a load's: the staged tables are moved in under
+    names of their own, and the staged manifest, naming them, replaces the old one in one
+    rename; the old tables are swept when the lock is let go. Where nothing is committed yet
+    the staging folder is renamed into place. Call it holding :func:`writing` on
+    ``warehouse_dir``.
+    """
+    manifest = read_manifest(staging)
+    if (warehouse_dir / MANIFEST).is_file():
+        for name in manifest["tables"]:
+            file = _version_name(name)
+            os.replace(staging / table_file(manifest, name), warehouse_dir / file)
+            manifest["tables"][name]["file"] = file
+        _fsync_dir(warehouse_dir)
+        write_manifest(warehouse_dir, manifest)
+        return manifest
+    retired = warehouse_dir.with_name(f".{warehouse_dir.name}-retired-{os.getpid()}")
+    if warehouse_dir.exists():
+        os.replace(warehouse_dir, retired)
+    os.replace(staging, warehouse_dir)
+    _fsync_dir(warehouse_dir.parent)
+    shutil.rmtree(retired, ignore_errors=True)
+    return manifest
 
 
 def mixed_sources(manifest: dict[str, Any]) -> str | None:

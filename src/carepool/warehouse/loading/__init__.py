@@ -4,9 +4,12 @@ A partner (an NHS trust, a council) sends a table as CSV or Parquet. Every cell 
 against the table's declared schema (:mod:`carepool.warehouse.schemas`) and against the model
 it joins, and every fault is collected as a :class:`~carepool.errors.LoadProblem` located by
 file, row and column, saying what was expected -- so the partner fixes the whole file in one
-round rather than one fault per attempt. Only a file with no problems replaces the table (an
-atomic rename, then a manifest entry); otherwise :class:`~carepool.errors.LoadRejected`
-carries the first problems in file order and the total, and the warehouse is untouched.
+round rather than one fault per attempt. Only a file with no problems replaces the table;
+otherwise :class:`~carepool.errors.LoadRejected` carries the first problems in file order and
+the total, and the warehouse is untouched. The replacement is one atomic step: the file's rows
+are written as a new version of the table, and one rename of the manifest names that version
+and records the load (:mod:`carepool.warehouse.store`), so a crash leaves the old table with
+the old manifest or the new table with the new one, never one without the other.
 
 Rules a partner can rely on (``carepool schema <table>`` prints them per column):
 
@@ -49,6 +52,9 @@ Rules a partner can rely on (``carepool schema <table>`` prints them per column)
   death has a date and only a death does; years are the model's years and no date is after
   the model's last year; a payer code fits its payer kind (``self`` is ``SELF``, ``council`` a
   council, ``nhs`` an ICB); services are the costed ones.
+- **One writer at a time**: a load holds the warehouse's write lock from its first read to its
+  commit, so what it checks against is what it commits over; a second load meanwhile is
+  refused with a message saying so, not queued.
 - **People**: every ``person_id`` of a ``person_year`` file is one of the ``residents``
   table's, and a ``person_year`` file is refused outright while there is no residents table
   to check it against: no row is left an orphan.

@@ -36,14 +36,19 @@ class KnownCodes:
     services: frozenset[str] = frozenset()
 
     @classmethod
-    def from_warehouse(cls, warehouse_dir: Path) -> KnownCodes:
+    def from_warehouse(
+        cls, warehouse_dir: Path, manifest: Mapping[str, Any] | None = None
+    ) -> KnownCodes:
         """Read them from the warehouse: ``lsoa`` (LSOAs, their LADs and ICBs), the manifest
-        (years) and ``services``, if built.
+        (years) and ``services``, if built -- all as committed by ``manifest`` (the current
+        one if not given), so that a load checks against the state it then commits over.
 
         Read straight from Parquet, not through the engine, so that loading a file never
         starts Spark.
         """
-        path = table_path(warehouse_dir, "lsoa")
+        if manifest is None:
+            manifest = read_manifest(warehouse_dir)
+        path = table_path(warehouse_dir, "lsoa", manifest)
         if not path.is_file():
             raise WarehouseError(f"{path}: missing; build the model before loading extracts")
         lsoa = pq.read_table(path, columns=["lsoa21_code", "lad_code", "icb_code"])
@@ -52,13 +57,13 @@ class KnownCodes:
             return frozenset(v for v in pc.unique(lsoa.column(name)).to_pylist() if v)
 
         lads = codes("lad_code")
-        services_path = table_path(warehouse_dir, "services")
+        services_path = table_path(warehouse_dir, "services", manifest)
         services = (
             frozenset(pq.read_table(services_path, columns=["service"]).column(0).to_pylist())
             if services_path.is_file()
             else frozenset()
         )
-        years = read_manifest(warehouse_dir).get("years", [])
+        years = manifest.get("years", [])
         return cls(
             lsoas=codes("lsoa21_code"),
             lads=lads,

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,7 +17,13 @@ from carepool.warehouse.loading.known import KnownCodes
 from carepool.warehouse.loading.problems import MAX_PROBLEMS, Problems
 from carepool.warehouse.loading.validation import validate_file
 from carepool.warehouse.schemas import TABLES, TableSchema
-from carepool.warehouse.store import read_manifest, table_path, write_manifest, write_table
+from carepool.warehouse.store import (
+    read_manifest,
+    table_path,
+    write_manifest,
+    write_version,
+    writing,
+)
 
 
 @dataclass(frozen=True)
@@ -50,62 +57,82 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     What the file may refer to comes from the warehouse (:meth:`KnownCodes.from_warehouse`).
     The file is read once, if it is a regular file within the limits of
     :mod:`~carepool.warehouse.loading.files`, and those bytes are both hashed and checked. On
-    success the table is replaced atomically (:func:`~carepool.warehouse.store.write_table`)
-    and the load is recorded in the manifest (file name, rows, SHA-256 of the bytes loaded,
-    time). On any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
+    any problem :class:`LoadRejected` is raised and nothing in the warehouse changes.
+
+    The whole load holds the warehouse's write lock
+    (:func:`~carepool.warehouse.store.writing`), so the manifest and tables it checks against
+    are the ones it commits over. A good file is written as a new version of the table, and one
+    rename of the manifest -- which names that version and records the load (file name, rows,
+    SHA-256 of the bytes loaded, time) -- commits both at once: a crash at any point leaves
+    either the old table with the old manifest or the new table with the new one.
     """
     schema = loadable_schema(table_name)
-    manifest = read_manifest(warehouse_dir)
-    known = KnownCodes.from_warehouse(warehouse_dir)
-    # one read: the bytes hashed are the bytes checked and loaded (the file may change after)
-    opened = Problems(path.name, {})
-    data = read_bytes(path, opened) if kind_of(path, opened) else None
-    if data is None:
-        raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
-    digest = hashlib.sha256(data).hexdigest()
-    person_ids = _resident_ids(warehouse_dir) if schema.name == "person_year" else None
-    if schema.name == "person_year" and person_ids is None:  # no row may be an orphan
-        opened.file(
-            None,
-            "cannot be checked: the warehouse has no residents table for its person_id "
-            "values to refer to (load residents first)",
+    with writing(warehouse_dir):
+        manifest = read_manifest(warehouse_dir)
+        known = KnownCodes.from_warehouse(warehouse_dir, manifest)
+        # one read: the bytes hashed are the bytes checked and loaded (the file may change after)
+        opened = Problems(path.name, {})
+        data = read_bytes(path, opened) if kind_of(path, opened) else None
+        if data is None:
+            raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
+        digest = hashlib.sha256(data).hexdigest()
+        person_ids = None
+        if schema.name == "person_year":  # no row may be an orphan
+            person_ids = _resident_ids(warehouse_dir, manifest)
+            if person_ids is None:
+                opened.file(
+                    None,
+                    "cannot be checked: the warehouse has no residents table for its person_id "
+                    "values to refer to (load residents first)",
+                )
+                raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
+        table, problems, total = validate_file(
+            schema,
+            path,
+            known_lsoas=known.lsoas,
+            known_lads=known.lads,
+            known_payers=known.payers,
+            lad_of_lsoa=known.lad_of_lsoa,
+            years=known.years,
+            services=known.services,
+            person_ids=person_ids,
+            data=data,
         )
-        raise LoadRejected(opened.source, opened.first(MAX_PROBLEMS), total=opened.total)
-    table, problems, total = validate_file(
-        schema,
-        path,
-        known_lsoas=known.lsoas,
-        known_lads=known.lads,
-        known_payers=known.payers,
-        lad_of_lsoa=known.lad_of_lsoa,
-        years=known.years,
-        services=known.services,
-        person_ids=person_ids,
-        data=data,
-    )
-    del data
-    if table is None:
-        raise LoadRejected(opened.source, problems, total=total)
-    loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
-    write_table(warehouse_dir, table_name, table)
+        del data
+        if table is None:
+            raise LoadRejected(opened.source, problems, total=total)
+        result = LoadResult(
+            table_name,
+            path,
+            table.num_rows,
+            digest,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        _commit(warehouse_dir, manifest, result, write_version(warehouse_dir, table_name, table))
+    return result
+
+
+def _commit(warehouse_dir: Path, manifest: dict[str, Any], load: LoadResult, file: str) -> None:
+    """Record ``load`` in the manifest, naming ``file`` as its table's version, and commit it
+    (one rename). The table's previous file is removed once the lock is let go."""
     record = {
-        "table": table_name,
-        "source": path.name,
-        "rows": table.num_rows,
-        "sha256": digest,
-        "loaded_at": loaded_at,
+        "table": load.table,
+        "source": load.source.name,
+        "rows": load.rows,
+        "sha256": load.sha256,
+        "loaded_at": load.loaded_at,
     }
     manifest.setdefault("loads", []).append(record)
     tables = manifest.setdefault("tables", {})
-    tables[table_name] = {**tables.get(table_name, {}), **record}
-    del tables[table_name]["table"]
+    entry = {**tables.get(load.table, {}), **record, "file": file}
+    del entry["table"]
+    tables[load.table] = entry
     write_manifest(warehouse_dir, manifest)
-    return LoadResult(table_name, path, table.num_rows, digest, loaded_at)
 
 
-def _resident_ids(warehouse_dir: Path) -> pa.Array | None:
+def _resident_ids(warehouse_dir: Path, manifest: dict[str, Any]) -> pa.Array | None:
     """The person ids of the warehouse's residents table, or None if it has none."""
-    path = table_path(warehouse_dir, "residents")
+    path = table_path(warehouse_dir, "residents", manifest)
     if not path.is_file():
         return None
     ids: pa.Array = pq.read_table(path, columns=["person_id"]).column(0).combine_chunks()
