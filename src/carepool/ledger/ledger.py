@@ -291,6 +291,8 @@ class Ledger:
                 return
             self._written = 0
         if self.engine.dialect.name == "postgresql":
+            if not self._acts_for_anyone:
+                return  # only the tables' owner may analyse them; autovacuum does it for others
             with self.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT")
                 connection.exec_driver_sql("ANALYZE journal")
