@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from carepool.errors import LedgerError
-from carepool.ledger import Ledger, Spend, Virement, parse_amount
+from carepool.errors import ConfigError, LedgerError
+from carepool.ledger import Ledger, Spend, Virement, load_spec, parse_amount, read_allocations
 from tests.ledger.conftest import funded
 
 THRESHOLD_RULE = {
@@ -87,3 +89,18 @@ def test_bytes_that_are_not_text_are_refused() -> None:
     smuggled = b"pay \xff".decode("utf-8", errors="surrogateescape")  # as argv delivers them
     with pytest.raises(LedgerError, match="not valid text"):
         Spend(line="asc", amount_pence=5, description=smuggled)
+
+
+def test_a_file_of_allocations_that_is_not_text_is_refused_by_line(tmp_path: Path) -> None:
+    """Once a traceback (UnicodeDecodeError); now a usage error naming the file and line."""
+    allocations = tmp_path / "allocations.csv"
+    allocations.write_bytes(b"line,amount\nacute,1\n\xff\xfe,2\n")
+    with pytest.raises(ConfigError, match=r"allocations\.csv: line 3: byte 0xff is not UTF-8"):
+        read_allocations(allocations)
+
+
+def test_a_fund_specification_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "fund.toml"
+    spec.write_bytes(b'[fund]\nid = "\xff"\n')
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_spec(spec)

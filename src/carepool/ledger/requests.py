@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -397,6 +398,10 @@ class LedgerRequest:
             raise LedgerError(f"its recorded request cannot be read ({exc})") from None
 
 
+#: An allocations file is a line per budget line; far larger is not one.
+MAX_ALLOCATIONS_BYTES = 16 * 1024 * 1024
+
+
 def check_request_id(request_id: str) -> None:
     if not isinstance(request_id, str) or not request_id.strip():
         raise LedgerError("request_id: every posting needs a client request id")
@@ -411,20 +416,36 @@ def read_allocations(path: Path) -> list[tuple[str, int]]:
     """``line,amount`` rows of a CSV file (amounts in pounds or ``123p``), every fault named
     by row: the allocations of one :class:`Allocate` request.
 
-    A file that cannot be read as allocations (missing, no such columns, no rows) is a usage
-    error; an amount the ledger does not accept is refused like any other amount."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
-                raise ConfigError(f"{path}: expected a header with the columns line,amount")
-            rows = []
-            for i, row in enumerate(reader, start=1):
-                rows.append(
-                    (row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount"))
-                )
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+    A file that cannot be read as allocations (missing, too large, not UTF-8 text, no such
+    columns, no rows) is a usage error; an amount the ledger does not accept is refused like
+    any other amount."""
+    text = _utf8_file(path, MAX_ALLOCATIONS_BYTES, "allocations")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
+        raise ConfigError(f"{path}: expected a header with the columns line,amount")
+    rows = []
+    for i, row in enumerate(reader, start=1):
+        rows.append((row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount")))
     if not rows:
         raise ConfigError(f"{path}: no allocations")
     return rows
+
+
+def _utf8_file(path: Path, limit: int, what: str) -> str:
+    """The file's text, or a usage error naming the file (and the line of a bad byte)."""
+    try:
+        if path.stat().st_size > limit:
+            raise ConfigError(f"{path}: larger than {limit:,} bytes; not a file of {what}")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the "
+            f"file as UTF-8"
+        ) from None

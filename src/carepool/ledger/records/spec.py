@@ -18,6 +18,8 @@ from carepool.errors import ConfigError, LedgerError
 from carepool.years import is_financial_year, months
 
 ROLES = ("finance", "board", "auditor", "public", "admin")
+#: A fund's specification is a few hundred lines; far larger is not one.
+MAX_SPEC_BYTES = 16 * 1024 * 1024
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 LineCode = Annotated[str, Field(min_length=1, max_length=96, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Pence = Annotated[int, Field(ge=0, le=10**15, strict=True)]
@@ -221,9 +223,17 @@ def parse_spec(data: Mapping[str, Any], source: str) -> FundSpec:
 def load_spec(path: Path | str) -> FundSpec:
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_SPEC_BYTES:,} bytes; not a fund spec")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such fund specification") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: byte {exc.start} is not UTF-8 text; a fund specification is UTF-8 TOML"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_spec(data, str(path))
