@@ -29,6 +29,7 @@ HOW_TO_START = (
     "where the user may create schemas"
 )
 BACKENDS = ("sqlite", "postgresql")
+GROUPS = ("carepool_writer", "carepool_opener", "carepool_auditor", "carepool_public")
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,7 @@ def postgres_schema() -> Iterator[str]:
 
 
 def login_url(url: str, user: str, group: str = "carepool_writer") -> str:
-    """``url`` as the PostgreSQL login ``user`` (a member of ``group``), made if it is new:
+    """``url`` as the PostgreSQL login ``user`` (a member of ``group`` only), made if new:
     on PostgreSQL who acts is the database login, so each user of a test fund logs in as
     themselves. Logins are the server's, shared by the test schemas, as in a deployment."""
     engine = create_engine(driver_url(POSTGRES_URL))
@@ -63,6 +64,9 @@ def login_url(url: str, user: str, group: str = "carepool_writer") -> str:
         ).first()
         if exists is None:
             connection.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN')
+        for other in GROUPS:  # exactly this group: a login's groups are the server's
+            if other != group:
+                connection.exec_driver_sql(f'REVOKE {other} FROM "{user}"')
         connection.exec_driver_sql(f'GRANT {group} TO "{user}"')
     engine.dispose()
     return make_url(driver_url(url)).set(username=user).render_as_string(hide_password=False)

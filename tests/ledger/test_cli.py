@@ -58,7 +58,8 @@ def run(*args: str) -> Any:
         at = words.index("--user")
         user = words[at + 1]
         del words[at : at + 2]
-        env = {"CAREPOOL_DATABASE_URL": login_url(POSTGRES[0], user)}
+        group = "carepool_opener" if user == "admin" else "carepool_writer"  # admin opens funds
+        env = {"CAREPOOL_DATABASE_URL": login_url(POSTGRES[0], user, group)}
     return runner.invoke(app, ["ledger", *words], env=env)
 
 

@@ -189,3 +189,27 @@ def test_the_command_line_signs_and_checks_checkpoints(
     assert "cut short" in failed.output
     write_checkpoint(read_checkpoint(signed_path), tmp_path / "copy.json")  # round trip
     assert read_checkpoint(tmp_path / "copy.json") == read_checkpoint(signed_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "carepool-checkpoint", "entries": 1' + "0" * 5000 + "}",  # past int parsing
+        '{"format": "carepool-checkpoint", "entries": 1e400}',
+        "[" * 30_000,
+        '{"format": "carepool-checkpoint", "fund": "f", "entries": 1.5, "head": "0", '
+        '"time": "t", "key": "k", "signature": "s"}',
+        '{"format": "carepool-checkpoint", "fund": "f", "entries": true, "head": "0", '
+        '"time": "t", "key": "k", "signature": "s"}',
+        '{"format": "carepool-checkpoint", "fund": "f", "entries": 9223372036854775808, '
+        '"head": "0", "time": "t", "key": "k", "signature": "s"}',
+        '{"format": "carepool-checkpoint", "fund": "f", "entries": 3, "head": "not hex", '
+        '"time": "t", "key": "k", "signature": "s"}',
+    ],
+    ids=["huge-int", "overflow", "deep", "fraction", "boolean", "past-bigint", "head"],
+)
+def test_a_crafted_checkpoint_file_is_refused_with_a_clear_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "checkpoint.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"checkpoint\.json: "):
+        read_checkpoint(path)

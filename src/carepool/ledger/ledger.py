@@ -12,22 +12,22 @@ it should or nothing at all.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionDenied
 from carepool.ledger import reports, verification
-from carepool.ledger.posting import apply, open_entry
+from carepool.ledger.posting import apply, open_entry, require_opener
 from carepool.ledger.records.chain import ChainCheck, new_salt
 from carepool.ledger.records.checkpoint import Checkpoint, check_signature, sign
 from carepool.ledger.records.entries import Receipt
-from carepool.ledger.records.fund import FundContext, users_after
+from carepool.ledger.records.fund import FundContext
 from carepool.ledger.records.roles import require_private_reader
 from carepool.ledger.records.spec import FundSpec
 from carepool.ledger.requests import LedgerRequest, Operation, check_request_id, request_digest
@@ -129,9 +129,7 @@ class Ledger:
         specification again under the same request id returns the first receipt.
         """
         self._acting(actor)
-        admin = next((u for u in spec.users if u.name == actor), None)
-        if admin is None or "admin" not in admin.roles:
-            raise PermissionDenied(f"{actor!r} is not an admin user of fund {spec.fund.id}")
+        require_opener(spec, actor)
         spec_json = spec.model_dump(mode="json")
         digest = request_digest("open", actor, {"spec": spec_json})
 
@@ -149,6 +147,12 @@ class Ledger:
             )
 
         check_request_id(request_id)
+        try:
+            return self._open(work)
+        except DBAPIError as exc:
+            raise database.refused(exc) from None
+
+    def _open(self, work: Callable[[Connection], Receipt]) -> Receipt:
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # one opening at a time (a shared partner or user is inserted once); an
@@ -309,7 +313,7 @@ class Ledger:
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
             reports.reader(connection, ctx, self._reader(actor))
-            current = users_after(ctx, reports.user_changes(connection, ctx))
+            current = reports.fund_standing(connection, ctx).users
         rows = [
             {"name": u.name, "partner": u.partner, "roles": ",".join(u.roles)}
             for u in sorted(current.values(), key=lambda u: u.name)

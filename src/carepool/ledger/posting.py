@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from carepool.errors import LedgerError
+from carepool.errors import LedgerError, PermissionDenied
 from carepool.ledger.operations import build
 from carepool.ledger.records.chain import canonical
 from carepool.ledger.records.entries import Entry, Receipt
@@ -20,6 +20,13 @@ from carepool.ledger.records.spec import FundSpec
 from carepool.ledger.requests import LedgerRequest
 from carepool.ledger.store.registries import write_registries
 from carepool.ledger.store.writer import Clock, Known, Salts, Tx
+
+
+def require_opener(spec: FundSpec, actor: str) -> None:
+    """Only an admin user of a fund's own specification opens it."""
+    admin = next((u for u in spec.users if u.name == actor), None)
+    if admin is None or "admin" not in admin.roles:
+        raise PermissionDenied(f"{actor!r} is not an admin user of fund {spec.fund.id}")
 
 
 def open_entry(
@@ -33,6 +40,7 @@ def open_entry(
     salts: Salts,
 ) -> Receipt:
     """Write a new fund's registries and its opening entry, which records its specification."""
+    require_opener(spec, actor)
     spec_json = spec.model_dump(mode="json")
     write_registries(connection, spec, spec_json)
     tx = Tx(connection, FundContext(spec), clock, salts=salts)

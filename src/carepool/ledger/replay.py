@@ -82,8 +82,8 @@ class _Stamps:
 def replay(connection: Connection, ctx: FundContext) -> Finding | None:
     """Post the fund's recorded requests again; the first entry not reproduced, or None."""
     rows = _recorded(connection, ctx.id)
-    if not rows:
-        return None
+    if not rows or any(row.seq != n for n, row in enumerate(rows, start=1)):
+        return None  # nothing to replay, or entries missing: the chain's check names them
     starts: list[int] = []  # indexes of the rows that begin a request
     for index, row in enumerate(rows):
         if row.request is not None:
@@ -129,8 +129,9 @@ def _replay_into(
                 scratch, spec, first.actor, first.request_id, digest,
                 clock=stamps.clock, salts=stamps.salt,
             )  # fmt: skip
-    except (CarepoolError, ValueError, KeyError, TypeError) as exc:
-        return Finding(first.seq, f"the fund cannot be opened again from it: {exc}")
+    except (CarepoolError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        why = exc if isinstance(exc, CarepoolError) else type(exc).__name__
+        return Finding(first.seq, f"the fund cannot be opened again from it: {why}")
     ctx = FundContext(spec)
     requests: list[tuple[int, LedgerRequest]] = []
     for index in starts[1:]:

@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from carepool.ledger.records.fund import YEAR_END, FundContext, find_user, users_after
+from carepool.ledger.records.fund import YEAR_END, FundContext, Standing, find_user, standing
 from carepool.ledger.records.spec import User
-from carepool.ledger.store.schema import journal, lines, postings
+from carepool.ledger.store.schema import journal, journal_standing, lines, postings
 from carepool.ledger.store.writer import TOTAL_KEYS
 from carepool.years import quarter
 
@@ -87,34 +87,31 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[list[Any]]]:
-    """Each closed period's totals, from its close entry (periods closed without them: none)."""
-    found: dict[str, list[list[Any]]] = {}
-    rows = connection.execute(
-        select(journal.c.period, journal.c.payload).where(
-            journal.c.kind == "close", journal.c.fund_id == ctx.id
-        )
-    )
-    for period, payload in rows:
-        totals = json.loads(payload).get("totals")
-        if totals is not None:
-            found[period] = totals
-    return found
-
-
-def user_changes(connection: Connection, ctx: FundContext) -> list[dict[str, Any]]:
-    """The fund's ``user`` entries' changes, in order."""
+def fund_standing(connection: Connection, ctx: FundContext) -> Standing:
+    """The fund's users now and its closed periods, from the ``user`` and ``close`` entries
+    their makers had the right to make (:func:`carepool.ledger.records.fund.standing`)."""
+    view = journal_standing.c
     rows = connection.execute(  # sorted here: ORDER BY would lead SQLite off the kind index
-        select(journal.c.seq, journal.c.payload).where(
-            journal.c.fund_id == ctx.id, journal.c.kind == "user"
+        select(view.seq, view.kind, view.actor, view.period, view.payload).where(
+            view.fund_id == ctx.id
         )
     ).all()
-    return [json.loads(payload) for _, payload in sorted(rows)]
+    return standing(ctx, (dict(row._mapping) for row in sorted(rows, key=lambda row: row.seq)))
+
+
+def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[list[Any]]]:
+    """Each closed period's totals, from its close entry (periods closed without them: none)."""
+    closes = fund_standing(connection, ctx).closes
+    return {
+        period: payload["totals"]
+        for period, payload in closes.items()
+        if isinstance(payload, dict) and isinstance(payload.get("totals"), list)
+    }
 
 
 def reader(connection: Connection, ctx: FundContext, actor: str) -> User:
     """``actor`` as a user of the fund now (every role may read), or PermissionDenied."""
-    return find_user(users_after(ctx, user_changes(connection, ctx)), actor, ctx.id)
+    return find_user(fund_standing(connection, ctx).users, actor, ctx.id)
 
 
 def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:
@@ -226,8 +223,18 @@ def _forecast_without_postings(
     )
     if period is not None:
         query = query.where(journal.c.period <= period)
-    found = {json.loads(payload).get("line") for payload in connection.execute(query).scalars()}
+    found = {_read(payload).get("line") for payload in connection.execute(query).scalars()}
     return lines & found
+
+
+def _read(payload: str) -> dict[str, Any]:
+    """An entry's payload; one that is not the ledger's (inserted round it: ``verify`` names
+    it) reads as empty rather than stopping every report of the fund."""
+    try:
+        value = json.loads(payload)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def decisions(connection: Connection, ctx: FundContext) -> pd.DataFrame:
@@ -246,41 +253,44 @@ def decisions(connection: Connection, ctx: FundContext) -> pd.DataFrame:
     )
     register: dict[int, dict[str, Any]] = {}
     for seq, kind, posted_at, description, ref_seq, payload_text in rows:
-        payload = json.loads(payload_text)
-        if kind == "hold":
-            register[seq] = {
-                "decision": seq,
-                "requested_at": posted_at,
-                "subject": description,
-                "rules": ", ".join(r["rule"] for r in payload["rules"]),
-                "why_held": "; ".join(r["reason"] for r in payload["rules"]),
-                "status": "pending",
-                "approvers": "",
-                "reasons": "",
-                "decided_at": None,
-                "posted_entry": None,
-            }
-        elif kind == "decision" and ref_seq in register:
-            item = register[ref_seq]
-            item["status"] = {"approval": "pending"}.get(payload["outcome"], payload["outcome"])
-            item["approvers"] = ", ".join(payload["approvals"])
-            item["reasons"] = "; ".join(filter(None, [item["reasons"], payload["reason"]]))
-            item["decided_at"] = posted_at if item["status"] != "pending" else None
-            if payload.get("posted"):
-                item["posted_entry"] = seq + 1
-        elif kind == "settlement":
-            register[seq] = {
-                "decision": seq,
-                "requested_at": posted_at,
-                "subject": description,
-                "rules": f"risk share: {payload['rule']['rule']}",
-                "why_held": "",
-                "status": "settled",
-                "approvers": payload["decided_by"],
-                "reasons": payload["reason"],
-                "decided_at": posted_at,
-                "posted_entry": seq,
-            }
+        payload = _read(payload_text)
+        try:
+            if kind == "hold":
+                register[seq] = {
+                    "decision": seq,
+                    "requested_at": posted_at,
+                    "subject": description,
+                    "rules": ", ".join(r["rule"] for r in payload["rules"]),
+                    "why_held": "; ".join(r["reason"] for r in payload["rules"]),
+                    "status": "pending",
+                    "approvers": "",
+                    "reasons": "",
+                    "decided_at": None,
+                    "posted_entry": None,
+                }
+            elif kind == "decision" and ref_seq in register:
+                item = register[ref_seq]
+                item["status"] = {"approval": "pending"}.get(payload["outcome"], payload["outcome"])
+                item["approvers"] = ", ".join(payload["approvals"])
+                item["reasons"] = "; ".join(filter(None, [item["reasons"], payload["reason"]]))
+                item["decided_at"] = posted_at if item["status"] != "pending" else None
+                if payload.get("posted"):
+                    item["posted_entry"] = seq + 1
+            elif kind == "settlement":
+                register[seq] = {
+                    "decision": seq,
+                    "requested_at": posted_at,
+                    "subject": description,
+                    "rules": f"risk share: {payload['rule']['rule']}",
+                    "why_held": "",
+                    "status": "settled",
+                    "approvers": payload["decided_by"],
+                    "reasons": payload["reason"],
+                    "decided_at": posted_at,
+                    "posted_entry": seq,
+                }
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a payload not of the ledger's making (verify names its entry)
     columns = [
         "decision",
         "requested_at",

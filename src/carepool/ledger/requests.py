@@ -370,6 +370,16 @@ class LedgerRequest:
         if self.operation not in REQUESTS:
             raise LedgerError(f"unknown operation {self.operation!r}")
         check_request_id(self.request_id)
+        try:  # fields sent as data: JSON of valid text, of a sane size, before anything else
+            size = len(canonical(dict(self.fields)).encode("utf-8"))
+        except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
+            raise LedgerError(
+                f"fields: not a request's fields (JSON of valid text): {type(exc).__name__}"
+            ) from None
+        if size > MAX_FIELDS_BYTES:
+            raise LedgerError(
+                f"fields: {size:,} bytes; a request's fields are at most {MAX_FIELDS_BYTES:,}"
+            )
 
     @classmethod
     def of(cls, request: Operation, *, actor: str, request_id: str) -> LedgerRequest:
@@ -394,10 +404,14 @@ class LedgerRequest:
         try:
             record = json.loads(text)
             return cls(str(record["operation"]), actor, request_id, dict(record["fields"]))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise LedgerError(f"its recorded request cannot be read ({exc})") from None
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
+            raise LedgerError(
+                f"its recorded request cannot be read ({type(exc).__name__})"
+            ) from None
 
 
+#: A request's fields as JSON: an allocation to every line of a large fund fits many times.
+MAX_FIELDS_BYTES = 4 * 1024 * 1024
 #: An allocations file is a line per budget line; far larger is not one.
 MAX_ALLOCATIONS_BYTES = 16 * 1024 * 1024
 

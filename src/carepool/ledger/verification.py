@@ -82,7 +82,7 @@ def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, A
             pending = next(posting_rows, None)
         try:
             payload = json.loads(row.payload)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not the ledger's: its hash will not match
             payload = row.payload
         content = public_content(
             fund=row.fund_id,
@@ -102,8 +102,7 @@ def _entries(connection: Connection, fund_id: str) -> Iterator[tuple[dict[str, A
 def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
     """Check the fund's journal every way the module describes; the first entry that fails.
 
-    The cheap checks run first; the replay runs only on a journal they pass, and its
-    finding stands only if it names an earlier entry than any other check.
+    Every check runs; the earliest entry any of them names is the one reported.
     """
     check = check_chain(_entries(connection, ctx.id))
     findings: list[tuple[int, str]] = []
@@ -118,10 +117,9 @@ def verify(connection: Connection, ctx: FundContext) -> ChainCheck:
     bad_close = _close_problem(connection, ctx)
     if bad_close is not None:
         findings.append((bad_close, "its period totals do not match the postings of its period"))
-    if not findings:
-        replayed = replay(connection, ctx)
-        if replayed is not None:
-            findings.append((replayed.seq, replayed.problem))
+    replayed = replay(connection, ctx)  # always: it may name an earlier entry than the rest
+    if replayed is not None:
+        findings.append((replayed.seq, replayed.problem))
     if not findings:
         return check
     seq, why = min(findings, key=lambda finding: finding[0])
@@ -187,7 +185,7 @@ def _close_problem(connection: Connection, ctx: FundContext) -> int | None:
     for seq, period, payload in closes:
         try:
             totals = json.loads(payload).get("totals")
-        except (json.JSONDecodeError, AttributeError):
+        except (ValueError, RecursionError, AttributeError):
             return int(seq)
         if totals is not None and totals != sorted_totals(recomputed.get(period, [])):
             return int(seq)
@@ -201,7 +199,7 @@ def _registry_problem(connection: Connection, ctx: FundContext) -> str | None:
     stored = connection.execute(select(funds.c.spec).where(funds.c.id == ctx.id)).scalar()
     try:
         spec = json.loads(opening)["spec"] if opening else None
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return "its opening entry does not hold the fund's specification"
     if spec is None or stored is None or canonical(spec) != stored:
         return "the fund's stored specification differs from its opening entry"
@@ -212,10 +210,13 @@ def _registry_problem(connection: Connection, ctx: FundContext) -> str | None:
     expected = {(x["id"], x["service"], x["place"], x["partner"]) for x in spec["lines"]}
     if line_rows != expected:
         return "the fund's lines differ from its opening entry"
-    rule_rows = {
-        r.name: json.loads(r.spec)
-        for r in connection.execute(select(rules).where(rules.c.fund_id == ctx.id))
-    }
+    try:
+        rule_rows = {
+            r.name: json.loads(r.spec)
+            for r in connection.execute(select(rules).where(rules.c.fund_id == ctx.id))
+        }
+    except (ValueError, RecursionError):
+        return "the fund's rules differ from its opening entry"
     if rule_rows != {r["name"]: r for r in spec["rules"]}:
         return "the fund's rules differ from its opening entry"
     return None

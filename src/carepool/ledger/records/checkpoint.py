@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from carepool.errors import ConfigError, LedgerError
 from carepool.ledger.records.chain import canonical, sha256
 
 FORMAT = "carepool-checkpoint"
+#: The most entries a journal can have (its sequence numbers are 64-bit integers).
+MAX_ENTRIES = 2**63 - 1
+HEX64 = re.compile(r"[0-9a-f]{64}")
 #: A checkpoint file is a few hundred bytes; anything far bigger is not one.
 MAX_FILE_BYTES = 64 * 1024
 
@@ -136,27 +140,31 @@ def write_checkpoint(checkpoint: Checkpoint, path: Path) -> None:
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
-    """A checkpoint file, every fault named."""
+    """A checkpoint file, every fault named (checked before any signature is)."""
     try:
         data = json.loads(_read(path, "checkpoint"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ConfigError(f"{path}: not a checkpoint (expected JSON)") from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, absurd numbers, deep nesting
+        raise ConfigError(f"{path}: not a checkpoint (expected a small JSON object)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ConfigError(f"{path}: not a carepool checkpoint")
-    try:
-        checkpoint = Checkpoint(
-            fund=str(data["fund"]),
-            entries=int(data["entries"]),
-            head=str(data["head"]),
-            time=str(data["time"]),
-            key=str(data["key"]),
-            signature=str(data["signature"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: the checkpoint's field {exc} is missing or wrong") from None
-    if checkpoint.entries < 1:
-        raise ConfigError(f"{path}: entries: expected a count of at least 1")
-    return checkpoint
+    texts = ("fund", "head", "time", "key", "signature")
+    for name in texts:
+        if not isinstance(data.get(name), str):
+            raise ConfigError(f"{path}: {name}: expected text")
+    entries = data.get("entries")
+    if type(entries) is not int or not 1 <= entries <= MAX_ENTRIES:
+        raise ConfigError(f"{path}: entries: expected a whole number from 1 to {MAX_ENTRIES}")
+    for name in ("head", "key"):
+        if not HEX64.fullmatch(data[name]):
+            raise ConfigError(f"{path}: {name}: expected 64 hexadecimal digits")
+    return Checkpoint(
+        fund=data["fund"],
+        entries=entries,
+        head=data["head"],
+        time=data["time"],
+        key=data["key"],
+        signature=data["signature"],
+    )
 
 
 def _read(path: Path, what: str) -> bytes:

@@ -8,6 +8,7 @@ fund's ``user`` journal entries in order, are its users now (:func:`users_after`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,3 +100,69 @@ def find_user(users: Mapping[str, User], name: str, fund_id: str) -> User:
         return users[name]
     except KeyError:
         raise PermissionDenied(f"{name!r} is not a user of fund {fund_id}") from None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the fund's ``user`` and ``close`` entries have made of it so far: its users and
+    its closed periods (``year-end`` once settled)."""
+
+    users: dict[str, User]
+    closed: list[str]
+    #: the closed periods' entries, by period: their payloads (a month's totals)
+    closes: dict[str, Any]
+
+
+def standing(ctx: FundContext, rows: Iterable[Mapping[str, Any]]) -> Standing:
+    """The fund's users and closed periods from its ``user`` and ``close`` entries (rows
+    with ``kind``, ``actor``, ``period`` and ``payload``, in journal order).
+
+    An entry counts only if its maker had the right to make it at that point — a change of
+    users by an admin (not of their own access); a close by a finance officer of the host
+    partner, or the year-end close by the board member who settled — and it reads as such
+    an entry. The ledger never writes any other; one inserted round the ledger changes
+    nothing here, and ``verify`` names it.
+    """
+    users = dict(ctx.users)
+    closed: list[str] = []
+    closes: dict[str, Any] = {}
+    for row in rows:
+        maker = users.get(str(row["actor"]))
+        payload = _payload(row.get("payload"))  # a close's is not always read (its totals)
+        if maker is None:
+            continue
+        if row["kind"] == "user" and "admin" in maker.roles and payload is not None:
+            users = _changed(ctx, users, payload, maker.name)
+        elif row["kind"] == "close" and _may_close(ctx, maker, str(row["period"])):
+            period = str(row["period"])
+            if period not in closed and (period in ctx.periods or period == YEAR_END):
+                closed.append(period)
+                closes[period] = payload
+    return Standing(users, closed, closes)
+
+
+def _payload(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _changed(
+    ctx: FundContext, users: dict[str, User], change: Mapping[str, Any], maker: str
+) -> dict[str, User]:
+    name = change.get("name")
+    if not isinstance(name, str) or name == maker:  # an admin never changes their own access
+        return users
+    try:
+        return users_after(ctx, [change], users)
+    except (ValueError, TypeError, KeyError):  # not a change the ledger would have written
+        return users
+
+
+def _may_close(ctx: FundContext, maker: User, period: str) -> bool:
+    if period == YEAR_END:
+        return "board" in maker.roles
+    return "finance" in maker.roles and maker.partner == ctx.host

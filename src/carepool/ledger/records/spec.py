@@ -18,6 +18,9 @@ from carepool.errors import ConfigError, LedgerError
 from carepool.years import is_financial_year, months
 
 ROLES = ("finance", "board", "auditor", "public", "admin")
+#: Names no user may have: on PostgreSQL who acts is the login's role, and any member of a
+#: group role could act as it; ``pg_`` roles are PostgreSQL's own.
+RESERVED_NAME_PREFIXES = ("carepool_", "pg_")
 #: A fund's specification is a few hundred lines; far larger is not one.
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -56,6 +59,11 @@ class User(_Model):
 
     @model_validator(mode="after")
     def _finance_has_partner(self) -> User:
+        if self.name.lower().startswith(RESERVED_NAME_PREFIXES):
+            raise ValueError(
+                f"user {self.name!r}: names beginning {' or '.join(RESERVED_NAME_PREFIXES)} "
+                "belong to the database's own roles, which nobody may act as"
+            )
         if "finance" in self.roles and self.partner is None:
             raise ValueError(f"user {self.name!r} has the finance role but no partner")
         if not self.roles:

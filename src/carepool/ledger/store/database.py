@@ -134,7 +134,7 @@ def migrate(engine: Engine) -> None:
     except OperationalError as exc:
         raise LedgerError(f"cannot reach the ledger database {_safe(engine)}: {exc.orig}") from None
     except DBAPIError as exc:  # a login that does not own the tables, say
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 def is_current(engine: Engine) -> bool:
@@ -152,7 +152,7 @@ def revisions(engine: Engine) -> tuple[str | None, str | None]:
     except OperationalError as exc:
         raise LedgerError(f"cannot reach the ledger database {_safe(engine)}: {exc.orig}") from None
     except DBAPIError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     return current, head
 
 
@@ -194,13 +194,14 @@ def principal(engine: Engine) -> tuple[str | None, bool]:
         return None, True
     with engine.connect() as connection:
         login, owner = connection.exec_driver_sql(
-            "SELECT current_user::text, pg_has_role(current_user, "
-            "(SELECT relowner FROM pg_class WHERE oid = 'journal'::regclass), 'MEMBER')"
+            "SELECT current_user::text, pg_catalog.pg_has_role(current_user, "
+            "(SELECT c.relowner FROM pg_catalog.pg_class c "
+            "WHERE c.oid = pg_catalog.to_regclass('journal')), 'MEMBER')"
         ).one()
     return str(login), bool(owner)
 
 
-def _refused(exc: DBAPIError) -> CarepoolError:
+def refused(exc: DBAPIError) -> CarepoolError:
     """A database refusal as the project's error: no privilege is a PermissionDenied."""
     if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
         return PermissionDenied(f"the ledger database refused: {_first_line(exc.orig)}")
@@ -235,7 +236,7 @@ def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
                 return work(connection)
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
-                raise _refused(exc) from None
+                raise refused(exc) from None
             if not _retryable(exc) or attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0, 0.002 * attempt))
@@ -252,7 +253,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
                 yield connection
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
-                raise _refused(exc) from None
+                raise refused(exc) from None
             raise
         finally:
             connection.info.pop(READ_ONLY, None)

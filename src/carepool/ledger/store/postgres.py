@@ -23,6 +23,7 @@ LOCK = "SELECT id FROM funds WHERE id = %(fund)s FOR UPDATE"
 
 OPENING = """
 SELECT seq, hash, kind, period, request_id, request_digest,
+       CASE WHEN kind IN ('close', 'user') THEN actor END AS actor,
        request_id = ANY(%(ids)s::varchar[]) AS asked,
        CASE WHEN request_id = ANY(%(ids)s::varchar[]) OR kind = 'user' THEN payload END
            AS payload

@@ -135,3 +135,21 @@ postings = Table(
     Index("postings_line", "line_id", "fund_id", "account"),
     Index("postings_period", "fund_id", "period"),
 )
+
+
+#: Views (migration 0003), described apart from the tables so that the migrations' check
+#: against :data:`metadata` compares tables only.
+views = MetaData()
+
+#: ``user`` and ``close`` entries with who made them: what every reader needs to know a
+#: fund's users and closed months (the public may not read the journal's ``actor`` column).
+journal_standing = Table(
+    "journal_standing",
+    views,
+    Column("fund_id", String(64)),
+    Column("seq", BigInteger),
+    Column("kind", String(16)),
+    Column("period", String(16)),
+    Column("actor", String(64)),
+    Column("payload", Text),
+)

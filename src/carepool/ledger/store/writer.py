@@ -28,7 +28,7 @@ from carepool.ledger.records.chain import (
     public_content,
 )
 from carepool.ledger.records.entries import Entry, Receipt
-from carepool.ledger.records.fund import FundContext, find_user, users_after
+from carepool.ledger.records.fund import FundContext, find_user, standing, users_after
 from carepool.ledger.records.money import pounds
 from carepool.ledger.records.spec import Line, Scope, User
 from carepool.ledger.store import postgres
@@ -131,9 +131,8 @@ class Tx:
             rows = _opening(connection, ctx.id, request_ids)
         rows.sort(key=lambda row: int(row["seq"]))  # user changes apply in order
         self.seq, self.hash = 0, GENESIS
-        self._closed = [str(row["period"]) for row in rows if row["kind"] == "close"]
-        changes = [json.loads(row["payload"]) for row in rows if row["kind"] == "user"]
-        self.users = users_after(ctx, changes)
+        made = standing(ctx, (row for row in rows if row["kind"] in ("close", "user")))
+        self._closed, self.users = made.closed, made.users
         for row in rows:
             if row["seq"] > self.seq:
                 self.seq, self.hash = int(row["seq"]), str(row["hash"])
@@ -427,6 +426,9 @@ def _opening(
             journal.c.period,
             journal.c.request_id,
             journal.c.request_digest,
+            case((journal.c.kind.in_(["close", "user"]), journal.c.actor), else_=None).label(
+                "actor"
+            ),
             case((asked, True), else_=False).label("asked"),
             case((asked | (journal.c.kind == "user"), journal.c.payload), else_=None).label(
                 "payload"
