@@ -113,7 +113,9 @@ def _forged(
     return entry, lines
 
 
-def _insert(connection: Connection, entry: dict[str, Any], lines: Sequence[dict[str, Any]] = ()):  # type: ignore[no-untyped-def]
+def _insert(
+    connection: Connection, entry: dict[str, Any], lines: Sequence[dict[str, Any]] = ()
+) -> None:
     for table, rows in (("journal", [entry]), ("postings", list(lines))):
         for row in rows:
             columns = ", ".join(row)
@@ -216,7 +218,7 @@ def test_malformed_or_unauthorised_entries_break_nothing_but_verify(
         close, _ = _forged(
             owner, fund, kind="close", actor="t.council", period=period, payload={"totals": []}
         )
-        _write_as("t.council", postgres_schema, lambda c, row=close: _insert(c, row))  # type: ignore[misc]
+        _write_as("t.council", postgres_schema, lambda c, row=close: _insert(c, row))
 
     with _as("t.nhs", postgres_schema) as nhs:
         posted = nhs.post(fund, Spend(line="acute", amount_pence=1), actor="t.nhs", request_id="s")
