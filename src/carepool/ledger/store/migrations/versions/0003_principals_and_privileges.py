@@ -91,12 +91,13 @@ CREATE FUNCTION carepool_check_postings() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, {{schema}}, pg_temp AS $$
 DECLARE
     found_seq bigint;
+    this_transaction bigint := {THIS_TRANSACTION};
 BEGIN
     SELECT p.seq INTO found_seq FROM new_postings p
     WHERE NOT EXISTS (
         SELECT 1 FROM {{schema}}.journal j
         WHERE j.fund_id = p.fund_id AND j.seq = p.seq
-          AND j.xmin::text::bigint = {THIS_TRANSACTION})
+          AND j.xmin::text::bigint = this_transaction)
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'carepool ledger: postings of entry % must be written with the entry, '
