@@ -276,12 +276,15 @@ def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehous
     compute percentages from rounded figures)."""
     table = indicator_table(wh, levels=["lad", "msoa"])
     shown = table[~table["suppressed"]]
+    checked = 0
     for indicator in INDICATORS:
         if indicator.method not in (Method.PROPORTION, Method.CRUDE_RATE):
             continue
         rows = shown[shown["indicator"] == indicator.id]
         rows = rows[rows["denominator"].astype(float) > 0]
-        assert len(rows), indicator.id
+        if rows.empty:  # every denominator small enough to hide (care home residents)
+            continue
+        checked += 1
         x = rows["numerator"].to_numpy(dtype=float)
         n = rows["denominator"].to_numpy(dtype=float)
         assert (x % 5 == 0).all()
@@ -298,6 +301,7 @@ def test_shown_rates_and_proportions_come_from_the_published_counts(wh: Warehous
         # the limits sit around the published value, never around a hidden exact one
         assert (rows["lower"] <= rows["value"] + 1e-9).all()
         assert (rows["upper"] >= rows["value"] - 1e-9).all()
+    assert checked >= 8
 
 
 def test_published_limits_do_not_give_an_exact_count_away(wh: Warehouse) -> None:

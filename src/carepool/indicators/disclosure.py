@@ -110,6 +110,7 @@ def protect(
     groupings: Sequence[Sequence[str]] = ((),),
     national: pd.Series | None = None,
     rule: DisclosureRule = HES_RULE,
+    denominator: str | None = None,
 ) -> pd.DataFrame:
     """Apply ``rule`` to a table before it is published.
 
@@ -119,15 +120,22 @@ def protect(
     region); by default the whole table is one group. ``national`` marks rows at national level,
     which are not rounded. Returns a copy with the count rounded (nullable integers; missing
     where suppressed), derived columns missing where suppressed, and a ``suppressed`` column.
+
+    ``denominator`` is a second count protected like ``count``: a row is hidden when either is
+    1-7 (a population of 3 is as disclosive as 3 deaths: "0 of 3" names three people), and it
+    is rounded like the count and hidden with the row.
     """
     if count not in frame.columns:
         raise KeyError(f"no count column {count!r}")
-    missing = [c for c in [*derived, *(k for g in groupings for k in g)] if c not in frame.columns]
+    named = [*derived, *(k for g in groupings for k in g), *([denominator] if denominator else [])]
+    missing = [c for c in named if c not in frame.columns]
     if missing:
         raise KeyError(f"no column(s) {', '.join(missing)}")
     out = frame.copy().reset_index(drop=True)
     counts = out[count]
     hidden = rule.primary(counts).fillna(False).astype(bool)
+    if denominator is not None:
+        hidden |= rule.primary(out[denominator]).fillna(False).astype(bool)
     hidden = _secondary(out, count, hidden, groupings)
     is_national = (
         pd.Series(False, index=out.index)
@@ -136,6 +144,10 @@ def protect(
     )
     rounded = np.where(is_national, counts, np.round(counts / rule.round_to) * rule.round_to)
     out[count] = pd.array(np.where(hidden, np.nan, rounded), dtype="Int64")
+    if denominator is not None:
+        base = out[denominator].to_numpy(dtype=np.float64, na_value=np.nan)
+        base = np.where(is_national, base, np.round(base / rule.round_to) * rule.round_to)
+        out[denominator] = pd.Series(base, index=out.index).where(~hidden)
     for column in derived:
         out[column] = out[column].where(~hidden)
     out[SUPPRESSED] = hidden.to_numpy()

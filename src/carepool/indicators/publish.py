@@ -9,7 +9,8 @@
    neighbourhoods cannot be set against a separately published table of boroughs to recover a
    neighbourhood hidden in one but not the other.
 2. **Counts** are suppressed (1-7, and their secondary cells) and rounded to the nearest 5;
-   denominators are rounded in the same way.
+   denominators are counts of people too, protected in the same way: a row is hidden when its
+   numerator or its denominator is 1-7, and a shown denominator is rounded to the nearest 5.
 3. **Figures that reveal no more than the published counts.** Proportions and crude rates,
    and their limits, are recomputed from the rounded numerator and denominator (as NHS
    statistics compute percentages); a crude rate's widening for repeat events is published to
@@ -36,11 +37,6 @@ from carepool.indicators.relations import additive_groups
 from carepool.stats import byars_limits, crude_rate, proportion
 
 KEYS = ["indicator", "level", "place_code", "year"]
-
-
-def _round(values: pd.Series, rule: DisclosureRule) -> pd.Series:
-    rounded: pd.Series = (values.astype(np.float64) / rule.round_to).round() * rule.round_to
-    return rounded
 
 
 def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
@@ -98,7 +94,9 @@ def pattern(
     ``counts`` has the numerators and denominators of ``indicators`` for the places of
     ``members`` (:func:`carepool.indicators.compute.counts`), which should
     hold every level that can be published: the secondary suppression protects each total and
-    its parts among them. Shares of spend are money, not counts of people, and are left out.
+    its parts among them. A row is hidden when its numerator or its denominator is 1-7, and
+    shown denominators are rounded like the counts. Shares of spend are money, not counts of
+    people, and are left out.
     """
     money = {i.id for i in indicators if i.method is Method.SHARE_OF_SPEND}
     counted = counts[~counts["indicator"].isin(money)]
@@ -109,11 +107,10 @@ def pattern(
     hidden = protect(
         keyed,
         count="numerator",
-        derived=["denominator"],
+        denominator="denominator",
         groupings=[["indicator", "year", relation] for relation in relations],
         rule=rule,
     ).drop(columns=relations)
-    hidden["denominator"] = _round(hidden["denominator"], rule)
     return hidden
 
 
