@@ -2,6 +2,9 @@
 
 - **Denominator recovery.** Denominators of 1-7 were published beside a shown numerator
   ("0 of 5"): a population of one to seven people, named by place.
+- **DSR recovery.** A standardised rate's limits were Dobson's about the rounded count, which
+  gave back the exact standard error; DSR²/SE² is within a fraction of the count for most small
+  areas, so the count beside a rate was known exactly, not to ±2.
 
 Differencing by linear programming (setting the totals of overlapping levels against each
 other) is not defended against beyond secondary suppression yet, and is not tested here
@@ -13,10 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from carepool.indicators import INDICATORS, Method, indicator_table
+from carepool.population import BuildRequest, build
+from carepool.stats import byars_limits
 from carepool.warehouse import Warehouse, connect
+
+#: One borough at half scale: enough deaths for rates in most neighbourhoods, and small counts
+#: in many LSOAs.
+BOROUGH = BuildRequest(region="E08000009", scale=0.5, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +55,38 @@ def test_denominator_recovery(wh: Warehouse) -> None:
     assert both.loc[both["suppressed"], "denominator"].isna().all()
     # shown denominators below national level are rounded like the counts
     assert (shown["denominator"].dropna().astype(float) % 5 == 0).all()
+
+
+@pytest.fixture(scope="module")
+def borough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """One borough at half scale: enough deaths for rates in most neighbourhoods."""
+    path = tmp_path_factory.mktemp("borough") / "warehouse"
+    build(BOROUGH, path)
+    with connect(warehouse_dir=path) as warehouse:
+        yield warehouse
+
+
+def test_dsr_recovery(borough: Warehouse) -> None:
+    """From a shown rate, its limits and its rounded count O, recover the standard error as
+    (upper - DSR)·√O / (limit(O) - O), then the count as the least whole number at or above
+    DSR²/SE² within O ± 2. The limits must say nothing of the count beyond the published one:
+    the attack then infers the same count for every row with the same published count (of an
+    indicator and period), and cannot tell 18 deaths from 22."""
+    ids = [i.id for i in INDICATORS if i.method is Method.DSR and not i.repeat_events]
+    levels = ["lad", "msoa", "ward", "lsoa"]
+    published = indicator_table(borough, indicators=ids, levels=levels)
+    truth = indicator_table(borough, indicators=ids, levels=levels, rule=None)
+    keys = ["indicator", "level", "place", "period"]
+    rows = published.merge(truth[[*keys, "numerator"]], on=keys, suffixes=("", "_true"))
+    rows = rows[~rows["suppressed"] & rows["value"].notna() & rows["upper"].notna()]
+    observed = rows["numerator"].to_numpy(dtype=float)
+    true = rows["numerator_true"].to_numpy(dtype=float)
+    value = rows["value"].to_numpy(dtype=float)
+    _, upper = byars_limits(observed)
+    error = (rows["upper"].to_numpy(dtype=float) - value) * np.sqrt(observed) / (upper - observed)
+    guess = np.clip(np.ceil((value / error) ** 2 - 1e-9), observed - 2, observed + 2)
+    recovered = int((guess == true).sum())
+    assert len(rows) >= 20
+    assert recovered < len(rows) / 2, f"{recovered} of {len(rows)} counts recovered exactly"
+    inferred = pd.DataFrame({"key": rows["indicator"] + rows["period"], "o": observed, "g": guess})
+    assert (inferred.groupby(["key", "o"])["g"].nunique() == 1).all()

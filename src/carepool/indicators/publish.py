@@ -15,10 +15,11 @@
    and their limits, are recomputed from the rounded numerator and denominator (as NHS
    statistics compute percentages); a crude rate's widening for repeat events is published to
    one decimal place. A standardised rate keeps its value (a complex calculation), but its
-   Dobson limits are taken about the published, rounded count: limits about the exact count
-   would give that count away (the ratio of the two sides of a Poisson interval depends on the
-   count alone), and with exact counts, differences between totals and their parts would
-   undo the rounding that protects suppressed cells.
+   limits are computed from published figures alone: the rate, the rounded count and the
+   region's design effect for the indicator and period. Limits about the exact count would
+   give that count away (the ratio of the two sides of a Poisson interval depends on the
+   count alone), and so would Dobson's limits about the rounded count, whose exact standard
+   error with the rate gives the exact count back.
 
 See docs/methods/disclosure-control.md.
 """
@@ -68,16 +69,30 @@ def _from_published_counts(rows: pd.DataFrame, indicator: Indicator) -> pd.DataF
 
 
 def _dobson_about_published_count(rows: pd.DataFrame) -> pd.DataFrame:
-    """A standardised rate's Dobson limits about the rounded count of shown rows:
-    DSR + SE/√O·(limit(O) − O) with O the published count (the rate itself is unchanged)."""
+    """A standardised rate's Dobson limits from published figures alone: the rate, the
+    rounded count O and the region's design effect D for the period (the rate itself is
+    unchanged): DSR · (1 + √D · (limit(O) − O) / O).
+
+    Dobson's limits are DSR + SE/√O·(limit(O) − O). Taken about the rounded count they still
+    gave back the exact standard error, and with the rate the exact count (DSR²/SE² is the
+    count for events in a single age band, and within one or two of it for most small areas).
+    Here the variance is that of the published count with the region's mix of ages
+    (SE² = D · DSR² / O, D = O·SE²/DSR² of the region), so the limits hold nothing the rate,
+    the count and one constant per indicator and period do not.
+    """
     rows = rows.copy()
     observed = rows["numerator"].to_numpy(dtype=np.float64, na_value=np.nan)
-    error = rows["standard_error"].to_numpy(dtype=np.float64)
     value = rows["value"].to_numpy(dtype=np.float64)
+    region = rows[(rows["level"] == "region") & rows["value"].notna()].drop_duplicates("year")
+    region_count = region["numerator"].to_numpy(dtype=np.float64, na_value=np.nan)
+    region_value = region["value"].to_numpy(dtype=np.float64)
+    effect = region_count * region["standard_error"].to_numpy(np.float64) ** 2 / region_value**2
+    by_year = dict(zip(region["year"], np.where(np.isfinite(effect), effect, 1.0), strict=True))
+    design = rows["year"].map(by_year).fillna(1.0).to_numpy(dtype=np.float64)
     usable = ~np.isnan(value) & (observed > 0)
     for level, (low, high) in {0.95: LIMITS[:2], 0.998: LIMITS[2:]}.items():
         lower, upper = byars_limits(observed[usable], level)
-        scale = error[usable] / np.sqrt(observed[usable])
+        scale = np.sqrt(design[usable]) * value[usable] / observed[usable]
         rows.loc[usable, low] = value[usable] + scale * (lower - observed[usable])
         rows.loc[usable, high] = value[usable] + scale * (upper - observed[usable])
     return rows
