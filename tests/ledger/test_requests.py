@@ -29,9 +29,11 @@ from carepool.ledger import (
     Settle,
     Spend,
     Virement,
+    canonical,
     parse_fields,
     read_allocations,
 )
+from carepool.ledger.requests import request_digest
 from tests.ledger.conftest import fund_spec
 from tests.ledger.test_rules import CROSS_SERVICE
 
@@ -270,3 +272,19 @@ def test_a_year_of_every_operation_writes_the_journal_it_always_has(clocked: Led
     check = ledger.verify(fund)
     assert (check.ok, check.entries) == (True, 27)
     assert check.digest == "80cf7cde1b7911088686d7df30e8a97fc9b1e374b25896e1d2b97550b1df489d"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"line": "asc", "amount_pence": 5, "description": "Ünïcode \"quoted\" \\ back"},
+        {"allocations": [["a", 1], ["b", 2]], "period": None},
+    ],
+)
+def test_a_requests_digest_and_record_are_its_canonical_json(fields: dict[str, Any]) -> None:
+    """Assembled from the fields' JSON written once, they are exactly the canonical JSON of
+    the whole (what earlier entries were hashed and recorded with)."""
+    request = LedgerRequest("spend", "t.ü", "r1", fields)
+    assert request.digest() == request_digest("spend", "t.ü", fields)
+    assert request.recorded() == canonical({"operation": "spend", "fields": fields})

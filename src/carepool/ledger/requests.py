@@ -365,17 +365,21 @@ class LedgerRequest:
     actor: str
     request_id: str
     fields: Mapping[str, Any] = field(default_factory=dict)
+    #: the fields as canonical JSON, written once: the digest and the record are made of it
+    _fields_json: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         if self.operation not in REQUESTS:
             raise LedgerError(f"unknown operation {self.operation!r}")
         check_request_id(self.request_id)
         try:  # fields sent as data: JSON of valid text, of a sane size, before anything else
-            size = len(canonical(dict(self.fields)).encode("utf-8"))
+            text = canonical(dict(self.fields))
+            size = len(text.encode("utf-8"))
         except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
             raise LedgerError(
                 f"fields: not a request's fields (JSON of valid text): {type(exc).__name__}"
             ) from None
+        object.__setattr__(self, "_fields_json", text)
         if size > MAX_FIELDS_BYTES:
             raise LedgerError(
                 f"fields: {size:,} bytes; a request's fields are at most {MAX_FIELDS_BYTES:,}"
@@ -386,8 +390,14 @@ class LedgerRequest:
         return cls(request.operation, actor, request_id, request.fields())
 
     def digest(self) -> str:
-        """What identifies the request's content, for telling a retry from a clash."""
-        return request_digest(self.operation, self.actor, self.fields)
+        """What identifies the request's content, for telling a retry from a clash:
+        :func:`request_digest`, assembled from the fields' JSON written once (canonical JSON
+        of an object is its sorted keys' members, so the text is the same)."""
+        text = (
+            f'{{"actor":{canonical(self.actor)},"fields":{self._fields_json},'
+            f'"operation":{canonical(self.operation)}}}'
+        )
+        return sha256(text)
 
     def parse(self) -> Operation:
         """The typed request its fields make, or an error naming the bad field."""
@@ -396,7 +406,7 @@ class LedgerRequest:
     def recorded(self) -> str:
         """The request as the journal records it (canonical JSON), to be posted again by
         ``verify``; the actor and request id are recorded beside it."""
-        return canonical({"operation": self.operation, "fields": dict(self.fields)})
+        return f'{{"fields":{self._fields_json},"operation":{canonical(self.operation)}}}'
 
     @classmethod
     def from_recorded(cls, text: str, *, actor: str, request_id: str) -> LedgerRequest:
