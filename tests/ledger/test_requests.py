@@ -278,7 +278,7 @@ def test_a_year_of_every_operation_writes_the_journal_it_always_has(clocked: Led
     "fields",
     [
         {},
-        {"line": "asc", "amount_pence": 5, "description": "Ünïcode \"quoted\" \\ back"},
+        {"line": "asc", "amount_pence": 5, "description": 'Ünïcode "quoted" \\ back'},
         {"allocations": [["a", 1], ["b", 2]], "period": None},
     ],
 )
