@@ -312,8 +312,9 @@ class Ledger:
         """The fund's users now: name, partner and roles (the specification's, as changed)."""
         ctx = self.context(fund_id)
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, self._reader(actor))
-            current = reports.fund_standing(connection, ctx).users
+            made = reports.fund_standing(connection, ctx, closes=False)
+            reports.reader(connection, ctx, self._reader(actor), made)
+            current = made.users
         rows = [
             {"name": u.name, "partner": u.partner, "roles": ",".join(u.roles)}
             for u in sorted(current.values(), key=lambda u: u.name)
@@ -325,8 +326,9 @@ class Ledger:
         if period is not None and period not in (*ctx.periods, "year-end"):
             raise ConfigError(f"period: {period!r} is not a month of fund {fund_id}'s year")
         with database.reading(self.engine) as connection:
-            reports.reader(connection, ctx, self._reader(actor))
-            return reports.position(connection, ctx, period)
+            made = reports.fund_standing(connection, ctx)
+            reports.reader(connection, ctx, self._reader(actor), made)
+            return reports.position(connection, ctx, period, made)
 
     def decisions(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         ctx = self.context(fund_id)

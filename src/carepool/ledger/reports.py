@@ -87,39 +87,45 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def fund_standing(connection: Connection, ctx: FundContext) -> Standing:
-    """The fund's users now and its closed periods, from the ``user`` and ``close`` entries
+def fund_standing(connection: Connection, ctx: FundContext, *, closes: bool = True) -> Standing:
+    """The fund's users now and (unless ``closes=False``: a month's close carries its totals,
+    which only a position needs) its closed periods, from the ``user`` and ``close`` entries
     their makers had the right to make (:func:`carepool.ledger.records.fund.standing`)."""
     view = journal_standing.c
+    kinds = ["user", "close"] if closes else ["user"]
     rows = connection.execute(  # sorted here: ORDER BY would lead SQLite off the kind index
         select(view.seq, view.kind, view.actor, view.period, view.payload).where(
-            view.fund_id == ctx.id
+            view.fund_id == ctx.id, view.kind.in_(kinds)
         )
     ).all()
     return standing(ctx, (dict(row._mapping) for row in sorted(rows, key=lambda row: row.seq)))
 
 
-def _closed_totals(connection: Connection, ctx: FundContext) -> dict[str, list[list[Any]]]:
+def _closed_totals(made: Standing) -> dict[str, list[list[Any]]]:
     """Each closed period's totals, from its close entry (periods closed without them: none)."""
-    closes = fund_standing(connection, ctx).closes
     return {
         period: payload["totals"]
-        for period, payload in closes.items()
+        for period, payload in made.closes.items()
         if isinstance(payload, dict) and isinstance(payload.get("totals"), list)
     }
 
 
-def reader(connection: Connection, ctx: FundContext, actor: str) -> User:
-    """``actor`` as a user of the fund now (every role may read), or PermissionDenied."""
-    return find_user(fund_standing(connection, ctx).users, actor, ctx.id)
+def reader(
+    connection: Connection, ctx: FundContext, actor: str, made: Standing | None = None
+) -> User:
+    """``actor`` as a user of the fund now (every role may read), or PermissionDenied; from
+    ``made`` when the caller has read the fund's standing already."""
+    made = made or fund_standing(connection, ctx, closes=False)
+    return find_user(made.users, actor, ctx.id)
 
 
-def position(connection: Connection, ctx: FundContext, period: str | None) -> Position:
-    """Closed months from their close entries' totals; open months summed from postings."""
+def position(
+    connection: Connection, ctx: FundContext, period: str | None, made: Standing
+) -> Position:
+    """Closed months from their close entries' totals (``made``: the fund's standing, closes
+    included); open months summed from postings."""
     closed = {
-        p: totals
-        for p, totals in _closed_totals(connection, ctx).items()
-        if period is None or p <= period
+        p: totals for p, totals in _closed_totals(made).items() if period is None or p <= period
     }
     open_periods = [
         p for p in (*ctx.periods, YEAR_END) if p not in closed and (period is None or p <= period)
