@@ -15,7 +15,8 @@ Each attack here once worked against the ledger's first set of database checks:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,40 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from carepool.errors import CarepoolError, PermissionDenied
 from carepool.ledger import Approve, ChangeUser, Ledger, Spend, Virement
 from carepool.ledger.records.chain import canonical, entry_hash, private_digest, public_content
-from tests.ledger.conftest import POSTGRES_URL, fund_spec, funded, login_url
-
-THRESHOLD = {
-    "name": "large-virements",
-    "kind": "virement",
-    "min_pence": 100,
-    "reason": "virements of £1 or more need the board",
-}
-
-
-@pytest.fixture
-def owner(postgres_schema: str) -> Iterator[Ledger]:
-    with Ledger.connect(POSTGRES_URL, schema=postgres_schema) as ledger:
-        yield ledger
-
-
-@pytest.fixture
-def fund(owner: Ledger) -> str:
-    return funded(owner, rules=[THRESHOLD])
-
-
-def _as(user: str, schema: str, group: str = "carepool_writer") -> Ledger:
-    return Ledger.connect(login_url(POSTGRES_URL, user, group), schema=schema)
-
-
-def _write_as(user: str, schema: str, work: Any, group: str = "carepool_writer") -> None:
-    """Run ``work(connection)`` as the login ``user``, in one transaction."""
-    engine = create_engine(login_url(POSTGRES_URL, user, group))
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"SET search_path = {schema}")
-            work(connection)
-    finally:
-        engine.dispose()
+from tests.ledger.conftest import POSTGRES_URL, fund_spec, login_url
+from tests.security.logins import as_login, run_as
 
 
 def _forged(
@@ -143,7 +112,7 @@ def test_a_temporary_pg_class_does_not_fool_the_actor_check(
         _insert(connection, entry)
 
     with pytest.raises(DBAPIError, match=r"may not post as t\.admin"):
-        _write_as("t.council", postgres_schema, shadow_and_insert)
+        run_as("t.council", postgres_schema, shadow_and_insert)
 
 
 def test_a_temporary_journal_does_not_let_postings_under_an_old_entry(
@@ -164,7 +133,7 @@ def test_a_temporary_journal_does_not_let_postings_under_an_old_entry(
         )
 
     with pytest.raises(DBAPIError, match="must be written with the entry"):
-        _write_as("t.council", postgres_schema, shadow_and_insert)
+        run_as("t.council", postgres_schema, shadow_and_insert)
 
 
 def test_nobody_acts_as_a_group_role(owner: Ledger, fund: str, postgres_schema: str) -> None:
@@ -182,7 +151,7 @@ def test_nobody_acts_as_a_group_role(owner: Ledger, fund: str, postgres_schema: 
         _insert(connection, entry)
 
     with pytest.raises(DBAPIError, match="is a group, not a person"):
-        _write_as("t.nhs", postgres_schema, as_group)
+        run_as("t.nhs", postgres_schema, as_group)
 
 
 def test_a_user_entry_a_writer_inserts_as_themselves_promotes_nobody(
@@ -190,8 +159,8 @@ def test_a_user_entry_a_writer_inserts_as_themselves_promotes_nobody(
 ) -> None:
     promotion = {"name": "t.council", "partner": "NHS", "roles": ["finance", "admin"]}
     entry, _ = _forged(owner, fund, kind="user", actor="t.council", payload=promotion)
-    _write_as("t.council", postgres_schema, lambda c: _insert(c, entry))
-    with _as("t.council", postgres_schema) as council:
+    run_as("t.council", postgres_schema, lambda c: _insert(c, entry))
+    with as_login("t.council", postgres_schema) as council:
         with pytest.raises(PermissionDenied, match="finance officer of C1"):
             council.post(
                 fund,
@@ -211,16 +180,16 @@ def test_malformed_or_unauthorised_entries_break_nothing_but_verify(
     """A user entry that is not a change, a deeply nested payload and forged closes of the
     whole year, each inserted by a writer as themselves."""
     first, _ = _forged(owner, fund, kind="user", actor="t.council", payload={"nom": "x"})
-    _write_as("t.council", postgres_schema, lambda c: _insert(c, first))
+    run_as("t.council", postgres_schema, lambda c: _insert(c, first))
     deep, _ = _forged(owner, fund, kind="spend", actor="t.council", payload="[" * 100_000)
-    _write_as("t.council", postgres_schema, lambda c: _insert(c, deep))
+    run_as("t.council", postgres_schema, lambda c: _insert(c, deep))
     for period in (*owner.context(fund).periods, "year-end"):
         close, _ = _forged(
             owner, fund, kind="close", actor="t.council", period=period, payload={"totals": []}
         )
-        _write_as("t.council", postgres_schema, lambda c, row=close: _insert(c, row))
+        run_as("t.council", postgres_schema, partial(_insert, entry=close))
 
-    with _as("t.nhs", postgres_schema) as nhs:
+    with as_login("t.nhs", postgres_schema) as nhs:
         posted = nhs.post(fund, Spend(line="acute", amount_pence=1), actor="t.nhs", request_id="s")
         assert posted.status == "posted"
         assert not nhs.users(fund, actor="t.nhs").empty
@@ -235,19 +204,19 @@ def test_a_writer_cannot_add_to_a_funds_registries(
 ) -> None:
     line = f"INSERT INTO lines VALUES ('{fund}', 'extra', 'acute', 'C1', 'NHS')"  # after opening
     with pytest.raises(DBAPIError, match="permission denied"):
-        _write_as("t.nhs", postgres_schema, lambda c: c.exec_driver_sql(line))
+        run_as("t.nhs", postgres_schema, lambda c: c.exec_driver_sql(line))
     with pytest.raises(DBAPIError, match="written when it opens"):
-        _write_as("t.admin", postgres_schema, lambda c: c.exec_driver_sql(line), "carepool_opener")
+        run_as("t.admin", postgres_schema, lambda c: c.exec_driver_sql(line), "carepool_opener")
     squat = "INSERT INTO funds VALUES ('next-year', 'x', 'NHS', 'pooled', '2027-28', '{}')"
     with pytest.raises(DBAPIError, match="permission denied"):
-        _write_as("t.nhs", postgres_schema, lambda c: c.exec_driver_sql(squat))
+        run_as("t.nhs", postgres_schema, lambda c: c.exec_driver_sql(squat))
 
 
 def test_an_opener_opens_funds_and_a_writer_does_not(postgres_schema: str) -> None:
     spec = fund_spec()
-    with _as("t.admin", postgres_schema) as writer, pytest.raises(PermissionDenied):
+    with as_login("t.admin", postgres_schema) as writer, pytest.raises(PermissionDenied):
         writer.open_fund(spec, actor="t.admin", request_id="open")
-    with _as("t.admin", postgres_schema, "carepool_opener") as opener:
+    with as_login("t.admin", postgres_schema, "carepool_opener") as opener:
         assert opener.open_fund(spec, actor="t.admin", request_id="open").seq == 1
         assert opener.verify(spec.fund.id).ok
 
@@ -289,7 +258,7 @@ def test_verify_names_a_crafted_entry_instead_of_crashing(
 ) -> None:
     entry, _ = _forged(owner, fund, kind="spend", actor="t.council", payload=payload)
     entry["request"] = recorded
-    _write_as("t.council", postgres_schema, lambda c: _insert(c, entry))
+    run_as("t.council", postgres_schema, lambda c: _insert(c, entry))
     check = owner.verify(fund)
     assert (check.ok, check.first_bad_entry) == (False, entry["seq"])
 
@@ -323,7 +292,7 @@ def test_a_request_sent_as_data_with_bad_text_is_refused() -> None:
 def test_approving_ones_own_request_as_a_group_is_refused(
     owner: Ledger, fund: str, postgres_schema: str
 ) -> None:
-    with _as("t.nhs", postgres_schema) as nhs:
+    with as_login("t.nhs", postgres_schema) as nhs:
         held = nhs.post(
             fund,
             Virement(from_line="acute", to_line="mh", amount_pence=500, reason="winter"),

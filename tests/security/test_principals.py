@@ -16,7 +16,6 @@ attacks all worked, and each is refused now —
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -26,45 +25,12 @@ from typer.testing import CliRunner
 from carepool.cli import app
 from carepool.errors import CarepoolError, PermissionDenied
 from carepool.ledger import Approve, ChangeUser, Ledger, Spend, Virement, migrate
-from tests.ledger.conftest import POSTGRES_URL, funded, login_url
-
-THRESHOLD = {
-    "name": "large-virements",
-    "kind": "virement",
-    "min_pence": 100,
-    "reason": "virements of £1 or more need the board",
-}
-
-
-@pytest.fixture
-def owner(postgres_schema: str) -> Iterator[Ledger]:
-    """The tables' owner (here a superuser): it may act for anyone, as the demo does."""
-    with Ledger.connect(POSTGRES_URL, schema=postgres_schema) as ledger:
-        yield ledger
-
-
-@pytest.fixture
-def fund(owner: Ledger) -> str:
-    return funded(owner, rules=[THRESHOLD])
-
-
-def _as(user: str, schema: str, group: str = "carepool_writer") -> Ledger:
-    return Ledger.connect(login_url(POSTGRES_URL, user, group), schema=schema)
-
-
-def _sql(user: str, schema: str, statement: str, group: str = "carepool_writer") -> None:
-    """Run ``statement`` as the login ``user``, in its own transaction."""
-    engine = create_engine(login_url(POSTGRES_URL, user, group))
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"SET search_path = {schema}")
-            connection.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
+from tests.ledger.conftest import POSTGRES_URL, login_url
+from tests.security.logins import as_login, sql_as
 
 
 def test_a_login_may_not_act_as_another_user(fund: str, postgres_schema: str) -> None:
-    with _as("t.nhs", postgres_schema) as nhs:
+    with as_login("t.nhs", postgres_schema) as nhs:
         assert nhs.login == "t.nhs"
         with pytest.raises(PermissionDenied, match="may act only as that user"):
             nhs.post(
@@ -87,7 +53,7 @@ def test_a_login_may_not_act_as_another_user(fund: str, postgres_schema: str) ->
                 actor="t.board1",
                 request_id="self-approve",
             )
-    with _as("t.board1", postgres_schema) as board:
+    with as_login("t.board1", postgres_schema) as board:
         decided = board.post(
             fund,
             Approve(hold=held.seq, reason="winter pressures are real"),
@@ -106,7 +72,7 @@ def test_a_removed_user_cannot_restore_themselves_by_naming_an_admin(
         actor="t.admin",
         request_id="rm",
     )
-    with _as("t.council", postgres_schema) as council:
+    with as_login("t.council", postgres_schema) as council:
         with pytest.raises(PermissionDenied):
             council.post(
                 fund,
@@ -121,7 +87,7 @@ def test_a_removed_user_cannot_restore_themselves_by_naming_an_admin(
 def test_a_second_admin_an_admin_creates_cannot_be_acted_as(
     fund: str, postgres_schema: str
 ) -> None:
-    with _as("t.admin", postgres_schema) as admin:
+    with as_login("t.admin", postgres_schema) as admin:
         admin.post(
             fund,
             ChangeUser(name="t.accomplice", roles=("admin",), reason="help"),
@@ -157,10 +123,10 @@ def test_the_database_refuses_an_entry_whose_actor_is_not_the_login(
         f"'x', 'forged', '{{{{}}}}', '{head.digest}', 'h')"
     )
     with pytest.raises(DBAPIError, match=r"may not post as t\.board1"):
-        _sql("t.nhs", postgres_schema, entry.format(actor="t.board1"))
+        sql_as("t.nhs", postgres_schema, entry.format(actor="t.board1"))
     broken = entry.format(actor="t.nhs").replace(head.digest, "0" * 64)
     with pytest.raises(DBAPIError, match="does not follow the entry before it"):
-        _sql("t.nhs", postgres_schema, broken)
+        sql_as("t.nhs", postgres_schema, broken)
 
 
 def test_a_writer_cannot_slip_postings_under_an_old_entry(fund: str, postgres_schema: str) -> None:
@@ -170,9 +136,9 @@ def test_a_writer_cannot_slip_postings_under_an_old_entry(fund: str, postgres_sc
         "NULL, 'budget', 100000)"
     )
     with pytest.raises(DBAPIError, match="must be written with the entry"):
-        _sql("t.nhs", postgres_schema, posting.format(seq=2))
+        sql_as("t.nhs", postgres_schema, posting.format(seq=2))
     with pytest.raises(DBAPIError):  # an entry that does not exist: the foreign key
-        _sql("t.nhs", postgres_schema, posting.format(seq=999))
+        sql_as("t.nhs", postgres_schema, posting.format(seq=999))
 
 
 @pytest.mark.parametrize(
@@ -192,11 +158,11 @@ def test_a_writer_cannot_change_the_tables_or_their_protections(
     fund: str, postgres_schema: str, statement: str
 ) -> None:
     with pytest.raises(DBAPIError, match=r"permission denied|must be owner|refused"):
-        _sql("t.nhs", postgres_schema, statement)
+        sql_as("t.nhs", postgres_schema, statement)
 
 
 def test_a_writer_cannot_grant_what_it_has(fund: str, postgres_schema: str) -> None:
-    _sql("t.nhs", postgres_schema, "GRANT INSERT ON journal TO PUBLIC")  # a warning, no grant
+    sql_as("t.nhs", postgres_schema, "GRANT INSERT ON journal TO PUBLIC")  # a warning, no grant
     superuser = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
     with superuser.connect() as connection:
         granted = connection.execute(
@@ -232,7 +198,7 @@ def test_a_writer_cannot_run_the_migrations() -> None:
 def test_the_public_read_what_is_published_and_nothing_private(
     fund: str, postgres_schema: str
 ) -> None:
-    with _as("t.public", postgres_schema, "carepool_public") as public:
+    with as_login("t.public", postgres_schema, "carepool_public") as public:
         assert public.position(fund, actor="t.public").lines["budget_pence"].sum() == 15_000
         with pytest.raises(PermissionDenied):
             public.journal(fund, actor="t.public")
@@ -240,19 +206,19 @@ def test_the_public_read_what_is_published_and_nothing_private(
             public.post(fund, Spend(line="asc", amount_pence=1), actor="t.public", request_id="s")
     for private in ("actor", "salt", "request", "request_id"):
         with pytest.raises(DBAPIError, match="permission denied"):
-            _sql("t.public", postgres_schema, f"SELECT {private} FROM journal", "carepool_public")
-    _sql("t.public", postgres_schema, "SELECT seq, hash FROM public_journal", "carepool_public")
+            sql_as("t.public", postgres_schema, f"SELECT {private} FROM journal", "carepool_public")
+    sql_as("t.public", postgres_schema, "SELECT seq, hash FROM public_journal", "carepool_public")
     with pytest.raises(DBAPIError, match="permission denied"):
-        _sql("t.public", postgres_schema, "SELECT * FROM audit_journal", "carepool_public")
+        sql_as("t.public", postgres_schema, "SELECT * FROM audit_journal", "carepool_public")
 
 
 def test_an_auditor_reads_who_posted_and_writes_nothing(fund: str, postgres_schema: str) -> None:
-    with _as("t.auditor", postgres_schema, "carepool_auditor") as auditor:
+    with as_login("t.auditor", postgres_schema, "carepool_auditor") as auditor:
         assert "t.nhs" in set(auditor.journal(fund, actor="t.auditor")["actor"])
         assert auditor.verify(fund).ok
-    _sql("t.auditor", postgres_schema, "SELECT actor FROM audit_journal", "carepool_auditor")
+    sql_as("t.auditor", postgres_schema, "SELECT actor FROM audit_journal", "carepool_auditor")
     with pytest.raises(DBAPIError, match="permission denied"):
-        _sql("t.auditor", postgres_schema, "DELETE FROM postings", "carepool_auditor")
+        sql_as("t.auditor", postgres_schema, "DELETE FROM postings", "carepool_auditor")
 
 
 def test_the_command_line_refuses_user_on_postgresql(
