@@ -163,12 +163,10 @@ def _post_batch(
 ) -> Finding | None:
     """Post ``batch`` in one scratch transaction; if one is refused, post them one at a time
     to name the first refused."""
-    begin = stamps.next
-
     def post(connection: Connection, part: list[tuple[int, LedgerRequest]]) -> None:
         tx = Tx(connection, ctx, stamps.clock, [r.request_id for _, r in part], salts=stamps.salt)
-        for _, request in part:
-            apply(tx, request, request.digest())
+        for index, request in part:  # its digest was checked against the recorded one
+            apply(tx, request, stamps.rows[index].request_digest)
         tx.flush()
 
     try:
@@ -176,7 +174,7 @@ def _post_batch(
             post(connection, batch)
         return None
     except CarepoolError:
-        stamps.next = begin
+        pass  # post them again one at a time, each from its own entry's stamps
     for index, request in batch:
         stamps.next = index
         try:
