@@ -163,6 +163,7 @@ def _post_batch(
 ) -> Finding | None:
     """Post ``batch`` in one scratch transaction; if one is refused, post them one at a time
     to name the first refused."""
+
     def post(connection: Connection, part: list[tuple[int, LedgerRequest]]) -> None:
         tx = Tx(connection, ctx, stamps.clock, [r.request_id for _, r in part], salts=stamps.salt)
         for index, request in part:  # its digest was checked against the recorded one
