@@ -111,6 +111,7 @@ def protect(
     national: pd.Series | None = None,
     rule: DisclosureRule = HES_RULE,
     denominator: str | None = None,
+    forced: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Apply ``rule`` to a table before it is published.
 
@@ -124,6 +125,10 @@ def protect(
     ``denominator`` is a second count protected like ``count``: a row is hidden when either is
     1-7 (a population of 3 is as disclosive as 3 deaths: "0 of 3" names three people), and it
     is rounded like the count and hidden with the row.
+
+    ``forced`` marks rows to hide whatever their counts, before secondary suppression: cells
+    the differencing audit (:mod:`carepool.indicators.differencing`) hides so that no small
+    count can be narrowed by setting overlapping tables against each other.
     """
     if count not in frame.columns:
         raise KeyError(f"no count column {count!r}")
@@ -136,6 +141,8 @@ def protect(
     hidden = rule.primary(counts).fillna(False).astype(bool)
     if denominator is not None:
         hidden |= rule.primary(out[denominator]).fillna(False).astype(bool)
+    if forced is not None:
+        hidden |= np.asarray(forced, dtype=bool)
     hidden = _secondary(out, count, hidden, groupings)
     is_national = (
         pd.Series(False, index=out.index)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from carepool.indicators.compute import LIMITS, STATS_KEYS
 from carepool.indicators.definitions import Indicator, Method
+from carepool.indicators.differencing import Audit, audit
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.relations import additive_groups
 from carepool.stats import byars_limits, crude_rate, proportion
@@ -98,35 +99,67 @@ def _dobson_about_published_count(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def pattern(
-    counts: pd.DataFrame,
-    indicators: Sequence[Indicator],
-    members: pd.DataFrame,
-    rule: DisclosureRule,
-) -> pd.DataFrame:
-    """Which cells are hidden, and the published counts, for every place in ``counts``.
-
-    ``counts`` has the numerators and denominators of ``indicators`` for the places of
-    ``members`` (:func:`carepool.indicators.compute.counts`), which should
-    hold every level that can be published: the secondary suppression protects each total and
-    its parts among them. A row is hidden when its numerator or its denominator is 1-7, and
-    shown denominators are rounded like the counts. Shares of spend are money, not counts of
-    people, and are left out.
-    """
+def keyed_counts(
+    counts: pd.DataFrame, indicators: Sequence[Indicator], members: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """The counts of people disclosure control protects, each row with the key of every
+    total-and-parts group it is in (:func:`carepool.indicators.relations.additive_groups`);
+    returns the rows and the names of the group key columns. Shares of spend are money, not
+    counts of people, and are left out."""
     money = {i.id for i in indicators if i.method is Method.SHARE_OF_SPEND}
     counted = counts[~counts["indicator"].isin(money)]
     groups, relations = additive_groups(members)
     keyed = counted[[*KEYS, "numerator", "denominator"]].merge(
         groups, on=["level", "place_code"], how="left"
     )
+    return keyed, relations
+
+
+def pattern(
+    counts: pd.DataFrame,
+    indicators: Sequence[Indicator],
+    members: pd.DataFrame,
+    rule: DisclosureRule,
+    extra: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Which cells are hidden, and the published counts, for every place in ``counts``.
+
+    ``counts`` has the numerators and denominators of ``indicators`` for the places of
+    ``members`` (:func:`carepool.indicators.compute.counts`), which should
+    hold every level that can be published: the secondary suppression protects each total and
+    its parts among them. A row is hidden when its numerator or its denominator is 1-7, when
+    ``extra`` (``indicator, year, level, place_code``: the differencing audit's record, see
+    :func:`audited_pattern`) names it, and where secondary suppression needs it. Shown
+    denominators are rounded like the counts.
+    """
+    keyed, relations = keyed_counts(counts, indicators, members)
+    forced = None
+    if extra is not None and len(extra):
+        named = keyed[KEYS].merge(extra[KEYS].drop_duplicates(), how="left", indicator=True)
+        forced = (named["_merge"] == "both").to_numpy()
     hidden = protect(
         keyed,
         count="numerator",
         denominator="denominator",
         groupings=[["indicator", "year", relation] for relation in relations],
         rule=rule,
+        forced=forced,
     ).drop(columns=relations)
     return hidden
+
+
+def audited_pattern(
+    counts: pd.DataFrame,
+    indicators: Sequence[Indicator],
+    members: pd.DataFrame,
+    rule: DisclosureRule,
+) -> Audit:
+    """:func:`pattern` with the differencing audit: cells hidden until no count of 1-7 can be
+    narrowed by linear programming over every published table and level together
+    (:mod:`carepool.indicators.differencing`). ``counts`` should hold every indicator that is
+    published: indicators can publish the same counts (a shared population)."""
+    keyed, relations = keyed_counts(counts, indicators, members)
+    return audit(keyed, relations, members, rule)
 
 
 def publish(
