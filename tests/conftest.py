@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from carepool.population import BuildRequest, build
+from carepool.model import build_model
+from carepool.population import BuildRequest
 
 #: A small model: two boroughs at 2% scale, enough people for every table to have rows.
 SMALL = BuildRequest(region="E08000003,E08000009", scale=0.02, seed=7)
@@ -16,5 +17,5 @@ SMALL = BuildRequest(region="E08000003,E08000009", scale=0.02, seed=7)
 def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse built once from :data:`SMALL`; tests must not modify it."""
     path = tmp_path_factory.mktemp("small") / "warehouse"
-    build(SMALL, path)
+    build_model(SMALL, path)
     return path

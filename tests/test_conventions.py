@@ -46,8 +46,9 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "ledger": FOUNDATION,
     # where the ledger and the warehouse meet
     "monitoring": FOUNDATION | {"ledger", "warehouse"},
-    # the model as a capability: build, read back, check, describe and load
-    "model": ANALYTIC | {"population"},
+    # the model as a capability: build (with the disclosure audit), read back, check, describe
+    # and load
+    "model": ANALYTIC | {"population", "indicators"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

@@ -10,7 +10,8 @@ import pytest
 from carepool.allocation import allocate, from_warehouse, load_formula
 from carepool.allocation.need import modelled_spend
 from carepool.config import Settings
-from carepool.population import BuildRequest, build, run_checks
+from carepool.model import build_model
+from carepool.population import BuildRequest, run_checks
 from carepool.warehouse.connection import connect
 
 #: Public health grant 2025/26 (DHSC circular) over England's mid-2020 population (ONS).
@@ -20,7 +21,7 @@ PUBLIC_HEALTH_PER_HEAD = 3_858_000_000 / 56_550_138
 @pytest.fixture(scope="module")
 def default_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("default")
-    manifest = build(BuildRequest(), data_dir / "warehouse")
+    manifest = build_model(BuildRequest(), data_dir / "warehouse")
     return Settings(data_dir=data_dir, engine="duckdb"), manifest
 
 

@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 
 from carepool.indicators import INDICATORS, Method, indicator_table
-from carepool.population import BuildRequest, build
+from carepool.model import build_model
+from carepool.population import BuildRequest
 from carepool.stats import byars_limits
 from carepool.warehouse import Warehouse, connect
 
@@ -61,7 +62,7 @@ def test_denominator_recovery(wh: Warehouse) -> None:
 def borough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """One borough at half scale: enough deaths for rates in most neighbourhoods."""
     path = tmp_path_factory.mktemp("borough") / "warehouse"
-    build(BOROUGH, path)
+    build_model(BOROUGH, path)
     with connect(warehouse_dir=path) as warehouse:
         yield warehouse
 

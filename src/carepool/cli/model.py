@@ -12,17 +12,20 @@ from rich.table import Table
 from carepool.cli.support import err, money, out, step_progress, warn
 from carepool.config import Settings
 from carepool.model import (
+    build_model,
+    build_steps,
     check_build,
     column_rule,
     describe,
+    load_extract,
     mixed_warning,
     summarise,
     table_schemas,
     validate,
 )
-from carepool.population import BuildRequest, Check, Summary, build
+from carepool.population import BuildRequest, Check, Summary
 from carepool.reference import datasets
-from carepool.warehouse import connect, load_file, printable
+from carepool.warehouse import connect, printable
 
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 
@@ -32,8 +35,8 @@ def run_build(
 ) -> dict[str, Any]:
     """Build with a progress bar; refusals (region, loaded extracts) come before it starts."""
     check_build(settings, request, force=force)
-    with step_progress(total=request.steps, enabled=not quiet) as advance:
-        return build(request, settings.warehouse_dir, progress=advance)
+    with step_progress(total=build_steps(request), enabled=not quiet) as advance:
+        return build_model(request, settings.warehouse_dir, progress=advance)
 
 
 def build_command(
@@ -56,7 +59,8 @@ def build_command(
     manifest = run_build(settings, BuildRequest(region, scale, seed, years), force=force)
     out.print(
         f"Built {manifest['region_name']} (scale {manifest['scale']}, seed {manifest['seed']}, "
-        f"{', '.join(manifest['years'])}) in {manifest['build_seconds']} s: "
+        f"{', '.join(manifest['years'])}) in {manifest['build_seconds']} s, its disclosure "
+        f"audit in {manifest['disclosure']['seconds']} s: "
         f"{manifest['tables']['residents']['rows']:,} residents -> {settings.warehouse_dir}"
     )
 
@@ -188,8 +192,11 @@ def load_command(
 ) -> None:
     """Validate a partner's extract and load all of it, or nothing."""
     settings = Settings.from_env()
-    with err.status(f"Checking {file.name} against the {table} table"):
-        result = load_file(table, file, settings.warehouse_dir)
+    with err.status(
+        f"Checking {file.name} against the {table} table, then auditing what the published "
+        "indicators could disclose"
+    ):
+        result = load_extract(table, file, settings.warehouse_dir)
     out.print(
         f"Loaded {result.rows:,} rows from {printable(str(file))} into {table}.",
         markup=False,

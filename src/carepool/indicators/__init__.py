@@ -6,9 +6,12 @@ from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
 from carepool.indicators.levels import available_levels, memberships
+from carepool.indicators.record import ENTRY as AUDIT_ENTRY
+from carepool.indicators.record import audit_warehouse, record_audit
 from carepool.indicators.table import CONTRACT, IndicatorRequest, indicator_table
 
 __all__ = [
+    "AUDIT_ENTRY",
     "BY_ID",
     "CONTRACT",
     "GAP_LEVELS",
@@ -20,6 +23,7 @@ __all__ = [
     "IndicatorRequest",
     "Method",
     "Polarity",
+    "audit_warehouse",
     "available_levels",
     "gap_table",
     "gaps_from_table",
@@ -27,4 +31,5 @@ __all__ = [
     "memberships",
     "model_years",
     "protect",
+    "record_audit",
 ]

@@ -22,7 +22,8 @@ from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
-from carepool.indicators.publish import pattern, publish
+from carepool.indicators.publish import publish
+from carepool.indicators.record import protected_pattern
 from carepool.stats import MAX_CI_WIDTH_YEARS, MIN_POPULATION
 from carepool.warehouse import Tables
 from carepool.years import read_typed_year, start_year, written_as_year
@@ -277,9 +278,8 @@ def indicator_table(
     if rule is None:
         raw[SUPPRESSED] = False
     else:
-        hidden = pattern(
-            counts(request.indicators, person, spend), request.indicators, members, rule
-        )
+        table_counts = counts(request.indicators, person, spend)
+        hidden = protected_pattern(warehouse, table_counts, request.indicators, members, rule)
         raw = publish(raw, hidden, request.indicators)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:

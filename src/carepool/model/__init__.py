@@ -1,5 +1,5 @@
-"""The model as a capability: plan and check a build, read the model back and check it,
-describe its tables.
+"""The model as a capability: plan, check and run a build, load an extract, read the model back
+and check it, describe its tables.
 
 These are the calls every shell makes (the command line today, the API and portal next): each
 takes settings, an open warehouse or a typed request, returns typed results, and raises the
@@ -7,8 +7,12 @@ project's errors. None prints.
 """
 
 from carepool.model.building import (
+    AUDIT_STEP,
     BuildPlan,
+    build_model,
+    build_steps,
     check_build,
+    load_extract,
     loaded_tables,
     plan_build,
 )
@@ -16,10 +20,14 @@ from carepool.model.inspection import mixed_warning, summarise, validate
 from carepool.model.tables import column_rule, describe, table_schemas
 
 __all__ = [
+    "AUDIT_STEP",
     "BuildPlan",
+    "build_model",
+    "build_steps",
     "check_build",
     "column_rule",
     "describe",
+    "load_extract",
     "loaded_tables",
     "mixed_warning",
     "plan_build",

@@ -1,7 +1,11 @@
-"""Building the model: whether a warehouse must be (re)built, and building it.
+"""Building the model: whether a warehouse must be (re)built, building it, loading an extract.
 
 A warehouse that holds a partner's loaded extract is never rebuilt by accident: building over
 it is refused unless forced, and the demonstration will not rebuild it at all.
+
+A build and a load both end with the disclosure audit of every publishable indicator
+(:mod:`carepool.indicators.record`), committed with the tables it audited, so published tables
+need not run it again.
 """
 
 from __future__ import annotations
@@ -14,9 +18,38 @@ from carepool import __version__
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
-from carepool.population import BuildRequest
+from carepool.indicators import AUDIT_ENTRY, record_audit
+from carepool.population import BuildRequest, Progress, build
 from carepool.reference import data_digest
-from carepool.warehouse import read_manifest, table_path
+from carepool.warehouse import LoadResult, load_file, read_manifest, table_path
+
+#: What a build reports to its progress, beyond the steps of the model itself.
+AUDIT_STEP = "Auditing what the published indicators could disclose"
+
+
+def build_steps(request: BuildRequest) -> int:
+    """How many steps :func:`build_model` reports: the model's, then the audit."""
+    return request.steps + 1
+
+
+def build_model(
+    request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Build the model into ``warehouse_dir`` with its disclosure audit, committed together;
+    returns the manifest committed."""
+
+    def audit(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+        if progress is not None:
+            progress(AUDIT_STEP)
+        return record_audit(folder, manifest)
+
+    return build(request, warehouse_dir, progress, derive=audit)
+
+
+def load_extract(table: str, path: Path, warehouse_dir: Path) -> LoadResult:
+    """Load a partner's extract into ``table`` (all of it, or nothing) and audit the published
+    indicators again over the new counts, committed together."""
+    return load_file(table, path, warehouse_dir, derive=record_audit)
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,7 @@ def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
     stale = (
         manifest.get("carepool_version") != __version__
         or manifest.get("reference_digest") != data_digest()
+        or AUDIT_ENTRY not in manifest  # built before builds audited disclosure
     )
     if manifest.get("loads"):
         if differs or not complete:

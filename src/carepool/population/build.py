@@ -41,6 +41,7 @@ from carepool.warehouse import (
     SEXES,
     TABLES,
     Column,
+    Derive,
     Kind,
     replace_warehouse,
     write_manifest,
@@ -248,7 +249,10 @@ def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -
 
 
 def build(
-    request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
+    request: BuildRequest,
+    warehouse_dir: Path,
+    progress: Progress | None = None,
+    derive: Derive | None = None,
 ) -> dict[str, Any]:
     """Build the model and write every warehouse table; returns the manifest committed.
 
@@ -257,6 +261,9 @@ def build(
     manifest (:func:`~carepool.warehouse.replace_warehouse`). A failed or interrupted build
     leaves the old warehouse as it was. The build holds the warehouse's write lock throughout,
     so no load commits into a warehouse about to be replaced.
+
+    ``derive`` writes the tables derived from the built ones (the disclosure audit's record:
+    :func:`carepool.model.build_model`) into the staging folder, before anything is committed.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     with writing(warehouse_dir):
@@ -266,7 +273,9 @@ def build(
             tempfile.mkdtemp(prefix=_staging_prefix(warehouse_dir), dir=warehouse_dir.parent)
         )
         try:
-            _build_into(request, staging, progress)
+            manifest = _build_into(request, staging, progress)
+            if derive is not None:
+                write_manifest(staging, derive(staging, manifest))
             return replace_warehouse(staging, warehouse_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -25,6 +25,7 @@ from carepool.warehouse.schemas import (
 )
 from carepool.warehouse.store import (
     MANIFEST,
+    Derive,
     mixed_sources,
     read_manifest,
     replace_warehouse,
@@ -32,6 +33,7 @@ from carepool.warehouse.store import (
     write_manifest,
     write_table,
     write_table_parts,
+    write_version,
     writing,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "SEXES",
     "TABLES",
     "Column",
+    "Derive",
     "Kind",
     "KnownCodes",
     "LoadResult",
@@ -66,5 +69,6 @@ __all__ = [
     "write_manifest",
     "write_table",
     "write_table_parts",
+    "write_version",
     "writing",
 ]

@@ -148,6 +148,8 @@ class Tables(Protocol):
 
     def to_pandas(self, expr: ir.Expr) -> pd.DataFrame: ...
 
+    def manifest(self) -> dict[str, Any]: ...
+
 
 class Warehouse:
     """The warehouse's Parquet tables, queried through one engine.
@@ -156,7 +158,14 @@ class Warehouse:
     work: tables are read lazily on first use and cached for the life of the object.
     """
 
-    def __init__(self, warehouse_dir: Path, engine: str = "duckdb") -> None:
+    def __init__(
+        self,
+        warehouse_dir: Path,
+        engine: str = "duckdb",
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        """``manifest`` reads the tables of a state not yet committed (a build or a load
+        deriving its tables before the commit); by default the committed one."""
         if engine not in ENGINES:
             raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
         self.warehouse_dir = warehouse_dir
@@ -169,7 +178,7 @@ class Warehouse:
         else:
             self._backend = ibis.duckdb.connect()
         self._tables: dict[str, ir.Table] = {}
-        self._manifest: dict[str, Any] | None = None
+        self._manifest: dict[str, Any] | None = manifest
         self._closed = False
 
     def __repr__(self) -> str:
@@ -193,9 +202,7 @@ class Warehouse:
             raise WarehouseError(
                 f"{name!r} is not a table name (lowercase letters, digits and underscores)"
             )
-        if self._manifest is None:
-            self._manifest = current_manifest(self.warehouse_dir)
-        path = table_path(self.warehouse_dir, name, self._manifest)
+        path = table_path(self.warehouse_dir, name, self.manifest())
         if not path.is_file():
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")
@@ -205,6 +212,13 @@ class Warehouse:
         table: ir.Table = self._backend.read_parquet(str(path), table_name=view)
         self._tables[name] = table
         return table
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest this warehouse's tables are read by: read once, at first use, so it
+        is the one the tables come from (empty for a folder of Parquet files without one)."""
+        if self._manifest is None:
+            self._manifest = current_manifest(self.warehouse_dir)
+        return self._manifest
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` (a table, column or scalar) and return its rows as an Arrow table.

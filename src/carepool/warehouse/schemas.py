@@ -285,7 +285,39 @@ FOOTPRINT_MEMBERSHIP = TableSchema(
     ),
 )
 
+DISCLOSURE = TableSchema(
+    name="disclosure",
+    doc=(
+        "Published indicator cells hidden beyond the counts of 1-7 themselves: by secondary "
+        "suppression, or by the differencing audit run when the warehouse was built or loaded."
+    ),
+    key=("indicator", "year", "level", "place_code"),
+    loadable=False,
+    columns=(
+        Column("indicator", pa.string()),
+        Column("year", pa.string()),
+        Column("level", pa.string()),
+        Column("place_code", pa.string()),
+        Column(
+            "reason",
+            pa.string(),
+            Kind.CATEGORY,
+            categories=("secondary", "differencing"),
+            doc="secondary suppression, or the differencing audit",
+        ),
+    ),
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
-    for t in (RESIDENTS, PERSON_YEAR, ACTIVITY_COST, SERVICES, LSOA, PLACES, FOOTPRINT_MEMBERSHIP)
+    for t in (
+        RESIDENTS,
+        PERSON_YEAR,
+        ACTIVITY_COST,
+        SERVICES,
+        LSOA,
+        PLACES,
+        FOOTPRINT_MEMBERSHIP,
+        DISCLOSURE,
+    )
 }

@@ -29,7 +29,7 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,6 +43,11 @@ if sys.platform != "win32":
     import fcntl
 
 MANIFEST: Final = "manifest.json"
+#: A step run before a build or a load commits: given the warehouse folder and the manifest
+#: about to be committed (which names the files to read), it writes the tables derived from
+#: them as new versions (:func:`write_version`) and returns the manifest naming those too, so
+#: they are committed in the same rename.
+Derive = Callable[[Path, dict[str, Any]], dict[str, Any]]
 #: What every reader of the manifest relies on.
 MANIFEST_KEYS = ("region", "lad_codes", "scale", "seed", "years", "places", "tables")
 

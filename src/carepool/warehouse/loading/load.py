@@ -18,6 +18,7 @@ from carepool.warehouse.loading.problems import MAX_PROBLEMS, Problems
 from carepool.warehouse.loading.validation import validate_file
 from carepool.warehouse.schemas import TABLES, TableSchema
 from carepool.warehouse.store import (
+    Derive,
     read_manifest,
     table_path,
     write_manifest,
@@ -51,7 +52,9 @@ def loadable_schema(table_name: str) -> TableSchema:
     return schema
 
 
-def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
+def load_file(
+    table_name: str, path: Path, warehouse_dir: Path, derive: Derive | None = None
+) -> LoadResult:
     """Validate ``path`` as table ``table_name`` and replace that table -- or load nothing.
 
     What the file may refer to comes from the warehouse (:meth:`KnownCodes.from_warehouse`).
@@ -65,6 +68,9 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
     rename of the manifest -- which names that version and records the load (file name, rows,
     SHA-256 of the bytes loaded, time) -- commits both at once: a crash at any point leaves
     either the old table with the old manifest or the new table with the new one.
+
+    ``derive`` rewrites the tables derived from the loaded one (the disclosure audit's record:
+    :func:`carepool.model.load_extract`) before that commit, so they are committed with it.
     """
     schema = loadable_schema(table_name)
     with writing(warehouse_dir):
@@ -108,13 +114,22 @@ def load_file(table_name: str, path: Path, warehouse_dir: Path) -> LoadResult:
             digest,
             datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        _commit(warehouse_dir, manifest, result, write_version(warehouse_dir, table_name, table))
+        file = write_version(warehouse_dir, table_name, table)
+        del table
+        _commit(warehouse_dir, manifest, result, file, derive)
     return result
 
 
-def _commit(warehouse_dir: Path, manifest: dict[str, Any], load: LoadResult, file: str) -> None:
-    """Record ``load`` in the manifest, naming ``file`` as its table's version, and commit it
-    (one rename). The table's previous file is removed once the lock is let go."""
+def _commit(
+    warehouse_dir: Path,
+    manifest: dict[str, Any],
+    load: LoadResult,
+    file: str,
+    derive: Derive | None,
+) -> None:
+    """Record ``load`` in the manifest, naming ``file`` as its table's version, derive what
+    depends on it, and commit it all (one rename). The previous files are removed once the
+    lock is let go."""
     record = {
         "table": load.table,
         "source": load.source.name,
@@ -127,6 +142,8 @@ def _commit(warehouse_dir: Path, manifest: dict[str, Any], load: LoadResult, fil
     entry = {**tables.get(load.table, {}), **record, "file": file}
     del entry["table"]
     tables[load.table] = entry
+    if derive is not None:
+        manifest = derive(warehouse_dir, manifest)
     write_manifest(warehouse_dir, manifest)
 
 
