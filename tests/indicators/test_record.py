@@ -37,7 +37,8 @@ def _no_live_audit() -> contextlib.AbstractContextManager[mock.MagicMock]:
 
 
 def _recorded(path: Path) -> pd.DataFrame:
-    return pq.read_table(table_path(path, "disclosure")).to_pandas()
+    frame: pd.DataFrame = pq.read_table(table_path(path, "disclosure")).to_pandas()
+    return frame
 
 
 def test_a_build_records_the_audit_of_every_table(built: Path) -> None:

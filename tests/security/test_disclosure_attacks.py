@@ -6,9 +6,10 @@
   gave back the exact standard error; DSR²/SE² is within a fraction of the count for most small
   areas, so the count beside a rate was known exactly, not to ±2.
 
-Differencing by linear programming (setting the totals of overlapping levels against each
-other) is not defended against beyond secondary suppression yet, and is not tested here
-(docs/methods/disclosure-control.md).
+- **Differencing by linear programming.** Every published level set against every other at
+  once (an LSOA lies in an MSOA, a ward, a 2011 LSOA and a decile): secondary suppression left
+  hidden counts of deaths that a linear programme bounded to 0-4, where the rule hides 1-7.
+  The attacker here is written afresh on scipy's ``linprog``, not the audit's own model.
 """
 
 from __future__ import annotations
@@ -19,8 +20,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
 
-from carepool.indicators import INDICATORS, Method, indicator_table
+from carepool.indicators import (
+    HES_RULE,
+    INDICATORS,
+    Method,
+    available_levels,
+    indicator_table,
+    memberships,
+)
+from carepool.indicators.compute import counts
+from carepool.indicators.cube import model_years, person_sums, spend_sums
+from carepool.indicators.publish import pattern
 from carepool.model import build_model
 from carepool.population import BuildRequest
 from carepool.stats import byars_limits
@@ -91,3 +104,98 @@ def test_dsr_recovery(borough: Warehouse) -> None:
     assert recovered < len(rows) / 2, f"{recovered} of {len(rows)} counts recovered exactly"
     inferred = pd.DataFrame({"key": rows["indicator"] + rows["period"], "o": observed, "g": guess})
     assert (inferred.groupby(["key", "o"])["g"].nunique() == 1).all()
+
+
+#: Deaths: whole numbers, many of them small in LSOAs of one borough at half scale.
+ATTACKED = ("u75_mortality_all_causes", "u75_mortality_cancer")
+
+
+def _narrowed(
+    shown: pd.DataFrame, truth: pd.DataFrame, members: pd.DataFrame
+) -> list[tuple[str, str, float, float]]:
+    """The hidden counts of 1-7 (of places made of whole LSOAs) that linear programming over
+    every published place bounds to a range narrower than 6, with their bounds.
+
+    ``shown`` is one published table (``level, place_code, numerator, suppressed``: the
+    numerator rounded to 5 where shown); ``truth`` its exact numerators, used only to say
+    which hidden cells are small. The attacker knows a shown count r is within 2 of the truth
+    and not 1-7 (so a shown 0 is 0, a shown 10 is 8-12), and a hidden one is at least 0.
+    """
+    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
+    places = places.reset_index(drop=True)
+    slot = pd.MultiIndex.from_frame(places)
+    lsoas = pd.Index(members["lsoa21_code"].unique())
+    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
+    weights = sp.csr_matrix(
+        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
+        shape=(len(places), len(lsoas)),
+    )
+    whole = np.ones(len(places), dtype=bool)
+    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    table = places.merge(shown, on=["level", "place_code"], how="left")
+    table = table.merge(truth, on=["level", "place_code"], how="left", suffixes=("", "_true"))
+    present = table["suppressed"].notna().to_numpy()
+    hidden = table["suppressed"].fillna(True).to_numpy(dtype=bool)
+    published = table["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    slack = np.where(whole, 2.0, 2.5)
+    low = np.where(published == 0, 0.0, np.maximum(published - slack, 8.0))
+    high = np.where(published == 0, 0.0, published + slack)
+    constrained = present & ~hidden
+    a = weights[constrained]
+    inequalities = sp.vstack([a, -a]).tocsr()
+    limits = np.concatenate([high[constrained], -low[constrained]])
+    # an LSOA with no row has nobody the indicator counts
+    at_lsoa = (places["level"] == "lsoa").to_numpy()
+    empty = lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"])
+    bounds = [(0.0, 0.0) if i in set(empty) else (0.0, None) for i in range(len(lsoas))]
+    true = table["numerator_true"].to_numpy(dtype=float, na_value=np.nan)
+    sensitive = np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7))
+
+    def extreme(place: int, sign: float) -> float:
+        result = linprog(
+            sign * weights[place].toarray().ravel(),
+            A_ub=inequalities,
+            b_ub=limits,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 3:  # unbounded
+            return float(sign * np.inf)
+        assert result.status == 0, result.message
+        return float(sign * result.fun)
+
+    narrowed = []
+    for place in sensitive.tolist():
+        lower, upper = extreme(place, 1.0), extreme(place, -1.0)
+        if upper - lower < 6 - 1e-6:
+            narrowed.append(
+                (str(table["level"][place]), str(table["place_code"][place]), lower, upper)
+            )
+    return narrowed
+
+
+def _table(frame: pd.DataFrame, indicator: str, year: str) -> pd.DataFrame:
+    return frame[(frame["indicator"] == indicator) & (frame["year"] == year)]
+
+
+def test_lp_differencing(borough: Warehouse) -> None:
+    """Secondary suppression alone leaves small counts that linear programming narrows; the
+    published tables, with the audit's further suppression, leave none."""
+    levels = available_levels(
+        borough.to_pandas(borough.table("footprint_membership").select("footprint_kind").distinct())
+    )
+    members = memberships(borough, levels)
+    person = person_sums(borough, INDICATORS, members, model_years(borough))
+    exact = counts(INDICATORS, person, spend_sums(borough, INDICATORS, members))
+    rule_only = pattern(exact, INDICATORS, members, HES_RULE)
+    published = indicator_table(borough, indicators=list(ATTACKED), levels=levels)
+    published = published.rename(columns={"place": "place_code", "period": "year"})
+    columns = ["level", "place_code", "numerator", "suppressed"]
+    before, after = 0, []
+    for indicator in ATTACKED:
+        for year in sorted(set(published["year"])):
+            truth = _table(exact, indicator, year)[["level", "place_code", "numerator"]]
+            before += len(_narrowed(_table(rule_only, indicator, year)[columns], truth, members))
+            after += _narrowed(_table(published, indicator, year)[columns], truth, members)
+    assert before > 0  # the attack finds something where only the rule's suppression holds
+    assert after == [], after
