@@ -1,0 +1,77 @@
+"""An attacker who sets every published level against every other by linear programming.
+
+Written on scipy's ``linprog`` apart from the audit's own model
+(:mod:`carepool.indicators.differencing`), so that a test of the audit does not share its
+mistakes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+
+def narrowed(
+    shown: pd.DataFrame, truth: pd.DataFrame, members: pd.DataFrame
+) -> list[tuple[str, str, float, float]]:
+    """The hidden counts of 1-7 (of places made of whole LSOAs) that linear programming over
+    every published place bounds to a range narrower than 6, with their bounds.
+
+    ``shown`` is one published table (``level, place_code, numerator, suppressed``: the
+    numerator rounded to 5 where shown); ``truth`` its exact numerators, used only to say
+    which hidden cells are small. The attacker knows a shown count r is within 2 of the truth
+    and not 1-7 (so a shown 0 is 0, a shown 10 is 8-12), and a hidden one is at least 0.
+    """
+    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
+    places = places.reset_index(drop=True)
+    slot = pd.MultiIndex.from_frame(places)
+    lsoas = pd.Index(members["lsoa21_code"].unique())
+    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
+    weights = sp.csr_matrix(
+        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
+        shape=(len(places), len(lsoas)),
+    )
+    whole = np.ones(len(places), dtype=bool)
+    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    table = places.merge(shown, on=["level", "place_code"], how="left")
+    table = table.merge(truth, on=["level", "place_code"], how="left", suffixes=("", "_true"))
+    present = table["suppressed"].notna().to_numpy()
+    hidden = table["suppressed"].fillna(True).to_numpy(dtype=bool)
+    published = table["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    slack = np.where(whole, 2.0, 2.5)
+    low = np.where(published == 0, 0.0, np.maximum(published - slack, 8.0))
+    high = np.where(published == 0, 0.0, published + slack)
+    constrained = present & ~hidden
+    a = weights[constrained]
+    inequalities = sp.vstack([a, -a]).tocsr()
+    limits = np.concatenate([high[constrained], -low[constrained]])
+    # an LSOA with no row has nobody the indicator counts
+    at_lsoa = (places["level"] == "lsoa").to_numpy()
+    empty = lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"])
+    bounds = [(0.0, 0.0) if i in set(empty) else (0.0, None) for i in range(len(lsoas))]
+    true = table["numerator_true"].to_numpy(dtype=float, na_value=np.nan)
+    sensitive = np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7))
+
+    def extreme(place: int, sign: float) -> float:
+        result = linprog(
+            sign * weights[place].toarray().ravel(),
+            A_ub=inequalities,
+            b_ub=limits,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 3:  # unbounded
+            return float(sign * np.inf)
+        assert result.status == 0, result.message
+        return float(sign * result.fun)
+
+    narrowed = []
+    for place in sensitive.tolist():
+        lower, upper = extreme(place, 1.0), extreme(place, -1.0)
+        if upper - lower < 6 - 1e-6:
+            narrowed.append(
+                (str(table["level"][place]), str(table["place_code"][place]), lower, upper)
+            )
+    return narrowed
