@@ -170,6 +170,9 @@ def quiet_solver() -> highspy.Highs:
                 os.close(null)
             _banner_shown = True
     solver.setOptionValue("output_flag", False)
+    # primal simplex: a new objective leaves the last basis primal feasible, so each solve
+    # starts where the last ended (twice as fast here as the default dual simplex)
+    solver.setOptionValue("simplex_strategy", 4)
     return solver
 
 
@@ -284,14 +287,20 @@ class Attacker:
         return findings
 
     def _single(self, quantity: Quantity, i: int) -> Finding | None:
-        """The attacker's exact bounds on one cell, or None once it is certified."""
+        """The attacker's exact bounds on one cell, or None once it is certified.
+
+        The maximum first; the minimum only if a feasible point has not already put the cell
+        at 0, below which no count goes.
+        """
         highs = quantity.highs
         assert highs is not None
         cost = np.zeros(self.model.columns)
         cost[self.model.column_of[quantity.sensitive[i]]] = 1.0
-        bounds = {}
+        bounds = {highspy.ObjSense.kMinimize: 0.0}
         binding: list[npt.NDArray[np.int64]] = []
         for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
+            if sense == highspy.ObjSense.kMinimize and quantity.low[i] <= TOLERANCE:
+                break
             self.single += 1
             status = self._solve(highs, cost, sense)
             if status == highspy.HighsModelStatus.kUnbounded:
@@ -301,8 +310,7 @@ class Attacker:
             if not quantity.open(self.width)[i]:
                 return None
             bounds[sense] = highs.getInfo().objective_function_value
-            if sense == highspy.ObjSense.kMaximize or bounds[sense] > TOLERANCE:
-                binding.append(self._binding(quantity))
+            binding.append(self._binding(quantity))
         return Finding(
             quantity,
             int(quantity.sensitive[i]),
