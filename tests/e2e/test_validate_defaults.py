@@ -10,6 +10,7 @@ import pytest
 from carepool.allocation import allocate, from_warehouse, load_formula
 from carepool.allocation.need import modelled_spend
 from carepool.config import Settings
+from carepool.indicators import HES_RULE, INDICATORS, Method
 from carepool.model import build_model
 from carepool.population import BuildRequest, run_checks
 from carepool.warehouse.connection import connect
@@ -55,3 +56,26 @@ def test_default_formula_shares_are_the_models_spend_shares(
         result = allocate(formula, data, total=6_000_000_000, year="2026-27", level=level)
         assert len(result.places) == places
         assert int(result.places["allocation"].sum()) == 6_000_000_000
+
+
+def test_the_default_model_records_its_disclosure_audit(
+    default_model: tuple[Settings, dict[str, Any]],
+) -> None:
+    """The full build audits every published indicator of all of Greater Manchester by linear
+    programming and commits what it found (how long it took is for `make bench`)."""
+    settings, manifest = default_model
+    report = manifest["disclosure"]
+    assert report["rule"] == HES_RULE.name
+    assert report["protection"] == HES_RULE.largest_suppressed - HES_RULE.smallest
+    counted = [i for i in INDICATORS if i.method is not Method.SHARE_OF_SPEND]
+    assert len(report["counts"]) == report["tables"]
+    assert {key.split("/")[0] for key in report["counts"]} == {i.id for i in counted}
+    # every count of 1-7 in the region's small areas was a cell to protect, and some needed
+    # more than secondary suppression
+    assert report["sensitive_cells"] > 10_000
+    assert report["hidden_by_audit"] > 0
+    assert report["rounds"] >= 1
+    with connect(settings) as engine:
+        recorded = engine.to_pandas(engine.table("disclosure"))
+    assert (recorded["reason"] == "differencing").sum() == report["hidden_by_audit"]
+    assert len(recorded) == manifest["tables"]["disclosure"]["rows"]
