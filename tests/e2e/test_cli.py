@@ -173,3 +173,19 @@ def test_a_damaged_manifest_is_a_clear_error(data_dir: Path) -> None:
     assert result.exit_code == 5
     assert "missing region" in result.output
     assert "Traceback" not in result.output
+
+
+def test_what_users_type_is_printed_as_written(data_dir: Path) -> None:
+    """Place codes and a file's column names are echoed as typed: Rich markup and emoji
+    shortcodes in them are not rendered, control characters are escaped."""
+    assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
+    place = runner.invoke(app, ["indicators", "--place", ":ok: [bold]x[/bold]\x1b[2J"])
+    assert place.exit_code == 2
+    assert ":ok: [bold]x[/bold]\\x1b[2J" in place.output
+    assert "\x1b" not in place.output
+    bad = data_dir / "bad.csv"
+    bad.write_text(":a:,[red]b[/red]\n1,2\n", encoding="utf-8")
+    loaded = runner.invoke(app, ["load", "residents", str(bad)])
+    assert loaded.exit_code != 0
+    assert ":a:" in loaded.output
+    assert "[red]b[/red]" in loaded.output

@@ -380,3 +380,32 @@ def test_a_ledger_without_a_fund_is_a_usage_error(
     result = run("position", "--user", "auditor")
     assert result.exit_code == 2, result.output
     assert "holds no fund yet" in result.output
+
+
+def test_what_users_write_is_printed_as_written(cli_env: str) -> None:
+    """A reason is shown as recorded: Rich markup, emoji shortcodes and terminal control
+    characters typed into it are neither rendered nor sent to the terminal."""
+    fund_year(cli_env)
+    ok("allocate", "--line", "acute", "--amount", "700000", "--user", "finance.icb")
+    reason = "[red]URGENT[/] :warning: \x1b[2J"
+    held = ok(
+        "virement",
+        "--from",
+        "acute",
+        "--to",
+        "social-care",
+        "--amount",
+        "25000",
+        "--reason",
+        "winter",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        "v-literal",
+    )
+    ok("approve", "--hold", str(held["seq"]), "--reason", reason, "--user", "board.chair")
+    table = run("decisions", "--user", "resident")
+    assert table.exit_code == 0, table.output
+    assert "[red]URGENT[/] :warning: \\x1b[2J" in table.stdout, table.stdout
+    assert "\x1b" not in table.stdout
+    assert "⚠" not in table.stdout

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from carepool.allocation import (
@@ -316,6 +315,6 @@ def formula_command(
         fields = ("id", "version", "components")
         typer.echo(json.dumps({name: summary[name] for name in fields}))
         return
-    out.print(f"{escape(summary['path'])}: formula {summary['id']} {summary['version']} is valid.")
+    out.print(f"{summary['path']}: formula {summary['id']} {summary['version']} is valid.")
     for c in summary["components"]:
         out.print(f"  {c['id']}: share {c['share']:g}, cost curve {c['cost_curve']}")

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from carepool.cli.support import emit, err, fmt, out, tuples, user_errors, warn
+from carepool.cli.support import emit, err, fmt, out, styled, tuples, user_errors, warn
 from carepool.config import Settings
 from carepool.errors import ConfigError
 from carepool.indicators import INDICATORS, gap_table, indicator_table
@@ -29,12 +29,12 @@ _COMPARISON_STYLE = {"better": "green", "worse": "red", "similar": "yellow"}
 _SHORT = {"not compared": "-", "cannot be calculated": "-"}
 
 
-def _word(word: Any) -> str:
+def _word(word: Any) -> str | Text:
     if word is None or pd.isna(word):
         return ""
     text = _SHORT.get(str(word), str(word))
     style = _COMPARISON_STYLE.get(text) or {"improving": "green", "worsening": "red"}.get(text)
-    return f"[{style}]{text}[/]" if style else text
+    return styled(text, style) if style else text
 
 
 def print_indicators(frame: pd.DataFrame) -> None:
@@ -107,7 +107,7 @@ def indicators_command(
     with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
         frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
     for note in frame.attrs.get("notes", []):
-        err.print(f"Note: {escape(note)}", highlight=False)
+        err.print(f"Note: {note}", highlight=False)
     if not emit(frame, as_json, as_csv):
         print_indicators(frame)
 

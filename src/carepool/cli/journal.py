@@ -27,7 +27,7 @@ from carepool.cli.ledger import (
     open_ledger,
     user_named,
 )
-from carepool.cli.support import emit, out
+from carepool.cli.support import emit, labelled, out
 from carepool.ledger import (
     read_checkpoint,
     read_private_key,
@@ -74,10 +74,12 @@ def verify_command(
             markup=False,
         )
     else:
-        out.print("[bold red]The journal does not verify[/]: ", end="")
         out.print(
-            f"entry {check.first_bad_entry}: {check.problem} ({check.entries:,} entries read)",
-            markup=False,
+            labelled(
+                "The journal does not verify:",
+                "bold red",
+                f"entry {check.first_bad_entry}: {check.problem} ({check.entries:,} entries read)",
+            )
         )
     if not check.ok:
         raise typer.Exit(1)

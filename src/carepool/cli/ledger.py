@@ -22,7 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import emit, err, out, user_errors
+from carepool.cli.support import emit, err, out, styled, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.ledger import (
@@ -544,7 +544,7 @@ def print_burden_shift(evidence: pd.DataFrame, threshold: float) -> None:
             _pct(r["cut_change"]),
             r["rise_measure"],
             _pct(r["rise_change"]),
-            "[bold red]shift?[/]" if r["flagged"] else "",
+            styled("shift?", "bold red") if r["flagged"] else "",
         )
     out.print(table)
     flagged = int(evidence["flagged"].sum())

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carepool.cli.support import err, money, out, step_progress, warn
+from carepool.cli.support import err, money, out, step_progress, styled, warn
 from carepool.config import Settings
 from carepool.model import (
     build_model,
@@ -82,8 +82,8 @@ def read_checks(settings: Settings) -> list[dict[str, Any]]:
 
 def print_summary(summary: Summary) -> None:
     out.print(
-        f"[bold]{summary.region_name}[/] — {summary.year}, scale {summary.scale}, "
-        f"seed {summary.seed}: [bold]{summary.residents:,}[/] residents in "
+        f"{summary.region_name} — {summary.year}, scale {summary.scale}, "
+        f"seed {summary.seed}: {summary.residents:,} residents in "
         f"{summary.places['lad']} local authorities, {summary.places['msoa']} MSOAs and "
         f"{summary.places['lsoa']:,} LSOAs; {summary.deaths:,} deaths; "
         f"public cost of the modelled services {money(summary.cost_pence)} "
@@ -160,7 +160,7 @@ def print_checks(checks: list[dict[str, Any]]) -> None:
             f"{c['target']:,.2f}",
             f"{c['tolerance']:,.2f}",
             "C" if c["basis"] == "calibrated" else "I",
-            "[green]pass[/]" if c["ok"] else "[bold red]FAIL[/]",
+            styled("pass", "green") if c["ok"] else styled("FAIL", "bold red"),
         )
     out.print(table)
     failed = sum(not c["ok"] for c in checks)

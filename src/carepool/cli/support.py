@@ -12,15 +12,61 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.markup import escape
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.status import Status
+from rich.text import Text
 
 from carepool.errors import CarepoolError, ConfigError, LoadRejected
 
+
+def literal(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\x1b``, ``\\u202e``),
+    except new lines and tabs: what a user or a file supplied, safe to print to a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char in "\n\t" else char.encode("unicode_escape").decode()
+        for char in text
+    )
+
+
+class LiteralConsole(Console):
+    """A console that prints every string as it is.
+
+    Names, reasons, file names and column headers come from users and files: printed as Rich
+    markup, ``[bold red]URGENT[/]`` would show in bold red and ``:warning:`` as an emoji, so the
+    screen would differ from the record (and markup can hide words). Here no string is read as
+    markup, emoji shortcodes or highlighting, and control characters are escaped; carepool's
+    own styling is given as :class:`rich.text.Text` with a style (:func:`styled`).
+    """
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(literal(text), **options)
+
+    def status(self, status: RenderableType, **options: Any) -> Status:
+        """A spinner whose message is printed as it is (Rich reads a string as markup)."""
+        return super().status(
+            Text(literal(status)) if isinstance(status, str) else status, **options
+        )
+
+
+def styled(text: str, style: str) -> Text:
+    """``text`` in ``style``, literally."""
+    return Text(literal(text), style=style)
+
+
+def labelled(label: str, style: str, message: str) -> Text:
+    """``Label: message``, the label in ``style`` and the message as it is."""
+    return Text.assemble((label, style), " ", literal(message))
+
+
 #: Piped output is not squeezed to 80 columns: tables of places need room to be read.
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+out = LiteralConsole(
+    width=None if sys.stdout.isatty() else 140, markup=False, emoji=False, highlight=False
+)
+err = LiteralConsole(stderr=True, markup=False, emoji=False, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,16 +82,16 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except LoadRejected as exc:
-            err.print(f"[bold red]Rejected:[/] {escape(str(exc))}")
+            err.print(labelled("Rejected:", "bold red", str(exc)))
             for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
-                err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+                err.print(f"  {problem}", soft_wrap=True)
             total = exc.total
             if total > MAX_PROBLEMS_SHOWN:
                 err.print(f"  ... and {total - MAX_PROBLEMS_SHOWN} more problem(s)")
             err.print(f"{total} problem(s) in all; nothing was loaded.")
             raise typer.Exit(exc.exit_code) from None
         except CarepoolError as exc:
-            err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
+            err.print(labelled("Error:", "bold red", str(exc)))
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -117,7 +163,7 @@ def money(pence: int) -> str:
 def warn(warning: str | None) -> None:
     """Print a warning on stderr, if there is one."""
     if warning:
-        err.print(f"[bold yellow]Warning:[/] {escape(warning)}", highlight=False)
+        err.print(labelled("Warning:", "bold yellow", warning))
 
 
 @contextmanager
@@ -128,7 +174,7 @@ def step_progress(total: int, enabled: bool = True) -> Iterator[Callable[[str], 
         return
     columns = (
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
