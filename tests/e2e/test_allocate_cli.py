@@ -131,6 +131,7 @@ def _formula_with(tmp_path: Path, old: str, new: str) -> Path:
     [
         (["--total", "0"], "--total must be a positive number of pounds"),
         (["--total", "-5"], "--total must be a positive number of pounds"),
+        (["--total", "1" + "0" * 22], "--total must be at most £10,000,000,000,000"),
         (["--year", "2026"], "year '2026': expected a financial year such as 2026-27"),
         (["--level", "county"], "unknown geography level 'county'"),
         (["--convergence", "2"], "pace_of_change.convergence: expected a number >= 0 and <= 1"),

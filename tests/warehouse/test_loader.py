@@ -572,6 +572,23 @@ def test_text_that_is_not_utf8(warehouse: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_a_ragged_row_that_is_not_utf8(
+    warehouse: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A row with too few fields whose bytes are not UTF-8 (a binary file behind a good
+    header) is refused at its line, with no traceback from the CSV reader on the terminal."""
+    rows = valid_rows(TABLES["residents"], 3)
+    path = write_csv(tmp_path / "binary.csv", rows)
+    path.write_bytes(path.read_bytes() + b"\xaa\xff\x00,\x9c\n")
+    rejected = reject("residents", path, warehouse)
+    assert [p.message for p in rejected.problems] == [
+        "line 5: byte 0xaa is not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)"
+    ]
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err
+    assert "Exception ignored" not in captured.err
+
+
 def test_unsupported_unreadable_missing_and_empty_files(warehouse: Path, tmp_path: Path) -> None:
     sheet = tmp_path / "extract.xlsx"
     sheet.write_bytes(b"PK\x03\x04")

@@ -28,6 +28,9 @@ from carepool.years import is_financial_year, next_year
 
 #: The default pool: Greater Manchester's health and social care budget, about £6bn a year.
 DEFAULT_TOTAL = 6_000_000_000
+#: The largest pool, in pounds: £10 trillion, the ledger's largest amount (and some 50 times
+#: England's health and care budget). Every figure up to it is shared out exactly.
+MAX_TOTAL = 10**13
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ def resolve(warehouse: Tables, request: AllocationRequest) -> Run:
     """Check the request and read its files: the formula, its pace of change, the baseline."""
     if request.total <= 0:
         raise AllocationError(f"--total must be a positive number of pounds, got {request.total:,}")
+    if request.total > MAX_TOTAL:
+        raise AllocationError(
+            f"--total must be at most £{MAX_TOTAL:,} (ten trillion pounds), got £{request.total:,}"
+        )
     formula = load_formula(request.formula_file).with_pace(
         min_growth=request.min_growth,
         max_below_target=request.max_below_target,

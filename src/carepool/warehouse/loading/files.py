@@ -26,10 +26,13 @@ the file's content.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
 import stat
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -279,6 +282,51 @@ def read_csv(data: bytes, schema: TableSchema, problems: Problems) -> pa.Table:
     return table
 
 
+@contextlib.contextmanager
+def _undecodable_rows(data: bytes) -> Iterator[None]:
+    """Refuse a file with a ragged row that is not UTF-8, naming its line, rather than let the
+    reader print a traceback.
+
+    The reader hands a row with the wrong number of fields to our handler as text; when the row
+    is not UTF-8 it cannot, prints "Exception ignored" with a traceback (through
+    :data:`sys.unraisablehook`) and stops with a parse error. Such rows are caught here, kept
+    off the terminal, and the file refused at its first byte that is not UTF-8. (Cells that are
+    not UTF-8 in rows of the right shape are reported one by one, after parsing.)
+    """
+    caught: list[BaseException | None] = []
+    previous = sys.unraisablehook
+
+    def keep(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            caught.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = keep
+    try:
+        try:
+            yield
+        except pa.ArrowInvalid:
+            if not caught:
+                raise
+        if caught:
+            raise Refused(_first_undecodable(data))
+    finally:
+        sys.unraisablehook = previous
+
+
+def _first_undecodable(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (
+            f"line {line:,}: byte 0x{data[exc.start]:02x} is not UTF-8 text; save the file as "
+            "UTF-8 (in Excel: CSV UTF-8)"
+        )
+    return "has a row that is not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)"
+
+
 def _read_csv_once(
     data: bytes, schema: TableSchema, *, threaded: bool
 ) -> tuple[pa.Table, list[Ragged]]:
@@ -289,16 +337,17 @@ def _read_csv_once(
         ragged.append((row.number, row.actual_columns, row.expected_columns))
         return "skip"
 
-    table = pacsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threaded),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.binary() for name in schema.names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    with _undecodable_rows(data):
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(use_threads=threaded),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.binary() for name in schema.names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     if table.num_rows > MAX_ROWS:
         raise Refused(f"has {table.num_rows:,} rows; the limit is {MAX_ROWS:,}")
     return table, ragged
