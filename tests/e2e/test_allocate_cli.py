@@ -67,6 +67,7 @@ def test_a_baseline_moves_allocations_at_the_pace_set(data_dir: Path, tmp_path: 
 def test_explain_walks_from_equal_per_head_to_the_allocation(
     data_dir: Path, tmp_path: Path
 ) -> None:
+    (tmp_path / "charts").mkdir()
     chart = tmp_path / "charts" / "manchester.html"
     result = runner.invoke(
         app, ["allocate", "explain", "E08000003", "--json", "--chart", str(chart)]

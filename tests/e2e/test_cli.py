@@ -189,3 +189,49 @@ def test_what_users_type_is_printed_as_written(data_dir: Path) -> None:
     assert loaded.exit_code != 0
     assert ":a:" in loaded.output
     assert "[red]b[/red]" in loaded.output
+
+
+def _everything_under(folder: Path) -> set[Path]:
+    return set(folder.rglob("*")) if folder.exists() else set()
+
+
+def test_read_only_commands_create_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a data folder that does not exist, commands that only read refuse and leave no
+    folder or empty database behind."""
+    data = tmp_path / "nowhere"
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(data))
+    monkeypatch.delenv("CAREPOOL_DATABASE_URL", raising=False)
+    for words in (
+        ["ledger", "verify"],
+        ["ledger", "position"],
+        ["ledger", "decisions"],
+        ["ledger", "journal"],
+        ["ledger", "users"],
+        ["ledger", "contribute", "--partner", "ICB", "--amount", "5", "--user", "x"],
+        ["info"],
+        ["indicators"],
+    ):
+        result = runner.invoke(app, words)
+        assert result.exit_code != 0, words
+        assert "Traceback" not in result.output
+        assert not data.exists(), f"carepool {' '.join(words)} created {_everything_under(data)}"
+    refused = runner.invoke(app, ["ledger", "verify"])
+    assert "carepool ledger init" in " ".join(refused.output.split())
+
+
+def test_a_chart_into_a_missing_folder_is_refused_before_any_work(data_dir: Path) -> None:
+    assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
+    missing = data_dir / "no" / "such" / "folder" / "x.html"
+    for words in (
+        ["allocate", "explain", "E08000009", "--chart", str(missing)],
+        ["allocate", "sensitivity", "E08000009", "--chart", str(missing)],
+        ["ledger", "monitor", "--chart", str(missing)],
+        ["ledger", "export", "--out", str(missing)],
+    ):
+        result = runner.invoke(app, words)
+        assert result.exit_code == 2, (words, result.output)
+        assert "there is no folder" in " ".join(result.output.split()), result.output
+        assert not (data_dir / "no").exists()
+    folder = runner.invoke(app, ["allocate", "explain", "E08000009", "--chart", str(data_dir)])
+    assert folder.exit_code == 2
+    assert "is a folder" in folder.output

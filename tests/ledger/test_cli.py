@@ -377,6 +377,11 @@ def test_a_ledger_without_a_fund_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("CAREPOOL_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     monkeypatch.delenv("CAREPOOL_FUND", raising=False)
+    missing = run("position", "--user", "auditor")
+    assert missing.exit_code == 2, missing.output
+    assert "no ledger database" in missing.output
+    assert not (tmp_path / "empty.sqlite").exists()
+    assert run("init").exit_code == 0
     result = run("position", "--user", "auditor")
     assert result.exit_code == 2, result.output
     assert "holds no fund yet" in result.output

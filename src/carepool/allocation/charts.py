@@ -14,7 +14,6 @@ from carepool.errors import AllocationError
 
 def _write(figure: Any, path: Path) -> Path:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         figure.write_html(path, include_plotlyjs=True, full_html=True)
     except OSError as exc:
         raise AllocationError(f"{path}: cannot write the chart: {exc}") from None

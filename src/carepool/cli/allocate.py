@@ -25,7 +25,7 @@ from carepool.allocation import (
     tornado,
     waterfall,
 )
-from carepool.cli.support import emit, err, out, records, tuples, user_errors
+from carepool.cli.support import emit, err, new_file, out, records, tuples, user_errors
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.warehouse import connect
@@ -67,7 +67,10 @@ Convergence = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 AsCsv = Annotated[bool, typer.Option("--csv", help="print CSV")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="also write an HTML chart here")]
+Chart = Annotated[
+    Path | None,
+    typer.Option("--chart", help="also write an HTML chart here", callback=new_file),
+]
 
 
 def _request(

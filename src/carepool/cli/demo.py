@@ -68,7 +68,7 @@ def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula
     """Open the pooled fund, allocate it, post a year of spend, print its position."""
     manifest = read_manifest(settings.warehouse_dir)
     posting = err.status("Posting a year of the pooled fund to the ledger")
-    with open_ledger(settings) as ledger, posting, connect(settings) as wh:
+    with open_ledger(settings, create=True) as ledger, posting, connect(settings) as wh:
         year = post_fund_year(ledger, wh, manifest, allocation, formula)
     run, check = year.run, year.journal
     where = settings.database_url.split("@")[-1]

@@ -27,7 +27,7 @@ from carepool.cli.ledger import (
     open_ledger,
     user_named,
 )
-from carepool.cli.support import emit, labelled, out
+from carepool.cli.support import emit, labelled, new_file, out
 from carepool.ledger import (
     read_checkpoint,
     read_private_key,
@@ -86,7 +86,10 @@ def verify_command(
 
 
 def export_command(
-    output: Annotated[Path, typer.Option("--out", help="where to write the journal (JSON Lines)")],
+    output: Annotated[
+        Path,
+        typer.Option("--out", help="where to write the journal (JSON Lines)", callback=new_file),
+    ],
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
@@ -106,7 +109,9 @@ def export_command(
 
 def checkpoint_command(
     key: Annotated[Path, typer.Option("--key", help="the fund's private key (checkpoint.key)")],
-    output: Annotated[Path, typer.Option("--out", help="where to write the checkpoint")],
+    output: Annotated[
+        Path, typer.Option("--out", help="where to write the checkpoint", callback=new_file)
+    ],
     fund: FundOption = None,
     as_json: JsonOption = False,
 ) -> None:

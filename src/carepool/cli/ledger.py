@@ -22,7 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import emit, err, out, styled, user_errors
+from carepool.cli.support import emit, err, new_file, out, styled, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.ledger import (
@@ -81,9 +81,11 @@ DescriptionOption = Annotated[str, typer.Option(help="shown in the journal")]
 PublishedReason = Annotated[str, typer.Option(help="why; published")]
 
 
-def open_ledger(settings: Settings | None = None) -> Ledger:
+def open_ledger(settings: Settings | None = None, *, create: bool = False) -> Ledger:
+    """The configured ledger. Only ``create`` (opening a fund, the demo) makes a new SQLite
+    database; every other command refuses a missing one rather than leave an empty file."""
     settings = settings or Settings.from_env()
-    return Ledger.connect(settings.database_url)
+    return Ledger.connect(settings.database_url, create=create)
 
 
 def choose_fund(ledger: Ledger, fund: str | None) -> str:
@@ -186,7 +188,7 @@ def init_command(
     """Check the ledger database is ready (a new SQLite file is set up); with --spec, also
     open a fund."""
     settings = Settings.from_env()
-    with open_ledger(settings) as ledger:  # connecting checks the tables are up to date
+    with open_ledger(settings, create=True) as ledger:  # checks the tables are up to date
         if spec is None:
             where = settings.database_url.split("@")[-1]
             if as_json:
@@ -498,7 +500,9 @@ def monitor_command(
     threshold: Annotated[
         float, typer.Option(help="smallest change that counts, as a fraction (0.02 = 2%)")
     ] = 0.02,
-    chart: Annotated[Path | None, typer.Option(help="also write the chart (HTML) here")] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="also write the chart (HTML) here", callback=new_file)
+    ] = None,
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,

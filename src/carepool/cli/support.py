@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
@@ -50,6 +51,22 @@ class LiteralConsole(Console):
         return super().status(
             Text(literal(status)) if isinstance(status, str) else status, **options
         )
+
+
+def new_file(path: Path | None) -> Path | None:
+    """An option naming a file to write, checked before any work: its folder must exist (a
+    command writes the file it was asked for and nothing else, never a tree of folders), and
+    it must not itself be a folder."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise typer.BadParameter(f"{literal(str(path))} is a folder; name a file in it")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(
+            f"there is no folder {literal(str(path.parent))}; create it first, or write the "
+            "file somewhere else"
+        )
+    return path
 
 
 def styled(text: str, style: str) -> Text:

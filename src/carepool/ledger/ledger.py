@@ -71,10 +71,12 @@ class Ledger:
         schema: str | None = None,
         clock: Clock = utc_now,
         salts: Salts = new_salt,
+        create: bool = True,
     ) -> Ledger:
         """Connect to ``url``, whose ledger tables must be at the newest migration
-        (:func:`migrate`; a new SQLite file is set up on first use)."""
-        engine = database.open_engine(url, schema=schema)
+        (:func:`migrate`; a new SQLite file is set up on first use, unless not to ``create``
+        one: then a missing file is a :class:`ConfigError`)."""
+        engine = database.open_engine(url, schema=schema, create=create)
         try:
             database.require_current(engine)
         except BaseException:

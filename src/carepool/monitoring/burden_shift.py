@@ -269,6 +269,8 @@ def chart(evidence: pd.DataFrame, path: Path) -> Path:
         xaxis_title="change in the service cut (%)",
         yaxis_title="change in the linked cost (%)",
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.write_html(path, include_plotlyjs=True, full_html=True)
+    try:
+        figure.write_html(path, include_plotlyjs=True, full_html=True)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the chart: {exc.strerror or exc}") from None
     return path

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from carepool.errors import CarepoolError, LedgerError, PermissionDenied
+from carepool.errors import CarepoolError, ConfigError, LedgerError, PermissionDenied
 
 T = TypeVar("T")
 
@@ -56,12 +56,21 @@ def database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def open_engine(url: str, *, schema: str | None = None) -> Engine:
-    """An engine for ``url``. ``schema`` (PostgreSQL only) puts the ledger in that schema."""
+def open_engine(url: str, *, schema: str | None = None, create: bool = True) -> Engine:
+    """An engine for ``url``. ``schema`` (PostgreSQL only) puts the ledger in that schema.
+
+    A SQLite file that does not exist yet is made (with its folder) only with ``create``: a
+    command that only reads never leaves a database, or a folder, behind.
+    """
     url = database_url(url)
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
+            if not create and not Path(path).is_file():
+                raise ConfigError(
+                    f"no ledger database at {path}; open a fund first with "
+                    "`carepool ledger init --spec FILE`"
+                )
             _owned_by_this_user(Path(path))
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
