@@ -71,6 +71,24 @@ def test_a_forecast_of_zero_is_a_forecast_not_its_absence(ledger: Ledger) -> Non
     assert [r["forecast_pence"] for r in position.as_json()["lines"] if r["line"] == "ph"] == [0]
 
 
+def test_forecast_variance_counts_only_lines_with_a_forecast(ledger: Ledger) -> None:
+    """One line forecast to overspend, the others not forecast at all: the fund's variance is
+    that overspend, not the budgets of the silent lines taken as an underspend."""
+    fund = funded(ledger, nhs=10_000, council=5_000)
+    ledger.post(fund, Forecast(line="asc", outturn_pence=5_000), actor="t.council", request_id="f")
+    position = ledger.position(fund, actor="t.public")
+    lines = position.lines.set_index("line")
+    assert lines.loc["asc", "forecast_variance_pence"] == 4_500 - 5_000
+    assert pd_isna(lines.loc["acute", "forecast_variance_pence"])
+    assert position.totals["forecast_variance_pence"] == -500
+    assert position.totals["forecast_lines"] == 1
+    assert position.totals["lines"] == len(lines)
+    by_partner = position.summed("partner").set_index("partner")
+    council = by_partner.loc[lines.loc["asc", "partner"]]
+    assert council["forecast_variance_pence"] == -500
+    assert council["forecast_lines"] == 1
+
+
 def test_spend_against_a_commitment_releases_it(ledger: Ledger) -> None:
     fund = funded(ledger)
     order = ledger.post(

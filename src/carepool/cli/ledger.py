@@ -42,7 +42,6 @@ from carepool.ledger import (
     Settle,
     Spend,
     Virement,
-    forecast_variance,
     load_spec,
     parse_amount,
     pounds,
@@ -442,29 +441,25 @@ def print_position(position: Position, by: str | None = None) -> None:
     for key in keys:
         table.add_column(key.capitalize())
     for name in ("Budget", "Actual", "Committed", "Forecast", "Available", "Forecast variance"):
+        # one column per money column, in MONEY_COLUMNS order
         table.add_column(name, justify="right")
     for record in frame.to_dict("records"):
         amounts = {m: None if pd.isna(record[m]) else int(record[m]) for m in money}
-        variance = forecast_variance(int(record["budget_pence"]), amounts["forecast_pence"])
-        table.add_row(
-            *[str(record[k]) for k in keys],
-            *[_gbp(amounts[m]) for m in money],
-            _gbp(variance),
-        )
+        table.add_row(*[str(record[k]) for k in keys], *[_gbp(amounts[m]) for m in money])
     totals = position.totals
-    table.add_row(
-        "Total",
-        *[""] * (len(keys) - 1),
-        *[_gbp(totals[m]) for m in money],
-        _gbp(forecast_variance(totals["budget_pence"], totals["forecast_pence"])),
-        style="bold",
-    )
+    table.add_row("Total", *[""] * (len(keys) - 1), *[_gbp(totals[m]) for m in money], style="bold")
     out.print(table)
+    covered = (
+        "every line has a forecast"
+        if totals["forecast_lines"] == totals["lines"]
+        else f"forecast and forecast variance cover the {totals['forecast_lines']} of "
+        f"{totals['lines']} lines with a forecast (the others have not forecast their outturn)"
+    )
     out.print(
         f"Contributions {pounds(totals['contributed_pence'])}; unallocated "
         f"{pounds(totals['unallocated_pence'])}; settlement {pounds(totals['settlement_pence'])}. "
         f"Books balance: {'yes' if totals['balanced'] else 'NO'}. "
-        "Forecast variance = budget − forecast outturn (negative: overspend)."
+        f"Forecast variance = budget − forecast outturn (negative: overspend); {covered}."
     )
 
 

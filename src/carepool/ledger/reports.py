@@ -31,6 +31,7 @@ LINE_COLUMNS = (
     "forecast_pence",
     "available_pence",
     "settled_pence",
+    "forecast_variance_pence",
 )
 
 
@@ -41,6 +42,7 @@ MONEY_COLUMNS = (
     "committed_pence",
     "forecast_pence",
     "available_pence",
+    "forecast_variance_pence",
 )
 
 
@@ -62,9 +64,16 @@ class Position:
 
     def summed(self, by: str) -> pd.DataFrame:
         """The lines' money summed by ``by`` (``place``, ``service`` or ``partner``), in its
-        order; a sum over lines none of which has a forecast has no forecast either."""
+        order. Forecast and forecast variance sum over the lines that have a forecast only (a
+        line without one is not a line spending nothing), and a group none of whose lines has
+        a forecast has none either; ``forecast_lines`` says how many of ``lines`` have one."""
         money = list(MONEY_COLUMNS)
-        return self.lines.groupby(by, sort=True)[money].sum(min_count=1).reset_index()
+        grouped = self.lines.assign(
+            lines=1, forecast_lines=self.lines["forecast_pence"].notna().astype(int)
+        ).groupby(by, sort=True)
+        summed = grouped[money].sum(min_count=1)
+        counted = grouped[["lines", "forecast_lines"]].sum()
+        return summed.join(counted).reset_index()
 
     def as_json(self) -> dict[str, Any]:
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -184,6 +193,8 @@ def position(
         )
     frame = pd.DataFrame(line_rows, columns=list(LINE_COLUMNS))
     frame["forecast_pence"] = frame["forecast_pence"].astype("Int64")
+    frame["forecast_variance_pence"] = frame["budget_pence"] - frame["forecast_pence"]
+    forecasted = frame["forecast_pence"].notna()
     partner_rows = [
         {
             "partner": partner,
@@ -207,6 +218,11 @@ def position(
         "committed_pence": int(frame["committed_pence"].sum()),
         "forecast_pence": int(frame["forecast_pence"].sum()) if forecast_lines else None,
         "available_pence": int(frame["available_pence"].sum()),
+        # over the lines with a forecast only: the others have not said what they will spend
+        "forecast_variance_pence": (
+            int(frame["forecast_variance_pence"].sum()) if forecasted.any() else None
+        ),
+        "forecast_lines": int(forecasted.sum()),
         "lines": len(frame),
     }
     # What partners put in is unallocated, available on a line, committed or spent.
