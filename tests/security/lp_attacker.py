@@ -40,7 +40,10 @@ def narrowed(
     present = table["suppressed"].notna().to_numpy()
     hidden = table["suppressed"].fillna(True).to_numpy(dtype=bool)
     published = table["numerator"].to_numpy(dtype=float, na_value=np.nan)
-    slack = np.where(whole, 2.0, 2.5)
+    # within 2 of a shown count of whole numbers of whole LSOAs; 2.5 of anything else
+    at_lsoas = truth.merge(places[places["level"] == "lsoa"], on=["level", "place_code"])
+    counts = at_lsoas["numerator"].dropna().to_numpy(dtype=float)
+    slack = np.where(whole & bool(np.all(counts == np.round(counts))), 2.0, 2.5)
     low = np.where(published == 0, 0.0, np.maximum(published - slack, 8.0))
     high = np.where(published == 0, 0.0, published + slack)
     constrained = present & ~hidden
@@ -62,8 +65,8 @@ def narrowed(
             bounds=bounds,
             method="highs",
         )
-        if result.status == 3:  # unbounded
-            return float(sign * np.inf)
+        if result.status == 3:  # unbounded: no upper bound on the count
+            return float(-sign * np.inf)
         assert result.status == 0, result.message
         return float(sign * result.fun)
 

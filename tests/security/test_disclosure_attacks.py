@@ -134,3 +134,29 @@ def test_lp_differencing(borough: Warehouse) -> None:
             after += narrowed(_table(published, indicator, year)[columns], truth, members)
     assert before > 0  # the attack finds something where only the rule's suppression holds
     assert after == [], after
+
+
+SCREENING = ("bowel_screening_coverage", "breast_screening_coverage")
+SCREENING += ("cervical_screening_coverage_25_49", "cervical_screening_coverage_50_64")
+
+
+def test_lp_differencing_where_lsoas_have_no_row(wh: Warehouse) -> None:
+    """A sparse model: many LSOAs have nobody a screening indicator counts, so no row, and
+    the attacker knows they are 0. The audit once treated them as hidden cells, free to take
+    any value, and left counts a linear programme bounded to 0-4 (E01006211, bowel screening,
+    2024-25: a ward and an MSOA that differ only by it and three empty LSOAs)."""
+    levels = available_levels(
+        wh.to_pandas(wh.table("footprint_membership").select("footprint_kind").distinct())
+    )
+    members = memberships(wh, levels)
+    published = indicator_table(wh, indicators=list(SCREENING), levels=levels)
+    truth = indicator_table(wh, indicators=list(SCREENING), levels=levels, rule=None)
+    columns = ["level", "place_code", "numerator", "suppressed"]
+    narrowed_cells = []
+    renamed = {"place": "place_code", "period": "year"}
+    published, truth = published.rename(columns=renamed), truth.rename(columns=renamed)
+    for indicator in SCREENING:
+        for year in sorted(set(published["year"])):
+            exact = _table(truth, indicator, year)[["level", "place_code", "numerator"]]
+            narrowed_cells += narrowed(_table(published, indicator, year)[columns], exact, members)
+    assert narrowed_cells == []

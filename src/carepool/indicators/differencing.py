@@ -176,7 +176,8 @@ def _audit_part(
     size = np.diff(geography.weights.indptr).astype(np.int64)
 
     def hidden_at(key: tuple[str, str]) -> npt.NDArray[np.bool_]:
-        mask = np.ones(len(geography.places), dtype=bool)
+        # a place with no row is not hidden: the attacker knows an LSOA without one is 0
+        mask = np.zeros(len(geography.places), dtype=bool)
         rows = pattern.tables[key]
         mask[slots[rows]] = pattern.hidden[rows]
         return mask
