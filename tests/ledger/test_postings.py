@@ -84,7 +84,7 @@ def test_forecast_variance_counts_only_lines_with_a_forecast(ledger: Ledger) -> 
     assert position.totals["forecast_lines"] == 1
     assert position.totals["lines"] == len(lines)
     by_partner = position.summed("partner").set_index("partner")
-    council = by_partner.loc[lines.loc["asc", "partner"]]
+    council = by_partner.loc[str(lines.loc["asc", "partner"])]
     assert council["forecast_variance_pence"] == -500
     assert council["forecast_lines"] == 1
 

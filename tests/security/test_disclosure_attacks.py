@@ -136,8 +136,12 @@ def test_lp_differencing(borough: Warehouse) -> None:
     assert after == [], after
 
 
-SCREENING = ("bowel_screening_coverage", "breast_screening_coverage")
-SCREENING += ("cervical_screening_coverage_25_49", "cervical_screening_coverage_50_64")
+SCREENING = (
+    "bowel_screening_coverage",
+    "breast_screening_coverage",
+    "cervical_screening_coverage_25_49",
+    "cervical_screening_coverage_50_64",
+)
 
 
 def test_lp_differencing_where_lsoas_have_no_row(wh: Warehouse) -> None:
