@@ -235,3 +235,20 @@ def test_a_chart_into_a_missing_folder_is_refused_before_any_work(data_dir: Path
     folder = runner.invoke(app, ["allocate", "explain", "E08000009", "--chart", str(data_dir)])
     assert folder.exit_code == 2
     assert "is a folder" in folder.output
+
+
+def test_version(data_dir: Path) -> None:
+    from carepool import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"carepool {__version__}"
+
+
+def test_money_is_written_as_people_write_it() -> None:
+    from carepool.cli.support import gbp, money
+
+    assert money(123_456) == "£1,235"
+    assert money(-123_456) == "\u2212£1,235"
+    assert money(-40) == "£0"  # no sign on what rounds to nothing
+    assert gbp(-1_500_000 / 1e6, 2, "m") == "\u2212£1.50m"

@@ -7,8 +7,11 @@ prints what they return; none does domain work of its own.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from carepool import __version__
 from carepool.cli import journal
 from carepool.cli.allocate import allocate_app
 from carepool.cli.database import db_app
@@ -30,6 +33,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"carepool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print carepool's version and exit", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """carepool: the model of a devolved health and social care economy."""
+
+
 for name, command in (
     ("build", build_command),
     ("info", info_command),

@@ -25,7 +25,7 @@ from carepool.allocation import (
     tornado,
     waterfall,
 )
-from carepool.cli.support import emit, err, new_file, out, records, tuples, user_errors
+from carepool.cli.support import emit, err, gbp, new_file, out, records, tuples, user_errors
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.warehouse import connect
@@ -104,7 +104,7 @@ def allocate_places(settings: Settings, request: AllocationRequest) -> tuple[All
 
 
 def _millions(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"£{value / 1e6:,.2f}m"
+    return "" if value is None or pd.isna(value) else gbp(value / 1e6, 2, "m")
 
 
 def _percent(value: Any, digits: int = 1) -> str:
@@ -141,7 +141,7 @@ def print_allocation(allocation: Allocation, limit: int | None = None) -> None:
             "vs target": _percent(row.distance_from_target),
         }
         cells = [str(row.place), str(row.name), *(values[h] for h in headings)]
-        grid.add_row(*cells, "" if pd.isna(row.per_head) else f"£{row.per_head:,.0f}")
+        grid.add_row(*cells, "" if pd.isna(row.per_head) else gbp(row.per_head))
     out.print(grid)
     if limit is not None and len(frame) > limit:
         out.print(f"... {len(frame) - limit} more places (use --json or --csv for all)")
@@ -227,8 +227,8 @@ def print_explanation(explained: dict[str, Any]) -> None:
     grid.add_column("Per head", justify="right")
     for step in explained["steps"]:
         change = "" if step["step"] == "equal_per_head" else f"{step['change']:+,}"
-        per_head = "" if step["per_head"] is None else f"£{step['per_head']:,.2f}"
-        grid.add_row(step["label"], change, f"£{step['amount']:,}", per_head)
+        per_head = "" if step["per_head"] is None else gbp(step["per_head"], 2)
+        grid.add_row(step["label"], change, gbp(step["amount"]), per_head)
     out.print(grid)
     parts = Table(title="Components of the target", title_justify="left")
     for heading in ("Component", "Share of pool", "Place's share", "Target"):
@@ -238,7 +238,7 @@ def print_explanation(explained: dict[str, Any]) -> None:
             c["component_name"],
             f"{c['share_of_pool']:.1%}",
             f"{c['target_share']:.4%}",
-            f"£{c['target']:,}",
+            gbp(c["target"]),
         )
     out.print(parts)
     meta = explained["metadata"]

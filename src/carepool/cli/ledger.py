@@ -22,7 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import emit, err, new_file, out, styled, user_errors
+from carepool.cli.support import emit, err, money, new_file, out, styled, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.ledger import (
@@ -425,8 +425,7 @@ def position_command(
 def _gbp(pence: Any) -> str:
     if pence is None or pence is pd.NA:
         return ""
-    sign = "-" if int(pence) < 0 else ""
-    return f"{sign}£{abs(int(pence)) / 100:,.0f}"
+    return money(int(pence))
 
 
 def print_position(position: Position, by: str | None = None) -> None:

@@ -172,9 +172,16 @@ def fmt(value: Any, digits: int = 1) -> str:
     return "" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
 
 
+def gbp(pounds: float, digits: int = 0, suffix: str = "") -> str:
+    """Pounds for people: ``£1,234``, and ``−£1,234`` (a minus sign before the pound sign,
+    never ``£-1,234``, and no sign on an amount that rounds to nothing)."""
+    shown = f"£{abs(pounds):,.{digits}f}{suffix}"
+    return f"\u2212{shown}" if round(pounds, digits) < 0 else shown
+
+
 def money(pence: int) -> str:
-    """Pence as whole pounds for a table, ``£1,234``."""
-    return f"£{pence / 100:,.0f}"
+    """Pence as whole pounds for a table, ``£1,234`` or ``−£1,234``."""
+    return gbp(pence / 100)
 
 
 def warn(warning: str | None) -> None:

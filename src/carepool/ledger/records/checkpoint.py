@@ -92,8 +92,16 @@ def check_signature(checkpoint: Checkpoint, public: Ed25519PublicKey) -> None:
 
 def write_keys(directory: Path) -> tuple[Path, Path]:
     """A new Ed25519 key pair in ``directory``: ``checkpoint.key`` (private, readable by its
-    owner only) and ``checkpoint.pub`` (public: publish it). Refuses to overwrite a key."""
-    directory.mkdir(parents=True, exist_ok=True)
+    owner only) and ``checkpoint.pub`` (public: publish it). Refuses to overwrite a key, and
+    makes ``directory`` only if its parent folder exists."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{directory} is a file; --out names the folder to keep the keys in")
+    if not directory.parent.is_dir():
+        raise ConfigError(f"there is no folder {directory.parent}; create it first")
+    try:
+        directory.mkdir(exist_ok=True)  # the folder asked for, never a tree of them
+    except OSError as exc:
+        raise ConfigError(f"{directory}: cannot make the folder: {exc.strerror or exc}") from None
     private_path, public_path = directory / "checkpoint.key", directory / "checkpoint.pub"
     for path in (private_path, public_path):
         if path.exists():
