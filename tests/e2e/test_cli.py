@@ -252,3 +252,12 @@ def test_money_is_written_as_people_write_it() -> None:
     assert money(-123_456) == "\u2212£1,235"
     assert money(-40) == "£0"  # no sign on what rounds to nothing
     assert gbp(-1_500_000 / 1e6, 2, "m") == "\u2212£1.50m"
+
+
+def test_a_change_that_rounds_to_nothing_has_no_sign() -> None:
+    from carepool.cli.ledger import _pct
+
+    assert _pct(-0.0001) == "0.0%"
+    assert _pct(0.0123) == "+1.2%"
+    assert _pct(-0.0123) == "-1.2%"
+    assert _pct(None) == ""

@@ -552,7 +552,12 @@ def print_burden_shift(evidence: pd.DataFrame, threshold: float) -> None:
 
 
 def _pct(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{100 * value:+.1f}%"
+    """A change as a signed percentage, ``+1.2%``; one that rounds to nothing is ``0.0%``, not
+    ``-0.0%``."""
+    if value is None or pd.isna(value):
+        return ""
+    shown = round(100 * float(value), 1)
+    return "0.0%" if shown == 0 else f"{shown:+.1f}%"
 
 
 __all__ = [
