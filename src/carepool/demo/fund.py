@@ -66,7 +66,7 @@ def fund_spec(
         {"name": "board.council-lead", "roles": ["board"]},
         {"name": "board.nhs-lead", "roles": ["board"]},
         {"name": "auditor.gm", "roles": ["auditor"]},
-        {"name": "public", "roles": ["public"]},
+        {"name": "resident", "roles": ["public"]},
     ]
     users += [
         {"name": f"finance.{b.code}", "partner": b.code, "roles": ["finance"]} for b in boroughs

@@ -86,7 +86,7 @@ def post_fund_year(
     run = run_demo(ledger, allocation, formula, warehouse, manifest["years"][-1], label)
     return FundYear(
         run=run,
-        position=ledger.position(run.fund, actor="public"),
-        decisions=ledger.decisions(run.fund, actor="public"),
+        position=ledger.position(run.fund, actor="resident"),
+        decisions=ledger.decisions(run.fund, actor="resident"),
         journal=ledger.verify(run.fund),
     )
