@@ -133,6 +133,16 @@ def pattern(
     denominators are rounded like the counts.
     """
     keyed, relations = keyed_counts(counts, indicators, members)
+    return keyed_pattern(keyed, relations, rule, extra)
+
+
+def keyed_pattern(
+    keyed: pd.DataFrame,
+    relations: Sequence[str],
+    rule: DisclosureRule,
+    extra: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`pattern` of counts already keyed by :func:`keyed_counts`."""
     forced = None
     if extra is not None and len(extra):
         named = keyed[KEYS].merge(extra[KEYS].drop_duplicates(), how="left", indicator=True)
@@ -144,7 +154,7 @@ def pattern(
         groupings=[["indicator", "year", relation] for relation in relations],
         rule=rule,
         forced=forced,
-    ).drop(columns=relations)
+    ).drop(columns=list(relations))
     return hidden
 
 

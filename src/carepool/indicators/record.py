@@ -28,7 +28,7 @@ from carepool.indicators.definitions import INDICATORS, Indicator
 from carepool.indicators.differencing import TABLE, Audit, counts_digest
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
 from carepool.indicators.levels import available_levels, memberships
-from carepool.indicators.publish import audited_pattern, keyed_counts, pattern
+from carepool.indicators.publish import audited_pattern, keyed_counts, keyed_pattern
 from carepool.warehouse import Tables, Warehouse, write_version
 
 #: The manifest's entry for the audit, and the table of the cells it hid.
@@ -100,14 +100,14 @@ def protected_pattern(
     """Which cells of ``indicators`` are hidden, and their published counts
     (:func:`carepool.indicators.publish.pattern`), as the warehouse's audit decided; the
     audit is run now if its record does not cover these counts under ``rule``."""
-    keyed, _ = keyed_counts(table_counts, indicators, members)
+    keyed, relations = keyed_counts(table_counts, indicators, members)
     digests = {
         f"{indicator}/{year}": counts_digest(rows)
         for (indicator, year), rows in keyed.groupby(TABLE, sort=False)
     }
     extra = recorded_extra(warehouse, digests, rule)
     if extra is not None:
-        return pattern(table_counts, indicators, members, rule, extra=extra)
+        return keyed_pattern(keyed, relations, rule, extra)
     result = audit_warehouse(warehouse, rule, members)
     wanted = {indicator.id for indicator in indicators}
     return result.pattern[result.pattern["indicator"].isin(wanted)].reset_index(drop=True)
