@@ -95,6 +95,25 @@ def fund_year(cli_env: str) -> None:
     )
 
 
+def winter_virement(request_id: str) -> dict[str, Any]:
+    """£25,000 from acute to social care: a virement across services, held for the board."""
+    return ok(
+        "virement",
+        "--from",
+        "acute",
+        "--to",
+        "social-care",
+        "--amount",
+        "25000",
+        "--reason",
+        "winter",
+        "--user",
+        "finance.icb",
+        "--request-id",
+        request_id,
+    )
+
+
 def test_a_year_from_the_command_line(cli_env: str, tmp_path: Path) -> None:
     fund_year(cli_env)
     allocations = tmp_path / "allocations.csv"
@@ -126,21 +145,7 @@ def test_a_year_from_the_command_line(cli_env: str, tmp_path: Path) -> None:
         "--request-id",
         "f1",
     )
-    held = ok(
-        "virement",
-        "--from",
-        "acute",
-        "--to",
-        "social-care",
-        "--amount",
-        "25000",
-        "--reason",
-        "winter",
-        "--user",
-        "finance.icb",
-        "--request-id",
-        "v1",
-    )
+    held = winter_virement("v1")
     assert held["status"] == "held"
     decided = ok(
         "approve",
@@ -393,21 +398,7 @@ def test_what_users_write_is_printed_as_written(cli_env: str) -> None:
     fund_year(cli_env)
     ok("allocate", "--line", "acute", "--amount", "700000", "--user", "finance.icb")
     reason = "[red]URGENT[/] :warning: \x1b[2J"
-    held = ok(
-        "virement",
-        "--from",
-        "acute",
-        "--to",
-        "social-care",
-        "--amount",
-        "25000",
-        "--reason",
-        "winter",
-        "--user",
-        "finance.icb",
-        "--request-id",
-        "v-literal",
-    )
+    held = winter_virement("v-literal")
     ok("approve", "--hold", str(held["seq"]), "--reason", reason, "--user", "board.chair")
     table = run("decisions", "--user", "resident")
     assert table.exit_code == 0, table.output
