@@ -78,3 +78,90 @@ def narrowed(
                 (str(table["level"][place]), str(table["place_code"][place]), lower, upper)
             )
     return narrowed
+
+
+def narrowed_jointly(
+    series: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    within: list[tuple[list[str], list[str]]],
+    members: pd.DataFrame,
+) -> list[tuple[str, str, str, float, float]]:
+    """:func:`narrowed` over several counts at once, knowing how they relate in each LSOA.
+
+    ``series`` maps a name to one count's published table (``level, place_code, count,
+    suppressed``) and its exact counts (``level, place_code, count``). ``within`` holds what
+    the definitions say: each ``(parts, wholes)`` means that in every LSOA the parts' counts
+    sum to at most the wholes' (a numerator is at most its denominator; deaths from cancer and
+    from circulatory disease are at most all deaths). Returns ``(series, level, place_code,
+    low, high)`` for each hidden count of 1-7 bounded to a range narrower than 6.
+    """
+    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
+    places = places.reset_index(drop=True)
+    slot = pd.MultiIndex.from_frame(places)
+    lsoas = pd.Index(members["lsoa21_code"].unique())
+    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
+    weights = sp.csr_matrix(
+        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
+        shape=(len(places), len(lsoas)),
+    )
+    whole = np.ones(len(places), dtype=bool)
+    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    at_lsoa = (places["level"] == "lsoa").to_numpy()
+    names = list(series)
+    n = len(lsoas)
+    blocks_ub, limits, bounds, cells = [], [], [], []
+    for k, name in enumerate(names):
+        shown, truth = series[name]
+        table = places.merge(shown, on=["level", "place_code"], how="left")
+        table = table.merge(truth, on=["level", "place_code"], how="left", suffixes=("", "_t"))
+        present = table["suppressed"].notna().to_numpy()
+        hidden = table["suppressed"].fillna(True).to_numpy(dtype=bool)
+        published = table["count"].to_numpy(dtype=float, na_value=np.nan)
+        lsoa_truth = table.loc[at_lsoa, "count_t"].dropna().to_numpy(dtype=float)
+        slack = np.where(whole & bool(np.all(lsoa_truth == np.round(lsoa_truth))), 2.0, 2.5)
+        low = np.where(published == 0, 0.0, np.maximum(published - slack, 8.0))
+        high = np.where(published == 0, 0.0, published + slack)
+        constrained = present & ~hidden
+        a = sp.hstack(
+            [
+                sp.csr_matrix((int(constrained.sum()), k * n)),
+                weights[constrained],
+                sp.csr_matrix((int(constrained.sum()), (len(names) - k - 1) * n)),
+            ]
+        )
+        blocks_ub += [a, -a]
+        limits += [high[constrained], -low[constrained]]
+        empty = set(lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"]).tolist())
+        bounds += [(0.0, 0.0) if i in empty else (0.0, None) for i in range(n)]
+        true = table["count_t"].to_numpy(dtype=float, na_value=np.nan)
+        for place in np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7)):
+            cells.append((k, int(place), float(true[place])))
+    for parts, wholes in within:
+        sign = np.zeros(len(names))
+        for name in parts:
+            sign[names.index(name)] += 1.0
+        for name in wholes:
+            sign[names.index(name)] -= 1.0
+        blocks_ub.append(sp.hstack([s * sp.identity(n, format="csr") for s in sign]))
+        limits.append(np.zeros(n))
+    inequalities = sp.vstack(blocks_ub).tocsr()
+    b_ub = np.concatenate(limits)
+
+    def extreme(k: int, place: int, sign: float) -> float:
+        cost = np.zeros(len(names) * n)
+        cost[k * n : (k + 1) * n] = sign * weights[place].toarray().ravel()
+        result = linprog(cost, A_ub=inequalities, b_ub=b_ub, bounds=bounds, method="highs")
+        if result.status == 3:
+            return float(-sign * np.inf)
+        assert result.status == 0, result.message
+        return float(sign * result.fun)
+
+    found = []
+    for k, place, true in cells:
+        upper = extreme(k, place, -1.0)
+        if upper >= true + 6 - 1e-6:
+            continue  # the lower bound is at most the truth: not narrowed
+        lower = extreme(k, place, 1.0)
+        if upper - lower < 6 - 1e-6:
+            level, code = places.iloc[place]
+            found.append((names[k], str(level), str(code), lower, upper))
+    return found

@@ -10,6 +10,11 @@
   once (an LSOA lies in an MSOA, a ward, a 2011 LSOA and a decile): secondary suppression left
   hidden counts of deaths that a linear programme bounded to 0-4, where the rule hides 1-7.
   The attacker here is written afresh on scipy's ``linprog``, not the audit's own model.
+- **Differencing with what the definitions say.** A numerator is at most its denominator in
+  every LSOA, and deaths from cancer and circulatory disease under 75 are at most all deaths
+  under 75, which are at most all deaths of men and women: set against each other, tables that
+  each protected their own small counts bounded one to 6-9 (cervical screening) or 0-4 (deaths
+  under 75), until the audit knew what the attacker knows.
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ from carepool.indicators import (
 )
 from carepool.indicators.compute import counts
 from carepool.indicators.cube import model_years, person_sums, spend_sums
-from carepool.indicators.publish import pattern
+from carepool.indicators.differencing import audit
+from carepool.indicators.publish import keyed_counts, pattern
 from carepool.model import build_model
 from carepool.population import BuildRequest
 from carepool.stats import byars_limits
 from carepool.warehouse import Warehouse, connect
-from tests.security.lp_attacker import narrowed
+from tests.security.lp_attacker import narrowed, narrowed_jointly
 
 #: One borough at half scale: enough deaths for rates in most neighbourhoods, and small counts
 #: in many LSOAs.
@@ -113,15 +119,23 @@ def _table(frame: pd.DataFrame, indicator: str, year: str) -> pd.DataFrame:
     return frame[(frame["indicator"] == indicator) & (frame["year"] == year)]
 
 
+def _exact(warehouse: Warehouse) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """Every level the warehouse publishes, their memberships, and every table's exact counts."""
+    levels = available_levels(
+        warehouse.to_pandas(
+            warehouse.table("footprint_membership").select("footprint_kind").distinct()
+        )
+    )
+    members = memberships(warehouse, levels)
+    person = person_sums(warehouse, INDICATORS, members, model_years(warehouse))
+    exact = counts(INDICATORS, person, spend_sums(warehouse, INDICATORS, members))
+    return levels, members, exact
+
+
 def test_lp_differencing(borough: Warehouse) -> None:
     """Secondary suppression alone leaves small counts that linear programming narrows; the
     published tables, with the audit's further suppression, leave none."""
-    levels = available_levels(
-        borough.to_pandas(borough.table("footprint_membership").select("footprint_kind").distinct())
-    )
-    members = memberships(borough, levels)
-    person = person_sums(borough, INDICATORS, members, model_years(borough))
-    exact = counts(INDICATORS, person, spend_sums(borough, INDICATORS, members))
+    levels, members, exact = _exact(borough)
     rule_only = pattern(exact, INDICATORS, members, HES_RULE)
     published = indicator_table(borough, indicators=list(ATTACKED), levels=levels)
     published = published.rename(columns={"place": "place_code", "period": "year"})
@@ -164,3 +178,83 @@ def test_lp_differencing_where_lsoas_have_no_row(wh: Warehouse) -> None:
             exact = _table(truth, indicator, year)[["level", "place_code", "numerator"]]
             narrowed_cells += narrowed(_table(published, indicator, year)[columns], exact, members)
     assert narrowed_cells == []
+
+
+def _series(
+    shown: pd.DataFrame, exact: pd.DataFrame, indicator: str, year: str, column: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One count of one table as published and as it is, for :func:`narrowed_jointly`."""
+    published = _table(shown, indicator, year)[["level", "place_code", column, "suppressed"]]
+    truth = _table(exact, indicator, year)[["level", "place_code", column]]
+    return published.rename(columns={column: "count"}), truth.rename(columns={column: "count"})
+
+
+def _unnested_audit(exact: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """The audit's pattern by an attacker who knows nothing of how counts nest."""
+    keyed, relations = keyed_counts(exact, INDICATORS, members)
+    return audit(keyed, relations, members, HES_RULE).pattern
+
+
+def _published(warehouse: Warehouse, indicators: list[str], levels: list[str]) -> pd.DataFrame:
+    shown = indicator_table(warehouse, indicators=indicators, levels=levels)
+    return shown.rename(columns={"place": "place_code", "period": "year"})
+
+
+#: Cervical screening of women 25-49 in 2025-26 on the small model: a 2021 LSOA (and the 2011
+#: LSOA it matches) whose numerator and denominator were each protected, but together, with
+#: numerator <= denominator in every LSOA, were bounded to 6-9.
+SCREENED = ("cervical_screening_coverage_25_49", "2025-26")
+
+
+def test_lp_differencing_numerator_within_denominator(wh: Warehouse) -> None:
+    """An attacker who knows a proportion's numerator is at most its denominator in every
+    LSOA narrows no hidden count of either in the published table; one who audits without
+    knowing it leaves cells that this attacker narrows."""
+    levels, members, exact = _exact(wh)
+    indicator, year = SCREENED
+    within = [(["numerator"], ["denominator"])]
+
+    def attack(shown: pd.DataFrame) -> list[tuple[str, str, str, float, float]]:
+        series = {
+            c: _series(shown, exact, indicator, year, c) for c in ("numerator", "denominator")
+        }
+        return narrowed_jointly(series, within, members)
+
+    assert attack(_unnested_audit(exact, members)) != []  # the attack has something to find
+    assert attack(_published(wh, [indicator], levels)) == []
+
+
+#: Deaths in one period: every count of one family, and what the definitions say of them.
+DEATHS = (
+    "u75_mortality_all_causes",
+    "u75_mortality_cancer",
+    "u75_mortality_cvd",
+    "life_expectancy_male",
+    "life_expectancy_female",
+)
+DEATHS_NEST = [
+    (["u75_mortality_cancer", "u75_mortality_cvd"], ["u75_mortality_all_causes"]),
+    (["u75_mortality_all_causes"], ["life_expectancy_male", "life_expectancy_female"]),
+]
+#: Bolton at a fifth: in 2025-26 an LSOA with one death under 75, 0-12 from its own table, was
+#: bounded to 0-4 once its neighbours' deaths at all ages were set against it.
+NESTED = BuildRequest(region="E08000001", scale=0.2, seed=11)
+
+
+def test_lp_differencing_nested_deaths(tmp_path: Path) -> None:
+    """Deaths from two causes under 75 are at most all deaths under 75, which are at most all
+    deaths of men and women: an attacker who sets the five tables of a period against each
+    other narrows no hidden count in the published tables, and does narrow some the audit
+    leaves when it knows nothing of how they nest."""
+    build_model(NESTED, tmp_path / "warehouse")
+    with connect(warehouse_dir=tmp_path / "warehouse") as warehouse:
+        levels, members, exact = _exact(warehouse)
+        published = _published(warehouse, list(DEATHS), levels)
+    year = "2025-26"
+
+    def attack(shown: pd.DataFrame) -> list[tuple[str, str, str, float, float]]:
+        series = {i: _series(shown, exact, i, year, "numerator") for i in DEATHS}
+        return narrowed_jointly(series, DEATHS_NEST, members)
+
+    assert attack(_unnested_audit(exact, members)) != []
+    assert attack(published) == []

@@ -7,7 +7,7 @@ from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule,
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
 from carepool.indicators.levels import available_levels, memberships
 from carepool.indicators.record import ENTRY as AUDIT_ENTRY
-from carepool.indicators.record import audit_warehouse, record_audit
+from carepool.indicators.record import audit_is_current, audit_warehouse, record_audit
 from carepool.indicators.table import CONTRACT, IndicatorRequest, indicator_table
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "IndicatorRequest",
     "Method",
     "Polarity",
+    "audit_is_current",
     "audit_warehouse",
     "available_levels",
     "gap_table",

@@ -13,14 +13,20 @@ of LSOAs (``c = A x``):
   the rule hides, so a shown 0 is exactly 0 and a shown 10 is 8 to 12;
 - a hidden count is at least 0 (whether a hidden cell is small or hidden to protect another
   is not published);
-- an LSOA with no row (nobody the indicator counts) is 0; a place with no row says nothing.
+- an LSOA with no row (nobody the indicator counts) is 0; a place with no row says nothing;
+- how counts nest, from the published definitions (:mod:`carepool.indicators.nesting`): in
+  each LSOA a numerator counts some of its denominator's people, deaths from cancer and from
+  circulatory disease are some of the deaths under 75, which are some of the deaths of men
+  and women; each count of a family and period is a sum of shared non-negative atoms.
 
 A cell is hidden from the attacker only if every table publishing the quantity hides it.
 
-**How.** One HiGHS model per quantity, with a column per LSOA and per other place, is kept for
-the whole audit and re-solved warm from its last basis. Hiding a cell only removes what the
-attacker knows, so a feasible point found once stays feasible: a cell is *certified* once
-two feasible points put it at least the protection width apart (the truth is one). A few
+**How.** Quantities whose counts nest form a *block* (most quantities are a block alone); one
+HiGHS model per block, with a column per place of each quantity (and per LSOA of each atom
+where counts nest), is kept for the whole audit and re-solved warm from its last basis.
+Hiding a cell only removes what the attacker knows, so a feasible point found once stays
+feasible: a cell is *certified* once two feasible points put it at least the protection width
+apart (the truth is one; where counts nest, the build checks it is). A few
 solves that push random sets of uncertified cells up certify most cells at once; each cell
 still open gets its own minimum and maximum, and the shown cells whose published bounds hold
 that optimum (a non-zero reduced cost).
@@ -28,10 +34,12 @@ that optimum (a non-zero reduced cost).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
 import threading
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -41,6 +49,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from carepool.indicators.disclosure import DisclosureRule
+from carepool.indicators.nesting import Count, Nesting, atoms
 
 PLACE = ["level", "place_code"]
 COUNTS = ("numerator", "denominator")
@@ -49,6 +58,8 @@ TOLERANCE = 1e-6
 #: Random pushes per quantity before each open cell is solved on its own; they stop earlier
 #: when one certifies nothing new.
 _PUSHES = 24
+#: Where counts nest, pushes stop once one certifies fewer cells than this.
+_NESTED_GAIN = 16
 _INF = highspy.kHighsInf
 
 
@@ -80,6 +91,57 @@ class Geography:
         whole[slot[~np.isclose(weight, 1.0)]] = False
         return cls(places, pd.Index(lsoas), weights, lsoa_of, whole)
 
+    @functools.cached_property
+    def parts(self) -> sp.csr_matrix:
+        """places x places: each place not an LSOA as a sum of the largest places that
+        partition it (a borough of its wards, a decile of its boroughs' shares of it), and an
+        apportioned place as its weighted LSOAs.
+
+        The same sums as :attr:`weights`, written with a fraction of the non-zeros: a region
+        is ten boroughs, not 1,700 LSOAs. The solver's work grows with the non-zeros. A place
+        is made only of places ranked below it (fewer LSOAs; an LSOA before any other place of
+        the same LSOAs; then the first), so no sum refers back to itself.
+        """
+        binary = self.weights.tocsr(copy=True)
+        binary.data[:] = 1.0
+        size = np.diff(binary.indptr)
+        count = len(self.places)
+        is_lsoa = self.lsoa_of >= 0
+        rank = np.empty(count, dtype=np.int64)
+        rank[np.lexsort((np.arange(count), ~is_lsoa, size))] = np.arange(count)
+        lsoa_place = np.empty(len(self.lsoas), dtype=np.int64)
+        lsoa_place[self.lsoa_of[is_lsoa]] = np.flatnonzero(is_lsoa)
+        whole = np.flatnonzero(self.whole)
+        overlap = (binary[whole] @ binary[whole].T).tocsr()
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for i, place in enumerate(whole.tolist()):
+            if is_lsoa[place]:
+                continue
+            span = slice(overlap.indptr[i], overlap.indptr[i + 1])
+            others = whole[overlap.indices[span]]
+            inside = others[(overlap.data[span] == size[others]) & (rank[others] < rank[place])]
+            covered = np.zeros(len(self.lsoas), dtype=bool)
+            for part in inside[np.argsort(-size[inside], kind="stable")].tolist():
+                lsoas = binary.indices[binary.indptr[part] : binary.indptr[part + 1]]
+                if covered[lsoas].any():
+                    continue
+                covered[lsoas] = True
+                rows.append(place)
+                cols.append(part)
+                vals.append(1.0)
+        apportioned = self.weights[~self.whole].tocoo()
+        rows += np.flatnonzero(~self.whole)[apportioned.row].tolist()
+        cols += lsoa_place[apportioned.col].tolist()
+        vals += apportioned.data.tolist()
+        parts = sp.csr_matrix((vals, (rows, cols)), shape=(count, count))
+        # the same sums: for any LSOA counts (random ones find a difference almost surely)
+        counts = self.weights @ np.random.default_rng(0).random(len(self.lsoas))
+        if not np.allclose((parts @ counts)[~is_lsoa], counts[~is_lsoa]):
+            raise RuntimeError("the places' parts do not sum to their LSOAs")
+        return parts
+
     def slots(self, rows: pd.DataFrame) -> npt.NDArray[np.int64]:
         index = pd.MultiIndex.from_frame(self.places)
         found = index.get_indexer(pd.MultiIndex.from_frame(rows[PLACE]))
@@ -102,24 +164,75 @@ def _bounds(
     return np.maximum(lower, 0.0), upper
 
 
-class _Model:
-    """Builds the attacker's HiGHS model of a quantity over the geography."""
+class _Joint:
+    """Builds the attacker's HiGHS model of a block of quantities over the geography.
 
-    def __init__(self, geography: Geography) -> None:
+    Quantity ``k`` has a column per place, at ``k * per + column_of[slot]`` (its LSOAs first),
+    and rows ``y_p - sum_l w_pl y_l = 0`` for each place ``p`` not an LSOA. Where counts nest,
+    each atom of their family and period (:mod:`carepool.indicators.nesting`) has a column per
+    LSOA, and each count a row per LSOA ``y_l - sum_a z_al = 0`` over the atoms it sums. A
+    quantity that is a single atom on its own is that atom's columns: a block of one quantity
+    is just that quantity's model.
+    """
+
+    def __init__(self, geography: Geography, quantities: Sequence[Quantity]) -> None:
         self.geography = geography
-        places = len(geography.places)
-        self.lsoas = len(geography.lsoas)
+        lsoas = len(geography.lsoas)
+        self.lsoas = lsoas
         others = np.flatnonzero(geography.lsoa_of < 0)
-        self.column_of = np.empty(places, dtype=np.int64)
-        self.column_of[geography.lsoa_of >= 0] = geography.lsoa_of[geography.lsoa_of >= 0]
-        self.column_of[others] = self.lsoas + np.arange(len(others))
-        self.columns = self.lsoas + len(others)
-        # rows: y_p - sum_l w_pl x_l = 0 for each place p not an LSOA
-        matrix = sp.hstack(
-            [-geography.weights[others], sp.identity(len(others), format="csr")]
-        ).tocsc()
-        self.matrix = matrix
-        self.rows = len(others)
+        self.per = lsoas + len(others)
+        self.column_of = np.empty(len(geography.places), dtype=np.int64)
+        at_lsoa = geography.lsoa_of >= 0
+        self.column_of[at_lsoa] = geography.lsoa_of[at_lsoa]
+        self.column_of[others] = lsoas + np.arange(len(others))
+        count = len(quantities)
+        base: dict[tuple[Hashable, int], int] = {}
+        for k, quantity in enumerate(quantities):
+            if len(quantity.definitions) == 1:
+                ((universe, atoms),) = quantity.definitions
+                if len(atoms) == 1 and (universe, min(atoms)) not in base:
+                    base[(universe, min(atoms))] = k * self.per
+        identified = set(base)
+        self.columns = count * self.per
+        for quantity in quantities:
+            for universe, atoms in sorted(quantity.definitions, key=repr):
+                for atom in sorted(atoms):
+                    if (universe, atom) not in base:
+                        base[(universe, atom)] = self.columns
+                        self.columns += lsoas
+        summed = -geography.parts[others].tocoo()
+        rows: list[npt.NDArray[np.int64]] = []
+        cols: list[npt.NDArray[np.int64]] = []
+        vals: list[npt.NDArray[np.float64]] = []
+        row = 0
+        lsoa = np.arange(lsoas, dtype=np.int64)
+        for k, quantity in enumerate(quantities):
+            offset = k * self.per
+            rows += [row + summed.row, row + np.arange(len(others))]
+            cols += [offset + self.column_of[summed.col], offset + lsoas + np.arange(len(others))]
+            vals += [summed.data, np.ones(len(others))]
+            row += len(others)
+            for universe, atoms in sorted(quantity.definitions, key=repr):
+                if len(atoms) == 1 and base[(universe, min(atoms))] == offset:
+                    continue  # the quantity's own columns are the atom's
+                rows.append(row + lsoa)
+                cols.append(offset + lsoa)
+                vals.append(np.ones(lsoas))
+                for atom in atoms:
+                    rows.append(row + lsoa)
+                    cols.append(base[(universe, atom)] + lsoa)
+                    vals.append(-np.ones(lsoas))
+                row += lsoas
+        self.rows = row
+        self.nested = len(base) > len(identified) or count > 1
+        self.matrix = sp.csc_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(self.rows, self.columns),
+        )
+
+    def columns_of(self, k: int, slots: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The model columns of quantity ``k`` at place ``slots``."""
+        return np.asarray(k * self.per + self.column_of[slots], dtype=np.int64)
 
     def highs(
         self, lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64]
@@ -180,9 +293,9 @@ def _new_solver() -> highspy.Highs:
     return highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no annotation here
 
 
-@dataclass
+@dataclass(eq=False)
 class Quantity:
-    """One published count vector, the attacker's model of it, and what is certified."""
+    """One published count vector, what the attacker knows of it, and what is certified."""
 
     tables: list[tuple[str, str]]
     column: str
@@ -195,11 +308,13 @@ class Quantity:
     #: Place slots of the cells to protect, and the values found for them so far at feasible
     #: points (the truth is one).
     sensitive: npt.NDArray[np.int64]
+    #: What the count sums, for each table that publishes it: a universe (a family of
+    #: measures and a period, :mod:`carepool.indicators.nesting`) and atoms of it.
+    definitions: set[tuple[Hashable, frozenset[int]]] = field(default_factory=set)
     low: npt.NDArray[np.float64] = field(init=False)
     high: npt.NDArray[np.float64] = field(init=False)
     #: Per place slot: hidden from the attacker (in every table publishing the quantity).
     hidden: npt.NDArray[np.bool_] = field(init=False)
-    highs: highspy.Highs | None = None
 
     def __post_init__(self) -> None:
         self.low = self.truth[self.sensitive].copy()
@@ -214,6 +329,26 @@ class Quantity:
         return np.asarray(self.high - self.low < width - TOLERANCE)
 
 
+@dataclass
+class Block:
+    """Quantities whose counts nest, in one model (most quantities are a block alone)."""
+
+    quantities: list[Quantity]
+    model: _Joint
+    highs: highspy.Highs | None = None
+
+    @property
+    def name(self) -> str:
+        return "; ".join(quantity.name for quantity in self.quantities)
+
+    @property
+    def tables(self) -> set[tuple[str, str]]:
+        return {key for quantity in self.quantities for key in quantity.tables}
+
+    def open(self, width: float) -> bool:
+        return any(quantity.open(width).any() for quantity in self.quantities)
+
+
 @dataclass(frozen=True)
 class Finding:
     """A sensitive cell bounded too tightly, and the shown cells that bound it."""
@@ -222,82 +357,156 @@ class Finding:
     slot: int
     low: float
     high: float
-    binding: npt.NDArray[np.int64]
+    #: The shown cells whose published bounds hold the attacker's bound: (quantity, slot).
+    binding: list[tuple[Quantity, int]]
 
 
 class Attacker:
-    """Solves the attacker's linear programmes for every quantity, warm from the last basis."""
+    """Solves the attacker's linear programmes for every block, warm from the last basis."""
 
     def __init__(self, geography: Geography, rule: DisclosureRule) -> None:
-        self.model = _Model(geography)
         self.geography = geography
         self.rule = rule
         self.width = float(rule.largest_suppressed - rule.smallest)
         self.solves = 0
         self.single = 0
-        #: Place slot of each model column.
-        self.slot_of = np.empty(self.model.columns, dtype=np.int64)
-        self.slot_of[self.model.column_of] = np.arange(len(self.model.column_of))
+        #: Blocks whose counts break the relations the definitions declare (a loaded extract
+        #: that counts someone screened who was not eligible, say): audited unrelated.
+        self.unrelated: list[str] = []
 
-    def reveal(self, quantity: Quantity, hidden: npt.NDArray[np.bool_]) -> None:
-        """Tell the attacker's model which cells are hidden now (never fewer than before)."""
-        newly = hidden & ~quantity.hidden
-        quantity.hidden = quantity.hidden | hidden
-        columns = self.model.column_of
-        if quantity.highs is None:
-            lower = np.empty(self.model.columns)
-            upper = np.empty(self.model.columns)
-            lower[columns] = np.where(quantity.hidden, 0.0, quantity.lower)
-            upper[columns] = np.where(quantity.hidden, _INF, quantity.upper)
-            quantity.highs = self.model.highs(lower, upper)
-        elif newly.any():
-            changed = columns[newly].astype(np.int32)
-            quantity.highs.changeColsBounds(
-                len(changed), changed, np.zeros(len(changed)), np.full(len(changed), _INF)
-            )
+    def blocks(self, quantities: Sequence[Quantity]) -> list[Block]:
+        """The quantities in blocks: those whose counts nest together (share a universe)."""
+        root = list(range(len(quantities)))
 
-    def certify(self, quantity: Quantity, seed: int) -> list[Finding]:
-        """Certify every sensitive cell of ``quantity`` that can be; the others, found."""
-        if not quantity.open(self.width).any():
+        def find(i: int) -> int:
+            while root[i] != i:
+                root[i] = root[root[i]]
+                i = root[i]
+            return i
+
+        first: dict[Hashable, int] = {}
+        for i, quantity in enumerate(quantities):
+            for universe, _ in quantity.definitions:
+                if universe in first:
+                    root[find(i)] = find(first[universe])
+                else:
+                    first[universe] = i
+        grouped: dict[int, list[Quantity]] = {}
+        for i, quantity in enumerate(quantities):
+            grouped.setdefault(find(i), []).append(quantity)
+        blocks = []
+        for members in grouped.values():
+            block = Block(members, _Joint(self.geography, members))
+            if block.model.nested and not self._holds_truth(block):
+                self.unrelated.append(block.name)
+                for quantity in members:
+                    quantity.definitions = {((id(quantity),), frozenset({0}))}
+                    blocks.append(Block([quantity], _Joint(self.geography, [quantity])))
+            else:
+                blocks.append(block)
+        return blocks
+
+    def _holds_truth(self, block: Block) -> bool:
+        """Whether the true counts satisfy the block's relations: the certification takes the
+        truth for a feasible point, and the attacker's bounds mean nothing otherwise."""
+        lower = np.zeros(block.model.columns)
+        upper = np.full(block.model.columns, _INF)
+        for k, quantity in enumerate(block.quantities):
+            slots = np.arange(len(quantity.truth))
+            columns = block.model.columns_of(k, slots)
+            present = ~np.isnan(quantity.truth)
+            at_lsoa = self.geography.lsoa_of >= 0
+            lower[columns[present]] = quantity.truth[present]
+            upper[columns[present]] = quantity.truth[present]
+            upper[columns[~present & at_lsoa]] = 0.0
+        highs = block.model.highs(lower, upper)
+        highs.run()
+        return bool(highs.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+
+    def reveal(self, block: Block, hidden: Sequence[npt.NDArray[np.bool_]]) -> None:
+        """Tell the attacker's model which cells of each quantity are hidden now (never fewer
+        than before)."""
+        for k, (quantity, mask) in enumerate(zip(block.quantities, hidden, strict=True)):
+            newly = mask & ~quantity.hidden
+            quantity.hidden = quantity.hidden | mask
+            if block.highs is not None and newly.any():
+                changed = block.model.columns_of(k, np.flatnonzero(newly)).astype(np.int32)
+                block.highs.changeColsBounds(
+                    len(changed), changed, np.zeros(len(changed)), np.full(len(changed), _INF)
+                )
+
+    def _highs(self, block: Block) -> highspy.Highs:
+        """The block's solver, made when first needed (most blocks have nothing to certify)."""
+        if block.highs is None:
+            lower = np.zeros(block.model.columns)
+            upper = np.full(block.model.columns, _INF)
+            for k, quantity in enumerate(block.quantities):
+                columns = block.model.columns_of(k, np.arange(len(quantity.truth)))
+                lower[columns] = np.where(quantity.hidden, 0.0, quantity.lower)
+                upper[columns] = np.where(quantity.hidden, _INF, quantity.upper)
+            block.highs = block.model.highs(lower, upper)
+        return block.highs
+
+    def certify(self, block: Block, seed: int) -> list[Finding]:
+        """Certify every sensitive cell of ``block`` that can be; the others, found."""
+        if not block.open(self.width):
             return []
-        highs = quantity.highs
-        assert highs is not None
+        highs = self._highs(block)
         rng = np.random.default_rng(seed)
-        columns = self.model.column_of[quantity.sensitive]
-        left = int(quantity.open(self.width).sum())
+        quantities = block.quantities
+        columns = [block.model.columns_of(k, q.sensitive) for k, q in enumerate(quantities)]
+        left = sum(int(q.open(self.width).sum()) for q in quantities)
+        # Where counts nest the model is several times larger, and a push that moves thousands
+        # of cells at once takes tens of thousands of simplex steps: the interior point method
+        # is ten times faster there. Only the first push runs its crossover, for a basis the
+        # single solves start from; a push needs only a feasible point. On one quantity
+        # alone, warm primal simplex is the faster.
+        highs.setOptionValue("solver", "ipm" if block.model.nested else "simplex")
+        basis = None
         for push in range(_PUSHES):
-            still = quantity.open(self.width)
-            chosen = still if push == 0 else still & (rng.random(len(still)) < 0.5)
-            cost = np.zeros(self.model.columns)
-            cost[columns[chosen]] = 1.0
+            cost = np.zeros(block.model.columns)
+            for quantity, sensitive in zip(quantities, columns, strict=True):
+                still = quantity.open(self.width)
+                chosen = still if push == 0 else still & (rng.random(len(still)) < 0.5)
+                cost[sensitive[chosen]] = 1.0
             self._solve(highs, cost, highspy.ObjSense.kMaximize)
-            self._record(quantity)
-            now = int(quantity.open(self.width).sum())
-            if now == 0 or (push > 0 and now == left):
+            if block.model.nested and basis is None:
+                basis = highs.getBasis()
+                highs.setOptionValue("run_crossover", "off")
+            self._record(block)
+            now = sum(int(q.open(self.width).sum()) for q in quantities)
+            # a push on a nested block costs as much as a dozen single solves
+            enough = _NESTED_GAIN if block.model.nested else 1
+            if now == 0 or (push > 0 and left - now < enough):
                 break
             left = now
+        highs.setOptionValue("solver", "simplex")
+        if basis is not None:
+            highs.setOptionValue("run_crossover", "on")
+            highs.setBasis(basis)
         findings = []
-        order = np.argsort(quantity.high - quantity.low, kind="stable")
-        for i in order:
-            if not quantity.open(self.width)[i]:
-                continue
-            finding = self._single(quantity, int(i))
-            if finding is not None:
-                findings.append(finding)
+        for k, quantity in enumerate(quantities):
+            order = np.argsort(quantity.high - quantity.low, kind="stable")
+            for i in order:
+                if not quantity.open(self.width)[i]:
+                    continue
+                finding = self._single(block, k, int(i))
+                if finding is not None:
+                    findings.append(finding)
         return findings
 
-    def _single(self, quantity: Quantity, i: int) -> Finding | None:
+    def _single(self, block: Block, k: int, i: int) -> Finding | None:
         """The attacker's exact bounds on one cell, or None once it is certified.
 
         The maximum first; the minimum only if a feasible point has not already put the cell
         at 0, below which no count goes.
         """
-        highs = quantity.highs
-        assert highs is not None
-        cost = np.zeros(self.model.columns)
-        cost[self.model.column_of[quantity.sensitive[i]]] = 1.0
+        highs = self._highs(block)
+        quantity = block.quantities[k]
+        cost = np.zeros(block.model.columns)
+        cost[block.model.columns_of(k, quantity.sensitive[i : i + 1])] = 1.0
         bounds = {highspy.ObjSense.kMinimize: 0.0}
-        binding: list[npt.NDArray[np.int64]] = []
+        binding: list[tuple[Quantity, int]] = []
         for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
             if sense == highspy.ObjSense.kMinimize and quantity.low[i] <= TOLERANCE:
                 break
@@ -306,24 +515,24 @@ class Attacker:
             if status == highspy.HighsModelStatus.kUnbounded:
                 quantity.high[i] = np.inf
                 return None
-            self._record(quantity)
+            self._record(block)
             if not quantity.open(self.width)[i]:
                 return None
             bounds[sense] = highs.getInfo().objective_function_value
-            binding.append(self._binding(quantity))
+            binding += self._binding(block)
         return Finding(
             quantity,
             int(quantity.sensitive[i]),
             bounds[highspy.ObjSense.kMinimize],
             bounds[highspy.ObjSense.kMaximize],
-            np.unique(np.concatenate(binding)),
+            sorted(set(binding), key=lambda qs: (block.quantities.index(qs[0]), qs[1])),
         )
 
     def _solve(
         self, highs: highspy.Highs, cost: npt.NDArray[np.float64], sense: highspy.ObjSense
     ) -> highspy.HighsModelStatus:
         self.solves += 1
-        everything = np.arange(self.model.columns, dtype=np.int32)
+        everything = np.arange(len(cost), dtype=np.int32)
         highs.changeColsCost(len(everything), everything, cost)
         highs.changeObjectiveSense(sense)
         highs.run()
@@ -332,21 +541,29 @@ class Attacker:
             raise RuntimeError(f"the differencing audit's solver stopped: {status}")
         return status
 
-    def _record(self, quantity: Quantity) -> None:
+    def _record(self, block: Block) -> None:
         """Widen the values found for the sensitive cells by the solver's feasible point."""
-        assert quantity.highs is not None
-        values = np.asarray(quantity.highs.getSolution().col_value)
-        found = values[self.model.column_of[quantity.sensitive]]
-        np.minimum(quantity.low, found, out=quantity.low)
-        np.maximum(quantity.high, found, out=quantity.high)
+        assert block.highs is not None
+        values = np.asarray(block.highs.getSolution().col_value)
+        for k, quantity in enumerate(block.quantities):
+            found = values[block.model.columns_of(k, quantity.sensitive)]
+            np.minimum(quantity.low, found, out=quantity.low)
+            np.maximum(quantity.high, found, out=quantity.high)
 
-    def _binding(self, quantity: Quantity) -> npt.NDArray[np.int64]:
-        """Place slots of shown cells whose published bounds hold the optimum."""
-        assert quantity.highs is not None
-        duals = np.abs(np.asarray(quantity.highs.getSolution().col_dual))
-        slots = self.slot_of[duals > 1e-9]
-        shown = ~quantity.hidden[slots] & ~np.isnan(quantity.truth[slots])
-        return np.asarray(slots[shown], dtype=np.int64)
+    def _binding(self, block: Block) -> list[tuple[Quantity, int]]:
+        """Shown cells whose published bounds hold the optimum (non-zero reduced costs)."""
+        assert block.highs is not None
+        duals = np.abs(np.asarray(block.highs.getSolution().col_dual))
+        columns = np.flatnonzero(duals[: len(block.quantities) * block.model.per] > 1e-9)
+        slot_of = np.empty(block.model.per, dtype=np.int64)
+        slot_of[block.model.column_of] = np.arange(len(block.model.column_of))
+        found = []
+        for column in columns:
+            quantity = block.quantities[int(column) // block.model.per]
+            slot = int(slot_of[int(column) % block.model.per])
+            if not quantity.hidden[slot] and not np.isnan(quantity.truth[slot]):
+                found.append((quantity, slot))
+        return found
 
 
 def _vector_key(values: npt.NDArray[np.float64]) -> bytes:
@@ -359,35 +576,60 @@ def quantities(
     slots: npt.NDArray[np.int64],
     geography: Geography,
     rule: DisclosureRule,
+    nesting: Nesting | None = None,
 ) -> list[Quantity]:
-    """Every distinct count vector the tables publish, with what the attacker knows of it."""
+    """Every distinct count vector the tables publish, with what the attacker knows of it:
+    its published bounds and, with ``nesting``, how it relates to the others."""
     places = len(geography.places)
-    is_lsoa = geography.lsoa_of >= 0
     by_vector: dict[bytes, Quantity] = {}
+    counted: list[tuple[Quantity, Hashable, Count]] = []
+    family: dict[Hashable, set[Count]] = {}
     for key, rows in tables.items():
         for column in COUNTS:
             truth = np.full(places, np.nan)
             truth[slots[rows]] = keyed[column].to_numpy(dtype=np.float64)[rows]
             vector = _vector_key(truth)
-            if vector in by_vector:
-                by_vector[vector].tables.append(key)
-                continue
-            # whole numbers of whole LSOAs are known to within round_to // 2
-            atoms = truth[is_lsoa]
-            counts_whole = bool(np.all(np.isnan(atoms) | (atoms == np.round(atoms))))
-            published = np.round(truth / rule.round_to) * rule.round_to
-            lower, upper = _bounds(published, geography.whole & counts_whole, rule)
-            absent = np.isnan(truth)
-            lower[absent] = 0.0
-            upper[absent] = np.where(is_lsoa[absent], 0.0, _INF)
-            _check_truth(truth, geography, f"{key[0]} {key[1]} {column}")
-            sensitive = np.flatnonzero(
-                ~absent & geography.whole & rule.primary(pd.Series(truth)).to_numpy(dtype=bool)
-            )
-            by_vector[vector] = Quantity(
-                [key], column, truth, published, lower, upper, sensitive.astype(np.int64)
-            )
+            quantity = by_vector.get(vector)
+            if quantity is None:
+                quantity = by_vector[vector] = _quantity(key, column, truth, geography, rule)
+            else:
+                quantity.tables.append(key)
+            count = nesting.count(key[0], column) if nesting is not None else None
+            if count is None:
+                quantity.definitions.add(((*key, column), frozenset({0})))
+            else:
+                universe: Hashable = (count.family, key[1])
+                counted.append((quantity, universe, count))
+                family.setdefault(universe, set()).add(count)
+    numbered = {universe: sorted(counts, key=repr) for universe, counts in family.items()}
+    sums = {universe: dict(zip(c, atoms(c), strict=True)) for universe, c in numbered.items()}
+    for quantity, universe, count in counted:
+        quantity.definitions.add((universe, sums[universe][count]))
     return list(by_vector.values())
+
+
+def _quantity(
+    key: tuple[str, str],
+    column: str,
+    truth: npt.NDArray[np.float64],
+    geography: Geography,
+    rule: DisclosureRule,
+) -> Quantity:
+    """A count vector's published bounds and sensitive cells."""
+    is_lsoa = geography.lsoa_of >= 0
+    # whole numbers of whole LSOAs are known to within round_to // 2
+    atoms_ = truth[is_lsoa]
+    counts_whole = bool(np.all(np.isnan(atoms_) | (atoms_ == np.round(atoms_))))
+    published = np.round(truth / rule.round_to) * rule.round_to
+    lower, upper = _bounds(published, geography.whole & counts_whole, rule)
+    absent = np.isnan(truth)
+    lower[absent] = 0.0
+    upper[absent] = np.where(is_lsoa[absent], 0.0, _INF)
+    _check_truth(truth, geography, f"{key[0]} {key[1]} {column}")
+    sensitive = np.flatnonzero(
+        ~absent & geography.whole & rule.primary(pd.Series(truth)).to_numpy(dtype=bool)
+    )
+    return Quantity([key], column, truth, published, lower, upper, sensitive.astype(np.int64))
 
 
 def _check_truth(truth: npt.NDArray[np.float64], geography: Geography, name: str) -> None:

@@ -43,6 +43,7 @@ from carepool.indicators.attacker import (
     COUNTS,
     PLACE,
     Attacker,
+    Block,
     Finding,
     Geography,
     Quantity,
@@ -50,6 +51,7 @@ from carepool.indicators.attacker import (
     quiet_solver,
 )
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.nesting import Nesting
 
 TABLE = ["indicator", "year"]
 #: Rounds of further suppression before the audit gives up (each hides at least one cell).
@@ -87,8 +89,8 @@ def _table_key(key: Any) -> tuple[str, str]:
     return str(key[0]), str(key[1])
 
 
-def _seed(quantity: Quantity, round_: int) -> int:
-    text = f"{quantity.name}:{round_}".encode()
+def _seed(block: Block, round_: int) -> int:
+    text = f"{block.name}:{round_}".encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
 
 
@@ -150,29 +152,35 @@ class _Pattern:
         return extra
 
 
-def _choose(finding: Finding, size: npt.NDArray[np.int64], geography: Geography) -> int:
-    """The cell to hide for a finding: of the shown cells that hold the attacker's bound, the
-    one with the smallest published count, then the fewest LSOAs, then the first."""
-    quantity, candidates = finding.quantity, finding.binding
-    if candidates.size == 0:
+def _choose(
+    finding: Finding, size: npt.NDArray[np.int64], geography: Geography
+) -> tuple[Quantity, int]:
+    """The cell to hide for a finding: of the shown cells that hold the attacker's bound (of
+    its own count or one it nests with), the one with the smallest published count, then the
+    fewest LSOAs, then the first."""
+    if not finding.binding:
         raise RuntimeError(
-            f"{quantity.name}: {geography.places.iloc[finding.slot].to_dict()} is bounded to "
-            f"{finding.low:g}-{finding.high:g} by nothing that can be hidden"
+            f"{finding.quantity.name}: {geography.places.iloc[finding.slot].to_dict()} is "
+            f"bounded to {finding.low:g}-{finding.high:g} by nothing that can be hidden"
         )
-    order = np.lexsort((candidates, size[candidates], quantity.published[candidates]))
-    return int(candidates[order[0]])
+    return min(finding.binding, key=lambda cell: (cell[0].published[cell[1]], size[cell[1]]))
 
 
 def _audit_part(
-    keyed: pd.DataFrame, relations: Sequence[str], members: pd.DataFrame, rule: DisclosureRule
+    keyed: pd.DataFrame,
+    relations: Sequence[str],
+    members: pd.DataFrame,
+    rule: DisclosureRule,
+    nesting: Nesting | None,
 ) -> Audit:
     """The audit of tables that share no counts with any table outside them."""
     keyed = keyed.reset_index(drop=True)
     geography = Geography.of(members)
     slots = geography.slots(keyed)
     pattern = _Pattern(keyed, relations, rule)
-    published = quantities(keyed, pattern.tables, slots, geography, rule)
+    published = quantities(keyed, pattern.tables, slots, geography, rule, nesting)
     attacker = Attacker(geography, rule)
+    blocks = attacker.blocks(published)
     size = np.diff(geography.weights.indptr).astype(np.int64)
 
     def hidden_at(key: tuple[str, str]) -> npt.NDArray[np.bool_]:
@@ -186,12 +194,15 @@ def _audit_part(
     rounds = 0
     while True:
         findings: list[Finding] = []
-        for quantity in published:
-            if changed.isdisjoint(quantity.tables):
+        for block in blocks:
+            if changed.isdisjoint(block.tables):
                 continue
-            seen = np.logical_and.reduce([hidden_at(key) for key in quantity.tables])
-            attacker.reveal(quantity, seen)
-            findings += attacker.certify(quantity, _seed(quantity, rounds))
+            seen = [
+                np.logical_and.reduce([hidden_at(key) for key in quantity.tables])
+                for quantity in block.quantities
+            ]
+            attacker.reveal(block, seen)
+            findings += attacker.certify(block, _seed(block, rounds))
         if not findings:
             break
         rounds += 1
@@ -202,8 +213,8 @@ def _audit_part(
             )
         to_hide: dict[tuple[str, str], set[int]] = {}
         for finding in findings:
-            choice = _choose(finding, size, geography)
-            for key in finding.quantity.tables:
+            quantity, choice = _choose(finding, size, geography)
+            for key in quantity.tables:
                 to_hide.setdefault(key, set()).add(choice)
         for key, chosen in to_hide.items():
             pattern.hide(key, slots, chosen)
@@ -211,6 +222,8 @@ def _audit_part(
     report = {
         "tables": len(pattern.tables),
         "quantities": len(published),
+        "nested_blocks": sum(len(block.quantities) > 1 for block in blocks),
+        "unrelated": attacker.unrelated,
         "sensitive_cells": int(sum(len(q.sensitive) for q in published)),
         "hidden_by_rule": int(pattern.by_rule.sum()),
         "hidden_by_audit": int((pattern.hidden & ~pattern.by_rule).sum()),
@@ -223,9 +236,14 @@ def _audit_part(
     return Audit(pattern.published(), pattern.extra(), report)
 
 
-def _parts(keyed: pd.DataFrame) -> list[npt.NDArray[np.int64]]:
+def _parts(
+    keyed: pd.DataFrame, nesting: Nesting | None, rule: DisclosureRule
+) -> list[npt.NDArray[np.int64]]:
     """The rows of each group of tables linked by publishing the same counts (a numerator or
-    denominator with the same value for every place), largest group first."""
+    denominator with the same value for every place) or counts that nest (``nesting``: of one
+    family of measures in one period, where any of them is small enough to protect; nesting
+    that protects nothing need not tie the tables' audits together), the groups with the most
+    small counts first."""
     tables = {
         _table_key(key): np.asarray(rows, dtype=np.int64)
         for key, rows in keyed.groupby(TABLE, sort=True).indices.items()
@@ -237,22 +255,39 @@ def _parts(keyed: pd.DataFrame) -> list[npt.NDArray[np.int64]]:
             key = root[key]
         return key
 
+    def link(key: tuple[str, str], other: tuple[str, str]) -> None:
+        root[find(key)] = find(other)
+
     first: dict[str, tuple[str, str]] = {}
+    families: dict[str, list[tuple[str, str]]] = {}
+    protected: set[str] = set()
     for key, rows in tables.items():
         ordered = keyed.iloc[rows].sort_values(PLACE, kind="stable")
         places = "\x1f".join(ordered["level"] + ":" + ordered["place_code"].astype(str))
         for column in COUNTS:
-            values = np.round(ordered[column].to_numpy(dtype=np.float64), 6).tobytes()
-            vector = hashlib.sha256(places.encode() + values).hexdigest()
+            values = np.round(ordered[column].to_numpy(dtype=np.float64), 6)
+            vector = hashlib.sha256(places.encode() + values.tobytes()).hexdigest()
             if vector in first:
-                root[find(key)] = find(first[vector])
+                link(key, first[vector])
             else:
                 first[vector] = key
+            count = nesting.count(key[0], column) if nesting is not None else None
+            if count is not None:
+                family = f"{count.family}/{key[1]}"
+                families.setdefault(family, []).append(key)
+                if rule.primary(pd.Series(values)).any():
+                    protected.add(family)
+    for family in protected:
+        for key in families[family][1:]:
+            link(key, families[family][0])
     groups: dict[tuple[str, str], list[npt.NDArray[np.int64]]] = {}
     for key, rows in tables.items():
         groups.setdefault(find(key), []).append(rows)
     parts = [np.sort(np.concatenate(rows)) for rows in groups.values()]
-    return sorted(parts, key=lambda rows: (-len(rows), int(rows[0])))
+    small = rule.primary(keyed["numerator"]).to_numpy(dtype=bool) | rule.primary(
+        keyed["denominator"]
+    ).to_numpy(dtype=bool)
+    return sorted(parts, key=lambda rows: (-int(small[rows].sum()), -len(rows), int(rows[0])))
 
 
 def _threads(parts: int) -> int:
@@ -267,9 +302,11 @@ def audit(
     relations: Sequence[str],
     members: pd.DataFrame,
     rule: DisclosureRule,
+    nesting: Nesting | None = None,
 ) -> Audit:
     """Hide cells until no sensitive cell of any table can be bounded more tightly than the
-    protection interval by linear programming over every level together.
+    protection interval by linear programming over every level together, and (``nesting``)
+    over every table whose counts nest.
 
     ``keyed`` holds every table's counts (``indicator, level, place_code, year, numerator,
     denominator``) for every place of ``members``, with the additive-group key columns
@@ -278,15 +315,22 @@ def audit(
     """
     started = time.perf_counter()
     keyed = keyed.reset_index(drop=True)
-    parts = _parts(keyed)
-    jobs = [(keyed.iloc[rows], relations, members, rule) for rows in parts]
+    parts = _parts(keyed, nesting, rule)
+    jobs = [(keyed.iloc[rows], relations, members, rule, nesting) for rows in parts]
     workers = _threads(len(parts))
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(_audit_part, *zip(*jobs, strict=True)))
     else:
         results = [_audit_part(*job) for job in jobs]
-    summed = ("tables", "quantities", "sensitive_cells", "hidden_by_rule", "hidden_by_audit")
+    summed = (
+        "tables",
+        "quantities",
+        "nested_blocks",
+        "sensitive_cells",
+        "hidden_by_rule",
+        "hidden_by_audit",
+    )
     report: dict[str, Any] = {
         "rule": rule.name,
         "smallest": rule.smallest,
@@ -294,9 +338,11 @@ def audit(
         "round_to": rule.round_to,
         "protection": float(rule.largest_suppressed - rule.smallest),
         "solver": f"HiGHS {quiet_solver().version()}",
+        "knowledge": nesting.digest() if nesting is not None else "",
         **{key: sum(int(r.report[key]) for r in results) for key in summed},
         "rounds": max((int(r.report["rounds"]) for r in results), default=0),
         "solves": sum(int(r.report["solves"]) for r in results),
+        "unrelated": sorted(name for r in results for name in r.report["unrelated"]),
         "threads": workers,
         "seconds": round(time.perf_counter() - started, 2),
         "counts": dict(sorted(kv for r in results for kv in r.report["counts"].items())),

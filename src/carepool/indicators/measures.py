@@ -42,6 +42,10 @@ class Measure:
     #: Non-zero only for care-home residents and needs last year's placement (a join), so
     #: summed over care-home rows alone: a few thousand rows, not millions.
     care_home_only: bool = False
+    #: The measure that counts everyone this one counts (a death from cancer is a death).
+    #: Published with the definitions, so the differencing audit's attacker knows it too
+    #: (:mod:`carepool.indicators.nesting`).
+    within: str = ""
 
 
 def _flag(value: ir.BooleanValue) -> ir.NumericValue:
@@ -79,12 +83,16 @@ PERSON_MEASURES: tuple[Measure, ...] = (
     ),
     Measure("deaths", "deaths", lambda t: _flag(t.died)),
     Measure(
-        "deaths_cancer", "deaths from cancer", lambda t: _flag(t.died & (t.death_cause == "cancer"))
+        "deaths_cancer",
+        "deaths from cancer",
+        lambda t: _flag(t.died & (t.death_cause == "cancer")),
+        within="deaths",
     ),
     Measure(
         "deaths_circulatory",
         "deaths from circulatory (cardiovascular) disease",
         lambda t: _flag(t.died & (t.death_cause == "circulatory")),
+        within="deaths",
     ),
     Measure(
         "emergency_admissions",
@@ -106,7 +114,12 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         lambda t: t.delayed_discharge_days.cast("int64"),
     ),
     *(
-        Measure(f"{p}_screening_{s}", f"people {s} by {p} screening", _screening(p, s))
+        Measure(
+            f"{p}_screening_{s}",
+            f"people {s} by {p} screening",
+            _screening(p, s),
+            within=f"{p}_screening_eligible" if s == "covered" else "",
+        )
         for p in ("breast", "cervical", "bowel")
         for s in ("eligible", "covered")
     ),
@@ -119,6 +132,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "cancers_stage_1_2",
         "new cancers diagnosed at stage 1 or 2",
         lambda t: _flag(t.cancer_diagnosed & (t.cancer_stage <= 2)),
+        within="cancers_staged",
     ),
     Measure(
         "days_alive_18plus",
@@ -139,6 +153,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "talking_therapies_recovered",
         "people who completed talking therapies and recovered",
         lambda t: _flag(t.talking_therapies_recovered),
+        within="talking_therapies_completed",
     ),
     Measure(
         "ld_health_checks_eligible",
@@ -149,6 +164,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "ld_health_checks_done",
         "people 14+ on the learning disability register who had an annual health check",
         lambda t: _flag(t.ld_health_check),
+        within="ld_health_checks_eligible",
     ),
     Measure(
         "has_previous_year",
@@ -160,6 +176,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "people placed in a residential or nursing home who were not in one the year before",
         lambda t: _flag(_in_care_home(t) & t.previous_year_known & ~t.previous_in_care_home),
         care_home_only=True,
+        within="care_home_residents",
     ),
     Measure(
         "reablement_clients",
@@ -170,6 +187,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "reablement_at_home",
         "people 65+ who had reablement, alive at the year's end and not in a care home",
         lambda t: _flag(_reablement_client(t) & ~t.died & ~_in_care_home(t)),
+        within="reablement_clients",
     ),
     Measure(
         "care_home_residents",
@@ -180,6 +198,7 @@ PERSON_MEASURES: tuple[Measure, ...] = (
         "care_home_self_funders",
         "care-home residents who pay for their own care",
         lambda t: _flag(_in_care_home(t) & (t.asc_funding == "self_funder")),
+        within="care_home_residents",
     ),
 )
 
@@ -211,6 +230,11 @@ DERIVED_MEASURES = {
 }
 
 ALL_MEASURES = {m.name: m for m in (*PERSON_MEASURES, *SPEND_MEASURES)}
+
+#: Measures that never count the same person (one underlying cause of death).
+DISJOINT_MEASURES: tuple[frozenset[str], ...] = (
+    frozenset({"deaths_cancer", "deaths_circulatory"}),
+)
 
 
 def previous_year_known(person_year: ir.Table, years: Sequence[str]) -> ir.BooleanValue:

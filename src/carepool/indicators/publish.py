@@ -35,6 +35,7 @@ from carepool.indicators.compute import LIMITS, STATS_KEYS
 from carepool.indicators.definitions import Indicator, Method
 from carepool.indicators.differencing import Audit, audit
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
+from carepool.indicators.nesting import Nesting
 from carepool.indicators.relations import additive_groups
 from carepool.stats import byars_limits, crude_rate, proportion
 
@@ -165,11 +166,12 @@ def audited_pattern(
     rule: DisclosureRule,
 ) -> Audit:
     """:func:`pattern` with the differencing audit: cells hidden until no count of 1-7 can be
-    narrowed by linear programming over every published table and level together
-    (:mod:`carepool.indicators.differencing`). ``counts`` should hold every indicator that is
-    published: indicators can publish the same counts (a shared population)."""
+    narrowed by linear programming over every published table and level together, with
+    what the definitions say of how counts nest (:mod:`carepool.indicators.differencing`).
+    ``counts`` should hold every indicator that is published: indicators can publish the
+    same counts (a shared population)."""
     keyed, relations = keyed_counts(counts, indicators, members)
-    return audit(keyed, relations, members, rule)
+    return audit(keyed, relations, members, rule, Nesting.of(indicators))
 
 
 def publish(

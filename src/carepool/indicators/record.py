@@ -28,6 +28,7 @@ from carepool.indicators.definitions import INDICATORS, Indicator
 from carepool.indicators.differencing import TABLE, Audit, counts_digest
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
 from carepool.indicators.levels import available_levels, memberships
+from carepool.indicators.nesting import Nesting
 from carepool.indicators.publish import audited_pattern, keyed_counts, keyed_pattern
 from carepool.warehouse import Tables, Warehouse, write_version
 
@@ -68,6 +69,13 @@ def record_audit(warehouse_dir: Path, manifest: dict[str, Any]) -> dict[str, Any
     return {**manifest, "tables": tables, ENTRY: report}
 
 
+def audit_is_current(manifest: dict[str, Any]) -> bool:
+    """Whether the manifest records an audit that knew what the definitions say today of how
+    counts nest (a warehouse audited before is audited again when published from)."""
+    report = manifest.get(ENTRY)
+    return isinstance(report, dict) and report.get("knowledge") == Nesting.of(INDICATORS).digest()
+
+
 def _rule_of(report: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(report.get(key) for key in ("rule", "smallest", "largest_suppressed", "round_to"))
 
@@ -77,13 +85,16 @@ def recorded_extra(
 ) -> pd.DataFrame | None:
     """The recorded cells hidden beyond the counts of 1-7 for tables with these ``digests``
     (``indicator/year``: :func:`counts_digest`), or None unless the warehouse's audit covered
-    every one of them, with the same counts, under ``rule``."""
+    every one of them, with the same counts, under ``rule``, knowing what the definitions
+    say today of how counts nest."""
     report = warehouse.manifest().get(ENTRY)
     if not isinstance(report, dict):
         return None
     wanted = (rule.name, rule.smallest, rule.largest_suppressed, rule.round_to)
     audited = report.get("counts")
     if _rule_of(report) != wanted or not isinstance(audited, dict):
+        return None
+    if not audit_is_current(warehouse.manifest()):
         return None
     if any(audited.get(table) != digest for table, digest in digests.items()):
         return None

@@ -18,7 +18,7 @@ from carepool import __version__
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
-from carepool.indicators import AUDIT_ENTRY, record_audit
+from carepool.indicators import audit_is_current, record_audit
 from carepool.population import BuildRequest, Progress, build
 from carepool.reference import data_digest
 from carepool.warehouse import LoadResult, load_file, read_manifest, table_path
@@ -108,7 +108,7 @@ def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
     stale = (
         manifest.get("carepool_version") != __version__
         or manifest.get("reference_digest") != data_digest()
-        or AUDIT_ENTRY not in manifest  # built before builds audited disclosure
+        or not audit_is_current(manifest)  # audited before, knowing less, or not at all
     )
     if manifest.get("loads"):
         if differs or not complete:
