@@ -108,7 +108,10 @@ def narrowed_jointly(
     at_lsoa = (places["level"] == "lsoa").to_numpy()
     names = list(series)
     n = len(lsoas)
-    blocks_ub, limits, bounds, cells = [], [], [], []
+    blocks_ub: list[sp.spmatrix] = []
+    limits: list[np.ndarray] = []
+    bounds: list[tuple[float, float | None]] = []
+    cells: list[tuple[int, int, float]] = []
     for k, name in enumerate(names):
         shown, truth = series[name]
         table = places.merge(shown, on=["level", "place_code"], how="left")
@@ -133,8 +136,8 @@ def narrowed_jointly(
         empty = set(lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"]).tolist())
         bounds += [(0.0, 0.0) if i in empty else (0.0, None) for i in range(n)]
         true = table["count_t"].to_numpy(dtype=float, na_value=np.nan)
-        for place in np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7)):
-            cells.append((k, int(place), float(true[place])))
+        small = np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7))
+        cells += [(k, int(i), float(true[i])) for i in small]
     for parts, wholes in within:
         sign = np.zeros(len(names))
         for name in parts:
@@ -156,9 +159,9 @@ def narrowed_jointly(
         return float(sign * result.fun)
 
     found = []
-    for k, place, true in cells:
+    for k, place, count in cells:
         upper = extreme(k, place, -1.0)
-        if upper >= true + 6 - 1e-6:
+        if upper >= count + 6 - 1e-6:
             continue  # the lower bound is at most the truth: not narrowed
         lower = extreme(k, place, 1.0)
         if upper - lower < 6 - 1e-6:
