@@ -261,3 +261,21 @@ def test_a_change_that_rounds_to_nothing_has_no_sign() -> None:
     assert _pct(0.0123) == "+1.2%"
     assert _pct(-0.0123) == "-1.2%"
     assert _pct(None) == ""
+
+
+def test_demo_ledger_budgets_are_the_allocation(data_dir: Path) -> None:
+    """Each borough's budget lines in the demo's fund add up to exactly what `carepool
+    allocate` gives the borough: one allocation, one set of figures."""
+    region = ["--region", "E08000001,E08000003,E08000009", "--scale", "0.01"]
+    demo = runner.invoke(app, ["demo", *region])
+    assert demo.exit_code == 0, demo.output
+    allocated = runner.invoke(app, ["allocate", "--json"])
+    assert allocated.exit_code == 0, allocated.output
+    position = runner.invoke(app, ["ledger", "position", "--user", "resident", "--json"])
+    assert position.exit_code == 0, position.output
+    budgets: dict[str, int] = {}
+    for line in json.loads(position.stdout)["lines"]:
+        budgets[line["place"]] = budgets.get(line["place"], 0) + line["budget_pence"]
+    places = json.loads(allocated.stdout)
+    assert len(places) == 3
+    assert budgets == {p["place"]: p["allocation"] * 100 for p in places}

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from carepool.ledger import FundSpec, parse_spec, split_pence
+from carepool.stats import largest_remainder
 
 ICB = "QOP"  # NHS Greater Manchester ICB (NHS England allocation tool data)
 ICB_NAME = "NHS Greater Manchester Integrated Care Board"
@@ -146,26 +147,29 @@ def bcf_minimum(boroughs: Iterable[Borough]) -> dict[str, int]:
     }
 
 
-def budgets(components: pd.DataFrame, bcf: dict[str, int]) -> dict[str, int]:
-    """Pence per line from the allocation's per-place component targets (whole pounds).
+def budgets(
+    components: pd.DataFrame, place_totals: dict[str, int], bcf: dict[str, int]
+) -> dict[str, int]:
+    """Pence per line: each place's allocation (``place_totals``, whole pounds, as
+    ``carepool allocate`` prints it) shared over its services in proportion to the
+    allocation's per-place component targets.
 
-    The NHS's Better Care Fund line takes its minimum out of the borough's adult social care
-    allocation; the council's line keeps the rest.
+    The components' targets are each rounded to whole pounds, so their sum can differ from the
+    place's allocation by a pound or two (and by more where the pace of change holds a place
+    from its target); sharing the allocation itself keeps one set of figures everywhere. The
+    NHS's Better Care Fund line takes its minimum out of the borough's adult social care; the
+    council's line keeps the rest.
     """
     out: dict[str, int] = {}
-    rows = zip(
-        components["place"].tolist(),
-        components["component"].tolist(),
-        components["target"].tolist(),
-        strict=True,
-    )
-    for place, component, target in rows:
-        pence = int(target) * 100
-        if component == "adult_social_care":
-            nhs = min(bcf.get(place, 0), pence)
-            out[line_id(BCF, place)] = nhs
-            pence -= nhs
-        out[line_id(component, place)] = pence
+    for place, rows in components.groupby("place", sort=True):
+        pounds = largest_remainder(rows["target"].to_numpy(dtype=float), place_totals[str(place)])
+        for component, amount in zip(rows["component"].tolist(), pounds.tolist(), strict=True):
+            pence = int(amount) * 100
+            if component == "adult_social_care":
+                nhs = min(bcf.get(str(place), 0), pence)
+                out[line_id(BCF, str(place))] = nhs
+                pence -= nhs
+            out[line_id(component, str(place))] = pence
     return out
 
 

@@ -109,7 +109,10 @@ def run_demo(
         )
     ]
     bcf = gm.bcf_minimum(boroughs)
-    line_budgets = gm.budgets(allocation.components, bcf)
+    totals = dict(
+        zip(places["place"].tolist(), places["allocation"].astype(int).tolist(), strict=True)
+    )
+    line_budgets = gm.budgets(allocation.components, totals, bcf)
     mh_floor = sum(v for k, v in line_budgets.items() if k.startswith("mental_health:"))
     spec = gm.fund_spec(fund, year, boroughs, mh_floor, sum(bcf.values()))
     ledger.open_fund(spec, actor="gm.admin", request_id=f"open-{fund}")
