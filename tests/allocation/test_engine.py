@@ -12,13 +12,15 @@ from hypothesis import strategies as st
 
 from carepool.allocation import allocate
 from carepool.allocation.inputs import N_BANDS
+from carepool.allocation.service import MAX_TOTAL
 from carepool.allocation.shares import STEPS
 from carepool.errors import AllocationError
 
 from .synthetic import formula, need_data, random_data
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
-TOTALS = st.integers(min_value=1, max_value=10**10)
+#: Up to the largest total the command line accepts: exact at every one of them.
+TOTALS = st.one_of(st.integers(min_value=1, max_value=10**10), st.integers(1, MAX_TOTAL))
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
