@@ -81,6 +81,21 @@ def test_movement_compares_each_gap_with_its_previous_period(table: pd.DataFrame
     assert row["change"] == pytest.approx(row["value"] - before["value"])
 
 
+def test_one_year_asked_for_has_the_same_change_and_movement_as_every_year(
+    wh: Warehouse,
+) -> None:
+    """`carepool indicators gaps --year 2025` once left change and movement blank where the
+    table of every year (as the demo prints it) showed them."""
+    every = gap_table(wh, indicators=["u75_mortality_all_causes", "emergency_admissions"])
+    one = gap_table(
+        wh, indicators=["u75_mortality_all_causes", "emergency_admissions"], years=["2025"]
+    )
+    assert set(one["period"]) == {"2025-26"}
+    assert one["change"].notna().any()
+    expected = every[every["period"] == "2025-26"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, expected)
+
+
 def test_gaps_over_suppressed_cells_are_suppressed(wh: Warehouse) -> None:
     gaps = gap_table(wh)
     hidden = gaps[gaps["suppressed"]]

@@ -18,11 +18,13 @@ import pandas as pd
 
 from carepool.errors import IndicatorError
 from carepool.indicators.benchmarks import Z95
+from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, Method
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
-from carepool.indicators.table import indicator_table
+from carepool.indicators.table import indicator_table, normalise_year
 from carepool.stats import sii
 from carepool.warehouse import Tables
+from carepool.years import previous_year
 
 COLUMNS = [
     "indicator",
@@ -228,13 +230,21 @@ def gap_table(
     with ``place`` (a local authority's code), that authority's against England and the
     region, and across its own deprivation quintiles and deciles.
 
-    Indicators without intervals (shares of spend) have no inequality indices.
+    Indicators without intervals (shares of spend) have no inequality indices. With
+    ``years``, the year before each is computed too (when the model holds it), so that each
+    gap's change and movement are the same as over every year.
     """
+    wanted: list[str] | None = None
+    if years:
+        known = model_years(warehouse)
+        wanted = list(dict.fromkeys(normalise_year(y, known) for y in years))
+        before = [previous_year(y) for y in wanted if previous_year(y) in known]
+        years = list(dict.fromkeys([*before, *wanted]))
     if place is None:
         table = indicator_table(
             warehouse, indicators=indicators, levels=list(GAP_LEVELS), years=years, rule=rule
         )
-        return gaps_from_table(table)
+        return _only(gaps_from_table(table), wanted)
     table = indicator_table(
         warehouse, indicators=indicators, levels=list(PLACE_GAP_LEVELS), years=years, rule=rule
     )
@@ -248,7 +258,13 @@ def gap_table(
     scope = _Scope("lad", "lad_quintile", "lad_decile", prefix=f"{code}:")
     places = table["place"].astype(str)
     mine = table[(places == code) | places.str.startswith(scope.prefix)]
-    return gaps_from_table(mine, scope)
+    return _only(gaps_from_table(mine, scope), wanted)
+
+
+def _only(frame: pd.DataFrame, periods: list[str] | None) -> pd.DataFrame:
+    if periods is None:
+        return frame
+    return frame[frame["period"].isin(periods)].reset_index(drop=True)
 
 
 def gaps_from_table(table: pd.DataFrame, scope: _Scope = REGION) -> pd.DataFrame:
