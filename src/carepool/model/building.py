@@ -20,6 +20,7 @@ from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
 from carepool.indicators import audit_is_current, record_audit
 from carepool.population import BuildRequest, Progress, build
+from carepool.population.census import require_census
 from carepool.reference import data_digest
 from carepool.warehouse import LoadResult, load_file, read_manifest, table_path
 
@@ -83,7 +84,7 @@ def check_build(settings: Settings, request: BuildRequest, *, force: bool = Fals
             f"{settings.warehouse_dir} holds loaded extracts ({tables}); building would replace "
             "them. Use another CAREPOOL_DATA_DIR, or --force to replace them."
         )
-    resolve_region(request.region)
+    require_census(resolve_region(request.region).lad_codes)
 
 
 def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
@@ -92,11 +93,12 @@ def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
     A warehouse holding a partner's loaded extract is never rebuilt (that would destroy the
     loaded data); asking for a different model there is an error.
     """
+    wanted = resolve_region(request.region)
+    require_census(wanted.lad_codes)
     try:
         manifest = read_manifest(warehouse_dir)
     except WarehouseError:
         return BuildPlan(build=True)
-    wanted = resolve_region(request.region)
     differs = (
         manifest.get("lad_codes") != list(wanted.lad_codes)
         or float(manifest.get("scale", -1)) != request.scale
