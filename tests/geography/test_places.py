@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from carepool.errors import ConfigError, RegionError
-from carepool.geography import Footprint, Geography, memberships_table, resolve_region
+from carepool.geography import (
+    Footprint,
+    Geography,
+    area_name,
+    england_place_name,
+    memberships_table,
+    resolve_region,
+)
 
 GM_LADS = tuple(f"E080000{n:02d}" for n in range(1, 11))
 
@@ -90,3 +97,17 @@ def test_footprints_check_themselves_when_built(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         Footprint(kind="x", code="X1", name="x", members=members)
+
+
+def test_an_area_is_named_for_what_it_holds() -> None:
+    gm = [f"E0800000{i}" for i in range(1, 10)] + ["E08000010"]
+    assert area_name(gm) == "Greater Manchester"
+    assert area_name(["E08000009", "E08000003"]) == (
+        "Manchester and Trafford (part of Greater Manchester)"
+    )
+    assert area_name(["E08000009"]) == "Trafford (part of Greater Manchester)"
+
+
+def test_a_place_anywhere_in_england_is_told_from_a_mistyped_one() -> None:
+    assert england_place_name("e08000001") == "Bolton"
+    assert england_place_name("E08999999") is None

@@ -337,6 +337,10 @@ def test_unknown_indicator_level_place_or_period_is_a_clear_error(wh: Warehouse)
         indicator_table(wh, levels=["county"])
     with pytest.raises(IndicatorError, match=r"unknown place 'E08999999'.*lad: E08000003"):
         indicator_table(wh, places=["E08999999"])
+    with pytest.raises(
+        IndicatorError, match=r"E08000001 \(Bolton\) is not in this model, which holds Manchester"
+    ):
+        indicator_table(wh, places=["e08000001"])
     with pytest.raises(IndicatorError, match=r"no data for period '2031'; periods available"):
         indicator_table(wh, years=["2031"])
     with pytest.raises(
@@ -442,3 +446,9 @@ def test_repeat_admissions_widen_the_standardised_rate_interval(
         years,
     )
     assert got["upper"] - got["lower"] > independent["upper95"] - independent["lower95"]
+
+
+def test_a_partial_model_is_not_named_for_the_whole_region(wh: Warehouse) -> None:
+    """The small model holds two of Greater Manchester's ten boroughs: its region row says so."""
+    table = indicator_table(wh, indicators=["u75_mortality_all_causes"], levels=["region"])
+    assert set(table["place_name"]) == {"Manchester and Trafford (part of Greater Manchester)"}

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from carepool.geography import area_name
 from carepool.ledger import FundSpec, parse_spec, split_pence
 from carepool.stats import largest_remainder
 
@@ -56,8 +57,10 @@ def line_id(service: str, place: str) -> str:
 def fund_spec(
     fund_id: str, year: str, boroughs: Iterable[Borough], mh_floor_pence: int, bcf_floor_pence: int
 ) -> FundSpec:
-    """The fund's specification: partners, users, lines, rules and risk share."""
+    """The fund's specification: partners, users, lines, rules and risk share; named for the
+    boroughs it pools (a model of two boroughs is not Greater Manchester's fund)."""
     boroughs = list(boroughs)
+    area = area_name(b.code for b in boroughs)
     partners = [{"id": ICB, "name": ICB_NAME, "kind": "nhs_commissioner"}]
     partners += [{"id": b.code, "name": f"{b.name} Council", "kind": "council"} for b in boroughs]
     users: list[dict[str, Any]] = [
@@ -125,7 +128,7 @@ def fund_spec(
         {
             "fund": {
                 "id": fund_id,
-                "name": "Greater Manchester pooled health and social care fund",
+                "name": f"{area} pooled health and social care fund",
                 "year": year,
                 "kind": "pooled",
                 "host": ICB,
@@ -136,7 +139,7 @@ def fund_spec(
             "lines": lines,
             "rules": rules,
         },
-        "the Greater Manchester demonstration fund",
+        f"the {area} demonstration fund",
     )
 
 

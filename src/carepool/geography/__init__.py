@@ -22,6 +22,8 @@ from carepool.geography.places import (
     LOOKUP_COLUMNS,
     Geography,
     Region,
+    area_name,
+    england_place_name,
     lsoa_lookup,
     resolve_region,
 )
@@ -42,7 +44,9 @@ __all__ = [
     "Footprint",
     "Geography",
     "Region",
+    "area_name",
     "code_shape",
+    "england_place_name",
     "is_gss",
     "is_local_authority",
     "is_lsoa",

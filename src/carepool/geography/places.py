@@ -7,6 +7,7 @@ change lookup (see :mod:`carepool.population.lsoa_change`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
@@ -118,6 +119,45 @@ def resolve_region(spec: str) -> Region:
         lad_codes=unique,
         combined_authority_code=cas.pop() if len(cas) == 1 else None,
     )
+
+
+@cache
+def _england_places() -> dict[str, str]:
+    lookup = lsoa_lookup()
+    names: dict[str, str] = {}
+    for kind in ("icb24", "sicbl24", "lad24", "ward24", "msoa21", "lsoa21"):
+        name = f"{kind}_name" if f"{kind}_name" in lookup else f"{kind}_code"
+        pairs = lookup[[f"{kind}_code", name]].drop_duplicates()
+        codes = pairs.iloc[:, 0].astype(str).str.upper()
+        names.update(zip(codes, pairs.iloc[:, 1].astype(str), strict=True))
+    return names
+
+
+def england_place_name(code: str) -> str | None:
+    """The name of an English LSOA, MSOA, ward, local authority, sub-ICB or ICB with this code
+    (any case), or None: so that a place outside a model is told apart from a mistyped one."""
+    return _england_places().get(code.strip().upper())
+
+
+def area_name(lad_codes: Iterable[str]) -> str:
+    """What to call a model of these local authorities: the combined authority's name when
+    the model holds all of it (``Greater Manchester``); otherwise the authorities' names, and
+    the combined authority they are part of (``Manchester and Trafford (part of Greater
+    Manchester)``), so that a partial model is never taken for the whole."""
+    codes = sorted(set(lad_codes))
+    lookup = lsoa_lookup()
+    names = dict(zip(lookup["lad24_code"], lookup["lad24_name"], strict=False))
+    listed = [str(names.get(code, code)) for code in codes]
+    own: str = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    ca = _combined_authorities()
+    mine = ca[ca["lad23_code"].isin(codes)]
+    if mine.empty or mine["cauth23_code"].nunique() != 1:
+        return own
+    whole = ca[ca["cauth23_code"] == mine["cauth23_code"].iloc[0]]
+    name = str(whole["cauth23_name"].iloc[0])
+    if set(whole["lad23_code"]) <= set(codes):
+        return name
+    return f"{own} (part of {name})"
 
 
 @dataclass(frozen=True)

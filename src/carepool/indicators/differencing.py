@@ -39,17 +39,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from carepool.indicators.attacker import (
-    COUNTS,
-    PLACE,
-    Attacker,
-    Block,
-    Finding,
-    Geography,
-    Quantity,
-    quantities,
-    quiet_solver,
-)
+from carepool.indicators.attacker import COUNTS, Attacker, Block, Finding, Quantity, quantities
+from carepool.indicators.attacker_model import PLACE, Geography, quiet_solver
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.nesting import Nesting
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carepool.errors import IndicatorError
+from carepool.geography import area_name
 from carepool.warehouse import Tables
 
 #: Levels built from the lsoa table; footprint kinds add more.
@@ -30,9 +31,11 @@ _DUPLICATES = {"combined_authority", "lad", "msoa"}
 
 
 def _region(lsoas: pd.DataFrame, footprints: pd.DataFrame) -> tuple[str, str]:
+    """The region level's code and name: the combined authority's, named for what the model
+    holds (``Manchester and Trafford (part of Greater Manchester)`` for a partial model)."""
     ca = footprints[footprints["footprint_kind"] == "combined_authority"]
     if len(ca):
-        return str(ca["footprint_code"].iloc[0]), str(ca["footprint_name"].iloc[0])
+        return str(ca["footprint_code"].iloc[0]), area_name(lsoas["lad_code"].unique())
     return "REGION", "Model region (" + ", ".join(sorted(lsoas["lad_name"].unique())) + ")"
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from carepool.errors import IndicatorError
+from carepool.geography import england_place_name
 from carepool.indicators.benchmarks import NO_TREND, NOT_COMPARED, compare, england_values, trend
 from carepool.indicators.compute import compute, counts
 from carepool.indicators.cube import model_years, person_sums, spend_sums
@@ -113,6 +114,19 @@ def _find_places(
     spelled = {str(code).upper(): str(code) for code in all_members["place_code"].unique()}
     codes = [spelled.get(place.strip().upper(), place) for place in places]
     missing = [code for code in codes if code.upper() not in spelled]
+    elsewhere = {
+        code.strip().upper(): england_place_name(code)
+        for code in missing
+        if england_place_name(code)
+    }
+    if elsewhere:
+        lads = all_members[all_members["level"] == "lad"]["place_name"].drop_duplicates()
+        raise IndicatorError(
+            f"{', '.join(f'{code} ({name})' for code, name in elsewhere.items())} "
+            f"{'is' if len(elsewhere) == 1 else 'are'} not in this model, which holds "
+            f"{', '.join(sorted(map(str, lads)))}; build a model that does with "
+            "`carepool build --region`"
+        )
     if missing:
         examples = ", ".join(
             f"{level}: {group['place_code'].iloc[0]}"

@@ -19,8 +19,7 @@ from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.geography import resolve_region
 from carepool.indicators import audit_is_current, record_audit
-from carepool.population import BuildRequest, Progress, build
-from carepool.population.census import require_census
+from carepool.population import BuildRequest, Progress, build, require_census
 from carepool.reference import data_digest
 from carepool.warehouse import LoadResult, load_file, read_manifest, table_path
 

@@ -1,6 +1,7 @@
 """The synthetic population: fitted to published counts, calibrated to published rates."""
 
 from carepool.population.build import BuildRequest, Progress, build
+from carepool.population.census import require_census
 from carepool.population.lsoa_change import mid2020_on_lsoa21
 from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
 from carepool.population.summary import Summary, model_summary
@@ -17,5 +18,6 @@ __all__ = [
     "load_parameters",
     "mid2020_on_lsoa21",
     "model_summary",
+    "require_census",
     "run_checks",
 ]
