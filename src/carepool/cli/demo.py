@@ -87,6 +87,7 @@ def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula
     print_decisions(year.decisions)
     out.print(
         f"Journal: {check.entries:,} entries, {'verified' if check.ok else 'NOT VERIFIED'}; "
-        f"digest {check.digest}. Lines: carepool ledger position --user resident; "
-        "check anyone's copy: carepool ledger verify"
+        f"digest {check.digest}. Lines: carepool ledger position --user resident; publish "
+        "it: carepool ledger export --user resident --out journal.jsonl; check anyone's "
+        "copy: carepool ledger verify --file journal.jsonl"
     )

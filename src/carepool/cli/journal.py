@@ -27,8 +27,10 @@ from carepool.cli.ledger import (
     open_ledger,
     user_named,
 )
-from carepool.cli.support import emit, labelled, new_file, out
+from carepool.cli.support import emit, labelled, literal, new_file, out
 from carepool.ledger import (
+    check_published,
+    check_signature,
     read_checkpoint,
     read_private_key,
     read_public_key,
@@ -47,20 +49,37 @@ def verify_command(
         Path | None,
         typer.Option("--public-key", help="the fund's public key (checkpoint.pub)"),
     ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help="a published journal (carepool ledger export) to check, not the ledger"
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check the journal in full; name the first entry that fails.
 
     Checks its chain, every posting's entry, the registries, the month closes, and every
     request posted again under the rules in force then. With --checkpoint and --public-key,
-    also that it still holds the entries the signed checkpoint saw.
+    also that it still holds the entries the signed checkpoint saw. With --file, checks a
+    published copy instead (its chain and digest; no database needed).
     """
     if (checkpoint is None) != (public_key is None):
         raise typer.BadParameter("--checkpoint and --public-key go together")
+    if published is not None and fund is not None:
+        raise typer.BadParameter("--file names its own fund; leave out --fund")
     signed = read_checkpoint(checkpoint) if checkpoint is not None else None
     key = read_public_key(public_key) if public_key is not None else None
-    with open_ledger() as ledger:
-        check = ledger.verify(choose_fund(ledger, fund), checkpoint=signed, public_key=key)
+    if published is not None:
+        if signed is not None and key is not None:
+            check_signature(signed, key)
+        copy = check_published(published, signed)
+        check = copy.chain
+        whose = literal(f"The published journal of fund {copy.fund} ({copy.year})")
+    else:
+        with open_ledger() as ledger:
+            check = ledger.verify(choose_fund(ledger, fund), checkpoint=signed, public_key=key)
+        whose = "The journal"
     if as_json:
         result = check.as_dict()
         result.pop("problem")
@@ -70,13 +89,13 @@ def verify_command(
             f"; it holds the {signed.entries:,} entries signed {signed.time}" if signed else ""
         )
         out.print(
-            f"The journal verifies: {check.entries:,} entries, digest {check.digest}{extends}",
+            f"{whose} verifies: {check.entries:,} entries, digest {check.digest}{extends}",
             markup=False,
         )
     else:
         out.print(
             labelled(
-                "The journal does not verify:",
+                f"{whose} does not verify:",
                 "bold red",
                 f"entry {check.first_bad_entry}: {check.problem} ({check.entries:,} entries read)",
             )

@@ -12,6 +12,7 @@ from carepool.ledger.ledger import Ledger, migrate
 from carepool.ledger.records.chain import ChainCheck, canonical, sha256
 from carepool.ledger.records.checkpoint import (
     Checkpoint,
+    check_signature,
     read_checkpoint,
     read_private_key,
     read_public_key,
@@ -20,6 +21,7 @@ from carepool.ledger.records.checkpoint import (
 )
 from carepool.ledger.records.entries import Entry, Posting, Receipt
 from carepool.ledger.records.money import parse_amount, pounds, split_pence
+from carepool.ledger.records.published import PublishedCheck, check_published
 from carepool.ledger.records.spec import FundSpec, RiskShare, load_spec, parse_spec
 from carepool.ledger.reports import MONEY_COLUMNS, Position, forecast_variance
 from carepool.ledger.requests import (
@@ -60,6 +62,7 @@ __all__ = [
     "Operation",
     "Position",
     "Posting",
+    "PublishedCheck",
     "Receipt",
     "Reverse",
     "RiskShare",
@@ -67,6 +70,8 @@ __all__ = [
     "Spend",
     "Virement",
     "canonical",
+    "check_published",
+    "check_signature",
     "forecast_variance",
     "load_spec",
     "migrate",
