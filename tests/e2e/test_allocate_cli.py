@@ -135,7 +135,9 @@ def _formula_with(tmp_path: Path, old: str, new: str) -> Path:
         (["--total", "1" + "0" * 22], "--total must be at most £10,000,000,000,000"),
         (["--year", "2026"], "year '2026': expected a financial year such as 2026-27"),
         (["--level", "county"], "unknown geography level 'county'"),
-        (["--convergence", "2"], "pace_of_change.convergence: expected a number >= 0 and <= 1"),
+        (["--convergence", "2"], "--convergence must be a number from 0 to 1, got 2"),
+        (["--min-growth", "5"], "--min-growth must be a number from -0.5 to 1, got 5"),
+        (["--max-below-target", "-1"], "--max-below-target must be a number from 0 to 1"),
     ],
 )
 def test_bad_options_are_refused_clearly(

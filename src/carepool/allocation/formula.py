@@ -131,8 +131,8 @@ class Formula:
         given = {k: v for k, v in changes.items() if v is not None}
         if not given:
             return self
+        _check_flags(given)
         pace = replace(self.pace, **given)
-        _check_pace(pace, self.path or "formula")
         return replace(self, pace=pace)
 
 
@@ -339,12 +339,27 @@ def _component(reader: _Reader, raw: Any, i: int, default_hi: float) -> Componen
     )
 
 
+#: Each pace-of-change setting's limits, for the formula file and the flags that override it.
+PACE_LIMITS = {"min_growth": (-0.5, 1.0), "max_below_target": (0.0, 1.0), "convergence": (0.0, 1.0)}
+
+
 def _check_pace(pace: PaceOfChange, source: str) -> None:
     reader = _Reader(source)
-    reader.number(pace.min_growth, "pace_of_change.min_growth", low=-0.5, high=1)
-    if pace.max_below_target is not None:
-        reader.number(pace.max_below_target, "pace_of_change.max_below_target", low=0, high=1)
-    reader.number(pace.convergence, "pace_of_change.convergence", low=0, high=1)
+    for key, (low, high) in PACE_LIMITS.items():
+        value = getattr(pace, key)
+        if value is not None:
+            reader.number(value, f"pace_of_change.{key}", low=low, high=high)
+
+
+def _check_flags(given: Mapping[str, float]) -> None:
+    """Settings given as flags (``--min-growth``), refused in the flag's own name."""
+    for key, value in given.items():
+        low, high = PACE_LIMITS[key]
+        if not (math.isfinite(value) and low <= value <= high):
+            flag = "--" + key.replace("_", "-")
+            raise AllocationError(
+                f"{flag} must be a number from {low:g} to {high:g}, got {value:g}"
+            )
 
 
 def parse_formula(text: str, source: str) -> Formula:
