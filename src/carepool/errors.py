@@ -118,8 +118,17 @@ class LoadRejected(CarepoolError):
 
     exit_code = 4
 
-    def __init__(self, source: str, problems: list[LoadProblem], total: int | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        problems: list[LoadProblem],
+        total: int | None = None,
+        *,
+        outcome: str = "nothing was loaded",
+    ) -> None:
         self.source = source
         self.problems = problems
         self.total = len(problems) if total is None else total
-        super().__init__(f"{source}: rejected with {self.total} problem(s); nothing was loaded")
+        #: What became of the file's contents: nothing, since it was refused whole.
+        self.outcome = outcome
+        super().__init__(f"{source}: rejected with {self.total} problem(s); {outcome}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from carepool.errors import LedgerError
+from carepool.errors import LedgerError, LoadRejected
 from carepool.ledger import (
     REQUESTS,
     Allocate,
@@ -193,9 +193,18 @@ def test_allocations_are_read_from_a_csv_file_row_by_row(tmp_path: Path) -> None
     path = tmp_path / "allocations.csv"
     path.write_text("line,amount\nacute,700000\nsocial-care,50.5\n", encoding="utf-8")
     assert read_allocations(path) == [("acute", 70_000_000), ("social-care", 5_050)]
-    path.write_text("line,amount\nacute,1.001\n", encoding="utf-8")
-    with pytest.raises(LedgerError, match=r"row 1:amount: '1.001' has a fraction of a penny"):
+    path.write_text("line,amount\nacute,1.001\n,5\nmh,ten\ncare,1\n", encoding="utf-8")
+    with pytest.raises(LoadRejected) as rejected:
         read_allocations(path)
+    # every bad row at once, as a load lists them
+    assert [str(p).replace(str(path), "F") for p in rejected.value.problems] == [
+        "F:row 1: amount: '1.001' has a fraction of a penny (pounds take at most two decimal "
+        "places, pence none)",
+        "F:row 2:line: empty; expected a budget line",
+        "F:row 3: amount: 'ten' is not an amount; write pounds (1234.56 or 1,234.56) or pence "
+        "(123456p)",
+    ]
+    assert str(rejected.value).endswith("rejected with 3 problem(s); nothing was posted")
 
 
 def _fixed_clock() -> datetime:

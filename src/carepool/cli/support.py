@@ -105,7 +105,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             total = exc.total
             if total > MAX_PROBLEMS_SHOWN:
                 err.print(f"  ... and {total - MAX_PROBLEMS_SHOWN} more problem(s)")
-            err.print(f"{total} problem(s) in all; nothing was loaded.")
+            err.print(f"{total} problem(s) in all; {exc.outcome}.")
             raise typer.Exit(exc.exit_code) from None
         except CarepoolError as exc:
             err.print(labelled("Error:", "bold red", str(exc)))

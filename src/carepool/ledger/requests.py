@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from carepool.errors import ConfigError, LedgerError
+from carepool.errors import ConfigError, LedgerError, LoadProblem, LoadRejected
 from carepool.ledger.records.chain import canonical, sha256
 from carepool.ledger.records.money import check_pence, parse_amount
 
@@ -448,8 +448,20 @@ def read_allocations(path: Path) -> list[tuple[str, int]]:
     if reader.fieldnames is None or not {"line", "amount"} <= set(reader.fieldnames):
         raise ConfigError(f"{path}: expected a header with the columns line,amount")
     rows = []
+    problems: list[LoadProblem] = []
     for i, row in enumerate(reader, start=1):
-        rows.append((row["line"], parse_amount(row["amount"] or "", f"{path}:row {i}:amount")))
+        line = (row["line"] or "").strip()
+        if not line:
+            problems.append(LoadProblem(str(path), i, "line", "empty; expected a budget line"))
+        try:
+            amount = parse_amount(row["amount"] or "", "amount")
+        except LedgerError as exc:
+            problems.append(LoadProblem(str(path), i, None, str(exc)))
+            continue
+        rows.append((line, amount))
+    if problems:
+        # every bad row at once, as a load lists them, so the file is mended in one go
+        raise LoadRejected(str(path), problems, outcome="nothing was posted")
     if not rows:
         raise ConfigError(f"{path}: no allocations")
     return rows
