@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from carepool.cli.ledger import print_burden_shift
+from carepool.cli.support import out
 from carepool.config import Settings
 from carepool.ledger import Allocate, Ledger, LedgerRequest, Spend
 from carepool.monitoring import LINKS, burden_shift, chart, flag_shifts
@@ -65,7 +68,8 @@ def spend(ledger: Ledger, fund: str, line: str, period: str, amount: int) -> Non
     )
 
 
-def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger) -> None:
+def a_shift_in_manchester(ledger: Ledger) -> pd.DataFrame:
+    """Manchester cuts social care as acute spend rises; Trafford's acute rises alone."""
     fund = two_place_fund(ledger)
     manchester, trafford = PLACES
     for period, asc, acute in (("2026-05", 10_000, 10_000), ("2026-08", 9_000, 11_000)):
@@ -73,7 +77,12 @@ def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger)
         spend(ledger, fund, f"acute:{manchester}", period, acute)
         spend(ledger, fund, f"asc:{trafford}", period, 10_000)
         spend(ledger, fund, f"acute:{trafford}", period, 10_000 if period == "2026-05" else 12_000)
-    evidence = burden_shift(ledger, fund, actor="t.public")
+    return burden_shift(ledger, fund, actor="t.public")
+
+
+def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger) -> None:
+    manchester, trafford = PLACES
+    evidence = a_shift_in_manchester(ledger)
     ledger_rows = evidence[evidence["source"] == "ledger"].set_index(["link", "place"])
     link = LINKS[0].name
     assert bool(ledger_rows.loc[(link, manchester), "flagged"])
@@ -82,6 +91,26 @@ def test_a_cut_in_social_care_with_rising_acute_spend_is_flagged(ledger: Ledger)
     assert ledger_rows.loc[(link, manchester), "before"] == "2026-27 Q1"
     # acute rose in Trafford too, but social care was not cut: no shift
     assert not bool(ledger_rows.loc[(link, trafford), "flagged"])
+
+
+def test_the_table_says_what_each_row_found(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row's finding in words (not one flag word on some rows and nothing on others),
+    places by name, and the chart hint only when no chart was written."""
+    monkeypatch.setattr(out, "width", 400)  # each cell on one line, to read it whole
+    evidence = a_shift_in_manchester(ledger)
+    print_burden_shift(evidence, 0.02)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "shift? both moved more than 2%" in text
+    assert "no cut" in text
+    assert "Manchester" in text
+    assert "Trafford" in text
+    assert "E08000003" not in text
+    assert "-0.0%" not in text
+    assert "chart: --chart FILE" in text
+    print_burden_shift(evidence, 0.02, chart_written=True)
+    assert "--chart" not in capsys.readouterr().out
 
 
 def test_activity_from_the_warehouse(ledger: Ledger, small_warehouse: Path) -> None:

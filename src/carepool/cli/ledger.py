@@ -21,10 +21,12 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from carepool.cli.support import emit, err, money, new_file, out, styled, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
+from carepool.geography import england_place_name
 from carepool.ledger import (
     MONEY_COLUMNS,
     Allocate,
@@ -518,10 +520,34 @@ def monitor_command(
     if chart is not None:
         err.print(f"Chart: {burden_shift_chart(evidence, chart)}")
     if not emit(evidence, as_json, as_csv):
-        print_burden_shift(evidence, threshold)
+        print_burden_shift(evidence, threshold, chart_written=chart is not None)
 
 
-def print_burden_shift(evidence: pd.DataFrame, threshold: float) -> None:
+def _verdict(row: dict[Any, Any], threshold: float) -> Text:
+    """What the monitor found on one row, in words: a flag, or why there is none."""
+    cut, rise = row["cut_change"], row["rise_change"]
+    if row["flagged"]:
+        return styled(f"shift? both moved more than {threshold:.0%}", "bold red")
+    if cut is None or pd.isna(cut) or cut > -threshold:
+        return Text("no cut")
+    if rise is None or pd.isna(rise) or rise < threshold:
+        return Text("cut; linked cost did not rise")
+    return Text("not flagged")
+
+
+def _words(measure: Any) -> str:
+    """A measure's name as words (``asc home care hours``), which wrap in a narrow column."""
+    return str(measure).replace("_", " ")
+
+
+def _place_name(code: str) -> str:
+    """A place as people know it (Manchester), its code where it has no name."""
+    return england_place_name(code) or code
+
+
+def print_burden_shift(
+    evidence: pd.DataFrame, threshold: float, *, chart_written: bool = False
+) -> None:
     if evidence.empty:
         out.print(
             "Nothing to compare yet: the monitor needs spend in two quarters of the ledger, "
@@ -530,25 +556,25 @@ def print_burden_shift(evidence: pd.DataFrame, threshold: float) -> None:
         return
     table = Table(title=f"Burden-shift monitor (threshold {threshold:.0%})")
     for name in ("Link", "Place", "Source", "Periods", "Cut", "Change", "Linked cost", "Change"):
-        table.add_column(name, justify="right" if name == "Change" else "left")
-    table.add_column("Flag")
+        # fold, never cut short: a measure's name is read whole
+        table.add_column(name, justify="right" if name == "Change" else "left", overflow="fold")
+    table.add_column("Finding", overflow="fold")
     for r in evidence.to_dict("records"):
         table.add_row(
             r["link"],
-            r["place"],
+            _place_name(str(r["place"])),
             r["source"],
             f"{r['before']} → {r['after']}",
-            r["cut_measure"],
+            _words(r["cut_measure"]),
             _pct(r["cut_change"]),
-            r["rise_measure"],
+            _words(r["rise_measure"]),
             _pct(r["rise_change"]),
-            styled("shift?", "bold red") if r["flagged"] else "",
+            _verdict(r, threshold),
         )
     out.print(table)
     flagged = int(evidence["flagged"].sum())
-    out.print(
-        f"{flagged} of {len(evidence)} comparisons flagged. Evidence: --csv; chart: --chart FILE."
-    )
+    more = "Evidence: --csv" + ("" if chart_written else "; chart: --chart FILE")
+    out.print(f"{flagged} of {len(evidence)} comparisons flagged. {more}.")
 
 
 def _pct(value: Any) -> str:
