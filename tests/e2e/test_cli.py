@@ -255,7 +255,7 @@ def test_money_is_written_as_people_write_it() -> None:
 
 
 def test_a_change_that_rounds_to_nothing_has_no_sign() -> None:
-    from carepool.cli.ledger import _pct
+    from carepool.cli.fund_tables import _pct
 
     assert _pct(-0.0001) == "0.0%"
     assert _pct(0.0123) == "+1.2%"

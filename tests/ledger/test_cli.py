@@ -470,3 +470,23 @@ def test_a_published_journal_is_checked_from_the_file_alone(
     caught = run("verify", "--file", str(retotalled), *witnessed)
     assert caught.exit_code == 1
     assert "cut short" in " ".join(caught.output.split())
+
+
+def test_the_position_is_read_by_name_and_summed_as_asked(cli_env: str) -> None:
+    """Partners by name in the table (codes in --json), and --by partner, place or service
+    as the demo prints it."""
+    fund_year(cli_env)
+    table = run("position", "--user", "resident", "--by", "partner")
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    assert "Example Council" in text
+    assert "Integrated Care" in text
+    summed = ok("position", "--user", "resident", "--by", "partner")
+    partners = {row["partner"] for row in summed["by_partner"]}
+    assert partners == {p["partner"] for p in summed["partners"]}
+    assert all(p["name"] for p in summed["partners"])
+    budgets = sum(row["budget_pence"] for row in summed["by_partner"])
+    assert budgets == summed["totals"]["budget_pence"]
+    refused = run("position", "--user", "resident", "--by", "colour")
+    assert refused.exit_code == 2
+    assert "expected one of partner, place, service" in refused.output

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from carepool.cli.ledger import print_burden_shift
+from carepool.cli.fund_tables import print_burden_shift
 from carepool.cli.support import out
 from carepool.config import Settings
 from carepool.ledger import Allocate, Ledger, LedgerRequest, Spend

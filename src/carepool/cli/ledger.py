@@ -18,17 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from carepool.cli.support import emit, err, money, new_file, out, styled, user_errors
+from carepool.cli.fund_tables import print_burden_shift, print_decisions, print_position
+from carepool.cli.support import emit, err, new_file, out, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
-from carepool.geography import england_place_name
 from carepool.ledger import (
-    MONEY_COLUMNS,
     Allocate,
     Approve,
     ChangeUser,
@@ -46,7 +43,6 @@ from carepool.ledger import (
     Virement,
     load_spec,
     parse_amount,
-    pounds,
     read_allocations,
 )
 from carepool.monitoring import burden_shift
@@ -412,56 +408,29 @@ def position_command(
     user: UserOption = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print the lines as CSV")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="sum the lines by partner, place or service (as the demo)"),
+    ] = None,
 ) -> None:
     """The fund's position: per line budget, actual, committed, forecast; fund totals."""
+    if by is not None and by not in GROUPINGS:
+        raise ConfigError(f"--by {by!r}: expected one of {', '.join(GROUPINGS)}")
     with open_ledger() as ledger:
         position = ledger.position(
             choose_fund(ledger, fund), actor=user_named(ledger, user), period=period
         )
     if as_json:
-        typer.echo(json.dumps(position.as_json(), indent=2))
-    elif not emit(position.lines, False, as_csv):
-        print_position(position)
+        result = position.as_json()
+        if by is not None:
+            result[f"by_{by}"] = Position.rows(position.summed(by))
+        typer.echo(json.dumps(result, indent=2))
+    elif not emit(position.summed(by) if by is not None else position.lines, False, as_csv):
+        print_position(position, by)
 
 
-def _gbp(pence: Any) -> str:
-    if pence is None or pence is pd.NA:
-        return ""
-    return money(int(pence))
-
-
-def print_position(position: Position, by: str | None = None) -> None:
-    """The position per line, or summed ``by`` place or service."""
-    lines = position.lines
-    title = f"Fund {position.fund} ({position.year}), position " + (
-        f"at the end of {position.period}" if position.period else "now"
-    )
-    money = list(MONEY_COLUMNS)
-    frame, keys = (position.summed(by), [by]) if by is not None else (lines, ["line", "partner"])
-    table = Table(title=title)
-    for key in keys:
-        table.add_column(key.capitalize())
-    for name in ("Budget", "Actual", "Committed", "Forecast", "Available", "Forecast variance"):
-        # one column per money column, in MONEY_COLUMNS order
-        table.add_column(name, justify="right")
-    for record in frame.to_dict("records"):
-        amounts = {m: None if pd.isna(record[m]) else int(record[m]) for m in money}
-        table.add_row(*[str(record[k]) for k in keys], *[_gbp(amounts[m]) for m in money])
-    totals = position.totals
-    table.add_row("Total", *[""] * (len(keys) - 1), *[_gbp(totals[m]) for m in money], style="bold")
-    out.print(table)
-    covered = (
-        "every line has a forecast"
-        if totals["forecast_lines"] == totals["lines"]
-        else f"forecast and forecast variance cover the {totals['forecast_lines']} of "
-        f"{totals['lines']} lines with a forecast (the others have not forecast their outturn)"
-    )
-    out.print(
-        f"Contributions {pounds(totals['contributed_pence'])}; unallocated "
-        f"{pounds(totals['unallocated_pence'])}; settlement {pounds(totals['settlement_pence'])}. "
-        f"Books balance: {'yes' if totals['balanced'] else 'NO'}. "
-        f"Forecast variance = budget − forecast outturn (negative: overspend); {covered}."
-    )
+#: What the position's lines can be summed by.
+GROUPINGS = ("partner", "place", "service")
 
 
 @ledger_app.command("decisions")
@@ -477,17 +446,6 @@ def decisions_command(
         register = ledger.decisions(choose_fund(ledger, fund), actor=user_named(ledger, user))
     if not emit(register, as_json, as_csv):
         print_decisions(register)
-
-
-def print_decisions(register: pd.DataFrame) -> None:
-    table = Table(title="Decisions register")
-    for name in ("Entry", "Subject", "Rules", "Status", "Approvers", "Reasons"):
-        table.add_column(name)
-    for r in register.to_dict("records"):
-        table.add_row(
-            str(r["decision"]), r["subject"], r["rules"], r["status"], r["approvers"], r["reasons"]
-        )
-    out.print(table if len(register) else "No decisions yet.")
 
 
 @ledger_app.command("monitor")
@@ -521,69 +479,6 @@ def monitor_command(
         err.print(f"Chart: {burden_shift_chart(evidence, chart)}")
     if not emit(evidence, as_json, as_csv):
         print_burden_shift(evidence, threshold, chart_written=chart is not None)
-
-
-def _verdict(row: dict[Any, Any], threshold: float) -> Text:
-    """What the monitor found on one row, in words: a flag, or why there is none."""
-    cut, rise = row["cut_change"], row["rise_change"]
-    if row["flagged"]:
-        return styled(f"shift? both moved more than {threshold:.0%}", "bold red")
-    if cut is None or pd.isna(cut) or cut > -threshold:
-        return Text("no cut")
-    if rise is None or pd.isna(rise) or rise < threshold:
-        return Text("cut; linked cost did not rise")
-    return Text("not flagged")
-
-
-def _words(measure: Any) -> str:
-    """A measure's name as words (``asc home care hours``), which wrap in a narrow column."""
-    return str(measure).replace("_", " ")
-
-
-def _place_name(code: str) -> str:
-    """A place as people know it (Manchester), its code where it has no name."""
-    return england_place_name(code) or code
-
-
-def print_burden_shift(
-    evidence: pd.DataFrame, threshold: float, *, chart_written: bool = False
-) -> None:
-    if evidence.empty:
-        out.print(
-            "Nothing to compare yet: the monitor needs spend in two quarters of the ledger, "
-            "or two years of activity in the warehouse."
-        )
-        return
-    table = Table(title=f"Burden-shift monitor (threshold {threshold:.0%})")
-    for name in ("Link", "Place", "Source", "Periods", "Cut", "Change", "Linked cost", "Change"):
-        # fold, never cut short: a measure's name is read whole
-        table.add_column(name, justify="right" if name == "Change" else "left", overflow="fold")
-    table.add_column("Finding", overflow="fold")
-    for r in evidence.to_dict("records"):
-        table.add_row(
-            r["link"],
-            _place_name(str(r["place"])),
-            r["source"],
-            f"{r['before']} → {r['after']}",
-            _words(r["cut_measure"]),
-            _pct(r["cut_change"]),
-            _words(r["rise_measure"]),
-            _pct(r["rise_change"]),
-            _verdict(r, threshold),
-        )
-    out.print(table)
-    flagged = int(evidence["flagged"].sum())
-    more = "Evidence: --csv" + ("" if chart_written else "; chart: --chart FILE")
-    out.print(f"{flagged} of {len(evidence)} comparisons flagged. {more}.")
-
-
-def _pct(value: Any) -> str:
-    """A change as a signed percentage, ``+1.2%``; one that rounds to nothing is ``0.0%``, not
-    ``-0.0%``."""
-    if value is None or pd.isna(value):
-        return ""
-    shown = round(100 * float(value), 1)
-    return "0.0%" if shown == 0 else f"{shown:+.1f}%"
 
 
 __all__ = [

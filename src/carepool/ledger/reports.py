@@ -75,13 +75,16 @@ class Position:
         counted = grouped[["lines", "forecast_lines"]].sum()
         return summed.join(counted).reset_index()
 
-    def as_json(self) -> dict[str, Any]:
-        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [
-                {str(k): (None if v is None or v is pd.NA else _plain(v)) for k, v in r.items()}
-                for r in frame.to_dict("records")
-            ]
+    @staticmethod
+    def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """A frame of the position as JSON-ready rows (missing values as None)."""
+        return [
+            {str(k): (None if v is None or v is pd.NA else _plain(v)) for k, v in r.items()}
+            for r in frame.to_dict("records")
+        ]
 
+    def as_json(self) -> dict[str, Any]:
+        rows = self.rows
         return {
             "fund": self.fund,
             "year": self.year,
@@ -195,9 +198,11 @@ def position(
     frame["forecast_pence"] = frame["forecast_pence"].astype("Int64")
     frame["forecast_variance_pence"] = frame["budget_pence"] - frame["forecast_pence"]
     forecasted = frame["forecast_pence"].notna()
+    names = {p.id: p.name for p in ctx.spec.partners}
     partner_rows = [
         {
             "partner": partner,
+            "name": names[partner],
             "kind": ctx.partner_kinds[partner],
             "contributed_pence": cell.get("contributed", 0),
             "settlement_pence": cell.get("settlement", 0),
@@ -205,7 +210,8 @@ def position(
         for partner, cell in per_partner.items()
     ]
     partners_frame = pd.DataFrame(
-        partner_rows, columns=["partner", "kind", "contributed_pence", "settlement_pence"]
+        partner_rows,
+        columns=["partner", "name", "kind", "contributed_pence", "settlement_pence"],
     )
     contributed = int(partners_frame["contributed_pence"].sum())
     settlement = int(partners_frame["settlement_pence"].sum())
