@@ -109,3 +109,30 @@ def test_trend_is_significant_only_beyond_the_combined_error() -> None:
         "cannot be calculated", "improving", "cannot be calculated", "no significant change"
     ]  # fmt: skip
     assert trend(frame, worse).iloc[1] == "worsening"
+
+
+def test_trend_looks_over_the_last_five_periods() -> None:
+    """A steady rise whose steps are each within the error is a significant trend over five
+    periods (as Fingertips' recent trend), though no two neighbouring periods differ; and a
+    period six back no longer counts."""
+    years = ["2022-23", "2023-24", "2024-25", "2025-26", "2026-27", "2027-28"]
+    values = [50.0, 51.0, 52.0, 53.0, 54.0, 50.0]
+    frame = pd.DataFrame(
+        {
+            "level": "lad",
+            "place_code": "A",
+            "year": years,
+            "value": values,
+            "lower": [v - 2.0 for v in values],
+            "upper": [v + 2.0 for v in values],
+        }
+    )
+    better = next(i for i in INDICATORS if i.polarity is Polarity.HIGHER_IS_BETTER)
+    found = list(trend(frame, better))
+    assert found[:3] == ["cannot be calculated", "no significant change", "no significant change"]
+    assert found[3:5] == ["improving", "improving"]
+    # the last window (2023-24 to 2027-28) rises then falls back: no trend
+    assert found[5] == "no significant change"
+    # two periods: the same test of their difference as before
+    pair = frame.iloc[:2]
+    assert list(trend(pair, better)) == ["cannot be calculated", "no significant change"]

@@ -23,6 +23,7 @@ from carepool.indicators.compute import ESP_BANDS
 from carepool.indicators.definitions import INDICATORS, Benchmark, Indicator, Polarity
 from carepool.reference import read_reference
 from carepool.stats import ESP2013, z_value
+from carepool.years import start_year
 
 Z95 = z_value(0.95)
 NOT_COMPARED = "not compared"
@@ -139,17 +140,56 @@ def compare(
     return out.astype(str)
 
 
-def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
-    """Each row's movement since the same place's previous period.
+#: Periods the recent trend looks back over, the row's own included (Fingertips uses five).
+TREND_PERIODS = 5
 
-    ``frame`` has ``level, place_code, year, value, lower, upper`` for one indicator. Rows
-    without an earlier period, or without intervals, *cannot be calculated*; indicators
-    without intervals (money) report the direction of any change that shows at the published
-    precision (one decimal place).
+
+def _slope_z(ordered: pd.DataFrame, se: pd.Series, keys: list[pd.Series]) -> pd.Series:
+    """Per row, slope / SE(slope) of the weighted least-squares line through the place's
+    values in the last :data:`TREND_PERIODS` periods up to the row's (weights 1/SE²; years
+    as their first calendar year). NaN where fewer than two periods have intervals."""
+    usable = ordered["value"].notna() & se.notna() & (se > 0)
+    weight = np.where(usable, 1.0 / se.where(usable, 1.0) ** 2, 0.0)
+    x = ordered["year"].map(start_year).astype(np.float64).to_numpy()
+    y = ordered["value"].fillna(0.0).to_numpy(dtype=np.float64)
+    x = x - x.min() if len(x) else x  # centred near zero, for precision
+    moments = pd.DataFrame(
+        {
+            "n": usable.astype(np.float64).to_numpy(),
+            "s": weight,
+            "sx": weight * x,
+            "sy": weight * y,
+            "sxx": weight * x * x,
+            "sxy": weight * x * y,
+        },
+        index=ordered.index,
+    )
+    total = moments.groupby(keys, sort=False).cumsum()
+    earlier = total.groupby(keys, sort=False).shift(TREND_PERIODS).fillna(0.0)
+    window = total - earlier
+    spread = window["s"] * window["sxx"] - window["sx"] ** 2
+    enough = (window["n"] >= 2) & (spread > 0)
+    slope = (window["s"] * window["sxy"] - window["sx"] * window["sy"]) / spread.where(enough)
+    error = np.sqrt(window["s"] / spread.where(enough))
+    z: pd.Series = slope / error
+    return z
+
+
+def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
+    """Each row's recent trend: over the same place's last :data:`TREND_PERIODS` periods up to
+    the row's (as Fingertips' recent trend looks at five points).
+
+    ``frame`` has ``level, place_code, year, value, lower, upper`` for one indicator. The
+    trend is the slope of an inverse-variance weighted least-squares line through the values
+    (standard errors from the 95% intervals), significant when |slope| > 1.96 of its standard
+    error; over two periods that is exactly the test of their difference. Rows without an
+    earlier period, or without intervals, *cannot be calculated*; indicators without
+    intervals (money) report the direction of any change since the previous period that
+    shows at the published precision (one decimal place).
     """
     ordered = frame.sort_values(["level", "place_code", "year"])
-    grouped = ordered.groupby(["level", "place_code"], sort=False)
-    before = grouped[["value", "lower", "upper"]].shift(1)
+    keys = [ordered["level"], ordered["place_code"]]
+    before = ordered.groupby(keys, sort=False)[["value", "lower", "upper"]].shift(1)
     se_now = (ordered["upper"] - ordered["lower"]) / (2 * Z95)
     se_before = (before["upper"] - before["lower"]) / (2 * Z95)
     change = ordered["value"] - before["value"]
@@ -157,7 +197,7 @@ def trend(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     no_interval = ordered["lower"].isna()
     material = change.isna() | (change.abs() >= PUBLISHED_PRECISION / 2)
     change = change.where(~no_interval | material, 0.0)
-    z: pd.Series = change / np.sqrt(se_now**2 + se_before**2)
+    z = _slope_z(ordered, se_now, keys)
     improving, worsening = TREND_WORDS[indicator.polarity]
     has_interval = se_now.notna() & se_before.notna()
     out = pd.Series(NO_TREND, index=ordered.index, dtype=object)
