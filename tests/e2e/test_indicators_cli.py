@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,23 @@ def test_the_table_view_names_places_and_explains_suppression(data_dir: Path) ->
     assert result.exit_code == 0, result.output
     assert "suppressed" in result.stdout
     assert "u75_mortality_cvd" in result.stdout
+    # as Fingertips: one table per period, a neighbourhood a row, England and the region
+    # in its title, not one table per neighbourhood
+    titles = [line for line in result.stdout.splitlines() if "(u75_mortality_cvd;" in line]
+    assert len(titles) == 2
+    text = " ".join(result.stdout.split())
+    assert "per 100,000 (age-standardised)), 2025-26: England" in text
+    assert text.count("Manchester 001") == 2
+
+
+def test_a_few_places_show_unit_and_benchmark_values(data_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["indicators", "--place", "E08000009", "--indicator", "ld_health_checks"]
+    )
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "2025-26" in line)
+    assert "%" in row  # the unit
+    assert re.search(r"│ \d+\.\d (better|worse|similar) ", row)  # England's value, compared
 
 
 def test_a_missing_value_says_why(data_dir: Path) -> None:

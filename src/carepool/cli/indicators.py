@@ -10,7 +10,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from carepool.cli.support import emit, err, fmt, out, styled, tuples, user_errors, warn
+from carepool.cli.support import (
+    emit,
+    err,
+    fmt,
+    literal,
+    out,
+    styled,
+    tuples,
+    user_errors,
+    warn,
+)
 from carepool.config import Settings
 from carepool.errors import ConfigError
 from carepool.indicators import INDICATORS, gap_table, indicator_table
@@ -37,29 +47,95 @@ def _word(word: Any) -> str | Text:
     return styled(text, style) if style else text
 
 
+#: More places than this are printed as one table per indicator and period, places as rows
+#: (a neighbourhood table), as Fingertips does; fewer, as one table per place.
+PLACES_PER_PROFILE = 3
+
+
+def _value(row: Any) -> str:
+    if row.suppressed:
+        return "*"
+    value = fmt(row.value) or "n/c"
+    if pd.notna(row.value) and pd.notna(row.lower):
+        value += f" ({fmt(row.lower)} to {fmt(row.upper)})"
+    return value
+
+
+def _against(value: Any, word: Any) -> Text:
+    """A benchmark's value with the comparison against it: ``72.1 worse``."""
+    shown = _word(word)
+    text = Text(fmt(value))
+    if shown:
+        text.append(" ")
+        text.append(shown if isinstance(shown, Text) else Text(shown))
+    return text
+
+
 def print_indicators(frame: pd.DataFrame) -> None:
-    """One table per place: value, interval, England, and the three comparisons."""
+    """As Fingertips shows them: for a few places, one table each (an indicator a row, with
+    its unit, England's and the region's values and the comparisons with them); for more, one
+    table per indicator and period, a place a row, England and the region in its title."""
+    places = frame[["level", "place"]].drop_duplicates()
+    if len(places) > PLACES_PER_PROFILE:
+        _by_indicator(frame)
+    else:
+        _by_place(frame)
+    _footnote()
+
+
+def _by_place(frame: pd.DataFrame) -> None:
     for (place, name, level), rows in frame.groupby(["place", "place_name", "level"], sort=False):
         label = f"{place}, {level}" if name == place else f"{place}"
-        grid = Table(title=f"{name} ({label})", title_justify="left")
-        grid.add_column("Indicator", overflow="fold", ratio=3)
+        grid = Table(title=literal(f"{name} ({label})"), title_justify="left")
+        # an indicator's id is what --indicator takes: shown whole, on one row
+        grid.add_column("Indicator", no_wrap=True)
+        grid.add_column("Unit", overflow="fold")
         grid.add_column("Period", no_wrap=True)
-        grid.add_column("Value (95% CI)", justify="right", overflow="fold", ratio=2)
+        grid.add_column("Value (95% CI)", justify="right", overflow="fold")
         for heading in ("England", "Region", "Trend"):
-            grid.add_column(heading, overflow="fold", ratio=1)
+            grid.add_column(heading, overflow="fold")
         for row in tuples(rows):
-            value = "*" if row.suppressed else fmt(row.value) or "n/c"
-            if not row.suppressed and pd.notna(row.lower):
-                value += f" ({fmt(row.lower)} to {fmt(row.upper)})"
             grid.add_row(
                 str(row.indicator),
+                str(row.unit),
                 str(row.period),
-                value,
+                _value(row),
+                _against(row.england_value, row.comparison),
+                _against(row.region_value, row.comparison_region),
+                _word(row.trend),
+            )
+        out.print(grid)
+
+
+def _by_indicator(frame: pd.DataFrame) -> None:
+    region = frame.loc[frame["level"] == "region", "place_name"]
+    region_name = str(region.iloc[0]) if len(region) else "Region"
+    for (indicator, period), rows in frame.groupby(["indicator", "period"], sort=False):
+        first = rows.iloc[0]
+        title = (
+            f"{first['indicator_name']} ({indicator}; {first['unit']}), {period}: England "
+            f"{fmt(first['england_value']) or 'n/a'}, {region_name} "
+            f"{fmt(first['region_value']) or 'n/a'}"
+        )
+        grid = Table(title=literal(title), title_justify="left")
+        grid.add_column("Place", overflow="fold")
+        grid.add_column("Code", no_wrap=True)
+        grid.add_column("Value (95% CI)", justify="right", overflow="fold")
+        for heading in ("England", "Region", "Trend"):
+            grid.add_column(heading, overflow="fold")
+        for row in tuples(rows):
+            grid.add_row(
+                literal(str(row.place_name)),
+                str(row.place),
+                _value(row),
                 _word(row.comparison),
                 _word(row.comparison_region),
                 _word(row.trend),
             )
         out.print(grid)
+
+
+def _footnote() -> None:
     out.print(
         "England, Region: significantly better, similar or worse (95% CI); higher, similar or "
         "lower where neither is better; - not compared (no England value, or the region "
