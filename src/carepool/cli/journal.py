@@ -27,7 +27,7 @@ from carepool.cli.ledger import (
     open_ledger,
     user_named,
 )
-from carepool.cli.support import emit, labelled, literal, new_file, out
+from carepool.cli.support import emit, err, labelled, literal, new_file, out
 from carepool.ledger import (
     check_published,
     check_signature,
@@ -73,11 +73,12 @@ def verify_command(
     if published is not None:
         if signed is not None and key is not None:
             check_signature(signed, key)
-        copy = check_published(published, signed)
+        with err.status("Checking the published journal"):
+            copy = check_published(published, signed)
         check = copy.chain
         whose = literal(f"The published journal of fund {copy.fund} ({copy.year})")
     else:
-        with open_ledger() as ledger:
+        with open_ledger() as ledger, err.status("Checking the journal: chain, entries, replay"):
             check = ledger.verify(choose_fund(ledger, fund), checkpoint=signed, public_key=key)
         whose = "The journal"
     if as_json:

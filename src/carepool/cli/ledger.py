@@ -464,7 +464,7 @@ def monitor_command(
 ) -> None:
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
     settings = Settings.from_env()
-    with open_ledger(settings) as ledger:
+    with open_ledger(settings) as ledger, err.status("Comparing spend and activity"):
         fund_id, actor = choose_fund(ledger, fund), user_named(ledger, user)
         try:
             read_manifest(settings.warehouse_dir)
