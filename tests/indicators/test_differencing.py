@@ -37,17 +37,21 @@ def _members(groupings: dict[str, list[int]]) -> pd.DataFrame:
     return members
 
 
-def _counts(members: pd.DataFrame, deaths: list[int], people: list[int]) -> pd.DataFrame:
+def _counts(
+    members: pd.DataFrame, numerator: list[int], denominator: list[int], indicator: str = ""
+) -> pd.DataFrame:
+    """One table's counts at every place, from LSOA counts L0.. (``indicator``'s, by default
+    deaths under 75)."""
     by_lsoa = pd.DataFrame(
         {
-            "lsoa21_code": [f"lsoa:{i}" for i in range(len(deaths))],
-            "numerator": deaths,
-            "denominator": people,
+            "lsoa21_code": [f"lsoa:{i}" for i in range(len(numerator))],
+            "numerator": numerator,
+            "denominator": denominator,
         }
     )
     sums = members.merge(by_lsoa, on="lsoa21_code").groupby(["level", "place_code"], sort=False)
     totals = sums[["numerator", "denominator"]].sum().reset_index()
-    return totals.assign(indicator=INDICATOR.id, year="2024-25").astype(
+    return totals.assign(indicator=indicator or INDICATOR.id, year="2024-25").astype(
         {"numerator": float, "denominator": float}
     )
 

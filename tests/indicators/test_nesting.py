@@ -10,6 +10,7 @@ from carepool.indicators import BY_ID, HES_RULE, INDICATORS
 from carepool.indicators.differencing import audit
 from carepool.indicators.nesting import Nesting, atoms
 from carepool.indicators.publish import keyed_counts
+from tests.indicators.test_differencing import _counts as differencing_counts
 from tests.indicators.test_differencing import _members
 from tests.security.lp_attacker import narrowed_jointly
 
@@ -57,18 +58,7 @@ def test_unrelated_measures_share_nothing() -> None:
 
 
 def _counts(members: pd.DataFrame, done: list[int], eligible: list[int]) -> pd.DataFrame:
-    by_lsoa = pd.DataFrame(
-        {
-            "lsoa21_code": [f"lsoa:{i}" for i in range(len(done))],
-            "numerator": done,
-            "denominator": eligible,
-        }
-    )
-    sums = members.merge(by_lsoa, on="lsoa21_code").groupby(["level", "place_code"], sort=False)
-    totals = sums[["numerator", "denominator"]].sum().reset_index()
-    return totals.assign(indicator=PROPORTION.id, year="2024-25").astype(
-        {"numerator": float, "denominator": float}
-    )
+    return differencing_counts(members, done, eligible, PROPORTION.id)
 
 
 @st.composite

@@ -8,9 +8,29 @@ mistakes.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
+
+
+def _geometry(
+    members: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.Index, sp.csr_matrix, npt.NDArray[np.bool_]]:
+    """Every place (``level, place_code``), the LSOAs, each place's weights over them, and
+    whether a place is made of whole LSOAs."""
+    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
+    places = places.reset_index(drop=True)
+    slot = pd.MultiIndex.from_frame(places)
+    lsoas = pd.Index(members["lsoa21_code"].unique())
+    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
+    weights = sp.csr_matrix(
+        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
+        shape=(len(places), len(lsoas)),
+    )
+    whole = np.ones(len(places), dtype=bool)
+    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    return places, lsoas, weights, whole
 
 
 def narrowed(
@@ -24,17 +44,7 @@ def narrowed(
     which hidden cells are small. The attacker knows a shown count r is within 2 of the truth
     and not 1-7 (so a shown 0 is 0, a shown 10 is 8-12), and a hidden one is at least 0.
     """
-    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
-    places = places.reset_index(drop=True)
-    slot = pd.MultiIndex.from_frame(places)
-    lsoas = pd.Index(members["lsoa21_code"].unique())
-    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
-    weights = sp.csr_matrix(
-        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
-        shape=(len(places), len(lsoas)),
-    )
-    whole = np.ones(len(places), dtype=bool)
-    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    places, lsoas, weights, whole = _geometry(members)
     table = places.merge(shown, on=["level", "place_code"], how="left")
     table = table.merge(truth, on=["level", "place_code"], how="left", suffixes=("", "_true"))
     present = table["suppressed"].notna().to_numpy()
@@ -52,7 +62,7 @@ def narrowed(
     limits = np.concatenate([high[constrained], -low[constrained]])
     # an LSOA with no row has nobody the indicator counts
     at_lsoa = (places["level"] == "lsoa").to_numpy()
-    empty = lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"])
+    empty = lsoas.get_indexer(pd.Index(places.loc[at_lsoa & ~present, "place_code"]))
     bounds = [(0.0, 0.0) if i in set(empty) else (0.0, None) for i in range(len(lsoas))]
     true = table["numerator_true"].to_numpy(dtype=float, na_value=np.nan)
     sensitive = np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7))
@@ -94,17 +104,7 @@ def narrowed_jointly(
     from circulatory disease are at most all deaths). Returns ``(series, level, place_code,
     low, high)`` for each hidden count of 1-7 bounded to a range narrower than 6.
     """
-    places = members.drop_duplicates(["level", "place_code"])[["level", "place_code"]]
-    places = places.reset_index(drop=True)
-    slot = pd.MultiIndex.from_frame(places)
-    lsoas = pd.Index(members["lsoa21_code"].unique())
-    rows = slot.get_indexer(pd.MultiIndex.from_frame(members[["level", "place_code"]]))
-    weights = sp.csr_matrix(
-        (members["weight"], (rows, lsoas.get_indexer(members["lsoa21_code"]))),
-        shape=(len(places), len(lsoas)),
-    )
-    whole = np.ones(len(places), dtype=bool)
-    whole[rows[~np.isclose(members["weight"], 1.0)]] = False
+    places, lsoas, weights, whole = _geometry(members)
     at_lsoa = (places["level"] == "lsoa").to_numpy()
     names = list(series)
     n = len(lsoas)
@@ -133,7 +133,9 @@ def narrowed_jointly(
         )
         blocks_ub += [a, -a]
         limits += [high[constrained], -low[constrained]]
-        empty = set(lsoas.get_indexer(places.loc[at_lsoa & ~present, "place_code"]).tolist())
+        empty = set(
+            lsoas.get_indexer(pd.Index(places.loc[at_lsoa & ~present, "place_code"])).tolist()
+        )
         bounds += [(0.0, 0.0) if i in empty else (0.0, None) for i in range(n)]
         true = table["count_t"].to_numpy(dtype=float, na_value=np.nan)
         small = np.flatnonzero(present & hidden & whole & (true >= 1) & (true <= 7))

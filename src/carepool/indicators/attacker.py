@@ -335,12 +335,10 @@ class Attacker:
         assert block.highs is not None
         duals = np.abs(np.asarray(block.highs.getSolution().col_dual))
         columns = np.flatnonzero(duals[: len(block.quantities) * block.model.per] > 1e-9)
-        slot_of = np.empty(block.model.per, dtype=np.int64)
-        slot_of[block.model.column_of] = np.arange(len(block.model.column_of))
         found = []
         for column in columns:
             quantity = block.quantities[int(column) // block.model.per]
-            slot = int(slot_of[int(column) % block.model.per])
+            slot = int(block.model.slot_of[int(column) % block.model.per])
             if not quantity.hidden[slot] and not np.isnan(quantity.truth[slot]):
                 found.append((quantity, slot))
         return found

@@ -136,6 +136,9 @@ class Joint:
         at_lsoa = geography.lsoa_of >= 0
         self.column_of[at_lsoa] = geography.lsoa_of[at_lsoa]
         self.column_of[others] = lsoas + np.arange(len(others))
+        #: The place slot of each of a quantity's columns (the inverse of ``column_of``).
+        self.slot_of = np.empty(self.per, dtype=np.int64)
+        self.slot_of[self.column_of] = np.arange(len(self.column_of))
         count = len(quantities)
         base: dict[tuple[Hashable, int], int] = {}
         for k, quantity in enumerate(quantities):

@@ -114,11 +114,8 @@ def _find_places(
     spelled = {str(code).upper(): str(code) for code in all_members["place_code"].unique()}
     codes = [spelled.get(place.strip().upper(), place) for place in places]
     missing = [code for code in codes if code.upper() not in spelled]
-    elsewhere = {
-        code.strip().upper(): england_place_name(code)
-        for code in missing
-        if england_place_name(code)
-    }
+    named = {code.strip().upper(): england_place_name(code) for code in missing}
+    elsewhere = {code: name for code, name in named.items() if name}
     if elsewhere:
         lads = all_members[all_members["level"] == "lad"]["place_name"].drop_duplicates()
         raise IndicatorError(

@@ -76,21 +76,33 @@ def check_published(path: Path, checkpoint: Checkpoint | None = None) -> Publish
     header = first[1]
     if header.get("genesis") != GENESIS:
         raise LedgerError(f"{path}: the header's genesis is not the ledger's")
-    entries: list[tuple[dict[str, Any], str, str]] = []
-    trailer: dict[str, Any] | None = None
-    for number, value in lines:
-        if trailer is not None:
-            raise LedgerError(f"{path}, line {number}: a line after the journal's last")
-        if "seq" not in value:
-            trailer = value
-            continue
-        content = {k: v for k, v in value.items() if k not in ("prev_hash", "hash")}
-        if not isinstance(content.get("postings"), list) or not isinstance(content["seq"], int):
-            raise LedgerError(f"{path}, line {number}: not an entry of the journal")
-        entries.append((content, str(value.get("prev_hash")), str(value.get("hash"))))
+    fund = str(header.get("fund"))
+    if checkpoint is not None and checkpoint.fund != fund:
+        raise LedgerError(f"the checkpoint is of fund {checkpoint.fund}, not of fund {fund}")
+    at = checkpoint.entries if checkpoint is not None else None
+    # streamed, not held: a published journal can be far larger than memory should hold
+    found: dict[str, Any] = {"trailer": None, "head": None}
+
+    def entries() -> Iterator[tuple[dict[str, Any], str, str]]:
+        count = 0
+        for number, value in lines:
+            if found["trailer"] is not None:
+                raise LedgerError(f"{path}, line {number}: a line after the journal's last")
+            if "seq" not in value:
+                found["trailer"] = value
+                continue
+            content = {k: v for k, v in value.items() if k not in ("prev_hash", "hash")}
+            if not isinstance(content.get("postings"), list) or not isinstance(content["seq"], int):
+                raise LedgerError(f"{path}, line {number}: not an entry of the journal")
+            count += 1
+            if count == at:
+                found["head"] = str(value.get("hash"))
+            yield content, str(value.get("prev_hash")), str(value.get("hash"))
+
+    chain = check_chain(entries())
+    trailer = found["trailer"]
     if trailer is None:
         raise LedgerError(f"{path}: the journal has no last line with its digest; cut short?")
-    chain = check_chain(entries)
     if chain.ok and trailer != {"entries": chain.entries, "digest": chain.digest}:
         chain = ChainCheck(
             False,
@@ -100,18 +112,14 @@ def check_published(path: Path, checkpoint: Checkpoint | None = None) -> Publish
             f"the last line says {trailer.get('entries')} entries with digest "
             f"{trailer.get('digest')}; the entries give {chain.entries} and {chain.digest}",
         )
-    fund = str(header.get("fund"))
-    if checkpoint is not None:
-        if checkpoint.fund != fund:
-            raise LedgerError(f"the checkpoint is of fund {checkpoint.fund}, not of fund {fund}")
-        at = checkpoint.entries
+    if checkpoint is not None and at is not None:
         problem = None
-        if at > len(entries):
+        if found["head"] is None:
             problem = (
                 f"the checkpoint of {checkpoint.time} saw {at} entries; the journal has "
-                f"{len(entries)}: it was cut short"
+                f"{chain.entries}: it was cut short"
             )
-        elif entries[at - 1][2] != checkpoint.head:
+        elif found["head"] != checkpoint.head:
             problem = (
                 f"it is not the entry the checkpoint of {checkpoint.time} signed: the journal "
                 "was rewritten at or before it"
