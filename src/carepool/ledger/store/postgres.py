@@ -112,25 +112,24 @@ def _as_sqlalchemy(connection: Connection, statement: str) -> Iterator[None]:
         ) from exc
 
 
-def lock(connection: Connection, fund_id: str) -> None:
-    """Hold the fund's row lock until the transaction ends."""
-    with _as_sqlalchemy(connection, LOCK):
-        _driver(connection).execute(LOCK, {"fund": fund_id}).fetchall()
-
-
-def opening(
+def lock_and_open(
     connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The fund's head entry, its close and user entries and the entries posted under
-    ``request_ids`` (in no particular order).
+    """Take the fund's row lock, then read its head entry, its close and user entries and the
+    entries posted under ``request_ids`` (in no particular order).
 
-    Run after :func:`lock`: under READ COMMITTED each statement sees every write committed
-    before it started, so this one sees the chain as the last writer left it. ``payload`` is
-    read only for user entries and the requested ones (a close entry's payload carries a
-    month's totals); ``asked`` marks the requested ones.
+    The two statements go to the server together (psycopg's pipeline mode), one round trip
+    instead of two, and the server runs them in order: under READ COMMITTED each statement
+    sees every write committed before it started, and the read starts only once the lock is
+    held, so it sees the chain as the last writer left it. ``payload`` is read only for user
+    entries and the requested ones (a close entry's payload carries a month's totals);
+    ``asked`` marks the requested ones.
     """
+    driver = _driver(connection)
     with _as_sqlalchemy(connection, OPENING):
-        cursor = _driver(connection).execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})
+        with driver.pipeline():
+            driver.execute(LOCK, {"fund": fund_id})
+            cursor = driver.execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

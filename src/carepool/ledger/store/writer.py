@@ -125,8 +125,7 @@ class Tx:
         self._postings: list[dict[str, Any]] = []
         self.known: dict[str, Known] = {}
         if connection.dialect.name == "postgresql":
-            postgres.lock(connection, ctx.id)
-            rows = postgres.opening(connection, ctx.id, request_ids)
+            rows = postgres.lock_and_open(connection, ctx.id, request_ids)
         else:
             rows = _opening(connection, ctx.id, request_ids)
         rows.sort(key=lambda row: int(row["seq"]))  # user changes apply in order
@@ -413,7 +412,8 @@ def moved_after(connection: Connection, fund_id: str, seq: int, head: int = 2**6
 def _opening(
     connection: Connection, fund_id: str, request_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """:func:`carepool.ledger.store.postgres.opening` in portable SQL, ids a thousand at a time."""
+    """:func:`carepool.ledger.store.postgres.lock_and_open`'s read in portable SQL, ids a
+    thousand at a time."""
     ids = list(request_ids)
     first, rest = ids[:OPENING_IDS], ids[OPENING_IDS:]
     head_seq = select(func.max(journal.c.seq)).where(journal.c.fund_id == fund_id).scalar_subquery()
