@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint typecheck unit bench baseline clean
 
@@ -20,6 +22,11 @@ $(STAMP_RUN): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The chart tests open every chart in headless Chromium: Debian's package, installed once.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "The chart tests need Chromium at $(CHROMIUM) (CHROMIUM=path to use another)"; exit 1; }
+	$(SUDO) apt-get install -y -q chromium >/dev/null || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }
+
 $(STAMP_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@ $(STAMP_RUN)
@@ -31,7 +38,7 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
-unit: $(STAMP_TEST)
+unit: $(STAMP_TEST) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP_TEST)

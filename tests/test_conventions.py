@@ -35,17 +35,19 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "config": frozenset({"carepool", "errors"}),
     "years": frozenset({"carepool"}),
     "stats": frozenset(),
+    # plot output: HTML files and point labels
+    "charts": frozenset({"carepool", "errors"}),
     "ages": frozenset({"stats"}),
     "reference": FOUNDATION,
     "geography": FOUNDATION | {"reference"},
     "warehouse": FOUNDATION | {"geography"},
     "population": ANALYTIC,
     "indicators": ANALYTIC,
-    "allocation": ANALYTIC | {"population", "indicators"},
+    "allocation": ANALYTIC | {"population", "indicators", "charts"},
     # the transactional core knows nothing of analytics
     "ledger": FOUNDATION,
     # where the ledger and the warehouse meet
-    "monitoring": FOUNDATION | {"ledger", "warehouse"},
+    "monitoring": FOUNDATION | {"ledger", "warehouse", "charts"},
     # the model as a capability: build (with the disclosure audit), read back, check, describe
     # and load
     "model": ANALYTIC | {"population", "indicators"},

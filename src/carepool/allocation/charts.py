@@ -1,6 +1,7 @@
-"""Charts of an allocation as self-contained HTML files (Plotly, JavaScript inlined so they
-open offline): a waterfall from an equal share per head to a place's allocation, and a
-tornado of the weights its target is most sensitive to."""
+"""Charts of an allocation as HTML files (Plotly; self-contained, or sharing the plotting
+library with the other charts of a folder: :mod:`carepool.charts`): a waterfall from an equal
+share per head to a place's allocation, and a tornado of the weights its target is most
+sensitive to."""
 
 from __future__ import annotations
 
@@ -9,18 +10,11 @@ from typing import Any
 
 import pandas as pd
 
+from carepool.charts import INLINE, Library, write_html
 from carepool.errors import AllocationError
 
 
-def _write(figure: Any, path: Path) -> Path:
-    try:
-        figure.write_html(path, include_plotlyjs=True, full_html=True)
-    except OSError as exc:
-        raise AllocationError(f"{path}: cannot write the chart: {exc}") from None
-    return path
-
-
-def waterfall(explained: dict[str, Any], path: Path) -> Path:
+def waterfall(explained: dict[str, Any], path: Path, library: Library = INLINE) -> Path:
     """The explanation of one place (:meth:`Allocation.explain`) as a waterfall chart."""
     import plotly.graph_objects as go
 
@@ -33,7 +27,7 @@ def waterfall(explained: dict[str, Any], path: Path) -> Path:
             x=labels,
             y=values,
             measure=measures,
-            text=[f"£{v:,.0f}" for v in values],
+            text=[_pounds(v) for v in values],
             textposition="outside",
             connector={"line": {"color": "#888"}},
         )
@@ -45,13 +39,35 @@ def waterfall(explained: dict[str, Any], path: Path) -> Path:
             f"allocation, {meta['year']} (formula {meta['formula']['id']} "
             f"{meta['formula']['version']})"
         ),
-        yaxis_title="£",
+        # the changes are a few per cent of the whole: start the axis near the lowest
+        # running total, not at zero, so that they can be seen
+        yaxis={"title": "£", "range": _levels_range(values), "tickprefix": "£"},
         showlegend=False,
     )
-    return _write(figure, path)
+    return write_html(figure, path, AllocationError, library)
 
 
-def tornado(table: pd.DataFrame, place: str, path: Path, top: int = 15) -> Path:
+def _pounds(value: float) -> str:
+    """``£1,234`` and ``−£1,234``: the sign before the pound sign."""
+    return f"{'−' if value < 0 else ''}£{abs(value):,.0f}"
+
+
+def _levels_range(values: list[float]) -> list[float]:
+    """A y range for a waterfall: its running totals (and their ends) with room above and
+    below for the bars' labels."""
+    total = values[0]
+    levels = [total, values[-1]]
+    for value in values[1:-1]:
+        total += value
+        levels.append(total)
+    low, high = min(levels), max(levels)
+    span = high - low or abs(high) or 1.0
+    return [max(0.0, low - span / 4), high + span / 4]
+
+
+def tornado(
+    table: pd.DataFrame, place: str, path: Path, top: int = 15, library: Library = INLINE
+) -> Path:
     """One place's rows of the sensitivity table as a tornado chart (largest swing on top)."""
     import plotly.graph_objects as go
 
@@ -79,4 +95,4 @@ def tornado(table: pd.DataFrame, place: str, path: Path, top: int = 15) -> Path:
         title=f"{rows['name'].iloc[0]} ({place}): change in target when one weight moves",
         xaxis_title="change in target, £",
     )
-    return _write(figure, path)
+    return write_html(figure, path, AllocationError, library)

@@ -25,7 +25,18 @@ from carepool.allocation import (
     tornado,
     waterfall,
 )
-from carepool.cli.support import emit, err, gbp, new_file, out, records, tuples, user_errors
+from carepool.cli.support import (
+    ShareLibrary,
+    chart_library,
+    emit,
+    err,
+    gbp,
+    new_file,
+    out,
+    records,
+    tuples,
+    user_errors,
+)
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.warehouse import connect
@@ -194,6 +205,7 @@ def explain_command(
     convergence: Convergence = None,
     as_json: AsJson = False,
     chart: Chart = None,
+    share_library: ShareLibrary = False,
 ) -> None:
     """The steps from an equal share per head to one place's allocation, and its components."""
     request = _request(
@@ -209,7 +221,7 @@ def explain_command(
     allocation, _ = allocate_places(Settings.from_env(), request)
     explained = allocation.explain(place)
     if chart is not None:
-        err.print(f"Waterfall chart: {waterfall(explained, chart)}")
+        err.print(f"Waterfall chart: {waterfall(explained, chart, chart_library(share_library))}")
     if as_json:
         typer.echo(json.dumps(explained, indent=2))
         return
@@ -263,6 +275,7 @@ def sensitivity_command(
     as_json: AsJson = False,
     as_csv: AsCsv = False,
     chart: Chart = None,
+    share_library: ShareLibrary = False,
 ) -> None:
     """How each place's target moves when each weight or component share moves by ±10%."""
     settings = Settings.from_env()
@@ -275,7 +288,9 @@ def sensitivity_command(
     if chart is not None:
         if place is None:
             raise AllocationError("--chart draws one place: name it, e.g. E08000003")
-        err.print(f"Tornado chart: {tornado(table, place, chart)}")
+        err.print(
+            f"Tornado chart: {tornado(table, place, chart, library=chart_library(share_library))}"
+        )
     if as_json:
         typer.echo(json.dumps(records(table), indent=2))
         return

@@ -37,7 +37,7 @@ def print_position(position: Position, by: str | None = None) -> None:
     partners = dict(zip(position.partners["partner"], position.partners["name"], strict=True))
     named: dict[str, Callable[[str], str]] = {
         "partner": lambda code: str(partners.get(code, code)),
-        "place": _place_name,
+        "place": place_name,
         "service": _words,
         "line": str,
     }
@@ -104,7 +104,7 @@ def _words(measure: Any) -> str:
     return str(measure).replace("_", " ")
 
 
-def _place_name(code: str) -> str:
+def place_name(code: str) -> str:
     """A place as people know it (Manchester), its code where it has no name."""
     return england_place_name(code) or code
 
@@ -126,7 +126,7 @@ def print_burden_shift(
     for r in evidence.to_dict("records"):
         table.add_row(
             r["link"],
-            _place_name(str(r["place"])),
+            place_name(str(r["place"])),
             r["source"],
             f"{r['before']} → {r['after']}",
             _words(r["cut_measure"]),

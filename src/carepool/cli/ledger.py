@@ -21,8 +21,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carepool.cli.fund_tables import print_burden_shift, print_decisions, print_position
-from carepool.cli.support import emit, err, new_file, out, user_errors
+from carepool.cli.fund_tables import (
+    place_name,
+    print_burden_shift,
+    print_decisions,
+    print_position,
+)
+from carepool.cli.support import ShareLibrary, chart_library, emit, err, new_file, out, user_errors
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.ledger import (
@@ -457,6 +462,7 @@ def monitor_command(
     chart: Annotated[
         Path | None, typer.Option(help="also write the chart (HTML) here", callback=new_file)
     ] = None,
+    share_library: ShareLibrary = False,
     fund: FundOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
@@ -476,7 +482,15 @@ def monitor_command(
             err.print(f"No warehouse activity ({exc}); comparing ledger spend only.")
             evidence = burden_shift(ledger, fund_id, actor=actor, threshold=threshold)
     if chart is not None:
-        err.print(f"Chart: {burden_shift_chart(evidence, chart)}")
+        names = {code: place_name(code) for code in evidence["place"].astype(str).unique()}
+        written = burden_shift_chart(
+            evidence,
+            chart,
+            threshold=threshold,
+            names=names,
+            library=chart_library(share_library),
+        )
+        err.print(f"Chart: {written}")
     if not emit(evidence, as_json, as_csv):
         print_burden_shift(evidence, threshold, chart_written=chart is not None)
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.status import Status
 from rich.text import Text
 
+from carepool.charts import INLINE, SHARED, Library
 from carepool.errors import CarepoolError, ConfigError, LoadRejected
 
 
@@ -67,6 +68,22 @@ def new_file(path: Path | None) -> Path | None:
             "file somewhere else"
         )
     return path
+
+
+#: ``--share-library``: for a folder of charts, the plotting library once beside them.
+ShareLibrary = Annotated[
+    bool,
+    typer.Option(
+        "--share-library",
+        help="with --chart: write the plotting library once beside the chart (plotly.min.js, "
+        "shared by a folder of charts) instead of inside each file",
+    ),
+]
+
+
+def chart_library(share: bool) -> Library:
+    """The ``--share-library`` flag as the charts' choice."""
+    return SHARED if share else INLINE
 
 
 def styled(text: str, style: str) -> Text:

@@ -17,13 +17,25 @@ the studies behind them are listed in docs/methods/ledger.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from carepool.charts import (
+    FONT_SIZE,
+    HEIGHT,
+    INLINE,
+    MARGIN,
+    MARKER_RADIUS,
+    WIDTH,
+    Library,
+    padded_range,
+    place_labels,
+    write_html,
+)
 from carepool.errors import ConfigError
 from carepool.ledger import Ledger
 from carepool.warehouse import Tables
@@ -235,42 +247,129 @@ def flag_shifts(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def chart(evidence: pd.DataFrame, path: Path) -> Path:
-    """Each place's change in the cut measure against the change in the rising one (HTML)."""
+def chart(
+    evidence: pd.DataFrame,
+    path: Path,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    names: Mapping[str, str] | None = None,
+    library: Library = INLINE,
+) -> Path:
+    """Each place's change in the cut measure against the change in the rising one (HTML).
+
+    The axes fit the data (and the threshold), not a fixed ±100%; the region where a place is
+    flagged (cut and rise both beyond ``threshold``) is shaded. Points are labelled with the
+    place's name from ``names`` (its code where it has none) wherever the label covers no
+    other; every point's hover text has its name, code, both changes and the finding.
+    """
     import plotly.graph_objects as go
 
+    names = names or {}
+    rows = evidence.assign(
+        x=100 * evidence["cut_change"].astype(float),
+        y=100 * evidence["rise_change"].astype(float),
+        name=[names.get(str(p), str(p)) for p in evidence["place"]],
+    ).dropna(subset=["x", "y"])
+    edge = 100 * threshold
+    x_range = padded_range(rows["x"].tolist(), keep=(0.0, -edge))
+    y_range = padded_range(rows["y"].tolist(), keep=(0.0, edge))
+    # flagged places are labelled first: if any label must give way, it is not theirs
+    order = rows.sort_values(["flagged", "x"], ascending=[False, True], kind="stable")
+    labels = place_labels(
+        order["x"].tolist(), order["y"].tolist(), order["name"].tolist(), x_range, y_range
+    )
+    rows = rows.assign(position=pd.Series(labels, index=order.index, dtype=object))
     figure = go.Figure()
-    for (link, source), group in evidence.groupby(["link", "source"], sort=True):
-        colours = ["#c0392b" if f else "#7f8c8d" for f in group["flagged"]]
-        figure.add_trace(
-            go.Scatter(
-                x=100 * group["cut_change"].astype(float),
-                y=100 * group["rise_change"].astype(float),
-                mode="markers+text",
-                text=group["place"],
-                textposition="top center",
-                marker={"color": colours, "size": 10},
-                name=f"{link} ({source})",
-            )
-        )
     figure.add_shape(
         type="rect",
-        x0=-100,
-        x1=0,
-        y0=0,
-        y1=100,
+        x0=x_range[0],
+        x1=-edge,
+        y0=edge,
+        y1=y_range[1],
         fillcolor="#f5b7b1",
-        opacity=0.2,
+        opacity=0.3,
         line_width=0,
         layer="below",
     )
-    figure.update_layout(
-        title="Burden shifting: one partner's cut against another partner's rising cost",
-        xaxis_title="change in the service cut (%)",
-        yaxis_title="change in the linked cost (%)",
+    for value, axis in ((-edge, "x"), (edge, "y")):
+        line = {"line": {"dash": "dot", "color": "#999", "width": 1}, "layer": "below"}
+        if axis == "x":
+            figure.add_vline(x=value, **line)
+        else:
+            figure.add_hline(y=value, **line)
+    # one symbol per link, filled for the ledger's spend and open for the warehouse's
+    # activity; the colour says flagged or not, so the legend is drawn apart in grey
+    symbols = dict(zip(sorted(rows["link"].unique()), SYMBOLS, strict=False))
+    for (link, source), group in rows.groupby(["link", "source"], sort=True):
+        shown = group["position"].notna()
+        symbol = symbols.get(link, "circle") + ("" if source == "ledger" else "-open")
+        figure.add_trace(
+            go.Scatter(
+                x=group["x"],
+                y=group["y"],
+                mode="markers+text",
+                text=[n if s else "" for n, s in zip(group["name"], shown, strict=True)],
+                textposition=[p or "top center" for p in group["position"]],
+                hovertext=[_hover(r) for r in group.to_dict("records")],
+                hoverinfo="text",
+                marker={
+                    "color": [FLAGGED if f else NOT_FLAGGED for f in group["flagged"]],
+                    "size": 2 * MARKER_RADIUS,
+                    "symbol": symbol,
+                    "line": {"width": 2},
+                },
+                showlegend=False,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"color": NOT_FLAGGED, "size": 2 * MARKER_RADIUS, "symbol": symbol},
+                name=f"{link} ({'spend' if source == 'ledger' else 'activity'})",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"color": FLAGGED, "size": 2 * MARKER_RADIUS, "symbol": "square"},
+            name="flagged",
+        )
     )
-    try:
-        figure.write_html(path, include_plotlyjs=True, full_html=True)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write the chart: {exc.strerror or exc}") from None
-    return path
+    periods = sorted({f"{r['before']} → {r['after']}" for r in rows.to_dict("records")})
+    figure.update_layout(
+        title=(
+            "Burden shifting: one partner's cut against another partner's rising cost"
+            + (
+                f"<br><sup>{'; '.join(periods)}; flagged in red: the cut and the "
+                f"linked cost both moved more than {threshold:.0%} (the shaded region)</sup>"
+                if periods
+                else ""
+            )
+        ),
+        xaxis={"title": "change in the service cut (%)", "range": x_range, "zeroline": True},
+        yaxis={"title": "change in the linked cost (%)", "range": y_range, "zeroline": True},
+        width=WIDTH,
+        height=HEIGHT,
+        margin=MARGIN,
+        font={"size": FONT_SIZE},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return write_html(figure, path, ConfigError, library)
+
+
+#: Marker symbols, one per link; flagged places in red.
+SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross")
+FLAGGED, NOT_FLAGGED = "#c0392b", "#7f8c8d"
+
+
+def _hover(row: Mapping[Any, Any]) -> str:
+    finding = "flagged" if row["flagged"] else "not flagged"
+    return (
+        f"<b>{row['name']}</b> ({row['place']}), {row['before']} → {row['after']}<br>"
+        f"{row['cut_measure']}: {row['x']:+.1f}%<br>"
+        f"{row['rise_measure']}: {row['y']:+.1f}%<br>{finding}"
+    )
