@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carepool.cli import app
+from carepool.cli.indicators import sparkline
 from carepool.indicators import CONTRACT, INDICATORS
 
 runner = CliRunner()
@@ -67,13 +68,16 @@ def test_the_table_view_names_places_and_explains_suppression(data_dir: Path) ->
     assert result.exit_code == 0, result.output
     assert "suppressed" in result.stdout
     assert "u75_mortality_cvd" in result.stdout
-    # as Fingertips: one table per period, a neighbourhood a row, England and the region
-    # in its title, not one table per neighbourhood
+    # as Fingertips: one table for the latest period, a neighbourhood a row, England and the
+    # region in its title, not one table per neighbourhood; earlier periods in the Years
+    # column's small chart
     titles = [line for line in result.stdout.splitlines() if "(u75_mortality_cvd;" in line]
-    assert len(titles) == 2
+    assert len(titles) == 1
     text = " ".join(result.stdout.split())
     assert "per 100,000 (age-standardised)), 2025-26: England" in text
-    assert text.count("Manchester 001") == 2
+    assert text.count("Manchester 001") == 1
+    assert "Years" in text
+    assert "Years: the value in each period from 2024-25 to 2025-26" in text
 
 
 def test_a_few_places_show_unit_and_benchmark_values(data_dir: Path) -> None:
@@ -84,6 +88,26 @@ def test_a_few_places_show_unit_and_benchmark_values(data_dir: Path) -> None:
     row = next(line for line in result.stdout.splitlines() if "2025-26" in line)
     assert "%" in row  # the unit
     assert re.search(r"│ \d+\.\d (better|worse|similar) ", row)  # England's value, compared
+
+
+def test_the_years_column_draws_every_period_of_a_place(data_dir: Path) -> None:
+    """The text table shows a place's latest value with a bar for each period asked (the
+    JSON has a row for each), so a trend over the years is seen, not only the last two."""
+    as_json = runner.invoke(
+        app, ["indicators", "--place", "E08000003", "--indicator", "ld_health_checks", "--json"]
+    )
+    rows = json.loads(as_json.stdout)
+    assert len(rows) == 2
+    values = [row["value"] for row in sorted(rows, key=lambda r: r["period"])]
+    table = runner.invoke(
+        app, ["indicators", "--place", "E08000003", "--indicator", "ld_health_checks"]
+    )
+    assert table.exit_code == 0, table.output
+    line = next(line for line in table.stdout.splitlines() if "ld_health_checks" in line)
+    assert "2025-26" in line
+    assert "2024-25" not in line
+    expected = "▁█" if values[0] < values[1] else "█▁" if values[0] > values[1] else "▄▄"
+    assert expected in line
 
 
 def test_a_missing_value_says_why(data_dir: Path) -> None:
@@ -218,3 +242,9 @@ def test_commands_warn_when_loaded_and_synthetic_tables_are_mixed(
         assert result.exit_code == 0, result.output
         assert "activity_cost holds a loaded extract" in " ".join(result.stderr.split())
         json.loads(result.stdout)
+
+
+def test_a_sparkline_spans_a_places_values_and_marks_gaps() -> None:
+    assert sparkline([1.0, 2.0, None, 8.0]) == "▁▂·█"
+    assert sparkline([5.0, 5.0]) == "▄▄"
+    assert sparkline([None, None]) == ""

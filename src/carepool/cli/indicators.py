@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import pandas as pd
@@ -23,7 +24,7 @@ from carepool.cli.support import (
 )
 from carepool.config import Settings
 from carepool.errors import ConfigError
-from carepool.indicators import INDICATORS, gap_table, indicator_table
+from carepool.indicators import INDICATORS, TREND_PERIODS, gap_table, indicator_table
 from carepool.model import mixed_warning
 from carepool.stats import MIN_DSR_EVENTS, MIN_POPULATION
 from carepool.warehouse import connect
@@ -72,18 +73,66 @@ def _against(value: Any, word: Any) -> Text:
 
 
 def print_indicators(frame: pd.DataFrame) -> None:
-    """As Fingertips shows them: for a few places, one table each (an indicator a row, with
-    its unit, England's and the region's values and the comparisons with them); for more, one
-    table per indicator and period, a place a row, England and the region in its title."""
-    places = frame[["level", "place"]].drop_duplicates()
+    """As Fingertips shows them: each indicator's latest period, with its values over every
+    period asked as a small chart and the recent trend; for a few places, one table each
+    (an indicator a row, with its unit, England's and the region's values and the comparisons
+    with them); for more, one table per indicator, a place a row, England and the region in
+    its title. Every period's row is in ``--json`` and ``--csv``."""
+    periods = list(dict.fromkeys(frame["period"]))
+    latest = _latest(frame)
+    places = latest[["level", "place"]].drop_duplicates()
     if len(places) > PLACES_PER_PROFILE:
-        _by_indicator(frame)
+        _by_indicator(latest)
     else:
-        _by_place(frame)
-    _footnote()
+        _by_place(latest)
+    _footnote(periods)
+
+
+#: Eight heights for a value within the range of its place's values.
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """Values as bars of eight heights between their least and greatest (``·`` where a
+    period has no value): the shape of a place's series at a glance."""
+    known = [v for v in values if v is not None and not pd.isna(v)]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    bars = []
+    for v in values:
+        if v is None or pd.isna(v):
+            bars.append("·")
+        else:
+            step = 0 if span == 0 else round((v - low) / span * (len(SPARKS) - 1))
+            bars.append(SPARKS[3 if span == 0 else step])
+    return "".join(bars)
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator and place's last period, with ``years``: its values over every period
+    of the frame as a sparkline (empty when the frame holds one period)."""
+    periods = list(dict.fromkeys(sorted(frame["period"])))
+    keys = ["indicator", "level", "place"]
+    if len(periods) == 1:
+        return frame.assign(years="")
+    shown = frame["value"].where(~frame["suppressed"].astype(bool))
+    series = (
+        frame.assign(shown=shown)
+        .pivot_table(index=keys, columns="period", values="shown", aggfunc="first", dropna=False)
+        .reindex(columns=periods)
+    )
+    lines = {
+        key: sparkline(list(row)) for key, row in zip(series.index, series.to_numpy(), strict=True)
+    }
+    last = frame.sort_values("period", kind="stable").groupby(keys, sort=False).tail(1)
+    last = last.loc[frame.index.intersection(last.index)]  # in the frame's own order
+    return last.assign(years=[lines.get(tuple(k), "") for k in last[keys].to_numpy()])
 
 
 def _by_place(frame: pd.DataFrame) -> None:
+    several = bool(frame["years"].any())
     for (place, name, level), rows in frame.groupby(["place", "place_name", "level"], sort=False):
         label = f"{place}, {level}" if name == place else f"{place}"
         grid = Table(title=literal(f"{name} ({label})"), title_justify="left")
@@ -92,24 +141,28 @@ def _by_place(frame: pd.DataFrame) -> None:
         grid.add_column("Unit", overflow="fold")
         grid.add_column("Period", no_wrap=True)
         grid.add_column("Value (95% CI)", justify="right", overflow="fold")
-        for heading in ("England", "Region", "Trend"):
+        for heading in ("England", "Region"):
             grid.add_column(heading, overflow="fold")
+        if several:
+            grid.add_column("Years", no_wrap=True)
+        grid.add_column("Trend", overflow="fold")
         for row in tuples(rows):
-            grid.add_row(
+            cells: list[str | Text] = [
                 str(row.indicator),
                 str(row.unit),
                 str(row.period),
                 _value(row),
                 _against(row.england_value, row.comparison),
                 _against(row.region_value, row.comparison_region),
-                _word(row.trend),
-            )
+            ]
+            grid.add_row(*cells, *([row.years] if several else []), _word(row.trend))
         out.print(grid)
 
 
 def _by_indicator(frame: pd.DataFrame) -> None:
     region = frame.loc[frame["level"] == "region", "place_name"]
     region_name = str(region.iloc[0]) if len(region) else "Region"
+    several = bool(frame["years"].any())
     for (indicator, period), rows in frame.groupby(["indicator", "period"], sort=False):
         first = rows.iloc[0]
         title = (
@@ -121,25 +174,36 @@ def _by_indicator(frame: pd.DataFrame) -> None:
         grid.add_column("Place", overflow="fold")
         grid.add_column("Code", no_wrap=True)
         grid.add_column("Value (95% CI)", justify="right", overflow="fold")
-        for heading in ("England", "Region", "Trend"):
+        for heading in ("England", "Region"):
             grid.add_column(heading, overflow="fold")
+        if several:
+            grid.add_column("Years", no_wrap=True)
+        grid.add_column("Trend", overflow="fold")
         for row in tuples(rows):
-            grid.add_row(
+            cells: list[str | Text] = [
                 literal(str(row.place_name)),
                 str(row.place),
                 _value(row),
                 _word(row.comparison),
                 _word(row.comparison_region),
-                _word(row.trend),
-            )
+            ]
+            grid.add_row(*cells, *([row.years] if several else []), _word(row.trend))
         out.print(grid)
 
 
-def _footnote() -> None:
+def _footnote(periods: Sequence[str]) -> None:
+    years = (
+        f"Years: the value in each period from {min(periods)} to {max(periods)}, lowest to "
+        "highest bar (· none); each period's row: --json or --csv. "
+        if len(periods) > 1
+        else ""
+    )
     out.print(
         "England, Region: significantly better, similar or worse (95% CI); higher, similar or "
         "lower where neither is better; - not compared (no England value, or the region "
-        "itself). Trend: against the place's previous period; - no earlier period. "
+        f"itself). {years}Trend: the slope over the place's last {TREND_PERIODS} periods "
+        "(improving or worsening where significant; docs/methods/benchmarking.md); - fewer "
+        "than two periods. "
         "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
         "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
         f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, a population of "

@@ -1,6 +1,7 @@
 """Indicators: definitions, computation on the warehouse engine, benchmarking against the
 region and England, gaps and inequalities, and disclosure control of everything published."""
 
+from carepool.indicators.benchmarks import TREND_PERIODS
 from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
@@ -18,6 +19,7 @@ __all__ = [
     "HES_RULE",
     "INDICATORS",
     "SUPPRESSED",
+    "TREND_PERIODS",
     "DisclosureRule",
     "Indicator",
     "IndicatorRequest",
