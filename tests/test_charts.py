@@ -44,4 +44,3 @@ def test_labels_placed_never_overlap_each_other_or_leave_the_plot(
     width, height = plot_area()
     assert all(box.inside(width, height) for box in boxes)
     assert not any(a.overlaps(b) for a, b in combinations(boxes, 2))
-
