@@ -490,3 +490,40 @@ def test_the_position_is_read_by_name_and_summed_as_asked(cli_env: str) -> None:
     refused = run("position", "--user", "resident", "--by", "colour")
     assert refused.exit_code == 2
     assert "expected one of partner, place, service" in refused.output
+
+
+def test_the_slow_ledger_commands_show_what_they_are_doing(
+    cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify, export and monitor read the whole journal: each says so while it works."""
+    from carepool.cli.support import err
+
+    shown: list[str] = []
+
+    class Status:
+        def __enter__(self) -> Status:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def update(self, message: str) -> None:
+            shown.append(message)
+
+    def status(message: str, *args: object, **kwargs: object) -> Status:
+        shown.append(str(message))
+        return Status()
+
+    monkeypatch.setattr(err, "status", status)
+    journal = tmp_path / "journal.jsonl"
+    ok("export", "--out", str(journal), "--user", "admin")
+    ok("verify")
+    ok("verify", "--file", str(journal))
+    ok("monitor", "--user", "admin")
+    for says in (
+        "Writing the journal",
+        "Checking the journal",
+        "Checking the published journal",
+        "Comparing spend and activity",
+    ):
+        assert any(says in message for message in shown), (says, shown)

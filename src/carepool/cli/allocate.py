@@ -108,10 +108,10 @@ def _request(
 
 def allocate_places(settings: Settings, request: AllocationRequest) -> tuple[Allocation, Run]:
     """Resolve the request and allocate, with a spinner while the engine works."""
-    with connect(settings) as wh:
+    with connect(settings) as wh, err.status(f"Reading need ({settings.engine})") as status:
         run = resolve(wh, request)
-        with err.status(f"Allocating £{run.total:,} ({settings.engine})"):
-            return run_allocation(wh, run), run
+        status.update(f"Allocating £{run.total:,} ({settings.engine})")
+        return run_allocation(wh, run), run
 
 
 def _millions(value: Any) -> str:
@@ -281,10 +281,10 @@ def sensitivity_command(
     settings = Settings.from_env()
     if level is None:
         level = level_of_place(place) if place is not None else "lad"
-    with connect(settings) as wh:
+    with connect(settings) as wh, err.status(f"Reading need ({settings.engine})") as status:
         run = resolve(wh, _request(total, year, level, formula))
-        with err.status(f"Testing sensitivity ({settings.engine})"):
-            table = sensitivity_table(wh, run, place, change)
+        status.update(f"Testing sensitivity ({settings.engine})")
+        table = sensitivity_table(wh, run, place, change)
     if chart is not None:
         if place is None:
             raise AllocationError("--chart draws one place: name it, e.g. E08000003")

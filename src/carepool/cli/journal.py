@@ -115,7 +115,7 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write the published journal with its digest, which anyone can recompute."""
-    with open_ledger() as ledger:
+    with open_ledger() as ledger, err.status(f"Writing the journal to {literal(str(output))}"):
         check = ledger.export(choose_fund(ledger, fund), output, actor=user_named(ledger, user))
     if as_json:
         typer.echo(
