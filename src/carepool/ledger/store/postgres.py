@@ -5,8 +5,9 @@ bounds its throughput. On PostgreSQL that time is mostly client-side statement h
 the server's work, so the three statements every write runs — take the lock, read the chain
 head with the closed periods and the request ids already posted, write the entries — go
 straight to the driver (psycopg) on the transaction's own connection: each is one fixed
-statement, prepared once by the driver and reused, and the entries of both tables go in one
-statement (a data-modifying ``WITH``) with the rows as arrays. Everything else, and all of
+statement, prepared once by the driver and reused; the lock and the read go to the server
+together (one round trip), and the entries of both tables go in one statement (a
+data-modifying ``WITH``) with the rows as arrays. Everything else, and all of
 SQLite, goes through SQLAlchemy; the results are the same (the tests run on both databases).
 """
 
