@@ -29,6 +29,7 @@ from carepool.stats import (
     wilson_limits,
 )
 from carepool.stats.funnels import (
+    axis_range,
     proportion_funnel,
     proportion_significance,
     rate_chart_points,
@@ -409,3 +410,25 @@ def test_the_built_in_european_standard_population_is_esp2013() -> None:
     weights = fixture[fixture.columns[-1]].to_numpy(dtype=np.float64)
     assert weights.tolist() == list(ESP2013)
     assert sum(ESP2013) == 100_000
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        # the reference counts the digits of the ceiling: 9.45 -> 10 has two digits
+        (4.0, 9.0, (0.0, 10.0)),
+        (8.0, 9.0, (7.0, 10.0)),
+        # below ten in whole numbers: steps of a tenth
+        (3.0, 5.0, (2.0, 5.3)),
+        # below one: the minimum's whole part is 0, so the minimum is 0
+        (0.6, 0.9, (0.0, 1.0)),
+        (0.2, 0.3, (0.0, 0.4)),
+        # the held-out proportion case's scale: neighbourhood denominators under 31,000
+        (16_000.0, 30_990.0, (10_000.0, 33_000.0)),
+        (120_000.0, 231_000.0, (100_000.0, 250_000.0)),
+    ],
+)
+def test_the_funnel_axis_ends_where_the_reference_puts_them(
+    low: float, high: float, expected: tuple[float, float]
+) -> None:
+    assert axis_range(low, high) == pytest.approx(expected, abs=1e-12)

@@ -8,6 +8,7 @@ docs/methods/funnel-plots.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,25 +23,44 @@ POINTS = 100
 ONE_SIDED = {"2s": (0.025, 0.975), "3s": (0.001, 0.999)}
 
 
-def _round_down(value: float, figures: int) -> float:
-    if value <= 0:
-        return 0.0
-    scale = 10.0 ** (math.floor(math.log10(value)) - figures + 1)
-    return math.floor(value / scale) * scale
+def _digits(whole: int) -> int:
+    """How many digits an integer is written with (``0`` has one)."""
+    return len(str(abs(whole)))
 
 
-def _round_up(value: float, figures: int) -> float:
+def _scaled(value: float, power: int, rounding: Callable[[float], int]) -> float:
+    """``value`` rounded (by ``rounding``) to a multiple of 10^``power``, computed without
+    dividing by a fraction (5.25 / 0.1 is 52.4999... in floating point)."""
+    if power >= 0:
+        step = 10**power
+        return float(rounding(value / step) * step)
+    step = 10**-power
+    return rounding(value * step) / step
+
+
+def _round_down(value: float) -> float:
+    """``value`` rounded down to one significant figure, counting the digits of its whole
+    part as the reference does (below 1, that is 0)."""
     if value <= 0:
         return 0.0
-    scale = 10.0 ** (math.floor(math.log10(value)) - figures + 1)
-    return math.ceil(value / scale) * scale
+    return _scaled(value, _digits(math.floor(value)) - 1, math.floor)
+
+
+def _round_up(value: float) -> float:
+    """``value`` rounded up to two significant figures of its ceiling: the digits are
+    counted on the ceiling, so 9.45 (ceiling 10, two digits) rounds up to 10, not 9.5."""
+    if value <= 0:
+        return 0.0
+    return _scaled(value, _digits(math.ceil(value)) - 2, math.ceil)
 
 
 def axis_range(low: float, high: float) -> tuple[float, float]:
     """The axis minimum (0 when high > 2 × low, else 0.95 × low rounded down to one significant
-    figure) and maximum (1.05 × high rounded up to two significant figures)."""
-    minimum = 0.0 if high > 2 * low else _round_down(0.95 * low, 1)
-    return minimum, _round_up(1.05 * high, 2)
+    figure) and maximum (1.05 × high rounded up to two significant figures of its ceiling),
+    with the reference's digit counting: it decides where small axes end (1.05 × 9 = 9.45
+    ends at 10)."""
+    minimum = 0.0 if high > 2 * low else _round_down(0.95 * low)
+    return minimum, _round_up(1.05 * high)
 
 
 def axis(low: float, high: float, *, offset: int = 0) -> FloatArray:
