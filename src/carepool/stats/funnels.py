@@ -35,7 +35,7 @@ def _scaled(value: float, power: int, rounding: Callable[[float], int]) -> float
         step = 10**power
         return float(rounding(value / step) * step)
     step = 10**-power
-    return rounding(value * step) / step
+    return float(rounding(value * step) / step)
 
 
 def _round_down(value: float) -> float:
