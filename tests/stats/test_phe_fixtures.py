@@ -90,6 +90,7 @@ def test_byars_and_wilson_limits(row: dict[str, Any]) -> None:
 
 
 def _single_or_pair(row: pd.Series) -> tuple[float, ...]:
+    """The levels a case asks for: 95% alone where it carries only the 95% limits."""
     return (0.95,) if pd.isna(row["lower998"]) and pd.notna(row["lower95"]) else (0.95, 0.998)
 
 
@@ -145,6 +146,7 @@ def test_dsr(case: str, inputs: pd.DataFrame) -> None:
             inputs["pop"],
             inputs["stdpop"],
             multiplier=float(expected["multiplier"]),
+            confidence=_single_or_pair(expected),
         )
         _assert_row(result, expected, ["total_count", "total_pop", *LIMITS])
 
@@ -163,6 +165,7 @@ def test_dsr_for_non_independent_events(case: str, inputs: pd.DataFrame) -> None
             per_band["pop"],
             per_band["stdpop"],
             multiplier=float(expected["multiplier"]),
+            confidence=_single_or_pair(expected),
         )
         _assert_row(result, expected, ["total_count", "total_pop", *LIMITS])
 
@@ -170,7 +173,7 @@ def test_dsr_for_non_independent_events(case: str, inputs: pd.DataFrame) -> None
 @pytest.mark.parametrize(("case", "inputs"), _cases("isr_inputs.csv"), ids=lambda c: str(c)[:30])
 def test_indirectly_standardised_ratios_and_rates(case: str, inputs: pd.DataFrame) -> None:
     for _, expected in _expected_rows("isr_expected.csv", case).iterrows():
-        levels = (0.95,) if pd.isna(expected["lower998"]) else (0.95, 0.998)
+        levels = _single_or_pair(expected)
         result = isr(
             inputs["count"],
             inputs["pop"],
@@ -275,10 +278,15 @@ def test_inequality_input_rules(case: dict[str, Any]) -> None:
                 count=group["count"] if "count" in case["uses"] else None,
                 **options,
             )
-    else:
-        with pytest.warns(UserWarning, match="area2"):
+    else:  # warned, and still answered: for every area but those the reason says get none
+        with pytest.warns(UserWarning, match="quantile"):
             results = sii_by_area(frame, **options)
-        assert set(results) == {"area1"}
+        answered = {
+            str(area)
+            for area in frame["area"].unique()
+            if f"{area} gets no SII" not in case["reason"]
+        }
+        assert set(results) == answered
 
 
 FUNNEL_PROPORTION_ABS = 1e-6  # the source is rounded to 6 dp
@@ -432,3 +440,24 @@ def test_the_funnel_axis_ends_where_the_reference_puts_them(
     low: float, high: float, expected: tuple[float, float]
 ) -> None:
     assert axis_range(low, high) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_standardised_rate_asked_at_95_only_leaves_the_998_limits_empty() -> None:
+    counts, populations = [10.0, 20.0, 30.0], [1000.0, 2000.0, 3000.0]
+    rate = dsr(counts, populations, [1, 1, 1], confidence=(0.95,))
+    assert math.isnan(rate["lower998"])
+    assert math.isnan(rate["upper998"])
+    assert rate["lower95"] < rate["value"] < rate["upper95"]
+    ratio = isr(counts, populations, [50.0, 60.0, 70.0], [1e4, 2e4, 3e4], confidence=0.95)
+    assert np.isnan(ratio["lower998"]).all()
+    assert not np.isnan(ratio["lower95"]).any()
+
+
+def test_more_than_ten_quantiles_warn_and_still_answer() -> None:
+    population = np.full(20, 1000.0)
+    value = np.linspace(70.0, 80.0, 20)
+    with pytest.warns(UserWarning, match="unstable"):
+        result = sii(population, value, se=np.full(20, 0.5), repetitions=1000)
+    # values rise by 10/19 a quantile, 1/20 of the population apart: a slope of 200/19
+    assert result.sii == pytest.approx(200 / 19, rel=1e-9)
+    assert result.limits[0.95][0] < result.sii < result.limits[0.95][1]

@@ -46,6 +46,11 @@ def _fit(x: FloatArray, a: FloatArray) -> FloatArray:
     return np.asarray(np.linalg.solve(weighted @ design, weighted), dtype=np.float64)
 
 
+#: More quantiles than this hold too few people each for a stable SII: warned, as the
+#: reference warns, but still answered.
+MAX_STABLE_QUANTILES = 10
+
+
 def sii(
     population: npt.ArrayLike,
     value: npt.ArrayLike,
@@ -67,6 +72,12 @@ def sii(
     q = pop.size
     if not 5 <= q <= 100:
         raise ValueError(f"the number of quantiles must be between 5 and 100, not {q}")
+    if q > MAX_STABLE_QUANTILES:
+        warnings.warn(
+            f"{q} quantiles: with more than {MAX_STABLE_QUANTILES}, small numbers in each make "
+            "the SII unstable",
+            stacklevel=2,
+        )
     if np.any(np.isnan(pop)) or np.any(pop <= 0):
         raise ValueError("a quantile has zero, negative or missing population")
     if value_type not in _SCALES:

@@ -8,7 +8,8 @@ reference rates. See docs/methods/standardised-rates.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,16 @@ ESP2013: tuple[int, ...] = (
 )  # fmt: skip
 ESP2013_STARTS: tuple[int, ...] = tuple(range(0, 95, 5))
 MIN_DSR_EVENTS = 10
+
+
+def _standard_limits(result: MutableMapping[str, Any], shape: tuple[int, ...] | None) -> None:
+    """Give ``result`` both standard levels' limit keys (95% and 99.8%), empty (NaN) for a
+    level not asked for: a table asked at 95% only has the same columns, the 99.8% left
+    blank, as the reference leaves them."""
+    for level in CONFIDENCE_LEVELS:
+        for side in ("lower", "upper"):
+            empty: Any = np.nan if shape is None else np.full(shape, np.nan)
+            result.setdefault(f"{side}{level_key(level)}", empty)
 
 
 def _dobson(
@@ -121,6 +132,7 @@ def dsr_many(
         for name, limit in (("lower", lower), ("upper", upper)):
             dobson = value + scale * (limit - observed)
             result[f"{name}{level_key(level)}"] = np.where(enough, dobson, np.nan)
+    _standard_limits(result, observed.shape)
     return result
 
 
@@ -171,9 +183,11 @@ def _dsr_from_variance(
         for level in levels:
             result[f"lower{level_key(level)}"] = np.nan
             result[f"upper{level_key(level)}"] = np.nan
+        _standard_limits(result, None)
         return result
     result["value"] = value * multiplier
     result.update(_dobson(value * multiplier, variance, observed, multiplier, levels))
+    _standard_limits(result, None)
     return result
 
 
@@ -215,4 +229,5 @@ def isr(
         result[f"lower{level_key(level)}"] = lower / expected * factor
         result[f"upper{level_key(level)}"] = upper / expected * factor
         result.setdefault("method", method)
+    _standard_limits(result, (1,))
     return result
