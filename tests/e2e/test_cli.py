@@ -38,6 +38,13 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
     assert "Gaps" in again.output  # the headline outcomes and gaps follow the checks
     assert "were already posted, so the ledger replayed them" in " ".join(again.output.split())
 
+    # asked for nothing, demo uses the model that is there (at its scale) and says which
+    plain = runner.invoke(app, ["demo"])
+    assert plain.exit_code == 0, plain.output
+    assert "Building" not in plain.output
+    assert "Using the model already in" in plain.output
+    assert "Trafford, scale 0.02, seed 42" in " ".join(plain.output.split())
+
     # a model built by another carepool version (or from other reference data) is rebuilt
     path = data_dir / "warehouse" / "manifest.json"
     manifest = json.loads(path.read_text())

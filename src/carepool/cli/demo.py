@@ -14,19 +14,27 @@ from carepool.cli.model import print_checks, print_summary, read_checks, read_su
 from carepool.cli.support import err, out, warn
 from carepool.config import Settings
 from carepool.demo import default_allocation, headline_outcomes, post_fund_year
-from carepool.model import plan_build
-from carepool.population import BuildRequest
+from carepool.model import demo_request, plan_build
 from carepool.warehouse import connect, read_manifest
 
 
 def demo_command(
-    region: Annotated[str, typer.Option(help="'gm' or comma-separated LA codes")] = "gm",
-    scale: Annotated[float, typer.Option(help="share of the population to model")] = 1.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+    region: Annotated[
+        str | None,
+        typer.Option(help="'gm' or comma-separated LA codes [default: the model built, or gm]"),
+    ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(help="share of the population to model [default: the model built, or 1]"),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="random seed [default: the model built, or 42]")
+    ] = None,
 ) -> None:
-    """The main job: build the model if needed, then summarise and validate it."""
+    """The main job: build the model if needed (or use the one built), then summarise and
+    validate it, allocate the pool and post a year of the fund."""
     settings = Settings.from_env()
-    request = BuildRequest(region, scale, seed)
+    request, using = demo_request(settings.warehouse_dir, region, scale, seed)
     plan = plan_build(settings.warehouse_dir, request)
     warn(plan.warning)
     if plan.notice:
@@ -34,6 +42,8 @@ def demo_command(
     if plan.build:
         out.print(f"Building the model into {settings.warehouse_dir} ...")
         run_build(settings, request)
+    elif using:
+        out.print(using, highlight=False)
     else:
         out.print(f"Using the model already built in {settings.warehouse_dir}.")
     print_summary(read_summary(settings))

@@ -86,6 +86,42 @@ def check_build(settings: Settings, request: BuildRequest, *, force: bool = Fals
     require_census(resolve_region(request.region).lad_codes)
 
 
+def demo_request(
+    warehouse_dir: Path, region: str | None, scale: float | None, seed: int | None
+) -> tuple[BuildRequest, str | None]:
+    """The model the demonstration uses, and a sentence saying which when it is not the
+    default: what was asked, or — when nothing was — the model already in ``warehouse_dir``
+    (a valid warehouse built at another scale is used, never silently replaced), or the
+    default model (all of Greater Manchester, full scale, seed 42)."""
+    default = BuildRequest()
+    asked = (region, scale, seed) != (None, None, None)
+    try:
+        manifest = None if asked else read_manifest(warehouse_dir)
+    except WarehouseError:
+        manifest = None
+    if manifest is None or "scale" not in manifest or "seed" not in manifest:
+        chosen = BuildRequest(
+            region if region is not None else default.region,
+            scale if scale is not None else default.scale,
+            seed if seed is not None else default.seed,
+        )
+        return chosen, None
+    years = manifest.get("years")
+    built = BuildRequest(
+        str(manifest.get("region") or ",".join(manifest.get("lad_codes", [])) or "gm"),
+        float(manifest["scale"]),
+        int(manifest["seed"]),
+        len(years) if isinstance(years, list) and years else default.years,
+    )
+    if (built.region, built.scale, built.seed) == (default.region, default.scale, default.seed):
+        return built, None
+    name = manifest.get("region_name") or built.region
+    return built, (
+        f"Using the model already in {warehouse_dir}: {name}, scale {built.scale:g}, seed "
+        f"{built.seed}. `carepool demo --scale 1` builds the full model of Greater Manchester."
+    )
+
+
 def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
     """Whether the demonstration must build: no complete warehouse, or one built differently.
 
