@@ -5,7 +5,7 @@ from carepool.indicators.benchmarks import TREND_PERIODS
 from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
-from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table
+from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table, place_gaps
 from carepool.indicators.levels import available_levels, memberships
 from carepool.indicators.record import ENTRY as AUDIT_ENTRY
 from carepool.indicators.record import audit_is_current, audit_warehouse, record_audit
@@ -33,6 +33,7 @@ __all__ = [
     "indicator_table",
     "memberships",
     "model_years",
+    "place_gaps",
     "protect",
     "record_audit",
 ]

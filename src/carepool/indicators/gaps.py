@@ -255,10 +255,16 @@ def gap_table(
             f"gaps are for the region or one local authority; {place!r} is not a local "
             f"authority code (available: {', '.join(sorted(set(lads)))})"
         )
+    return _only(place_gaps(table, code), wanted)
+
+
+def place_gaps(table: pd.DataFrame, code: str) -> pd.DataFrame:
+    """One local authority's gaps (against England and the region, and across its own
+    deprivation quintiles and deciles) from an indicator table holding its ``lad`` row and
+    its ``lad_quintile`` and ``lad_decile`` rows, among any others."""
     scope = _Scope("lad", "lad_quintile", "lad_decile", prefix=f"{code}:")
     places = table["place"].astype(str)
-    mine = table[(places == code) | places.str.startswith(scope.prefix)]
-    return _only(gaps_from_table(mine, scope), wanted)
+    return gaps_from_table(table[(places == code) | places.str.startswith(scope.prefix)], scope)
 
 
 def _only(frame: pd.DataFrame, periods: list[str] | None) -> pd.DataFrame:

@@ -6,6 +6,7 @@ takes settings, an open warehouse or a typed request, returns typed results, and
 project's errors. None prints.
 """
 
+from carepool.model.boroughs import BoroughValidation
 from carepool.model.building import (
     AUDIT_STEP,
     BuildPlan,
@@ -17,11 +18,12 @@ from carepool.model.building import (
     loaded_tables,
     plan_build,
 )
-from carepool.model.inspection import mixed_warning, summarise, validate
+from carepool.model.inspection import mixed_warning, summarise, validate, validate_boroughs
 from carepool.model.tables import column_rule, describe, table_schemas
 
 __all__ = [
     "AUDIT_STEP",
+    "BoroughValidation",
     "BuildPlan",
     "build_model",
     "build_steps",
@@ -36,4 +38,5 @@ __all__ = [
     "summarise",
     "table_schemas",
     "validate",
+    "validate_boroughs",
 ]

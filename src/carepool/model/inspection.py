@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carepool.geography import england_place_name
+from carepool.model.boroughs import BoroughValidation, borough_validation
 from carepool.population import Check, Summary, model_summary, run_checks
 from carepool.warehouse import Warehouse, mixed_sources, read_manifest
 
@@ -26,3 +28,11 @@ def validate(warehouse: Warehouse) -> list[Check]:
     """The model against every published target that applies to its region."""
     manifest = read_manifest(warehouse.warehouse_dir)
     return run_checks(warehouse, manifest["lad_codes"], manifest["years"][0])
+
+
+def validate_boroughs(warehouse: Warehouse) -> BoroughValidation:
+    """Each borough of the model against its own published figures, and the boroughs' order
+    against the published order (:mod:`carepool.model.boroughs`)."""
+    manifest = read_manifest(warehouse.warehouse_dir)
+    names = {code: england_place_name(code) or code for code in manifest["lad_codes"]}
+    return borough_validation(warehouse, names, manifest["years"][0])

@@ -1,0 +1,505 @@
+"""The model borough by borough against every published local figure vendored.
+
+Every later capability trusts the model per borough, so each borough's figures are compared
+with OHID's published values for the same borough (Fingertips, vendored in
+``phof_indicators_gm`` and ``rates_gm_targets``): life expectancy (which the model is
+calibrated to), and the figures it was never given — the slope index of inequality in life
+expectancy within each borough, premature mortality relative to England, depression
+prevalence and permanent care-home admissions.
+
+**Tolerances that know the sample.** A check passes when the model is within its
+*structural* tolerance (how far a sound synthetic model may sit from a published figure:
+stated, with its reason, in :data:`MEASURES` and docs/data-card.md) plus 1.96 times the
+model's own *sampling* standard error at the scale it was built (from the figure's 95%
+interval, computed by the indicator methods). A model built at a twentieth of the
+population then passes or fails on substance, not on noise. A figure the model is too small
+to estimate at all (life expectancy of 5,000 people or fewer) is *not estimable at this
+scale*: reported, not counted as a pass or a failure.
+
+**Order as well as level.** For each measure with five or more published boroughs, the
+Spearman rank correlation between the model's and the published values must reach
+:data:`MIN_RANK_CORRELATION` — or, at a small scale, what a model equal to the published
+values would reach at the model's sampling error (the 2.5th percentile of its correlation
+over :data:`RANK_DRAWS` simulated draws): :class:`RankCheck`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from carepool.indicators import indicator_table, place_gaps
+from carepool.reference import read_reference
+from carepool.warehouse import Tables
+
+#: 1.96: a two-sided 95% band of the model's sampling error.
+Z95 = 1.959963984540054
+MIN_RANK_CORRELATION = 0.7
+RANK_DRAWS = 2_000
+#: Boroughs with published values needed before their order is compared.
+MIN_RANKED = 5
+CALIBRATED, INDEPENDENT = "calibrated", "independent"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One published local figure and how the model's is read."""
+
+    check: str
+    title: str
+    unit: str
+    basis: str
+    #: Structural tolerance, in ``unit`` (absolute) or as a share of the published value.
+    tolerance: float
+    relative: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class BoroughCheck:
+    """One borough's model figure against its published one."""
+
+    check: str
+    area_code: str
+    area_name: str
+    model: float | None
+    sampling_se: float | None
+    published: float
+    structural: float
+    unit: str
+    period: str
+    source: str
+    basis: str
+
+    @property
+    def tolerance(self) -> float:
+        """The pass band: the structural tolerance plus 1.96 sampling standard errors."""
+        return self.structural + Z95 * (self.sampling_se or 0.0)
+
+    @property
+    def estimable(self) -> bool:
+        return self.model is not None and bool(np.isfinite(self.model))
+
+    @property
+    def ok(self) -> bool | None:
+        """Within the band; ``None`` when the model cannot estimate the figure at its scale."""
+        if not self.estimable:
+            return None
+        return bool(abs(float(self.model) - self.published) <= self.tolerance + 1e-12)  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("model", "sampling_se", "published", "structural"):
+            value = data[key]
+            data[key] = None if value is None or not np.isfinite(value) else round(value, 4)
+        data["tolerance"] = round(self.tolerance, 4)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass(frozen=True)
+class RankCheck:
+    """Whether the model puts the boroughs in the published order."""
+
+    check: str
+    basis: str
+    boroughs: int
+    rho: float | None
+    #: What a model equal to the published values would reach at the model's sampling error
+    #: (the 2.5th percentile of its rank correlation): the bar at a small scale.
+    noise_floor: float
+    areas: tuple[str, ...] = field(default=())
+
+    @property
+    def required(self) -> float:
+        return min(MIN_RANK_CORRELATION, self.noise_floor)
+
+    @property
+    def ok(self) -> bool | None:
+        if self.rho is None or not np.isfinite(self.rho):
+            return None
+        return bool(self.rho >= self.required - 1e-12)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rho"] = None if self.rho is None else round(self.rho, 3)
+        data["noise_floor"] = round(self.noise_floor, 3)
+        data["required"] = round(self.required, 3)
+        data["ok"] = self.ok
+        data["areas"] = list(self.areas)
+        return data
+
+
+@dataclass(frozen=True)
+class BoroughValidation:
+    checks: list[BoroughCheck]
+    ranks: list[RankCheck]
+
+    def counts(self) -> dict[str, int]:
+        """How many checks are calibrated and how many independent (level and order)."""
+        measures = {c.check: c.basis for c in self.checks} | {r.check: r.basis for r in self.ranks}
+        bases = [c.basis for c in self.checks] + [r.basis for r in self.ranks]
+        return {
+            "calibrated": bases.count(CALIBRATED),
+            "independent": bases.count(INDEPENDENT),
+            "measures": len(measures),
+        }
+
+    @property
+    def ok(self) -> bool:
+        """Every estimable check within its band and every order good enough."""
+        return all(c.ok is not False for c in self.checks) and all(
+            r.ok is not False for r in self.ranks
+        )
+
+
+MEASURES: dict[str, Measure] = {
+    m.check: m
+    for m in (
+        *(
+            Measure(
+                f"life_expectancy_{sex}",
+                f"Life expectancy at birth, {sex}s",
+                "years",
+                CALIBRATED,
+                1.0,
+                False,
+                "each borough's mortality is calibrated to this figure; a year covers the "
+                "difference between the published three-year period and the model's years",
+            )
+            for sex in ("male", "female")
+        ),
+        *(
+            Measure(
+                f"life_expectancy_sii_{sex}",
+                f"Inequality in life expectancy within the borough (SII), {sex}s",
+                "years",
+                INDEPENDENT,
+                2.0,
+                False,
+                "the model is given national deprivation gradients, not each borough's; two "
+                "years is a quarter of a typical borough's published slope",
+            )
+            for sex in ("male", "female")
+        ),
+        Measure(
+            "u75_mortality_vs_england",
+            "Premature (under 75) mortality relative to England",
+            "ratio to England",
+            INDEPENDENT,
+            0.15,
+            False,
+            "like for like: the model's all-cause rate over England's all-cause rate, against "
+            "the published preventable-causes rate over England's (the preventable share of "
+            "premature deaths varies little between areas); 0.15 is about a third of the "
+            "published spread between the boroughs",
+        ),
+        Measure(
+            "depression_prevalence_18plus",
+            "Depression prevalence, adults 18+ (QOF)",
+            "% of adults 18+",
+            INDEPENDENT,
+            0.20,
+            True,
+            "registers count those diagnosed and recorded, which varies by practice; 20% of "
+            "the published value",
+        ),
+        Measure(
+            "care_home_admissions_65plus",
+            "Permanent care-home admissions, 65+",
+            "per 100,000 aged 65+",
+            INDEPENDENT,
+            0.25,
+            True,
+            "councils record admissions differently (short stays that become permanent); "
+            "25% of the published value",
+        ),
+    )
+}
+
+
+def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
+    """Rows of the vendored Fingertips extract for the boroughs and England."""
+    frame = read_reference("phof_indicators_gm").to_pandas()
+    rows = frame[
+        (frame["indicator_id"] == indicator)
+        & (frame["sex"].str.lower() == sex)
+        & (frame["period"].astype(str).str.replace(" ", "") == period.replace(" ", ""))
+    ]
+    out: pd.DataFrame = rows.assign(value=rows["value"].astype(float))
+    return out
+
+
+def _targets(indicator: str, period: str) -> pd.DataFrame:
+    frame = read_reference("rates_gm_targets").to_pandas()
+    rows = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
+    out: pd.DataFrame = rows.assign(value=rows["value"].astype(float))
+    return out
+
+
+@dataclass(frozen=True)
+class Published:
+    """One borough's published value."""
+
+    area_code: str
+    value: float
+    source: str
+
+
+def _each(frame: pd.DataFrame) -> list[Published]:
+    sources = frame["source"] if "source" in frame else pd.Series(FINGERTIPS, index=frame.index)
+    return [
+        Published(str(code), float(value), str(source))
+        for code, value, source in zip(frame["area_code"], frame["value"], sources, strict=True)
+    ]
+
+
+def _se(lower: Any, upper: Any) -> float | None:
+    if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
+        return None
+    return float(upper - lower) / (2 * Z95)
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's last period."""
+    if frame.empty:
+        return frame
+    last: pd.DataFrame = frame[frame["period"] == frame["period"].max()]
+    return last
+
+
+def _check(
+    measure: Measure,
+    code: str,
+    name: str,
+    model: float | None,
+    se: float | None,
+    published: float,
+    period: str,
+    source: str,
+) -> BoroughCheck:
+    structural = measure.tolerance * abs(published) if measure.relative else measure.tolerance
+    return BoroughCheck(
+        measure.check,
+        code,
+        name,
+        model,
+        se,
+        published,
+        structural,
+        measure.unit,
+        period,
+        source,
+        measure.basis,
+    )
+
+
+FINGERTIPS = "OHID Fingertips (Public Health Outcomes Framework), vendored phof_indicators_gm"
+LE_PERIOD, SII_PERIOD, U75_PERIOD, DEPRESSION_PERIOD = "2022 - 24", "2022 - 24", "2024", "2022/23"
+ADMISSIONS_PERIOD = "2023/24"
+
+
+def _life_expectancy(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
+    checks = []
+    for sex in ("male", "female"):
+        measure = MEASURES[f"life_expectancy_{sex}"]
+        rows = _latest(table[table["indicator"] == f"life_expectancy_{sex}"]).set_index("place")
+        published = _published("life_expectancy_at_birth", sex, LE_PERIOD)
+        for row in _each(published):
+            if row.area_code not in names or row.area_code not in rows.index:
+                continue
+            mine = rows.loc[row.area_code]
+            checks.append(
+                _check(
+                    measure,
+                    row.area_code,
+                    names[row.area_code],
+                    _value(mine["value"]),
+                    _se(mine["lower"], mine["upper"]),
+                    row.value,
+                    LE_PERIOD,
+                    f"{FINGERTIPS}, life expectancy at birth",
+                )
+            )
+    return checks
+
+
+def _value(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
+    """The slope index of inequality in life expectancy across each borough's own deprivation
+    deciles, as OHID computes it within a local authority."""
+    checks = []
+    for code, name in names.items():
+        mine = table[
+            (table["place"].astype(str) == code)
+            | table["place"].astype(str).str.startswith(f"{code}:")
+        ]
+        gaps = place_gaps(mine, code)
+        for sex in ("male", "female"):
+            measure = MEASURES[f"life_expectancy_sii_{sex}"]
+            published = _published("slope_index_of_inequality_life_expectancy", sex, SII_PERIOD)
+            target = published[published["area_code"] == code]
+            if target.empty:
+                continue
+            sii = gaps[(gaps["indicator"] == f"life_expectancy_{sex}") & (gaps["measure"] == "sii")]
+            sii = _latest(sii)
+            row = sii.iloc[0] if len(sii) else None
+            checks.append(
+                _check(
+                    measure,
+                    code,
+                    name,
+                    None if row is None else _value(row["value"]),
+                    None if row is None else _se(row["lower"], row["upper"]),
+                    float(target["value"].iloc[0]),
+                    SII_PERIOD,
+                    f"{FINGERTIPS}, slope index of inequality in life expectancy at birth",
+                )
+            )
+    return checks
+
+
+def _premature(
+    table: pd.DataFrame, names: dict[str, str], england_all_causes: float | None
+) -> list[BoroughCheck]:
+    measure = MEASURES["u75_mortality_vs_england"]
+    published = _published("under75_mortality_preventable", "persons", U75_PERIOD)
+    england = published[published["area_code"] == "E92000001"]
+    if england.empty or not england_all_causes:
+        return []
+    england_value = float(england["value"].iloc[0])
+    rows = _latest(table[table["indicator"] == "u75_mortality_all_causes"]).set_index("place")
+    checks = []
+    for row in _each(published):
+        if row.area_code not in names or row.area_code not in rows.index:
+            continue
+        mine = rows.loc[row.area_code]
+        value, se = _value(mine["value"]), _se(mine["lower"], mine["upper"])
+        checks.append(
+            _check(
+                measure,
+                row.area_code,
+                names[row.area_code],
+                None if value is None else value / england_all_causes,
+                None if se is None else se / england_all_causes,
+                row.value / england_value,
+                U75_PERIOD,
+                f"{FINGERTIPS}, under 75 mortality from causes considered preventable, over "
+                "England's; the model's all causes over England's all causes",
+            )
+        )
+    return checks
+
+
+def _depression(engine: Tables, names: dict[str, str], year: str) -> list[BoroughCheck]:
+    measure = MEASURES["depression_prevalence_18plus"]
+    py = engine.table("person_year")
+    adults = py.filter((py.year == year) & (py.age >= 18))
+    counts = engine.to_pandas(
+        adults.group_by("lad_code").aggregate(
+            adults=adults.count(), depressed=adults.has_depression.cast("int64").sum()
+        )
+    )
+    adults_by = dict(zip(counts["lad_code"], counts["adults"].astype(float), strict=True))
+    depressed_by = dict(zip(counts["lad_code"], counts["depressed"].astype(float), strict=True))
+    published = _targets("depression_QOF_prevalence_18plus", DEPRESSION_PERIOD)
+    checks = []
+    for row in _each(published):
+        if row.area_code not in names or not adults_by.get(row.area_code):
+            continue
+        n = adults_by[row.area_code]
+        p = depressed_by[row.area_code] / n
+        checks.append(
+            _check(
+                measure,
+                row.area_code,
+                names[row.area_code],
+                100 * p,
+                100 * float(np.sqrt(p * (1 - p) / n)),
+                row.value,
+                DEPRESSION_PERIOD,
+                str(row.source),
+            )
+        )
+    return checks
+
+
+def _admissions(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
+    measure = MEASURES["care_home_admissions_65plus"]
+    rows = _latest(table[table["indicator"] == "care_home_admissions_65plus"]).set_index("place")
+    published = _targets("permanent_care_home_admissions_65plus", ADMISSIONS_PERIOD)
+    checks = []
+    for row in _each(published):
+        if row.area_code not in names or row.area_code not in rows.index:
+            continue
+        mine = rows.loc[row.area_code]
+        checks.append(
+            _check(
+                measure,
+                row.area_code,
+                names[row.area_code],
+                _value(mine["value"]),
+                _se(mine["lower"], mine["upper"]),
+                row.value,
+                ADMISSIONS_PERIOD,
+                str(row.source),
+            )
+        )
+    return checks
+
+
+def rank_check(
+    check: str, basis: str, rows: Sequence[BoroughCheck], seed: int = 0
+) -> RankCheck | None:
+    """Spearman's correlation of the model's and the published values over the boroughs the
+    model can estimate, with the noise floor of a perfect model at the same sampling error."""
+    usable = [r for r in rows if r.estimable]
+    if len(usable) < MIN_RANKED:
+        return None
+    model = np.array([float(r.model) for r in usable])  # type: ignore[arg-type]
+    published = np.array([r.published for r in usable])
+    se = np.array([r.sampling_se or 0.0 for r in usable])
+    rho = float(spearmanr(model, published).statistic)
+    rng = np.random.default_rng(seed)
+    draws = published + rng.standard_normal((RANK_DRAWS, len(usable))) * se
+    simulated = [float(spearmanr(d, published).statistic) for d in draws]
+    floor = float(np.nanpercentile(simulated, 2.5)) if se.any() else 1.0
+    return RankCheck(check, basis, len(usable), rho, floor, tuple(r.area_code for r in usable))
+
+
+def borough_validation(engine: Tables, names: dict[str, str], year: str) -> BoroughValidation:
+    """Every borough-level check for the boroughs in ``names`` (code → name), with
+    depression counted in ``year``."""
+    wanted = [
+        "life_expectancy_male",
+        "life_expectancy_female",
+        "u75_mortality_all_causes",
+        "care_home_admissions_65plus",
+    ]
+    figures = indicator_table(
+        engine, indicators=wanted, levels=["lad", "lad_quintile", "lad_decile"], rule=None
+    )
+    lad = figures[figures["level"] == "lad"]
+    u75 = lad.loc[lad["indicator"] == "u75_mortality_all_causes", "england_value"].dropna()
+    england_u75_all_causes = float(u75.iloc[0]) if len(u75) else None
+    checks = [
+        *_life_expectancy(lad, names),
+        *_inequality(figures[figures["indicator"].str.startswith("life_expectancy")], names),
+        *_premature(lad, names, england_u75_all_causes),
+        *_depression(engine, names, year),
+        *_admissions(lad, names),
+    ]
+    ranks = []
+    for check, measure in MEASURES.items():
+        ranked = rank_check(check, measure.basis, [c for c in checks if c.check == check])
+        if ranked is not None:
+            ranks.append(ranked)
+    return BoroughValidation(checks, ranks)

@@ -1,0 +1,86 @@
+"""Borough-by-borough validation: tolerances that know the sample, and the boroughs' order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from carepool.cli import app
+from carepool.model.boroughs import (
+    INDEPENDENT,
+    MIN_RANK_CORRELATION,
+    Z95,
+    BoroughCheck,
+    rank_check,
+)
+
+runner = CliRunner()
+
+
+def _check(code: str, model: float | None, published: float, se: float | None) -> BoroughCheck:
+    return BoroughCheck(
+        "x", code, code, model, se, published, 1.0, "years", "2022 - 24", "test", INDEPENDENT
+    )
+
+
+def test_the_pass_band_adds_the_models_sampling_error_to_the_structural_tolerance() -> None:
+    check = _check("A", 80.0, 77.5, se=1.0)
+    assert check.tolerance == pytest.approx(1.0 + Z95)
+    assert check.ok  # 2.5 years off: within 1 + 1.96, on noise alone
+    assert not _check("A", 80.0, 77.5, se=0.1).ok  # at full scale, the same gap fails
+    assert _check("A", None, 77.5, se=None).ok is None  # not estimable: neither
+
+
+def test_the_order_must_reach_0_7_unless_noise_alone_could_not() -> None:
+    published = [70.0, 72.0, 74.0, 76.0, 78.0, 80.0]
+    reversed_model = [
+        _check(str(i), m, p, 0.01)
+        for i, (m, p) in enumerate(zip(published[::-1], published, strict=True))
+    ]
+    exact = rank_check("x", INDEPENDENT, reversed_model)
+    assert exact is not None
+    assert exact.rho == pytest.approx(-1.0)
+    assert exact.required == MIN_RANK_CORRELATION
+    assert exact.ok is False
+    noisy = [_check(str(i), p + 0.5, p, 20.0) for i, p in enumerate(published)]
+    floor = rank_check("x", INDEPENDENT, noisy)
+    assert floor is not None
+    assert floor.required < 0.5  # sampling error this large scrambles even a perfect model
+    assert rank_check("x", INDEPENDENT, noisy[:4]) is None  # too few boroughs to rank
+
+
+def test_validate_by_borough_as_json(
+    small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    result = runner.invoke(app, ["validate", "--level", "lad", "--json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == (0 if report["ok"] else 1), result.output
+    checks = report["checks"]
+    assert {c["area_code"] for c in checks} == {"E08000003", "E08000009"}
+    assert {c["check"] for c in checks} >= {
+        "life_expectancy_male",
+        "life_expectancy_sii_female",
+        "u75_mortality_vs_england",
+        "depression_prevalence_18plus",
+        "care_home_admissions_65plus",
+    }
+    assert report["counts"]["independent"] > report["counts"]["calibrated"]
+    for c in checks:
+        assert c["basis"] in ("calibrated", "independent")
+        sampling = 0.0 if c["sampling_se"] is None else c["sampling_se"]
+        assert c["tolerance"] == pytest.approx(c["structural"] + Z95 * sampling, abs=1e-3)
+        if c["model"] is None:
+            assert c["ok"] is None
+        else:
+            assert c["ok"] == (abs(c["model"] - c["published"]) <= c["tolerance"] + 1e-3)
+    table = runner.invoke(app, ["validate", "--level", "lad"])
+    assert "Each borough against its published figures" in table.stdout
+    assert "Trafford" in table.stdout
+    bad = runner.invoke(app, ["validate", "--level", "ward"])
+    assert bad.exit_code == 2
+    assert report["counts"]["measures"] == len({c["check"] for c in checks})
