@@ -15,7 +15,7 @@ import pytest
 
 from carepool.errors import IndicatorError
 from carepool.indicators import INDICATORS, Method, indicator_table
-from carepool.indicators.pooling import Window, every_window, pooled_pattern, windows
+from carepool.indicators.pooling import Window, pooled_pattern, windows
 from carepool.stats import life_table
 from carepool.warehouse import Warehouse, connect
 from carepool.years import days_in
@@ -46,7 +46,6 @@ def test_windows_roll_over_consecutive_years() -> None:
     ]
     assert windows(years, 1) == [Window((y,)) for y in years]
     assert windows(["2022-23", "2024-25"], 2) == []  # not consecutive: nothing to pool
-    assert len(every_window(years)) == 3 + 2 + 1
 
 
 def test_most_neighbourhoods_get_a_life_expectancy_over_pooled_years(three: Warehouse) -> None:

@@ -76,13 +76,6 @@ def windows(model_years: Sequence[str], length: int) -> list[Window]:
     return found
 
 
-def every_window(model_years: Sequence[str]) -> list[Window]:
-    """Every window of two or more consecutive model years: what the pooled audit protects,
-    whatever length is asked for (a three-year window less the two-year window that ends with
-    it is a single year)."""
-    return [w for length in range(2, len(model_years) + 1) for w in windows(model_years, length)]
-
-
 def check_pool(pool: int, model_years: Sequence[str]) -> None:
     """A pool is 1 (single years) to the number of model years."""
     if not 1 <= pool <= len(model_years):
