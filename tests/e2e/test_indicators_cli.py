@@ -43,6 +43,20 @@ def test_json_rows_carry_the_documented_contract(data_dir: Path) -> None:
             assert row["upper"] <= row["upper_998"]
 
 
+def test_pooled_years_are_one_period_labelled_by_its_years(data_dir: Path) -> None:
+    args = ["indicators", "--place", "E08000009", "--indicator", "life_expectancy_female"]
+    result = runner.invoke(app, [*args, "--pool", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["period"], r["pooled_years"], r["trend"]) for r in rows] == [
+        ("2024-25 to 2025-26", 2, "cannot be calculated")
+    ]
+    assert "2-year pooled periods" in " ".join(result.stderr.split())
+    table = runner.invoke(app, [*args, "--pool", "2"])
+    assert table.exit_code == 0, table.output
+    assert "2024-25 to" in table.stdout
+
+
 def test_one_place_one_indicator_one_year(data_dir: Path) -> None:
     args = ["indicators", "--place", "E08000009", "--indicator", "ld_health_checks"]
     result = runner.invoke(app, [*args, "--year", "2025", "--json"])
@@ -197,6 +211,9 @@ def test_gaps_json(data_dir: Path) -> None:
             ["--place", "E08000003", "--level", "msoa"],
             "place 'E08000003' is at level lad, not msoa; add --level lad",
         ),
+        (["--pool", "5"], "--pool 5: expected 1 to 2 years, the model's years (2024-25, 2025-26)"),
+        (["--pool", "0"], "--pool 0: expected 1 to 2 years"),
+        (["--pool", "2", "--year", "2024"], "no 2-year period ends in 2024-25"),
     ],
 )
 def test_bad_requests_fail_cleanly_with_no_output(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pandas as pd
@@ -123,7 +124,10 @@ def test_another_rule_is_audited_again(built: Path) -> None:
     """The record holds for the rule it applied: a table under another rule is audited anew,
     and holds that rule."""
     strict = DisclosureRule(name="counts under 10", largest_suppressed=9, round_to=1)
-    wanted = {"indicators": ["u75_mortality_all_causes"], "levels": ["lsoa", "msoa"]}
+    wanted: dict[str, Any] = {
+        "indicators": ["u75_mortality_all_causes"],
+        "levels": ["lsoa", "msoa"],
+    }
     with (
         connect(warehouse_dir=built) as wh,
         mock.patch.object(

@@ -15,6 +15,10 @@
   under 75, which are at most all deaths of men and women: set against each other, tables that
   each protected their own small counts bounded one to 6-9 (cervical screening) or 0-4 (deaths
   under 75), until the audit knew what the attacker knows.
+- **Differencing across periods.** A pooled period is the sum of its years: a window published
+  on its own terms, less the shown years in it or the shorter window that ends with it,
+  bounded 510 hidden counts of 1-7 to 0-4 on a model of three years, until a window showed
+  only what its years show.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pytest
 from carepool.indicators import (
     HES_RULE,
     INDICATORS,
+    DisclosureRule,
     Method,
     available_levels,
     indicator_table,
@@ -258,3 +263,110 @@ def test_lp_differencing_nested_deaths(tmp_path: Path) -> None:
 
     assert attack(_unnested_audit(exact, members)) != []
     assert attack(published) == []
+
+
+def _bounds(table: pd.DataFrame) -> pd.DataFrame:
+    """What an attacker knows of each cell of a published table (``level, place_code,
+    numerator, suppressed``): a shown count r is within 2 of the truth, as a count rounded to
+    5 is, and not 1-7 (a shown 0 is 0); a hidden count is at least 0."""
+    shown = ~table["suppressed"].to_numpy(dtype=bool)
+    r = table["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    low = np.where(shown, np.where(r == 0, 0.0, np.maximum(r - 2, 8.0)), 0.0)
+    high = np.where(shown, np.where(r == 0, 0.0, r + 2), np.inf)
+    return table[["level", "place_code"]].assign(low=low, high=high, shown=shown)
+
+
+def _subtracted(
+    periods: dict[tuple[str, ...], pd.DataFrame], truth: pd.DataFrame
+) -> list[tuple[str, str, str, float, float]]:
+    """The hidden single-year counts of 1-7 that a shown period holding their year, less shown
+    periods that make up its other years (a shorter window, or the single years), bounds to
+    fewer than 6 values.
+
+    ``periods`` maps the years a table covers (one, or a pooled window's) to the table as
+    published (``level, place_code, numerator, suppressed``); ``truth`` holds the exact
+    single-year counts (``year, level, place_code, numerator``), used only to say which hidden
+    cells are small."""
+    cell = ["level", "place_code"]
+    known = {years: _bounds(table).set_index(cell) for years, table in periods.items()}
+
+    def of(years: tuple[str, ...]) -> pd.DataFrame | None:
+        """The bounds of the sum of ``years``, from one table or from the single years."""
+        if years in known:
+            return known[years]
+        if any((year,) not in known for year in years):
+            return None
+        singles = [known[(year,)] for year in years]
+        total = singles[0].copy()
+        for single in singles[1:]:
+            total[["low", "high"]] += single[["low", "high"]].reindex(total.index)
+            total["shown"] &= single["shown"].reindex(total.index, fill_value=False)
+        return total
+
+    found = []
+    for (year,), table in ((k, v) for k, v in periods.items() if len(k) == 1):
+        exact = truth[truth["year"] == year].set_index(cell)["numerator"]
+        hidden = table[table["suppressed"].to_numpy(dtype=bool)].set_index(cell).index
+        small = [c for c in hidden if c in exact.index and 1 <= exact[c] <= 7]
+        for window in (k for k in periods if len(k) > 1 and year in k):
+            whole, rest = of(window), of(tuple(y for y in window if y != year))
+            if whole is None or rest is None:
+                continue
+            both = whole.merge(
+                rest, left_index=True, right_index=True, suffixes=("_whole", "_rest")
+            )
+            both = both[both["shown_whole"] & both["shown_rest"]]
+            both = both[both.index.isin(small)]
+            low = np.maximum(0.0, both["low_whole"] - both["high_rest"])
+            high = both["high_whole"] - both["low_rest"]
+            narrow = (high - low < 6 - 1e-9).to_numpy()
+            for place, lo, hi in zip(both.index[narrow], low[narrow], high[narrow], strict=True):
+                found.append((year, *place, float(lo), float(hi)))
+    return found
+
+
+def test_pooled_periods_differencing(three_year_warehouse: Path) -> None:
+    """A pooled period is the sum of its years: published on its own terms (its small counts
+    hidden, the rest rounded), a window less the shown years in it, or less the shorter window
+    that ends with it, bounded hundreds of hidden counts of 1-7 to 0-4 (a year with 1 death
+    beside a year with 11, say: 10 shown, 12 pooled shown as 10). A window that publishes only
+    what its years publish leaves nothing to subtract: none is shown beside a hidden year."""
+    ids = [i.id for i in INDICATORS if i.method is not Method.SHARE_OF_SPEND]
+    with connect(warehouse_dir=three_year_warehouse) as wh:
+        levels, members, _ = _exact(wh)
+        published = {n: _pooled(wh, ids, levels, n, HES_RULE) for n in (1, 2, 3)}
+        exact = {n: _pooled(wh, ids, levels, n, None) for n in (1, 2, 3)}
+    on_own_terms = {n: pattern(exact[n], INDICATORS, members, HES_RULE) for n in (2, 3)}
+
+    def attack(windows: dict[int, pd.DataFrame]) -> list[tuple[str, ...]]:
+        found: list[tuple[str, ...]] = []
+        for indicator in ids:
+            periods = {
+                tuple(_years(str(label))): table
+                for frame in (published[1], *windows.values())
+                for label, table in frame[frame["indicator"] == indicator].groupby("year")
+            }
+            truth = exact[1][exact[1]["indicator"] == indicator]
+            found += [(indicator, *map(str, f)) for f in _subtracted(periods, truth)]
+        return found
+
+    assert len(attack(on_own_terms)) > 100  # the attack has something to find
+    assert attack({n: published[n] for n in (2, 3)}) == []
+
+
+def _years(label: str) -> list[str]:
+    """``2024-25 to 2026-27`` → the three years it pools."""
+    first, _, last = label.partition(" to ")
+    start, end = int(first[:4]), int((last or first)[:4])
+    return [f"{y}-{(y + 1) % 100:02d}" for y in range(start, end + 1)]
+
+
+def _pooled(
+    wh: Warehouse, ids: list[str], levels: list[str], pool: int, rule: DisclosureRule | None
+) -> pd.DataFrame:
+    """Every level's table of ``pool`` years, published under ``rule`` (None: exact)."""
+    frame = indicator_table(wh, indicators=ids, levels=levels, pool=pool, rule=rule)
+    frame = frame.rename(columns={"place": "place_code", "period": "year"})
+    return frame[
+        ["indicator", "level", "place_code", "year", "numerator", "denominator", "suppressed"]
+    ]

@@ -236,6 +236,13 @@ def indicators_command(
         list[str] | None,
         typer.Option(help="financial year by its first calendar year, e.g. 2025 for 2025-26"),
     ] = None,
+    pool: Annotated[
+        int,
+        typer.Option(
+            help="pool this many consecutive years into each period (rolling, one ending in "
+            "each year asked for), so small areas such as MSOAs get a value; 1 = single years"
+        ),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of rows")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
@@ -245,7 +252,9 @@ def indicators_command(
     settings = Settings.from_env()
     warn(mixed_warning(settings.warehouse_dir))
     with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
-        frame = indicator_table(wh, indicators=indicator, levels=level, places=place, years=year)
+        frame = indicator_table(
+            wh, indicators=indicator, levels=level, places=place, years=year, pool=pool
+        )
     for note in frame.attrs.get("notes", []):
         err.print(f"Note: {note}", highlight=False)
     if not emit(frame, as_json, as_csv):

@@ -67,16 +67,15 @@ def check_ages(indicator: Indicator) -> None:
 
 
 def with_person_years(sums: pd.DataFrame) -> pd.DataFrame:
-    """The person sums with person-years derived from days lived (days / days in the year)."""
-    if sums.empty:
+    """The person sums with person-years derived from days lived (days / days in the year).
+
+    Sums that hold no days lived are returned as they are: pooled sums
+    (:mod:`carepool.indicators.pooling`) hold person-years derived year by year already."""
+    sources = {d: s for d, s in DERIVED_MEASURES.items() if s in sums.columns}
+    if sums.empty or not sources:
         return sums
     days = sums["year"].map({y: days_in(y) for y in sums["year"].unique()}).astype(float)
-    extra = {
-        derived: sums[source] / days
-        for derived, source in DERIVED_MEASURES.items()
-        if source in sums.columns
-    }
-    return sums.assign(**extra)
+    return sums.assign(**{derived: sums[source] / days for derived, source in sources.items()})
 
 
 def _band_mask(indicator: Indicator, sums: pd.DataFrame) -> np.ndarray:

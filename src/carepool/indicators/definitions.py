@@ -150,7 +150,10 @@ def _life_expectancy(sex: str) -> Indicator:
             period_column="period",
             note="OHID Fingertips, Public Health Outcomes Framework A01b",
         ),
-        notes="Single-year abridged life table; areas of 5,000 people or fewer are not computed.",
+        notes=(
+            "Abridged life table of one year, or of several pooled; areas of 5,000 "
+            "person-years or fewer are not computed."
+        ),
     )
 
 

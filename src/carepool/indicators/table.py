@@ -23,6 +23,13 @@ from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
 from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
+from carepool.indicators.pooling import (
+    Window,
+    check_pool,
+    pooled_compute,
+    pooled_pattern,
+    windows,
+)
 from carepool.indicators.publish import publish
 from carepool.indicators.record import protected_pattern
 from carepool.stats import MAX_CI_WIDTH_YEARS, MIN_POPULATION
@@ -56,6 +63,7 @@ CONTEXT = [
     "region_value",
     "comparison_region",
     "value_note",
+    "pooled_years",
 ]
 COLUMNS = [*CONTRACT, *CONTEXT]
 
@@ -155,6 +163,7 @@ def resolve(
     places: Sequence[str] | None = None,
     years: Sequence[str] | None = None,
     every_level: bool = False,
+    pool: int = 1,
 ) -> tuple[IndicatorRequest, pd.DataFrame]:
     """Check a request against the definitions and the warehouse; raise before any work.
 
@@ -163,6 +172,7 @@ def resolve(
     """
     chosen = resolve_indicators(indicators)
     known_years = model_years(warehouse)
+    check_pool(pool, known_years)
     wanted_years = tuple(dict.fromkeys(normalise_year(y, known_years) for y in years or ()))
     footprints = warehouse.to_pandas(
         warehouse.table("footprint_membership").select("footprint_kind").distinct()
@@ -251,6 +261,64 @@ def _withhold(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _wanted(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    """The sums of the region (the benchmark) and the levels asked for."""
+    return frame[frame["level"].isin(["region", *levels])] if len(frame) else frame
+
+
+def _periods(request: IndicatorRequest, pool: int) -> list[Window]:
+    """The periods to publish: each year asked for, or with ``pool`` years the windows that
+    end in the years asked for."""
+    if pool == 1:
+        return [Window((year,)) for year in request.years]
+    chosen = [w for w in windows(request.model_years, pool) if w.years[-1] in request.years]
+    if not chosen:
+        ends = [w.years[-1] for w in windows(request.model_years, pool)]
+        raise IndicatorError(
+            f"no {pool}-year period ends in {', '.join(request.years)}; with --pool {pool} "
+            f"give a year from {', '.join(ends)} (each period ends in the year given)"
+        )
+    request.notes.append(
+        f"{pool}-year pooled periods: the sums of {pool} years' numerators and denominators "
+        "(for life expectancy and standardised rates, of each age band's). England's value is "
+        "its own published period (england_period), not pooled; the region's is pooled like "
+        "the places'. Trend is not calculated: rolling periods overlap, so are not independent."
+    )
+    return chosen
+
+
+def _computed(
+    warehouse: Tables,
+    request: IndicatorRequest,
+    members: pd.DataFrame,
+    rule: DisclosureRule | None,
+    periods: Sequence[Window],
+) -> pd.DataFrame:
+    """Every requested indicator for the region and the levels asked for, in ``periods``,
+    published under ``rule``: single years as the warehouse's audit decided, pooled periods
+    from the single years' published figures (:func:`pooled_pattern`)."""
+    pooled = len(periods[0].years) > 1
+    person = person_sums(warehouse, request.indicators, members, request.model_years)
+    spend = spend_sums(warehouse, request.indicators, members)
+    wanted_person, wanted_spend = _wanted(person, request.levels), _wanted(spend, request.levels)
+    if pooled:
+        raw = pooled_compute(
+            request.indicators, wanted_person, wanted_spend, periods, request.model_years
+        )
+    else:
+        raw = compute(request.indicators, wanted_person, wanted_spend).assign(pooled_years=1)
+    names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
+    raw = raw.merge(names, on=["level", "place_code"], how="left")
+    if rule is None:
+        raw[SUPPRESSED] = False
+        return raw
+    table_counts = counts(request.indicators, person, spend)
+    hidden = protected_pattern(warehouse, table_counts, request.indicators, members, rule)
+    if pooled:
+        hidden = pooled_pattern(hidden, periods, request.indicators, request.model_years)
+    return publish(raw, hidden, request.indicators)
+
+
 def indicator_table(
     warehouse: Tables,
     *,
@@ -259,13 +327,17 @@ def indicator_table(
     places: Sequence[str] | None = None,
     years: Sequence[str] | None = None,
     rule: DisclosureRule | None = HES_RULE,
+    pool: int = 1,
 ) -> pd.DataFrame:
     """Indicators for places and periods, one row each, columns :data:`COLUMNS`.
 
     ``levels`` defaults to the region and its local authorities (or the levels of the given
     ``places``); ``years`` to every model year. ``rule`` is the disclosure rule applied before
     anything is returned; ``None`` gives the unprotected table, for analysis that is never
-    published. Notes on indicators skipped for want of data are in ``frame.attrs["notes"]``.
+    published. ``pool`` years (1 to the model's years) gives pooled periods: rolling windows of
+    that many consecutive years, one ending in each year asked for that has enough years
+    before it (:mod:`carepool.indicators.pooling`). Notes on indicators skipped for want of
+    data, and on pooling, are in ``frame.attrs["notes"]``.
     """
     request, members = resolve(
         warehouse,
@@ -274,38 +346,28 @@ def indicator_table(
         places=places,
         years=years,
         every_level=rule is not None,
+        pool=pool,
     )
-    person = person_sums(warehouse, request.indicators, members, request.model_years)
-    spend = spend_sums(warehouse, request.indicators, members)
-    # statistics for the places asked for (and the region, the benchmark)
-    wanted = ["region", *request.levels]
-    raw = compute(
-        request.indicators,
-        person[person["level"].isin(wanted)] if len(person) else person,
-        spend[spend["level"].isin(wanted)] if len(spend) else spend,
-    )
-    names = members.drop_duplicates(["level", "place_code"])[["level", "place_code", "place_name"]]
-    raw = raw.merge(names, on=["level", "place_code"], how="left")
-    if rule is None:
-        raw[SUPPRESSED] = False
-    else:
-        table_counts = counts(request.indicators, person, spend)
-        hidden = protected_pattern(warehouse, table_counts, request.indicators, members, rule)
-        raw = publish(raw, hidden, request.indicators)
+    periods = _periods(request, pool)
+    labels = [window.label for window in periods]
+    raw = _computed(warehouse, request, members, rule, periods)
     frames: list[pd.DataFrame] = []
     for indicator in request.indicators:
-        rows = _withhold(_benchmark(raw[raw["indicator"] == indicator.id], indicator))
-        keep = rows["level"].isin(request.levels) & rows["year"].isin(request.years)
+        rows = _benchmark(raw[raw["indicator"] == indicator.id], indicator)
+        if pool > 1:
+            rows["trend"] = NO_TREND
+        rows = _withhold(rows)
+        keep = rows["level"].isin(request.levels) & rows["year"].isin(labels)
         if request.places:
             keep &= rows["place_code"].isin(request.places)
         rows = rows[keep]
-        lacking = [y for y in request.years if y not in set(rows["year"])]
+        lacking = [y for y in labels if y not in set(rows["year"])]
         if years and lacking and not rows.empty:
             request.notes.append(f"{indicator.id} has no data for {', '.join(lacking)}")
         if rows.empty:
             has = sorted(set(raw.loc[raw["indicator"] == indicator.id, "year"]))
             message = (
-                f"{indicator.id} has no data for {', '.join(request.years)}; "
+                f"{indicator.id} has no data for {', '.join(labels)}; "
                 f"periods with data: {', '.join(has) or 'none'}"
             )
             if indicators:
@@ -332,5 +394,6 @@ def indicator_table(
     table = table.sort_values(["_level", "place", "_indicator", "period"], kind="stable")
     table = table[COLUMNS].reset_index(drop=True)
     table[SUPPRESSED] = table[SUPPRESSED].astype(bool)
+    table["pooled_years"] = table["pooled_years"].astype(np.int64)
     table.attrs["notes"] = request.notes
     return table
