@@ -23,6 +23,12 @@ from sqlalchemy.exc import DBAPIError
 
 LOCK = "SELECT id FROM funds WHERE id = %(fund)s FOR UPDATE"
 
+#: The write path's statements are fixed and look up by key, so the plan prepared once for
+#: any values (a generic plan) is the one a value would get: planning each execution afresh
+#: (PostgreSQL's default for a statement's first runs, and whenever it judges a custom plan
+#: no dearer) costs more than running it. For this transaction only.
+GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+
 OPENING = """
 SELECT seq, hash, kind, period, request_id, request_digest,
        CASE WHEN kind IN ('close', 'user') THEN actor END AS actor,
@@ -129,6 +135,7 @@ def lock_and_open(
     driver = _driver(connection)
     with _as_sqlalchemy(connection, OPENING):
         with driver.pipeline():
+            driver.execute(GENERIC_PLANS)
             driver.execute(LOCK, {"fund": fund_id})
             cursor = driver.execute(OPENING, {"fund": fund_id, "ids": list(request_ids)})
         names = [c.name for c in cursor.description]
