@@ -39,7 +39,7 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
 unit: $(STAMP_TEST) $(CHROMIUM)
-	$(BIN)/pytest
+	CAREPOOL_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/run.py

@@ -193,3 +193,12 @@ def test_a_folder_of_charts_shares_one_copy_of_the_library(browser: Any, tmp_pat
         page, errors = open_chart(browser, path)
         assert errors == []
         assert page.query_selector_all(".scatterlayer .point")
+
+
+def test_share_library_without_a_chart_is_a_usage_error(
+    small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
+    result = runner.invoke(app, ["allocate", "explain", "E08000003", "--share-library"])
+    assert result.exit_code == 2
+    assert "--chart" in result.output

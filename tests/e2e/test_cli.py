@@ -34,7 +34,7 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
 
     again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert again.exit_code == 0, again.output
-    assert "Using the model already built" in again.output
+    assert "Using the model already" in again.output
     assert "Gaps" in again.output  # the headline outcomes and gaps follow the checks
     assert "were already posted, so the ledger replayed them" in " ".join(again.output.split())
 
@@ -123,7 +123,7 @@ def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
 
     same = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.01"])
     assert same.exit_code == 0, same.output
-    assert "Using the model already built" in same.output
+    assert "Using the model already" in same.output
     other = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert other.exit_code == 2
     assert "will not overwrite" in other.output
@@ -299,3 +299,38 @@ def test_a_region_without_vendored_data_is_refused_before_any_work(
     assert "E06000001, so no model can be built for it" in " ".join(result.output.split())
     assert "Fitting" not in result.output
     assert not (data_dir / "warehouse").exists()
+
+
+def test_demo_fills_the_options_not_given_from_the_model_built(data_dir: Path) -> None:
+    """Only --scale given: the region and seed are the built model's, not the defaults, so
+    the model is not replaced by a different one."""
+    from carepool.model import demo_request
+    from carepool.warehouse import write_manifest
+
+    warehouse = data_dir / "warehouse"
+    write_manifest(
+        warehouse,
+        {
+            "region": "E08000009",
+            "region_name": "Trafford",
+            "lad_codes": ["E08000009"],
+            "scale": 0.01,
+            "seed": 7,
+            "years": ["2024-25", "2025-26", "2026-27"],
+            "places": {},
+            "tables": {},
+        },
+    )
+    request, using = demo_request(warehouse, None, 0.01, None)
+    assert (request.region, request.scale, request.seed, request.years) == (
+        "E08000009",
+        0.01,
+        7,
+        3,
+    )
+    assert using is not None
+    assert "Trafford, scale 0.01, seed 7" in using
+    request, _ = demo_request(warehouse, None, None, 8)
+    assert (request.region, request.scale, request.seed) == ("E08000009", 0.01, 8)
+    request, using = demo_request(data_dir / "nothing-here", None, 0.5, None)
+    assert (request.region, request.scale, request.seed, using) == ("gm", 0.5, 42, None)

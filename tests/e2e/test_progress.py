@@ -62,5 +62,6 @@ def test_a_command_on_the_model_shows_what_it_is_doing(
     monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
     monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
     result = runner.invoke(app, command)
-    assert result.exit_code in (0, 1), result.output  # validate may fail on a small model
+    # validate exits 1 when a check fails on this small model; nothing else may fail
+    assert result.exit_code in ((0, 1) if command == ["validate"] else (0,)), result.output
     assert any(says in message for message in statuses), statuses

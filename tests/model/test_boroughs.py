@@ -48,8 +48,23 @@ def test_the_order_must_reach_0_7_unless_noise_alone_could_not() -> None:
     noisy = [_check(str(i), p + 0.5, p, 20.0) for i, p in enumerate(published)]
     floor = rank_check("x", INDEPENDENT, noisy)
     assert floor is not None
-    assert floor.required < 0.5  # sampling error this large scrambles even a perfect model
+    # sampling error this large scrambles even a perfect model: untestable, not passed
+    assert floor.noise_floor < 0.3
+    assert floor.ok is None
     assert rank_check("x", INDEPENDENT, noisy[:4]) is None  # too few boroughs to rank
+
+
+def test_the_same_figure_for_every_borough_is_no_order() -> None:
+    published = [70.0, 72.0, 74.0, 76.0, 78.0]
+    flat = rank_check(
+        "x", INDEPENDENT, [_check(str(i), 0.0, p, 0.0) for i, p in enumerate(published)]
+    )
+    assert flat is not None
+    assert flat.rho == 0.0
+    assert flat.ok is False
+    assert json.dumps(flat.as_dict(), allow_nan=False)
+    same = [_check(str(i), float(i), 5.0, 0.0) for i in range(5)]
+    assert rank_check("x", INDEPENDENT, same) is None  # no published order to follow
 
 
 def test_validate_by_borough_as_json(

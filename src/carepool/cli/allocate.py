@@ -208,6 +208,7 @@ def explain_command(
     share_library: ShareLibrary = False,
 ) -> None:
     """The steps from an equal share per head to one place's allocation, and its components."""
+    library = chart_library(share_library, chart)
     request = _request(
         total,
         year,
@@ -221,7 +222,7 @@ def explain_command(
     allocation, _ = allocate_places(Settings.from_env(), request)
     explained = allocation.explain(place)
     if chart is not None:
-        err.print(f"Waterfall chart: {waterfall(explained, chart, chart_library(share_library))}")
+        err.print(f"Waterfall chart: {waterfall(explained, chart, library)}")
     if as_json:
         typer.echo(json.dumps(explained, indent=2))
         return
@@ -278,6 +279,7 @@ def sensitivity_command(
     share_library: ShareLibrary = False,
 ) -> None:
     """How each place's target moves when each weight or component share moves by ±10%."""
+    library = chart_library(share_library, chart)
     settings = Settings.from_env()
     if level is None:
         level = level_of_place(place) if place is not None else "lad"
@@ -288,9 +290,7 @@ def sensitivity_command(
     if chart is not None:
         if place is None:
             raise AllocationError("--chart draws one place: name it, e.g. E08000003")
-        err.print(
-            f"Tornado chart: {tornado(table, place, chart, library=chart_library(share_library))}"
-        )
+        err.print(f"Tornado chart: {tornado(table, place, chart, library=library)}")
     if as_json:
         typer.echo(json.dumps(records(table), indent=2))
         return

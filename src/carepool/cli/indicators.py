@@ -85,7 +85,8 @@ def print_indicators(frame: pd.DataFrame) -> None:
         _by_indicator(latest)
     else:
         _by_place(latest)
-    _footnote(periods)
+    pooled = "pooled_years" in frame and bool((frame["pooled_years"] > 1).any())
+    _footnote(periods, pooled)
 
 
 #: Eight heights for a value within the range of its place's values.
@@ -120,7 +121,7 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame["value"].where(~frame["suppressed"].astype(bool))
     series = (
         frame.assign(shown=shown)
-        .pivot_table(index=keys, columns="period", values="shown", aggfunc="first", dropna=False)
+        .pivot_table(index=keys, columns="period", values="shown", aggfunc="first", dropna=True)
         .reindex(columns=periods)
     )
     lines = {
@@ -191,19 +192,31 @@ def _by_indicator(frame: pd.DataFrame) -> None:
         out.print(grid)
 
 
-def _footnote(periods: Sequence[str]) -> None:
-    years = (
-        f"Years: the value in each period from {min(periods)} to {max(periods)}, lowest to "
-        "highest bar (· none); each period's row: --json or --csv. "
-        if len(periods) > 1
-        else ""
+def _footnote(periods: Sequence[str], pooled: bool = False) -> None:
+    if len(periods) <= 1:
+        years = ""
+    elif pooled:
+        years = (
+            f"Years: the value in each of {len(periods)} pooled periods, the first "
+            f"{min(periods)}, lowest to highest bar (· none); each period's row: --json or "
+            "--csv. "
+        )
+    else:
+        years = (
+            f"Years: the value in each period from {min(periods)} to {max(periods)}, lowest "
+            "to highest bar (· none); each period's row: --json or --csv. "
+        )
+    trend = (
+        "Trend: not calculated for pooled periods (they overlap). "
+        if pooled
+        else f"Trend: the slope over the place's last {TREND_PERIODS} periods (improving or "
+        "worsening where significant; docs/methods/benchmarking.md); - fewer than two "
+        "periods. "
     )
     out.print(
         "England, Region: significantly better, similar or worse (95% CI); higher, similar or "
         "lower where neither is better; - not compared (no England value, or the region "
-        f"itself). {years}Trend: the slope over the place's last {TREND_PERIODS} periods "
-        "(improving or worsening where significant; docs/methods/benchmarking.md); - fewer "
-        "than two periods. "
+        f"itself). {years}{trend}"
         "* suppressed: a count of 1-7, or a cell that would reveal one (NHS statistics "
         "disclosure rule; counts below national level rounded to 5). n/c not calculated: "
         f"fewer than {MIN_DSR_EVENTS} events for a standardised rate, a population of "

@@ -469,6 +469,7 @@ def monitor_command(
     as_csv: CsvOption = False,
 ) -> None:
     """Burden shifting: where one partner's cut meets another partner's rising cost."""
+    library = chart_library(share_library, chart)
     settings = Settings.from_env()
     with open_ledger(settings) as ledger, err.status("Comparing spend and activity"):
         fund_id, actor = choose_fund(ledger, fund), user_named(ledger, user)
@@ -488,7 +489,7 @@ def monitor_command(
             chart,
             threshold=threshold,
             names=names,
-            library=chart_library(share_library),
+            library=library,
         )
         err.print(f"Chart: {written}")
     if not emit(evidence, as_json, as_csv):

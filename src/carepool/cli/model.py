@@ -13,6 +13,10 @@ from rich.text import Text
 from carepool.cli.support import err, literal, money, out, step_progress, styled, warn
 from carepool.config import Settings
 from carepool.model import (
+    MIN_RANK_CORRELATION,
+    MIN_RANKED,
+    MIN_TESTABLE_FLOOR,
+    Z95,
     BoroughValidation,
     build_model,
     build_steps,
@@ -235,10 +239,12 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
     table.add_column("C/I", no_wrap=True)
     table.add_column("OK", no_wrap=True, min_width=4)
     last = None
+    if not boroughs.estimable:
+        warn("no borough check could be estimated at this scale: nothing was validated")
     for c in boroughs.checks:
         if last is not None and c.check != last:
             table.add_section()
-        sampling = "" if c.sampling_se is None else f"{1.96 * c.sampling_se:,.2f}"
+        sampling = "" if c.sampling_se is None else f"{Z95 * c.sampling_se:,.2f}"
         table.add_row(
             c.check if c.check != last else "",
             c.area_name,
@@ -262,11 +268,14 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
             r.check,
             str(r.boroughs),
             "" if r.rho is None else f"{r.rho:.2f}",
-            f"{r.required:.2f}",
+            f"{r.required:.2f}" if r.testable else "untestable",
             "C" if r.basis == "calibrated" else "I",
             _verdict(r.ok),
         )
-    out.print(order)
+    if boroughs.ranks:
+        out.print(order)
+    else:
+        out.print(f"The boroughs' order is not checked: fewer than {MIN_RANKED} boroughs.")
     counts = boroughs.counts()
     failed = sum(c.ok is False for c in boroughs.checks) + sum(
         r.ok is False for r in boroughs.ranks
@@ -275,9 +284,11 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
         f"{failed} checks fail; {counts['independent']} independent and {counts['calibrated']} "
         "calibrated (C: the model was tuned to the figure; I: it was not). ±: the structural "
         "tolerance plus 1.96 sampling standard errors of the model at its scale; n/e: not "
-        "estimable at this scale (too few people). Needed: 0.70, or what a model equal to "
-        "the published figures would reach at this scale's sampling error. Units, periods "
-        "and sources: --json; reasons: docs/data-card.md.",
+        f"estimable at this scale (too few people). Needed: {MIN_RANK_CORRELATION:.2f}, or "
+        "what a model equal to the published figures would reach at this scale's sampling "
+        "error (untestable where that is below "
+        f"{MIN_TESTABLE_FLOOR:.1f}). Units, periods and sources: --json; reasons: "
+        "docs/data-card.md.",
         highlight=False,
     )
 

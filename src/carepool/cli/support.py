@@ -81,8 +81,11 @@ ShareLibrary = Annotated[
 ]
 
 
-def chart_library(share: bool) -> Library:
-    """The ``--share-library`` flag as the charts' choice."""
+def chart_library(share: bool, chart: Path | None) -> Library:
+    """The ``--share-library`` flag as the charts' choice; without ``--chart`` there is no
+    chart to share it with, which is a usage error rather than a flag quietly ignored."""
+    if share and chart is None:
+        raise typer.BadParameter("goes with --chart FILE", param_hint="--share-library")
     return SHARED if share else INLINE
 
 

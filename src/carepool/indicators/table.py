@@ -172,7 +172,8 @@ def resolve(
     """
     chosen = resolve_indicators(indicators)
     known_years = model_years(warehouse)
-    check_pool(pool, known_years)
+    if pool != 1:
+        check_pool(pool, known_years)
     wanted_years = tuple(dict.fromkeys(normalise_year(y, known_years) for y in years or ()))
     footprints = warehouse.to_pandas(
         warehouse.table("footprint_membership").select("footprint_kind").distinct()
@@ -277,6 +278,13 @@ def _periods(request: IndicatorRequest, pool: int) -> list[Window]:
         raise IndicatorError(
             f"no {pool}-year period ends in {', '.join(request.years)}; with --pool {pool} "
             f"give a year from {', '.join(ends)} (each period ends in the year given)"
+        )
+    ended = {w.years[-1] for w in chosen}
+    missed = [year for year in request.years if year not in ended]
+    if missed:
+        first = windows(request.model_years, pool)[0].years[-1]
+        request.notes.append(
+            f"no {pool}-year period ends in {', '.join(missed)} (the first ends in {first})"
         )
     request.notes.append(
         f"{pool}-year pooled periods: the sums of {pool} years' numerators and denominators "

@@ -6,7 +6,13 @@ takes settings, an open warehouse or a typed request, returns typed results, and
 project's errors. None prints.
 """
 
-from carepool.model.boroughs import BoroughValidation
+from carepool.model.boroughs import (
+    MIN_RANK_CORRELATION,
+    MIN_RANKED,
+    MIN_TESTABLE_FLOOR,
+    Z95,
+    BoroughValidation,
+)
 from carepool.model.building import (
     AUDIT_STEP,
     BuildPlan,
@@ -23,6 +29,10 @@ from carepool.model.tables import column_rule, describe, table_schemas
 
 __all__ = [
     "AUDIT_STEP",
+    "MIN_RANKED",
+    "MIN_RANK_CORRELATION",
+    "MIN_TESTABLE_FLOOR",
+    "Z95",
     "BoroughValidation",
     "BuildPlan",
     "build_model",

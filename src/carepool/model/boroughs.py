@@ -43,6 +43,8 @@ MIN_RANK_CORRELATION = 0.7
 RANK_DRAWS = 2_000
 #: Boroughs with published values needed before their order is compared.
 MIN_RANKED = 5
+#: Below this noise floor even a perfect model's order is mostly noise: not testable.
+MIN_TESTABLE_FLOOR = 0.3
 CALIBRATED, INDEPENDENT = "calibrated", "independent"
 
 
@@ -120,14 +122,20 @@ class RankCheck:
         return min(MIN_RANK_CORRELATION, self.noise_floor)
 
     @property
+    def testable(self) -> bool:
+        """Whether a model equal to the published figures would usually show their order at
+        this scale; if not, the order cannot be tested here (not passed)."""
+        return self.noise_floor >= MIN_TESTABLE_FLOOR
+
+    @property
     def ok(self) -> bool | None:
-        if self.rho is None or not np.isfinite(self.rho):
+        if self.rho is None or not np.isfinite(self.rho) or not self.testable:
             return None
         return bool(self.rho >= self.required - 1e-12)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["rho"] = None if self.rho is None else round(self.rho, 3)
+        data["rho"] = None if self.rho is None or not np.isfinite(self.rho) else round(self.rho, 3)
         data["noise_floor"] = round(self.noise_floor, 3)
         data["required"] = round(self.required, 3)
         data["ok"] = self.ok
@@ -149,6 +157,13 @@ class BoroughValidation:
             "independent": bases.count(INDEPENDENT),
             "measures": len(measures),
         }
+
+    @property
+    def estimable(self) -> int:
+        """Checks the model could estimate at its scale (level and order)."""
+        return sum(c.ok is not None for c in self.checks) + sum(
+            r.ok is not None for r in self.ranks
+        )
 
     @property
     def ok(self) -> bool:
@@ -304,29 +319,53 @@ LE_PERIOD, SII_PERIOD, U75_PERIOD, DEPRESSION_PERIOD = "2022 - 24", "2022 - 24",
 ADMISSIONS_PERIOD = "2023/24"
 
 
-def _life_expectancy(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
+def _against(
+    measure: Measure,
+    rows: pd.DataFrame,
+    published: pd.DataFrame,
+    names: dict[str, str],
+    period: str,
+    source: str | None = None,
+    scale: float = 1.0,
+    published_scale: float = 1.0,
+) -> list[BoroughCheck]:
+    """Each borough's model figure (an indicator's latest ``rows``, by place) against its
+    published one; ``scale`` and ``published_scale`` divide them (a ratio to England)."""
+    mine = _latest(rows).set_index("place")
     checks = []
-    for sex in ("male", "female"):
-        measure = MEASURES[f"life_expectancy_{sex}"]
-        rows = _latest(table[table["indicator"] == f"life_expectancy_{sex}"]).set_index("place")
-        published = _published("life_expectancy_at_birth", sex, LE_PERIOD)
-        for row in _each(published):
-            if row.area_code not in names or row.area_code not in rows.index:
-                continue
-            mine = rows.loc[row.area_code]
-            checks.append(
-                _check(
-                    measure,
-                    row.area_code,
-                    names[row.area_code],
-                    _value(mine["value"]),
-                    _se(mine["lower"], mine["upper"]),
-                    row.value,
-                    LE_PERIOD,
-                    f"{FINGERTIPS}, life expectancy at birth",
-                )
+    for row in _each(published):
+        if row.area_code not in names or row.area_code not in mine.index:
+            continue
+        value = _value(mine.loc[row.area_code, "value"])
+        se = _se(mine.loc[row.area_code, "lower"], mine.loc[row.area_code, "upper"])
+        checks.append(
+            _check(
+                measure,
+                row.area_code,
+                names[row.area_code],
+                None if value is None else value / scale,
+                None if se is None else se / scale,
+                row.value / published_scale,
+                period,
+                source or row.source,
             )
+        )
     return checks
+
+
+def _life_expectancy(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
+    return [
+        check
+        for sex in ("male", "female")
+        for check in _against(
+            MEASURES[f"life_expectancy_{sex}"],
+            table[table["indicator"] == f"life_expectancy_{sex}"],
+            _published("life_expectancy_at_birth", sex, LE_PERIOD),
+            names,
+            LE_PERIOD,
+            f"{FINGERTIPS}, life expectancy at birth",
+        )
+    ]
 
 
 def _value(value: Any) -> float | None:
@@ -336,6 +375,10 @@ def _value(value: Any) -> float | None:
 def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
     """The slope index of inequality in life expectancy across each borough's own deprivation
     deciles, as OHID computes it within a local authority."""
+    published = {
+        sex: _published("slope_index_of_inequality_life_expectancy", sex, SII_PERIOD)
+        for sex in ("male", "female")
+    }
     checks = []
     for code, name in names.items():
         mine = table[
@@ -345,8 +388,7 @@ def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck
         gaps = place_gaps(mine, code)
         for sex in ("male", "female"):
             measure = MEASURES[f"life_expectancy_sii_{sex}"]
-            published = _published("slope_index_of_inequality_life_expectancy", sex, SII_PERIOD)
-            target = published[published["area_code"] == code]
+            target = published[sex][published[sex]["area_code"] == code]
             if target.empty:
                 continue
             sii = gaps[(gaps["indicator"] == f"life_expectancy_{sex}") & (gaps["measure"] == "sii")]
@@ -370,33 +412,21 @@ def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck
 def _premature(
     table: pd.DataFrame, names: dict[str, str], england_all_causes: float | None
 ) -> list[BoroughCheck]:
-    measure = MEASURES["u75_mortality_vs_england"]
     published = _published("under75_mortality_preventable", "persons", U75_PERIOD)
     england = published[published["area_code"] == "E92000001"]
     if england.empty or not england_all_causes:
         return []
-    england_value = float(england["value"].iloc[0])
-    rows = _latest(table[table["indicator"] == "u75_mortality_all_causes"]).set_index("place")
-    checks = []
-    for row in _each(published):
-        if row.area_code not in names or row.area_code not in rows.index:
-            continue
-        mine = rows.loc[row.area_code]
-        value, se = _value(mine["value"]), _se(mine["lower"], mine["upper"])
-        checks.append(
-            _check(
-                measure,
-                row.area_code,
-                names[row.area_code],
-                None if value is None else value / england_all_causes,
-                None if se is None else se / england_all_causes,
-                row.value / england_value,
-                U75_PERIOD,
-                f"{FINGERTIPS}, under 75 mortality from causes considered preventable, over "
-                "England's; the model's all causes over England's all causes",
-            )
-        )
-    return checks
+    return _against(
+        MEASURES["u75_mortality_vs_england"],
+        table[table["indicator"] == "u75_mortality_all_causes"],
+        published,
+        names,
+        U75_PERIOD,
+        f"{FINGERTIPS}, under 75 mortality from causes considered preventable, over England's; "
+        "the model's all causes over England's all causes",
+        scale=england_all_causes,
+        published_scale=float(england["value"].iloc[0]),
+    )
 
 
 def _depression(engine: Tables, names: dict[str, str], year: str) -> list[BoroughCheck]:
@@ -433,27 +463,13 @@ def _depression(engine: Tables, names: dict[str, str], year: str) -> list[Boroug
 
 
 def _admissions(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
-    measure = MEASURES["care_home_admissions_65plus"]
-    rows = _latest(table[table["indicator"] == "care_home_admissions_65plus"]).set_index("place")
-    published = _targets("permanent_care_home_admissions_65plus", ADMISSIONS_PERIOD)
-    checks = []
-    for row in _each(published):
-        if row.area_code not in names or row.area_code not in rows.index:
-            continue
-        mine = rows.loc[row.area_code]
-        checks.append(
-            _check(
-                measure,
-                row.area_code,
-                names[row.area_code],
-                _value(mine["value"]),
-                _se(mine["lower"], mine["upper"]),
-                row.value,
-                ADMISSIONS_PERIOD,
-                str(row.source),
-            )
-        )
-    return checks
+    return _against(
+        MEASURES["care_home_admissions_65plus"],
+        table[table["indicator"] == "care_home_admissions_65plus"],
+        _targets("permanent_care_home_admissions_65plus", ADMISSIONS_PERIOD),
+        names,
+        ADMISSIONS_PERIOD,
+    )
 
 
 def rank_check(
@@ -462,12 +478,13 @@ def rank_check(
     """Spearman's correlation of the model's and the published values over the boroughs the
     model can estimate, with the noise floor of a perfect model at the same sampling error."""
     usable = [r for r in rows if r.estimable]
-    if len(usable) < MIN_RANKED:
-        return None
-    model = np.array([float(r.model) for r in usable])  # type: ignore[arg-type]
     published = np.array([r.published for r in usable])
+    if len(usable) < MIN_RANKED or np.ptp(published) == 0:
+        return None  # too few boroughs, or no published order to follow
+    model = np.array([float(r.model) for r in usable])  # type: ignore[arg-type]
     se = np.array([r.sampling_se or 0.0 for r in usable])
-    rho = float(spearmanr(model, published).statistic)
+    # the same figure for every borough puts them in no order at all
+    rho = 0.0 if np.ptp(model) == 0 else float(spearmanr(model, published).statistic)
     rng = np.random.default_rng(seed)
     draws = published + rng.standard_normal((RANK_DRAWS, len(usable))) * se
     simulated = [float(spearmanr(d, published).statistic) for d in draws]
@@ -477,7 +494,7 @@ def rank_check(
 
 def borough_validation(engine: Tables, names: dict[str, str], year: str) -> BoroughValidation:
     """Every borough-level check for the boroughs in ``names`` (code → name), with
-    depression counted in ``year``."""
+    depression counted in ``year`` (the model's last, as the indicators' latest period)."""
     wanted = [
         "life_expectancy_male",
         "life_expectancy_female",

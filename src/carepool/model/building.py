@@ -90,13 +90,12 @@ def demo_request(
     warehouse_dir: Path, region: str | None, scale: float | None, seed: int | None
 ) -> tuple[BuildRequest, str | None]:
     """The model the demonstration uses, and a sentence saying which when it is not the
-    default: what was asked, or — when nothing was — the model already in ``warehouse_dir``
-    (a valid warehouse built at another scale is used, never silently replaced), or the
-    default model (all of Greater Manchester, full scale, seed 42)."""
+    default. Each option not given is the built model's (a valid warehouse built at another
+    scale is used, never silently replaced), or the default's where nothing is built (all of
+    Greater Manchester, full scale, seed 42)."""
     default = BuildRequest()
-    asked = (region, scale, seed) != (None, None, None)
     try:
-        manifest = None if asked else read_manifest(warehouse_dir)
+        manifest: dict[str, Any] | None = read_manifest(warehouse_dir)
     except WarehouseError:
         manifest = None
     if manifest is None or "scale" not in manifest or "seed" not in manifest:
@@ -107,18 +106,35 @@ def demo_request(
         )
         return chosen, None
     years = manifest.get("years")
-    built = BuildRequest(
-        str(manifest.get("region") or ",".join(manifest.get("lad_codes", [])) or "gm"),
-        float(manifest["scale"]),
-        int(manifest["seed"]),
+    built_region = str(manifest.get("region") or ",".join(manifest.get("lad_codes", [])) or "gm")
+    chosen = BuildRequest(
+        region if region is not None else built_region,
+        scale if scale is not None else float(manifest["scale"]),
+        seed if seed is not None else int(manifest["seed"]),
         len(years) if isinstance(years, list) and years else default.years,
     )
-    if (built.region, built.scale, built.seed) == (default.region, default.scale, default.seed):
-        return built, None
-    name = manifest.get("region_name") or built.region
-    return built, (
-        f"Using the model already in {warehouse_dir}: {name}, scale {built.scale:g}, seed "
-        f"{built.seed}. `carepool demo --scale 1` builds the full model of Greater Manchester."
+    same = (chosen.region, chosen.scale, chosen.seed) == (
+        built_region,
+        float(manifest["scale"]),
+        int(manifest["seed"]),
+    )
+    given = None not in (region, scale, seed)
+    if (
+        given
+        or not same
+        or (chosen.region, chosen.scale, chosen.seed)
+        == (
+            default.region,
+            default.scale,
+            default.seed,
+        )
+    ):
+        return chosen, None  # asked for in full, a different model, or the default
+    name = manifest.get("region_name") or chosen.region
+    return chosen, (
+        f"Using the model already in {warehouse_dir}: {name}, scale {chosen.scale:g}, seed "
+        f"{chosen.seed}. `carepool demo --region gm --scale 1 --seed 42` builds the full model "
+        "of Greater Manchester."
     )
 
 

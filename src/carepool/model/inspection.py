@@ -35,4 +35,4 @@ def validate_boroughs(warehouse: Warehouse) -> BoroughValidation:
     against the published order (:mod:`carepool.model.boroughs`)."""
     manifest = read_manifest(warehouse.warehouse_dir)
     names = {code: england_place_name(code) or code for code in manifest["lad_codes"]}
-    return borough_validation(warehouse, names, manifest["years"][0])
+    return borough_validation(warehouse, names, manifest["years"][-1])

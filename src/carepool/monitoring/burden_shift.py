@@ -345,7 +345,7 @@ def chart(
             "Burden shifting: one partner's cut against another partner's rising cost"
             + (
                 f"<br><sup>{'; '.join(periods)}; flagged in red: the cut and the "
-                f"linked cost both moved more than {threshold:.0%} (the shaded region)</sup>"
+                f"linked cost both moved by at least {100 * threshold:g}% (the shaded region)</sup>"
                 if periods
                 else ""
             )

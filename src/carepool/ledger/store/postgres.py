@@ -133,7 +133,7 @@ def lock_and_open(
     ``asked`` marks the requested ones.
     """
     driver = _driver(connection)
-    with _as_sqlalchemy(connection, OPENING):
+    with _as_sqlalchemy(connection, f"{GENERIC_PLANS}; {LOCK}; {OPENING}"):
         with driver.pipeline():
             driver.execute(GENERIC_PLANS)
             driver.execute(LOCK, {"fund": fund_id})
