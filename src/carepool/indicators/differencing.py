@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from carepool.errors import IndicatorError
 from carepool.indicators.attacker import COUNTS, Attacker, Block, Finding, Quantity, quantities
 from carepool.indicators.attacker_model import PLACE, Geography, quiet_solver
 from carepool.indicators.disclosure import SUPPRESSED, DisclosureRule, protect
@@ -198,9 +199,11 @@ def _audit_part(
             break
         rounds += 1
         if rounds > _MAX_ROUNDS:
-            raise RuntimeError(
-                f"the differencing audit did not converge in {_MAX_ROUNDS} rounds; "
-                f"{len(findings)} cells still bounded too tightly"
+            raise IndicatorError(
+                f"the disclosure audit could not protect every small count in {_MAX_ROUNDS} "
+                f"rounds ({len(findings)} cells could still be narrowed to 1-7): this model's "
+                "indicators cannot be published safely. Build at a larger --scale (or with "
+                "another --seed)."
             )
         to_hide: dict[tuple[str, str], set[int]] = {}
         for finding in findings:

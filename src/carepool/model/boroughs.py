@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from carepool.indicators import indicator_table, place_gaps
+from carepool.indicators import indicator_table, model_years, place_gaps
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
 
@@ -501,8 +501,14 @@ def borough_validation(engine: Tables, names: dict[str, str], year: str) -> Boro
         "u75_mortality_all_causes",
         "care_home_admissions_65plus",
     ]
+    # every model year pooled: the within-borough deciles' life tables need the people
+    pool = len(model_years(engine))
     figures = indicator_table(
-        engine, indicators=wanted, levels=["lad", "lad_quintile", "lad_decile"], rule=None
+        engine,
+        indicators=wanted,
+        levels=["lad", "lad_quintile", "lad_decile"],
+        rule=None,
+        pool=pool,
     )
     lad = figures[figures["level"] == "lad"]
     u75 = lad.loc[lad["indicator"] == "u75_mortality_all_causes", "england_value"].dropna()
