@@ -132,6 +132,21 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     return last.assign(years=[lines.get(tuple(k), "") for k in last[keys].to_numpy()])
 
 
+def _comparison_columns(grid: Table, several: bool) -> None:
+    """The columns every indicator table ends with: England, Region, Years (when the table
+    spans several periods) and Trend."""
+    for heading in ("England", "Region"):
+        grid.add_column(heading, overflow="fold")
+    if several:
+        grid.add_column("Years", no_wrap=True)
+    grid.add_column("Trend", overflow="fold")
+
+
+def _trend_cells(row: Any, several: bool) -> list[str | Text]:
+    """A row's Years (when shown) and Trend cells."""
+    return [*([row.years] if several else []), _word(row.trend)]
+
+
 def _by_place(frame: pd.DataFrame) -> None:
     several = bool(frame["years"].any())
     for (place, name, level), rows in frame.groupby(["place", "place_name", "level"], sort=False):
@@ -142,11 +157,7 @@ def _by_place(frame: pd.DataFrame) -> None:
         grid.add_column("Unit", overflow="fold")
         grid.add_column("Period", no_wrap=True)
         grid.add_column("Value (95% CI)", justify="right", overflow="fold")
-        for heading in ("England", "Region"):
-            grid.add_column(heading, overflow="fold")
-        if several:
-            grid.add_column("Years", no_wrap=True)
-        grid.add_column("Trend", overflow="fold")
+        _comparison_columns(grid, several)
         for row in tuples(rows):
             cells: list[str | Text] = [
                 str(row.indicator),
@@ -156,7 +167,7 @@ def _by_place(frame: pd.DataFrame) -> None:
                 _against(row.england_value, row.comparison),
                 _against(row.region_value, row.comparison_region),
             ]
-            grid.add_row(*cells, *([row.years] if several else []), _word(row.trend))
+            grid.add_row(*cells, *_trend_cells(row, several))
         out.print(grid)
 
 
@@ -175,11 +186,7 @@ def _by_indicator(frame: pd.DataFrame) -> None:
         grid.add_column("Place", overflow="fold")
         grid.add_column("Code", no_wrap=True)
         grid.add_column("Value (95% CI)", justify="right", overflow="fold")
-        for heading in ("England", "Region"):
-            grid.add_column(heading, overflow="fold")
-        if several:
-            grid.add_column("Years", no_wrap=True)
-        grid.add_column("Trend", overflow="fold")
+        _comparison_columns(grid, several)
         for row in tuples(rows):
             cells: list[str | Text] = [
                 literal(str(row.place_name)),
@@ -188,7 +195,7 @@ def _by_indicator(frame: pd.DataFrame) -> None:
                 _word(row.comparison),
                 _word(row.comparison_region),
             ]
-            grid.add_row(*cells, *([row.years] if several else []), _word(row.trend))
+            grid.add_row(*cells, *_trend_cells(row, several))
         out.print(grid)
 
 

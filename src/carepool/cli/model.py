@@ -153,13 +153,20 @@ def info_command(
         print_summary(summary)
 
 
-def print_checks(checks: list[dict[str, Any]]) -> None:
-    table = Table(title="Model against published targets")
+def _check_table(title: str, figures: tuple[str, ...]) -> Table:
+    """A table of checks: the check, its figures (right-aligned), calibrated or independent,
+    and whether it passed."""
+    table = Table(title=title)
     table.add_column("Check", no_wrap=True)
-    for name in ("Model", "Target", "±"):
+    for name in figures:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("C/I", no_wrap=True)
     table.add_column("OK", no_wrap=True, min_width=4)
+    return table
+
+
+def print_checks(checks: list[dict[str, Any]]) -> None:
+    table = _check_table("Model against published targets", ("Model", "Target", "±"))
     for c in checks:
         table.add_row(
             c["check"],
@@ -257,12 +264,10 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
         )
         last = c.check
     out.print(table)
-    order = Table(title="The boroughs' order (Spearman rank correlation with the published)")
-    order.add_column("Check", no_wrap=True)
-    for name in ("Boroughs", "rho", "Needed"):
-        order.add_column(name, justify="right", no_wrap=True)
-    order.add_column("C/I", no_wrap=True)
-    order.add_column("OK", no_wrap=True, min_width=4)
+    order = _check_table(
+        "The boroughs' order (Spearman rank correlation with the published)",
+        ("Boroughs", "rho", "Needed"),
+    )
     for r in boroughs.ranks:
         order.add_row(
             r.check,
