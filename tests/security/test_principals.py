@@ -137,8 +137,29 @@ def test_a_writer_cannot_slip_postings_under_an_old_entry(fund: str, postgres_sc
     )
     with pytest.raises(DBAPIError, match="must be written with the entry"):
         sql_as("t.nhs", postgres_schema, posting.format(seq=2))
-    with pytest.raises(DBAPIError):  # an entry that does not exist: the foreign key
+    with pytest.raises(DBAPIError, match="must be written with the entry"):  # no such entry
         sql_as("t.nhs", postgres_schema, posting.format(seq=999))
+
+
+def test_a_chain_cannot_be_started_for_a_fund_that_does_not_exist(
+    fund: str, postgres_schema: str, owner: Ledger
+) -> None:
+    entry = (
+        "INSERT INTO journal (fund_id, seq, kind, period, posted_at, actor, request_id, "
+        "request_digest, description, payload, prev_hash, hash) VALUES "
+        f"('ghost', {{seq}}, 'spend', '2026-04', 'now', 't.nhs', 'forged', 'x', 'forged', "
+        f"'{{{{}}}}', '{'0' * 64}', 'h')"
+    )
+    with pytest.raises(DBAPIError, match="names a fund that does not exist"):
+        sql_as("t.nhs", postgres_schema, entry.format(seq=1))
+    with pytest.raises(DBAPIError, match="does not follow the entry before it"):
+        sql_as("t.nhs", postgres_schema, entry.format(seq=2))
+    owner_entry = entry.format(seq=1).replace("'t.nhs'", "'postgres'")
+    with (
+        pytest.raises(DBAPIError, match="names a fund that does not exist"),
+        owner.engine.begin() as c,
+    ):
+        c.exec_driver_sql(owner_entry)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,10 @@ metadata = MetaData()
 #: Tables that the database refuses to update or delete from.
 APPEND_ONLY = ("partners", "users", "funds", "lines", "rules", "journal", "postings")
 
+#: Foreign keys that exist on SQLite only: on PostgreSQL the statement-level checks of
+#: migrations 0003 and 0004 prove the same once per insert instead of once per row.
+SQLITE_ONLY_KEYS = frozenset({"entry_fund", "posting_entry"})
+
 PARTNER_KINDS = ("council", "nhs_commissioner", "nhs_provider", "other")
 
 partners = Table(
