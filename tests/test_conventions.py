@@ -48,9 +48,9 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "ledger": FOUNDATION,
     # where the ledger and the warehouse meet
     "monitoring": FOUNDATION | {"ledger", "warehouse", "charts"},
-    # the model as a capability: build (with the disclosure audit), read back, check, describe
-    # and load
-    "model": ANALYTIC | {"population", "indicators"},
+    # the model as a capability: build (with the disclosure audit), read back, check (need per
+    # head through the allocation), describe and load
+    "model": ANALYTIC | {"population", "indicators", "allocation"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

@@ -16,6 +16,7 @@ from carepool.model.boroughs import (
     BoroughCheck,
     rank_check,
 )
+from carepool.model.need_index import published_core_index
 
 runner = CliRunner()
 
@@ -67,6 +68,20 @@ def test_the_same_figure_for_every_borough_is_no_order() -> None:
     assert rank_check("x", INDEPENDENT, same) is None  # no published order to follow
 
 
+def test_nhs_englands_index_is_put_relative_to_the_boroughs_modelled() -> None:
+    whole = published_core_index([f"E080000{i:02d}" for i in range(1, 11)])
+    # Greater Manchester's own index is 1.055 (2025/26): Tameside's 1.122 over it
+    assert whole["E08000008"] == pytest.approx(1.122 / 1.055, abs=0.002)
+    pair = published_core_index(["E08000003", "E08000009"])
+    assert set(pair) == {"E08000003", "E08000009"}
+    # weighted by registered patients (2025/26 lists), the pair averages 1
+    lists = {"E08000003": 744_987, "E08000009": 251_069}
+    average = sum(pair[c] * n for c, n in lists.items()) / sum(lists.values())
+    assert average == pytest.approx(1.0, abs=1e-9)
+    assert pair["E08000009"] < 1 < pair["E08000003"]
+    assert published_core_index(["E06000001"]) == {}
+
+
 def test_validate_by_borough_as_json(
     small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,7 +98,13 @@ def test_validate_by_borough_as_json(
         "u75_mortality_vs_england",
         "depression_prevalence_18plus",
         "care_home_admissions_65plus",
+        "need_per_head_vs_nhs_core_index",
     }
+    need = {c["area_code"]: c for c in checks if c["check"] == "need_per_head_vs_nhs_core_index"}
+    # relative to the two boroughs modelled, as the model's need index is
+    expected = published_core_index(["E08000003", "E08000009"])
+    assert need["E08000009"]["published"] == pytest.approx(expected["E08000009"], abs=1e-4)
+    assert need["E08000009"]["model"] < need["E08000003"]["model"]
     assert report["counts"]["independent"] > report["counts"]["calibrated"]
     for c in checks:
         assert c["basis"] in ("calibrated", "independent")

@@ -12,6 +12,13 @@ from carepool.allocation.formula import (
 )
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
+from carepool.allocation.registration import (
+    DEFAULT_POPULATION,
+    POPULATIONS,
+    RegisteredLists,
+    counted_as,
+    registered_lists,
+)
 from carepool.allocation.sensitivity import sensitivity
 from carepool.allocation.service import (
     DEFAULT_TOTAL,
@@ -29,7 +36,9 @@ from carepool.allocation.service import (
 from carepool.allocation.shares import STEPS, Allocation, allocate
 
 __all__ = [
+    "DEFAULT_POPULATION",
     "DEFAULT_TOTAL",
+    "POPULATIONS",
     "STEPS",
     "Allocation",
     "AllocationRequest",
@@ -38,9 +47,11 @@ __all__ = [
     "NeedData",
     "NeedModel",
     "PaceOfChange",
+    "RegisteredLists",
     "Run",
     "allocate",
     "check_year",
+    "counted_as",
     "default_formula_text",
     "fit_need_model",
     "for_england",
@@ -50,6 +61,7 @@ __all__ = [
     "load_formula",
     "parse_formula",
     "read_baseline",
+    "registered_lists",
     "resolve",
     "run_allocation",
     "sensitivity",

@@ -17,7 +17,8 @@ import pandas as pd
 
 from carepool.allocation.baseline import read_baseline
 from carepool.allocation.formula import DEFAULT_FORMULA, Formula, load_formula
-from carepool.allocation.inputs import from_warehouse
+from carepool.allocation.inputs import NeedData, from_warehouse
+from carepool.allocation.registration import DEFAULT_POPULATION, check_population, counted_as
 from carepool.allocation.sensitivity import sensitivity
 from carepool.allocation.shares import Allocation, allocate
 from carepool.errors import AllocationError
@@ -49,6 +50,8 @@ class AllocationRequest:
     min_growth: float | None = None
     max_below_target: float | None = None
     convergence: float | None = None
+    #: who a place's people are: "resident" (the default) or "registered" (GP lists)
+    population: str = DEFAULT_POPULATION
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Run:
     level: str
     baseline: dict[str, int] | None
     baseline_source: str
+    population: str = DEFAULT_POPULATION
 
 
 def level_of_place(place: str) -> str:
@@ -105,12 +109,18 @@ def resolve(warehouse: Tables, request: AllocationRequest) -> Run:
         level=request.level,
         baseline=baseline,
         baseline_source=str(baseline_file) if baseline_file is not None else "baseline",
+        population=check_population(request.population),
     )
+
+
+def _inputs(warehouse: Tables, run: Run) -> NeedData:
+    data = from_warehouse(warehouse, run.year, run.formula.variables(), [run.level])
+    return counted_as(data, run.population)
 
 
 def run_allocation(warehouse: Tables, run: Run) -> Allocation:
     """Each place's target and allocation in whole pounds, summing to the pool."""
-    data = from_warehouse(warehouse, run.year, run.formula.variables(), [run.level])
+    data = _inputs(warehouse, run)
     return allocate(
         run.formula,
         data,
@@ -126,7 +136,7 @@ def sensitivity_table(
     warehouse: Tables, run: Run, place: str | None = None, change: float = 0.10
 ) -> pd.DataFrame:
     """How each place's target (or one place's) moves when each weight moves by ``change``."""
-    data = from_warehouse(warehouse, run.year, run.formula.variables(), [run.level])
+    data = _inputs(warehouse, run)
     table = sensitivity(run.formula, data, total=run.total, level=run.level, change=change)
     if place is None:
         return table

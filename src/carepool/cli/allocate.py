@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 
 from carepool.allocation import (
+    DEFAULT_POPULATION,
     DEFAULT_TOTAL,
     Allocation,
     AllocationRequest,
@@ -76,6 +77,14 @@ MaxBelow = Annotated[
 Convergence = Annotated[
     float | None, typer.Option(help="pace of change: share of the gap to target closed, 0-1")
 ]
+Population = Annotated[
+    str,
+    typer.Option(
+        help="count each place's people as its residents or as its GP registered patients "
+        "(registered: NHS England's lists, Greater Manchester only)",
+        metavar="resident|registered",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 AsCsv = Annotated[bool, typer.Option("--csv", help="print CSV")]
 Chart = Annotated[
@@ -93,6 +102,7 @@ def _request(
     min_growth: float | None = None,
     max_below_target: float | None = None,
     convergence: float | None = None,
+    population: str = DEFAULT_POPULATION,
 ) -> AllocationRequest:
     return AllocationRequest(
         total=total,
@@ -103,6 +113,7 @@ def _request(
         min_growth=min_growth,
         max_below_target=max_below_target,
         convergence=convergence,
+        population=population,
     )
 
 
@@ -177,6 +188,7 @@ def allocate_command(
     min_growth: MinGrowth = None,
     max_below_target: MaxBelow = None,
     convergence: Convergence = None,
+    population: Population = DEFAULT_POPULATION,
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
@@ -184,7 +196,7 @@ def allocate_command(
     if ctx.invoked_subcommand is not None:
         return
     request = _request(
-        total, year, level, formula, baseline, min_growth, max_below_target, convergence
+        total, year, level, formula, baseline, min_growth, max_below_target, convergence, population
     )
     allocation, _ = allocate_places(Settings.from_env(), request)
     if not emit(allocation.places, as_json, as_csv):
@@ -203,6 +215,7 @@ def explain_command(
     min_growth: MinGrowth = None,
     max_below_target: MaxBelow = None,
     convergence: Convergence = None,
+    population: Population = DEFAULT_POPULATION,
     as_json: AsJson = False,
     chart: Chart = None,
     share_library: ShareLibrary = False,
@@ -218,6 +231,7 @@ def explain_command(
         min_growth,
         max_below_target,
         convergence,
+        population,
     )
     allocation, _ = allocate_places(Settings.from_env(), request)
     explained = allocation.explain(place)
@@ -273,6 +287,7 @@ def sensitivity_command(
     level: PlaceLevel = None,
     formula: FormulaFile = None,
     change: Annotated[float, typer.Option(help="how far each weight moves")] = 0.10,
+    population: Population = DEFAULT_POPULATION,
     as_json: AsJson = False,
     as_csv: AsCsv = False,
     chart: Chart = None,
@@ -284,7 +299,7 @@ def sensitivity_command(
     if level is None:
         level = level_of_place(place) if place is not None else "lad"
     with connect(settings) as wh, err.status(f"Reading need ({settings.engine})") as status:
-        run = resolve(wh, _request(total, year, level, formula))
+        run = resolve(wh, _request(total, year, level, formula, population=population))
         status.update(f"Testing sensitivity ({settings.engine})")
         table = sensitivity_table(wh, run, place, change)
     if chart is not None:

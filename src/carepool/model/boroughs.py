@@ -492,9 +492,12 @@ def rank_check(
     return RankCheck(check, basis, len(usable), rho, floor, tuple(r.area_code for r in usable))
 
 
-def borough_validation(engine: Tables, names: dict[str, str], year: str) -> BoroughValidation:
+def borough_validation(
+    engine: Tables, names: dict[str, str], year: str, more: Sequence[BoroughCheck] = ()
+) -> BoroughValidation:
     """Every borough-level check for the boroughs in ``names`` (code → name), with
-    depression counted in ``year`` (the model's last, as the indicators' latest period)."""
+    depression counted in ``year`` (the model's last, as the indicators' latest period);
+    ``more`` are checks made elsewhere (need per head, from the allocation), ordered too."""
     wanted = [
         "life_expectancy_male",
         "life_expectancy_female",
@@ -519,10 +522,11 @@ def borough_validation(engine: Tables, names: dict[str, str], year: str) -> Boro
         *_premature(lad, names, england_u75_all_causes),
         *_depression(engine, names, year),
         *_admissions(lad, names),
+        *more,
     ]
     ranks = []
-    for check, measure in MEASURES.items():
-        ranked = rank_check(check, measure.basis, [c for c in checks if c.check == check])
+    for check, basis in {c.check: c.basis for c in checks}.items():
+        ranked = rank_check(check, basis, [c for c in checks if c.check == check])
         if ranked is not None:
             ranks.append(ranked)
     return BoroughValidation(checks, ranks)

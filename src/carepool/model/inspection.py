@@ -7,6 +7,7 @@ from pathlib import Path
 
 from carepool.geography import england_place_name
 from carepool.model.boroughs import BoroughValidation, borough_validation
+from carepool.model.need_index import need_index_checks
 from carepool.population import Check, Summary, model_summary, run_checks
 from carepool.warehouse import Warehouse, mixed_sources, read_manifest
 
@@ -35,4 +36,5 @@ def validate_boroughs(warehouse: Warehouse) -> BoroughValidation:
     against the published order (:mod:`carepool.model.boroughs`)."""
     manifest = read_manifest(warehouse.warehouse_dir)
     names = {code: england_place_name(code) or code for code in manifest["lad_codes"]}
-    return borough_validation(warehouse, names, manifest["years"][-1])
+    need = need_index_checks(warehouse, names)
+    return borough_validation(warehouse, names, manifest["years"][-1], need)

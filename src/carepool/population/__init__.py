@@ -1,7 +1,7 @@
 """The synthetic population: fitted to published counts, calibrated to published rates."""
 
 from carepool.population.build import BuildRequest, Progress, build
-from carepool.population.census import require_census
+from carepool.population.census import census_by_lad, require_census
 from carepool.population.lsoa_change import mid2020_on_lsoa21
 from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
 from carepool.population.summary import Summary, model_summary
@@ -15,6 +15,7 @@ __all__ = [
     "Progress",
     "Summary",
     "build",
+    "census_by_lad",
     "load_parameters",
     "mid2020_on_lsoa21",
     "model_summary",

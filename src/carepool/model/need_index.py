@@ -1,0 +1,100 @@
+"""Each borough's need per head against NHS England's published core need index.
+
+The default allocation formula estimates need from the model's own activity and the
+deprivation scores; NHS England's core index (its weighted population per registered patient,
+practices summed by locality) comes from national person-level models the model never saw.
+So the two agreeing is an independent check of the model's need, borough by borough.
+
+Both are put on the same footing, relative to Greater Manchester's average: the model's need
+index is 1 for the average resident of the region it models; NHS England's is relative to
+England, so each locality's is divided by the modelled localities' average (weighted by registered
+patients; for the whole region, Greater Manchester's 1.055 in 2025/26). NHS
+England's index also carries costs the model has no part in (the market-forces factor,
+emergency ambulance costs), hence a structural tolerance of 0.05. The need index has no
+sampling error worth the name at any scale built: it is weighted by age and sex from the
+census-fitted population and by deprivation from the vendored scores; the rank correlation is
+what matters, and is reported with its own noise floor like every other order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from carepool.allocation import AllocationRequest, resolve, run_allocation
+from carepool.model.boroughs import INDEPENDENT, BoroughCheck, Measure
+from carepool.reference import read_reference
+from carepool.warehouse import Tables
+
+INDEX_YEAR = "2025/26"
+_COMPONENT = "core_services_overall"
+SOURCE = (
+    "NHS England ICB place-based allocation tool 2025/26 (nhsx/AIF_Allocation_Tool), core "
+    "services overall need index by locality over Greater Manchester's; the model's default "
+    "formula, need per head relative to the region"
+)
+
+MEASURE = Measure(
+    "need_per_head_vs_nhs_core_index",
+    "Need per head, relative to Greater Manchester (NHS England core index)",
+    "index (region = 1)",
+    INDEPENDENT,
+    0.05,
+    False,
+    "NHS England's index is fitted on national person-level costs and also carries the "
+    "market-forces factor and ambulance costs; 0.05 is about a third of the published spread "
+    "between the localities",
+)
+
+
+def published_core_index(boroughs: Sequence[str]) -> dict[str, float]:
+    """The core index of each of ``boroughs`` that NHS England publishes, relative to their
+    average (weighted by registered patients, as NHS England's indices are): the model's need
+    index is relative to the region it models."""
+    frame = read_reference(
+        "gm_icb_need_indices",
+        columns=[
+            "allocation_year",
+            "area_code",
+            "component",
+            "registered_population",
+            "need_index_vs_england",
+        ],
+    ).to_pandas()
+    rows = frame[
+        (frame["allocation_year"] == INDEX_YEAR)
+        & (frame["component"] == _COMPONENT)
+        & frame["area_code"].isin(list(boroughs))
+    ]
+    if rows.empty:
+        return {}
+    index = rows["need_index_vs_england"].astype(float)
+    patients = rows["registered_population"].astype(float)
+    average = float((index * patients).sum() / patients.sum())
+    return {str(code): float(v) / average for code, v in zip(rows["area_code"], index, strict=True)}
+
+
+def need_index_checks(warehouse: Tables, names: dict[str, str]) -> list[BoroughCheck]:
+    """Each modelled borough's need index (default formula, residents) against NHS England's,
+    where NHS England publishes one."""
+    published = published_core_index(list(names))
+    if not published:
+        return []
+    allocation = run_allocation(warehouse, resolve(warehouse, AllocationRequest()))
+    model = dict(zip(allocation.places["place"], allocation.places["need_index"], strict=True))
+    return [
+        BoroughCheck(
+            MEASURE.check,
+            code,
+            name,
+            float(model[code]) if code in model else None,
+            None,
+            round(published[code], 4),
+            MEASURE.tolerance,
+            MEASURE.unit,
+            INDEX_YEAR,
+            SOURCE,
+            MEASURE.basis,
+        )
+        for code, name in names.items()
+        if code in published
+    ]
