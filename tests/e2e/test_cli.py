@@ -84,6 +84,15 @@ def test_validate_json_lists_checks(data_dir: Path) -> None:
     assert checks, "no checks"
     for check in checks:
         assert set(check) >= {"check", "model", "target", "tolerance", "ok"}
+        assert "recalled" not in check["source"], check["check"]
+        if check["model"] is None:  # too few people at this scale: no estimate, no error
+            assert check["sampling_se"] is None
+            continue
+        # the pass band: the structural tolerance plus 1.96 of the model's sampling errors
+        assert check["sampling_se"] is not None, check["check"]
+        assert check["sampling_se"] > 0, check["check"]
+        band = check["structural"] + 1.959964 * check["sampling_se"]
+        assert check["tolerance"] == pytest.approx(band, abs=2e-3), check["check"]
     assert result.exit_code == (0 if all(c["ok"] for c in checks) else 1)
 
 

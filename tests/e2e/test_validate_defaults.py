@@ -31,7 +31,17 @@ def test_default_model_passes_validation(default_model: tuple[Settings, dict[str
     with connect(settings) as engine:
         checks = run_checks(engine, manifest["lad_codes"], manifest["years"][0])
     failures = [c for c in checks if not c.ok]
-    assert len(checks) >= 15
+    assert {c.check for c in checks} == {
+        "life_expectancy_male",
+        "life_expectancy_female",
+        "life_expectancy_gap_q5_q1_male",
+        "life_expectancy_gap_q5_q1_female",
+        "prevalence_depression_18plus",
+        "social_care_clients_per_1000_65+",
+        "social_care_clients_per_1000_18-64",
+        "care_home_self_funder_share",
+        "public_cost_per_head",
+    }
     assert not failures, "\n".join(
         f"{c.check}: model {c.model:.2f} vs {c.target:.2f} ± {c.tolerance:.2f}" for c in failures
     )

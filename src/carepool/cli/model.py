@@ -166,13 +166,17 @@ def _check_table(title: str, figures: tuple[str, ...]) -> Table:
 
 
 def print_checks(checks: list[dict[str, Any]]) -> None:
-    table = _check_table("Model against published targets", ("Model", "Target", "±"))
+    table = _check_table(
+        "Model against published targets", ("Model", "Target", "±", "of which sampling")
+    )
     for c in checks:
+        sampling = c["sampling_se"]
         table.add_row(
             c["check"],
             "n/a" if c["model"] is None else f"{c['model']:,.2f}",
             f"{c['target']:,.2f}",
             f"{c['tolerance']:,.2f}",
+            "" if sampling is None else f"{Z95 * sampling:,.2f}",
             "C" if c["basis"] == "calibrated" else "I",
             styled("pass", "green") if c["ok"] else styled("FAIL", "bold red"),
         )
@@ -182,7 +186,8 @@ def print_checks(checks: list[dict[str, Any]]) -> None:
     if any(c["model"] is None for c in checks):
         out.print(" n/a: too few residents at this scale to estimate.", end="")
     out.print(
-        " C: calibrated (the model was tuned to this figure); I: independent."
+        " C: calibrated (the model was tuned to this figure); I: independent. ±: the"
+        " structural tolerance plus 1.96 sampling standard errors of the model at its scale."
         " Units and sources: carepool validate --json."
     )
 

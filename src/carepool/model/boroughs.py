@@ -2,10 +2,10 @@
 
 Every later capability trusts the model per borough, so each borough's figures are compared
 with OHID's published values for the same borough (Fingertips, vendored in
-``phof_indicators_gm`` and ``rates_gm_targets``): life expectancy (which the model is
-calibrated to), and the figures it was never given — the slope index of inequality in life
-expectancy within each borough, premature mortality relative to England, depression
-prevalence and permanent care-home admissions.
+``phof_indicators_gm`` and ``rates_gm_targets``): life expectancy and depression
+prevalence (which the model is calibrated to), and the figures it was never given — the
+slope index of inequality in life expectancy within each borough, premature mortality
+relative to England and permanent care-home admissions.
 
 **Tolerances that know the sample.** A check passes when the model is within its
 *structural* tolerance (how far a sound synthetic model may sit from a published figure:
@@ -218,11 +218,11 @@ MEASURES: dict[str, Measure] = {
             "depression_prevalence_18plus",
             "Depression prevalence, adults 18+ (QOF)",
             "% of adults 18+",
-            INDEPENDENT,
+            CALIBRATED,
             0.20,
             True,
-            "registers count those diagnosed and recorded, which varies by practice; 20% of "
-            "the published value",
+            "each borough's register is calibrated to this figure (local recording is not "
+            "national rates times deprivation); 20% of the published value",
         ),
         Measure(
             "care_home_admissions_65plus",

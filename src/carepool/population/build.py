@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from carepool import __version__
 from carepool.errors import ConfigError
 from carepool.geography import Geography, memberships_table, resolve_region
-from carepool.population.calibration import area_mortality_multipliers
+from carepool.population.calibration import area_mortality_multipliers, area_prevalence_multipliers
 from carepool.population.census import census_by_lad
 from carepool.population.fit import FittedAuthority, fit_authority
 from carepool.population.generator import Area, Cohort, YearResult, nhs_numbers, simulate
@@ -36,6 +36,7 @@ from carepool.reference import data_digest
 from carepool.warehouse import (
     ASC_FUNDING,
     ASC_SETTINGS,
+    CONDITIONS,
     PERSON_YEAR,
     SELF_PAYER,
     SEXES,
@@ -132,14 +133,15 @@ def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:
 
 def area_for(geo: Geography, fitted: list[FittedAuthority], params: Parameters) -> Area:
     lad_codes = list(geo.region.lad_codes)
-    multipliers = area_mortality_multipliers(
-        fitted, dict(zip(geo.lsoas["lsoa21_code"], geo.lsoas["imd_quintile"], strict=True)), params
-    )
+    quintiles = dict(zip(geo.lsoas["lsoa21_code"], geo.lsoas["imd_quintile"], strict=True))
+    multipliers = area_mortality_multipliers(fitted, quintiles, params)
+    registers = area_prevalence_multipliers(fitted, quintiles, params, CONDITIONS)
     lad_pos = {c: i for i, c in enumerate(lad_codes)}
     return Area(
         quintile_of_lsoa=geo.lsoas["imd_quintile"].to_numpy(dtype=np.int8),
         lad_of_lsoa=np.array([lad_pos[c] for c in geo.lsoas["lad_code"]], dtype=np.int64),
         mortality=np.stack([multipliers[c] for c in lad_codes]),
+        prevalence=np.stack([registers[c] for c in lad_codes]),
     )
 
 

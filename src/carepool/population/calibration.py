@@ -1,4 +1,5 @@
-"""Calibrating mortality to each local authority's published life expectancy.
+"""Calibrating mortality to each local authority's published life expectancy, and registers
+to each authority's published prevalence (:func:`area_prevalence_multipliers`).
 
 England's life table times the deprivation ratios of the rates card reproduces the national
 gradient, but places differ beyond their deprivation mix (Manchester's men live about four
@@ -19,7 +20,7 @@ from scipy.optimize import brentq
 
 from carepool.errors import ReferenceDataError
 from carepool.population.fit import FittedAuthority
-from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters
+from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters, condition_band
 from carepool.reference import read_reference
 
 LE_PERIOD = "2022-24"
@@ -85,4 +86,58 @@ def area_mortality_multipliers(
                 )
             multipliers[s] = brentq(gap, 0.2, 5.0, xtol=1e-6)
         result[authority.lad_code] = multipliers
+    return result
+
+
+#: Registers calibrated to each authority's own published prevalence: (condition, the rates
+#: card's local indicator, its period, lowest age of the register's denominator).
+LOCAL_REGISTERS = (("depression", "depression_QOF_prevalence_18plus", "2022/23", 18),)
+
+
+def published_local_prevalence(indicator: str, period: str) -> dict[str, float]:
+    """``{area_code: share}`` of a register's published prevalence by local authority."""
+    frame = read_reference("rates_gm_targets").to_pandas()
+    rows = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
+    return {str(r.area_code): float(r.value) / 100.0 for r in rows.itertuples(index=False)}
+
+
+def area_prevalence_multipliers(
+    fitted: list[FittedAuthority],
+    quintile_of_lsoa: dict[str, int],
+    params: Parameters,
+    conditions: tuple[str, ...],
+) -> dict[str, npt.NDArray[np.float64]]:
+    """``{lad_code: multiplier per condition}`` (in ``conditions`` order; 1 where not
+    calibrated).
+
+    National registers times deprivation ratios do not reproduce local recording: QOF
+    depression is higher in Bury, Stockport and Trafford than in Manchester, against their
+    deprivation. For each register in :data:`LOCAL_REGISTERS` and each authority with a
+    published value, one multiplier ``k`` makes the authority's expected prevalence (its own
+    residents by LSOA, age and sex, each at the national rate of their sex and age times their
+    quintile's ratio) equal the published figure; deprivation still shapes the register within
+    the authority.
+    """
+    result = {a.lad_code: np.ones(len(conditions)) for a in fitted}
+    ages: npt.NDArray[np.int16] = np.arange(
+        fitted[0].counts.shape[1] if fitted else 0, dtype=np.int16
+    )
+    for condition, indicator, period, min_age in LOCAL_REGISTERS:
+        if condition not in conditions:
+            continue
+        published = published_local_prevalence(indicator, period)
+        j = conditions.index(condition)
+        bands = np.asarray(condition_band(ages), dtype=np.intp)
+        rates = params.prevalence[condition][:, bands]  # [sex, age]
+        ratios = params.condition_rr[condition]
+        for authority in fitted:
+            target = published.get(authority.lad_code)
+            if target is None:
+                continue
+            quintiles = np.array([quintile_of_lsoa[c] for c in authority.lsoa_codes]) - 1
+            adults = authority.counts[:, ages >= min_age, :].astype(np.float64)
+            p = ratios[quintiles][:, None, None] * rates[:, ages >= min_age].T[None, :, :]
+            expected = float((adults * np.minimum(p, 0.98)).sum() / max(adults.sum(), 1.0))
+            if expected > 0:
+                result[authority.lad_code][j] = target / expected
     return result

@@ -44,16 +44,18 @@ class Registers:
 
 def conditions(year: Year) -> Registers:
     """Each register at the start of the year: the person's fixed uniform draw against the
-    prevalence of their sex, age band and quintile, raised by latent health; chronic
-    conditions, once present, stay."""
+    prevalence of their sex, age band and quintile, times their authority's calibrated
+    multiplier, raised by latent health; chronic conditions, once present, stay."""
     params = year.params
     previous = year.cohort.conditions[year.rows]
     present = np.zeros((year.n, len(CONDITIONS)), dtype=bool)
     cond_mult = mean_one_lognormal(year.z, CONDITION_LATENT_SD)
+    local = year.area.prevalence[year.area.lad_of_lsoa[year.cohort.lsoa[year.rows]]]
     for j, name in enumerate(CONDITIONS):
         p = (
             params.prevalence[name][year.sex, year.cband]
             * params.condition_rr[name][year.q]
+            * local[:, j]
             * cond_mult
         )
         on_register = year.cohort.condition_u[year.rows, j] < np.minimum(p, 0.98)

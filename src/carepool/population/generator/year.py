@@ -24,11 +24,13 @@ from carepool.years import days_in, financial_year
 @dataclass(frozen=True)
 class Area:
     """What the generator knows of each LSOA: deprivation quintile and local authority,
-    and each authority's calibrated mortality multiplier by sex."""
+    and each authority's calibrated mortality multiplier by sex and prevalence multiplier by
+    condition."""
 
     quintile_of_lsoa: npt.NDArray[np.int8]  # 1..5
     lad_of_lsoa: npt.NDArray[np.int64]  # index into the authority list
     mortality: FloatArray  # [authority, sex]
+    prevalence: FloatArray  # [authority, condition], conditions in CONDITIONS order
 
 
 @dataclass(frozen=True)
