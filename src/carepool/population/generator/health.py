@@ -2,7 +2,8 @@
 
 Deaths follow the ONS life table times the deprivation ratio and the authority's calibrated
 multiplier; a person's conditions and latent health only redistribute them within each cell
-of area, sex, age and quintile, whose expected deaths stay those of the calibrated table.
+of area, sex, five-year age band and quintile, whose expected deaths stay those of the
+calibrated table.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from carepool.population.parameters import (
 )
 from carepool.warehouse import CONDITIONS, DEATH_CAUSES
 from carepool.years import first_day
+
+#: Years of age in each cell within which individual risk redistributes deaths.
+_CELL_YEARS = 5
+_CELL_BANDS = MAX_LIFE_TABLE_AGE // _CELL_YEARS + 1
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,12 @@ def deaths(year: Year, registers: Registers) -> Deaths:
 def _death_risk(year: Year, registers: Registers) -> FloatArray:
     """Each person's chance of dying in the year.
 
-    Individual risk only redistributes deaths: within each (area, sex, age, quintile) cell
-    the expected number of deaths is exactly that of the calibrated life table.
+    Individual risk only redistributes deaths: within each (area, sex, five-year age band,
+    quintile) cell the expected number of deaths is exactly that of the calibrated life
+    table. Cells of single years of age would be too small in a model at a fraction of the
+    population: a cell of one or two people leaves no room to redistribute, so the sick (care
+    home residents above all) would die no more often than the well, and care homes would
+    turn over too slowly.
     """
     params, area, sex, age, q = year.params, year.area, year.sex, year.age, year.q
     health = mean_one_lognormal(year.z, SERVICE_LATENT_SD)
@@ -109,10 +118,9 @@ def _death_risk(year: Year, registers: Registers) -> FloatArray:
     k_cell = params.mortality_rr[sex, q] * area.mortality[lad, sex]
     q_cell = 1.0 - np.power(1.0 - qx, k_cell)
     q_raw = 1.0 - np.power(1.0 - qx, k_cell * health)
-    cell = (
-        (lad * 2 + sex) * (MAX_LIFE_TABLE_AGE + 1) + np.minimum(age, MAX_LIFE_TABLE_AGE)
-    ) * 5 + q
-    n_cells = int(area.mortality.shape[0]) * 2 * (MAX_LIFE_TABLE_AGE + 1) * 5
+    band = np.minimum(age, MAX_LIFE_TABLE_AGE) // _CELL_YEARS
+    cell = ((lad * 2 + sex) * _CELL_BANDS + band) * 5 + q
+    n_cells = int(area.mortality.shape[0]) * 2 * _CELL_BANDS * 5
     wanted = np.bincount(cell, weights=q_cell, minlength=n_cells)
     drawn = np.bincount(cell, weights=q_raw, minlength=n_cells)
     scale = np.divide(wanted, drawn, out=np.ones(n_cells), where=drawn > 0)
