@@ -11,7 +11,8 @@ import pytest
 
 from carepool.errors import IndicatorError
 from carepool.indicators import gap_table, indicator_table
-from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table
+from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table, place_gaps
+from carepool.indicators.levels import available_levels, memberships
 from carepool.stats.inequality import sii
 from carepool.warehouse.connection import Warehouse
 
@@ -155,3 +156,47 @@ def test_a_borough_has_its_own_gaps_against_england_the_region_and_its_deprived_
 def test_gaps_of_a_place_that_is_not_a_borough_are_refused(wh: Warehouse) -> None:
     with pytest.raises(IndicatorError, match=r"'IMD-Q1' is not a local authority code"):
         gap_table(wh, indicators=["ae_attendances"], place="IMD-Q1")
+
+
+def test_deciles_local_to_a_borough_split_its_residents_into_tenths(wh: Warehouse) -> None:
+    lsoas = wh.to_pandas(wh.table("lsoa"))
+    members = memberships(wh, ["lad_local_decile"])
+    decile = members.set_index("lsoa21_code")["place_code"].str.split(":IMD-L").str[1].astype(int)
+    lsoas = lsoas.assign(decile=lsoas["lsoa21_code"].map(decile))
+    for code, borough in lsoas.groupby("lad_code"):
+        assert sorted(borough["decile"].unique()) == list(range(1, 11)), code
+        # the most deprived LSOAs are in decile 1, the least in decile 10
+        by_score = borough.sort_values("imd_score", ascending=False)["decile"].to_numpy()
+        assert np.all(np.diff(by_score) >= 0), code
+        # each decile holds about a tenth of the borough's residents
+        shares = borough.groupby("decile")["residents"].sum() / borough["residents"].sum()
+        assert shares.between(0.05, 0.15).all(), (code, shares.to_dict())
+    assert "lad_local_decile" not in available_levels(
+        wh.to_pandas(wh.table("footprint_membership"))
+    )
+
+
+def test_local_deciles_are_for_analysis_and_never_published(wh: Warehouse) -> None:
+    indicator = "bowel_screening_coverage"
+    with pytest.raises(IndicatorError, match="analysis only and never published"):
+        indicator_table(wh, indicators=[indicator], levels=["lad_local_decile"])
+    table = indicator_table(
+        wh, indicators=[indicator], levels=["lad", "lad_quintile", "lad_local_decile"], rule=None
+    )
+    gaps = place_gaps(table, "E08000003", local=True)
+    deciles = table[
+        (table["level"] == "lad_local_decile")
+        & table["place"].str.startswith("E08000003:")
+        & (table["period"] == "2024-25")
+    ]
+    deciles = deciles.assign(d=deciles["place"].str.split("IMD-L").str[1].astype(int))
+    deciles = deciles.sort_values("d")
+    assert deciles["d"].tolist() == list(range(1, 11))
+    expected = sii(
+        deciles["denominator"],
+        deciles["value"],
+        lower=deciles["lower"],
+        upper=deciles["upper"],
+        repetitions=10_000,
+    )
+    assert _gap(gaps, indicator, "sii", "2024-25")["value"] == pytest.approx(expected.sii)

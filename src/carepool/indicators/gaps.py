@@ -21,6 +21,7 @@ from carepool.indicators.benchmarks import Z95
 from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, Method
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
+from carepool.indicators.levels import LOCAL_DECILE_PREFIX
 from carepool.indicators.table import indicator_table, normalise_year
 from carepool.stats import sii
 from carepool.warehouse import Tables
@@ -60,6 +61,9 @@ class _Scope:
     quintile_level: str
     decile_level: str
     prefix: str = ""
+    #: what precedes a decile's number in its code: national deciles IMD-D1..10, deciles
+    #: local to an authority IMD-L1..10
+    decile_code: str = "IMD-D"
 
     @property
     def against_england(self) -> str:
@@ -164,7 +168,9 @@ def _period_rows(
     elif {first, last} <= set(quintiles.index):
         out.append(_quintile_gap(indicator, period, quintiles, first, last))
     deciles = rows[rows["level"] == scope.decile_level].copy()
-    deciles["d"] = deciles["place"].str.removeprefix(f"{scope.prefix}IMD-D").astype(int)
+    deciles["d"] = (
+        deciles["place"].str.removeprefix(f"{scope.prefix}{scope.decile_code}").astype(int)
+    )
     deciles = deciles.sort_values("d")
     # an index over a hidden decile is not published
     if (hidden["level"] == scope.decile_level).any():
@@ -258,11 +264,17 @@ def gap_table(
     return _only(place_gaps(table, code), wanted)
 
 
-def place_gaps(table: pd.DataFrame, code: str) -> pd.DataFrame:
+def place_gaps(table: pd.DataFrame, code: str, local: bool = False) -> pd.DataFrame:
     """One local authority's gaps (against England and the region, and across its own
     deprivation quintiles and deciles) from an indicator table holding its ``lad`` row and
-    its ``lad_quintile`` and ``lad_decile`` rows, among any others."""
-    scope = _Scope("lad", "lad_quintile", "lad_decile", prefix=f"{code}:")
+    its ``lad_quintile`` and ``lad_decile`` rows, among any others; ``local``: across the
+    deciles local to the authority (``lad_local_decile`` rows, analysis only), as OHID
+    measures inequality within an authority."""
+    scope = (
+        _Scope("lad", "lad_quintile", "lad_local_decile", f"{code}:", LOCAL_DECILE_PREFIX)
+        if local
+        else _Scope("lad", "lad_quintile", "lad_decile", prefix=f"{code}:")
+    )
     places = table["place"].astype(str)
     return gaps_from_table(table[(places == code) | places.str.startswith(scope.prefix)], scope)
 

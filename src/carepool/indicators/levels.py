@@ -25,6 +25,12 @@ _DEPRIVATION = {
     "quintile": ("imd_quintile", "IMD-Q", "quintile", 5),
 }
 DEFAULT_LEVELS = ("region", "lad")
+#: Levels computed for analysis that is never published (``rule=None``): deciles *local* to
+#: each authority (its LSOAs ranked by IMD 2025 score and cut into ten groups of about equal
+#: population), the groups OHID's inequality in life expectancy within an authority uses.
+#: Not in :func:`available_levels`, so the disclosure audit never has to cover them.
+ANALYSIS_LEVELS = ("lad_local_decile",)
+LOCAL_DECILE_PREFIX = "IMD-L"
 COLUMNS = ["level", "place_code", "place_name", "lsoa21_code", "weight"]
 #: Footprint kinds that duplicate a core level.
 _DUPLICATES = {"combined_authority", "lad", "msoa"}
@@ -56,10 +62,12 @@ def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
             "lad_name",
             "imd_decile",
             "imd_quintile",
+            "imd_score",
+            "residents",
         )
     )
     footprints = warehouse.to_pandas(warehouse.table("footprint_membership"))
-    known = available_levels(footprints)
+    known = [*available_levels(footprints), *ANALYSIS_LEVELS]
     unknown = [level for level in levels if level not in known]
     if unknown:
         raise IndicatorError(
@@ -84,6 +92,15 @@ def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
                 place_code=lsoas["lsoa21_code"],
                 place_name=lsoas["lsoa21_name"],
             )
+        elif level == "lad_local_decile":
+            group = local_deciles(lsoas)
+            codes = lsoas["lad_code"].astype(str) + f":{LOCAL_DECILE_PREFIX}" + group.astype(str)
+            names = [
+                f"{lad}, local IMD 2025 decile {g}"
+                + {1: " (most deprived)", 10: " (least deprived)"}.get(int(g), "")
+                for lad, g in zip(lsoas["lad_name"], group, strict=True)
+            ]
+            frame = frame.assign(place_code=codes, place_name=names)
         elif level.removeprefix("lad_") in _DEPRIVATION:
             column, prefix, kind, last = _DEPRIVATION[level.removeprefix("lad_")]
             group = lsoas[column].astype(int)
@@ -107,6 +124,22 @@ def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
             )
         frames.append(frame.assign(level=level)[COLUMNS])
     return pd.concat(frames, ignore_index=True)
+
+
+def local_deciles(lsoas: pd.DataFrame) -> pd.Series:
+    """Each LSOA's decile within its authority (1 = most deprived): LSOAs ranked by IMD score,
+    most deprived first, and cut at tenths of the authority's residents (each LSOA falls in
+    the tenth that holds the middle of its residents)."""
+    ordered = lsoas.sort_values(
+        ["lad_code", "imd_score", "lsoa21_code"], ascending=[True, False, True]
+    )
+    people = ordered["residents"].astype(float).clip(lower=0)
+    by_lad = people.groupby(ordered["lad_code"])
+    total = by_lad.transform("sum")
+    middle = by_lad.cumsum() - people / 2.0
+    share = middle / total.where(total > 0, 1.0)
+    decile = (share * 10).astype(int).clip(0, 9) + 1
+    return decile.reindex(lsoas.index).astype(int)
 
 
 def available_levels(footprints: pd.DataFrame) -> list[str]:

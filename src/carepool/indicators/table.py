@@ -22,7 +22,12 @@ from carepool.indicators.compute import compute, counts
 from carepool.indicators.cube import model_years, person_sums, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
-from carepool.indicators.levels import DEFAULT_LEVELS, available_levels, memberships
+from carepool.indicators.levels import (
+    ANALYSIS_LEVELS,
+    DEFAULT_LEVELS,
+    available_levels,
+    memberships,
+)
 from carepool.indicators.pooling import (
     Window,
     check_pool,
@@ -180,7 +185,13 @@ def resolve(
     )
     known_levels = available_levels(footprints)
     if levels:
-        bad = [level for level in levels if level not in known_levels]
+        analysis = [level for level in levels if level in ANALYSIS_LEVELS]
+        if analysis and every_level:
+            raise IndicatorError(
+                f"{', '.join(map(repr, analysis))} is computed for analysis only and never "
+                "published: it has no disclosure control"
+            )
+        bad = [level for level in levels if level not in (*known_levels, *ANALYSIS_LEVELS)]
         if bad:
             raise IndicatorError(
                 f"unknown geography level {', '.join(map(repr, bad))}; "

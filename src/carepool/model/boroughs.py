@@ -373,8 +373,9 @@ def _value(value: Any) -> float | None:
 
 
 def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck]:
-    """The slope index of inequality in life expectancy across each borough's own deprivation
-    deciles, as OHID computes it within a local authority."""
+    """The slope index of inequality in life expectancy across deciles local to each borough
+    (its LSOAs ranked by deprivation, cut at tenths of its residents), as OHID computes it
+    within a local authority."""
     published = {
         sex: _published("slope_index_of_inequality_life_expectancy", sex, SII_PERIOD)
         for sex in ("male", "female")
@@ -385,7 +386,7 @@ def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck
             (table["place"].astype(str) == code)
             | table["place"].astype(str).str.startswith(f"{code}:")
         ]
-        gaps = place_gaps(mine, code)
+        gaps = place_gaps(mine, code, local=True)
         for sex in ("male", "female"):
             measure = MEASURES[f"life_expectancy_sii_{sex}"]
             target = published[sex][published[sex]["area_code"] == code]
@@ -509,7 +510,7 @@ def borough_validation(
     figures = indicator_table(
         engine,
         indicators=wanted,
-        levels=["lad", "lad_quintile", "lad_decile"],
+        levels=["lad", "lad_quintile", "lad_local_decile"],
         rule=None,
         pool=pool,
     )
