@@ -173,7 +173,7 @@ def print_checks(checks: list[dict[str, Any]]) -> None:
         sampling = c["sampling_se"]
         table.add_row(
             c["check"],
-            "n/a" if c["model"] is None else f"{c['model']:,.2f}",
+            "n/e" if c["model"] is None else f"{c['model']:,.2f}",
             f"{c['target']:,.2f}",
             f"{c['tolerance']:,.2f}",
             "" if sampling is None else f"{Z95 * sampling:,.2f}",
@@ -184,7 +184,11 @@ def print_checks(checks: list[dict[str, Any]]) -> None:
     failed = sum(not c["ok"] for c in checks)
     out.print(f"{len(checks) - failed} of {len(checks)} checks pass.", end="")
     if any(c["model"] is None for c in checks):
-        out.print(" n/a: too few residents at this scale to estimate.", end="")
+        out.print(
+            " n/e: not estimable at this scale (too few residents); for the region as a whole"
+            " that is a failure.",
+            end="",
+        )
     out.print(
         " C: calibrated (the model was tuned to this figure); I: independent. ±: the"
         " structural tolerance plus 1.96 sampling standard errors of the model at its scale."

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -238,9 +239,16 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+@cache
+def _extract(key: str) -> pd.DataFrame:
+    """A vendored file, read once (the checks filter it; nothing changes it)."""
+    frame: pd.DataFrame = read_reference(key).to_pandas()
+    return frame
+
+
 def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
     """Rows of the vendored Fingertips extract for the boroughs and England."""
-    frame = read_reference("phof_indicators_gm").to_pandas()
+    frame = _extract("phof_indicators_gm")
     rows = frame[
         (frame["indicator_id"] == indicator)
         & (frame["sex"].str.lower() == sex)
@@ -251,7 +259,7 @@ def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
 
 
 def _targets(indicator: str, period: str) -> pd.DataFrame:
-    frame = read_reference("rates_gm_targets").to_pandas()
+    frame = _extract("rates_gm_targets")
     rows = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
     out: pd.DataFrame = rows.assign(value=rows["value"].astype(float))
     return out
