@@ -1,4 +1,5 @@
-"""What `carepool validate` compares with: published figures only, never recalled ones."""
+"""What `carepool validate` compares with (published figures only, never recalled ones), and
+the calibrations that borough validation led to."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from carepool.population.calibration import (
     published_local_prevalence,
 )
 from carepool.population.fit import FittedAuthority
+from carepool.population.mortality_gradient import period_life_expectancy
 from carepool.population.parameters import condition_band
 from carepool.population.validation import PREVALENCE_CHECKS, recalled
+from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
 
 
@@ -61,3 +64,32 @@ def test_each_boroughs_depression_register_is_calibrated_to_its_published_preval
     assert multipliers["E08000005"][j] > multipliers["E08000003"][j]
     # an authority without a published figure keeps the national register
     assert np.all(multipliers["E06000001"] == 1.0)
+
+
+def test_the_mortality_gradient_is_steepest_in_mid_life_and_keeps_life_expectancy() -> None:
+    params = load_parameters()
+    for s in (0, 1):
+        flat = {
+            q: period_life_expectancy(1.0 - np.power(1.0 - params.qx[s], ratio))
+            for q, ratio in enumerate(flat_ratios()[s])
+        }
+        for q in range(5):
+            shaped = 1.0 - np.power(1.0 - params.qx[s], params.mortality_rr[s, q])
+            assert period_life_expectancy(shaped) == pytest.approx(flat[q], abs=1e-6)
+        most, least = params.mortality_rr[s, 0], params.mortality_rr[s, 4]
+        # the most deprived fifth's excess risk is largest in mid-life and narrows with age
+        assert most[50] / least[50] > most[70] / least[70] > most[90] / least[90] > 1.0
+
+
+def flat_ratios() -> np.ndarray:
+    """The card's ratios by sex and quintile, before shaping by age."""
+    grad = read_reference("rates_deprivation").to_pandas()
+    rows = grad[
+        (grad["measure"] == "all_cause_mortality_rate_ratio")
+        & (grad["deprivation_unit"] == "IMD2019 quintile")
+    ]
+    out = np.zeros((2, 5))
+    for s, sex in enumerate(("female", "male")):
+        of_sex = rows[rows["sex"] == sex].sort_values("deprivation_level")
+        out[s] = of_sex["value"].astype(float).to_numpy()
+    return out

@@ -6,10 +6,12 @@ gradient, but places differ beyond their deprivation mix (Manchester's men live 
 years less than Trafford's). For every authority and sex with a published life expectancy
 (OHID Fingertips, 2022-24) we solve one multiplier ``c`` on the annual hazard,
 
-    q(x, quintile) = 1 - (1 - qx_England(x)) ** (RR_quintile * c)
+    q(x, quintile) = 1 - (1 - qx_England(x)) ** (RR_quintile(x) * c)
 
 such that the period life expectancy of the authority's own mix of quintiles at each age
-equals the published figure. Authorities without a published figure keep ``c = 1``.
+equals the published figure (``RR`` is shaped by age:
+:mod:`carepool.population.mortality_gradient`). Authorities without a published figure keep
+``c = 1``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from scipy.optimize import brentq
 
 from carepool.errors import ReferenceDataError
 from carepool.population.fit import FittedAuthority
+from carepool.population.mortality_gradient import period_life_expectancy
 from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters, condition_band
 from carepool.reference import read_reference
 
@@ -31,17 +34,6 @@ def published_life_expectancy(period: str = LE_PERIOD) -> dict[tuple[str, str], 
     frame = read_reference("rates_gm_targets").to_pandas()
     rows = frame[(frame["indicator"] == "life_expectancy_at_birth") & (frame["period"] == period)]
     return {(str(r.area_code), str(r.sex)): float(r.value) for r in rows.itertuples(index=False)}
-
-
-def period_life_expectancy(qx: npt.NDArray[np.float64]) -> float:
-    """Life expectancy at birth from single-year death probabilities 0..100 (last = open)."""
-    survivors = np.cumprod(np.concatenate([[1.0], 1.0 - qx[:-1]]))
-    deaths = survivors * qx
-    person_years = survivors - 0.5 * deaths
-    person_years[0] = survivors[0] - 0.9 * deaths[0]
-    open_q = max(float(qx[-1]), 1e-6)
-    person_years[-1] = survivors[-1] / (-np.log(1.0 - min(open_q, 0.999999)))
-    return float(person_years.sum())
 
 
 def area_mortality_multipliers(
@@ -67,7 +59,7 @@ def area_mortality_multipliers(
             weights = by_q[:, np.minimum(ages, authority.counts.shape[1] - 1)]
             weights = weights / np.maximum(weights.sum(axis=0, keepdims=True), 1.0)
             qx = params.qx[s]
-            rr = params.mortality_rr[s][:, None]
+            rr = params.mortality_rr[s]  # [quintile, age]
 
             def gap(
                 c: float,

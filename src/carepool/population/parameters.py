@@ -17,6 +17,7 @@ import pandas as pd
 
 from carepool.ages import AgeBands
 from carepool.errors import ReferenceDataError
+from carepool.population.mortality_gradient import age_shaped_ratios
 from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
 
@@ -249,7 +250,7 @@ class Parameters:
     """Everything the generator draws from, as arrays indexed by sex, age band and quintile."""
 
     qx: FloatArray  # [sex, age 0..100]
-    mortality_rr: FloatArray  # [sex, quintile]
+    mortality_rr: FloatArray  # [sex, quintile, age 0..100], shaped by age
     prevalence: dict[str, FloatArray]  # condition -> [sex, condition band]
     condition_rr: dict[str, FloatArray]  # condition -> [quintile]
     service_rate: dict[str, FloatArray]  # service -> per person-year [service band]
@@ -450,7 +451,8 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
 
 def _mortality(grad: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
     """England's single-year death probabilities by sex (``qx[sex, age]``) and the all-cause
-    mortality rate ratio of each deprivation quintile (``[sex, quintile]``)."""
+    mortality rate ratio of each deprivation quintile at each age (``[sex, quintile, age]``:
+    the card's ratio, shaped by age)."""
     mort = _card("rates_mortality")
     mort = mort[mort["period"] == MORTALITY_PERIOD]
     qx = np.zeros((2, MAX_LIFE_TABLE_AGE + 1))
@@ -470,7 +472,7 @@ def _mortality(grad: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
                 },
                 "mortality rate ratio",
             )
-    return qx, mortality_rr
+    return qx, age_shaped_ratios(qx, mortality_rr)
 
 
 def _conditions(grad: pd.DataFrame) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:

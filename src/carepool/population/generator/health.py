@@ -115,7 +115,9 @@ def _death_risk(year: Year, registers: Registers) -> FloatArray:
         health = health * np.where(registers.has(name), mult, 1.0)
     lad = area.lad_of_lsoa[year.cohort.lsoa[year.rows]]
     qx = params.qx[sex, np.minimum(age, MAX_LIFE_TABLE_AGE)]
-    k_cell = params.mortality_rr[sex, q] * area.mortality[lad, sex]
+    k_cell = (
+        params.mortality_rr[sex, q, np.minimum(age, MAX_LIFE_TABLE_AGE)] * area.mortality[lad, sex]
+    )
     q_cell = 1.0 - np.power(1.0 - qx, k_cell)
     q_raw = 1.0 - np.power(1.0 - qx, k_cell * health)
     band = np.minimum(age, MAX_LIFE_TABLE_AGE) // _CELL_YEARS
