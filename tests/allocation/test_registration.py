@@ -65,6 +65,7 @@ def test_registered_patients_scale_each_boroughs_people_and_activity(settings: S
             patients.activity[service], counts * factors[:, None, None], err_msg=service
         )
     assert "registered" in patients.description
+    assert (residents.population_basis, patients.population_basis) == ("resident", "registered")
 
 
 def test_counting_patients_moves_share_to_the_borough_with_the_larger_list(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from carepool.allocation import from_warehouse
 from carepool.errors import IndicatorError
 from carepool.indicators import gap_table, indicator_table
 from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table, place_gaps
@@ -160,7 +161,7 @@ def test_gaps_of_a_place_that_is_not_a_borough_are_refused(wh: Warehouse) -> Non
 
 def test_deciles_local_to_a_borough_split_its_residents_into_tenths(wh: Warehouse) -> None:
     lsoas = wh.to_pandas(wh.table("lsoa"))
-    members = memberships(wh, ["lad_local_decile"])
+    members = memberships(wh, ["lad_local_decile"], analysis=True)
     decile = members.set_index("lsoa21_code")["place_code"].str.split(":IMD-L").str[1].astype(int)
     lsoas = lsoas.assign(decile=lsoas["lsoa21_code"].map(decile))
     for code, borough in lsoas.groupby("lad_code"):
@@ -180,6 +181,12 @@ def test_local_deciles_are_for_analysis_and_never_published(wh: Warehouse) -> No
     indicator = "bowel_screening_coverage"
     with pytest.raises(IndicatorError, match="analysis only and never published"):
         indicator_table(wh, indicators=[indicator], levels=["lad_local_decile"])
+    # nor can anything else built on places reach them: an allocation's place table, or a
+    # published lookup by a local decile's code
+    with pytest.raises(IndicatorError, match="analysis only and never published"):
+        from_warehouse(wh, "2026-27", [], ["lad_local_decile"])
+    with pytest.raises(IndicatorError, match="unknown place"):
+        indicator_table(wh, indicators=[indicator], places=["E08000003:IMD-L1"])
     table = indicator_table(
         wh, indicators=[indicator], levels=["lad", "lad_quintile", "lad_local_decile"], rule=None
     )

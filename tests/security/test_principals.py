@@ -152,8 +152,14 @@ def test_a_chain_cannot_be_started_for_a_fund_that_does_not_exist(
     )
     with pytest.raises(DBAPIError, match="names a fund that does not exist"):
         sql_as("t.nhs", postgres_schema, entry.format(seq=1))
-    with pytest.raises(DBAPIError, match="does not follow the entry before it"):
-        sql_as("t.nhs", postgres_schema, entry.format(seq=2))
+    for seq in (2, 0, -1):  # no chain can start anywhere but at 1
+        with pytest.raises(DBAPIError, match="does not follow the entry before it"):
+            sql_as("t.nhs", postgres_schema, entry.format(seq=seq))
+    # a whole chain in one statement, each entry following the one before: the fund is missing
+    second = entry.format(seq=2).split(" VALUES ", 1)[1]
+    second = second.replace("'forged', 'x'", "'forged2', 'x'").replace(f"'{'0' * 64}'", "'h'")
+    with pytest.raises(DBAPIError, match="names a fund that does not exist"):
+        sql_as("t.nhs", postgres_schema, entry.format(seq=1) + ", " + second)
     owner_entry = entry.format(seq=1).replace("'t.nhs'", "'postgres'")
     with (
         pytest.raises(DBAPIError, match="names a fund that does not exist"),

@@ -56,6 +56,8 @@ class NeedData:
     activity: dict[str, Array] = field(default_factory=dict)
     unit_cost_pence: dict[str, int] = field(default_factory=dict)
     sex_known: bool = True
+    #: who the people are: "resident" or "registered" (GP registered patients)
+    population_basis: str = "resident"
 
     @property
     def levels(self) -> list[str]:

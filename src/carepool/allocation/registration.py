@@ -107,6 +107,7 @@ def counted_as(data: NeedData, population: str) -> NeedData:
         data,
         population=data.population * factors,
         activity={service: counts * factors for service, counts in data.activity.items()},
+        population_basis="registered",
         description=(
             f"{data.description}, counted as GP registered patients (each borough's "
             f"{lists.year} registered list over its Census 2021 residents, NHS England)"

@@ -229,6 +229,7 @@ def allocate(
         "level": level,
         "places": int(places.codes.size),
         "population": data.description,
+        "population_basis": data.population_basis,
         "population_year": data.population_year,
         "baseline": baseline_source if baseline is not None else None,
         "pace_of_change": None

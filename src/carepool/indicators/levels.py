@@ -50,8 +50,11 @@ def _quantile_name(kind: str, q: int, last: int) -> str:
     return f"IMD 2025 {kind} {q}{label}"
 
 
-def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
-    """The membership rows of the requested ``levels`` (see :func:`available_levels`)."""
+def memberships(warehouse: Tables, levels: list[str], analysis: bool = False) -> pd.DataFrame:
+    """The membership rows of the requested ``levels`` (see :func:`available_levels`);
+    ``analysis``: also the :data:`ANALYSIS_LEVELS`, for figures that are never published
+    (every other caller gets a clear error for them, so nothing built on its places can
+    publish them by mistake)."""
     lsoas = warehouse.to_pandas(
         warehouse.table("lsoa").select(
             "lsoa21_code",
@@ -67,7 +70,13 @@ def memberships(warehouse: Tables, levels: list[str]) -> pd.DataFrame:
         )
     )
     footprints = warehouse.to_pandas(warehouse.table("footprint_membership"))
-    known = [*available_levels(footprints), *ANALYSIS_LEVELS]
+    known = [*available_levels(footprints), *(ANALYSIS_LEVELS if analysis else ())]
+    unpublished = [level for level in levels if level in ANALYSIS_LEVELS and not analysis]
+    if unpublished:
+        raise IndicatorError(
+            f"{', '.join(map(repr, unpublished))} is computed for analysis only and never "
+            "published: it has no disclosure control"
+        )
     unknown = [level for level in levels if level not in known]
     if unknown:
         raise IndicatorError(

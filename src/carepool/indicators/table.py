@@ -207,7 +207,7 @@ def resolve(
         members = everywhere
     else:
         computed = list(dict.fromkeys(["region", *chosen_levels]))
-        members = memberships(warehouse, computed)
+        members = memberships(warehouse, computed, analysis=not every_level)
         if everywhere is not None:
             members = everywhere[everywhere["level"].isin(computed)].reset_index(drop=True)
     request = IndicatorRequest(

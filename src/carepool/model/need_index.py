@@ -74,10 +74,13 @@ def published_core_index(boroughs: Sequence[str]) -> dict[str, float]:
 
 
 def need_index_checks(warehouse: Tables, names: dict[str, str]) -> list[BoroughCheck]:
-    """Each modelled borough's need index (default formula, residents) against NHS England's,
-    where NHS England publishes one."""
+    """Each modelled borough's need index (default formula, per resident) against NHS
+    England's (per registered patient), when NHS England publishes one for every borough
+    modelled."""
     published = published_core_index(list(names))
-    if not published:
+    if not published or set(names) - set(published):
+        # the model's index is relative to every borough it models, so the published one
+        # must be relative to the same boroughs: only when NHS England publishes them all
         return []
     allocation = run_allocation(warehouse, resolve(warehouse, AllocationRequest()))
     model = dict(zip(allocation.places["place"], allocation.places["need_index"], strict=True))

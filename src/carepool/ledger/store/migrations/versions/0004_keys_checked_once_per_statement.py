@@ -28,6 +28,7 @@ from importlib import import_module
 
 from alembic import op
 
+# migration 0003's function text, which (a migration once released) never changes
 previous = import_module("carepool.ledger.store.migrations.versions.0003_principals_and_privileges")
 
 revision = "0004"
