@@ -48,6 +48,11 @@ from carepool.indicators.nesting import Nesting
 TABLE = ["indicator", "year"]
 #: Rounds of further suppression before the audit gives up (each hides at least one cell).
 _MAX_ROUNDS = 200
+#: Rounds a cell may stay bounded too tightly, each hiding one more cell that binds it, before
+#: every cell that binds it is hidden at once: a small count held by a nest of totals (deaths
+#: under 75 within all deaths, neighbourhoods within boroughs) can take more rounds, one cell at
+#: a time, than the audit allows.
+_PERSISTENT = 3
 
 
 def counts_digest(rows: pd.DataFrame) -> str:
@@ -144,6 +149,15 @@ class _Pattern:
         return extra
 
 
+def _to_hide(
+    finding: Finding, size: npt.NDArray[np.int64], geography: Geography, rounds_found: int
+) -> list[tuple[Quantity, int]]:
+    """The cells to hide for a finding: the one :func:`_choose` picks, or, for a cell still
+    bounded after :data:`_PERSISTENT` rounds, every shown cell that binds it."""
+    chosen = _choose(finding, size, geography)
+    return list(finding.binding) if rounds_found >= _PERSISTENT else [chosen]
+
+
 def _choose(
     finding: Finding, size: npt.NDArray[np.int64], geography: Geography
 ) -> tuple[Quantity, int]:
@@ -184,6 +198,7 @@ def _audit_part(
 
     changed = set(pattern.tables)
     rounds = 0
+    persistent: dict[tuple[str, int], int] = {}
     while True:
         findings: list[Finding] = []
         for block in blocks:
@@ -207,9 +222,11 @@ def _audit_part(
             )
         to_hide: dict[tuple[str, str], set[int]] = {}
         for finding in findings:
-            quantity, choice = _choose(finding, size, geography)
-            for key in quantity.tables:
-                to_hide.setdefault(key, set()).add(choice)
+            cell = (finding.quantity.name, finding.slot)
+            persistent[cell] = persistent.get(cell, 0) + 1
+            for quantity, choice in _to_hide(finding, size, geography, persistent[cell]):
+                for key in quantity.tables:
+                    to_hide.setdefault(key, set()).add(choice)
         for key, chosen in to_hide.items():
             pattern.hide(key, slots, chosen)
         changed = set(to_hide)
