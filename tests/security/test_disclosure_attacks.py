@@ -241,10 +241,15 @@ DEATHS_NEST = [
     (["u75_mortality_cancer", "u75_mortality_cvd"], ["u75_mortality_all_causes"]),
     (["u75_mortality_all_causes"], ["life_expectancy_male", "life_expectancy_female"]),
 ]
-#: Rochdale at a fifth (a seed whose unnested audit is attackable): in 2025-26 an LSOA's
-#: hidden deaths under 75 were bounded to 0-4 once the tables they nest in were set against
-#: them, by an audit that knew nothing of nesting.
-NESTED = BuildRequest(region="E08000005", scale=0.2, seed=11)
+#: Models to attack, in order, until one has a cell that an audit knowing nothing of nesting
+#: leaves open (the control: Rochdale at a fifth, seed 11, had an LSOA's hidden deaths under 75
+#: bounded to 0-4 once the tables they nest in were set against them). Whether a given model
+#: has such a cell depends on its draws, so a change to the model can take it away; the
+#: published tables of every model tried must resist.
+NESTED = [
+    *(BuildRequest(region="E08000005", scale=0.2, seed=seed) for seed in (11, 12, 13)),
+    *(BuildRequest(region="E08000001", scale=0.2, seed=seed) for seed in (14, 11, 12)),
+]
 
 
 def test_lp_differencing_nested_deaths(tmp_path: Path) -> None:
@@ -252,18 +257,29 @@ def test_lp_differencing_nested_deaths(tmp_path: Path) -> None:
     deaths of men and women: an attacker who sets the five tables of a period against each
     other narrows no hidden count in the published tables, and does narrow some the audit
     leaves when it knows nothing of how they nest."""
-    build_model(NESTED, tmp_path / "warehouse")
-    with connect(warehouse_dir=tmp_path / "warehouse") as warehouse:
-        levels, members, exact = _exact(warehouse)
-        published = _published(warehouse, list(DEATHS), levels)
     year = "2025-26"
+    for n, request in enumerate(NESTED):
+        build_model(request, tmp_path / f"warehouse{n}")
+        with connect(warehouse_dir=tmp_path / f"warehouse{n}") as warehouse:
+            levels, members, exact = _exact(warehouse)
+            published = _published(warehouse, list(DEATHS), levels)
 
-    def attack(shown: pd.DataFrame) -> list[tuple[str, str, str, float, float]]:
-        series = {i: _series(shown, exact, i, year, "numerator") for i in DEATHS}
-        return narrowed_jointly(series, DEATHS_NEST, members)
+        assert _deaths_attack(published, exact, members, year) == [], request
+        if _deaths_attack(_unnested_audit(exact, members), exact, members, year):
+            return  # the attack had something to find, and the published tables held
+    pytest.fail(
+        "no model tried leaves a cell open to an audit that knows nothing of nesting, so the "
+        "test shows nothing: add models to NESTED"
+    )
 
-    assert attack(_unnested_audit(exact, members)) != []
-    assert attack(published) == []
+
+def _deaths_attack(
+    shown: pd.DataFrame, exact: pd.DataFrame, members: pd.DataFrame, year: str
+) -> list[tuple[str, str, str, float, float]]:
+    """The hidden deaths of ``year`` an attacker narrows by setting the five tables against
+    each other, as the definitions say they nest."""
+    series = {i: _series(shown, exact, i, year, "numerator") for i in DEATHS}
+    return narrowed_jointly(series, DEATHS_NEST, members)
 
 
 def _bounds(table: pd.DataFrame) -> pd.DataFrame:
