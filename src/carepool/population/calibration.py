@@ -18,22 +18,37 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy.optimize import brentq
 
 from carepool.errors import ReferenceDataError
 from carepool.population.fit import FittedAuthority
-from carepool.population.mortality_gradient import period_life_expectancy
+from carepool.population.mortality_gradient import hazard, period_life_expectancy
 from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters, condition_band
 from carepool.reference import read_reference
 
 LE_PERIOD = "2022-24"
 
 
+def _local_targets(indicator: str, period: str) -> pd.DataFrame:
+    """The rates card's published local figures of ``indicator`` in ``period``."""
+    frame = read_reference("rates_gm_targets").to_pandas()
+    rows: pd.DataFrame = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
+    return rows
+
+
 def published_life_expectancy(period: str = LE_PERIOD) -> dict[tuple[str, str], float]:
     """``{(area_code, sex): years}`` for life expectancy at birth in ``period``."""
-    frame = read_reference("rates_gm_targets").to_pandas()
-    rows = frame[(frame["indicator"] == "life_expectancy_at_birth") & (frame["period"] == period)]
-    return {(str(r.area_code), str(r.sex)): float(r.value) for r in rows.itertuples(index=False)}
+    rows = _local_targets("life_expectancy_at_birth", period)
+    keys = zip(rows["area_code"].astype(str), rows["sex"].astype(str), strict=True)
+    return dict(zip(keys, rows["value"].astype(float), strict=True))
+
+
+def _quintiles(
+    authority: FittedAuthority, quintile_of_lsoa: dict[str, int]
+) -> npt.NDArray[np.int64]:
+    """Each of the authority's LSOAs' deprivation quintile, 0 (most deprived) to 4."""
+    return np.array([quintile_of_lsoa[c] for c in authority.lsoa_codes], dtype=np.int64) - 1
 
 
 def area_mortality_multipliers(
@@ -47,7 +62,7 @@ def area_mortality_multipliers(
     ages = np.arange(MAX_LIFE_TABLE_AGE + 1)
     result: dict[str, npt.NDArray[np.float64]] = {}
     for authority in fitted:
-        quintiles = np.array([quintile_of_lsoa[c] for c in authority.lsoa_codes]) - 1
+        quintiles = _quintiles(authority, quintile_of_lsoa)
         multipliers = np.ones(2)
         for s, sex in enumerate(("female", "male")):
             target = targets.get((authority.lad_code, sex))
@@ -68,7 +83,7 @@ def area_mortality_multipliers(
                 weights: np.ndarray = weights,
                 target: float = target,
             ) -> float:
-                mixed = (weights * (1.0 - np.power(1.0 - qx[None, :], rr * c))).sum(axis=0)
+                mixed = (weights * hazard(qx[None, :], rr * c)).sum(axis=0)
                 return period_life_expectancy(mixed) - target
 
             if gap(0.2) * gap(5.0) > 0:
@@ -88,9 +103,9 @@ LOCAL_REGISTERS = (("depression", "depression_QOF_prevalence_18plus", "2022/23",
 
 def published_local_prevalence(indicator: str, period: str) -> dict[str, float]:
     """``{area_code: share}`` of a register's published prevalence by local authority."""
-    frame = read_reference("rates_gm_targets").to_pandas()
-    rows = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
-    return {str(r.area_code): float(r.value) / 100.0 for r in rows.itertuples(index=False)}
+    rows = _local_targets(indicator, period)
+    shares = rows["value"].astype(float) / 100.0
+    return dict(zip(rows["area_code"].astype(str), shares, strict=True))
 
 
 def area_prevalence_multipliers(
@@ -126,7 +141,7 @@ def area_prevalence_multipliers(
             target = published.get(authority.lad_code)
             if target is None:
                 continue
-            quintiles = np.array([quintile_of_lsoa[c] for c in authority.lsoa_codes]) - 1
+            quintiles = _quintiles(authority, quintile_of_lsoa)
             adults = authority.counts[:, ages >= min_age, :].astype(np.float64)
             p = ratios[quintiles][:, None, None] * rates[:, ages >= min_age].T[None, :, :]
             expected = float((adults * np.minimum(p, 0.98)).sum() / max(adults.sum(), 1.0))

@@ -50,7 +50,9 @@ def age_weight(ages: npt.NDArray[np.int64]) -> FloatArray:
     return weight
 
 
-def _hazard(qx: FloatArray, ratio: FloatArray | float) -> FloatArray:
+def hazard(qx: FloatArray, ratio: FloatArray | float) -> FloatArray:
+    """England's death probabilities ``qx`` with the annual hazard multiplied by ``ratio``:
+    1 - (1 - qx) ** ratio."""
     out: FloatArray = 1.0 - np.power(1.0 - qx, ratio)
     return out
 
@@ -66,12 +68,12 @@ def age_shaped_ratios(qx: FloatArray, flat: FloatArray) -> FloatArray:
             ratio = float(flat[s, q])
             if abs(np.log(ratio)) < 1e-12:
                 continue  # a ratio of one has no shape
-            target = period_life_expectancy(_hazard(qx[s], ratio))
+            target = period_life_expectancy(hazard(qx[s], ratio))
 
             def gap(
                 scale: float, s: int = s, ratio: float = ratio, target: float = target
             ) -> float:
-                return period_life_expectancy(_hazard(qx[s], ratio ** (scale * weight))) - target
+                return period_life_expectancy(hazard(qx[s], ratio ** (scale * weight))) - target
 
             scale = brentq(gap, 0.05, 5.0, xtol=1e-10)
             shaped[s, q] = ratio ** (scale * weight)

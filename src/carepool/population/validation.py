@@ -20,7 +20,7 @@ from carepool.ages import STANDARD
 from carepool.errors import ReferenceDataError
 from carepool.population.calibration import LE_PERIOD, published_life_expectancy
 from carepool.reference import read_reference
-from carepool.stats import life_expectancy
+from carepool.stats import life_expectancy, z_value
 from carepool.warehouse import Tables
 
 #: QOF registers checked: (condition, card row, lowest age of the register's denominator).
@@ -61,7 +61,7 @@ COST_TOLERANCE = 0.25  # relative: the devolved budget's scope and price year di
 
 
 #: 1.96: a two-sided 95% band of the model's sampling error.
-Z95 = 1.959963984540054
+Z95 = z_value(0.95)
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,9 @@ def _life_expectancy(frame: pd.DataFrame) -> tuple[float | None, float | None]:
     return table.at_birth, float(upper[0] - lower[0]) / (2 * Z95)
 
 
-def _proportion_se(p: float, n: float) -> float | None:
-    """The binomial standard error of a share ``p`` of ``n`` people."""
-    return float(np.sqrt(p * (1.0 - p) / n)) if n > 0 else None
+def _share_se(p: float, n: float, per: float) -> float | None:
+    """The binomial standard error of a share ``p`` of ``n`` people, per ``per`` people."""
+    return float(np.sqrt(p * (1.0 - p) / n)) * per if n > 0 else None
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:
@@ -232,15 +232,17 @@ def _life_expectancy_gap_check(of_sex: pd.DataFrame, sex: str) -> Check:
     d10, _ = decile("10 (least deprived)")
     le_q1, se_q1 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 1])
     le_q5, se_q5 = _life_expectancy(of_sex[of_sex["imd_quintile"] == 5])
-    estimable = le_q1 is not None and le_q5 is not None
+    gap, se = None, None
+    if le_q1 is not None and le_q5 is not None:  # each estimate comes with its error
+        gap, se = le_q5 - le_q1, float(np.hypot(se_q1 or 0.0, se_q5 or 0.0))
     return Check(
         f"life_expectancy_gap_q5_q1_{sex}",
-        le_q5 - le_q1 if le_q1 is not None and le_q5 is not None else None,
+        gap,
         (d10 - d1) * 8.0 / 9.0,
         LE_GAP_TOLERANCE,
         "years",
         "decile 1 vs 10 gap x 8/9 (quintile midpoints under a linear gradient); " + src,
-        float(np.hypot(se_q1 or 0.0, se_q5 or 0.0)) if estimable else None,
+        se,
     )
 
 
@@ -310,7 +312,6 @@ def _prevalence_checks(
             continue
         target, src = _card_value("rates_prevalence", {"condition": card_row})
         p = float(values[f"prev_{condition}"])
-        se = _proportion_se(p, float(values[f"n_{condition}"]))
         checks.append(
             Check(
                 f"prevalence_{condition}",
@@ -319,12 +320,11 @@ def _prevalence_checks(
                 target * PREVALENCE_TOLERANCE,
                 "% of residents on the register",
                 src,
-                None if se is None else se * 100.0,
+                _share_se(p, float(values[f"n_{condition}"]), 100.0),
             )
         )
     dep_target, dep_source = _depression_target(lad_codes, engine, first_year)
     depressed = float(values["depression"])
-    se = _proportion_se(depressed, float(values["n_adults"]))
     checks.append(
         Check(
             "prevalence_depression_18plus",
@@ -333,7 +333,7 @@ def _prevalence_checks(
             dep_target * PREVALENCE_TOLERANCE,
             "% of adults 18+",
             dep_source,
-            None if se is None else se * 100.0,
+            _share_se(depressed, float(values["n_adults"]), 100.0),
         )
     )
     return checks
@@ -346,7 +346,6 @@ def _social_care_checks(values: pd.Series) -> list[Check]:
         target, src = _card_value(
             "rates_utilisation", {"service": "asc_long_term_support_clients", "age_band": band_name}
         )
-        se = _proportion_se(float(values[key]), float(values[n]))
         checks.append(
             Check(
                 f"social_care_clients_per_1000_{band_name}",
@@ -355,7 +354,7 @@ def _social_care_checks(values: pd.Series) -> list[Check]:
                 target * ASC_TOLERANCE,
                 "council-funded long-term clients per 1,000",
                 src,
-                None if se is None else se * 1000.0,
+                _share_se(float(values[key]), float(values[n]), 1000.0),
             )
         )
     share, src = _card_value(
@@ -366,7 +365,6 @@ def _social_care_checks(values: pd.Series) -> list[Check]:
             "population": "England",
         },
     )
-    se = _proportion_se(float(values["self_funder"]), float(values["n_care_home"]))
     checks.append(
         Check(
             "care_home_self_funder_share",
@@ -375,7 +373,7 @@ def _social_care_checks(values: pd.Series) -> list[Check]:
             SELF_FUNDER_TOLERANCE,
             "% of care home residents",
             src,
-            None if se is None else se * 100.0,
+            _share_se(float(values["self_funder"]), float(values["n_care_home"]), 100.0),
         )
     )
     return checks

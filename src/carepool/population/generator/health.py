@@ -20,6 +20,7 @@ from carepool.population.generator.individual_risk import (
     mean_one_lognormal,
 )
 from carepool.population.generator.year import Year
+from carepool.population.mortality_gradient import hazard
 from carepool.population.parameters import (
     CHRONIC,
     CONDITION_LATENT_SD,
@@ -55,7 +56,7 @@ def conditions(year: Year) -> Registers:
     previous = year.cohort.conditions[year.rows]
     present = np.zeros((year.n, len(CONDITIONS)), dtype=bool)
     cond_mult = mean_one_lognormal(year.z, CONDITION_LATENT_SD)
-    local = year.area.prevalence[year.area.lad_of_lsoa[year.cohort.lsoa[year.rows]]]
+    local = year.area.prevalence[year.lad]
     for j, name in enumerate(CONDITIONS):
         p = (
             params.prevalence[name][year.sex, year.cband]
@@ -109,17 +110,16 @@ def _death_risk(year: Year, registers: Registers) -> FloatArray:
     home residents above all) would die no more often than the well, and care homes would
     turn over too slowly.
     """
-    params, area, sex, age, q = year.params, year.area, year.sex, year.age, year.q
+    params, area, sex, age, q, lad = year.params, year.area, year.sex, year.age, year.q, year.lad
     health = mean_one_lognormal(year.z, SERVICE_LATENT_SD)
     for name, mult in CONDITION_MORTALITY.items():
         health = health * np.where(registers.has(name), mult, 1.0)
-    lad = area.lad_of_lsoa[year.cohort.lsoa[year.rows]]
     qx = params.qx[sex, np.minimum(age, MAX_LIFE_TABLE_AGE)]
     k_cell = (
         params.mortality_rr[sex, q, np.minimum(age, MAX_LIFE_TABLE_AGE)] * area.mortality[lad, sex]
     )
-    q_cell = 1.0 - np.power(1.0 - qx, k_cell)
-    q_raw = 1.0 - np.power(1.0 - qx, k_cell * health)
+    q_cell = hazard(qx, k_cell)
+    q_raw = hazard(qx, k_cell * health)
     band = np.minimum(age, MAX_LIFE_TABLE_AGE) // _CELL_YEARS
     cell = ((lad * 2 + sex) * _CELL_BANDS + band) * 5 + q
     n_cells = int(area.mortality.shape[0]) * 2 * _CELL_BANDS * 5

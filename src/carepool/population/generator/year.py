@@ -47,6 +47,7 @@ class Year:
     sex: npt.NDArray[np.int8]
     age: npt.NDArray[np.int16]  # on 1 April
     q: IntArray  # deprivation quintile of the home LSOA, 0 (most deprived) to 4
+    lad: IntArray  # the home LSOA's local authority, an index into the area's authorities
     z: FloatArray  # latent health
     cband: IntArray  # the rates card's condition age band
     sband: IntArray  # the rates card's service-use age band
@@ -69,6 +70,7 @@ class Year:
             sex=cohort.sex[rows],
             age=age,
             q=area.quintile_of_lsoa[cohort.lsoa[rows]].astype(np.int64) - 1,
+            lad=area.lad_of_lsoa[cohort.lsoa[rows]],
             z=cohort.latent[rows],
             cband=condition_band(age),
             sband=service_band(age),
