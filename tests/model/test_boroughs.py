@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from carepool.cli import app
+from carepool.indicators import Z95
 from carepool.model.boroughs import (
     INDEPENDENT,
     MIN_RANK_CORRELATION,
-    Z95,
     BoroughCheck,
     rank_check,
 )

@@ -1,7 +1,7 @@
 """Indicators: definitions, computation on the warehouse engine, benchmarking against the
 region and England, gaps and inequalities, and disclosure control of everything published."""
 
-from carepool.indicators.benchmarks import TREND_PERIODS
+from carepool.indicators.benchmarks import TREND_PERIODS, Z95
 from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
@@ -20,6 +20,7 @@ __all__ = [
     "INDICATORS",
     "SUPPRESSED",
     "TREND_PERIODS",
+    "Z95",
     "DisclosureRule",
     "Indicator",
     "IndicatorRequest",

@@ -98,10 +98,7 @@ def _talking_therapies_access(b: Benchmark) -> EnglandValue:
         Benchmark("rates_programmes", (("indicator", "talking_therapies_referrals"),))
     )
     ages = [f"age_{a}" for a in range(18, 90)] + ["age_90_plus"]
-    population = read_reference("population_mid2020_lsoa11").to_pandas()
-    missing = [a for a in ages if a not in population.columns]
-    if missing:
-        raise ReferenceDataError(f"population_mid2020_lsoa11: no column(s) {missing[:3]}")
+    population = read_reference("population_mid2020_lsoa11", columns=ages).to_pandas()
     adults = float(population[ages].to_numpy(dtype=np.float64).sum())
     return EnglandValue(referrals.value / adults * 100_000, referrals.period, f"derived: {b.note}")
 

@@ -6,11 +6,11 @@ takes settings, an open warehouse or a typed request, returns typed results, and
 project's errors. None prints.
 """
 
+from carepool.indicators import Z95
 from carepool.model.boroughs import (
     MIN_RANK_CORRELATION,
     MIN_RANKED,
     MIN_TESTABLE_FLOOR,
-    Z95,
     BoroughValidation,
 )
 from carepool.model.building import (

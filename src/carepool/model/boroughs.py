@@ -27,19 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from carepool.indicators import indicator_table, model_years, place_gaps
+from carepool.indicators import Z95, indicator_table, model_years, place_gaps
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
 
-#: 1.96: a two-sided 95% band of the model's sampling error.
-Z95 = 1.959963984540054
 MIN_RANK_CORRELATION = 0.7
 RANK_DRAWS = 2_000
 #: Boroughs with published values needed before their order is compared.
@@ -239,16 +236,9 @@ MEASURES: dict[str, Measure] = {
 }
 
 
-@cache
-def _extract(key: str) -> pd.DataFrame:
-    """A vendored file, read once (the checks filter it; nothing changes it)."""
-    frame: pd.DataFrame = read_reference(key).to_pandas()
-    return frame
-
-
 def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
     """Rows of the vendored Fingertips extract for the boroughs and England."""
-    frame = _extract("phof_indicators_gm")
+    frame = read_reference("phof_indicators_gm").to_pandas()
     rows = frame[
         (frame["indicator_id"] == indicator)
         & (frame["sex"].str.lower() == sex)
@@ -259,7 +249,7 @@ def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
 
 
 def _targets(indicator: str, period: str) -> pd.DataFrame:
-    frame = _extract("rates_gm_targets")
+    frame = read_reference("rates_gm_targets").to_pandas()
     rows = frame[(frame["indicator"] == indicator) & (frame["period"] == period)]
     out: pd.DataFrame = rows.assign(value=rows["value"].astype(float))
     return out
@@ -296,7 +286,7 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     return last
 
 
-def _check(
+def measured(
     measure: Measure,
     code: str,
     name: str,
@@ -306,6 +296,7 @@ def _check(
     period: str,
     source: str,
 ) -> BoroughCheck:
+    """One borough's check of ``measure``, its structural tolerance from the measure's."""
     structural = measure.tolerance * abs(published) if measure.relative else measure.tolerance
     return BoroughCheck(
         measure.check,
@@ -347,7 +338,7 @@ def _against(
         value = _value(mine.loc[row.area_code, "value"])
         se = _se(mine.loc[row.area_code, "lower"], mine.loc[row.area_code, "upper"])
         checks.append(
-            _check(
+            measured(
                 measure,
                 row.area_code,
                 names[row.area_code],
@@ -404,7 +395,7 @@ def _inequality(table: pd.DataFrame, names: dict[str, str]) -> list[BoroughCheck
             sii = _latest(sii)
             row = sii.iloc[0] if len(sii) else None
             checks.append(
-                _check(
+                measured(
                     measure,
                     code,
                     name,
@@ -457,7 +448,7 @@ def _depression(engine: Tables, names: dict[str, str], year: str) -> list[Boroug
         n = adults_by[row.area_code]
         p = depressed_by[row.area_code] / n
         checks.append(
-            _check(
+            measured(
                 measure,
                 row.area_code,
                 names[row.area_code],

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from carepool.allocation import AllocationRequest, resolve, run_allocation
-from carepool.model.boroughs import INDEPENDENT, BoroughCheck, Measure
+from carepool.model.boroughs import INDEPENDENT, BoroughCheck, Measure, measured
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
 
@@ -85,19 +85,15 @@ def need_index_checks(warehouse: Tables, names: dict[str, str]) -> list[BoroughC
     allocation = run_allocation(warehouse, resolve(warehouse, AllocationRequest()))
     model = dict(zip(allocation.places["place"], allocation.places["need_index"], strict=True))
     return [
-        BoroughCheck(
-            MEASURE.check,
+        measured(
+            MEASURE,
             code,
             name,
             float(model[code]) if code in model else None,
             None,
             round(published[code], 4),
-            MEASURE.tolerance,
-            MEASURE.unit,
             INDEX_YEAR,
             SOURCE,
-            MEASURE.basis,
         )
         for code, name in names.items()
-        if code in published
     ]
