@@ -154,8 +154,9 @@ def _to_hide(
 ) -> list[tuple[Quantity, int]]:
     """The cells to hide for a finding: the one :func:`_choose` picks, or, for a cell still
     bounded after :data:`_PERSISTENT` rounds, every shown cell that binds it."""
-    chosen = _choose(finding, size, geography)
-    return list(finding.binding) if rounds_found >= _PERSISTENT else [chosen]
+    if rounds_found >= _PERSISTENT and finding.binding:
+        return list(finding.binding)
+    return [_choose(finding, size, geography)]
 
 
 def _choose(

@@ -11,6 +11,8 @@ counts times weights.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from carepool.errors import IndicatorError
@@ -71,12 +73,8 @@ def memberships(warehouse: Tables, levels: list[str], analysis: bool = False) ->
     )
     footprints = warehouse.to_pandas(warehouse.table("footprint_membership"))
     known = [*available_levels(footprints), *(ANALYSIS_LEVELS if analysis else ())]
-    unpublished = [level for level in levels if level in ANALYSIS_LEVELS and not analysis]
-    if unpublished:
-        raise IndicatorError(
-            f"{', '.join(map(repr, unpublished))} is computed for analysis only and never "
-            "published: it has no disclosure control"
-        )
+    if not analysis:
+        refuse_analysis_levels(levels)
     unknown = [level for level in levels if level not in known]
     if unknown:
         raise IndicatorError(
@@ -133,6 +131,17 @@ def memberships(warehouse: Tables, levels: list[str], analysis: bool = False) ->
             )
         frames.append(frame.assign(level=level)[COLUMNS])
     return pd.concat(frames, ignore_index=True)
+
+
+def refuse_analysis_levels(levels: Sequence[str]) -> None:
+    """An error for any of ``levels`` that is computed for analysis only, where the figures
+    could be published."""
+    unpublished = [level for level in levels if level in ANALYSIS_LEVELS]
+    if unpublished:
+        raise IndicatorError(
+            f"{', '.join(map(repr, unpublished))} is computed for analysis only and never "
+            "published: it has no disclosure control"
+        )
 
 
 def local_deciles(lsoas: pd.DataFrame) -> pd.Series:

@@ -27,6 +27,7 @@ from carepool.indicators.levels import (
     DEFAULT_LEVELS,
     available_levels,
     memberships,
+    refuse_analysis_levels,
 )
 from carepool.indicators.pooling import (
     Window,
@@ -185,12 +186,8 @@ def resolve(
     )
     known_levels = available_levels(footprints)
     if levels:
-        analysis = [level for level in levels if level in ANALYSIS_LEVELS]
-        if analysis and every_level:
-            raise IndicatorError(
-                f"{', '.join(map(repr, analysis))} is computed for analysis only and never "
-                "published: it has no disclosure control"
-            )
+        if every_level:
+            refuse_analysis_levels(levels)
         bad = [level for level in levels if level not in (*known_levels, *ANALYSIS_LEVELS)]
         if bad:
             raise IndicatorError(
