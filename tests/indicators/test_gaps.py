@@ -14,7 +14,7 @@ from carepool.errors import IndicatorError
 from carepool.indicators import gap_table, indicator_table
 from carepool.indicators.gaps import GAP_LEVELS, gaps_from_table, place_gaps
 from carepool.indicators.levels import available_levels, memberships
-from carepool.stats.inequality import sii
+from carepool.stats.inequality import Inequality, sii
 from carepool.warehouse.connection import Warehouse
 
 
@@ -50,6 +50,17 @@ def test_gaps_are_differences_of_the_published_values(table: pd.DataFrame) -> No
     )
 
 
+def _sii_of(deciles: pd.DataFrame) -> Inequality:
+    """The SII and RII of indicator rows ordered from most to least deprived."""
+    return sii(
+        deciles["denominator"],
+        deciles["value"],
+        lower=deciles["lower"],
+        upper=deciles["upper"],
+        repetitions=10_000,
+    )
+
+
 def test_sii_runs_over_deciles_from_most_to_least_deprived(table: pd.DataFrame) -> None:
     gaps = gaps_from_table(table)
     deciles = table[
@@ -58,13 +69,7 @@ def test_sii_runs_over_deciles_from_most_to_least_deprived(table: pd.DataFrame) 
         & (table["level"] == "decile")
     ]
     deciles = deciles.assign(d=deciles["place"].str[5:].astype(int)).sort_values("d")
-    expected = sii(
-        deciles["denominator"],
-        deciles["value"],
-        lower=deciles["lower"],
-        upper=deciles["upper"],
-        repetitions=10_000,
-    )
+    expected = _sii_of(deciles)
     got = _gap(gaps, "bowel_screening_coverage", "sii", "2024-25")
     assert got["value"] == pytest.approx(expected.sii)
     assert got["detail"] == f"{len(deciles)} deciles"
@@ -199,11 +204,5 @@ def test_local_deciles_are_for_analysis_and_never_published(wh: Warehouse) -> No
     deciles = deciles.assign(d=deciles["place"].str.split("IMD-L").str[1].astype(int))
     deciles = deciles.sort_values("d")
     assert deciles["d"].tolist() == list(range(1, 11))
-    expected = sii(
-        deciles["denominator"],
-        deciles["value"],
-        lower=deciles["lower"],
-        upper=deciles["upper"],
-        repetitions=10_000,
-    )
+    expected = _sii_of(deciles)
     assert _gap(gaps, indicator, "sii", "2024-25")["value"] == pytest.approx(expected.sii)
