@@ -1,6 +1,11 @@
 """The synthetic population: fitted to published counts, calibrated to published rates."""
 
 from carepool.population.build import BuildRequest, Progress, build
+from carepool.population.calibration import (
+    mixed_hazard,
+    quintile_shares_by_age,
+    solve_hazard_multiplier,
+)
 from carepool.population.census import census_by_lad, require_census
 from carepool.population.lsoa_change import mid2020_on_lsoa21
 from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
@@ -18,7 +23,10 @@ __all__ = [
     "census_by_lad",
     "load_parameters",
     "mid2020_on_lsoa21",
+    "mixed_hazard",
     "model_summary",
+    "quintile_shares_by_age",
     "require_census",
     "run_checks",
+    "solve_hazard_multiplier",
 ]

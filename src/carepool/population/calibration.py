@@ -51,6 +51,45 @@ def _quintiles(
     return np.array([quintile_of_lsoa[c] for c in authority.lsoa_codes], dtype=np.int64) - 1
 
 
+def quintile_shares_by_age(by_quintile: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``[quintile, age 0..100]`` shares of a place's residents at each age, from its counts
+    ``[quintile, age 0..90]`` (the life table's ages 90+ share the open 90 column)."""
+    ages = np.arange(MAX_LIFE_TABLE_AGE + 1)
+    counts = by_quintile[:, np.minimum(ages, by_quintile.shape[1] - 1)]
+    shares: npt.NDArray[np.float64] = counts / np.maximum(counts.sum(axis=0, keepdims=True), 1.0)
+    return shares
+
+
+def mixed_hazard(
+    qx: npt.NDArray[np.float64],
+    rr: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    c: float,
+) -> npt.NDArray[np.float64]:
+    """A place's death probability at each age: England's ``qx`` under each quintile's ratio
+    ``rr[quintile, age]`` times ``c``, averaged over the place's ``weights[quintile, age]``
+    (its residents' shares by quintile at each age)."""
+    mixed: npt.NDArray[np.float64] = (weights * hazard(qx[None, :], rr * c)).sum(axis=0)
+    return mixed
+
+
+def solve_hazard_multiplier(
+    qx: npt.NDArray[np.float64],
+    rr: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    target: float,
+) -> float | None:
+    """The multiplier ``c`` in 0.2-5 whose :func:`mixed_hazard` gives the period life
+    expectancy ``target``; ``None`` if none does."""
+
+    def gap(c: float) -> float:
+        return period_life_expectancy(mixed_hazard(qx, rr, weights, c)) - target
+
+    if gap(0.2) * gap(5.0) > 0:
+        return None
+    return float(brentq(gap, 0.2, 5.0, xtol=1e-6))
+
+
 def area_mortality_multipliers(
     fitted: list[FittedAuthority],
     quintile_of_lsoa: dict[str, int],
@@ -59,7 +98,6 @@ def area_mortality_multipliers(
 ) -> dict[str, npt.NDArray[np.float64]]:
     """``{lad_code: [c_female, c_male]}``."""
     targets = published_life_expectancy(period)
-    ages = np.arange(MAX_LIFE_TABLE_AGE + 1)
     result: dict[str, npt.NDArray[np.float64]] = {}
     for authority in fitted:
         quintiles = _quintiles(authority, quintile_of_lsoa)
@@ -71,27 +109,14 @@ def area_mortality_multipliers(
             # residents by quintile at each age (ages 90+ share the 90 column)
             by_q = np.zeros((5, authority.counts.shape[1]))
             np.add.at(by_q, quintiles, authority.counts[:, :, s])
-            weights = by_q[:, np.minimum(ages, authority.counts.shape[1] - 1)]
-            weights = weights / np.maximum(weights.sum(axis=0, keepdims=True), 1.0)
-            qx = params.qx[s]
-            rr = params.mortality_rr[s]  # [quintile, age]
-
-            def gap(
-                c: float,
-                qx: np.ndarray = qx,
-                rr: np.ndarray = rr,
-                weights: np.ndarray = weights,
-                target: float = target,
-            ) -> float:
-                mixed = (weights * hazard(qx[None, :], rr * c)).sum(axis=0)
-                return period_life_expectancy(mixed) - target
-
-            if gap(0.2) * gap(5.0) > 0:
+            weights = quintile_shares_by_age(by_q)
+            solved = solve_hazard_multiplier(params.qx[s], params.mortality_rr[s], weights, target)
+            if solved is None:
                 raise ReferenceDataError(
                     f"{authority.lad_code} ({sex}): no mortality multiplier in 0.2-5 reproduces "
                     f"the published life expectancy of {target} years"
                 )
-            multipliers[s] = brentq(gap, 0.2, 5.0, xtol=1e-6)
+            multipliers[s] = solved
         result[authority.lad_code] = multipliers
     return result
 
