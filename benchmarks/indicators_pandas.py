@@ -62,13 +62,14 @@ def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
     py = pd.read_parquet(table_path(warehouse_dir, "person_year"), columns=PERSON_COLUMNS)
     in_home = py["asc_setting"].isin(CARE_HOME)
     years = set(py["year"].unique())
-    # care-home residents now who were not in a care home the year before (the same
+    # council-supported care-home residents now who were not the year before (the same
     # algorithm as the engine's: a merge of this year's residents with last year's only)
-    homes = py.loc[in_home, ["person_id", "year"]]
-    last_year = homes.assign(year=_next(homes["year"]), was_in_home=True)
+    supported = in_home & (py["asc_funding"] == "council_funded")
+    homes = py.loc[supported, ["person_id", "year"]]
+    last_year = homes.assign(year=_next(homes["year"]), was_supported=True)
     homes = homes.merge(last_year, on=["person_id", "year"], how="left")
-    was_in_home = pd.Series(False, index=py.index)
-    was_in_home[in_home] = homes["was_in_home"].notna().to_numpy()
+    was_supported = pd.Series(False, index=py.index)
+    was_supported[supported] = homes["was_supported"].notna().to_numpy()
     known = _previous(py["year"]).isin(years)
     age = py["age"].astype(int)
     died = py["died"]
@@ -112,7 +113,7 @@ def person_sums(warehouse_dir: Path, members: pd.DataFrame) -> pd.DataFrame:
             "ld_health_checks_eligible": check.notna().astype(np.int64),
             "ld_health_checks_done": check.fillna(False).astype(np.int64),
             "has_previous_year": known.astype(np.int64),
-            "care_home_admissions": (in_home & known & ~was_in_home).astype(np.int64),
+            "care_home_admissions": (supported & known & ~was_supported).astype(np.int64),
             "reablement_clients": reablement.astype(np.int64),
             "reablement_at_home": (reablement & ~died & ~in_home).astype(np.int64),
             "care_home_residents": in_home.astype(np.int64),

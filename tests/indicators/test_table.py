@@ -110,15 +110,26 @@ def test_life_expectancy_uses_the_twenty_band_life_table(
     assert got["lower"] == pytest.approx(float(expected.limits[0.95][0][0]))
 
 
-def test_care_home_admissions_are_new_placements_of_people_65_plus(
+def test_care_home_admissions_are_new_council_supported_placements_of_people_65_plus(
     raw: pd.DataFrame, person_year: pd.DataFrame
 ) -> None:
     in_home = person_year["asc_setting"].isin(["residential", "nursing"])
-    before = set(person_year.loc[in_home & (person_year["year"] == FIRST), "person_id"])
-    now = person_year[in_home & (person_year["year"] == SECOND) & (person_year["age"] >= 65)]
+    supported = in_home & (person_year["asc_funding"] == "council_funded")
+    before = set(person_year.loc[supported & (person_year["year"] == FIRST), "person_id"])
+    now = person_year[supported & (person_year["year"] == SECOND) & (person_year["age"] >= 65)]
     admitted = now[~now["person_id"].isin(before)]
     got = _row(raw, "care_home_admissions_65plus", MANCHESTER, SECOND)
     assert got["numerator"] == (admitted["lad_code"] == MANCHESTER).sum()
+    # a self-funder whose capital ran down is admitted the year the council starts to pay
+    paid_before = set(
+        person_year.loc[
+            in_home
+            & (person_year["year"] == FIRST)
+            & (person_year["asc_funding"] == "self_funder"),
+            "person_id",
+        ]
+    )
+    assert now["person_id"].isin(paid_before).any()
     assert not (
         (raw["indicator"] == "care_home_admissions_65plus") & (raw["period"] == FIRST)
     ).any()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from carepool.population import BuildRequest, build
 from carepool.population.census import census_by_lad
 from carepool.population.generator import nhs_numbers
+from carepool.population.parameters import load_parameters, self_funder_share_by_quintile
 from carepool.warehouse import TABLES, Kind
 
 TRAFFORD = "E08000009"
@@ -155,6 +156,35 @@ def test_care_is_means_tested(small_warehouse: Path) -> None:
     council = clients[clients["asc_funding"] == "council_funded"]
     assert (council["asc_client_contribution_pence"] > 0).any()
     assert py.loc[py["asc_setting"].isna(), "asc_client_contribution_pence"].eq(0).all()
+
+
+def test_a_self_funder_in_a_care_home_runs_down_their_capital(small_warehouse: Path) -> None:
+    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    homes = py[py["asc_setting"].isin(["residential", "nursing"])]
+    first, second = sorted(py["year"].unique())[:2]
+    funding = homes.pivot_table(
+        index="person_id", columns="year", values="asc_funding", aggfunc="first"
+    ).dropna()
+    moved = funding[(funding[first] == "self_funder") & (funding[second] == "council_funded")]
+    assert len(moved) > 0  # capital ran down: the council pays from now on
+    # nobody's capital comes back
+    assert not ((funding[first] == "council_funded") & (funding[second] == "self_funder")).any()
+    # a former self-funder is charged with capital at the upper limit: the full tariff
+    charged = homes[(homes["year"] == second) & homes["person_id"].isin(moved.index)]
+    assert (charged["asc_client_contribution_pence"] > 0).all()
+
+
+def test_the_council_supported_gradient_is_the_cards_whoever_is_in_care() -> None:
+    params = load_parameters()
+    council = 1.0 - self_funder_share_by_quintile(params.self_funder_share_q1_q5)
+    supported = params.care_rr_65plus * council
+    # after the means test, council-supported clients follow the card's 1.8 ...
+    assert supported[0] / supported[4] == pytest.approx(params.asc_rr[0] / params.asc_rr[4])
+    assert params.asc_rr[0] / params.asc_rr[4] == pytest.approx(1.8)
+    # ... with the national mean of council-supported clients unchanged
+    assert supported.mean() == pytest.approx(float(np.mean(params.asc_rr * council)))
+    # so care itself, whoever pays, varies little with deprivation
+    assert params.care_rr_65plus[0] / params.care_rr_65plus[4] < 1.1
 
 
 def test_this_years_use_predicts_next_years(small_warehouse: Path) -> None:

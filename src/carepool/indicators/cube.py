@@ -24,7 +24,7 @@ from carepool.indicators.measures import (
     SPEND_MEASURES,
     in_care_home,
     previous_year_known,
-    with_last_year_in_care_home,
+    with_last_year_supported_in_care_home,
 )
 from carepool.warehouse import Tables
 
@@ -88,7 +88,7 @@ def person_sums(
     residents_only = [m for m in measures if ALL_MEASURES[m].care_home_only]
     by_lsoa = t.group_by(keys).aggregate(**{m: ALL_MEASURES[m].expr(t).sum() for m in everyone})
     if residents_only:
-        homes = with_last_year_in_care_home(t.filter(in_care_home(t)), source)
+        homes = with_last_year_supported_in_care_home(t.filter(in_care_home(t)), source)
         extra = homes.group_by(keys).aggregate(
             **{m: ALL_MEASURES[m].expr(homes).sum() for m in residents_only}
         )

@@ -370,7 +370,9 @@ INDICATORS: tuple[Indicator, ...] = (
         england=Benchmark(
             _UTIL, (("service", "asc_permanent_care_home_admissions"), ("age_band", "65+"))
         ),
-        notes="An admission is a care-home placement not held the year before, so the first "
+        notes="An admission is a council-supported care-home placement not held the year "
+        "before: a placement the council arranges and funds, or a self-funder whose capital has "
+        "run down to the upper limit; self-funders are not counted while they pay. The first "
         "model year has none to report.",
     ),
     Indicator(

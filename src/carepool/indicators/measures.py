@@ -173,8 +173,11 @@ PERSON_MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "care_home_admissions",
-        "people placed in a residential or nursing home who were not in one the year before",
-        lambda t: _flag(_in_care_home(t) & t.previous_year_known & ~t.previous_in_care_home),
+        "people the council began to support in a residential or nursing home: placed by the "
+        "council, or paying for themselves until their capital ran down (ASCOF 2A(2))",
+        lambda t: _flag(
+            _council_supported_in_care_home(t) & t.previous_year_known & ~t.previous_supported
+        ),
         care_home_only=True,
         within="care_home_residents",
     ),
@@ -243,16 +246,18 @@ def previous_year_known(person_year: ir.Table, years: Sequence[str]) -> ir.Boole
     return person_year.year.isin(follows) if follows else ibis.literal(False)
 
 
-def with_last_year_in_care_home(rows: ir.Table, person_year: ir.Table) -> ir.Table:
-    """``rows`` with ``previous_in_care_home``: the person lived in a care home the year before.
+def with_last_year_supported_in_care_home(rows: ir.Table, person_year: ir.Table) -> ir.Table:
+    """``rows`` with ``previous_supported``: the council supported the person in a care home
+    the year before.
 
-    A left join of ``rows`` against last year's care-home residents in ``person_year``.
+    A left join of ``rows`` against last year's council-supported care-home residents in
+    ``person_year``.
     """
     # :func:`carepool.years.previous_year`, written as an engine expression: the label is
     # computed for every row on DuckDB or Spark, where no Python function runs
     start = rows.year.substr(0, 4).cast("int64")
     label = (start - 1).cast("string").concat("-", (start % 100).cast("string").lpad(2, "0"))
-    residents = person_year.filter(_in_care_home(person_year)).select(
+    residents = person_year.filter(_council_supported_in_care_home(person_year)).select(
         _p_person=person_year.person_id, _p_year=person_year.year
     )
     keyed = rows.mutate(_previous_year=label)
@@ -260,9 +265,13 @@ def with_last_year_in_care_home(rows: ir.Table, person_year: ir.Table) -> ir.Tab
         residents,
         [keyed.person_id == residents._p_person, keyed._previous_year == residents._p_year],
     )
-    return joined.mutate(previous_in_care_home=joined._p_person.notnull()).drop(
+    return joined.mutate(previous_supported=joined._p_person.notnull()).drop(
         "_previous_year", "_p_person", "_p_year"
     )
+
+
+def _council_supported_in_care_home(t: ir.Table) -> ir.BooleanValue:
+    return _in_care_home(t) & (t.asc_funding == "council_funded")
 
 
 def in_care_home(person_year: ir.Table) -> ir.BooleanValue:
@@ -277,5 +286,5 @@ __all__ = [
     "Measure",
     "in_care_home",
     "previous_year_known",
-    "with_last_year_in_care_home",
+    "with_last_year_supported_in_care_home",
 ]

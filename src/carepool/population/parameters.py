@@ -208,6 +208,19 @@ WORKING_AGE_INCOME_MEDIAN = 150.0
 INCOME_SIGMA = 0.3
 #: Share of non-self-funding clients with no capital above the lower limit (judgement).
 NO_CAPITAL_SHARE = 0.6
+#: Mean years a self-funder's capital pays a care home's fees before it runs down to the
+#: upper capital limit and the council starts to pay: an average English home sold pays for
+#: 7.3 years of residential care or 5.4 of nursing care (Partnership/Just Group Care Index,
+#: via bestadvice.co.uk: an illustration, not a measured duration). Each self-funder's time
+#: is exponential around the mean (judgement: wealth on entry is very unequal, and no
+#: published distribution was found).
+DEPLETION_YEARS_RESIDENTIAL = 7.3
+DEPLETION_YEARS_NURSING = 5.4
+#: Mean length of a care-home stay: 801 days (median 462) over 11,565 completed stays in 305
+#: Bupa homes, 2008-10 (Forder and Fernández, Length of stay in care homes, PSSRU Discussion
+#: Paper 2769, 2011). Residents on the model's first day have been in their home for an
+#: exponential time with this mean (judgement: the stays are skewed, as an exponential is).
+MEAN_CARE_HOME_STAY_YEARS = 801 / 365.25
 
 #: Talking therapies (card: 1.8m referrals in 2023/24; 37% complete treatment; recovery 40.5%
 #: in the most and 52.4% in the least deprived areas). Contacts per course: judgement.
@@ -245,6 +258,33 @@ def quintile_ratios(q1_vs_q5: float) -> FloatArray:
     return np.asarray(raw / raw.mean(), dtype=np.float64)
 
 
+def self_funder_share_by_quintile(most_least: tuple[float, float]) -> FloatArray:
+    """The share of older care clients who pay for themselves in each IMD quintile 1..5:
+    linear between the card's most and least deprived areas."""
+    most, least = most_least
+    shares: FloatArray = most + (least - most) * np.arange(5, dtype=np.float64) / 4.0
+    return shares
+
+
+def care_ratios_65plus(asc_rr: FloatArray, self_funder_share: FloatArray) -> FloatArray:
+    """Older people's long-term care rate ratios by quintile, whoever pays.
+
+    The card's long-term support ratio counts the clients councils support, which leaves out
+    self-funders, and they are a larger share where people are better off (21.6% of care-home
+    residents in the most deprived areas against 53.8% in the least). Applied to everyone in
+    care before the means test, it would count the self-funding gradient twice (the
+    council-supported ratio would come out near 3 instead of 1.8). So the ratio for everyone
+    is ``asc_rr / (1 - self_funder_share)``, scaled so that the national mean of
+    council-supported clients is unchanged: after the means test the council-supported
+    ratio is the card's, and care itself varies little with deprivation (about 1.06 between
+    the extremes).
+    """
+    council = 1.0 - self_funder_share
+    scale = float(np.mean(asc_rr * council))
+    ratios: FloatArray = asc_rr * scale / council
+    return ratios
+
+
 @dataclass(frozen=True)
 class Parameters:
     """Everything the generator draws from, as arrays indexed by sex, age band and quintile."""
@@ -263,7 +303,8 @@ class Parameters:
     tt_recovery_most_least: tuple[float, float]
     delayed_discharge_per_person: float
     charging: dict[str, float]
-    asc_rr: FloatArray  # [quintile]
+    asc_rr: FloatArray  # [quintile]: council-supported long-term clients
+    care_rr_65plus: FloatArray  # [quintile]: older people's long-term care, whoever pays
 
 
 def _card(key: str) -> pd.DataFrame:
@@ -418,6 +459,8 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
     """Read the rates card into :class:`Parameters` (cached: the card never changes in a run)."""
     grad = _card("rates_deprivation")
     util = _card("rates_utilisation")
+    asc_rr = quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW))
+    self_funders = _most_and_least(grad, "care_home_self_funder_share")
     qx, mortality_rr = _mortality(grad)
     prevalence, condition_rr = _conditions(grad)
     service_rate, service_rr = _services(util, grad)
@@ -441,11 +484,12 @@ def load_parameters(price_year: str = "2024/25") -> Parameters:
             )
             for band in ("18-64", "65+")
         },
-        self_funder_share_q1_q5=_most_and_least(grad, "care_home_self_funder_share"),
+        self_funder_share_q1_q5=self_funders,
         tt_recovery_most_least=_most_and_least(grad, "talking_therapies_recovery_rate"),
         delayed_discharge_per_person=delayed,
         charging=_charging(price_year),
-        asc_rr=quintile_ratios(_value(grad, {"measure": ASC_RR_ROW}, ASC_RR_ROW)),
+        asc_rr=asc_rr,
+        care_rr_65plus=care_ratios_65plus(asc_rr, self_funder_share_by_quintile(self_funders)),
     )
 
 

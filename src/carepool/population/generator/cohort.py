@@ -14,7 +14,11 @@ import numpy.typing as npt
 
 from carepool.population.fit import FittedAuthority
 from carepool.population.generator.individual_risk import BoolArray, FloatArray, IntArray
-from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters
+from carepool.population.parameters import (
+    MAX_LIFE_TABLE_AGE,
+    MEAN_CARE_HOME_STAY_YEARS,
+    Parameters,
+)
 from carepool.population.streams import stream
 from carepool.warehouse import CONDITIONS
 
@@ -53,10 +57,12 @@ class Cohort:
     condition_u: npt.NDArray[np.float32]  # [person, condition]
     screen_u: npt.NDArray[np.float32]
     care_u: npt.NDArray[np.float32]  # [person, 4]: care home, home care, nursing, hours
-    finance_u: npt.NDArray[np.float32]  # [person, 3]: income, capital, self-funder
+    finance_u: npt.NDArray[np.float32]  # [person, 4]: income, capital, self-funder, depletion
     alive: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     conditions: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     care_home: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: years paid for as a self-funder in a care home (capital running down)
+    self_funded_years: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def size(self) -> int:
@@ -122,10 +128,11 @@ def new_people(
         condition_u=rng.random((n, len(CONDITIONS)), dtype=np.float32),
         screen_u=rng.random(n, dtype=np.float32),
         care_u=rng.random((n, 4), dtype=np.float32),
-        finance_u=rng.random((n, 3), dtype=np.float32),
+        finance_u=rng.random((n, 4), dtype=np.float32),
         alive=np.ones(n, dtype=bool),
         conditions=np.zeros((n, len(CONDITIONS)), dtype=bool),
         care_home=np.zeros(n, dtype=bool),
+        self_funded_years=np.zeros(n),
     )
 
 
@@ -155,7 +162,7 @@ def base_cohort(
         lsoas.append(idx[cell // (n_age * n_sex)])
         ages.append(((cell // n_sex) % n_age).astype(np.int16))
         sexes.append((cell % n_sex).astype(np.int8))
-    return new_people(
+    cohort = new_people(
         seed=seed,
         stream_name="base",
         first_id=1,
@@ -165,3 +172,10 @@ def base_cohort(
         first_year=FIRST_YEAR,
         params=params,
     )
+    # Whoever is in a care home when the model starts has been there a while: as a
+    # self-funder, paying from their capital. Their years so far are drawn around the mean
+    # stay (the elapsed stays of residents on a day); the first year forgets them for everyone
+    # not in a home (:func:`carepool.population.generator.simulation.simulate_year`).
+    history = stream(seed, "people/base-care-history")
+    cohort.self_funded_years[:] = history.exponential(MEAN_CARE_HOME_STAY_YEARS, cohort.size)
+    return cohort

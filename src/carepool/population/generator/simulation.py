@@ -71,6 +71,9 @@ def simulate_year(
         diagnosed[:, None] & (np.array(CONDITIONS) == "cancer")
     )
     cohort.care_home[rows] = care.care_home
+    paying_for_a_home = care.care_home & care.self_funder
+    cohort.self_funded_years[rows[paying_for_a_home]] += died.exposure[paying_for_a_home]
+    cohort.self_funded_years[rows[~care.care_home]] = 0.0  # nobody out of a home pays its fees
     cohort.alive[rows[died.died]] = False
 
     babies = year.age == 0

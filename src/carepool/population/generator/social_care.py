@@ -5,6 +5,12 @@ resident stays one), at the card's rates by age raised for the conditions that n
 by deprivation. The means test then splits clients into self-funders (capital above the upper
 limit, 65+ only) and council-funded clients, who pay an assessed charge from income and the
 tariff on their capital; the council pays the rest.
+
+A self-funder in a care home runs their capital down: after their years of capital (drawn
+once, around :data:`DEPLETION_YEARS_RESIDENTIAL` or :data:`DEPLETION_YEARS_NURSING`) the
+council pays, and from then on they are means-tested with capital at the upper limit. ASCOF
+counts that change as a council-supported permanent admission, which is one reason an
+affluent borough, with more self-funders, admits more than its deprivation suggests.
 """
 
 from __future__ import annotations
@@ -25,16 +31,20 @@ from carepool.population.generator.year import Year
 from carepool.population.parameters import (
     ASC_CONDITION_WEIGHTS,
     CARE_HOME_PER_1000_65PLUS,
+    DEPLETION_YEARS_NURSING,
+    DEPLETION_YEARS_RESIDENTIAL,
     HOME_CARE_HOURS_18_64,
     HOME_CARE_HOURS_65PLUS,
     HOME_CARE_PER_1000_65PLUS,
     INCOME_SIGMA,
+    MEAN_CARE_HOME_STAY_YEARS,
     NO_CAPITAL_SHARE,
     NURSING_SHARE_OF_CARE_HOME,
     PENSIONER_INCOME_MEDIAN,
     REABLEMENT_AFTER_ADMISSION_65PLUS,
     RESIDENTIAL_SHARE_18_64,
     WORKING_AGE_INCOME_MEDIAN,
+    self_funder_share_by_quintile,
 )
 from carepool.warehouse import ASC_FUNDING, ASC_SETTINGS
 
@@ -91,11 +101,13 @@ def social_care(
     older, care_home, home_care = settings.older, settings.care_home, settings.home_care
     residential, nursing = settings.residential, settings.nursing
 
-    # means test: capital above the upper limit makes a self-funder (65+ only)
+    # means test: capital above the upper limit makes a self-funder (65+ only), until a care
+    # home's fees have run it down
     fu = year.cohort.finance_u[year.rows]
-    most, least = params.self_funder_share_q1_q5
-    p_self = most + (least - most) * year.q / 4.0
-    self_funder = older & (fu[:, 2] < p_self) & (home_care | residential | nursing)
+    p_self = self_funder_share_by_quintile(params.self_funder_share_q1_q5)[year.q]
+    p_self = np.where(care_home, np.minimum(p_self * _entry_factor(nursing), 0.95), p_self)
+    depleted = care_home & capital_run_down(year, nursing)
+    self_funder = older & (fu[:, 2] < p_self) & (home_care | residential | nursing) & ~depleted
     in_care = settings.in_care
     funding = np.full(n, -1, dtype=np.int8)  # codes into ASC_FUNDING
     funding[in_care & ~self_funder] = ASC_FUNDING.index("council_funded")
@@ -114,7 +126,7 @@ def social_care(
         older & ~care_home & (emergency > 0) & (rng.random(n) < REABLEMENT_AFTER_ADMISSION_65PLUS)
     ).astype(np.int64)
 
-    weekly_charge = _weekly_charge(year, home_care)
+    weekly_charge = _weekly_charge(year, home_care, depleted)
     price = params.unit_cost_pence
     gross_council = (
         hours * price["asc_home_care_hours"]
@@ -163,11 +175,12 @@ def _settings(year: Year, registers: Registers) -> _Settings:
         mult += w * registers.has(cond)
     group = np.where(older, 1 + band65, 0).astype(np.int64)
     mult = normalise_within(mult, group, older | working)
-    rr = year.params.asc_rr[q]
+    rr = year.params.asc_rr[q]  # council-supported clients (under 65 nobody self-funds)
+    rr_older = year.params.care_rr_65plus[q]  # whoever pays: the means test follows
 
-    p_home = np.minimum(CARE_HOME_PER_1000_65PLUS[band65] / 1000.0 * rr * mult, 0.95)
+    p_home = np.minimum(CARE_HOME_PER_1000_65PLUS[band65] / 1000.0 * rr_older * mult, 0.95)
     care_home = older & ((cu[:, 0] < p_home) | year.cohort.care_home[year.rows])
-    p_hc = np.minimum(HOME_CARE_PER_1000_65PLUS[band65] / 1000.0 * rr * mult, 0.95)
+    p_hc = np.minimum(HOME_CARE_PER_1000_65PLUS[band65] / 1000.0 * rr_older * mult, 0.95)
     home_care_older = older & ~care_home & (cu[:, 1] < p_hc)
     p_working = np.minimum(year.params.asc_clients_per_1000["18-64"] / 1000.0 * rr * mult, 0.95)
     working_client = working & (cu[:, 1] < p_working)
@@ -182,10 +195,32 @@ def _settings(year: Year, registers: Registers) -> _Settings:
     )
 
 
-def _weekly_charge(year: Year, home_care: BoolArray) -> FloatArray:
+def _entry_factor(nursing: BoolArray) -> FloatArray:
+    """How many more self-funders enter a care home than live in one. The card's shares are
+    of residents on a day, after some have run their capital down; with exponential stays
+    (mean ``L``) and years of capital (mean ``D``) a self-funder on entry is still one on a
+    random day with probability ``D / (D + L)``, so entrants self-fund ``(D + L) / D`` times
+    as often as residents."""
+    mean = np.where(nursing, DEPLETION_YEARS_NURSING, DEPLETION_YEARS_RESIDENTIAL)
+    factor: FloatArray = (mean + MEAN_CARE_HOME_STAY_YEARS) / mean
+    return factor
+
+
+def capital_run_down(year: Year, nursing: BoolArray) -> BoolArray:
+    """Whether each person's capital has run down to the upper limit: their years as a
+    self-funder in a care home have reached their years of capital (an exponential draw
+    around the setting's mean, from their own uniform, so the same person keeps it)."""
+    mean = np.where(nursing, DEPLETION_YEARS_NURSING, DEPLETION_YEARS_RESIDENTIAL)
+    u = np.clip(year.cohort.finance_u[year.rows, 3].astype(np.float64), 0.0, 1.0 - 1e-7)
+    years_of_capital = -mean * np.log1p(-u)
+    run_down: BoolArray = year.cohort.self_funded_years[year.rows] >= years_of_capital
+    return run_down
+
+
+def _weekly_charge(year: Year, home_care: BoolArray, depleted: BoolArray) -> FloatArray:
     """What the Care Act means test asks a client to pay a week, in pounds: income plus the
     tariff on capital, less the personal expenses allowance in a care home or the minimum
-    income guarantee at home."""
+    income guarantee at home. A former self-funder's capital is at the upper limit."""
     c = year.params.charging
     q, age = year.q, year.age
     older = age >= 65
@@ -198,6 +233,7 @@ def _weekly_charge(year: Year, home_care: BoolArray) -> FloatArray:
         (fu[:, 1] - NO_CAPITAL_SHARE) / (1 - NO_CAPITAL_SHARE) * c["upper_capital_limit"],
         0.0,
     )
+    capital = np.where(depleted, c["upper_capital_limit"], capital)
     tariff = (
         np.ceil(np.maximum(0.0, capital - c["lower_capital_limit"]) / 250.0) * c["tariff_income"]
     )
