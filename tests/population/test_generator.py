@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from carepool.population import BuildRequest, build
 from carepool.population.census import census_by_lad
 from carepool.population.generator import nhs_numbers
-from carepool.population.parameters import load_parameters, self_funder_share_by_quintile
+from carepool.population.parameters import load_parameters
+from carepool.population.social_care_rates import self_funder_share_by_quintile
 from carepool.warehouse import TABLES, Kind
 
 TRAFFORD = "E08000009"

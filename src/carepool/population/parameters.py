@@ -18,6 +18,7 @@ import pandas as pd
 from carepool.ages import AgeBands
 from carepool.errors import ReferenceDataError
 from carepool.population.mortality_gradient import age_shaped_ratios
+from carepool.population.social_care_rates import care_ratios_65plus, self_funder_share_by_quintile
 from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
 
@@ -177,51 +178,6 @@ DEATH_CAUSE_CONDITION = {
     "dementia": ("dementia", 8.0),
 }
 
-#: Social care by age (judgement, to meet the card's clients per 1,000 aged 65+): the chance
-#: of living in a care home (all funding) and of receiving home care, per 1,000 in each of the
-#: bands 65-74, 75-84, 85+.
-CARE_HOME_PER_1000_65PLUS = np.array([5.0, 27.0, 135.0])
-NURSING_SHARE_OF_CARE_HOME = 6.0 / 17.0  # card: nursing 6 vs residential 11 per 1,000 65+
-HOME_CARE_PER_1000_65PLUS = np.array([16.0, 60.0, 200.0])
-#: Weekly home care hours: Gamma with this mean (65+) and for working-age clients, whose
-#: community support (supported living and the like) is costed as home care hours.
-HOME_CARE_HOURS_65PLUS = 11.0
-HOME_CARE_HOURS_18_64 = 20.0
-#: Working-age long-term clients living in residential care (judgement).
-RESIDENTIAL_SHARE_18_64 = 0.15
-ASC_CONDITION_WEIGHTS = {
-    "dementia": 6.0,
-    "frailty": 4.0,
-    "learning_disability": 40.0,
-    "smi": 8.0,
-    "heart_failure": 0.8,
-    "copd": 0.5,
-}
-#: Reablement: chance of an episode after an emergency admission at 65+ (judgement, giving
-#: about 4 episodes per 1,000 residents a year: the card's 251k episodes for England).
-REABLEMENT_AFTER_ADMISSION_65PLUS = 0.17
-
-#: Weekly income of care clients (lognormal medians, judgement): pensioners by quintile and
-#: working-age clients, who mostly live on benefits.
-PENSIONER_INCOME_MEDIAN = np.array([215.0, 240.0, 270.0, 310.0, 360.0])
-WORKING_AGE_INCOME_MEDIAN = 150.0
-INCOME_SIGMA = 0.3
-#: Share of non-self-funding clients with no capital above the lower limit (judgement).
-NO_CAPITAL_SHARE = 0.6
-#: Mean years a self-funder's capital pays a care home's fees before it runs down to the
-#: upper capital limit and the council starts to pay: an average English home sold pays for
-#: 7.3 years of residential care or 5.4 of nursing care (Partnership/Just Group Care Index,
-#: via bestadvice.co.uk: an illustration, not a measured duration). Each self-funder's time
-#: is exponential around the mean (judgement: wealth on entry is very unequal, and no
-#: published distribution was found).
-DEPLETION_YEARS_RESIDENTIAL = 7.3
-DEPLETION_YEARS_NURSING = 5.4
-#: Mean length of a care-home stay: 801 days (median 462) over 11,565 completed stays in 305
-#: Bupa homes, 2008-10 (Forder and Fernández, Length of stay in care homes, PSSRU Discussion
-#: Paper 2769, 2011). Residents on the model's first day have been in their home for an
-#: exponential time with this mean (judgement: the stays are skewed, as an exponential is).
-MEAN_CARE_HOME_STAY_YEARS = 801 / 365.25
-
 #: Talking therapies (card: 1.8m referrals in 2023/24; 37% complete treatment; recovery 40.5%
 #: in the most and 52.4% in the least deprived areas). Contacts per course: judgement.
 TT_REFERRAL_DEPRESSION_WEIGHT = 5.0
@@ -256,33 +212,6 @@ def quintile_ratios(q1_vs_q5: float) -> FloatArray:
     q = np.arange(1, 6)
     raw = q1_vs_q5 ** ((3 - q) / 4.0)
     return np.asarray(raw / raw.mean(), dtype=np.float64)
-
-
-def self_funder_share_by_quintile(most_least: tuple[float, float]) -> FloatArray:
-    """The share of older care clients who pay for themselves in each IMD quintile 1..5:
-    linear between the card's most and least deprived areas."""
-    most, least = most_least
-    shares: FloatArray = most + (least - most) * np.arange(5, dtype=np.float64) / 4.0
-    return shares
-
-
-def care_ratios_65plus(asc_rr: FloatArray, self_funder_share: FloatArray) -> FloatArray:
-    """Older people's long-term care rate ratios by quintile, whoever pays.
-
-    The card's long-term support ratio counts the clients councils support, which leaves out
-    self-funders, and they are a larger share where people are better off (21.6% of care-home
-    residents in the most deprived areas against 53.8% in the least). Applied to everyone in
-    care before the means test, it would count the self-funding gradient twice (the
-    council-supported ratio would come out near 3 instead of 1.8). So the ratio for everyone
-    is ``asc_rr / (1 - self_funder_share)``, scaled so that the national mean of
-    council-supported clients is unchanged: after the means test the council-supported
-    ratio is the card's, and care itself varies little with deprivation (about 1.06 between
-    the extremes).
-    """
-    council = 1.0 - self_funder_share
-    scale = float(np.mean(asc_rr * council))
-    ratios: FloatArray = asc_rr * scale / council
-    return ratios
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,8 @@ import numpy.typing as npt
 
 from carepool.population.fit import FittedAuthority
 from carepool.population.generator.individual_risk import BoolArray, FloatArray, IntArray
-from carepool.population.parameters import (
-    MAX_LIFE_TABLE_AGE,
-    MEAN_CARE_HOME_STAY_YEARS,
-    Parameters,
-)
+from carepool.population.parameters import MAX_LIFE_TABLE_AGE, Parameters
+from carepool.population.social_care_rates import MEAN_CARE_HOME_STAY_YEARS
 from carepool.population.streams import stream
 from carepool.warehouse import CONDITIONS
 

@@ -28,7 +28,7 @@ from carepool.population.generator.individual_risk import (
     normalise_within,
 )
 from carepool.population.generator.year import Year
-from carepool.population.parameters import (
+from carepool.population.social_care_rates import (
     ASC_CONDITION_WEIGHTS,
     CARE_HOME_PER_1000_65PLUS,
     DEPLETION_YEARS_NURSING,
