@@ -175,6 +175,28 @@ def test_a_self_funder_in_a_care_home_runs_down_their_capital(small_warehouse: P
     assert (charged["asc_client_contribution_pence"] > 0).all()
 
 
+def test_care_homes_turn_over_deaths_free_places_that_admissions_fill(
+    small_warehouse: Path,
+) -> None:
+    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    first, second = sorted(py["year"].unique())[:2]
+    old = py[py["age"] >= 85]
+    in_home = old["asc_setting"].isin(["residential", "nursing"])
+    # residents die more often than people of their age living at home: about a quarter a
+    # year (16% when the homes did not turn over), over twice the rate at home at 85+
+    assert old.loc[in_home, "died"].mean() > 2.2 * old.loc[~in_home, "died"].mean()
+    homes = py[py["asc_setting"].isin(["residential", "nursing"]) & (py["age"] >= 65)]
+    before = set(homes.loc[homes["year"] == first, "person_id"])
+    now = homes[homes["year"] == second]
+    admitted = (~now["person_id"].isin(before)).sum()
+    died = homes.loc[homes["year"] == first, "died"].sum()
+    assert died / (homes["year"] == first).sum() > 0.2
+    # admissions replace the residents who died (and the need of an older population) ...
+    assert admitted >= 0.8 * died
+    # ... so the number living in homes holds
+    assert len(now) == pytest.approx(len(before), rel=0.1)
+
+
 def test_the_council_supported_gradient_is_the_cards_whoever_is_in_care() -> None:
     params = load_parameters()
     council = 1.0 - self_funder_share_by_quintile(params.self_funder_share_q1_q5)

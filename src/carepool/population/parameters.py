@@ -153,6 +153,11 @@ CONDITION_MORTALITY: dict[str, float] = {
     "smi": 1.8,
     "learning_disability": 1.8,
 }
+#: Mortality multiplier for living in a care home, beyond the conditions that took the
+#: resident there, renormalised like the conditions'. Set so that residents die at about the
+#: pace a mean stay of 801 days implies (Forder and Fernández 2011; docs/data-card.md):
+#: without it they died at 16% a year.
+CARE_HOME_MORTALITY = 4.0
 
 #: Mean length of stay (bed days per emergency admission) by service age band (judgement,
 #: in line with HES: about 1 day in childhood rising to 9-10 days at 85+).

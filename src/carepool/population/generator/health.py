@@ -22,6 +22,7 @@ from carepool.population.generator.individual_risk import (
 from carepool.population.generator.year import Year
 from carepool.population.mortality_gradient import hazard
 from carepool.population.parameters import (
+    CARE_HOME_MORTALITY,
     CHRONIC,
     CONDITION_LATENT_SD,
     CONDITION_MORTALITY,
@@ -82,10 +83,11 @@ class Deaths:
     death_cause: npt.NDArray[np.int8]  # codes into DEATH_CAUSES, -1 for the living
 
 
-def deaths(year: Year, registers: Registers) -> Deaths:
-    """Draw the year's deaths (stream ``deaths``): whether, on which day, and the cause."""
+def deaths(year: Year, registers: Registers, care_home: BoolArray) -> Deaths:
+    """Draw the year's deaths (stream ``deaths``): whether, on which day, and the cause;
+    ``care_home``: who lives in one this year."""
     death_rng = year.rng("deaths")
-    q_year = _death_risk(year, registers)
+    q_year = _death_risk(year, registers, care_home)
     died = death_rng.random(year.n) < q_year
     death_day = np.floor(death_rng.random(year.n) * year.days).astype(np.int64)
     days_alive = np.where(died, death_day + 1, year.days).astype(np.int16)
@@ -100,7 +102,7 @@ def deaths(year: Year, registers: Registers) -> Deaths:
     )
 
 
-def _death_risk(year: Year, registers: Registers) -> FloatArray:
+def _death_risk(year: Year, registers: Registers, care_home: BoolArray) -> FloatArray:
     """Each person's chance of dying in the year.
 
     Individual risk only redistributes deaths: within each (area, sex, five-year age band,
@@ -114,6 +116,7 @@ def _death_risk(year: Year, registers: Registers) -> FloatArray:
     health = mean_one_lognormal(year.z, SERVICE_LATENT_SD)
     for name, mult in CONDITION_MORTALITY.items():
         health = health * np.where(registers.has(name), mult, 1.0)
+    health = health * np.where(care_home, CARE_HOME_MORTALITY, 1.0)
     qx = params.qx[sex, np.minimum(age, MAX_LIFE_TABLE_AGE)]
     k_cell = (
         params.mortality_rr[sex, q, np.minimum(age, MAX_LIFE_TABLE_AGE)] * area.mortality[lad, sex]

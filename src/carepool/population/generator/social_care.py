@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
+from carepool.population.generator.cohort import FIRST_YEAR
 from carepool.population.generator.health import Registers
 from carepool.population.generator.individual_risk import (
     BoolArray,
@@ -28,6 +29,7 @@ from carepool.population.generator.individual_risk import (
     normalise_within,
 )
 from carepool.population.generator.year import Year
+from carepool.population.parameters import MAX_LIFE_TABLE_AGE
 from carepool.population.social_care_rates import (
     ASC_CONDITION_WEIGHTS,
     CARE_HOME_PER_1000_65PLUS,
@@ -92,12 +94,17 @@ class _Settings:
 
 
 def social_care(
-    year: Year, registers: Registers, exposure: FloatArray, emergency: IntArray
+    year: Year,
+    registers: Registers,
+    care_home: BoolArray,
+    exposure: FloatArray,
+    emergency: IntArray,
 ) -> SocialCare:
-    """Long-term care, reablement (stream ``social_care``) and the means test for one year."""
+    """Long-term care beside this year's ``care_home`` residents (:func:`care_home_residents`),
+    reablement (stream ``social_care``) and the means test for one year."""
     n = year.n
     params = year.params
-    settings = _settings(year, registers)
+    settings = _settings(year, registers, care_home)
     older, care_home, home_care = settings.older, settings.care_home, settings.home_care
     residential, nursing = settings.residential, settings.nursing
 
@@ -162,24 +169,72 @@ def social_care(
     )
 
 
-def _settings(year: Year, registers: Registers) -> _Settings:
-    """Care home (65+, staying once there), home care, and working-age clients' care, at the
-    card's rates by age times the deprivation ratio times the conditions that need care."""
-    age, q, n = year.age, year.q, year.n
+def _need_weights(year: Year, registers: Registers) -> FloatArray:
+    """Each adult's multiplier for the conditions that need care, mean one within each age
+    group (working age, 65-74, 75-84, 85+)."""
+    older = year.age >= 65
+    working = (year.age >= 18) & (year.age < 65)
+    band65 = np.clip((year.age - 65) // 10, 0, 2).astype(np.int64)
+    mult = np.ones(year.n)
+    for cond, w in ASC_CONDITION_WEIGHTS.items():
+        mult += w * registers.has(cond)
+    group = np.where(older, 1 + band65, 0).astype(np.int64)
+    return normalise_within(mult, group, older | working)
+
+
+def _care_home_rate(year: Year, mult: FloatArray) -> FloatArray:
+    """Each person's chance of living in a care home (65+): the card's rate for their age band
+    times their deprivation ratio (whoever pays) times their need."""
+    band65 = np.clip((year.age - 65) // 10, 0, 2).astype(np.int64)
+    rate = CARE_HOME_PER_1000_65PLUS[band65] / 1000.0 * year.params.care_rr_65plus[year.q] * mult
+    return np.where(year.age >= 65, np.minimum(rate, 0.95), 0.0)
+
+
+def care_home_residents(year: Year, registers: Registers) -> BoolArray:
+    """Who lives in a care home this year (65+; stream ``care_home_entry``).
+
+    In the model's first year, each person's fixed uniform against their rate
+    (:func:`_care_home_rate`). After that residents stay until they die, and the places their
+    deaths freed, with the growing need of people getting older, are filled: within each
+    authority and five-year age band the people not yet in a home enter with a chance in
+    proportion to their rate, so that the band's expected residents are its rate again.
+    Admissions follow deaths, as places do; residents die more often than others of their age
+    and need (:data:`CARE_HOME_MORTALITY`), so the homes turn over at the published pace.
+    """
+    rate = _care_home_rate(year, _need_weights(year, registers))
+    older = year.age >= 65
+    if year.start == FIRST_YEAR:
+        first: BoolArray = older & (year.cohort.care_u[year.rows, 0] < rate)
+        return first
+    staying = older & year.cohort.care_home[year.rows]
+    bands = (MAX_LIFE_TABLE_AGE - 65) // 5 + 1
+    group = year.lad * bands + np.clip((year.age - 65) // 5, 0, bands - 1)
+    size = int(year.area.mortality.shape[0]) * bands
+    expected = np.bincount(group, weights=rate, minlength=size)
+    present = np.bincount(group, weights=staying.astype(np.float64), minlength=size)
+    outside = older & ~staying
+    need = np.bincount(group, weights=np.where(outside, rate, 0.0), minlength=size)
+    places = np.maximum(expected - present, 0.0)
+    scale = np.divide(places, need, out=np.zeros(size), where=need > 0)
+    chance = np.minimum(rate * scale[group], 0.95)
+    entering = outside & (year.rng("care_home_entry").random(year.n) < chance)
+    residents: BoolArray = staying | entering
+    return residents
+
+
+def _settings(year: Year, registers: Registers, care_home: BoolArray) -> _Settings:
+    """Home care and working-age clients' care, at the card's rates by age times the
+    deprivation ratio times the conditions that need care, beside this year's care-home
+    residents."""
+    age, q = year.age, year.q
     cu = year.cohort.care_u[year.rows]
     older = age >= 65
     working = (age >= 18) & (age < 65)
     band65 = np.clip((age - 65) // 10, 0, 2).astype(np.int64)
-    mult = np.ones(n)
-    for cond, w in ASC_CONDITION_WEIGHTS.items():
-        mult += w * registers.has(cond)
-    group = np.where(older, 1 + band65, 0).astype(np.int64)
-    mult = normalise_within(mult, group, older | working)
+    mult = _need_weights(year, registers)
     rr = year.params.asc_rr[q]  # council-supported clients (under 65 nobody self-funds)
     rr_older = year.params.care_rr_65plus[q]  # whoever pays: the means test follows
 
-    p_home = np.minimum(CARE_HOME_PER_1000_65PLUS[band65] / 1000.0 * rr_older * mult, 0.95)
-    care_home = older & ((cu[:, 0] < p_home) | year.cohort.care_home[year.rows])
     p_hc = np.minimum(HOME_CARE_PER_1000_65PLUS[band65] / 1000.0 * rr_older * mult, 0.95)
     home_care_older = older & ~care_home & (cu[:, 1] < p_hc)
     p_working = np.minimum(year.params.asc_clients_per_1000["18-64"] / 1000.0 * rr * mult, 0.95)
