@@ -119,4 +119,12 @@ def test_validate_by_borough_as_json(
     assert "Trafford" in table.stdout
     bad = runner.invoke(app, ["validate", "--level", "ward"])
     assert bad.exit_code == 2
-    assert report["counts"]["measures"] == len({c["check"] for c in checks})
+    ranked = {r["check"] for r in report["ranks"]}
+    assert report["counts"]["measures"] == len({c["check"] for c in checks} | ranked)
+    # the method's order of inequality is tested where it can be: across England
+    england = {r["check"]: r for r in report["ranks"] if r["check"].endswith("_across_england")}
+    assert set(england) == {
+        "life_expectancy_sii_male_across_england",
+        "life_expectancy_sii_female_across_england",
+    }
+    assert all(r["boroughs"] >= 280 and r["ok"] for r in england.values())

@@ -301,7 +301,9 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
         f"estimable at this scale (too few people). Needed: {MIN_RANK_CORRELATION:.2f}, or "
         "what a model equal to the published figures would reach at this scale's sampling "
         "error (untestable where that is below "
-        f"{MIN_TESTABLE_FLOOR:.1f}). Units, periods and sources: --json; reasons: "
+        f"{MIN_TESTABLE_FLOOR:.1f}); …_across_england: the model's method applied to the "
+        "English authorities outside the region (expected values, so no sampling error). "
+        "Units, periods and sources: --json; reasons: "
         "docs/data-card.md.",
         highlight=False,
     )

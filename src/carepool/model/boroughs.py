@@ -34,6 +34,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from carepool.indicators import Z95, indicator_table, model_years, place_gaps
+from carepool.model.inequality_across_england import slope_order
 from carepool.model.premature_mortality import preventable_elasticity
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
@@ -566,4 +567,15 @@ def borough_validation(
         ranked = rank_check(check, basis, [c for c in checks if c.check == check])
         if ranked is not None:
             ranks.append(ranked)
-    return BoroughValidation(checks, ranks)
+    return BoroughValidation(checks, [*ranks, *_inequality_order_across_england(names)])
+
+
+def _inequality_order_across_england(names: dict[str, str]) -> list[RankCheck]:
+    """The method's order of within-authority inequality across England's authorities outside
+    the region (:mod:`carepool.model.inequality_across_england`): expected values, so no
+    sampling error lowers the bar."""
+    return [
+        RankCheck(f"life_expectancy_sii_{sex}_across_england", INDEPENDENT, n, rho, 1.0)
+        for sex, (rho, n) in slope_order(frozenset(names)).items()
+        if n >= MIN_RANKED
+    ]

@@ -35,18 +35,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from carepool.errors import ReferenceDataError
-from carepool.population import (
-    load_parameters,
-    mid2020_on_lsoa21,
-    mixed_hazard,
-    quintile_shares_by_age,
-    solve_hazard_multiplier,
-)
-from carepool.reference import read_reference
+from carepool.model.england import ENGLAND, LE_PERIOD, authorities, published
+from carepool.population import load_parameters, mixed_hazard
 from carepool.stats import ESP2013
 
-ENGLAND = "E92000001"
-LE_PERIOD = "2022 - 24"
 U75_PERIOD = "2024"  # the release pooling 2022-24
 #: Fewer authorities than this cannot pin the elasticity down.
 MIN_AUTHORITIES = 30
@@ -70,18 +62,6 @@ class Elasticity:
         return float(self.beta * all_cause_ratio ** (self.beta - 1.0) * se)
 
 
-def _published(indicator: str, period: str) -> dict[tuple[str, str], float]:
-    """``{(area_code, sex): value}`` of an indicator for England and its authorities."""
-    frame = read_reference("phof_indicators_england").to_pandas()
-    rows = frame[
-        (frame["indicator_id"] == indicator)
-        & (frame["period"].astype(str) == period)
-        & frame["area_type"].isin(["Country", "District", "UA"])
-    ]
-    keys = zip(rows["area_code"].astype(str), rows["sex"].astype(str), strict=True)
-    return dict(zip(keys, rows["value"].astype(float), strict=True))
-
-
 def _u75_rate(mx: npt.NDArray[np.float64]) -> float:
     """Directly standardised (ESP 2013) rate per 100,000 under 75 from central death rates
     by single year of age."""
@@ -92,29 +72,12 @@ def _u75_rate(mx: npt.NDArray[np.float64]) -> float:
     return float((weights * by_band).sum() / weights.sum() * 100_000)
 
 
-def _quintile_counts() -> dict[str, npt.NDArray[np.float64]]:
-    """``{lad24_code: residents[quintile 0..4, age 0..90]}`` for every English authority."""
-    iod = read_reference(
-        "iod2025_lsoa21", columns=["lsoa21_code", "lad24_code", "imd_decile"]
-    ).to_pandas()
-    people = mid2020_on_lsoa21(iod["lsoa21_code"].tolist())
-    quintile = (iod["imd_decile"].to_numpy(dtype=np.int64) + 1) // 2 - 1
-    counts: dict[str, npt.NDArray[np.float64]] = {}
-    values = people.to_numpy(dtype=np.float64)
-    for code, rows in iod.groupby("lad24_code").indices.items():
-        by_q = np.zeros((5, values.shape[1]))
-        np.add.at(by_q, quintile[rows], values[rows])
-        counts[str(code)] = by_q
-    return counts
-
-
 @cache
 def _all_cause_ratios() -> pd.DataFrame:
     """Each English authority's modelled all-cause under-75 ratio to England (persons) beside
     its published preventable-causes ratio."""
     params = load_parameters()
-    life = _published("life_expectancy_at_birth", LE_PERIOD)
-    u75 = _published("under75_mortality_preventable", U75_PERIOD)
+    u75 = published("under75_mortality_preventable", U75_PERIOD)
     england = u75.get((ENGLAND, "Persons"))
     if england is None:
         raise ReferenceDataError(
@@ -123,22 +86,17 @@ def _all_cause_ratios() -> pd.DataFrame:
         )
     england_rate = _u75_rate(-np.log(1.0 - params.qx).mean(axis=0))
     rows = []
-    for code, by_q in _quintile_counts().items():
-        published = u75.get((code, "Persons"))
-        targets = [life.get((code, sex)) for sex in ("Female", "Male")]
-        if published is None or None in targets:
-            continue  # a code of another vintage, or no published figure
-        weights = quintile_shares_by_age(by_q)
-        mx = []
-        for s, target in enumerate(targets):
-            qx, rr = params.qx[s], params.mortality_rr[s]
-            c = solve_hazard_multiplier(qx, rr, weights, float(target))  # type: ignore[arg-type]
-            if c is None:
-                break
-            mx.append(-np.log(1.0 - mixed_hazard(qx, rr, weights, c)))
-        else:
-            ratio = _u75_rate(np.mean(mx, axis=0)) / england_rate
-            rows.append((code, ratio, published / england))
+    for authority in authorities():
+        rate = u75.get((authority.code, "Persons"))
+        if rate is None:
+            continue
+        shares = authority.quintile_shares()
+        mx = [
+            -np.log(1.0 - mixed_hazard(params.qx[s], params.mortality_rr[s], shares, c))
+            for s, c in enumerate(authority.multiplier)
+        ]
+        ratio = _u75_rate(np.mean(mx, axis=0)) / england_rate
+        rows.append((authority.code, ratio, rate / england))
     return pd.DataFrame(rows, columns=["area_code", "model_all_causes", "published_preventable"])
 
 
