@@ -23,8 +23,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from carepool.model.england import LE_PERIOD, SEXES, Authority, authorities, published
-from carepool.population import load_parameters, mixed_hazard
-from carepool.population.mortality_gradient import period_life_expectancy
+from carepool.population import load_parameters, mixed_hazard, period_life_expectancy
 
 SII_PERIOD = LE_PERIOD
 DECILES = 10

@@ -8,6 +8,7 @@ from carepool.population.calibration import (
 )
 from carepool.population.census import census_by_lad, require_census
 from carepool.population.lsoa_change import mid2020_on_lsoa21
+from carepool.population.mortality_gradient import period_life_expectancy
 from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
 from carepool.population.summary import Summary, model_summary
 from carepool.population.validation import Check, run_checks
@@ -25,6 +26,7 @@ __all__ = [
     "mid2020_on_lsoa21",
     "mixed_hazard",
     "model_summary",
+    "period_life_expectancy",
     "quintile_shares_by_age",
     "require_census",
     "run_checks",
