@@ -14,7 +14,7 @@ from carepool.population.calibration import (
 from carepool.population.fit import FittedAuthority
 from carepool.population.mortality_gradient import period_life_expectancy
 from carepool.population.parameters import condition_band
-from carepool.population.validation import PREVALENCE_CHECKS, recalled
+from carepool.population.validation import PREVALENCE_CHECKS, recalled, said_recalled
 from carepool.reference import read_reference
 from carepool.warehouse import CONDITIONS
 
@@ -93,3 +93,11 @@ def flat_ratios() -> np.ndarray:
         of_sex = rows[rows["sex"] == sex].sort_values("deprivation_level")
         out[s] = of_sex["value"].astype(float).to_numpy()
     return out
+
+
+def test_only_a_note_that_says_recalled_marks_a_figure_recalled() -> None:
+    assert said_recalled("values recalled, not re-read in this session")
+    assert said_recalled("Recalled, unverified")
+    assert not said_recalled("not recalled: read from the table")
+    assert not said_recalled("unrecalledish")
+    assert not said_recalled("read from the published table")

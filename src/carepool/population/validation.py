@@ -8,6 +8,7 @@ gives the reasoning for each.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -128,7 +129,13 @@ def recalled(key: str, where: dict[str, str]) -> bool:
     so no check is made against it."""
     row = _card_row(key, where)
     said = f"{row.get('source', '')} {row.get('notes', '')}".lower()
-    return str(row.get("estimated", "false")).lower() == "true" and "recalled" in said
+    return str(row.get("estimated", "false")).lower() == "true" and said_recalled(said)
+
+
+def said_recalled(text: str) -> bool:
+    """Whether a rates-card note says its figure was recalled: the word itself, not part of
+    another word and not denied ("not recalled")."""
+    return re.search(r"(?<!not )\brecalled\b", text.lower()) is not None
 
 
 def _card_value(key: str, where: dict[str, str]) -> tuple[float, str]:
