@@ -15,7 +15,10 @@ from carepool.population import BuildRequest, build
 from carepool.population.census import census_by_lad
 from carepool.population.generator import nhs_numbers
 from carepool.population.parameters import load_parameters
-from carepool.population.social_care_rates import self_funder_share_by_quintile
+from carepool.population.social_care_rates import (
+    MEAN_CARE_HOME_STAY_YEARS,
+    self_funder_share_by_quintile,
+)
 from carepool.warehouse import TABLES, Kind
 
 TRAFFORD = "E08000009"
@@ -190,7 +193,10 @@ def test_care_homes_turn_over_deaths_free_places_that_admissions_fill(
     now = homes[homes["year"] == second]
     admitted = (~now["person_id"].isin(before)).sum()
     died = homes.loc[homes["year"] == first, "died"].sum()
-    assert died / (homes["year"] == first).sum() > 0.2
+    yearly = died / (homes["year"] == first).sum()
+    assert yearly > 0.2
+    # the stay the means test assumes is the stay the model's deaths give
+    assert 1.0 / yearly == pytest.approx(MEAN_CARE_HOME_STAY_YEARS, rel=0.3)
     # admissions replace the residents who died (and the need of an older population) ...
     assert admitted >= 0.8 * died
     # ... so the number living in homes holds

@@ -427,6 +427,8 @@ def _premature(
     if england.empty or not england_all_causes:
         return []
     bridge = preventable_elasticity(frozenset(names))
+    if bridge is None:
+        return []  # a region of nearly all England leaves nothing outside it to learn from
     checks = _against(
         MEASURES["u75_mortality_vs_england"],
         table[table["indicator"] == "u75_mortality_all_causes"],

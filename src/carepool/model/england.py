@@ -1,12 +1,15 @@
 """The model's mortality method applied, analytically, to every English authority.
 
 The region's boroughs are few, and their published figures differ by little more than their
-noise; England's 296 districts and unitary authorities are many. For each, the generator's own
-calibration gives what the model would simulate: the authority's residents by LSOA and single
+noise; England's districts and unitary authorities are many (294 with a published life
+expectancy for both sexes under today's codes). For each, the generator's calibration gives
+what the model would simulate: the authority's residents by LSOA and single
 year of age (ONS mid-2020 on 2021 LSOAs), each LSOA's IoD 2025 quintile, the model's
 age-shaped mortality ratios, and the hazard multiplier that reproduces the authority's
 published 2022-24 life expectancy by sex (:func:`carepool.population.solve_hazard_multiplier`).
-No simulation is run: the expected life tables follow from the rates.
+No simulation is run: the expected life tables follow from the rates. One approximation:
+both sexes take the authority's mid-2020 persons by age (the generator splits each LSOA's
+people by sex from the census; the mix of quintiles at each age barely differs by sex).
 
 Two uses: the bridge from all-cause to preventable premature mortality
 (:mod:`carepool.model.premature_mortality`), and the order of within-authority inequality
@@ -48,10 +51,19 @@ class Authority:
     multiplier: tuple[float, float]  # the hazard multiplier c, female and male
 
     def quintile_shares(self, lsoas: npt.NDArray[np.bool_] | None = None) -> FloatArray:
-        """``[quintile, age 0..100]`` shares of the residents (of ``lsoas``, if given)."""
-        chosen = slice(None) if lsoas is None else lsoas
+        """``[quintile, age 0..100]`` shares of the residents (of ``lsoas``, if given; at an
+        age where they have nobody, the whole authority's shares, so that no age goes
+        without a death rate)."""
+        everyone = self._shares(np.ones(self.quintile.size, dtype=bool))
+        if lsoas is None:
+            return everyone
+        chosen = self._shares(lsoas)
+        empty = chosen.sum(axis=0) == 0
+        return np.where(empty[None, :], everyone, chosen)
+
+    def _shares(self, lsoas: npt.NDArray[np.bool_]) -> FloatArray:
         by_q = np.zeros((5, self.people.shape[1]))
-        np.add.at(by_q, self.quintile[chosen], self.people[chosen])
+        np.add.at(by_q, self.quintile[lsoas], self.people[lsoas])
         return quintile_shares_by_age(by_q)
 
 
@@ -88,13 +100,12 @@ def authorities() -> tuple[Authority, ...]:
         by_q = np.zeros((5, people.shape[1]))
         np.add.at(by_q, quintile[rows], people[rows])
         shares = quintile_shares_by_age(by_q)
-        solved = [
-            solve_hazard_multiplier(params.qx[s], params.mortality_rr[s], shares, float(t or 0))
-            for s, t in enumerate(targets)
-        ]
-        if None in solved:
+        female, male = (
+            solve_hazard_multiplier(params.qx[s], params.mortality_rr[s], shares, target)
+            for s, target in enumerate(t for t in targets if t is not None)
+        )
+        if female is None or male is None:
             continue
-        female, male = (float(c or 0) for c in solved)
         found.append(
             Authority(str(code), people[rows], quintile[rows], score[rows], (female, male))
         )

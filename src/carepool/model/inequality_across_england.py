@@ -43,7 +43,7 @@ def local_deciles(authority: Authority) -> np.ndarray:
 
 def expected_slope(authority: Authority, sex: int) -> float:
     """The slope index of inequality (years, least minus most deprived) of the authority's
-    expected life expectancy by local decile."""
+    expected life expectancy by local decile; NaN for an authority too small to have two."""
     params = load_parameters()
     deciles = local_deciles(authority)
     c = authority.multiplier[sex]
@@ -57,6 +57,8 @@ def expected_slope(authority: Authority, sex: int) -> float:
         mixed = mixed_hazard(params.qx[sex], params.mortality_rr[sex], shares, c)
         values.append(period_life_expectancy(mixed))
         weights.append(people)
+    if len(values) < 2:
+        return float("nan")
     w = np.asarray(weights) / np.sum(weights)
     rank = np.cumsum(w) - w / 2  # most deprived first
     design = np.column_stack([np.ones_like(rank), rank])
@@ -73,9 +75,11 @@ def slope_order(excluded: frozenset[str]) -> dict[str, tuple[float, int]]:
     result = {}
     for s, sex in enumerate(SEXES):
         pairs = [
-            (expected_slope(a, s), slopes[(a.code, sex)])
+            (slope, slopes[(a.code, sex)])
             for a in authorities()
             if a.code not in excluded and (a.code, sex) in slopes
+            for slope in [expected_slope(a, s)]
+            if np.isfinite(slope)
         ]
         model, observed = zip(*pairs, strict=True) if pairs else ((), ())
         rho = float(spearmanr(model, observed).statistic) if len(pairs) > 2 else float("nan")

@@ -12,7 +12,7 @@ The bridge is measured, not assumed. For every English district and unitary auth
 outside the region, the model's own method gives an expected all-cause under-75 rate: its
 residents' deprivation mix at each age (ONS mid-2020 on 2021 LSOAs, IoD 2025 quintiles), the
 model's age-shaped mortality ratios, and the hazard multiplier that reproduces the authority's
-published 2022-24 life expectancy, exactly as the generator calibrates the region's own
+published 2022-24 life expectancy, as the generator calibrates the region's own
 authorities (:mod:`carepool.population.calibration`). Across those authorities,
 
     log(published preventable ratio) = β · log(model all-cause ratio) + ε,
@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from carepool.errors import ReferenceDataError
-from carepool.model.england import ENGLAND, LE_PERIOD, authorities, published
+from carepool.model.england import ENGLAND, authorities, published
 from carepool.population import load_parameters, mixed_hazard
 from carepool.stats import ESP2013
 
@@ -101,17 +101,14 @@ def _all_cause_ratios() -> pd.DataFrame:
 
 
 @cache
-def preventable_elasticity(excluded: frozenset[str]) -> Elasticity:
+def preventable_elasticity(excluded: frozenset[str]) -> Elasticity | None:
     """β and the residual spread, fitted on every English authority not in ``excluded`` (the
-    modelled region's, whose own figures are what the fit will be checked against)."""
+    modelled region's, whose own figures are what the fit will be checked against); ``None``
+    when fewer than :data:`MIN_AUTHORITIES` remain to fit it on."""
     table = _all_cause_ratios()
     fitted = table[~table["area_code"].isin(excluded)].dropna()
     if len(fitted) < MIN_AUTHORITIES:
-        raise ReferenceDataError(
-            f"phof_indicators_england: only {len(fitted)} authorities outside the region have "
-            f"both life expectancy {LE_PERIOD} and preventable under-75 mortality "
-            f"{U75_PERIOD}; at least {MIN_AUTHORITIES} are needed"
-        )
+        return None
     x = np.log(fitted["model_all_causes"].to_numpy())
     y = np.log(fitted["published_preventable"].to_numpy())
     beta = float((x * y).sum() / (x * x).sum())

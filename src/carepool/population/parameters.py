@@ -154,9 +154,9 @@ CONDITION_MORTALITY: dict[str, float] = {
     "learning_disability": 1.8,
 }
 #: Mortality multiplier for living in a care home, beyond the conditions that took the
-#: resident there, renormalised like the conditions'. Set so that residents die at about the
-#: pace a mean stay of 801 days implies (Forder and Fernández 2011; docs/data-card.md):
-#: without it they died at 16% a year.
+#: resident there, renormalised like the conditions'. A judgement: residents then die at about
+#: 26% a year, between the 16% the life table and conditions alone gave and the 45% that
+#: Bupa's nursing-heavy mean stay of 801 days implies (docs/data-card.md).
 CARE_HOME_MORTALITY = 4.0
 
 #: Mean length of stay (bed days per emergency admission) by service age band (judgement,

@@ -48,11 +48,14 @@ NO_CAPITAL_SHARE = 0.6
 #: published distribution was found).
 DEPLETION_YEARS_RESIDENTIAL = 7.3
 DEPLETION_YEARS_NURSING = 5.4
-#: Mean length of a care-home stay: 801 days (median 462) over 11,565 completed stays in 305
-#: Bupa homes, 2008-10 (Forder and Fernández, Length of stay in care homes, PSSRU Discussion
-#: Paper 2769, 2011). Residents on the model's first day have been in their home for an
-#: exponential time with this mean (judgement: the stays are skewed, as an exponential is).
-MEAN_CARE_HOME_STAY_YEARS = 801 / 365.25
+#: Mean length of a care-home stay in the model: residents die at about 26% a year (the
+#: life table and conditions, raised by ``CARE_HOME_MORTALITY``) and leave no other way, so
+#: they stay about 1 / 0.26 years. Residents on the model's first day have been in their home
+#: for an exponential time with this mean, and it sets how many more self-funders enter a home
+#: than live in one; tests/population/test_generator.py checks it against the model's deaths.
+#: (Published: 801 days, median 462, over 11,565 stays in 305 Bupa homes, 2008-10, nursing
+#: heavy; Forder and Fernández, PSSRU Discussion Paper 2769, 2011.)
+MEAN_CARE_HOME_STAY_YEARS = 3.8
 
 
 def self_funder_share_by_quintile(most_least: tuple[float, float]) -> FloatArray:

@@ -54,7 +54,8 @@ class Cohort:
     condition_u: npt.NDArray[np.float32]  # [person, condition]
     screen_u: npt.NDArray[np.float32]
     care_u: npt.NDArray[np.float32]  # [person, 4]: care home, home care, nursing, hours
-    finance_u: npt.NDArray[np.float32]  # [person, 4]: income, capital, self-funder, depletion
+    finance_u: npt.NDArray[np.float32]  # [person, 3]: income, capital, self-funder
+    capital_u: npt.NDArray[np.float32]  # how long a self-funder's capital lasts
     alive: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     conditions: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     care_home: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -125,7 +126,9 @@ def new_people(
         condition_u=rng.random((n, len(CONDITIONS)), dtype=np.float32),
         screen_u=rng.random(n, dtype=np.float32),
         care_u=rng.random((n, 4), dtype=np.float32),
-        finance_u=rng.random((n, 4), dtype=np.float32),
+        finance_u=rng.random((n, 3), dtype=np.float32),
+        # its own stream: a new trait leaves every earlier draw as it was
+        capital_u=stream(seed, f"people/{stream_name}/capital").random(n, dtype=np.float32),
         alive=np.ones(n, dtype=bool),
         conditions=np.zeros((n, len(CONDITIONS)), dtype=bool),
         care_home=np.zeros(n, dtype=bool),

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
-from carepool.population.generator.cohort import FIRST_YEAR
 from carepool.population.generator.health import Registers
 from carepool.population.generator.individual_risk import (
     BoolArray,
@@ -113,8 +112,9 @@ def social_care(
     fu = year.cohort.finance_u[year.rows]
     p_self = self_funder_share_by_quintile(params.self_funder_share_q1_q5)[year.q]
     p_self = np.where(care_home, np.minimum(p_self * _entry_factor(nursing), 0.95), p_self)
-    depleted = care_home & capital_run_down(year, nursing)
-    self_funder = older & (fu[:, 2] < p_self) & (home_care | residential | nursing) & ~depleted
+    has_the_capital = older & (fu[:, 2] < p_self)
+    depleted = care_home & has_the_capital & capital_run_down(year, nursing)
+    self_funder = has_the_capital & (home_care | residential | nursing) & ~depleted
     in_care = settings.in_care
     funding = np.full(n, -1, dtype=np.int8)  # codes into ASC_FUNDING
     funding[in_care & ~self_funder] = ASC_FUNDING.index("council_funded")
@@ -199,11 +199,12 @@ def care_home_residents(year: Year, registers: Registers) -> BoolArray:
     authority and five-year age band the people not yet in a home enter with a chance in
     proportion to their rate, so that the band's expected residents are its rate again.
     Admissions follow deaths, as places do; residents die more often than others of their age
-    and need (:data:`CARE_HOME_MORTALITY`), so the homes turn over at the published pace.
+    and need (:data:`CARE_HOME_MORTALITY`), so the homes turn over (about a quarter of the
+    residents a year: docs/data-card.md).
     """
     rate = _care_home_rate(year, _need_weights(year, registers))
     older = year.age >= 65
-    if year.start == FIRST_YEAR:
+    if year.start == int(year.cohort.first_year.min()):  # the model's first year
         first: BoolArray = older & (year.cohort.care_u[year.rows, 0] < rate)
         return first
     staying = older & year.cohort.care_home[year.rows]
@@ -266,9 +267,9 @@ def capital_run_down(year: Year, nursing: BoolArray) -> BoolArray:
     self-funder in a care home have reached their years of capital (an exponential draw
     around the setting's mean, from their own uniform, so the same person keeps it)."""
     mean = np.where(nursing, DEPLETION_YEARS_NURSING, DEPLETION_YEARS_RESIDENTIAL)
-    u = np.clip(year.cohort.finance_u[year.rows, 3].astype(np.float64), 0.0, 1.0 - 1e-7)
+    u = np.clip(year.cohort.capital_u[year.rows].astype(np.float64), 0.0, 1.0 - 1e-7)
     years_of_capital = -mean * np.log1p(-u)
-    run_down: BoolArray = year.cohort.self_funded_years[year.rows] >= years_of_capital
+    run_down: BoolArray = year.cohort.self_funded_years[year.rows] > years_of_capital
     return run_down
 
 
