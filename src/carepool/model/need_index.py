@@ -10,10 +10,10 @@ index is 1 for the average resident of the region it models; NHS England's is re
 England, so each locality's is divided by the modelled localities' average (weighted by registered
 patients; for the whole region, Greater Manchester's 1.055 in 2025/26). NHS
 England's index also carries costs the model has no part in (the market-forces factor,
-emergency ambulance costs), hence a structural tolerance of 0.05. The need index has no
-sampling error worth the name at any scale built: it is weighted by age and sex from the
-census-fitted population and by deprivation from the vendored scores; the rank correlation is
-what matters, and is reported with its own noise floor like every other order.
+emergency ambulance costs), hence a structural tolerance of 0.05. No sampling error is
+computed for the need index yet: its weights are fitted on the model's simulated activity, so
+at a small scale it moves from seed to seed (Trafford 0.88 against 0.93 at scale 0.05, seed
+1), and a bootstrap over the simulated activity would give the error the band should carry.
 """
 
 from __future__ import annotations
