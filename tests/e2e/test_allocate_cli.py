@@ -153,7 +153,7 @@ def test_bad_options_are_refused_clearly(
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("share = 0.565", "share = 0.6", "shares must sum to 1"),
+        ("share = 0.57", "share = 0.6", "shares must sum to 1"),
         ('variable = "health_score"', 'variable = "happiness"', "unknown variable 'happiness'"),
         ('id = "acute"', 'id = "acute"\ncolour = "red"', "unknown key 'colour'"),
     ],
