@@ -16,7 +16,8 @@ from carepool.model.boroughs import (
     BoroughCheck,
     rank_check,
 )
-from carepool.model.need_index import published_core_index
+from carepool.model.need_index import need_index_checks, published_core_index
+from carepool.warehouse import connect
 
 runner = CliRunner()
 
@@ -128,3 +129,12 @@ def test_validate_by_borough_as_json(
         "life_expectancy_sii_female_across_england",
     }
     assert all(r["boroughs"] >= 280 and r["ok"] for r in england.values())
+
+
+def test_one_borough_has_no_need_index_check_to_make(small_warehouse: Path) -> None:
+    """Relative to the boroughs modelled, a lone borough's index is 1 in the model and in NHS
+    England's figures alike: a check that could not fail is not made."""
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        assert need_index_checks(warehouse, {"E08000009": "Trafford"}) == []
+        pair = need_index_checks(warehouse, {"E08000003": "Manchester", "E08000009": "Trafford"})
+    assert {c.area_code for c in pair} == {"E08000003", "E08000009"}
