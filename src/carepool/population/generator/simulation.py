@@ -34,6 +34,7 @@ from carepool.population.generator.services import Activity, nhs_activity
 from carepool.population.generator.social_care import (
     SocialCare,
     care_home_residents,
+    need_for_care,
     social_care,
 )
 from carepool.population.generator.year import Area, Year
@@ -61,15 +62,14 @@ def simulate_year(
     """Simulate financial year ``start`` (e.g. 2024 = 2024-25) for everyone alive in it."""
     year = Year.of(cohort, start, seed, params, area)
     registers = conditions(year)
-    in_home = care_home_residents(year, registers)
+    need = need_for_care(year, registers)
+    in_home = care_home_residents(year, need)
     died = deaths(year, registers, in_home)
     activity = nhs_activity(year, registers, died.exposure)
     therapies = talking_therapies(year, registers, died.exposure)
     screening = screening_and_cancer(year, registers, died.exposure)
     ld_check = ld_health_checks(year, registers)
-    care = social_care(
-        year, registers, in_home, died.exposure, activity.counts["emergency_admissions"]
-    )
+    care = social_care(year, need, in_home, died.exposure, activity.counts["emergency_admissions"])
     nhs_cost = _nhs_cost(params, activity, therapies)
 
     rows = year.rows

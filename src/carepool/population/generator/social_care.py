@@ -94,16 +94,17 @@ class _Settings:
 
 def social_care(
     year: Year,
-    registers: Registers,
+    need: FloatArray,
     care_home: BoolArray,
     exposure: FloatArray,
     emergency: IntArray,
 ) -> SocialCare:
     """Long-term care beside this year's ``care_home`` residents (:func:`care_home_residents`),
-    reablement (stream ``social_care``) and the means test for one year."""
+    reablement (stream ``social_care``) and the means test for one year; ``need``: each
+    person's :func:`need_for_care`, computed once a year for both."""
     n = year.n
     params = year.params
-    settings = _settings(year, registers, care_home)
+    settings = _settings(year, need, care_home)
     older, care_home, home_care = settings.older, settings.care_home, settings.home_care
     residential, nursing = settings.residential, settings.nursing
 
@@ -169,9 +170,10 @@ def social_care(
     )
 
 
-def _need_weights(year: Year, registers: Registers) -> FloatArray:
+def need_for_care(year: Year, registers: Registers) -> FloatArray:
     """Each adult's multiplier for the conditions that need care, mean one within each age
-    group (working age, 65-74, 75-84, 85+)."""
+    group (working age, 65-74, 75-84, 85+): who enters a care home and who gets care at home
+    both follow it."""
     older = year.age >= 65
     working = (year.age >= 18) & (year.age < 65)
     band65 = np.clip((year.age - 65) // 10, 0, 2).astype(np.int64)
@@ -190,7 +192,7 @@ def _care_home_rate(year: Year, mult: FloatArray) -> FloatArray:
     return np.where(year.age >= 65, np.minimum(rate, 0.95), 0.0)
 
 
-def care_home_residents(year: Year, registers: Registers) -> BoolArray:
+def care_home_residents(year: Year, need: FloatArray) -> BoolArray:
     """Who lives in a care home this year (65+; stream ``care_home_entry``).
 
     In the model's first year, each person's fixed uniform against their rate
@@ -202,7 +204,7 @@ def care_home_residents(year: Year, registers: Registers) -> BoolArray:
     and need (:data:`CARE_HOME_MORTALITY`), so the homes turn over (about a quarter of the
     residents a year: docs/data-card.md).
     """
-    rate = _care_home_rate(year, _need_weights(year, registers))
+    rate = _care_home_rate(year, need)
     older = year.age >= 65
     if year.start == int(year.cohort.first_year.min()):  # the model's first year
         first: BoolArray = older & (year.cohort.care_u[year.rows, 0] < rate)
@@ -214,16 +216,16 @@ def care_home_residents(year: Year, registers: Registers) -> BoolArray:
     expected = np.bincount(group, weights=rate, minlength=size)
     present = np.bincount(group, weights=staying.astype(np.float64), minlength=size)
     outside = older & ~staying
-    need = np.bincount(group, weights=np.where(outside, rate, 0.0), minlength=size)
+    waiting = np.bincount(group, weights=np.where(outside, rate, 0.0), minlength=size)
     places = np.maximum(expected - present, 0.0)
-    scale = np.divide(places, need, out=np.zeros(size), where=need > 0)
+    scale = np.divide(places, waiting, out=np.zeros(size), where=waiting > 0)
     chance = np.minimum(rate * scale[group], 0.95)
     entering = outside & (year.rng("care_home_entry").random(year.n) < chance)
     residents: BoolArray = staying | entering
     return residents
 
 
-def _settings(year: Year, registers: Registers, care_home: BoolArray) -> _Settings:
+def _settings(year: Year, mult: FloatArray, care_home: BoolArray) -> _Settings:
     """Home care and working-age clients' care, at the card's rates by age times the
     deprivation ratio times the conditions that need care, beside this year's care-home
     residents."""
@@ -232,7 +234,6 @@ def _settings(year: Year, registers: Registers, care_home: BoolArray) -> _Settin
     older = age >= 65
     working = (age >= 18) & (age < 65)
     band65 = np.clip((age - 65) // 10, 0, 2).astype(np.int64)
-    mult = _need_weights(year, registers)
     rr = year.params.asc_rr[q]  # council-supported clients (under 65 nobody self-funds)
     rr_older = year.params.care_rr_65plus[q]  # whoever pays: the means test follows
 
