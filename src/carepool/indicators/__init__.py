@@ -6,7 +6,7 @@ from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
 from carepool.indicators.gaps import GAP_LEVELS, gap_table, gaps_from_table, place_gaps
-from carepool.indicators.levels import available_levels, memberships
+from carepool.indicators.levels import available_levels, local_deciles, memberships
 from carepool.indicators.record import ENTRY as AUDIT_ENTRY
 from carepool.indicators.record import audit_is_current, audit_warehouse, record_audit
 from carepool.indicators.table import CONTRACT, IndicatorRequest, indicator_table
@@ -32,6 +32,7 @@ __all__ = [
     "gap_table",
     "gaps_from_table",
     "indicator_table",
+    "local_deciles",
     "memberships",
     "model_years",
     "place_gaps",

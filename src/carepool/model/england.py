@@ -25,6 +25,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from carepool.indicators import local_deciles
 from carepool.population import (
     load_parameters,
     mid2020_on_lsoa21,
@@ -48,6 +49,7 @@ class Authority:
     people: FloatArray  # [lsoa, age 0..90] (90 = 90 and over)
     quintile: npt.NDArray[np.int64]  # [lsoa], 0 (most deprived) to 4
     imd_score: FloatArray  # [lsoa]
+    local_decile: npt.NDArray[np.int64]  # [lsoa], 1 (most deprived) to 10, as OHID cuts them
     multiplier: tuple[float, float]  # the hazard multiplier c, female and male
 
     def quintile_shares(self, lsoas: npt.NDArray[np.bool_] | None = None) -> FloatArray:
@@ -92,6 +94,9 @@ def authorities() -> tuple[Authority, ...]:
     people = mid2020_on_lsoa21(iod["lsoa21_code"].tolist()).to_numpy(dtype=np.float64)
     quintile = (iod["imd_decile"].to_numpy(dtype=np.int64) + 1) // 2 - 1
     score = iod["imd_score"].to_numpy(dtype=np.float64)
+    local = local_deciles(
+        iod.rename(columns={"lad24_code": "lad_code"}).assign(residents=people.sum(axis=1))
+    ).to_numpy(dtype=np.int64)
     found = []
     for code, rows in sorted(iod.groupby("lad24_code").indices.items()):
         targets = [life.get((str(code), sex)) for sex in SEXES]
@@ -107,6 +112,8 @@ def authorities() -> tuple[Authority, ...]:
         if female is None or male is None:
             continue
         found.append(
-            Authority(str(code), people[rows], quintile[rows], score[rows], (female, male))
+            Authority(
+                str(code), people[rows], quintile[rows], score[rows], local[rows], (female, male)
+            )
         )
     return tuple(found)

@@ -6,10 +6,11 @@ little more than their sampling error, so their order says little either way. Ac
 England's authorities outside the region the published slopes run from about 3 to 16 years,
 and the model's method can be judged by its order there: for each authority
 (:mod:`carepool.model.england`), its LSOAs are ranked by IMD 2025 score and cut into deciles at
-tenths of its residents, as OHID does; each decile's expected life expectancy follows from
-the authority's calibrated life table; and the slope index of inequality is the
-population-weighted least-squares slope across the deciles' cumulative rank midpoints (the
-point estimate of :func:`carepool.stats.sii`, without its simulated interval). Spearman's
+tenths of its residents, as OHID does and as the model's own ``lad_local_decile`` level does
+(:func:`carepool.indicators.local_deciles`); each decile's expected life expectancy follows
+from the authority's calibrated life table; and the slope index of inequality is the point
+estimate of :func:`carepool.stats.sii` (:func:`carepool.stats.slope_index`), without its
+simulated interval. Spearman's
 correlation of those slopes with the published 2022-24 slopes is a
 :class:`carepool.model.boroughs.RankCheck` of the method, marked independent: the model is
 given each authority's life expectancy, never its slope.
@@ -24,32 +25,20 @@ from scipy.stats import spearmanr
 
 from carepool.model.england import LE_PERIOD, SEXES, Authority, authorities, published
 from carepool.population import load_parameters, mixed_hazard, period_life_expectancy
+from carepool.stats import slope_index
 
 SII_PERIOD = LE_PERIOD
 DECILES = 10
-
-
-def local_deciles(authority: Authority) -> np.ndarray:
-    """Each LSOA's decile within its authority, 0 (most deprived) to 9: ranked by IMD score
-    and cut at tenths of the authority's residents (by each LSOA's midpoint)."""
-    residents = authority.people.sum(axis=1)
-    order = np.argsort(-authority.imd_score, kind="stable")
-    share = np.cumsum(residents[order]) / residents.sum()
-    midpoint = share - residents[order] / residents.sum() / 2
-    deciles = np.empty(order.size, dtype=np.int64)
-    deciles[order] = np.minimum((midpoint * DECILES).astype(np.int64), DECILES - 1)
-    return deciles
 
 
 def expected_slope(authority: Authority, sex: int) -> float:
     """The slope index of inequality (years, least minus most deprived) of the authority's
     expected life expectancy by local decile; NaN for an authority too small to have two."""
     params = load_parameters()
-    deciles = local_deciles(authority)
     c = authority.multiplier[sex]
     values, weights = [], []
-    for d in range(DECILES):
-        lsoas = deciles == d
+    for decile in range(1, DECILES + 1):
+        lsoas = authority.local_decile == decile
         people = float(authority.people[lsoas].sum())
         if people <= 0:
             continue
@@ -59,12 +48,7 @@ def expected_slope(authority: Authority, sex: int) -> float:
         weights.append(people)
     if len(values) < 2:
         return float("nan")
-    w = np.asarray(weights) / np.sum(weights)
-    rank = np.cumsum(w) - w / 2  # most deprived first
-    design = np.column_stack([np.ones_like(rank), rank])
-    gram = design.T @ (design * w[:, None])
-    beta = np.linalg.solve(gram, design.T @ (w * np.asarray(values)))
-    return float(beta[1])
+    return slope_index(weights, values)
 
 
 @cache

@@ -9,7 +9,7 @@ from carepool.stats.funnels import (
     ratio_funnel,
     ratio_significance,
 )
-from carepool.stats.inequality import Inequality, sii, sii_by_area
+from carepool.stats.inequality import Inequality, sii, sii_by_area, slope_index
 from carepool.stats.intervals import (
     byars_limits,
     exact_limits,
@@ -72,6 +72,7 @@ __all__ = [
     "ratio_significance",
     "sii",
     "sii_by_area",
+    "slope_index",
     "wilson_limits",
     "z_value",
 ]

@@ -39,6 +39,20 @@ class Inequality:
     limits: dict[float, tuple[float, float, float, float]]  # level -> sii lo, hi, rii lo, hi
 
 
+def _rank_midpoints(population: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each quantile's population share and the midpoint of its cumulative rank (0..1)."""
+    a = population / population.sum()
+    return a, np.cumsum(a) - a / 2.0
+
+
+def slope_index(population: npt.ArrayLike, value: npt.ArrayLike) -> float:
+    """The SII's point estimate alone (identity scale, quantiles most deprived first): the
+    population-weighted least-squares slope of ``value`` on the quantiles' rank midpoints,
+    for when no interval is wanted (:func:`sii` gives one by simulation)."""
+    a, x = _rank_midpoints(np.asarray(population, dtype=np.float64))
+    return float((_fit(x, a) @ np.asarray(value, dtype=np.float64))[1])
+
+
 def _fit(x: FloatArray, a: FloatArray) -> FloatArray:
     """The 2 × Q matrix H with (b0, b1) = H @ y for weighted least squares with weights a."""
     design = np.column_stack([np.ones_like(x), x])
@@ -104,8 +118,7 @@ def sii(
     if np.any(np.isnan(s)) or np.any(s < 0):
         raise ValueError("negative or missing standard error")
 
-    a = pop / pop.sum()
-    x = np.cumsum(a) - a / 2.0
+    a, x = _rank_midpoints(pop)
     hat = _fit(x, a)
     invert = multiplier < 0
     fy = f(y) if transform else y
