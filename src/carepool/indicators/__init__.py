@@ -1,7 +1,7 @@
 """Indicators: definitions, computation on the warehouse engine, benchmarking against the
 region and England, gaps and inequalities, and disclosure control of everything published."""
 
-from carepool.indicators.benchmarks import TREND_PERIODS, Z95
+from carepool.indicators.benchmarks import TREND_PERIODS, Z95, u75_rate
 from carepool.indicators.cube import model_years
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method, Polarity
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule, protect
@@ -38,4 +38,5 @@ __all__ = [
     "place_gaps",
     "protect",
     "record_audit",
+    "u75_rate",
 ]

@@ -81,15 +81,26 @@ def _from_reference(b: Benchmark) -> EnglandValue:
     return EnglandValue(float(row["value"]) * b.scale, period, source)
 
 
+U75_AGES = 75
+
+
+def u75_rate(mx: npt.NDArray[np.float64]) -> float:
+    """The directly standardised (ESP 2013) death rate per 100,000 under 75 from central death
+    rates ``mx`` by single year of age from 0 (each five-year band their mean)."""
+    ages = np.arange(U75_AGES)
+    band = ESP_BANDS.index(ages)
+    by_band = np.bincount(band, weights=mx[:U75_AGES]) / np.bincount(band)
+    weights = np.asarray(ESP2013[: by_band.size], dtype=np.float64)
+    return float(np.sum(weights * by_band) / weights.sum() * 100_000)
+
+
 def _u75_all_causes_from_life_table(b: Benchmark) -> EnglandValue:
     table = read_reference("rates_mortality").to_pandas()
     latest = table["period"].astype(str).map(period_end)
     table = table[latest == latest.max()]
-    young = table[table["age"].astype(int) < 75]
-    band = ESP_BANDS.index(young["age"].astype(int).to_numpy())
-    mx = young.assign(band=band).groupby("band")["mx"].mean().to_numpy()  # sexes, ages equal
-    weights = np.asarray(ESP2013[: mx.size], dtype=np.float64)
-    value = float(np.sum(weights * mx) / weights.sum() * 100_000)
+    young = table[table["age"].astype(int) < U75_AGES]
+    mx = young.groupby(young["age"].astype(int))["mx"].mean()  # persons: sexes equal
+    value = u75_rate(mx.reindex(range(U75_AGES)).to_numpy(dtype=np.float64))
     return EnglandValue(value, str(table["period"].iloc[0]), f"derived: {b.note}")
 
 

@@ -31,18 +31,16 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from carepool.errors import ReferenceDataError
+from carepool.indicators import u75_rate
 from carepool.model.england import ENGLAND, authorities, published
 from carepool.population import load_parameters, mixed_hazard
-from carepool.stats import ESP2013
 
 U75_PERIOD = "2024"  # the release pooling 2022-24
 #: Fewer authorities than this cannot pin the elasticity down.
 MIN_AUTHORITIES = 30
-_U75_AGES = 75
 
 
 @dataclass(frozen=True)
@@ -62,16 +60,6 @@ class Elasticity:
         return float(self.beta * all_cause_ratio ** (self.beta - 1.0) * se)
 
 
-def _u75_rate(mx: npt.NDArray[np.float64]) -> float:
-    """Directly standardised (ESP 2013) rate per 100,000 under 75 from central death rates
-    by single year of age."""
-    ages = np.arange(_U75_AGES)
-    bands = ages // 5
-    by_band = np.bincount(bands, weights=mx[:_U75_AGES]) / np.bincount(bands)
-    weights = np.asarray(ESP2013[: by_band.size], dtype=np.float64)
-    return float((weights * by_band).sum() / weights.sum() * 100_000)
-
-
 @cache
 def _all_cause_ratios() -> pd.DataFrame:
     """Each English authority's modelled all-cause under-75 ratio to England (persons) beside
@@ -84,7 +72,7 @@ def _all_cause_ratios() -> pd.DataFrame:
             f"phof_indicators_england: no England row for preventable under-75 mortality "
             f"in {U75_PERIOD}"
         )
-    england_rate = _u75_rate(-np.log(1.0 - params.qx).mean(axis=0))
+    england_rate = u75_rate(-np.log(1.0 - params.qx).mean(axis=0))
     rows = []
     for authority in authorities():
         rate = u75.get((authority.code, "Persons"))
@@ -95,7 +83,7 @@ def _all_cause_ratios() -> pd.DataFrame:
             -np.log(1.0 - mixed_hazard(params.qx[s], params.mortality_rr[s], shares, c))
             for s, c in enumerate(authority.multiplier)
         ]
-        ratio = _u75_rate(np.mean(mx, axis=0)) / england_rate
+        ratio = u75_rate(np.mean(mx, axis=0)) / england_rate
         rows.append((authority.code, ratio, rate / england))
     return pd.DataFrame(rows, columns=["area_code", "model_all_causes", "published_preventable"])
 
