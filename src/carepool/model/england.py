@@ -56,12 +56,14 @@ class Authority:
         """``[quintile, age 0..100]`` shares of the residents (of ``lsoas``, if given; at an
         age where they have nobody, the whole authority's shares, so that no age goes
         without a death rate)."""
-        everyone = self._shares(np.ones(self.quintile.size, dtype=bool))
+        everyone = np.ones(self.quintile.size, dtype=bool)
         if lsoas is None:
-            return everyone
+            return self._shares(everyone)
         chosen = self._shares(lsoas)
         empty = chosen.sum(axis=0) == 0
-        return np.where(empty[None, :], everyone, chosen)
+        if not empty.any():
+            return chosen
+        return np.where(empty[None, :], self._shares(everyone), chosen)
 
     def _shares(self, lsoas: npt.NDArray[np.bool_]) -> FloatArray:
         by_q = np.zeros((5, self.people.shape[1]))
