@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -14,9 +17,10 @@ from carepool.model.boroughs import (
     INDEPENDENT,
     MIN_RANK_CORRELATION,
     BoroughCheck,
+    published_error,
     rank_check,
 )
-from carepool.model.need_index import need_index_checks, published_core_index
+from carepool.model.need_index import jackknife_se, need_index_checks, published_core_index
 from carepool.warehouse import connect
 
 runner = CliRunner()
@@ -110,7 +114,11 @@ def test_validate_by_borough_as_json(
     for c in checks:
         assert c["basis"] in ("calibrated", "independent")
         sampling = 0.0 if c["sampling_se"] is None else c["sampling_se"]
-        assert c["tolerance"] == pytest.approx(c["structural"] + Z95 * sampling, abs=1e-3)
+        published = 0.0 if c["published_se"] is None else c["published_se"]
+        band = c["structural"] + Z95 * math.hypot(sampling, published)
+        assert c["tolerance"] == pytest.approx(band, abs=1e-3)
+        if c["model"] is not None:  # the need index's error comes from the jackknife
+            assert sampling > 0, c["check"]
         if c["model"] is None:
             assert c["ok"] is None
         else:
@@ -138,3 +146,43 @@ def test_one_borough_has_no_need_index_check_to_make(small_warehouse: Path) -> N
         assert need_index_checks(warehouse, {"E08000009": "Trafford"}) == []
         pair = need_index_checks(warehouse, {"E08000003": "Manchester", "E08000009": "Trafford"})
     assert {c.area_code for c in pair} == {"E08000003", "E08000009"}
+    # the jackknife's error: positive, and small beside the structural tolerance
+    for check in pair:
+        assert check.sampling_se is not None
+        assert 0 < check.sampling_se < check.structural
+        assert check.published_se is None  # NHS England's index is not a sample of these people
+
+
+def test_the_jackknife_error_is_the_spread_of_the_replicates() -> None:
+    replicates = [
+        pd.DataFrame({"place": ["A", "B"], "need_index": [1.0 + d, 1.0 - d]})
+        for d in (0.01, -0.01, 0.03, -0.03)
+    ]
+    se = jackknife_se(replicates)
+    # (G - 1)/G · Σ (θ₋g − θ̄)² = 3/4 · (2·0.01² + 2·0.03²) = 0.0015
+    assert se["A"] == pytest.approx(math.sqrt(0.0015))
+    assert se["B"] == pytest.approx(se["A"])
+    assert jackknife_se(replicates[:1]) == {}
+
+
+def test_the_published_figure_brings_its_own_sampling_error() -> None:
+    sii = replace(_check("A", 8.0, 11.0, se=1.0), check="life_expectancy_sii_male")
+    depression = replace(_check("A", 12.0, 13.0, se=0.1), check="depression_prevalence_18plus")
+    full, tenth = published_error([sii, depression], 1.0, 2), published_error([sii], 0.1, 2)
+    # a full model pooling two years counts two thirds of the events of a three-year figure
+    assert full[0].published_se == pytest.approx(math.sqrt(2 / 3))
+    assert full[0].tolerance == pytest.approx(1.0 + Z95 * math.sqrt(1 + 2 / 3))
+    assert tenth[0].published_se == pytest.approx(math.sqrt(0.2 / 3))
+    # a register's count is not a sample: its figure brings no error
+    assert full[1].published_se is None
+    assert full[1].tolerance == pytest.approx(1.0 + Z95 * 0.1)
+
+
+def test_noise_in_the_published_figures_lowers_the_bar_for_their_order() -> None:
+    published = [8.7, 9.1, 9.5, 9.9, 10.3, 10.7, 11.1, 11.5, 11.9, 12.3]
+    model_only = [_check(str(i), p, p, 0.3) for i, p in enumerate(published)]
+    both = [replace(c, published_se=0.6) for c in model_only]
+    alone, together = rank_check("x", INDEPENDENT, model_only), rank_check("x", INDEPENDENT, both)
+    assert alone is not None
+    assert together is not None
+    assert together.noise_floor < alone.noise_floor

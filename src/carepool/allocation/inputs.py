@@ -137,19 +137,40 @@ def population_year(warehouse: Tables, year: str) -> str:
     )
 
 
+#: Spreads consecutive person ids across the groups a jackknife leaves out in turn (Knuth's
+#: multiplicative hash): ids are given out place by place, so ``id % groups`` would not be random.
+_SPREAD = 2_654_435_761
+
+
+def person_group(person_id: ir.IntegerValue, groups: int) -> ir.IntegerValue:
+    """Which of ``groups`` random-like groups a person belongs to, the same on every run."""
+    group: ir.IntegerValue = ((person_id * _SPREAD) % (2**32)) % groups
+    return group
+
+
+def _kept(table: ir.Table, leave_out: tuple[int, int] | None) -> ir.Table:
+    if leave_out is None:
+        return table
+    group, groups = leave_out
+    return table.filter(person_group(table.person_id, groups) != group)
+
+
 def from_warehouse(
     warehouse: Tables,
     year: str,
     variables: Sequence[str],
     levels: Sequence[str],
+    leave_out: tuple[int, int] | None = None,
 ) -> NeedData:
     """The inputs for allocating in ``year`` from the model in ``warehouse``.
 
     Population is the person-years of the model year before ``year``; activity is that
     year's, by service, counted for council services only where the council funds the care.
+    ``leave_out=(g, G)`` leaves out the people of group ``g`` of ``G`` (:func:`person_group`):
+    one replicate of a jackknife that measures the inputs' sampling error.
     """
     base_year = population_year(warehouse, year)
-    py = warehouse.table("person_year")
+    py = _kept(warehouse.table("person_year"), leave_out)
     this_year = py.filter(py.year == base_year)
     council = this_year.asc_funding == "council_funded"
     days = ibis.literal(float(days_in(base_year)))
@@ -190,7 +211,7 @@ def from_warehouse(
         persons = _cells(frame, codes, "persons")
         values["morbidity"] = _ratio(observed.sum(axis=(1, 2)), _expected(observed, persons))
     if "premature_mortality" in variables:
-        values["premature_mortality"] = _premature_mortality(warehouse, codes, lsoa)
+        values["premature_mortality"] = _premature_mortality(warehouse, codes, lsoa, leave_out)
     prices = warehouse.to_pandas(warehouse.table("services").select("service", "unit_cost_pence"))
     unit_cost = {
         str(s): int(p) for s, p in zip(prices["service"], prices["unit_cost_pence"], strict=True)
@@ -209,10 +230,13 @@ def from_warehouse(
 
 
 def _premature_mortality(
-    warehouse: Tables, codes: npt.NDArray[np.str_], lsoa: pd.DataFrame
+    warehouse: Tables,
+    codes: npt.NDArray[np.str_],
+    lsoa: pd.DataFrame,
+    leave_out: tuple[int, int] | None = None,
 ) -> Array:
     """SMR under 75 over all model years, by MSOA, given to each of its LSOAs."""
-    py = warehouse.table("person_year")
+    py = _kept(warehouse.table("person_year"), leave_out)
     under_75 = py.filter(py.age < 75)
     grouped = under_75.group_by(
         lsoa21_code=under_75.lsoa21_code,

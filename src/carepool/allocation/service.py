@@ -113,14 +113,18 @@ def resolve(warehouse: Tables, request: AllocationRequest) -> Run:
     )
 
 
-def _inputs(warehouse: Tables, run: Run) -> NeedData:
-    data = from_warehouse(warehouse, run.year, run.formula.variables(), [run.level])
+def _inputs(warehouse: Tables, run: Run, leave_out: tuple[int, int] | None = None) -> NeedData:
+    data = from_warehouse(warehouse, run.year, run.formula.variables(), [run.level], leave_out)
     return counted_as(data, run.population)
 
 
-def run_allocation(warehouse: Tables, run: Run) -> Allocation:
-    """Each place's target and allocation in whole pounds, summing to the pool."""
-    data = _inputs(warehouse, run)
+def run_allocation(
+    warehouse: Tables, run: Run, leave_out: tuple[int, int] | None = None
+) -> Allocation:
+    """Each place's target and allocation in whole pounds, summing to the pool; with
+    ``leave_out``, from the model's people less one group of a jackknife
+    (:func:`~carepool.allocation.inputs.from_warehouse`)."""
+    data = _inputs(warehouse, run, leave_out)
     return allocate(
         run.formula,
         data,

@@ -260,7 +260,11 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
     for c in boroughs.checks:
         if last is not None and c.check != last:
             table.add_section()
-        sampling = "" if c.sampling_se is None else f"{Z95 * c.sampling_se:,.2f}"
+        sampling = (
+            ""
+            if c.sampling_se is None and c.published_se is None
+            else f"{Z95 * c.combined_se:,.2f}"
+        )
         table.add_row(
             c.check if c.check != last else "",
             c.area_name,
@@ -297,10 +301,11 @@ def print_borough_checks(boroughs: BoroughValidation) -> None:
     out.print(
         f"{failed} checks fail; {counts['independent']} independent and {counts['calibrated']} "
         "calibrated (C: the model was tuned to the figure; I: it was not). ±: the structural "
-        "tolerance plus 1.96 sampling standard errors of the model at its scale; n/e: not "
+        "tolerance plus 1.96 standard errors of the difference (the model's sampling error at "
+        "its scale and the published figure's own); n/e: not "
         f"estimable at this scale (too few people). Needed: {MIN_RANK_CORRELATION:.2f}, or "
-        "what a model equal to the published figures would reach at this scale's sampling "
-        "error (untestable where that is below "
+        "what a model equal to the published figures would reach at those sampling "
+        "errors (untestable where that is below "
         f"{MIN_TESTABLE_FLOOR:.1f}); …_across_england: the model's method applied to the "
         "English authorities outside the region (expected values, so no sampling error). "
         "Units, periods and sources: --json; reasons: "

@@ -9,18 +9,19 @@ relative to England and permanent care-home admissions.
 
 **Tolerances that know the sample.** A check passes when the model is within its
 *structural* tolerance (how far a sound synthetic model may sit from a published figure:
-stated, with its reason, in :data:`MEASURES` and docs/data-card.md) plus 1.96 times the
-model's own *sampling* standard error at the scale it was built (from the figure's 95%
-interval, computed by the indicator methods). A model built at a twentieth of the
-population then passes or fails on substance, not on noise. A figure the model is too small
+stated, with its reason, in :data:`MEASURES` and docs/data-card.md) plus 1.96 *sampling*
+standard errors of the difference: the model's own at the scale it was built (from the
+figure's 95% interval, computed by the indicator methods) and the published figure's
+(:func:`published_error`). A model built at a twentieth of the population then passes or
+fails on substance, not on noise. A figure the model is too small
 to estimate at all (life expectancy of 5,000 people or fewer) is *not estimable at this
 scale*: reported, not counted as a pass or a failure.
 
 **Order as well as level.** For each measure with five or more published boroughs, the
 Spearman rank correlation between the model's and the published values must reach
 :data:`MIN_RANK_CORRELATION` — or, at a small scale, what a model equal to the published
-values would reach at the model's sampling error (the 2.5th percentile of its correlation
-over :data:`RANK_DRAWS` simulated draws): :class:`RankCheck`.
+values would reach at those sampling errors (the 2.5th percentile of its correlation over
+:data:`RANK_DRAWS` simulated draws): :class:`RankCheck`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Measure:
     tolerance: float
     relative: bool
     why: str
+    #: Years of events behind the published figure, whose own sampling error then enters the
+    #: band; ``None`` when it is not a sample of events (a register's count, a fitted index).
+    published_years: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,19 @@ class BoroughCheck:
     period: str
     source: str
     basis: str
+    #: The published figure's own sampling error (:func:`published_error`), if it has one.
+    published_se: float | None = None
+
+    @property
+    def combined_se(self) -> float:
+        """The sampling error of the difference between two independent estimates."""
+        return float(np.hypot(self.sampling_se or 0.0, self.published_se or 0.0))
 
     @property
     def tolerance(self) -> float:
-        """The pass band: the structural tolerance plus 1.96 sampling standard errors."""
-        return self.structural + Z95 * (self.sampling_se or 0.0)
+        """The pass band: the structural tolerance plus 1.96 standard errors of the difference
+        (the model's sampling error and the published figure's)."""
+        return self.structural + Z95 * self.combined_se
 
     @property
     def estimable(self) -> bool:
@@ -96,7 +108,7 @@ class BoroughCheck:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("model", "sampling_se", "published", "structural"):
+        for key in ("model", "sampling_se", "published", "published_se", "structural"):
             value = data[key]
             data[key] = None if value is None or not np.isfinite(value) else round(value, 4)
         data["tolerance"] = round(self.tolerance, 4)
@@ -112,8 +124,8 @@ class RankCheck:
     basis: str
     boroughs: int
     rho: float | None
-    #: What a model equal to the published values would reach at the model's sampling error
-    #: (the 2.5th percentile of its rank correlation): the bar at a small scale.
+    #: What a model equal to the published values would reach at the sampling error of both
+    #: (the 2.5th percentile of its rank correlation): the bar when noise is large.
     noise_floor: float
     areas: tuple[str, ...] = field(default=())
 
@@ -173,6 +185,14 @@ class BoroughValidation:
         )
 
 
+FINGERTIPS = "OHID Fingertips (Public Health Outcomes Framework), vendored phof_indicators_gm"
+LE_PERIOD, SII_PERIOD, U75_PERIOD, DEPRESSION_PERIOD = "2022 - 24", "2022 - 24", "2024", "2022/23"
+#: The published admissions swing from year to year (Trafford: 545 in 2022/23, 780 in
+#: 2023/24), so the check is against the mean of the two published years.
+ADMISSIONS_PERIODS = ("2022/23", "2023/24")
+ADMISSIONS_PERIOD = "2022/23-2023/24"
+
+
 MEASURES: dict[str, Measure] = {
     m.check: m
     for m in (
@@ -186,6 +206,7 @@ MEASURES: dict[str, Measure] = {
                 False,
                 "each borough's mortality is calibrated to this figure; a year covers the "
                 "difference between the published three-year period and the model's years",
+                published_years=3,
             )
             for sex in ("male", "female")
         ),
@@ -199,6 +220,7 @@ MEASURES: dict[str, Measure] = {
                 False,
                 "the model is given national deprivation gradients, not each borough's; two "
                 "years is a quarter of a typical borough's published slope",
+                published_years=3,
             )
             for sex in ("male", "female")
         ),
@@ -214,6 +236,7 @@ MEASURES: dict[str, Measure] = {
             "(preventable causes are more unequal than all causes), against the published "
             "preventable-causes rate over England's; 0.15 is about a third of the published "
             "spread between the boroughs",
+            published_years=1,
         ),
         Measure(
             "depression_prevalence_18plus",
@@ -236,6 +259,7 @@ MEASURES: dict[str, Measure] = {
             "runs down; councils record admissions differently (short stays that become "
             "permanent) and a borough's figure swings from year to year, so the published "
             "value is the mean of two years; 25% of it",
+            published_years=len(ADMISSIONS_PERIODS),
         ),
     )
 }
@@ -316,14 +340,6 @@ def measured(
         source,
         measure.basis,
     )
-
-
-FINGERTIPS = "OHID Fingertips (Public Health Outcomes Framework), vendored phof_indicators_gm"
-LE_PERIOD, SII_PERIOD, U75_PERIOD, DEPRESSION_PERIOD = "2022 - 24", "2022 - 24", "2024", "2022/23"
-#: The published admissions swing from year to year (Trafford: 545 in 2022/23, 780 in
-#: 2023/24), so the check is against the mean of the two published years.
-ADMISSIONS_PERIODS = ("2022/23", "2023/24")
-ADMISSIONS_PERIOD = "2022/23-2023/24"
 
 
 def _against(
@@ -522,7 +538,7 @@ def rank_check(
     if len(usable) < MIN_RANKED or np.ptp(published) == 0:
         return None  # too few boroughs, or no published order to follow
     model = np.array([float(r.model) for r in usable])  # type: ignore[arg-type]
-    se = np.array([r.sampling_se or 0.0 for r in usable])
+    se = np.array([r.combined_se for r in usable])
     # the same figure for every borough puts them in no order at all
     rho = 0.0 if np.ptp(model) == 0 else float(spearmanr(model, published).statistic)
     rng = np.random.default_rng(seed)
@@ -532,12 +548,40 @@ def rank_check(
     return RankCheck(check, basis, len(usable), rho, floor, tuple(r.area_code for r in usable))
 
 
+def published_error(checks: Sequence[BoroughCheck], scale: float, pool: int) -> list[BoroughCheck]:
+    """Each check with the published figure's own sampling error, where it has one.
+
+    A published rate or life expectancy is itself an estimate from a borough's deaths or
+    admissions over :attr:`Measure.published_years`. Its confidence interval is not in the
+    vendored extract, so it is taken from the model's: a model built at ``scale`` over
+    ``pool`` years counts ``scale × pool / published_years`` times the events of the published
+    figure, so the published figure's standard error is the model's times the square root of
+    that. At full scale the two errors are alike and the band widens by about √2 in its
+    sampling part; at a small scale the model's error dominates."""
+    years = {m.check: m.published_years for m in MEASURES.values()}
+    out = []
+    for check in checks:
+        published_years = years.get(check.check)
+        if published_years is None or check.sampling_se is None:
+            out.append(check)
+            continue
+        ratio = float(np.sqrt(scale * pool / published_years))
+        out.append(replace(check, published_se=check.sampling_se * ratio))
+    return out
+
+
 def borough_validation(
-    engine: Tables, names: dict[str, str], year: str, more: Sequence[BoroughCheck] = ()
+    engine: Tables,
+    names: dict[str, str],
+    year: str,
+    more: Sequence[BoroughCheck] = (),
+    scale: float = 1.0,
 ) -> BoroughValidation:
     """Every borough-level check for the boroughs in ``names`` (code → name), with
     depression counted in ``year`` (the model's last, as the indicators' latest period);
-    ``more`` are checks made elsewhere (need per head, from the allocation), ordered too."""
+    ``more`` are checks made elsewhere (need per head, from the allocation), ordered too;
+    ``scale`` is the share of the population the model was built at (1 for a partner's
+    extract), from which the published figures' own sampling error is estimated."""
     wanted = [
         "life_expectancy_male",
         "life_expectancy_female",
@@ -564,6 +608,7 @@ def borough_validation(
         *_admissions(lad, names),
         *more,
     ]
+    checks = published_error(checks, scale, pool)
     ranks = []
     for check, basis in {c.check: c.basis for c in checks}.items():
         ranked = rank_check(check, basis, [c for c in checks if c.check == check])

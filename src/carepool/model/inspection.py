@@ -37,4 +37,5 @@ def validate_boroughs(warehouse: Warehouse) -> BoroughValidation:
     manifest = read_manifest(warehouse.warehouse_dir)
     names = {code: england_place_name(code) or code for code in manifest["lad_codes"]}
     need = need_index_checks(warehouse, names)
-    return borough_validation(warehouse, names, manifest["years"][-1], need)
+    scale = float(manifest.get("scale", 1.0))
+    return borough_validation(warehouse, names, manifest["years"][-1], need, scale)

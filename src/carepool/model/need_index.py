@@ -10,15 +10,22 @@ index is 1 for the average resident of the region it models; NHS England's is re
 England, so each locality's is divided by the modelled localities' average (weighted by registered
 patients; for the whole region, Greater Manchester's 1.055 in 2025/26). NHS
 England's index also carries costs the model has no part in (the market-forces factor,
-emergency ambulance costs), hence a structural tolerance of 0.05. No sampling error is
-computed for the need index yet: its weights are fitted on the model's simulated activity, so
-at a small scale it moves from seed to seed (Trafford 0.88 against 0.93 at scale 0.05, seed
-1), and a bootstrap over the simulated activity would give the error the band should carry.
+emergency ambulance costs), hence a structural tolerance of 0.05.
+
+**Sampling error.** The model's index is fitted on its simulated activity, so at a small scale
+it moves from seed to seed. Its standard error comes from a delete-a-group jackknife: the
+people are split into :data:`JACKKNIFE_GROUPS` random groups, the allocation is rerun with each
+group left out, and the spread of the replicates gives the error (Wolter, *Introduction to
+Variance Estimation*, 2007, ch. 4). NHS England's index is fitted on national person-level
+models, not a sample of these boroughs, so it carries no sampling error of its own here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
 
 from carepool.allocation import AllocationRequest, resolve, run_allocation
 from carepool.model.boroughs import INDEPENDENT, BoroughCheck, Measure, measured
@@ -26,6 +33,9 @@ from carepool.reference import read_reference
 from carepool.warehouse import Tables
 
 INDEX_YEAR = "2025/26"
+#: Groups of the jackknife: enough for a stable error (its own relative error is about
+#: 1/√(2·(G − 1)), a quarter at ten), few enough that validation reruns the allocation quickly.
+JACKKNIFE_GROUPS = 10
 _COMPONENT = "core_services_overall"
 SOURCE = (
     "NHS England ICB place-based allocation tool 2025/26 (nhsx/AIF_Allocation_Tool), core "
@@ -84,18 +94,39 @@ def need_index_checks(warehouse: Tables, names: dict[str, str]) -> list[BoroughC
         # the model's index is relative to every borough it models, so the published one
         # must be relative to the same boroughs: only when NHS England publishes them all
         return []
-    allocation = run_allocation(warehouse, resolve(warehouse, AllocationRequest()))
+    run = resolve(warehouse, AllocationRequest())
+    allocation = run_allocation(warehouse, run)
     model = dict(zip(allocation.places["place"], allocation.places["need_index"], strict=True))
+    se = jackknife_se(
+        [
+            run_allocation(warehouse, run, leave_out=(group, JACKKNIFE_GROUPS)).places
+            for group in range(JACKKNIFE_GROUPS)
+        ]
+    )
     return [
         measured(
             MEASURE,
             code,
             name,
             float(model[code]) if code in model else None,
-            None,
+            se.get(code),
             round(published[code], 4),
             INDEX_YEAR,
             SOURCE,
         )
         for code, name in names.items()
     ]
+
+
+def jackknife_se(replicates: Sequence[pd.DataFrame]) -> dict[str, float]:
+    """Each place's standard error of its need index from delete-a-group replicates (each an
+    allocation's ``places``): √((G − 1)/G · Σ (θ₋g − θ̄)²)."""
+    groups = len(replicates)
+    if groups < 2:
+        return {}
+    frame = pd.concat(
+        [r.set_index("place")["need_index"].rename(i) for i, r in enumerate(replicates)], axis=1
+    )
+    spread = frame.sub(frame.mean(axis=1), axis=0).pow(2).sum(axis=1)
+    se = np.sqrt((groups - 1) / groups * spread)
+    return {str(place): float(value) for place, value in se.items()}
