@@ -51,6 +51,8 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # the model as a capability: build (with the disclosure audit), read back, check (need per
     # head through the allocation), describe and load
     "model": ANALYTIC | {"population", "indicators", "allocation"},
+    # prevention: the cohort from the warehouse, the model's years from the indicators
+    "prevention": DATA | {"indicators"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

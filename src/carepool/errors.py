@@ -51,6 +51,11 @@ class AllocationError(ConfigError):
     """A formula, baseline, total or pace-of-change policy that carepool cannot allocate with."""
 
 
+class AppraisalError(ConfigError):
+    """An intervention library, appraisal or portfolio request carepool cannot use: the
+    message names the file, the intervention and the field."""
+
+
 class LedgerError(CarepoolError):
     """A ledger request carepool cannot post: unknown partner or line, bad amount, closed
     period, an unbalanced entry, a request id reused with different content."""

@@ -1,0 +1,44 @@
+"""Investing in prevention when the one who pays is not the one who saves.
+
+An intervention library (TOML, every figure sourced), each intervention's cohort found in the
+warehouse, an appraisal for the whole system and each partner year by year (Green Book
+discounting, optimism bias, NPV, benefit-cost ratio, payback, cost per QALY, net health
+benefit, who gains by deprivation), a Monte Carlo over every uncertain figure, and fair
+shares of what is saved (Shapley values, the core). docs/methods/prevention.md.
+"""
+
+from carepool.prevention.discounting import discount_factors
+from carepool.prevention.fairshare import FairShares, Game, Schedule, fair_shares, shapley
+from carepool.prevention.library import (
+    OUTCOMES,
+    Intervention,
+    default_library_text,
+    load_library,
+    parse_library,
+)
+from carepool.prevention.service import (
+    DEFAULT_THRESHOLD,
+    AppraisalRequest,
+    InterventionAppraisal,
+    PartnerResult,
+    appraise,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "OUTCOMES",
+    "AppraisalRequest",
+    "FairShares",
+    "Game",
+    "Intervention",
+    "InterventionAppraisal",
+    "PartnerResult",
+    "Schedule",
+    "appraise",
+    "default_library_text",
+    "discount_factors",
+    "fair_shares",
+    "load_library",
+    "parse_library",
+    "shapley",
+]

@@ -1,0 +1,341 @@
+"""The prevention capability's application layer: appraise interventions on the built model.
+
+``appraise(warehouse, AppraisalRequest(...))`` returns one :class:`InterventionAppraisal` per
+intervention: the whole system's and each partner's costs, savings, net present value, fair
+share and chance of gaining, with the QALYs, cost per QALY and who gains by deprivation.
+Shells (``carepool appraise``, the demo) print what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from carepool.errors import AppraisalError
+from carepool.geography import england_place_name
+from carepool.indicators import model_years
+from carepool.prevention.appraisal import (
+    COUNCIL,
+    NHS,
+    Figures,
+    Prepared,
+    central_figures,
+    drawn_figures,
+    flows,
+    persistence,
+    prepare,
+    present_values,
+)
+from carepool.prevention.cohort import cohort_cells
+from carepool.prevention.discounting import discount_factors
+from carepool.prevention.fairshare import FairShares, Game, fair_shares
+from carepool.prevention.library import OUTCOMES, Intervention, load_library
+from carepool.warehouse import Tables
+
+Array = npt.NDArray[np.float64]
+#: NICE's cost-effectiveness threshold from April 2026 is £25,000-£35,000 per QALY (NICE Q&A,
+#: December 2025): the lower end, the NHS's opportunity cost, is the default.
+DEFAULT_THRESHOLD = 25_000.0
+MAX_DRAWS = 1_000_000
+CEAC_THRESHOLDS = np.arange(0.0, 100_001.0, 2_500.0)
+
+
+@dataclass(frozen=True)
+class AppraisalRequest:
+    interventions: tuple[str, ...] = ()
+    library: tuple[Path, ...] = ()
+    years: int = 5
+    draws: int = 10_000
+    seed: int = 42
+    threshold: float = DEFAULT_THRESHOLD
+    #: share of each eligible cohort offered the intervention
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.years <= 30:
+            raise AppraisalError(f"years: expected 1-30, got {self.years}")
+        if not 0 <= self.draws <= MAX_DRAWS:
+            raise AppraisalError(f"draws: expected 0-{MAX_DRAWS:,}, got {self.draws}")
+        if not 0 < self.scale <= 1:
+            raise AppraisalError(f"scale: expected a share in (0, 1], got {self.scale}")
+        if not 0 <= self.threshold <= 1_000_000:
+            raise AppraisalError(
+                f"threshold: expected £0-£1,000,000 per QALY, got {self.threshold}"
+            )
+
+
+@dataclass(frozen=True)
+class PartnerResult:
+    partner: str
+    name: str
+    kind: str
+    cost_pence: int
+    benefit_pence: int
+    npv_pence: int
+    shapley_pence: int
+    p_npv_positive: float | None
+
+
+@dataclass(frozen=True)
+class InterventionAppraisal:
+    intervention: Intervention
+    year: str
+    cohort: int
+    participants: float
+    cost_pence: int
+    benefit_pence: int
+    npv_pence: int
+    qalys: float
+    by_partner: tuple[PartnerResult, ...]
+    #: partner × year, undiscounted pounds at the central values: (partner, year, cost, saving)
+    cash_flows: tuple[tuple[str, int, float, float], ...]
+    avoided: dict[str, float]
+    by_quintile: tuple[dict[str, float], ...]
+    fair: FairShares
+    threshold: float
+    p_npv_positive: float | None
+    ceac: tuple[tuple[float, float], ...] = field(default=())
+
+    @property
+    def bcr(self) -> float | None:
+        return self.benefit_pence / self.cost_pence if self.cost_pence else None
+
+    @property
+    def roi(self) -> float | None:
+        return self.npv_pence / self.cost_pence if self.cost_pence else None
+
+    @property
+    def net_cost_pence(self) -> int:
+        return self.cost_pence - self.benefit_pence
+
+    @property
+    def cost_per_qaly(self) -> float | None:
+        """Net cost per QALY in pounds; negative when the intervention saves money and health
+        (it dominates doing nothing)."""
+        return self.net_cost_pence / 100 / self.qalys if self.qalys > 0 else None
+
+    @property
+    def net_health_benefit(self) -> float:
+        """QALYs gained less the QALYs the net cost would buy at the threshold elsewhere."""
+        return self.qalys - (self.net_cost_pence / 100 / self.threshold if self.threshold else 0.0)
+
+    def payback_year(self) -> int | None:
+        """The first year (0 = the first) by whose end cumulative savings cover cumulative
+        costs, undiscounted; None if not within the horizon."""
+        years = sorted({y for _, y, _, _ in self.cash_flows})
+        net = np.array(
+            [sum(s - c for _, y, c, s in self.cash_flows if y == year) for year in years]
+        )
+        reached = np.nonzero(np.cumsum(net) >= 0)[0]
+        return int(years[reached[0]]) if len(reached) else None
+
+
+def pence(values: Array) -> npt.NDArray[np.int64]:
+    """Whole pence for pound amounts whose rounded parts sum to their rounded total."""
+    exact = np.asarray(values, dtype=np.float64) * 100.0
+    floors = np.floor(exact)
+    short = round(float(exact.sum())) - int(floors.sum())
+    order = np.lexsort((np.arange(exact.size), -(exact - floors)))
+    out = floors.astype(np.int64)
+    if short > 0:
+        out[order[:short]] += 1
+    elif short < 0:
+        out[order[::-1][:-short]] -= 1
+    return out
+
+
+@dataclass(frozen=True)
+class Partners:
+    """Who pays and saves: each place's ICB and its council."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    #: [place, payer] → partner index
+    of: npt.NDArray[np.int64]
+
+    @classmethod
+    def for_places(cls, places: Sequence[str], icbs: Sequence[str]) -> Partners:
+        nhs = sorted(set(icbs))
+        ids = (*nhs, *places)
+        names = (
+            *(england_place_name(c) or c for c in nhs),
+            *(f"{england_place_name(c) or c} Council" for c in places),
+        )
+        kinds = ("nhs",) * len(nhs) + ("council",) * len(places)
+        of = np.array(
+            [[ids.index(icb), ids.index(place)] for place, icb in zip(places, icbs, strict=True)]
+        )
+        return cls(ids, names, kinds, of)
+
+    def totals(self, by_place_payer: Array) -> Array:
+        """Sum a [..., place, payer] array to [..., partner]."""
+        out = np.zeros((*by_place_payer.shape[:-2], len(self.ids)))
+        for p in range(self.of.shape[0]):
+            for j in (NHS, COUNCIL):
+                out[..., self.of[p, j]] += by_place_payer[..., p, j]
+        return out
+
+
+def proposal_game(partners: Partners, saving: Array, cost: Array, delivered_by: int) -> Game:
+    """v(S) for the proposal as a whole: the grand coalition runs it everywhere (v(N) is its
+    net present value); a smaller coalition runs it only in the places where it can deliver it
+    (it holds the partner that provides it) and it gains by doing so, paying all the costs
+    there itself. ``saving`` and ``cost`` are present values by [place, payer]."""
+    n = len(partners.ids)
+    values = np.zeros(1 << n)
+    grand = (1 << n) - 1
+    for mask in range(1, 1 << n):
+        total = 0.0
+        for p in range(partners.of.shape[0]):
+            nhs, council = int(partners.of[p, NHS]), int(partners.of[p, COUNCIL])
+            deliverer = nhs if delivered_by == NHS else council
+            place_net = -float(cost[p].sum())
+            in_s = [j for j, who in ((NHS, nhs), (COUNCIL, council)) if mask >> who & 1]
+            if mask == grand:
+                total += float(saving[p].sum()) + place_net
+            elif mask >> deliverer & 1:
+                total += max(0.0, float(saving[p, in_s].sum()) + place_net)
+        values[mask] = total
+    return Game(partners.ids, values)
+
+
+def _appraise_one(
+    prepared: Prepared, partners: Partners, request: AppraisalRequest, year: str
+) -> InterventionAppraisal:
+    central = central_figures(prepared.intervention)
+    flow = flows(prepared, central)
+    pv = present_values(prepared, central)
+    saving_pv, cost_pv = pv.saving[0], pv.cost[0]  # [p, j]
+    saving_k, cost_k = partners.totals(saving_pv), partners.totals(cost_pv)
+    delivered = NHS if prepared.intervention.delivered_by == "nhs" else COUNCIL
+    game = proposal_game(partners, saving_pv, cost_pv, delivered)
+    fair = fair_shares(game, saving_k, cost_k)
+    p_partner: Array | None = None
+    p_system: float | None = None
+    ceac: tuple[tuple[float, float], ...] = ()
+    if request.draws:
+        rng = np.random.default_rng([request.seed, *prepared.intervention.id.encode()])
+        drawn = present_values(prepared, drawn_figures(prepared.intervention, rng, request.draws))
+        net_k = partners.totals(drawn.saving) - partners.totals(drawn.cost)
+        p_partner = (net_k > 0).mean(axis=0)
+        net_cost = drawn.cost.sum(axis=(1, 2)) - drawn.saving.sum(axis=(1, 2))
+        p_system = float((net_cost < 0).mean())
+        gain = CEAC_THRESHOLDS[:, None] * drawn.qalys[None, :] - net_cost[None, :]
+        ceac = tuple(
+            (float(t), float(p))
+            for t, p in zip(CEAC_THRESHOLDS, (gain > 0).mean(axis=1), strict=True)
+        )
+    costs_p, savings_p = pence(cost_k), pence(saving_k)
+    npv_p = pence(saving_k - cost_k)
+    shapley_p = pence(fair.shapley)
+    by_partner = tuple(
+        PartnerResult(
+            partner=partners.ids[k],
+            name=partners.names[k],
+            kind=partners.kinds[k],
+            cost_pence=int(costs_p[k]),
+            benefit_pence=int(savings_p[k]),
+            npv_pence=int(npv_p[k]),
+            shapley_pence=int(shapley_p[k]),
+            p_npv_positive=None if p_partner is None else round(float(p_partner[k]), 4),
+        )
+        for k in range(len(partners.ids))
+    )
+    cost_t = partners.totals(np.moveaxis(flow.cost[0], -1, 0))  # [t, k]
+    saving_t = partners.totals(np.moveaxis(flow.saving[0], -1, 0))
+    cash = tuple(
+        (partners.ids[k], t, float(cost_t[t, k]), float(saving_t[t, k]))
+        for k in range(len(partners.ids))
+        for t in range(prepared.horizon)
+        if cost_t[t, k] or saving_t[t, k]
+    )
+    return InterventionAppraisal(
+        intervention=prepared.intervention,
+        year=year,
+        cohort=round(prepared.people),
+        participants=float(flow.engaged[0]),
+        cost_pence=int(costs_p.sum()),
+        benefit_pence=int(savings_p.sum()),
+        npv_pence=int(npv_p.sum()),
+        qalys=float(pv.qalys[0]),
+        by_partner=by_partner,
+        cash_flows=cash,
+        avoided={o: float(flow.avoided[0, i].sum()) for i, o in enumerate(OUTCOMES)},
+        by_quintile=_by_quintile(prepared, central, float(pv.qalys[0])),
+        fair=fair,
+        threshold=request.threshold,
+        p_npv_positive=p_system,
+        ceac=ceac,
+    )
+
+
+def _by_quintile(
+    prepared: Prepared, central: Figures, qalys: float
+) -> tuple[dict[str, float], ...]:
+    """Who gains: the cohort, QALYs and savings (present values) by IMD quintile."""
+    _, ob_benefit = prepared.intervention.optimism_bias
+    people_q = prepared.cells.people.sum(axis=0)
+    alive = (1.0 - prepared.death_rate) ** np.arange(prepared.horizon)
+    shape = persistence(central.drop_off, prepared.horizon)[0] * alive
+    factor = (
+        prepared.scale
+        * float(central.attributable[0])
+        * float(shape @ discount_factors(prepared.horizon, "money"))
+        * (1.0 - ob_benefit)
+    )
+    savings_q = factor * (prepared.saving_by_quintile @ central.reduction[0])
+    total_people = max(float(people_q.sum()), 1.0)
+    return tuple(
+        {
+            "quintile": float(q + 1),
+            "cohort": float(people_q[q]),
+            "qalys": qalys * float(people_q[q]) / total_people,
+            "savings_pounds": float(savings_q[q]),
+        }
+        for q in range(len(people_q))
+    )
+
+
+def appraise(
+    warehouse: Tables,
+    request: AppraisalRequest,
+    progress: Callable[[str], None] | None = None,
+) -> list[InterventionAppraisal]:
+    """Appraise the chosen interventions (all of the library if none is named) on the model's
+    last year, in library order."""
+    library = load_library(request.library)
+    known = {i.id: i for i in library}
+    unknown = [i for i in request.interventions if i not in known]
+    if unknown:
+        raise AppraisalError(
+            f"unknown intervention {unknown[0]!r}; the library has {sorted(known)}"
+        )
+    chosen = [known[i] for i in request.interventions] if request.interventions else list(library)
+    years = model_years(warehouse)
+    if not years:
+        raise AppraisalError("the warehouse has no model years to appraise on")
+    year = years[-1]
+    prices = warehouse.to_pandas(
+        warehouse.table("services").select("service", "unit_cost_pence", "payer_kind")
+    )
+    unit = {
+        str(s): int(p) / 100
+        for s, p in zip(prices["service"], prices["unit_cost_pence"], strict=True)
+    }
+    payer = {str(s): str(k) for s, k in zip(prices["service"], prices["payer_kind"], strict=True)}
+    results = []
+    partners: Partners | None = None
+    for item in chosen:
+        if progress is not None:
+            progress(item.name)
+        cells = cohort_cells(warehouse, item.cohort, year)
+        if partners is None:
+            partners = Partners.for_places(cells.places, cells.nhs_partner)
+        prepared = prepare(item, cells, unit, payer, request.years, request.scale)
+        results.append(_appraise_one(prepared, partners, request, year))
+    return results
