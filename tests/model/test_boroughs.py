@@ -13,14 +13,9 @@ from typer.testing import CliRunner
 
 from carepool.cli import app
 from carepool.indicators import Z95
-from carepool.model.boroughs import (
-    INDEPENDENT,
-    MIN_RANK_CORRELATION,
-    BoroughCheck,
-    published_error,
-    rank_check,
-)
+from carepool.model.boroughs import INDEPENDENT, BoroughCheck, published_error
 from carepool.model.need_index import jackknife_se, need_index_checks, published_core_index
+from carepool.model.orders import MIN_RANK_CORRELATION, rank_check
 from carepool.warehouse import connect
 
 runner = CliRunner()

@@ -26,6 +26,7 @@ from carepool.cli.model import (
     schema_command,
     validate_command,
 )
+from carepool.cli.prevention import appraise_command
 from carepool.cli.support import user_errors
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ for name, command in (
     ("demo", demo_command),
     ("load", load_command),
     ("schema", schema_command),
+    ("appraise", appraise_command),
 ):
     app.command(name)(user_errors(command))
 app.add_typer(data_app, name="data")

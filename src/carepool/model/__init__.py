@@ -7,12 +7,7 @@ project's errors. None prints.
 """
 
 from carepool.indicators import Z95
-from carepool.model.boroughs import (
-    MIN_RANK_CORRELATION,
-    MIN_RANKED,
-    MIN_TESTABLE_FLOOR,
-    BoroughValidation,
-)
+from carepool.model.boroughs import BoroughValidation
 from carepool.model.building import (
     AUDIT_STEP,
     BuildPlan,
@@ -25,6 +20,7 @@ from carepool.model.building import (
     plan_build,
 )
 from carepool.model.inspection import mixed_warning, summarise, validate, validate_boroughs
+from carepool.model.orders import MIN_RANK_CORRELATION, MIN_RANKED, MIN_TESTABLE_FLOOR
 from carepool.model.tables import column_rule, describe, table_schemas
 
 __all__ = [

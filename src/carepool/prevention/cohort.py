@@ -63,6 +63,8 @@ def _selected(py: ir.Table, cohort: Cohort) -> ir.Table:
         keep &= py.asc_setting == "home_care"
     elif cohort.care == "care_home":
         keep &= py.asc_setting.isin(["residential", "nursing"])
+    elif cohort.care == "not_care_home":
+        keep &= ~py.asc_setting.isin(["residential", "nursing"]).fill_null(False)
     if cohort.min_emergency_admissions:
         keep &= py.emergency_admissions >= cohort.min_emergency_admissions
     return py.filter(keep)

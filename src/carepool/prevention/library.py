@@ -119,7 +119,7 @@ class Cohort(_Strict):
     conditions: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     not_flags: tuple[str, ...] = ()
-    care: Literal["any", "none", "home_care", "care_home"] = "any"
+    care: Literal["any", "none", "home_care", "care_home", "not_care_home"] = "any"
     #: at least this many emergency admissions in the year (high users)
     min_emergency_admissions: Annotated[int, Field(ge=0, le=50)] = 0
 
