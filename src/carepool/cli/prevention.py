@@ -12,7 +12,17 @@ from rich.table import Table
 
 from carepool.cli.support import err, gbp, money, out, step_progress
 from carepool.config import Settings
-from carepool.prevention import AppraisalRequest, InterventionAppraisal, appraise, load_library
+from carepool.errors import AppraisalError
+from carepool.geography import england_place_name
+from carepool.prevention import (
+    AppraisalRequest,
+    InterventionAppraisal,
+    PortfolioPlan,
+    PortfolioRequest,
+    appraise,
+    load_library,
+    plan_portfolio,
+)
 from carepool.warehouse import connect
 
 
@@ -77,6 +87,9 @@ def appraise_command(
     seed: Annotated[int, typer.Option(help="seed of the Monte Carlo draws")] = 42,
     threshold: Annotated[float, typer.Option(help="pounds per QALY")] = 25_000.0,
     scale: Annotated[float, typer.Option(help="share of each cohort offered it, (0, 1]")] = 1.0,
+    cohorts: Annotated[
+        int, typer.Option(help="fresh cohorts recruited, one a year from the start")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Appraise preventive interventions for the whole system and for each partner: costs and
@@ -90,6 +103,7 @@ def appraise_command(
         seed=seed,
         threshold=threshold,
         scale=scale,
+        cohorts=cohorts,
     )
     settings = Settings.from_env()
     total = len(request.interventions) or len(load_library(request.library))
@@ -121,4 +135,152 @@ def _print(results: list[InterventionAppraisal]) -> None:
     err.print(
         "Present values over the years appraised (money at 3.5%, QALYs at 1.5%), with optimism "
         "bias; each partner's share: carepool appraise --json. Method: docs/methods/prevention.md."
+    )
+
+
+def portfolio_json(plan: PortfolioPlan) -> dict[str, Any]:
+    """The machine-readable contract of ``carepool portfolio --json``."""
+    chosen = plan.portfolio
+    return {
+        "year": plan.year,
+        "status": chosen.status,
+        "optimal": chosen.optimal,
+        "objective": round(chosen.objective, 4),
+        "objective_unit": "net health benefit, QALYs (equity-weighted if weights were given)",
+        "fairness_basis": chosen.basis,
+        "budget_by_year_pence": [round(b * 100) for b in chosen.budget_by_year],
+        "cost_by_year_pence": [round(c * 100) for c in chosen.cost_by_year],
+        "qalys": round(chosen.qalys, 3),
+        "cost_pence": round(chosen.cost * 100),
+        "saving_pence": round(chosen.saving * 100),
+        "options_considered": len(plan.options),
+        "chosen": [
+            {
+                "intervention": c.option.intervention,
+                "name": c.option.name,
+                "place": c.option.place,
+                "share_of_cohort": c.share,
+                "cost_pence": round(c.option.cost * c.share * 100),
+                "qalys": round(c.option.qalys * c.share, 3),
+                "net_health_benefit": round(c.option.nhb * c.share, 3),
+            }
+            for c in chosen.chosen
+        ],
+        "partners": [
+            {
+                "partner": partner,
+                "name": name,
+                "net_position_pence": round(net * 100),
+                "saving_pence": round(saving * 100),
+            }
+            for partner, name, net, saving in zip(
+                chosen.partners,
+                plan.partner_names,
+                chosen.net_positions,
+                chosen.savings_by_partner,
+                strict=True,
+            )
+        ],
+        "frontier": [
+            {
+                "budget_pence": round(budget * 100),
+                "objective": round(p.objective, 4),
+                "optimal": p.optimal,
+            }
+            for budget, p in plan.frontier
+        ],
+    }
+
+
+def portfolio_command(
+    budget: Annotated[float, typer.Option(help="pounds available in each year")],
+    years: Annotated[int, typer.Option(help="years of the programme (1-30)")] = 5,
+    threshold: Annotated[float, typer.Option(help="pounds per QALY")] = 25_000.0,
+    equity: Annotated[
+        str | None,
+        typer.Option(
+            help="weights on health gained by IMD quintile, most deprived first: 1.5,1.25,1,1,1"
+        ),
+    ] = None,
+    basis: Annotated[
+        str, typer.Option(help="fair shares of: monetary (QALYs valued at the threshold) or cash")
+    ] = "monetary",
+    unfair: Annotated[
+        bool, typer.Option("--no-fairness", help="drop the partners' fair-share constraint")
+    ] = False,
+    frontier: Annotated[int, typer.Option(help="budgets on the efficient frontier (0-50)")] = 0,
+    intervention: Annotated[
+        list[str] | None,
+        typer.Option("--intervention", help="an intervention id (repeat; default: all)"),
+    ] = None,
+    library: Annotated[
+        list[Path] | None,
+        typer.Option("--library", help="a TOML file of interventions to add (repeat)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Choose interventions and their scale, place by place, to maximise net health benefit
+    within a yearly budget, with no partner's fair share negative; solved exactly."""
+    weights = None if equity is None else _weights(equity)
+    request = PortfolioRequest(
+        budget=budget,
+        years=years,
+        threshold=threshold,
+        equity_weights=weights,
+        interventions=tuple(intervention or ()),
+        library=tuple(library or ()),
+        fair=not unfair,
+        basis=basis,
+        frontier_points=frontier,
+    )
+    total = len(request.interventions) or len(load_library(request.library))
+    with connect(Settings.from_env()) as warehouse, step_progress(total, not as_json) as step:
+        plan = plan_portfolio(warehouse, request, progress=step)
+    if as_json:
+        typer.echo(json.dumps(portfolio_json(plan), indent=2))
+        return
+    _print_portfolio(plan)
+
+
+def _weights(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise AppraisalError(
+            f"equity weights {text!r}: expected five numbers, most deprived first, "
+            "e.g. 1.5,1.25,1,1,1"
+        ) from None
+
+
+def _print_portfolio(plan: PortfolioPlan) -> None:
+    chosen = plan.portfolio
+    table = Table(title=f"Prevention portfolio ({chosen.status})")
+    for name in ("Intervention", "Place", "Share", "Cost", "QALYs", "NHB"):
+        table.add_column(name, justify="left" if name in ("Intervention", "Place") else "right")
+    for c in chosen.chosen:
+        table.add_row(
+            c.option.name,
+            england_place_name(c.option.place) or c.option.place,
+            f"{c.share:.0%}",
+            gbp(c.option.cost * c.share),
+            f"{c.option.qalys * c.share:,.1f}",
+            f"{c.option.nhb * c.share:,.1f}",
+        )
+    if chosen.chosen:
+        out.print(table)
+    else:
+        out.print("No option is chosen: none adds net health benefit within the constraints.")
+    partners = Table(title=f"Each partner's fair share ({chosen.basis} value)")
+    for name in ("Partner", "Fair share", "Cash savings"):
+        partners.add_column(name, justify="left" if name == "Partner" else "right")
+    for name, net, saving in zip(
+        plan.partner_names, chosen.net_positions, chosen.savings_by_partner, strict=True
+    ):
+        partners.add_row(name, gbp(net), gbp(saving))
+    out.print(partners)
+    out.print(
+        f"Net health benefit {chosen.objective:,.1f} QALYs; cost {gbp(chosen.cost)} "
+        f"(present value), {chosen.qalys:,.1f} QALYs. Budget a year: "
+        f"{', '.join(gbp(b) for b in chosen.budget_by_year)}; spent: "
+        f"{', '.join(gbp(c) for c in chosen.cost_by_year)}."
     )

@@ -21,7 +21,8 @@ scale*: reported, not counted as a pass or a failure.
 Spearman rank correlation between the model's and the published values must reach
 :data:`MIN_RANK_CORRELATION` — or, at a small scale, what a model equal to the published
 values would reach at those sampling errors (the 2.5th percentile of its correlation over
-:data:`~carepool.model.orders.RANK_DRAWS` simulated draws): :class:`~carepool.model.orders.RankCheck`.
+:data:`~carepool.model.orders.RANK_DRAWS` simulated draws):
+:class:`~carepool.model.orders.RankCheck`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from carepool.prevention.library import (
     load_library,
     parse_library,
 )
+from carepool.prevention.planning import PortfolioPlan, PortfolioRequest, plan_portfolio
+from carepool.prevention.portfolio import Portfolio, choose
 from carepool.prevention.service import (
     DEFAULT_THRESHOLD,
     AppraisalRequest,
@@ -33,12 +35,17 @@ __all__ = [
     "Intervention",
     "InterventionAppraisal",
     "PartnerResult",
+    "Portfolio",
+    "PortfolioPlan",
+    "PortfolioRequest",
     "Schedule",
     "appraise",
+    "choose",
     "default_library_text",
     "discount_factors",
     "fair_shares",
     "load_library",
     "parse_library",
+    "plan_portfolio",
     "shapley",
 ]

@@ -11,7 +11,9 @@ The chain (docs/methods/prevention.md), for the cohort in each place p and quint
     QALYs[t]     = attributable × QALYs per success-year × persist[t] × alive[t] × (1 − bias)
 
 where persist = (½, 1, 1 − d, (1 − d)², ...) (delivered through the first year, then fading by
-the drop-off d) and alive[t] = (1 − m)^t with m the cohort's own death rate. Money is
+the drop-off d) and alive[t] = (1 − m)^t with m the cohort's own death rate. A programme that
+recruits a fresh cohort in each of its first K years is the sum of K such cohorts, each
+starting a year later, cut at the horizon. Money is
 discounted at the Green Book's 3.5%, QALYs at 1.5%. The same arithmetic runs once at the
 central values (the appraisal) and vectorised over draws of every uncertain figure (the
 Monte Carlo), which needs only present values: every term is a product of a draw and a fixed
@@ -52,6 +54,8 @@ class Prepared:
     cost_base: Array
     events: Array
     death_rate: float
+    #: cohorts recruited, one a year from the start (1: a single cohort)
+    cohorts: int = 1
 
     @property
     def people(self) -> float:
@@ -65,8 +69,10 @@ def prepare(
     payer_of: dict[str, str],
     horizon: int,
     scale: float,
+    cohorts: int = 1,
 ) -> Prepared:
-    """Fix everything about ``intervention`` that does not depend on an uncertain figure."""
+    """Fix everything about ``intervention`` that does not depend on an uncertain figure;
+    ``cohorts`` fresh cohorts are recruited, one a year from the start."""
     units = np.array([unit_cost_pounds.get(o, 0.0) for o in OUTCOMES])
     payer = np.array([PAYERS.index(payer_of[o]) if o in payer_of else -1 for o in OUTCOMES])
     money = cells.events * units  # [p, q, o]
@@ -91,7 +97,26 @@ def prepare(
         cost_base=cost,
         events=cells.events.sum(axis=(0, 1)),
         death_rate=min(deaths / people, 0.99) if people > 0 else 0.0,
+        cohorts=max(1, min(cohorts, horizon)),
     )
+
+
+def programme(series: Array, cohorts: int) -> Array:
+    """A single cohort's yearly series (last axis) summed over ``cohorts`` cohorts, each a year
+    later than the one before, cut at the horizon."""
+    out = series.copy()
+    for k in range(1, cohorts):
+        out[..., k:] += series[..., : series.shape[-1] - k]
+    return out
+
+
+def programme_weights(factors: Array, cohorts: int) -> Array:
+    """Discount weights for a single cohort's year u in a programme of ``cohorts`` cohorts:
+    Σ_k DF(u + k) over the cohorts whose year u falls within the horizon."""
+    out = factors.copy()
+    for k in range(1, cohorts):
+        out[: factors.size - k] += factors[k:]
+    return out
 
 
 def persistence(drop_off: Array, horizon: int) -> Array:
@@ -176,7 +201,14 @@ def flows(prepared: Prepared, figures: Figures) -> Flows:
     avoided = (attributable[:, None] * figures.reduction * prepared.events)[..., None] * shape[
         :, None, :
     ]
-    return Flows(saving, cost, qalys, avoided, engaged * prepared.people)
+    k = prepared.cohorts
+    return Flows(
+        programme(saving, k),
+        programme(cost, k),
+        programme(qalys, k),
+        programme(avoided, k),
+        engaged * prepared.people * k,
+    )
 
 
 @dataclass(frozen=True)
@@ -191,8 +223,8 @@ class PresentValues:
 def present_values(prepared: Prepared, figures: Figures) -> PresentValues:
     """Present values without materialising years: each term is a draw times a fixed array."""
     ob_cost, ob_benefit = prepared.intervention.optimism_bias
-    money_df = discount_factors(prepared.horizon, "money")
-    health_df = discount_factors(prepared.horizon, "health")
+    money_df = programme_weights(discount_factors(prepared.horizon, "money"), prepared.cohorts)
+    health_df = programme_weights(discount_factors(prepared.horizon, "health"), prepared.cohorts)
     alive = (1.0 - prepared.death_rate) ** np.arange(prepared.horizon)
     shape = persistence(figures.drop_off, prepared.horizon) * alive
     attributable = prepared.scale * figures.attributable

@@ -54,12 +54,18 @@ class AppraisalRequest:
     threshold: float = DEFAULT_THRESHOLD
     #: share of each eligible cohort offered the intervention
     scale: float = 1.0
+    #: fresh cohorts recruited, one a year from the start (1: a single cohort)
+    cohorts: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.years <= 30:
             raise AppraisalError(f"years: expected 1-30, got {self.years}")
         if not 0 <= self.draws <= MAX_DRAWS:
             raise AppraisalError(f"draws: expected 0-{MAX_DRAWS:,}, got {self.draws}")
+        if not 1 <= self.cohorts <= self.years:
+            raise AppraisalError(
+                f"cohorts: expected 1 to {self.years} (the years), got {self.cohorts}"
+            )
         if not 0 < self.scale <= 1:
             raise AppraisalError(f"scale: expected a share in (0, 1], got {self.scale}")
         if not 0 <= self.threshold <= 1_000_000:
@@ -301,25 +307,33 @@ def _by_quintile(
     )
 
 
-def appraise(
-    warehouse: Tables,
-    request: AppraisalRequest,
-    progress: Callable[[str], None] | None = None,
-) -> list[InterventionAppraisal]:
-    """Appraise the chosen interventions (all of the library if none is named) on the model's
-    last year, in library order."""
-    library = load_library(request.library)
-    known = {i.id: i for i in library}
-    unknown = [i for i in request.interventions if i not in known]
+@dataclass(frozen=True)
+class ModelInputs:
+    """What every appraisal reads from the model once: the interventions chosen, the year
+    their cohorts are drawn from, and each service's unit cost (pounds) and payer."""
+
+    interventions: tuple[Intervention, ...]
+    year: str
+    unit_cost: dict[str, float]
+    payer: dict[str, str]
+
+
+def model_inputs(
+    warehouse: Tables, library: Sequence[Path], interventions: Sequence[str]
+) -> ModelInputs:
+    """The chosen interventions (all of the library if none is named), the model's last year
+    and the services' prices."""
+    loaded = load_library(library)
+    known = {i.id: i for i in loaded}
+    unknown = [i for i in interventions if i not in known]
     if unknown:
         raise AppraisalError(
             f"unknown intervention {unknown[0]!r}; the library has {sorted(known)}"
         )
-    chosen = [known[i] for i in request.interventions] if request.interventions else list(library)
+    chosen = tuple(known[i] for i in interventions) if interventions else loaded
     years = model_years(warehouse)
     if not years:
         raise AppraisalError("the warehouse has no model years to appraise on")
-    year = years[-1]
     prices = warehouse.to_pandas(
         warehouse.table("services").select("service", "unit_cost_pence", "payer_kind")
     )
@@ -328,14 +342,33 @@ def appraise(
         for s, p in zip(prices["service"], prices["unit_cost_pence"], strict=True)
     }
     payer = {str(s): str(k) for s, k in zip(prices["service"], prices["payer_kind"], strict=True)}
+    return ModelInputs(chosen, years[-1], unit, payer)
+
+
+def appraise(
+    warehouse: Tables,
+    request: AppraisalRequest,
+    progress: Callable[[str], None] | None = None,
+) -> list[InterventionAppraisal]:
+    """Appraise the chosen interventions (all of the library if none is named) on the model's
+    last year, in library order."""
+    inputs = model_inputs(warehouse, request.library, request.interventions)
     results = []
     partners: Partners | None = None
-    for item in chosen:
+    for item in inputs.interventions:
         if progress is not None:
             progress(item.name)
-        cells = cohort_cells(warehouse, item.cohort, year)
+        cells = cohort_cells(warehouse, item.cohort, inputs.year)
         if partners is None:
             partners = Partners.for_places(cells.places, cells.nhs_partner)
-        prepared = prepare(item, cells, unit, payer, request.years, request.scale)
-        results.append(_appraise_one(prepared, partners, request, year))
+        prepared = prepare(
+            item,
+            cells,
+            inputs.unit_cost,
+            inputs.payer,
+            request.years,
+            request.scale,
+            request.cohorts,
+        )
+        results.append(_appraise_one(prepared, partners, request, inputs.year))
     return results

@@ -1,0 +1,145 @@
+"""Choosing the portfolio: a mixed-integer programme checked by hand, its fairness, its
+frontier, and the command's contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from carepool.cli import app
+from carepool.errors import AppraisalError
+from carepool.prevention import Game, choose, shapley
+from carepool.prevention.portfolio import LEVELS, Option, place_shares
+
+runner = CliRunner()
+PARTNERS = ("icb", "council")
+
+
+def _option(name: str, cost: float, nhb: float, shares: tuple[float, float]) -> Option:
+    return Option(
+        intervention=name,
+        name=name,
+        place="council",
+        cohort=100.0,
+        cost_by_year=np.array([cost, 0.0]),
+        cost=cost,
+        saving=0.0,
+        qalys=nhb,
+        nhb_by_quintile=np.array([nhb, 0.0, 0.0, 0.0, 0.0]),
+        shares=np.array(shares),
+        cash_shares=np.array(shares),
+        savings_by_partner=np.zeros(2),
+    )
+
+
+def test_the_best_portfolio_worked_by_hand() -> None:
+    """Budget 100 in year 0. A: cost 80, 8 QALYs; B: cost 60, 5; C: cost 40, 4. Whole options
+    only would take A alone (8) or B + C at 100 (9); quarter steps allow A + C at ½ ... the
+    best is B + C in full (9) or A full + C half (8 + 2 = 10 at 100): 10."""
+    options = [
+        _option("A", 80.0, 8.0, (1.0, 1.0)),
+        _option("B", 60.0, 5.0, (1.0, 1.0)),
+        _option("C", 40.0, 4.0, (1.0, 1.0)),
+    ]
+    best = choose(options, PARTNERS, np.array([100.0, 100.0]))
+    assert best.optimal
+    assert best.objective == pytest.approx(10.0)
+    levels = {c.option.intervention: c.level for c in best.chosen}
+    assert levels == {"A": LEVELS, "C": LEVELS // 2}
+    assert best.cost_by_year[0] == pytest.approx(100.0)
+
+
+def test_no_partner_is_left_with_a_negative_fair_share() -> None:
+    # A is worth most but leaves the council 3 down; B leaves it 1 up; C 2 up
+    options = [
+        _option("A", 10.0, 9.0, (12.0, -3.0)),
+        _option("B", 10.0, 4.0, (2.0, 1.0)),
+        _option("C", 10.0, 3.0, (1.0, 2.0)),
+    ]
+    unfair = choose(options, PARTNERS, np.array([20.0, 20.0]), fair=False)
+    # by hand: without fairness, A and B in full (13)
+    assert unfair.objective == pytest.approx(13.0)
+    assert unfair.net_positions[1] == pytest.approx(-2.0)
+    fair = choose(options, PARTNERS, np.array([20.0, 20.0]))
+    # with it: the council needs -3a + b + 2c >= 0 within a + b + c <= 2; A can be run at
+    # three quarters only, with C in full and a quarter of B: 6.75 + 1 + 3 = 10.75
+    assert fair.objective == pytest.approx(10.75)
+    levels = {c.option.intervention: c.level for c in fair.chosen}
+    assert levels == {"A": 3, "B": 1, "C": 4}
+    assert np.all(fair.net_positions >= -1e-9)
+
+
+def test_place_shares_are_the_shapley_values_of_the_place_game() -> None:
+    saving_nhs, saving_council, cost = 30.0, 5.0, 20.0
+    nhs, council = place_shares(saving_nhs, saving_council, cost, delivered_by=1)
+    # the council delivers it; alone it would lose (5 - 20 < 0), so worth 0; together 15
+    game = Game.from_function(
+        PARTNERS,
+        lambda s: {frozenset(PARTNERS): 15.0, frozenset({"council"}): 0.0}.get(s, 0.0),
+    )
+    assert (nhs, council) == pytest.approx(tuple(shapley(game)))
+    assert nhs + council == pytest.approx(15.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=1, max_value=100),
+            st.floats(min_value=-5, max_value=20),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.floats(min_value=0, max_value=200),
+    st.floats(min_value=0, max_value=200),
+)
+def test_more_budget_never_lowers_the_optimum(
+    items: list[tuple[float, float]], budget: float, more: float
+) -> None:
+    options = [_option(f"o{i}", c, v, (v, v)) for i, (c, v) in enumerate(items)]
+    low = choose(options, PARTNERS, np.array([budget]))
+    high = choose(options, PARTNERS, np.array([budget + more]))
+    assert high.objective >= low.objective - 1e-6
+
+
+def test_bad_budgets_and_weights_are_clear_errors() -> None:
+    options = [_option("A", 10.0, 1.0, (1.0, 1.0))]
+    with pytest.raises(AppraisalError, match="budget"):
+        choose(options, PARTNERS, np.array([-1.0]))
+    with pytest.raises(AppraisalError, match="equity weights"):
+        choose(options, PARTNERS, np.array([10.0]), equity_weights=np.array([1.0, 2.0]))
+
+
+def test_portfolio_json_follows_the_contract(
+    small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    result = runner.invoke(
+        app, ["portfolio", "--budget", "200000", "--years", "5", "--frontier", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["optimal"] is True
+    assert "Optimal" in plan["status"]
+    assert len(plan["cost_by_year_pence"]) == 5
+    assert all(
+        c <= b
+        for c, b in zip(plan["cost_by_year_pence"], plan["budget_by_year_pence"], strict=True)
+    )
+    assert all(p["net_position_pence"] >= 0 for p in plan["partners"])
+    objectives = [f["objective"] for f in plan["frontier"]]
+    assert objectives == sorted(objectives)
+    bad = runner.invoke(app, ["portfolio", "--budget", "-5"])
+    assert bad.exit_code == 2
+    assert "budget" in bad.output
+    weights = runner.invoke(app, ["portfolio", "--budget", "5", "--equity", "a,b"])
+    assert weights.exit_code == 2
+    assert "equity weights" in weights.output
