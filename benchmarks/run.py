@@ -1,13 +1,13 @@
 """Benchmarks: the build (wall time and peak memory of `carepool build`, and of that the model
 and the disclosure audit, each as the build records it in its manifest), the indicators
-(benchmarks/indicators.py), the allocation (benchmarks/allocation.py) and the ledger
-(benchmarks/ledger.py), each against its target.
+(benchmarks/indicators.py), the allocation (benchmarks/allocation.py), the ledger
+(benchmarks/ledger.py) and prevention (benchmarks/prevention.py), each against its target.
 
 Each run is a fresh process (`python -m carepool build ...`) writing to a temporary data
 directory; peak memory is the child's maximum resident set size from the operating system
 (`wait4`). Prints every run, the median, and the ratio of the median to the target.
 Run with `make bench`; `python benchmarks/run.py build`, `... indicators` or
-`... allocation` or `... ledger` runs one part.
+`... allocation`, `... ledger` or `... prevention` runs one part.
 """
 
 from __future__ import annotations
@@ -119,8 +119,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if part not in ("all", "build", "indicators", "allocation", "ledger"):
-        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger]")
+    if part not in ("all", "build", "indicators", "allocation", "ledger", "prevention"):
+        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger|prevention]")
     if part in ("all", "build"):
         main()
     if part in ("all", "indicators"):
@@ -135,3 +135,7 @@ if __name__ == "__main__":
         import ledger
 
         ledger.main()
+    if part in ("all", "prevention"):
+        import prevention
+
+        prevention.main()

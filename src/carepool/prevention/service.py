@@ -210,6 +210,33 @@ def proposal_game(partners: Partners, saving: Array, cost: Array, delivered_by: 
     return Game(partners.ids, values)
 
 
+@dataclass(frozen=True)
+class Simulation:
+    """The Monte Carlo of one intervention: each partner's and the system's chance of gaining,
+    and the draws of net cost and QALYs behind the acceptability curve."""
+
+    p_partner: Array
+    p_system: float
+    net_cost: Array
+    qalys: Array
+
+    def ceac(self) -> tuple[tuple[float, float], ...]:
+        """P(λ · QALYs − net cost > 0) at each threshold λ."""
+        gain = CEAC_THRESHOLDS[:, None] * self.qalys[None, :] - self.net_cost[None, :]
+        chance = (gain > 0).mean(axis=1)
+        return tuple((float(t), float(p)) for t, p in zip(CEAC_THRESHOLDS, chance, strict=True))
+
+
+def simulate(prepared: Prepared, partners: Partners, draws: int, seed: int) -> Simulation:
+    """``draws`` draws of every uncertain figure, vectorised; the stream is seeded by ``seed``
+    and the intervention's id, so each intervention's draws are the same whatever else runs."""
+    rng = np.random.default_rng([seed, *prepared.intervention.id.encode()])
+    drawn = present_values(prepared, drawn_figures(prepared.intervention, rng, draws))
+    net_k = partners.totals(drawn.saving) - partners.totals(drawn.cost)
+    net_cost = drawn.cost.sum(axis=(1, 2)) - drawn.saving.sum(axis=(1, 2))
+    return Simulation((net_k > 0).mean(axis=0), float((net_cost < 0).mean()), net_cost, drawn.qalys)
+
+
 def _appraise_one(
     prepared: Prepared, partners: Partners, request: AppraisalRequest, year: str
 ) -> InterventionAppraisal:
@@ -225,17 +252,9 @@ def _appraise_one(
     p_system: float | None = None
     ceac: tuple[tuple[float, float], ...] = ()
     if request.draws:
-        rng = np.random.default_rng([request.seed, *prepared.intervention.id.encode()])
-        drawn = present_values(prepared, drawn_figures(prepared.intervention, rng, request.draws))
-        net_k = partners.totals(drawn.saving) - partners.totals(drawn.cost)
-        p_partner = (net_k > 0).mean(axis=0)
-        net_cost = drawn.cost.sum(axis=(1, 2)) - drawn.saving.sum(axis=(1, 2))
-        p_system = float((net_cost < 0).mean())
-        gain = CEAC_THRESHOLDS[:, None] * drawn.qalys[None, :] - net_cost[None, :]
-        ceac = tuple(
-            (float(t), float(p))
-            for t, p in zip(CEAC_THRESHOLDS, (gain > 0).mean(axis=1), strict=True)
-        )
+        simulated = simulate(prepared, partners, request.draws, request.seed)
+        p_partner, p_system = simulated.p_partner, simulated.p_system
+        ceac = simulated.ceac()
     costs_p, savings_p = pence(cost_k), pence(saving_k)
     npv_p = pence(saving_k - cost_k)
     shapley_p = pence(fair.shapley)
