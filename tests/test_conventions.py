@@ -51,8 +51,9 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # the model as a capability: build (with the disclosure audit), read back, check (need per
     # head through the allocation), describe and load
     "model": ANALYTIC | {"population", "indicators", "allocation"},
-    # prevention: the cohort from the warehouse, the model's years from the indicators
-    "prevention": DATA | {"indicators"},
+    # prevention: cohorts from the warehouse, the model's years and disclosure control from the
+    # indicators, who may read person-level results from the ledger's roles
+    "prevention": DATA | {"indicators", "ledger"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

@@ -26,7 +26,7 @@ from carepool.cli.model import (
     schema_command,
     validate_command,
 )
-from carepool.cli.prevention import appraise_command, portfolio_command
+from carepool.cli.prevention import appraise_command, portfolio_command, risk_command
 from carepool.cli.support import user_errors
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ for name, command in (
     ("schema", schema_command),
     ("appraise", appraise_command),
     ("portfolio", portfolio_command),
+    ("risk", risk_command),
 ):
     app.command(name)(user_errors(command))
 app.add_typer(data_app, name="data")

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import err, gbp, money, out, step_progress
+from carepool.cli.ledger import choose_fund, open_ledger, user_named
+from carepool.cli.support import err, gbp, money, new_file, out, records, step_progress
 from carepool.config import Settings
 from carepool.errors import AppraisalError
 from carepool.geography import england_place_name
@@ -19,9 +21,13 @@ from carepool.prevention import (
     InterventionAppraisal,
     PortfolioPlan,
     PortfolioRequest,
+    RiskProfile,
+    RiskRequest,
     appraise,
     load_library,
+    person_risks,
     plan_portfolio,
+    risk_profile,
 )
 from carepool.warehouse import connect
 
@@ -284,3 +290,109 @@ def _print_portfolio(plan: PortfolioPlan) -> None:
         f"{', '.join(gbp(b) for b in chosen.budget_by_year)}; spent: "
         f"{', '.join(gbp(c) for c in chosen.cost_by_year)}."
     )
+
+
+def risk_json(profile: RiskProfile) -> dict[str, Any]:
+    """The machine-readable output of ``carepool risk --json``: aggregates only."""
+    model = profile.model
+    return {
+        "year": profile.year,
+        "model": {
+            "method": "logistic regression (scikit-learn): age spline, sex, registers, last "
+            "year's use of services, care setting, deprivation quintile",
+            "fitted_on": model.fitted_on,
+            "validated_on": model.validated_on,
+            "validation": "held-out year" if model.held_out_year else "held-out people (30%)",
+            "auroc": round(model.auroc, 4),
+            "published_auroc_range": [0.70, 0.78],
+            "base_rate": round(model.base_rate, 4),
+            "calibration": [
+                {
+                    "decile": c.decile,
+                    "people": c.people,
+                    "predicted": round(c.predicted, 4),
+                    "observed": round(c.observed, 4),
+                }
+                for c in model.calibration
+            ],
+        },
+        "top_share": profile.top_share,
+        "top_risk_cut": round(profile.cut, 4),
+        "segments": records(profile.segments),
+        "top_cohort": records(profile.top_cohort),
+    }
+
+
+def risk_command(
+    top_share: Annotated[
+        float, typer.Option(help="share of residents counted as the top-risk cohort")
+    ] = 0.05,
+    seed: Annotated[int, typer.Option(help="seed of the held-out sample")] = 42,
+    people: Annotated[
+        Path | None,
+        typer.Option(help="write each resident's risk to this CSV (analysts only: --user)"),
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="who is asking (for --people)")] = None,
+    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Each resident's risk of an emergency admission next year: the model's validation,
+    the population's segments and each neighbourhood's top-risk cohort (published, with small
+    numbers suppressed); each resident's score only to analysts (--people)."""
+    request = RiskRequest(top_share=top_share, seed=seed)
+    settings = Settings.from_env()
+    if people is not None:
+        target = new_file(people)
+        assert target is not None
+        ledger = open_ledger(settings)
+        actor = user_named(ledger, user)
+        chosen_fund = choose_fund(ledger, fund)
+        with connect(settings) as warehouse, err.status("Scoring every resident"):
+            frame = person_risks(warehouse, request, ledger, chosen_fund, actor)
+        frame.to_csv(target, index=False)
+        err.print(f"Wrote {len(frame):,} residents' risk scores to {target}.")
+        return
+    with connect(settings) as warehouse, err.status("Fitting and validating the risk model"):
+        profile = risk_profile(warehouse, request)
+    if as_json:
+        typer.echo(json.dumps(risk_json(profile), indent=2))
+        return
+    _print_risk(profile)
+
+
+def _print_risk(profile: RiskProfile) -> None:
+    model = profile.model
+    how = "a held-out year" if model.held_out_year else "held-out people (30%)"
+    out.print(
+        f"Risk of an emergency admission next year: fitted on {model.fitted_on}, validated on "
+        f"{how}. AUROC {model.auroc:.3f} (published models on real records: 0.70-0.78); "
+        f"{model.base_rate:.1%} admitted."
+    )
+    calibration = Table(title="Calibration by decile of predicted risk")
+    for name in ("Decile", "People", "Predicted", "Observed"):
+        calibration.add_column(name, justify="right")
+    for c in model.calibration:
+        calibration.add_row(
+            str(c.decile), f"{c.people:,}", f"{c.predicted:.1%}", f"{c.observed:.1%}"
+        )
+    out.print(calibration)
+    segments = profile.segments.groupby("segment")["residents"].sum()
+    out.print(
+        "Segments (residents, borough counts rounded to 5): "
+        + "; ".join(f"{name} {int(n):,}" for name, n in segments.items())
+    )
+    top = profile.top_cohort.sort_values("per_1000", ascending=False).head(10)
+    table = Table(
+        title=f"Neighbourhoods with the most residents in the top {profile.top_share:.0%}"
+    )
+    for name in ("Neighbourhood", "Borough", "Top-risk residents", "Per 1,000"):
+        table.add_column(name, justify="left" if name in ("Neighbourhood", "Borough") else "right")
+    for row in top.to_dict("records"):
+        count, rate = row["top_risk"], row["per_1000"]
+        table.add_row(
+            england_place_name(str(row["msoa21_code"])) or str(row["msoa21_code"]),
+            england_place_name(str(row["lad_code"])) or str(row["lad_code"]),
+            "" if pd.isna(count) else f"{int(count):,}",
+            "" if pd.isna(rate) else f"{float(rate):.1f}",
+        )
+    out.print(table)

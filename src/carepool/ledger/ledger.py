@@ -310,6 +310,19 @@ class Ledger:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def roles_of(self, fund_id: str, *, actor: str) -> tuple[str, ...]:
+        """The acting user's roles in the fund now, as changed since its opening: how other
+        capabilities (person-level model results, for analysts) learn what a principal may
+        do. A user may ask only as themselves (on PostgreSQL, the database login)."""
+        ctx = self.context(fund_id)
+        with database.reading(self.engine) as connection:
+            made = reports.fund_standing(connection, ctx, closes=False)
+            reports.reader(connection, ctx, self._reader(actor), made)
+        user = made.users.get(actor)
+        if user is None:
+            raise PermissionDenied(f"{actor!r} is not a user of fund {fund_id}")
+        return tuple(user.roles)
+
     def users(self, fund_id: str, *, actor: str) -> pd.DataFrame:
         """The fund's users now: name, partner and roles (the specification's, as changed)."""
         ctx = self.context(fund_id)

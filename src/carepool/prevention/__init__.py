@@ -25,6 +25,12 @@ from carepool.prevention.service import (
     PartnerResult,
     appraise,
 )
+from carepool.prevention.stratification import (
+    RiskProfile,
+    RiskRequest,
+    person_risks,
+    risk_profile,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -38,6 +44,8 @@ __all__ = [
     "Portfolio",
     "PortfolioPlan",
     "PortfolioRequest",
+    "RiskProfile",
+    "RiskRequest",
     "Schedule",
     "appraise",
     "choose",
@@ -46,6 +54,8 @@ __all__ = [
     "fair_shares",
     "load_library",
     "parse_library",
+    "person_risks",
     "plan_portfolio",
+    "risk_profile",
     "shapley",
 ]

@@ -41,6 +41,7 @@ Array = npt.NDArray[np.float64]
 #: December 2025): the lower end, the NHS's opportunity cost, is the default.
 DEFAULT_THRESHOLD = 25_000.0
 MAX_DRAWS = 1_000_000
+MAX_SEED = 2**63 - 1
 CEAC_THRESHOLDS = np.arange(0.0, 100_001.0, 2_500.0)
 
 
@@ -60,6 +61,8 @@ class AppraisalRequest:
     def __post_init__(self) -> None:
         if not 1 <= self.years <= 30:
             raise AppraisalError(f"years: expected 1-30, got {self.years}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise AppraisalError(f"seed: expected 0 to {MAX_SEED:,}, got {self.seed}")
         if not 0 <= self.draws <= MAX_DRAWS:
             raise AppraisalError(f"draws: expected 0-{MAX_DRAWS:,}, got {self.draws}")
         if not 1 <= self.cohorts <= self.years:

@@ -6,7 +6,9 @@
 * **board** members approve held requests (never their own) and settle the year;
 * **auditors** read everything, including who posted each entry;
 * **public** users read positions, the decisions register and the published journal;
-* **admin** users open funds.
+* **admin** users open funds;
+* **analysts** may read person-level model results (each resident's risk score); in the
+  ledger they read what the public reads.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from carepool.errors import ConfigError, LedgerError
 from carepool.years import is_financial_year, months
 
-ROLES = ("finance", "board", "auditor", "public", "admin")
+ROLES = ("finance", "board", "auditor", "public", "admin", "analyst")
 #: Names no user may have: on PostgreSQL who acts is the login's role, and any member of a
 #: group role could act as it; ``pg_`` roles are PostgreSQL's own.
 RESERVED_NAME_PREFIXES = ("carepool_", "pg_")
@@ -55,7 +55,7 @@ class Partner(_Model):
 class User(_Model):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
     partner: Code | None = None
-    roles: tuple[Literal["finance", "board", "auditor", "public", "admin"], ...]
+    roles: tuple[Literal["finance", "board", "auditor", "public", "admin", "analyst"], ...]
 
     @model_validator(mode="after")
     def _finance_has_partner(self) -> User:

@@ -50,7 +50,7 @@ users = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("partner_id", String(32), nullable=True),
-    #: comma-separated, sorted: finance, board, auditor, public, admin
+    #: comma-separated, sorted: finance, board, auditor, public, admin, analyst
     Column("roles", Text, nullable=False),
     ForeignKeyConstraint(["partner_id"], ["partners.id"], name="user_partner"),
 )
