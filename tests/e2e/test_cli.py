@@ -31,6 +31,10 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
     assert "Pooled fund demo-2026-27-" in result.output
     assert "Decisions register" in result.output
     assert "verified; digest" in " ".join(result.output.split())
+    # and where to invest in prevention, with each partner's fair share
+    assert "Prevention appraisal" in result.output
+    assert "The best prevention portfolio within" in result.output
+    assert "fair share" in result.output
 
     again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert again.exit_code == 0, again.output

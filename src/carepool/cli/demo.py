@@ -11,9 +11,10 @@ from carepool.cli.allocate import print_allocation
 from carepool.cli.indicators import print_gaps, print_indicators
 from carepool.cli.ledger import open_ledger, print_decisions, print_position
 from carepool.cli.model import print_checks, print_summary, read_checks, read_summary, run_build
-from carepool.cli.support import err, out, warn
+from carepool.cli.prevention import print_appraisals, print_portfolio
+from carepool.cli.support import err, gbp, out, warn
 from carepool.config import Settings
-from carepool.demo import default_allocation, headline_outcomes, post_fund_year
+from carepool.demo import default_allocation, headline_outcomes, post_fund_year, prevention_story
 from carepool.model import demo_request, plan_build
 from carepool.warehouse import connect, read_manifest
 
@@ -32,7 +33,8 @@ def demo_command(
     ] = None,
 ) -> None:
     """The main job: build the model if needed (or use the one built), then summarise and
-    validate it, allocate the pool and post a year of the fund."""
+    validate it, allocate the pool, post a year of the fund and choose where to invest in
+    prevention."""
     settings = Settings.from_env()
     request, using = demo_request(settings.warehouse_dir, region, scale, seed)
     plan = plan_build(settings.warehouse_dir, request)
@@ -51,6 +53,7 @@ def demo_command(
     print_headlines(settings)
     allocation, formula = print_default_allocation(settings)
     print_fund_year(settings, allocation, formula)
+    print_prevention(settings, allocation)
 
 
 def print_headlines(settings: Settings) -> None:
@@ -100,4 +103,22 @@ def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula
         f"digest {check.digest}. Lines: carepool ledger position --user resident; publish "
         "it: carepool ledger export --user resident --out journal.jsonl; check anyone's "
         "copy: carepool ledger verify --file journal.jsonl"
+    )
+
+
+def print_prevention(settings: Settings, allocation: Allocation) -> None:
+    """The default intervention library appraised, and the portfolio within the budget."""
+    scale = float(read_manifest(settings.warehouse_dir)["scale"])
+    with connect(settings) as wh, err.status("Appraising prevention and choosing a portfolio"):
+        story = prevention_story(wh, allocation, scale)
+    print_appraisals(story.appraisals)
+    out.print(
+        f"The best prevention portfolio within {gbp(story.budget)} a year, no partner's fair "
+        "share negative:"
+    )
+    print_portfolio(story.plan)
+    out.print(
+        "Each partner's share of one intervention: carepool appraise --intervention "
+        "falls_prevention --json; the efficient frontier: carepool portfolio --budget "
+        f"{story.budget:.0f} --frontier 10"
     )

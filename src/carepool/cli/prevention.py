@@ -118,10 +118,10 @@ def appraise_command(
     if as_json:
         typer.echo(json.dumps([appraisal_json(r) for r in results], indent=2))
         return
-    _print(results)
+    print_appraisals(results)
 
 
-def _print(results: list[InterventionAppraisal]) -> None:
+def print_appraisals(results: list[InterventionAppraisal]) -> None:
     table = Table(title=f"Prevention appraisal, {results[0].year} cohorts" if results else "")
     for name in ("Intervention", "Cohort", "Cost", "Savings", "NPV", "QALYs", "£/QALY", "P(NPV>0)"):
         table.add_column(name, justify="left" if name == "Intervention" else "right")
@@ -245,7 +245,7 @@ def portfolio_command(
     if as_json:
         typer.echo(json.dumps(portfolio_json(plan), indent=2))
         return
-    _print_portfolio(plan)
+    print_portfolio(plan)
 
 
 def _weights(text: str) -> tuple[float, ...]:
@@ -258,7 +258,7 @@ def _weights(text: str) -> tuple[float, ...]:
         ) from None
 
 
-def _print_portfolio(plan: PortfolioPlan) -> None:
+def print_portfolio(plan: PortfolioPlan) -> None:
     chosen = plan.portfolio
     table = Table(title=f"Prevention portfolio ({chosen.status})")
     for name in ("Intervention", "Place", "Share", "Cost", "QALYs", "NHB"):
@@ -270,7 +270,7 @@ def _print_portfolio(plan: PortfolioPlan) -> None:
             f"{c.share:.0%}",
             gbp(c.option.cost * c.share),
             f"{c.option.qalys * c.share:,.1f}",
-            f"{c.option.nhb * c.share:,.1f}",
+            f"{c.option.nhb * c.share:,.2f}",
         )
     if chosen.chosen:
         out.print(table)
@@ -285,7 +285,7 @@ def _print_portfolio(plan: PortfolioPlan) -> None:
         partners.add_row(name, gbp(net), gbp(saving))
     out.print(partners)
     out.print(
-        f"Net health benefit {chosen.objective:,.1f} QALYs; cost {gbp(chosen.cost)} "
+        f"Net health benefit {chosen.objective:,.2f} QALYs; cost {gbp(chosen.cost)} "
         f"(present value), {chosen.qalys:,.1f} QALYs. Budget a year: "
         f"{', '.join(gbp(b) for b in chosen.budget_by_year)}; spent: "
         f"{', '.join(gbp(c) for c in chosen.cost_by_year)}."

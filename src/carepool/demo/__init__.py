@@ -1,14 +1,16 @@
-"""The demonstration: the Greater Manchester model, its outcomes, its allocation and a year of
-its pooled fund, told by calling the capabilities as any user would."""
+"""The demonstration: the Greater Manchester model, its outcomes, its allocation, a year of its
+pooled fund and its prevention portfolio, told by calling the capabilities as any user would."""
 
 from carepool.demo.posting import DemoRun, run_demo
 from carepool.demo.story import (
     HEADLINES,
     FundYear,
     Headlines,
+    Prevention,
     default_allocation,
     headline_outcomes,
     post_fund_year,
+    prevention_story,
 )
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "DemoRun",
     "FundYear",
     "Headlines",
+    "Prevention",
     "default_allocation",
     "headline_outcomes",
     "post_fund_year",
+    "prevention_story",
     "run_demo",
 ]
