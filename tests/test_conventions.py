@@ -53,7 +53,7 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "model": ANALYTIC | {"population", "indicators", "allocation"},
     # prevention: cohorts from the warehouse, the model's years and disclosure control from the
     # indicators, who may read person-level results from the ledger's roles
-    "prevention": DATA | {"indicators", "ledger"},
+    "prevention": DATA | {"indicators", "ledger", "charts"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

@@ -202,3 +202,51 @@ def test_share_library_without_a_chart_is_a_usage_error(
     result = runner.invoke(app, ["allocate", "explain", "E08000003", "--share-library"])
     assert result.exit_code == 2
     assert "--chart" in result.output
+
+
+def test_the_prevention_charts_draw(
+    browser: Any, small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    folder = tmp_path / "prevention"
+    folder.mkdir()
+    ceac, flows, frontier = (folder / n for n in ("ceac.html", "flows.html", "frontier.html"))
+    appraised = runner.invoke(
+        app,
+        [
+            "appraise",
+            "--intervention",
+            "falls_prevention",
+            "--intervention",
+            "urgent_community_response",
+            "--draws",
+            "500",
+            "--chart",
+            str(ceac),
+            "--cash-flows",
+            str(flows),
+            "--share-library",
+        ],
+    )
+    assert appraised.exit_code == 0, appraised.output
+    planned = runner.invoke(
+        app,
+        ["portfolio", "--budget", "100000", "--frontier", "4", "--chart", str(frontier)],
+    )
+    assert planned.exit_code == 0, planned.output
+    for path, title in (
+        (ceac, "acceptability"),
+        (flows, "each partner"),
+        (frontier, "efficient frontier"),
+    ):
+        page, errors = open_chart(browser, path)
+        assert errors == []
+        assert title in page.text_content(".gtitle")
+        ticks = text_boxes(page, ".xtick text, .ytick text")
+        assert ticks
+        assert overlapping(ticks) == []
+    page, _ = open_chart(browser, flows)
+    legend = page.text_content(".legend") or ""
+    assert "Council" in legend  # partners by name, not code
+    assert "£-" not in (page.text_content(".main-svg") or "")

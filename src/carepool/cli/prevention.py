@@ -12,7 +12,17 @@ import typer
 from rich.table import Table
 
 from carepool.cli.ledger import choose_fund, open_ledger, user_named
-from carepool.cli.support import err, gbp, money, new_file, out, records, step_progress
+from carepool.cli.support import (
+    ShareLibrary,
+    chart_library,
+    err,
+    gbp,
+    money,
+    new_file,
+    out,
+    records,
+    step_progress,
+)
 from carepool.config import Settings
 from carepool.errors import AppraisalError
 from carepool.geography import england_place_name
@@ -23,7 +33,10 @@ from carepool.prevention import (
     PortfolioRequest,
     RiskProfile,
     RiskRequest,
+    acceptability_chart,
     appraise,
+    cash_flow_chart,
+    frontier_chart,
     load_library,
     person_risks,
     plan_portfolio,
@@ -96,6 +109,15 @@ def appraise_command(
     cohorts: Annotated[
         int, typer.Option(help="fresh cohorts recruited, one a year from the start")
     ] = 1,
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="write the acceptability curve (HTML) here", callback=new_file),
+    ] = None,
+    cash_flows: Annotated[
+        Path | None,
+        typer.Option(help="write each partner's cash flow by year (HTML) here", callback=new_file),
+    ] = None,
+    share_library: ShareLibrary = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Appraise preventive interventions for the whole system and for each partner: costs and
@@ -115,6 +137,11 @@ def appraise_command(
     total = len(request.interventions) or len(load_library(request.library))
     with connect(settings) as warehouse, step_progress(total, enabled=not as_json) as step:
         results = appraise(warehouse, request, progress=step)
+    library_mode = chart_library(share_library, chart or cash_flows)
+    if chart is not None:
+        err.print(f"Chart: {acceptability_chart(results, chart, library_mode)}")
+    if cash_flows is not None:
+        err.print(f"Chart: {cash_flow_chart(results, cash_flows, library=library_mode)}")
     if as_json:
         typer.echo(json.dumps([appraisal_json(r) for r in results], indent=2))
         return
@@ -215,6 +242,11 @@ def portfolio_command(
         bool, typer.Option("--no-fairness", help="drop the partners' fair-share constraint")
     ] = False,
     frontier: Annotated[int, typer.Option(help="budgets on the efficient frontier (0-50)")] = 0,
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="write the efficient frontier (HTML) here", callback=new_file),
+    ] = None,
+    share_library: ShareLibrary = False,
     intervention: Annotated[
         list[str] | None,
         typer.Option("--intervention", help="an intervention id (repeat; default: all)"),
@@ -242,6 +274,9 @@ def portfolio_command(
     total = len(request.interventions) or len(load_library(request.library))
     with connect(Settings.from_env()) as warehouse, step_progress(total, not as_json) as step:
         plan = plan_portfolio(warehouse, request, progress=step)
+    if chart is not None:
+        written = frontier_chart(plan.frontier, chart, chart_library(share_library, chart))
+        err.print(f"Chart: {written}")
     if as_json:
         typer.echo(json.dumps(portfolio_json(plan), indent=2))
         return

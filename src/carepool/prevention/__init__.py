@@ -7,6 +7,7 @@ benefit, who gains by deprivation), a Monte Carlo over every uncertain figure, a
 shares of what is saved (Shapley values, the core). docs/methods/prevention.md.
 """
 
+from carepool.prevention.charts import acceptability_chart, cash_flow_chart, frontier_chart
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, Schedule, fair_shares, shapley
 from carepool.prevention.library import (
@@ -47,11 +48,14 @@ __all__ = [
     "RiskProfile",
     "RiskRequest",
     "Schedule",
+    "acceptability_chart",
     "appraise",
+    "cash_flow_chart",
     "choose",
     "default_library_text",
     "discount_factors",
     "fair_shares",
+    "frontier_chart",
     "load_library",
     "parse_library",
     "person_risks",
