@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carepool.errors import LedgerError
+from carepool.errors import ConfigError, LedgerError
 from carepool.ledger import ClosePeriod, Ledger, RiskShare, Settle, Spend, split_pence
 from carepool.ledger.riskshare import settlement_shares
-from tests.ledger.conftest import funded
+from tests.ledger.conftest import fund_spec, funded
 
 
 def close_year(ledger: Ledger, fund: str) -> None:
@@ -107,3 +107,51 @@ def test_own_lines_settle_even_when_the_fund_nets_to_nothing() -> None:
         host="NHS",
     )
     assert shares == {"C1": -1_500, "NHS": 1_500}
+
+
+def test_a_gain_share_settles_its_own_lines_and_the_fund_rule_the_rest(ledger: Ledger) -> None:
+    """asc overspends by 1,500: under the agreement NHS bears 60% (-900) and the council 40%
+    (-600). The rest (+600) goes by contributions, 2:1: NHS +400, council +200."""
+    gain_share = {
+        "name": "prevention-gain-share",
+        "scope": {"line": "asc"},
+        "shares": {"NHS": 0.6, "C1": 0.4},
+        "reason": "the schedule agreed for the prevention portfolio",
+    }
+    fund = overspend_year(ledger, gain_shares=[gain_share])
+    receipt = ledger.post(fund, Settle(), actor="t.board1", request_id="settle")
+    assert receipt.status == "posted"
+    position = ledger.position(fund, actor="t.public")
+    settled = position.partners.set_index("partner")["settlement_pence"].to_dict()
+    assert {p: -v for p, v in settled.items()} == {"NHS": -500, "C1": -400}
+    assert position.totals["balanced"]
+    assert ledger.verify(fund).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"shares": {"NHS": 0.6, "C1": 0.3}}, "sum to 1"),
+        ({"shares": {"NHS": 0.6, "C9": 0.4}}, "unknown partners"),
+        ({"scope": {"service": "dentistry"}}, "covers no line"),
+        ({"shares": {"NHS": 1.5, "C1": -0.5}}, "greater than or equal to 0"),
+    ],
+)
+def test_a_gain_share_that_cannot_settle_is_refused_at_opening(
+    change: dict[str, Any], message: str
+) -> None:
+    base = {
+        "name": "g",
+        "scope": {"service": "adult_social_care"},
+        "shares": {"NHS": 0.5, "C1": 0.5},
+        "reason": "test",
+    }
+    with pytest.raises(ConfigError, match=message):
+        fund_spec(gain_shares=[{**base, **change}])
+    twice = [base, {**base, "name": "h"}]
+    with pytest.raises(ConfigError, match="in two gain shares"):
+        fund_spec(gain_shares=twice)
+
+
+def test_a_fund_without_gain_shares_is_written_as_before() -> None:
+    assert "gain_shares" not in fund_spec().model_dump(mode="json")

@@ -22,7 +22,7 @@ from carepool.ledger.records.checkpoint import (
 from carepool.ledger.records.entries import Entry, Posting, Receipt
 from carepool.ledger.records.money import parse_amount, pounds, split_pence
 from carepool.ledger.records.published import PublishedCheck, check_published
-from carepool.ledger.records.spec import FundSpec, RiskShare, load_spec, parse_spec
+from carepool.ledger.records.spec import FundSpec, GainShare, RiskShare, load_spec, parse_spec
 from carepool.ledger.reports import MONEY_COLUMNS, Position, forecast_variance
 from carepool.ledger.requests import (
     REQUESTS,
@@ -57,6 +57,7 @@ __all__ = [
     "Entry",
     "Forecast",
     "FundSpec",
+    "GainShare",
     "Ledger",
     "LedgerRequest",
     "Operation",

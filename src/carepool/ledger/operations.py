@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from carepool.errors import LedgerError, PermissionDenied, RuleRefused
 from carepool.ledger.records.entries import Entry, Posting
 from carepool.ledger.records.fund import YEAR_END
-from carepool.ledger.records.money import pounds
+from carepool.ledger.records.money import pounds, split_pence
 from carepool.ledger.records.roles import require_finance_of, require_role
 from carepool.ledger.records.spec import User
 from carepool.ledger.requests import (
@@ -382,6 +382,37 @@ def close_period(tx: Tx, user: User, request: ClosePeriod) -> list[Entry]:
     return [Entry("close", period, f"Period {period} closed", (), payload)]
 
 
+def _gain_shares(
+    tx: Tx, lines: dict[str, int]
+) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, int]]:
+    """The variance on the lines each gain-share agreement covers, shared by its shares; and
+    the lines left to the fund's own risk-share rule."""
+    spec = tx.ctx.spec
+    rest = dict(lines)
+    shares: dict[str, int] = {}
+    gained: list[dict[str, Any]] = []
+    for agreement in spec.gain_shares:
+        covered = [
+            line
+            for line in sorted(rest)
+            if agreement.scope.matches(
+                tx.ctx.lines[line], spec.partner(tx.ctx.lines[line].partner).kind
+            )
+        ]
+        amount = sum(rest.pop(line) for line in covered)
+        split = split_pence(amount, dict(agreement.shares)) if amount else {}
+        for partner, part in split.items():
+            shares[partner] = shares.get(partner, 0) + part
+        gained.append(
+            {
+                "name": agreement.name,
+                "variance_pence": amount,
+                "shares": dict(sorted(split.items())),
+            }
+        )
+    return gained, shares, rest
+
+
 def settle(tx: Tx, user: User, request: Settle) -> list[Entry]:
     require_role(user, "board", "settle the year")
     closed = tx.closed_periods()
@@ -397,15 +428,22 @@ def settle(tx: Tx, user: User, request: Settle) -> list[Entry]:
     pool = tx.balance("pool")
     lines = {line: amount for line, amount in tx.balances("line", "line_id").items() if amount}
     contributions = {p: -amount for p, amount in tx.balances("contrib", "partner_id").items()}
+    gained, shares, rest = _gain_shares(tx, lines)
     own: dict[str, int] = {}
-    for line, amount in lines.items():
+    for line, amount in rest.items():
         partner = tx.ctx.lines[line].partner
         own[partner] = own.get(partner, 0) + amount
     variance = pool + sum(lines.values())
     rule = tx.ctx.spec.risk_share
-    shares = settlement_shares(
-        rule, variance=variance, own=own, contributions=contributions, host=tx.ctx.host
-    )
+    for partner, amount in settlement_shares(
+        rule,
+        variance=pool + sum(rest.values()),
+        own=own,
+        contributions=contributions,
+        host=tx.ctx.host,
+    ).items():
+        shares[partner] = shares.get(partner, 0) + amount
+    shares = {partner: amount for partner, amount in sorted(shares.items()) if amount}
     postings = [Posting("line", -amount, "settlement", line=line) for line, amount in lines.items()]
     if pool:
         postings.append(Posting("pool", -pool, "settlement"))
@@ -413,13 +451,15 @@ def settle(tx: Tx, user: User, request: Settle) -> list[Entry]:
         Posting("contrib", amount, "settlement", partner=partner)
         for partner, amount in shares.items()
     ]
-    payload = {
+    payload: dict[str, Any] = {
         "rule": rule.model_dump(mode="json"),
         "variance_pence": variance,
         "shares": shares,
         "decided_by": user.name,
         "reason": reason,
     }
+    if tx.ctx.spec.gain_shares:
+        payload["gain_shares"] = gained
     what = "underspend" if variance >= 0 else "overspend"
     description = f"Year-end settlement of a {pounds(abs(variance))} {what} ({rule.rule})"
     settlement = Entry("settlement", YEAR_END, description, tuple(postings), payload)

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from carepool.errors import ConfigError, LedgerError
 from carepool.years import is_financial_year, months
@@ -157,6 +165,24 @@ class RiskShare(_Model):
         return self
 
 
+class GainShare(_Model):
+    """A gain-share agreement for some of the fund's lines: their over- or underspend at
+    settlement is shared by ``shares`` (fixed, by partner, summing to 1) rather than by the
+    fund's risk-share rule; for example the schedule the partners agreed for a prevention
+    portfolio's lines (docs/methods/prevention.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=96)]
+    scope: Scope
+    shares: dict[Code, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]]
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> GainShare:
+        if not self.shares or abs(sum(self.shares.values()) - 1) > 1e-9:
+            raise ValueError(f"gain share {self.name!r}: shares must be given and sum to 1")
+        return self
+
+
 class FundSpec(_Model):
     fund: FundInfo
     risk_share: RiskShare = RiskShare()
@@ -164,6 +190,16 @@ class FundSpec(_Model):
     users: tuple[User, ...]
     lines: tuple[Line, ...]
     rules: tuple[Rule, ...] = ()
+    gain_shares: tuple[GainShare, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_gain_shares(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A fund without gain shares is written as before they existed, so its opening
+        entry (and so every digest after it) is unchanged."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("gain_shares"):
+            data.pop("gain_shares", None)
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> FundSpec:
@@ -195,7 +231,30 @@ class FundSpec(_Model):
         for partner in named:
             if partner is not None and partner not in known:
                 raise ValueError(f"risk_share names an unknown partner {partner!r}")
+        self._check_gain_shares(known)
         return self
+
+    def _check_gain_shares(self, known: set[str]) -> None:
+        """Each gain share names known partners and covers lines no other one covers."""
+        _unique([g.name for g in self.gain_shares], "gain_shares", "name")
+        kinds = {p.id: p.kind for p in self.partners}
+        covered: dict[str, str] = {}
+        for i, agreement in enumerate(self.gain_shares):
+            unknown = sorted(set(agreement.shares) - known)
+            if unknown:
+                raise ValueError(f"gain_shares[{i}] names unknown partners {unknown}")
+            lines = [
+                line.id for line in self.lines if agreement.scope.matches(line, kinds[line.partner])
+            ]
+            if not lines:
+                raise ValueError(f"gain_shares[{i}] ({agreement.name!r}) covers no line")
+            for line in lines:
+                if line in covered:
+                    raise ValueError(
+                        f"line {line!r} is in two gain shares: {covered[line]!r} and "
+                        f"{agreement.name!r}"
+                    )
+                covered[line] = agreement.name
 
     def partner(self, partner_id: str) -> Partner:
         for partner in self.partners:
