@@ -299,6 +299,18 @@ def test_demo_ledger_budgets_are_the_allocation(data_dir: Path) -> None:
     places = json.loads(allocated.stdout)
     assert len(places) == 3
     assert budgets == {p["place"]: p["allocation"] * 100 for p in places}
+    # the prevention portfolio's lines are funded by virements the board approved
+    lines = json.loads(position.stdout)["lines"]
+    prevention = [line for line in lines if line["service"] == "prevention"]
+    decided = runner.invoke(app, ["ledger", "decisions", "--user", "resident", "--json"])
+    assert decided.exit_code == 0, decided.output
+    approved = {
+        row["subject"].split(" to ")[-1]
+        for row in json.loads(decided.stdout)
+        if row["status"] == "approved" and row["reasons"].startswith("the prevention portfolio")
+    }
+    assert approved == {line["line"] for line in prevention}
+    assert all(line["budget_pence"] > 0 for line in prevention)
 
 
 @pytest.mark.parametrize("command", ["build", "demo"])

@@ -4,6 +4,7 @@ frontier, and the command's contract."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from carepool.cli import app
 from carepool.errors import AppraisalError
-from carepool.prevention import Game, choose, shapley
+from carepool.prevention import Game, PortfolioPlan, choose, portfolio_lines, shapley
 from carepool.prevention.portfolio import LEVELS, Option, place_shares
 
 runner = CliRunner()
@@ -26,8 +27,10 @@ def _option(name: str, cost: float, nhb: float, shares: tuple[float, float]) -> 
         intervention=name,
         name=name,
         place="council",
+        nhs_partner="icb",
         cohort=100.0,
         cost_by_year=np.array([cost, 0.0]),
+        cost_by_payer=np.array([[0.0, 0.0], [cost, 0.0]]),
         cost=cost,
         saving=0.0,
         qalys=nhb,
@@ -143,3 +146,35 @@ def test_portfolio_json_follows_the_contract(
     weights = runner.invoke(app, ["portfolio", "--budget", "5", "--equity", "a,b"])
     assert weights.exit_code == 2
     assert "equity weights" in weights.output
+
+
+def test_a_portfolio_becomes_fund_lines_and_a_gain_share() -> None:
+    """Two options in one place: a council-delivered one (cost 80 in year 0, chosen in full)
+    and an NHS one (cost 40, 3 QALYs: chosen at half); the partners' fair shares 3 and 1."""
+    council = replace(
+        _option("A", 80.0, 8.0, (2.0, 1.0)),
+        place="E08000009",
+        nhs_partner="E54000057",
+        cost_by_payer=np.array([[0.0, 0.0], [80.0, 0.0]]),
+    )
+    nhs = replace(
+        _option("B", 40.0, 3.0, (2.0, 0.0)),
+        place="E08000009",
+        nhs_partner="E54000057",
+        cost_by_payer=np.array([[40.0, 0.0], [0.0, 0.0]]),
+    )
+    partners = ("E54000057", "E08000009")
+    best = choose([council, nhs], partners, np.array([100.0, 100.0]))
+    plan = PortfolioPlan(best, (council, nhs), ("NHS", "Trafford Council"), "2025-26", ())
+    levels = {c.option.intervention: c.level for c in best.chosen}
+    assert levels == {"A": LEVELS, "B": LEVELS // 2}
+    lines = portfolio_lines(plan, {"E54000057": "QOP"})
+    assert lines.budgets == {"prevention:E08000009": 8_000, "prevention.nhs:E08000009": 2_000}
+    assert {(line["id"], line["partner"]) for line in lines.lines} == {
+        ("prevention:E08000009", "E08000009"),
+        ("prevention.nhs:E08000009", "QOP"),
+    }
+    assert lines.gain_share is not None
+    # fair shares: ICB 2 + 2 x ½ = 3, council 1: a quarter of any variance to the council
+    assert lines.gain_share["shares"] == pytest.approx({"QOP": 0.75, "E08000009": 0.25})
+    assert lines.gain_share["scope"] == {"service": "prevention"}

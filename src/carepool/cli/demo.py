@@ -14,7 +14,13 @@ from carepool.cli.model import print_checks, print_summary, read_checks, read_su
 from carepool.cli.prevention import print_appraisals, print_portfolio
 from carepool.cli.support import err, gbp, out, warn
 from carepool.config import Settings
-from carepool.demo import default_allocation, headline_outcomes, post_fund_year, prevention_story
+from carepool.demo import (
+    Prevention,
+    default_allocation,
+    headline_outcomes,
+    post_fund_year,
+    prevention_story,
+)
 from carepool.model import demo_request, plan_build
 from carepool.warehouse import connect, read_manifest
 
@@ -52,8 +58,8 @@ def demo_command(
     print_checks(read_checks(settings))
     print_headlines(settings)
     allocation, formula = print_default_allocation(settings)
-    print_fund_year(settings, allocation, formula)
-    print_prevention(settings, allocation)
+    prevention = print_prevention(settings, allocation)
+    print_fund_year(settings, allocation, formula, prevention)
 
 
 def print_headlines(settings: Settings) -> None:
@@ -77,12 +83,15 @@ def print_default_allocation(settings: Settings) -> tuple[Allocation, Formula]:
     return allocation, formula
 
 
-def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula) -> None:
-    """Open the pooled fund, allocate it, post a year of spend, print its position."""
+def print_fund_year(
+    settings: Settings, allocation: Allocation, formula: Formula, prevention: Prevention
+) -> None:
+    """Open the pooled fund, allocate it, post a year of spend with the prevention
+    portfolio's lines, print its position."""
     manifest = read_manifest(settings.warehouse_dir)
     posting = err.status("Posting a year of the pooled fund to the ledger")
     with open_ledger(settings, create=True) as ledger, posting, connect(settings) as wh:
-        year = post_fund_year(ledger, wh, manifest, allocation, formula)
+        year = post_fund_year(ledger, wh, manifest, allocation, formula, prevention.plan)
     run, check = year.run, year.journal
     where = settings.database_url.split("@")[-1]
     replayed = (
@@ -106,8 +115,9 @@ def print_fund_year(settings: Settings, allocation: Allocation, formula: Formula
     )
 
 
-def print_prevention(settings: Settings, allocation: Allocation) -> None:
-    """The default intervention library appraised, and the portfolio within the budget."""
+def print_prevention(settings: Settings, allocation: Allocation) -> Prevention:
+    """The default intervention library appraised, and the portfolio within the budget (the
+    fund then carries its lines)."""
     scale = float(read_manifest(settings.warehouse_dir)["scale"])
     with connect(settings) as wh, err.status("Appraising prevention and choosing a portfolio"):
         story = prevention_story(wh, allocation, scale)
@@ -120,5 +130,7 @@ def print_prevention(settings: Settings, allocation: Allocation) -> None:
     out.print(
         "Each partner's share of one intervention: carepool appraise --intervention "
         "falls_prevention --json; the efficient frontier: carepool portfolio --budget "
-        f"{story.budget:.0f} --frontier 10"
+        f"{story.budget:.0f} --frontier 10. The fund below carries the portfolio's lines, "
+        "funded by virements the board approves, and its gain-share agreement."
     )
+    return story

@@ -13,7 +13,9 @@ demonstration needs nothing typed in:
 * ring-fences: the mental health investment standard (no net move out of mental health),
   the NHS minimum contribution to adult social care through the Better Care Fund, board
   approval for moves between services, and two approvers for virements of £1m or more;
-* risk share: in proportion to contributions (model pooled-fund clause 5.3).
+* risk share: in proportion to contributions (model pooled-fund clause 5.3);
+* prevention: the lines of the portfolio chosen within the prevention budget, by partner and
+  place, funded by virements the board approves, and their gain-share agreement.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from carepool.geography import area_name
 from carepool.ledger import FundSpec, parse_spec, split_pence
+from carepool.prevention import PortfolioLines
 from carepool.stats import largest_remainder
 
 ICB = "QOP"  # NHS Greater Manchester ICB (NHS England allocation tool data)
@@ -55,10 +58,16 @@ def line_id(service: str, place: str) -> str:
 
 
 def fund_spec(
-    fund_id: str, year: str, boroughs: Iterable[Borough], mh_floor_pence: int, bcf_floor_pence: int
+    fund_id: str,
+    year: str,
+    boroughs: Iterable[Borough],
+    mh_floor_pence: int,
+    bcf_floor_pence: int,
+    prevention: PortfolioLines | None = None,
 ) -> FundSpec:
     """The fund's specification: partners, users, lines, rules and risk share; named for the
-    boroughs it pools (a model of two boroughs is not Greater Manchester's fund)."""
+    boroughs it pools (a model of two boroughs is not Greater Manchester's fund). With a
+    prevention portfolio, its lines and its gain-share agreement too."""
     boroughs = list(boroughs)
     area = area_name(b.code for b in boroughs)
     partners = [{"id": ICB, "name": ICB_NAME, "kind": "nhs_commissioner"}]
@@ -136,8 +145,9 @@ def fund_spec(
             "risk_share": {"rule": "proportional"},
             "partners": partners,
             "users": users,
-            "lines": lines,
+            "lines": lines + list(prevention.lines if prevention else ()),
             "rules": rules,
+            "gain_shares": [prevention.gain_share] if prevention and prevention.gain_share else [],
         },
         f"the {area} demonstration fund",
     )

@@ -17,11 +17,13 @@ from carepool.ledger import (
     ClosePeriod,
     Ledger,
     LedgerRequest,
+    Receipt,
     Virement,
     pounds,
     sha256,
     split_pence,
 )
+from carepool.prevention import PortfolioLines
 from carepool.warehouse import Tables
 
 #: The winter virement the demonstration puts to the board: the largest borough's acute
@@ -89,6 +91,7 @@ def run_demo(
     warehouse: Tables,
     spend_year: str,
     model: str = "",
+    prevention: PortfolioLines | None = None,
 ) -> DemoRun:
     """Open the Greater Manchester fund for the allocation's year and post a year to it.
 
@@ -114,7 +117,7 @@ def run_demo(
     )
     line_budgets = gm.budgets(allocation.components, totals, bcf)
     mh_floor = sum(v for k, v in line_budgets.items() if k.startswith("mental_health:"))
-    spec = gm.fund_spec(fund, year, boroughs, mh_floor, sum(bcf.values()))
+    spec = gm.fund_spec(fund, year, boroughs, mh_floor, sum(bcf.values()), prevention)
     ledger.open_fund(spec, actor="gm.admin", request_id=f"open-{fund}")
     officer = {b.code: f"finance.{b.code}" for b in boroughs} | {gm.ICB: "finance.icb"}
     receipts = []
@@ -144,9 +147,12 @@ def run_demo(
             request_id="allocation",
         )
     )
-    spend = line_spend(warehouse, spend_year, formula, line_budgets)
-    owner = {line.id: line.partner for line in spec.lines}
     periods = spec.periods()
+    spend = line_spend(warehouse, spend_year, formula, line_budgets)
+    if prevention is not None and prevention.lines:
+        receipts += _prevention_virements(ledger, fund, prevention, periods[0])
+        spend |= prevention.budgets  # the programme runs as planned
+    owner = {line.id: line.partner for line in spec.lines}
     monthly = {line: gm.monthly(total, periods) for line, total in spend.items() if total > 0}
     virement: dict[str, Any] = {}
     for index, period in enumerate(periods):
@@ -195,6 +201,46 @@ def run_demo(
             )
         )
     return DemoRun(fund, spend_year, len(receipts), sum(r.replayed for r in receipts), virement)
+
+
+def _prevention_virements(
+    ledger: Ledger, fund: str, prevention: PortfolioLines, period: str
+) -> list[Receipt]:
+    """The prevention portfolio's money into its lines: from the council's public health line
+    (councils' prevention) or the NHS's community line (the NHS's) in the same place. Moving
+    money between services is held for the board, so each line's budget is a board decision
+    in the register, approved by the chair (and the council lead where two are needed)."""
+    receipts = []
+    for line in prevention.lines:
+        nhs = line["partner"] == gm.ICB
+        source = gm.line_id("community" if nhs else "public_health", line["place"])
+        held = ledger.post(
+            fund,
+            Virement(
+                from_line=source,
+                to_line=line["id"],
+                amount_pence=prevention.budgets[line["id"]],
+                reason="the prevention portfolio chosen within the prevention budget "
+                "(carepool portfolio): its first year in this place",
+                period=period,
+            ),
+            actor="finance.icb" if nhs else f"finance.{line['place']}",
+            request_id=f"prevention-{line['id']}",
+        )
+        receipts.append(held)
+        if held.status != "held":
+            continue
+        for n, board in enumerate(("board.chair", "board.council-lead"), start=1):
+            decided = ledger.post(
+                fund,
+                Approve(hold=held.seq, reason="the prevention portfolio the board agreed"),
+                actor=board,
+                request_id=f"prevention-approval-{n}-{line['id']}",
+            )
+            receipts.append(decided)
+            if decided.detail.get("outcome") == "approved":
+                break
+    return receipts
 
 
 def _winter_virement(ledger: Ledger, fund: str, period: str, place: str) -> dict[str, Any]:

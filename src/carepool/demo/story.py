@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from carepool.allocation import Allocation, AllocationRequest, Formula, resolve, run_allocation
+from carepool.demo.fund import ICB
 from carepool.demo.posting import DemoRun, run_demo
 from carepool.indicators import GAP_LEVELS, gaps_from_table, indicator_table
 from carepool.ledger import ChainCheck, Ledger, Position
@@ -23,6 +24,7 @@ from carepool.prevention import (
     PortfolioRequest,
     appraise,
     plan_portfolio,
+    portfolio_lines,
 )
 from carepool.warehouse import Tables
 
@@ -92,12 +94,23 @@ def post_fund_year(
     manifest: dict[str, Any],
     allocation: Allocation,
     formula: Formula,
+    prevention: PortfolioPlan | None = None,
 ) -> FundYear:
-    """Open the pooled fund, allocate it, post the model's last year of spend; its position,
-    decisions register and journal check as the public sees them."""
+    """Open the pooled fund, allocate it, post the model's last year of spend; with a
+    prevention portfolio, its lines funded by virements the board approves and its gain-share
+    agreement; the fund's position, decisions register and journal check as the public sees
+    them."""
     model = (manifest["region"], manifest["scale"], manifest["seed"])
     label = "" if model == DEFAULT_MODEL else "{} scale {} seed {}".format(*model)
-    run = run_demo(ledger, allocation, formula, warehouse, manifest["years"][-1], label)
+    lines = None
+    if prevention is not None:
+        icbs = {
+            p: ICB
+            for p in prevention.portfolio.partners
+            if p not in allocation.places["place"].tolist()
+        }
+        lines = portfolio_lines(prevention, icbs)
+    run = run_demo(ledger, allocation, formula, warehouse, manifest["years"][-1], label, lines)
     return FundYear(
         run=run,
         position=ledger.position(run.fund, actor="resident"),

@@ -10,6 +10,7 @@ shares of what is saved (Shapley values, the core). docs/methods/prevention.md.
 from carepool.prevention.charts import acceptability_chart, cash_flow_chart, frontier_chart
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, Schedule, fair_shares, shapley
+from carepool.prevention.fund import PortfolioLines, portfolio_lines
 from carepool.prevention.library import (
     OUTCOMES,
     Intervention,
@@ -43,6 +44,7 @@ __all__ = [
     "InterventionAppraisal",
     "PartnerResult",
     "Portfolio",
+    "PortfolioLines",
     "PortfolioPlan",
     "PortfolioRequest",
     "RiskProfile",
@@ -60,6 +62,7 @@ __all__ = [
     "parse_library",
     "person_risks",
     "plan_portfolio",
+    "portfolio_lines",
     "risk_profile",
     "shapley",
 ]

@@ -51,8 +51,12 @@ class Option:
     intervention: str
     name: str
     place: str
+    #: the ICB of the place: the NHS partner there
+    nhs_partner: str
     cohort: float
     cost_by_year: Array
+    #: [payer (0 NHS, 1 council), year]: who pays the cost each year
+    cost_by_payer: Array
     cost: float
     saving: float
     qalys: float
@@ -138,8 +142,10 @@ def place_options(
                 intervention=intervention.id,
                 name=intervention.name,
                 place=place,
+                nhs_partner=cells.nhs_partner[p],
                 cohort=float(people_q.sum()),
                 cost_by_year=flow.cost[0, 0].sum(axis=0),
+                cost_by_payer=flow.cost[0, 0],
                 cost=cost,
                 saving=saving_nhs + saving_council,
                 qalys=qalys,
