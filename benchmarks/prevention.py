@@ -62,9 +62,12 @@ def run(data_dir: Path) -> None:
     with Warehouse(data_dir / "warehouse") as warehouse:
         started = time.perf_counter()
         inputs = model_inputs(warehouse, (), ())
-        cells = {i.id: cohort_cells(warehouse, i.cohort, inputs.year) for i in inputs.interventions}
+        risk = inputs.risk(warehouse)
+        cells = {
+            i.id: cohort_cells(warehouse, i.cohort, inputs.year, risk) for i in inputs.interventions
+        }
         print(
-            f"  cohorts of {len(cells)} interventions from the warehouse: "
+            f"  cohorts of {len(cells)} interventions from the warehouse (with the risk model): "
             f"{time.perf_counter() - started:.2f} s"
         )
     first = next(iter(cells.values()))

@@ -14,8 +14,9 @@ from carepool.cli import app
 from carepool.errors import AppraisalError
 from carepool.prevention import AppraisalRequest, appraise, discount_factors, parse_library
 from carepool.prevention.appraisal import central_figures, flows, prepare, present_values
-from carepool.prevention.cohort import CohortCells
-from carepool.prevention.library import OUTCOMES
+from carepool.prevention.cohort import CohortCells, cohort_cells
+from carepool.prevention.library import OUTCOMES, Cohort
+from carepool.prevention.risk import risk_scores
 from carepool.warehouse import connect
 
 runner = CliRunner()
@@ -153,3 +154,20 @@ def test_unknown_intervention_and_bad_options_are_clear_errors(
         AppraisalRequest(draws=-1)
     with pytest.raises(AppraisalError, match="scale"):
         AppraisalRequest(scale=0.0)
+
+
+def test_a_cohort_by_risk_takes_the_top_share_of_predicted_risk(small_warehouse: Path) -> None:
+    everyone = Cohort(ages=(18, 120))
+    top = Cohort(ages=(18, 120), top_risk_share=0.05)
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        scores = risk_scores(warehouse)
+        all_cells = cohort_cells(warehouse, everyone, "2025-26")
+        top_cells = cohort_cells(warehouse, top, "2025-26", scores)
+        with pytest.raises(AppraisalError, match="risk model"):
+            cohort_cells(warehouse, top, "2025-26")
+    admissions = OUTCOMES.index("emergency_admissions")
+    # the top 5% of everyone, adults among them
+    assert 0 < top_cells.size <= 0.05 * len(scores) + 1
+    rate_top = top_cells.events[..., admissions].sum() / top_cells.size
+    rate_all = all_cells.events[..., admissions].sum() / all_cells.size
+    assert rate_top > 3 * rate_all  # this year's admissions are far commoner at the top

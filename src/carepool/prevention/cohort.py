@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from carepool.errors import AppraisalError
 from carepool.prevention.library import OUTCOMES, Cohort
@@ -70,11 +71,21 @@ def _selected(py: ir.Table, cohort: Cohort) -> ir.Table:
     return py.filter(keep)
 
 
-def cohort_cells(warehouse: Tables, cohort: Cohort, year: str) -> CohortCells:
+def cohort_cells(
+    warehouse: Tables, cohort: Cohort, year: str, risk: pd.Series | None = None
+) -> CohortCells:
     """The people of ``cohort`` in ``year`` of the model, and their outcomes, by place and
-    quintile, in one engine query."""
+    quintile, in one engine query. ``risk`` (each resident's predicted risk, by person id, in
+    ``year``) is needed when the cohort asks for a top share of risk."""
     py = warehouse.table("person_year")
     chosen = _selected(py.filter(py.year == year), cohort)
+    if cohort.top_risk_share is not None:
+        if risk is None or risk.empty:
+            raise AppraisalError("a cohort by risk needs the risk model's scores")
+        cut = float(np.quantile(risk.to_numpy(), 1.0 - cohort.top_risk_share))
+        ids = pd.DataFrame({"risk_person": risk.index[risk.to_numpy() >= cut].astype("int64")})
+        top = ibis.memtable(ids)
+        chosen = chosen.filter(chosen.person_id.isin(top.risk_person))
     lsoa = warehouse.table("lsoa").select("lsoa21_code", "imd_quintile", "icb_code")
     joined = chosen.join(lsoa, "lsoa21_code")
     council = joined.asc_funding == "council_funded"

@@ -122,6 +122,9 @@ class Cohort(_Strict):
     care: Literal["any", "none", "home_care", "care_home", "not_care_home"] = "any"
     #: at least this many emergency admissions in the year (high users)
     min_emergency_admissions: Annotated[int, Field(ge=0, le=50)] = 0
+    #: only residents in this top share of the risk model's predicted risk of an emergency
+    #: admission next year (carepool risk), among everyone
+    top_risk_share: Annotated[float, Field(gt=0.0, le=0.5)] | None = None
 
     @model_validator(mode="after")
     def _known(self) -> Cohort:

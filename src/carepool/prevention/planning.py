@@ -77,7 +77,7 @@ def plan_portfolio(
     for item in inputs.interventions:
         if progress is not None:
             progress(item.name)
-        cells = cohort_cells(warehouse, item.cohort, inputs.year)
+        cells = cohort_cells(warehouse, item.cohort, inputs.year, inputs.risk(warehouse))
         if partners is None:
             partners = Partners.for_places(cells.places, cells.nhs_partner)
         options += place_options(

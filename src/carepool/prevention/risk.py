@@ -231,3 +231,10 @@ def segment(frame: pd.DataFrame) -> pd.Series:
 def latest_people(warehouse: Tables) -> pd.DataFrame:
     """The model's last year's people, with their features."""
     return _year_frame(warehouse, model_years(warehouse)[-1], None)
+
+
+def risk_scores(warehouse: Tables, seed: int = 42) -> pd.Series:
+    """Each resident's predicted risk in the model's last year, by person id."""
+    model = fit_risk_model(warehouse, seed)
+    people = latest_people(warehouse)
+    return pd.Series(model.predict(people), index=people["person_id"].to_numpy(), name="risk")

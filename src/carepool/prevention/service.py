@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from carepool.errors import AppraisalError
 from carepool.geography import england_place_name
@@ -34,6 +35,7 @@ from carepool.prevention.cohort import cohort_cells
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, fair_shares
 from carepool.prevention.library import OUTCOMES, Intervention, load_library
+from carepool.prevention.risk import risk_scores
 from carepool.warehouse import Tables
 
 Array = npt.NDArray[np.float64]
@@ -338,6 +340,15 @@ class ModelInputs:
     year: str
     unit_cost: dict[str, float]
     payer: dict[str, str]
+    _scores: dict[str, pd.Series] = field(default_factory=dict)
+
+    def risk(self, warehouse: Tables) -> pd.Series | None:
+        """The risk model's scores, fitted once and only if a chosen cohort asks for them."""
+        if not any(i.cohort.top_risk_share for i in self.interventions):
+            return None
+        if "risk" not in self._scores:
+            self._scores["risk"] = risk_scores(warehouse)
+        return self._scores["risk"]
 
 
 def model_inputs(
@@ -380,7 +391,7 @@ def appraise(
     for item in inputs.interventions:
         if progress is not None:
             progress(item.name)
-        cells = cohort_cells(warehouse, item.cohort, inputs.year)
+        cells = cohort_cells(warehouse, item.cohort, inputs.year, inputs.risk(warehouse))
         if partners is None:
             partners = Partners.for_places(cells.places, cells.nhs_partner)
         prepared = prepare(
