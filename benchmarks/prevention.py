@@ -64,7 +64,8 @@ def run(data_dir: Path) -> None:
         inputs = model_inputs(warehouse, (), ())
         risk = inputs.risk(warehouse)
         cells = {
-            i.id: cohort_cells(warehouse, i.cohort, inputs.year, risk) for i in inputs.interventions
+            i.id: cohort_cells(warehouse, i.cohort, inputs.selection_year, risk, inputs.year)
+            for i in inputs.interventions
         }
         print(
             f"  cohorts of {len(cells)} interventions from the warehouse (with the risk model): "

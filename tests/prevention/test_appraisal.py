@@ -171,3 +171,37 @@ def test_a_cohort_by_risk_takes_the_top_share_of_predicted_risk(small_warehouse:
     rate_top = top_cells.events[..., admissions].sum() / top_cells.size
     rate_all = all_cells.events[..., admissions].sum() / all_cells.size
     assert rate_top > 3 * rate_all  # this year's admissions are far commoner at the top
+
+
+def test_partners_with_no_stake_get_no_share_and_the_two_commands_agree(
+    small_warehouse: Path,
+) -> None:
+    """Bowel screening outreach is delivered and paid for by the NHS and saves only the NHS:
+    the councils have no stake, so no fair share and no chance of gaining to report. The
+    ICB's fair share is the one the portfolio's place games give."""
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        (result,) = appraise(
+            warehouse, AppraisalRequest(interventions=("bowel_screening_outreach",), draws=200)
+        )
+    by_id = {p.partner: p for p in result.by_partner}
+    for council in ("E08000003", "E08000009"):
+        assert by_id[council].shapley_pence == 0
+        assert by_id[council].p_npv_positive is None
+    assert by_id["E54000057"].shapley_pence == result.npv_pence
+    assert sum(p.npv_pence for p in result.by_partner) == result.benefit_pence - result.cost_pence
+
+
+def test_the_baseline_is_the_year_after_the_cohort_is_chosen(small_warehouse: Path) -> None:
+    """People chosen for an emergency admission this year have fewer the next (regression to
+    the mean): the baseline an intervention can act on is next year's."""
+    admitted = Cohort(ages=(65, 120), min_emergency_admissions=1)
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        same = cohort_cells(warehouse, admitted, "2024-25")
+        following = cohort_cells(warehouse, admitted, "2024-25", outcome_year="2025-26")
+    admissions = OUTCOMES.index("emergency_admissions")
+    per_person_same = same.events[..., admissions].sum() / same.size
+    per_person_next = following.events[..., admissions].sum() / following.size
+    assert per_person_same >= 1.0  # chosen for having at least one
+    assert per_person_next < 0.7 * per_person_same
+    assert following.size < same.size  # those who died in the year are not followed
+    assert following.year == "2025-26"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -82,3 +83,76 @@ def test_a_repeated_id_or_broken_toml_is_refused() -> None:
         parse_library("[[intervention]\n", "broken.toml")
     with pytest.raises(AppraisalError, match="larger than"):
         parse_library("#" * 2_000_000, "huge.toml")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("qalys_per_success_year = { value = 0.01", "qalys_per_success_year = { value = nan"),
+            "finite",
+        ),
+        (
+            ("qalys_per_success_year = { value = 0.01", "qalys_per_success_year = { value = 1e6"),
+            "-1 to 1",
+        ),
+        (
+            (
+                'rate_ratio = { value = 0.9, source = "a test" }',
+                'rate_ratio = { value = 0.5, low = 0.0, high = 1.0, dist = "normal", '
+                'source = "test" }',
+            ),
+            "ratio above 0",
+        ),
+        (("rate_ratio = { value = 0.9,", "rate_ratio = { value = inf,"), "finite"),
+        (("per_participant = [50.0]", 'per_participant = ["50"]'), "valid number"),
+        (
+            ("cohort = { ages = [65, 120] }", 'cohort = { conditions = ["frailty", "frailty"] }'),
+            "given twice",
+        ),
+        (
+            ("cohort = { ages = [65, 120] }", "cohort = { top_risk_share = 0.00001 }"),
+            "top_risk_share",
+        ),
+        (
+            (
+                "costs = [",
+                'costs = [{ payer = "council", per_participant = [9.0], source = "twice" }, ',
+            ),
+            "one line per payer",
+        ),
+        (
+            (
+                'success = { value = 0.5, source = "a test" }',
+                'success = { value = 0.5, source = "a test" }\ncost_grade = true',
+            ),
+            "valid integer",
+        ),
+    ],
+)
+def test_hostile_numbers_in_a_library_are_refused(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace(*change))
+    with pytest.raises(AppraisalError) as caught:
+        load_library([bad], default=False)
+    assert message in str(caught.value), str(caught.value)
+
+
+def test_hostile_files_are_refused_without_a_traceback_or_a_hang(tmp_path: Path) -> None:
+    cases = {
+        "latin1.toml": b'name = "caf\xe9"\n',
+        "deep.toml": b"x = " + b"[" * 5_000 + b"]" * 5_000 + b"\n",
+        "digits.toml": b"x = " + b"9" * 5_000 + b"\n",
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(AppraisalError, match=str(path)):
+            load_library([path], default=False)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in (tmp_path, fifo, Path("/dev/zero")):
+        with pytest.raises(AppraisalError, match="not a file"):
+            load_library([path], default=False)

@@ -34,7 +34,9 @@ def _option(name: str, cost: float, nhb: float, shares: tuple[float, float]) -> 
         cost=cost,
         saving=0.0,
         qalys=nhb,
+        qalys_by_quintile=np.array([nhb, 0.0, 0.0, 0.0, 0.0]),
         nhb_by_quintile=np.array([nhb, 0.0, 0.0, 0.0, 0.0]),
+        threshold=1e12,  # the cost is negligible beside the health: QALYs decide
         shares=np.array(shares),
         cash_shares=np.array(shares),
         savings_by_partner=np.zeros(2),
@@ -178,3 +180,25 @@ def test_a_portfolio_becomes_fund_lines_and_a_gain_share() -> None:
     # fair shares: ICB 2 + 2 x ½ = 3, council 1: a quarter of any variance to the council
     assert lines.gain_share["shares"] == pytest.approx({"QOP": 0.75, "E08000009": 0.25})
     assert lines.gain_share["scope"] == {"service": "prevention"}
+
+
+def test_equity_weights_value_the_health_gained_not_the_cost() -> None:
+    """A (most deprived) gains 10 QALYs for a net cost worth 9.8; B (least deprived) 8 for 7.
+    Unweighted, B's net benefit (1.0) beats A's (0.2); weighting Q1's health 4 times values A
+    at 4 x 10 - 9.8 = 30.2, and A is chosen."""
+    a = replace(
+        _option("A", 100.0, 10.0, (1.0, 1.0)),
+        qalys_by_quintile=np.array([10.0, 0, 0, 0, 0]),
+        threshold=100.0 / 9.8,
+    )
+    b = replace(
+        _option("B", 100.0, 8.0, (1.0, 1.0)),
+        qalys_by_quintile=np.array([0, 0, 0, 0, 8.0]),
+        threshold=100.0 / 7.0,
+    )
+    plain = choose([a, b], PARTNERS, np.array([100.0]))
+    assert {c.option.intervention for c in plain.chosen if c.level == LEVELS} == {"B"}
+    weighted = choose(
+        [a, b], PARTNERS, np.array([100.0]), equity_weights=np.array([4.0, 1, 1, 1, 1])
+    )
+    assert {c.option.intervention for c in weighted.chosen if c.level == LEVELS} == {"A"}

@@ -7,7 +7,7 @@ The chain (docs/methods/prevention.md), for the cohort in each place p and quint
     avoided[o,t] = attributable × events per person[o] × (1 − rate ratio[o]) × persist[t] × alive[t]
     saving[o,t]  = avoided[o,t] × unit cost[o] × (1 − optimism bias on benefits),
                    credited to the partner that pays for service o in place p
-    cost[j,t]    = engaged × cost per participant[j,t] × (1 + optimism bias on costs)
+    cost[j,t]    = engaged × cost per participant[j,t] × alive[t] × (1 + optimism bias on costs)
     QALYs[t]     = attributable × QALYs per success-year × persist[t] × alive[t] × (1 − bias)
 
 where persist = (½, 1, 1 − d, (1 − d)², ...) (delivered through the first year, then fading by
@@ -196,7 +196,8 @@ def flows(prepared: Prepared, figures: Figures) -> Flows:
     saving = (attributable[:, None, None] * per_payer)[..., None] * shape[:, None, None, :]
     saving *= 1.0 - ob_benefit
     engaged = prepared.scale * figures.uptake
-    cost = engaged[:, None, None, None] * prepared.cost_base[None] * (1.0 + ob_cost)
+    # a later year's cost is for the participants still alive
+    cost = engaged[:, None, None, None] * (prepared.cost_base * alive)[None] * (1.0 + ob_cost)
     qalys = (attributable * figures.qalys * prepared.people)[:, None] * shape * (1.0 - ob_benefit)
     avoided = (attributable[:, None] * figures.reduction * prepared.events)[..., None] * shape[
         :, None, :
@@ -230,7 +231,7 @@ def present_values(prepared: Prepared, figures: Figures) -> PresentValues:
     attributable = prepared.scale * figures.attributable
     per_payer = np.einsum("do,pjo->dpj", figures.reduction, prepared.saving_base)
     saving = per_payer * (attributable * (shape @ money_df) * (1.0 - ob_benefit))[:, None, None]
-    cost_pv = prepared.cost_base @ money_df  # [p, j]
+    cost_pv = (prepared.cost_base * alive) @ money_df  # [p, j]: the living's later costs
     cost = (prepared.scale * figures.uptake * (1.0 + ob_cost))[:, None, None] * cost_pv[None]
     qalys = attributable * figures.qalys * prepared.people * (shape @ health_df) * (1 - ob_benefit)
     return PresentValues(saving, cost, qalys)

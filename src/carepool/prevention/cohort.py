@@ -28,6 +28,7 @@ class CohortCells:
     care, as the council's budget bears only those); ``nhs_partner[p]`` the ICB of place p.
     """
 
+    #: the year whose outcomes are the baseline
     year: str
     places: tuple[str, ...]
     nhs_partner: tuple[str, ...]
@@ -72,11 +73,20 @@ def _selected(py: ir.Table, cohort: Cohort) -> ir.Table:
 
 
 def cohort_cells(
-    warehouse: Tables, cohort: Cohort, year: str, risk: pd.Series | None = None
+    warehouse: Tables,
+    cohort: Cohort,
+    year: str,
+    risk: pd.Series | None = None,
+    outcome_year: str | None = None,
 ) -> CohortCells:
     """The people of ``cohort`` in ``year`` of the model, and their outcomes, by place and
     quintile, in one engine query. ``risk`` (each resident's predicted risk, by person id, in
-    ``year``) is needed when the cohort asks for a top share of risk."""
+    ``year``) is needed when the cohort asks for a top share of risk.
+
+    With ``outcome_year`` (the year after ``year``), the outcomes are the same people's in
+    that year, where they then live: a cohort chosen for its admissions this year has fewer
+    the next (regression to the mean), and it is next year's that an intervention can
+    prevent. People who died in ``year`` are not in it."""
     py = warehouse.table("person_year")
     chosen = _selected(py.filter(py.year == year), cohort)
     if cohort.top_risk_share is not None:
@@ -86,6 +96,9 @@ def cohort_cells(
         ids = pd.DataFrame({"risk_person": risk.index[risk.to_numpy() >= cut].astype("int64")})
         top = ibis.memtable(ids)
         chosen = chosen.filter(chosen.person_id.isin(top.risk_person))
+    if outcome_year is not None:
+        following = py.filter(py.year == outcome_year)
+        chosen = following.filter(following.person_id.isin(chosen.person_id))
     lsoa = warehouse.table("lsoa").select("lsoa21_code", "imd_quintile", "icb_code")
     joined = chosen.join(lsoa, "lsoa21_code")
     council = joined.asc_funding == "council_funded"
@@ -115,7 +128,7 @@ def cohort_cells(
     for o, outcome in enumerate(OUTCOMES):
         events[p, q, o] = frame[outcome].fillna(0).to_numpy(dtype=np.float64)
     return CohortCells(
-        year=year,
+        year=outcome_year or year,
         places=places,
         nhs_partner=tuple(str(c) for c in places_frame["icb_code"]),
         people=people,

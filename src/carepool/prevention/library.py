@@ -62,17 +62,25 @@ FLAGS = (
     "ld_health_check",
 )
 PAYERS = ("nhs", "council")
+#: The largest rate ratio an effect may have: ten times as many events.
+MAX_RATE_RATIO = 10.0
+#: The top shares of predicted risk a cohort (or the published top-risk table) may take: a
+#: few fixed shares, so that no sweep of shares can pick out one resident.
+RISK_SHARES = (0.01, 0.02, 0.05, 0.1, 0.2)
 #: Optimism bias by confidence grade of the evidence (GM cost-benefit analysis guidance, HM
 #: Treasury 2014; recalled in the finance reference, to be checked against the 2014 table):
 #: 1 recent audited local data ... 6 unsubstantiated.
 OPTIMISM_BIAS_BY_GRADE = {1: 0.0, 2: 0.05, 3: 0.10, 4: 0.15, 5: 0.25, 6: 0.40}
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Money = Annotated[float, Field(ge=0.0, le=1_000_000.0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
+Money = Annotated[float, Field(ge=0.0, le=1_000_000.0, strict=True)]
+Figure = Annotated[float, Field(ge=-1e6, le=1e6, strict=True)]
+Grade = Annotated[int, Field(ge=1, le=6, strict=True)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no NaN or infinity anywhere; numbers are strict (below): "100" is not a number
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Uncertain(_Strict):
@@ -83,9 +91,9 @@ class Uncertain(_Strict):
     ``normal`` otherwise, ``fixed`` for a figure taken as certain.
     """
 
-    value: float
-    low: float | None = None
-    high: float | None = None
+    value: Figure
+    low: Figure | None = None
+    high: Figure | None = None
     dist: Literal["fixed", "normal", "lognormal", "beta", "gamma"] = "fixed"
     source: str = Field(min_length=3, max_length=500)
 
@@ -102,6 +110,8 @@ class Uncertain(_Strict):
             )
         if self.dist in ("lognormal", "gamma") and self.low <= 0:
             raise ValueError(f"a {self.dist} figure must be positive, got low {self.low}")
+        if self.dist in ("lognormal", "gamma") and self.high / self.low > 1e6:
+            raise ValueError("an interval wider than a million-fold is not a figure")
         if self.dist == "beta" and not (0 < self.value < 1 and self.low >= 0 and self.high <= 1):
             raise ValueError(
                 "a beta figure is a probability: expected 0 < value < 1, interval in 0-1"
@@ -116,15 +126,15 @@ class Cohort(_Strict):
     ages: tuple[Annotated[int, Field(ge=0, le=120)], Annotated[int, Field(ge=0, le=120)]] = (0, 120)
     sex: Literal["any", "female", "male"] = "any"
     #: on at least one of these registers (none: no condition needed)
-    conditions: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
-    not_flags: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = Field(default=(), max_length=len(CONDITIONS))
+    flags: tuple[str, ...] = Field(default=(), max_length=len(FLAGS))
+    not_flags: tuple[str, ...] = Field(default=(), max_length=len(FLAGS))
     care: Literal["any", "none", "home_care", "care_home", "not_care_home"] = "any"
     #: at least this many emergency admissions in the year (high users)
     min_emergency_admissions: Annotated[int, Field(ge=0, le=50)] = 0
     #: only residents in this top share of the risk model's predicted risk of an emergency
-    #: admission next year (carepool risk), among everyone
-    top_risk_share: Annotated[float, Field(gt=0.0, le=0.5)] | None = None
+    #: admission next year (carepool risk), among everyone: one of RISK_SHARES
+    top_risk_share: float | None = None
 
     @model_validator(mode="after")
     def _known(self) -> Cohort:
@@ -138,6 +148,12 @@ class Cohort(_Strict):
             unknown = sorted(set(names) - set(known))
             if unknown:
                 raise ValueError(f"{field}: unknown {unknown}; expected some of {list(known)}")
+            if len(set(names)) != len(names):
+                raise ValueError(f"{field}: a name is given twice")
+        if self.top_risk_share is not None and self.top_risk_share not in RISK_SHARES:
+            raise ValueError(
+                f"top_risk_share: expected one of {list(RISK_SHARES)}, got {self.top_risk_share}"
+            )
         return self
 
 
@@ -159,8 +175,10 @@ class Effect(_Strict):
     def _known(self) -> Effect:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome {self.outcome!r}: expected one of {list(OUTCOMES)}")
-        if self.rate_ratio.value <= 0 or (self.rate_ratio.low or 1.0) <= 0:
-            raise ValueError("rate_ratio: expected a positive ratio")
+        ratio = self.rate_ratio
+        bounds = [ratio.value, *(b for b in (ratio.low, ratio.high) if b is not None)]
+        if any(not 0 < b <= MAX_RATE_RATIO for b in bounds):
+            raise ValueError(f"rate_ratio: expected a ratio above 0 and at most {MAX_RATE_RATIO}")
         return self
 
 
@@ -178,12 +196,12 @@ class Intervention(_Strict):
     deadweight: Uncertain = Uncertain(value=0.0, source="effects measured against a control")
     #: share of the effect lost each year after the first
     drop_off: Uncertain
-    costs: tuple[Cost, ...] = Field(min_length=1, max_length=4)
+    costs: tuple[Cost, ...] = Field(min_length=1, max_length=len(PAYERS))
     effects: tuple[Effect, ...] = Field(default=(), max_length=len(OUTCOMES))
     qalys_per_success_year: Uncertain
     #: GM CBA confidence grades (1 audited local data ... 6 unsubstantiated): optimism bias
-    cost_grade: Annotated[int, Field(ge=1, le=6)] = 3
-    effect_grade: Annotated[int, Field(ge=1, le=6)] = 3
+    cost_grade: Grade = 3
+    effect_grade: Grade = 3
 
     @model_validator(mode="after")
     def _consistent(self) -> Intervention:
@@ -196,6 +214,14 @@ class Intervention(_Strict):
         repeated = sorted({o for o in outcomes if outcomes.count(o) > 1})
         if repeated:
             raise ValueError(f"effects: {repeated} given more than once")
+        payers = [c.payer for c in self.costs]
+        if len(set(payers)) != len(payers):
+            raise ValueError("costs: one line per payer")
+        q = self.qalys_per_success_year
+        if any(b is not None and not -1 <= b <= 1 for b in (q.value, q.low, q.high)):
+            raise ValueError(
+                "qalys_per_success_year: expected -1 to 1 (a year of full health is 1)"
+            )
         return self
 
     @property
@@ -226,8 +252,9 @@ def parse_library(text: str, origin: str) -> tuple[Intervention, ...]:
         raise AppraisalError(f"{origin}: larger than {MAX_FILE_BYTES:,} bytes")
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise AppraisalError(f"{origin}: not valid TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+        # ValueError: an integer of thousands of digits; RecursionError: absurd nesting
+        raise AppraisalError(f"{origin}: not valid TOML: {str(exc)[:200]}") from None
     try:
         library = Library.model_validate(raw)
     except ValidationError as exc:
@@ -242,6 +269,23 @@ def parse_library(text: str, origin: str) -> tuple[Intervention, ...]:
     return library.intervention
 
 
+def _read(path: Path) -> str:
+    """A library file's text: a regular file, at most MAX_FILE_BYTES, UTF-8."""
+    try:
+        if not path.is_file():
+            raise AppraisalError(f"{path}: not a file (an intervention library is a TOML file)")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise AppraisalError(f"{path}: cannot read the intervention library: {exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise AppraisalError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AppraisalError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
 def default_library_text() -> str:
     return resources.files("carepool.prevention").joinpath(DEFAULT_LIBRARY).read_text()
 
@@ -254,10 +298,7 @@ def load_library(extra: Sequence[Path] = (), default: bool = True) -> tuple[Inte
         for item in parse_library(default_library_text(), f"carepool's {DEFAULT_LIBRARY}"):
             chosen[item.id] = item
     for path in extra:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise AppraisalError(f"{path}: cannot read the intervention library: {exc}") from None
+        text = _read(path)
         for item in parse_library(text, str(path)):
             chosen[item.id] = item
     if not chosen:

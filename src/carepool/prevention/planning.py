@@ -77,7 +77,13 @@ def plan_portfolio(
     for item in inputs.interventions:
         if progress is not None:
             progress(item.name)
-        cells = cohort_cells(warehouse, item.cohort, inputs.year, inputs.risk(warehouse))
+        cells = cohort_cells(
+            warehouse,
+            item.cohort,
+            inputs.selection_year,
+            inputs.risk(warehouse),
+            outcome_year=inputs.year,
+        )
         if partners is None:
             partners = Partners.for_places(cells.places, cells.nhs_partner)
         options += place_options(

@@ -4,7 +4,8 @@ Each option is one intervention in one place, run at a level ℓ of L steps (a q
 three quarters or all of its cohort). Every quantity is linear in the level, so the choice is
 a mixed-integer programme with one integer variable per option (docs/methods/prevention.md):
 
-    maximise    Σ_o (ℓ_o / L) · w-NHB_o                       (net health benefit, equity-weighted)
+    maximise    Σ_o (ℓ_o / L) · (Σ_q w_q QALYs_o,q − net cost_o / λ)   (net health benefit,
+                                                                health gained weighted by w)
     subject to  Σ_o (ℓ_o / L) · cost_o,t ≤ budget_t           for every year t
                 Σ_o (ℓ_o / L) · φ_o,k   ≥ 0                   for every partner k
                 ℓ_o ∈ {0, 1, ..., L}
@@ -60,8 +61,11 @@ class Option:
     cost: float
     saving: float
     qalys: float
-    #: net health benefit by IMD quintile (QALYs less net cost over the threshold)
+    #: QALYs by IMD quintile, and net health benefit by quintile (QALYs less the net cost
+    #: over the threshold, the cost shared as the cohort is)
+    qalys_by_quintile: Array
     nhb_by_quintile: Array
+    threshold: float
     #: each partner's Shapley share of the option's net monetary benefit, and of its cash
     shares: Array
     cash_shares: Array
@@ -73,6 +77,17 @@ class Option:
         return float(self.nhb_by_quintile.sum())
 
 
+def stand_alone(own: float, together: float) -> float:
+    """What the partner that delivers an option is worth alone in its place's game.
+
+    Where the pair gains (``together`` ≥ 0), the deliverer alone runs it only if it gains
+    itself: max(0, ``own``); so two partners who need each other split the gain equally. Where
+    the option loses money whoever runs it, the deliverer's own result (negative): the loss
+    falls on the partner that chose to run it, less half of what the other saves, and a
+    partner with no stake in the place (no saving) bears none of it."""
+    return max(0.0, own) if together >= 0 else own
+
+
 def place_shares(
     saving_nhs: float,
     saving_council: float,
@@ -82,12 +97,12 @@ def place_shares(
 ) -> tuple[float, float]:
     """The Shapley split (NHS, council) of one place's option: the pair together commits to
     running it (worth g = savings + health value − cost); alone, only the partner that
-    delivers it can run it, gaining its own savings and the health value, and does so only if
-    it gains (worth a = max(0, own saving + health value − cost)); so φ_deliverer = (a + g) / 2
-    and φ_other = (g − a) / 2 (docs/methods/prevention.md)."""
+    delivers it can run it, gaining its own savings and the health value (worth a, from
+    :func:`stand_alone`); so φ_deliverer = (a + g) / 2 and φ_other = (g − a) / 2
+    (docs/methods/prevention.md)."""
     together = saving_nhs + saving_council + health_value - cost
     own = saving_nhs if delivered_by == NHS else saving_council
-    alone = max(0.0, own + health_value - cost)
+    alone = stand_alone(own + health_value - cost, together)
     deliverer, other = (alone + together) / 2, (together - alone) / 2
     return (deliverer, other) if delivered_by == NHS else (other, deliverer)
 
@@ -149,7 +164,9 @@ def place_options(
                 cost=cost,
                 saving=saving_nhs + saving_council,
                 qalys=qalys,
+                qalys_by_quintile=qalys * share_q,
                 nhb_by_quintile=nhb_q,
+                threshold=threshold,
                 shares=shares,
                 cash_shares=cash_shares,
                 savings_by_partner=savings,
@@ -222,7 +239,16 @@ def choose(
     if weights.shape != (5,) or np.any(weights < 0) or not np.all(np.isfinite(weights)):
         raise AppraisalError("equity weights: expected five non-negative weights, Q1 to Q5")
     years = len(budget)
-    value = np.array([float(o.nhb_by_quintile @ weights) for o in options]) / LEVELS
+    # equity weights value the health gained, not the cost: Σ_q w_q QALYs_q − net cost / λ
+    value = (
+        np.array(
+            [
+                float(o.qalys_by_quintile @ weights) - (o.cost - o.saving) / o.threshold
+                for o in options
+            ]
+        )
+        / LEVELS
+    )
     costs = np.zeros((years, len(options)))
     for j, option in enumerate(options):
         n = min(years, len(option.cost_by_year))

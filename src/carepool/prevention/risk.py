@@ -233,8 +233,9 @@ def latest_people(warehouse: Tables) -> pd.DataFrame:
     return _year_frame(warehouse, model_years(warehouse)[-1], None)
 
 
-def risk_scores(warehouse: Tables, seed: int = 42) -> pd.Series:
-    """Each resident's predicted risk in the model's last year, by person id."""
+def risk_scores(warehouse: Tables, year: str | None = None, seed: int = 42) -> pd.Series:
+    """Each resident's predicted risk of an emergency admission in the year after ``year``
+    (default the model's last), from their records in ``year``, by person id."""
     model = fit_risk_model(warehouse, seed)
-    people = latest_people(warehouse)
+    people = _year_frame(warehouse, year, None) if year else latest_people(warehouse)
     return pd.Series(model.predict(people), index=people["person_id"].to_numpy(), name="risk")

@@ -30,11 +30,13 @@ from carepool.prevention.appraisal import (
     persistence,
     prepare,
     present_values,
+    programme_weights,
 )
 from carepool.prevention.cohort import cohort_cells
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, fair_shares
 from carepool.prevention.library import OUTCOMES, Intervention, load_library
+from carepool.prevention.portfolio import stand_alone
 from carepool.prevention.risk import risk_scores
 from carepool.warehouse import Tables
 
@@ -73,9 +75,9 @@ class AppraisalRequest:
             )
         if not 0 < self.scale <= 1:
             raise AppraisalError(f"scale: expected a share in (0, 1], got {self.scale}")
-        if not 0 <= self.threshold <= 1_000_000:
+        if not 0 < self.threshold <= 1_000_000:
             raise AppraisalError(
-                f"threshold: expected £0-£1,000,000 per QALY, got {self.threshold}"
+                f"threshold: expected £1-£1,000,000 per QALY, got {self.threshold}"
             )
 
 
@@ -193,24 +195,25 @@ class Partners:
 
 
 def proposal_game(partners: Partners, saving: Array, cost: Array, delivered_by: int) -> Game:
-    """v(S) for the proposal as a whole: the grand coalition runs it everywhere (v(N) is its
-    net present value); a smaller coalition runs it only in the places where it can deliver it
-    (it holds the partner that provides it) and it gains by doing so, paying all the costs
-    there itself. ``saving`` and ``cost`` are present values by [place, payer]."""
+    """v(S) for the proposal: the sum over places of each place's two-player game, its ICB and
+    its council. The pair, committed to the proposal, is worth its net value there (savings
+    less cost, g_p); the partner that delivers it, alone, is worth :func:`stand_alone`;
+    partners of other places have no stake. It is the game
+    whose Shapley values the portfolio's fair shares use
+    (:func:`~carepool.prevention.portfolio.place_shares`), so the two commands agree.
+    ``saving`` and ``cost`` are present values by [place, payer]."""
     n = len(partners.ids)
     values = np.zeros(1 << n)
-    grand = (1 << n) - 1
     for mask in range(1, 1 << n):
         total = 0.0
         for p in range(partners.of.shape[0]):
-            nhs, council = int(partners.of[p, NHS]), int(partners.of[p, COUNCIL])
-            deliverer = nhs if delivered_by == NHS else council
-            place_net = -float(cost[p].sum())
-            in_s = [j for j, who in ((NHS, nhs), (COUNCIL, council)) if mask >> who & 1]
-            if mask == grand:
-                total += float(saving[p].sum()) + place_net
+            who = (int(partners.of[p, NHS]), int(partners.of[p, COUNCIL]))
+            deliverer = who[delivered_by]
+            together = float(saving[p].sum() - cost[p].sum())
+            if all(mask >> k & 1 for k in who):
+                total += together
             elif mask >> deliverer & 1:
-                total += max(0.0, float(saving[p, in_s].sum()) + place_net)
+                total += stand_alone(float(saving[p, delivered_by] - cost[p].sum()), together)
         values[mask] = total
     return Game(partners.ids, values)
 
@@ -261,7 +264,7 @@ def _appraise_one(
         p_partner, p_system = simulated.p_partner, simulated.p_system
         ceac = simulated.ceac()
     costs_p, savings_p = pence(cost_k), pence(saving_k)
-    npv_p = pence(saving_k - cost_k)
+    npv_p = savings_p - costs_p  # from the rounded parts, so that NPV = savings − cost exactly
     shapley_p = pence(fair.shapley)
     by_partner = tuple(
         PartnerResult(
@@ -272,7 +275,10 @@ def _appraise_one(
             benefit_pence=int(savings_p[k]),
             npv_pence=int(npv_p[k]),
             shapley_pence=int(shapley_p[k]),
-            p_npv_positive=None if p_partner is None else round(float(p_partner[k]), 4),
+            # a partner with no cost and no saving has no chance of gaining to report
+            p_npv_positive=None
+            if p_partner is None or not (cost_k[k] or saving_k[k])
+            else round(float(p_partner[k]), 4),
         )
         for k in range(len(partners.ids))
     )
@@ -312,10 +318,11 @@ def _by_quintile(
     people_q = prepared.cells.people.sum(axis=0)
     alive = (1.0 - prepared.death_rate) ** np.arange(prepared.horizon)
     shape = persistence(central.drop_off, prepared.horizon)[0] * alive
+    weights = programme_weights(discount_factors(prepared.horizon, "money"), prepared.cohorts)
     factor = (
         prepared.scale
         * float(central.attributable[0])
-        * float(shape @ discount_factors(prepared.horizon, "money"))
+        * float(shape @ weights)
         * (1.0 - ob_benefit)
     )
     savings_q = factor * (prepared.saving_by_quintile @ central.reduction[0])
@@ -337,6 +344,8 @@ class ModelInputs:
     their cohorts are drawn from, and each service's unit cost (pounds) and payer."""
 
     interventions: tuple[Intervention, ...]
+    #: the year cohorts are chosen in, and the next, whose outcomes are their baseline
+    selection_year: str
     year: str
     unit_cost: dict[str, float]
     payer: dict[str, str]
@@ -347,7 +356,7 @@ class ModelInputs:
         if not any(i.cohort.top_risk_share for i in self.interventions):
             return None
         if "risk" not in self._scores:
-            self._scores["risk"] = risk_scores(warehouse)
+            self._scores["risk"] = risk_scores(warehouse, self.selection_year)
         return self._scores["risk"]
 
 
@@ -365,8 +374,11 @@ def model_inputs(
         )
     chosen = tuple(known[i] for i in interventions) if interventions else loaded
     years = model_years(warehouse)
-    if not years:
-        raise AppraisalError("the warehouse has no model years to appraise on")
+    if len(years) < 2:
+        raise AppraisalError(
+            "appraisal needs two model years: cohorts are chosen in one and their outcomes "
+            "counted in the next; build with --years 2 or more"
+        )
     prices = warehouse.to_pandas(
         warehouse.table("services").select("service", "unit_cost_pence", "payer_kind")
     )
@@ -375,7 +387,7 @@ def model_inputs(
         for s, p in zip(prices["service"], prices["unit_cost_pence"], strict=True)
     }
     payer = {str(s): str(k) for s, k in zip(prices["service"], prices["payer_kind"], strict=True)}
-    return ModelInputs(chosen, years[-1], unit, payer)
+    return ModelInputs(chosen, years[-2], years[-1], unit, payer)
 
 
 def appraise(
@@ -391,7 +403,13 @@ def appraise(
     for item in inputs.interventions:
         if progress is not None:
             progress(item.name)
-        cells = cohort_cells(warehouse, item.cohort, inputs.year, inputs.risk(warehouse))
+        cells = cohort_cells(
+            warehouse,
+            item.cohort,
+            inputs.selection_year,
+            inputs.risk(warehouse),
+            outcome_year=inputs.year,
+        )
         if partners is None:
             partners = Partners.for_places(cells.places, cells.nhs_partner)
         prepared = prepare(
