@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.prevention.conftest import principal
 from typer.testing import CliRunner
 
 from carepool.cli import app
-from carepool.errors import AppraisalError
+from carepool.errors import AppraisalError, PermissionDenied
+from carepool.ledger import Ledger
 from carepool.prevention import AppraisalRequest, appraise, discount_factors, parse_library
 from carepool.prevention.appraisal import central_figures, flows, prepare, present_values
 from carepool.prevention.cohort import CohortCells, cohort_cells
@@ -78,18 +80,16 @@ def test_the_chain_worked_by_hand() -> None:
     assert pv.qalys[0] == pytest.approx(float(flow.qalys[0] @ discount_factors(3, "health")))
 
 
-def test_appraisal_on_the_model_credits_each_partner(small_warehouse: Path, tmp_path: Path) -> None:
+def test_appraisal_on_the_model_credits_each_partner(
+    small_warehouse: Path, tmp_path: Path, analyst_ledger: tuple[str, Ledger]
+) -> None:
     library = tmp_path / "one.toml"
     library.write_text(ONE)
+    request = AppraisalRequest(interventions=("visits",), library=(library,), draws=2_000, seed=3)
+    who = principal(analyst_ledger[1])
     with connect(warehouse_dir=small_warehouse) as warehouse:
-        (result,) = appraise(
-            warehouse,
-            AppraisalRequest(interventions=("visits",), library=(library,), draws=2_000, seed=3),
-        )
-        again = appraise(
-            warehouse,
-            AppraisalRequest(interventions=("visits",), library=(library,), draws=2_000, seed=3),
-        )[0]
+        (result,) = appraise(warehouse, request, principal=who)
+        again = appraise(warehouse, request, principal=who)[0]
     assert result.by_partner == again.by_partner  # seeded: the same draws every run
     by_id = {p.partner: p for p in result.by_partner}
     assert set(by_id) == {"E54000057", "E08000003", "E08000009"}
@@ -205,3 +205,24 @@ def test_the_baseline_is_the_year_after_the_cohort_is_chosen(small_warehouse: Pa
     assert per_person_next < 0.7 * per_person_same
     assert following.size < same.size  # those who died in the year are not followed
     assert following.year == "2025-26"
+
+
+def test_a_library_of_ones_own_is_for_analysts_of_this_models_fund(
+    small_warehouse: Path, tmp_path: Path, analyst_ledger: tuple[str, Ledger]
+) -> None:
+    """A library's cohorts are the user's to choose, and a narrow one (one person aged 95+ on
+    a register) would describe a resident: only an analyst of a fund pooling these places may
+    appraise one."""
+    _, ledger = analyst_ledger
+    library = tmp_path / "narrow.toml"
+    library.write_text(ONE.replace("ages = [65, 120]", "ages = [95, 120], conditions = ['cancer']"))
+    request = AppraisalRequest(library=(library,), draws=0)
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        with pytest.raises(PermissionDenied, match="needs an analyst"):
+            appraise(warehouse, request)
+        for who in (principal(ledger, "t.public"), principal(ledger, "t.auditor")):
+            with pytest.raises(PermissionDenied, match="analyst role"):
+                appraise(warehouse, request, principal=who)
+        with pytest.raises(PermissionDenied, match="does not pool this model"):
+            appraise(warehouse, request, principal=principal(ledger, fund="other-fund"))
+        assert appraise(warehouse, request, principal=principal(ledger))

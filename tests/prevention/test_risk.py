@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.ledger.conftest import fund_spec
 from typer.testing import CliRunner
 
 from carepool.cli import app
@@ -67,32 +66,31 @@ def test_published_aggregates_hide_small_numbers(small_warehouse: Path) -> None:
     assert not (hidden == 1).any()
 
 
-def test_person_level_scores_are_for_analysts_only(small_warehouse: Path, tmp_path: Path) -> None:
-    users = [
-        {"name": "t.admin", "roles": ["admin"]},
-        {"name": "t.analyst", "roles": ["analyst"]},
-        {"name": "t.auditor", "roles": ["auditor"]},
-        {"name": "t.public", "roles": ["public"]},
-    ]
-    spec = fund_spec(users=users)
-    ledger = Ledger.connect(f"sqlite:///{tmp_path / 'ledger.db'}", create=True)
-    ledger.open_fund(spec, actor="t.admin", request_id="open")
+def test_person_level_scores_are_for_analysts_only(
+    small_warehouse: Path, analyst_ledger: tuple[str, Ledger]
+) -> None:
+    _, ledger = analyst_ledger
     request = RiskRequest()
     with connect(warehouse_dir=small_warehouse) as warehouse:
         for who in ("t.public", "t.auditor", "t.admin"):
             with pytest.raises(PermissionDenied, match="analyst role"):
-                person_risks(warehouse, request, ledger, spec.fund.id, who)
+                person_risks(warehouse, request, ledger, "model-fund", who)
         with pytest.raises(PermissionDenied):
-            person_risks(warehouse, request, ledger, spec.fund.id, "somebody.else")
-        scores = person_risks(warehouse, request, ledger, spec.fund.id, "t.analyst")
-    ledger.close()
+            person_risks(warehouse, request, ledger, "model-fund", "somebody.else")
+        # an analyst of another partnership's fund has no business with these residents
+        with pytest.raises(PermissionDenied, match="does not pool this model"):
+            person_risks(warehouse, request, ledger, "other-fund", "t.analyst")
+        scores = person_risks(warehouse, request, ledger, "model-fund", "t.analyst")
     assert {"person_id", "risk", "segment", "top_risk"} <= set(scores.columns)
     assert "nhs_number" not in scores.columns  # pseudonymous: no direct identifier
     assert scores["risk"].is_monotonic_decreasing
 
 
 def test_risk_command_publishes_aggregates_and_guards_people(
-    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_warehouse: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    analyst_ledger: tuple[str, Ledger],
 ) -> None:
     monkeypatch.setenv("CAREPOOL_DATA_DIR", str(small_warehouse.parent))
     monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
@@ -101,16 +99,37 @@ def test_risk_command_publishes_aggregates_and_guards_people(
     report = json.loads(result.stdout)
     assert report["model"]["validation"] == "held-out people (30%)"
     assert "person_id" not in result.stdout
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert report["top_risk_cut"] == round(report["top_risk_cut"], 2)
+    # no sweep of fine shares: they would place residents one at a time
+    swept = runner.invoke(app, ["risk", "--top-share", "0.00001", "--json"])
+    assert swept.exit_code == 2
+    assert "top share" in swept.output
+    url, _ = analyst_ledger
     monkeypatch.setenv("CAREPOOL_DATABASE_URL", url)
-    spec = fund_spec(
-        users=[{"name": "t.admin", "roles": ["admin"]}, {"name": "t.public", "roles": ["public"]}]
-    )
-    ledger = Ledger.connect(url, create=True)
-    ledger.open_fund(spec, actor="t.admin", request_id="open")
-    ledger.close()
+    monkeypatch.setenv("CAREPOOL_FUND", "model-fund")
     out = tmp_path / "people.csv"
     refused = runner.invoke(app, ["risk", "--people", str(out), "--user", "t.public"])
     assert refused.exit_code == 6
     assert "analyst role" in refused.output
     assert not out.exists()
+    given = runner.invoke(app, ["risk", "--people", str(out), "--user", "t.analyst"])
+    assert given.exit_code == 0, given.output
+    assert out.stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    again = runner.invoke(app, ["risk", "--people", str(out), "--user", "t.analyst"])
+    assert again.exit_code == 2  # never over an existing file
+    assert "exists" in again.output
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "link.csv"
+    link.symlink_to(victim)
+    linked = runner.invoke(app, ["risk", "--people", str(link), "--user", "t.analyst"])
+    assert linked.exit_code == 2
+    assert victim.read_text() == "keep me"  # nor through a link
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text((Path(__file__).parent / "narrow.toml").read_text())
+    public = runner.invoke(app, ["appraise", "--library", str(narrow), "--user", "t.public"])
+    assert public.exit_code == 6
+    monkeypatch.delenv("CAREPOOL_USER", raising=False)
+    nobody = runner.invoke(app, ["appraise", "--library", str(narrow)])
+    assert nobody.exit_code == 2  # who is asking must be said
+    assert "--user" in nobody.output

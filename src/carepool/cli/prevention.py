@@ -4,6 +4,8 @@ system and each partner."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +33,7 @@ from carepool.prevention import (
     InterventionAppraisal,
     PortfolioPlan,
     PortfolioRequest,
+    Principal,
     RiskProfile,
     RiskRequest,
     acceptability_chart,
@@ -41,6 +44,7 @@ from carepool.prevention import (
     person_risks,
     plan_portfolio,
     risk_profile,
+    write_private_csv,
 )
 from carepool.warehouse import connect
 
@@ -118,6 +122,10 @@ def appraise_command(
         typer.Option(help="write each partner's cash flow by year (HTML) here", callback=new_file),
     ] = None,
     share_library: ShareLibrary = False,
+    user: Annotated[
+        str | None, typer.Option(help="who is asking (an analyst, for --library)")
+    ] = None,
+    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Appraise preventive interventions for the whole system and for each partner: costs and
@@ -135,8 +143,12 @@ def appraise_command(
     )
     settings = Settings.from_env()
     total = len(request.interventions) or len(load_library(request.library))
-    with connect(settings) as warehouse, step_progress(total, enabled=not as_json) as step:
-        results = appraise(warehouse, request, progress=step)
+    with (
+        _principal(settings, request.library, user, fund) as principal,
+        connect(settings) as warehouse,
+        step_progress(total, enabled=not as_json) as step,
+    ):
+        results = appraise(warehouse, request, progress=step, principal=principal)
     library_mode = chart_library(share_library, chart or cash_flows)
     if chart is not None:
         err.print(f"Chart: {acceptability_chart(results, chart, library_mode)}")
@@ -247,6 +259,10 @@ def portfolio_command(
         typer.Option(help="write the efficient frontier (HTML) here", callback=new_file),
     ] = None,
     share_library: ShareLibrary = False,
+    user: Annotated[
+        str | None, typer.Option(help="who is asking (an analyst, for --library)")
+    ] = None,
+    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
     intervention: Annotated[
         list[str] | None,
         typer.Option("--intervention", help="an intervention id (repeat; default: all)"),
@@ -272,8 +288,13 @@ def portfolio_command(
         frontier_points=frontier,
     )
     total = len(request.interventions) or len(load_library(request.library))
-    with connect(Settings.from_env()) as warehouse, step_progress(total, not as_json) as step:
-        plan = plan_portfolio(warehouse, request, progress=step)
+    settings = Settings.from_env()
+    with (
+        _principal(settings, request.library, user, fund) as principal,
+        connect(settings) as warehouse,
+        step_progress(total, not as_json) as step,
+    ):
+        plan = plan_portfolio(warehouse, request, progress=step, principal=principal)
     if chart is not None:
         written = frontier_chart(plan.frontier, chart, chart_library(share_library, chart))
         err.print(f"Chart: {written}")
@@ -360,7 +381,10 @@ def risk_json(profile: RiskProfile) -> dict[str, Any]:
 
 def risk_command(
     top_share: Annotated[
-        float, typer.Option(help="share of residents counted as the top-risk cohort")
+        float,
+        typer.Option(
+            help="share of residents counted as the top-risk cohort: 0.01, 0.02, 0.05, 0.1 or 0.2"
+        ),
     ] = 0.05,
     seed: Annotated[int, typer.Option(help="seed of the held-out sample")] = 42,
     people: Annotated[
@@ -379,13 +403,17 @@ def risk_command(
     if people is not None:
         target = new_file(people)
         assert target is not None
-        ledger = open_ledger(settings)
-        actor = user_named(ledger, user)
-        chosen_fund = choose_fund(ledger, fund)
-        with connect(settings) as warehouse, err.status("Scoring every resident"):
-            frame = person_risks(warehouse, request, ledger, chosen_fund, actor)
-        frame.to_csv(target, index=False)
-        err.print(f"Wrote {len(frame):,} residents' risk scores to {target}.")
+        if target.exists() or target.is_symlink():
+            raise AppraisalError(f"{target} exists: person-level results go to a new file")
+        with open_ledger(settings) as ledger:
+            actor = user_named(ledger, user)
+            chosen_fund = choose_fund(ledger, fund)
+            with connect(settings) as warehouse, err.status("Scoring every resident"):
+                frame = person_risks(warehouse, request, ledger, chosen_fund, actor)
+        write_private_csv(frame, target)
+        err.print(
+            f"Wrote {len(frame):,} residents' risk scores to {target} (readable by you only)."
+        )
         return
     with connect(settings) as warehouse, err.status("Fitting and validating the risk model"):
         profile = risk_profile(warehouse, request)
@@ -431,3 +459,15 @@ def _print_risk(profile: RiskProfile) -> None:
             "" if pd.isna(rate) else f"{float(rate):.1f}",
         )
     out.print(table)
+
+
+@contextmanager
+def _principal(
+    settings: Settings, library: tuple[Path, ...], user: str | None, fund: str | None
+) -> Iterator[Principal | None]:
+    """Who is asking, when it matters: a library of one's own is for analysts."""
+    if not library and user is None:
+        yield None
+        return
+    with open_ledger(settings) as ledger:
+        yield Principal(ledger, choose_fund(ledger, fund), user_named(ledger, user))

@@ -7,6 +7,7 @@ benefit, who gains by deprivation), a Monte Carlo over every uncertain figure, a
 shares of what is saved (Shapley values, the core). docs/methods/prevention.md.
 """
 
+from carepool.prevention.access import Principal
 from carepool.prevention.charts import acceptability_chart, cash_flow_chart, frontier_chart
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, Schedule, fair_shares, shapley
@@ -32,6 +33,7 @@ from carepool.prevention.stratification import (
     RiskRequest,
     person_risks,
     risk_profile,
+    write_private_csv,
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "PortfolioLines",
     "PortfolioPlan",
     "PortfolioRequest",
+    "Principal",
     "RiskProfile",
     "RiskRequest",
     "Schedule",
@@ -65,4 +68,5 @@ __all__ = [
     "portfolio_lines",
     "risk_profile",
     "shapley",
+    "write_private_csv",
 ]

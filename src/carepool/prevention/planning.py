@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from carepool.errors import AppraisalError
+from carepool.prevention.access import Principal
 from carepool.prevention.cohort import cohort_cells
 from carepool.prevention.portfolio import Option, Portfolio, choose, place_options
 from carepool.prevention.service import DEFAULT_THRESHOLD, Partners, model_inputs
@@ -69,9 +70,11 @@ def plan_portfolio(
     warehouse: Tables,
     request: PortfolioRequest,
     progress: Callable[[str], None] | None = None,
+    principal: Principal | None = None,
 ) -> PortfolioPlan:
-    """Every (intervention, place) option on the model's last year, and the best portfolio."""
-    inputs = model_inputs(warehouse, request.library, request.interventions)
+    """Every (intervention, place) option on the model's last year, and the best portfolio;
+    ``principal`` is who asks (needed for a library of one's own)."""
+    inputs = model_inputs(warehouse, request.library, request.interventions, principal)
     options: list[Option] = []
     partners: Partners | None = None
     for item in inputs.interventions:

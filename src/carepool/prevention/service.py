@@ -19,6 +19,7 @@ import pandas as pd
 from carepool.errors import AppraisalError
 from carepool.geography import england_place_name
 from carepool.indicators import model_years
+from carepool.prevention.access import Principal, require_model_analyst
 from carepool.prevention.appraisal import (
     COUNCIL,
     NHS,
@@ -361,10 +362,18 @@ class ModelInputs:
 
 
 def model_inputs(
-    warehouse: Tables, library: Sequence[Path], interventions: Sequence[str]
+    warehouse: Tables,
+    library: Sequence[Path],
+    interventions: Sequence[str],
+    principal: Principal | None = None,
 ) -> ModelInputs:
     """The chosen interventions (all of the library if none is named), the model's last year
-    and the services' prices."""
+    and the services' prices. A library of one's own is for analysts only (``principal``):
+    its cohorts are the user's to choose, and a narrow one could describe a few residents."""
+    if library:
+        require_model_analyst(
+            principal, warehouse, "appraising an intervention library of your own"
+        )
     loaded = load_library(library)
     known = {i.id: i for i in loaded}
     unknown = [i for i in interventions if i not in known]
@@ -394,10 +403,12 @@ def appraise(
     warehouse: Tables,
     request: AppraisalRequest,
     progress: Callable[[str], None] | None = None,
+    principal: Principal | None = None,
 ) -> list[InterventionAppraisal]:
     """Appraise the chosen interventions (all of the library if none is named) on the model's
-    last year, in library order."""
-    inputs = model_inputs(warehouse, request.library, request.interventions)
+    last year, in library order; ``principal`` is who asks (needed for a library of one's
+    own)."""
+    inputs = model_inputs(warehouse, request.library, request.interventions, principal)
     results = []
     partners: Partners | None = None
     for item in inputs.interventions:

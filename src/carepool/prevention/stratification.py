@@ -11,18 +11,21 @@ refuses anyone without the analyst role.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from carepool.errors import AppraisalError, PermissionDenied
+from carepool.errors import AppraisalError
 from carepool.indicators import model_years, protect
 from carepool.ledger import Ledger
+from carepool.prevention.access import require_analyst, require_fund_of_model
+from carepool.prevention.library import RISK_SHARES
 from carepool.prevention.risk import SEGMENTS, RiskModel, fit_risk_model, latest_people, segment
 from carepool.warehouse import Tables
 
-ANALYST = "analyst"
 DEFAULT_TOP_SHARE = 0.05
 
 
@@ -33,8 +36,12 @@ class RiskRequest:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        if not 0 < self.top_share <= 0.5:
-            raise AppraisalError(f"top share: expected a share in (0, 0.5], got {self.top_share}")
+        if self.top_share not in RISK_SHARES:
+            # a few fixed shares: a sweep of fine shares would pick residents out one by one
+            raise AppraisalError(
+                f"top share: expected one of {', '.join(map(str, RISK_SHARES))}, "
+                f"got {self.top_share}"
+            )
         if not 0 <= self.seed <= 2**63 - 1:
             raise AppraisalError(f"seed: expected 0 to {2**63 - 1:,}, got {self.seed}")
 
@@ -44,7 +51,8 @@ class RiskProfile:
     model: RiskModel
     year: str
     top_share: float
-    #: the risk at and above which a resident is in the top-risk cohort
+    #: the risk at and above which a resident is in the top-risk cohort, to two decimals
+    #: (published: finer would place the residents near it)
     cut: float
     #: published (disclosure-controlled): borough × segment residents
     segments: pd.DataFrame
@@ -91,25 +99,35 @@ def risk_profile(warehouse: Tables, request: RiskRequest) -> RiskProfile:
     shown = top["top_risk"].astype("Float64") / top["residents"].astype("Float64")
     top["per_1000"] = (1000.0 * shown).astype("Float64").where(~top["suppressed"])
     year = model_years(warehouse)[-1]
-    return RiskProfile(model, year, request.top_share, cut, segments, top)
+    return RiskProfile(model, year, request.top_share, round(cut, 2), segments, top)
 
 
-def require_analyst(ledger: Ledger, fund: str, actor: str) -> None:
-    """Refuse anyone the fund's ledger does not give the analyst role."""
-    roles = ledger.roles_of(fund, actor=actor)
-    if ANALYST not in roles:
-        raise PermissionDenied(
-            f"user {actor!r} ({', '.join(roles)}) may not read person-level risk scores: "
-            "it needs the analyst role"
-        )
+def write_private_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write person-level results readable by their owner only: a new file (never over an
+    existing one, nor through a link), mode 0600."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise AppraisalError(f"{path} exists: person-level results go to a new file") from None
+    except OSError as exc:
+        raise AppraisalError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            frame.to_csv(out, index=False)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise AppraisalError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    return path
 
 
 def person_risks(
     warehouse: Tables, request: RiskRequest, ledger: Ledger, fund: str, actor: str
 ) -> pd.DataFrame:
     """Each resident's risk of an emergency admission next year and segment: pseudonymous
-    person id, neighbourhood, risk, whether in the top-risk cohort. Analysts only."""
+    person id, neighbourhood, risk, whether in the top-risk cohort. Analysts of a fund that
+    pools this model's places only."""
     require_analyst(ledger, fund, actor)
+    require_fund_of_model(ledger, fund, warehouse)
     model = fit_risk_model(warehouse, request.seed)
     people = _scored(warehouse, model)
     cut = float(np.quantile(people["risk"], 1.0 - request.top_share))
