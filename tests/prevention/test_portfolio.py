@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -92,6 +92,8 @@ def test_place_shares_are_the_shapley_values_of_the_place_game() -> None:
     assert nhs + council == pytest.approx(15.0)
 
 
+# HiGHS once failed on this one with the rows scaled down to quarter steps
+@example(items=[(1.0, 1.0)], budget=0.0, more=0.999999)
 @settings(max_examples=30, deadline=None)
 @given(
     st.lists(

@@ -240,23 +240,19 @@ def choose(
         raise AppraisalError("equity weights: expected five non-negative weights, Q1 to Q5")
     years = len(budget)
     # equity weights value the health gained, not the cost: Σ_q w_q QALYs_q − net cost / λ
-    value = (
-        np.array(
-            [
-                float(o.qalys_by_quintile @ weights) - (o.cost - o.saving) / o.threshold
-                for o in options
-            ]
-        )
-        / LEVELS
+    value = np.array(
+        [float(o.qalys_by_quintile @ weights) - (o.cost - o.saving) / o.threshold for o in options]
     )
     costs = np.zeros((years, len(options)))
     for j, option in enumerate(options):
         n = min(years, len(option.cost_by_year))
-        costs[:n, j] = option.cost_by_year[:n] / LEVELS
-    constraints = [LinearConstraint(costs, -np.inf, budget)]
+        costs[:n, j] = option.cost_by_year[:n]
+    # the rows hold each option at full scale and the levels count quarters, so the budget is
+    # scaled up rather than the coefficients down (HiGHS fails on some problems scaled so)
+    constraints = [LinearConstraint(costs, -np.inf, budget * LEVELS)]
     split = np.array([o.shares if basis == "monetary" else o.cash_shares for o in options]).T
     if fair:
-        constraints.append(LinearConstraint(split / LEVELS, 0.0, np.inf))  # [partner, option]
+        constraints.append(LinearConstraint(split, 0.0, np.inf))  # [partner, option]
     solved = milp(
         -value,
         integrality=np.ones(len(options)),
@@ -271,11 +267,11 @@ def choose(
     share = levels / LEVELS
     return Portfolio(
         chosen=chosen,
-        objective=float(value @ levels),
+        objective=float(value @ share),
         status=str(solved.message),
         optimal=solved.status == 0,
         budget_by_year=budget,
-        cost_by_year=costs @ levels,
+        cost_by_year=costs @ share,
         partners=tuple(partners),
         basis=basis,
         net_positions=split @ share,
