@@ -23,7 +23,6 @@ import numpy as np
 
 from carepool.prevention import Intervention, choose
 from carepool.prevention.appraisal import prepare
-from carepool.prevention.cohort import cohort_cells
 from carepool.prevention.portfolio import Option, place_options
 from carepool.prevention.service import Partners, model_inputs, simulate
 from carepool.warehouse import Warehouse
@@ -62,11 +61,7 @@ def run(data_dir: Path) -> None:
     with Warehouse(data_dir / "warehouse") as warehouse:
         started = time.perf_counter()
         inputs = model_inputs(warehouse, (), ())
-        risk = inputs.risk(warehouse)
-        cells = {
-            i.id: cohort_cells(warehouse, i.cohort, inputs.selection_year, risk, inputs.year)
-            for i in inputs.interventions
-        }
+        cells = {item.id: found for item, found in inputs.cohorts(warehouse)}
         print(
             f"  cohorts of {len(cells)} interventions from the warehouse (with the risk model): "
             f"{time.perf_counter() - started:.2f} s"

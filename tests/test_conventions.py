@@ -52,8 +52,9 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # head through the allocation), describe and load
     "model": ANALYTIC | {"population", "indicators", "allocation"},
     # prevention: cohorts from the warehouse, the model's years and disclosure control from the
-    # indicators, who may read person-level results from the ledger's roles
-    "prevention": DATA | {"indicators", "ledger", "charts"},
+    # indicators, the costed services from the allocation, who may read person-level results
+    # (and gain shares) from the ledger
+    "prevention": DATA | {"indicators", "allocation", "ledger", "charts"},
     "demo": ANYTHING,
     "cli": ANYTHING,
     "api": ANYTHING,

@@ -34,11 +34,13 @@ from carepool.allocation.service import (
     year_after_model,
 )
 from carepool.allocation.shares import STEPS, Allocation, allocate
+from carepool.allocation.variables import SERVICES
 
 __all__ = [
     "DEFAULT_POPULATION",
     "DEFAULT_TOTAL",
     "POPULATIONS",
+    "SERVICES",
     "STEPS",
     "Allocation",
     "AllocationRequest",

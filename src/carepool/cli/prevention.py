@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.ledger import choose_fund, open_ledger, user_named
+from carepool.cli.ledger import FundOption, choose_fund, open_ledger, user_named
 from carepool.cli.support import (
     ShareLibrary,
     chart_library,
@@ -47,6 +47,12 @@ from carepool.prevention import (
     write_private_csv,
 )
 from carepool.warehouse import connect
+
+#: Who is asking, where it matters: an analyst of a fund pooling the model's places (for a
+#: library of one's own, or each resident's risk score).
+AnalystOption = Annotated[
+    str | None, typer.Option("--user", help="who is asking: an analyst, for --library or --people")
+]
 
 
 def appraisal_json(result: InterventionAppraisal) -> dict[str, Any]:
@@ -122,10 +128,8 @@ def appraise_command(
         typer.Option(help="write each partner's cash flow by year (HTML) here", callback=new_file),
     ] = None,
     share_library: ShareLibrary = False,
-    user: Annotated[
-        str | None, typer.Option(help="who is asking (an analyst, for --library)")
-    ] = None,
-    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
+    user: AnalystOption = None,
+    fund: FundOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Appraise preventive interventions for the whole system and for each partner: costs and
@@ -259,10 +263,8 @@ def portfolio_command(
         typer.Option(help="write the efficient frontier (HTML) here", callback=new_file),
     ] = None,
     share_library: ShareLibrary = False,
-    user: Annotated[
-        str | None, typer.Option(help="who is asking (an analyst, for --library)")
-    ] = None,
-    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
+    user: AnalystOption = None,
+    fund: FundOption = None,
     intervention: Annotated[
         list[str] | None,
         typer.Option("--intervention", help="an intervention id (repeat; default: all)"),
@@ -391,8 +393,8 @@ def risk_command(
         Path | None,
         typer.Option(help="write each resident's risk to this CSV (analysts only: --user)"),
     ] = None,
-    user: Annotated[str | None, typer.Option(help="who is asking (for --people)")] = None,
-    fund: Annotated[str | None, typer.Option(help="the fund whose users you belong to")] = None,
+    user: AnalystOption = None,
+    fund: FundOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Each resident's risk of an emergency admission next year: the model's validation,

@@ -23,6 +23,7 @@ from carepool.prevention import (
     PortfolioPlan,
     PortfolioRequest,
     appraise,
+    model_inputs,
     plan_portfolio,
     portfolio_lines,
 )
@@ -132,7 +133,8 @@ def prevention_story(warehouse: Tables, allocation: Allocation, scale: float) ->
     """Appraise the default intervention library on the model, and choose the best portfolio
     within a prevention budget of :data:`PREVENTION_SHARE_OF_POOL` of the pool a year (the
     pool, like the model, at the model's scale)."""
-    appraisals = appraise(warehouse, AppraisalRequest(draws=PREVENTION_DRAWS))
+    inputs = model_inputs(warehouse, (), ())  # read once: cohorts, prices, risk scores
+    appraisals = appraise(warehouse, AppraisalRequest(draws=PREVENTION_DRAWS), inputs=inputs)
     budget = float(allocation.places["allocation"].sum()) * PREVENTION_SHARE_OF_POOL * scale
-    plan = plan_portfolio(warehouse, PortfolioRequest(budget=budget))
+    plan = plan_portfolio(warehouse, PortfolioRequest(budget=budget), inputs=inputs)
     return Prevention(appraisals, plan, budget)

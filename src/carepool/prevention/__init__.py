@@ -25,8 +25,10 @@ from carepool.prevention.service import (
     DEFAULT_THRESHOLD,
     AppraisalRequest,
     InterventionAppraisal,
+    ModelInputs,
     PartnerResult,
     appraise,
+    model_inputs,
 )
 from carepool.prevention.stratification import (
     RiskProfile,
@@ -44,6 +46,7 @@ __all__ = [
     "Game",
     "Intervention",
     "InterventionAppraisal",
+    "ModelInputs",
     "PartnerResult",
     "Portfolio",
     "PortfolioLines",
@@ -62,6 +65,7 @@ __all__ = [
     "fair_shares",
     "frontier_chart",
     "load_library",
+    "model_inputs",
     "parse_library",
     "person_risks",
     "plan_portfolio",

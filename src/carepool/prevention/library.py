@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from carepool.allocation import SERVICES
 from carepool.errors import AppraisalError
 from carepool.warehouse import CONDITIONS
 
@@ -33,21 +34,7 @@ MAX_FILE_BYTES = 1_000_000
 #: Outcomes an intervention may change: the warehouse's costed services (priced at the
 #: services table's unit cost and credited to the partner that pays for the service) and two
 #: counted but unpriced outcomes (a spell's price already covers its bed days).
-PRICED_OUTCOMES = (
-    "gp_appointments",
-    "ae_attendances",
-    "emergency_admissions",
-    "elective_admissions",
-    "outpatient_attendances",
-    "community_contacts",
-    "mental_health_contacts",
-    "talking_therapies_contacts",
-    "ambulance_conveyances",
-    "asc_home_care_hours",
-    "asc_residential_weeks",
-    "asc_nursing_weeks",
-    "asc_reablement_episodes",
-)
+PRICED_OUTCOMES = SERVICES
 COUNTED_OUTCOMES = ("emergency_bed_days", "deaths")
 OUTCOMES = PRICED_OUTCOMES + COUNTED_OUTCOMES
 #: Person-year flags a cohort may require or exclude.

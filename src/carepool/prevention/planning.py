@@ -11,9 +11,8 @@ import numpy as np
 
 from carepool.errors import AppraisalError
 from carepool.prevention.access import Principal
-from carepool.prevention.cohort import cohort_cells
 from carepool.prevention.portfolio import Option, Portfolio, choose, place_options
-from carepool.prevention.service import DEFAULT_THRESHOLD, Partners, model_inputs
+from carepool.prevention.service import DEFAULT_THRESHOLD, ModelInputs, Partners, model_inputs
 from carepool.warehouse import Tables
 
 MAX_BUDGET = 1e12
@@ -71,24 +70,16 @@ def plan_portfolio(
     request: PortfolioRequest,
     progress: Callable[[str], None] | None = None,
     principal: Principal | None = None,
+    inputs: ModelInputs | None = None,
 ) -> PortfolioPlan:
     """Every (intervention, place) option on the model's last year, and the best portfolio;
-    ``principal`` is who asks (needed for a library of one's own)."""
-    inputs = model_inputs(warehouse, request.library, request.interventions, principal)
+    ``principal`` is who asks (needed for a library of one's own); ``inputs``, read once by
+    :func:`~carepool.prevention.service.model_inputs`, may be shared with an appraisal."""
+    inputs = inputs or model_inputs(warehouse, request.library, request.interventions, principal)
     options: list[Option] = []
     partners: Partners | None = None
-    for item in inputs.interventions:
-        if progress is not None:
-            progress(item.name)
-        cells = cohort_cells(
-            warehouse,
-            item.cohort,
-            inputs.selection_year,
-            inputs.risk(warehouse),
-            outcome_year=inputs.year,
-        )
-        if partners is None:
-            partners = Partners.for_places(cells.places, cells.nhs_partner)
+    for item, cells in inputs.cohorts(warehouse, progress):
+        partners = partners or Partners.for_places(cells.places, cells.nhs_partner)
         options += place_options(
             item,
             cells,

@@ -8,7 +8,7 @@ Shells (``carepool appraise``, the demo) print what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from carepool.prevention.appraisal import (
     present_values,
     programme_weights,
 )
-from carepool.prevention.cohort import cohort_cells
+from carepool.prevention.cohort import CohortCells, cohort_cells
 from carepool.prevention.discounting import discount_factors
 from carepool.prevention.fairshare import FairShares, Game, fair_shares
 from carepool.prevention.library import OUTCOMES, Intervention, load_library
@@ -360,6 +360,19 @@ class ModelInputs:
             self._scores["risk"] = risk_scores(warehouse, self.selection_year)
         return self._scores["risk"]
 
+    def cohorts(
+        self, warehouse: Tables, progress: Callable[[str], None] | None = None
+    ) -> Iterator[tuple[Intervention, CohortCells]]:
+        """Each intervention with its cohort: chosen in the selection year, its outcomes the
+        next (one engine query each)."""
+        for item in self.interventions:
+            if progress is not None:
+                progress(item.name)
+            cells = cohort_cells(
+                warehouse, item.cohort, self.selection_year, self.risk(warehouse), self.year
+            )
+            yield item, cells
+
 
 def model_inputs(
     warehouse: Tables,
@@ -404,25 +417,16 @@ def appraise(
     request: AppraisalRequest,
     progress: Callable[[str], None] | None = None,
     principal: Principal | None = None,
+    inputs: ModelInputs | None = None,
 ) -> list[InterventionAppraisal]:
     """Appraise the chosen interventions (all of the library if none is named) on the model's
     last year, in library order; ``principal`` is who asks (needed for a library of one's
-    own)."""
-    inputs = model_inputs(warehouse, request.library, request.interventions, principal)
+    own); ``inputs``, read once by :func:`model_inputs`, may be shared with a portfolio."""
+    inputs = inputs or model_inputs(warehouse, request.library, request.interventions, principal)
     results = []
     partners: Partners | None = None
-    for item in inputs.interventions:
-        if progress is not None:
-            progress(item.name)
-        cells = cohort_cells(
-            warehouse,
-            item.cohort,
-            inputs.selection_year,
-            inputs.risk(warehouse),
-            outcome_year=inputs.year,
-        )
-        if partners is None:
-            partners = Partners.for_places(cells.places, cells.nhs_partner)
+    for item, cells in inputs.cohorts(warehouse, progress):
+        partners = partners or Partners.for_places(cells.places, cells.nhs_partner)
         prepared = prepare(
             item,
             cells,
