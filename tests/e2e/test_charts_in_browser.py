@@ -249,4 +249,6 @@ def test_the_prevention_charts_draw(
     page, _ = open_chart(browser, flows)
     legend = page.text_content(".legend") or ""
     assert "Council" in legend  # partners by name, not code
-    assert "£-" not in (page.text_content(".main-svg") or "")
+    drawn = page.text_content(".main-svg") or ""
+    assert "£-" not in drawn
+    assert "£\u2212" not in drawn  # carepool writes −£20k, never £−20k

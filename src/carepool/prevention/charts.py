@@ -94,7 +94,8 @@ def cash_flow_chart(
             "£ (savings less costs)",
         ),
     )
-    figure.update_yaxes(tickprefix="£")
+    # no "£" on the ticks: Plotly would write £−20k, where carepool writes −£20k (the axis
+    # title says the unit)
     return write_html(figure, path, AppraisalError, library)
 
 
