@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 from carepool.cli import app
 from carepool.errors import AppraisalError, PermissionDenied
 from carepool.ledger import Ledger
-from carepool.prevention import AppraisalRequest, appraise, discount_factors, parse_library
+from carepool.prevention import (
+    AppraisalRequest,
+    appraise,
+    discount_factors,
+    model_inputs,
+    parse_library,
+)
 from carepool.prevention.appraisal import central_figures, flows, prepare, present_values
 from carepool.prevention.cohort import CohortCells, cohort_cells
 from carepool.prevention.library import OUTCOMES, Cohort
@@ -226,3 +232,18 @@ def test_a_library_of_ones_own_is_for_analysts_of_this_models_fund(
         with pytest.raises(PermissionDenied, match="does not pool this model"):
             appraise(warehouse, request, principal=principal(ledger, fund="other-fund"))
         assert appraise(warehouse, request, principal=principal(ledger))
+
+
+def test_shared_inputs_are_read_once_and_hold_the_choice(small_warehouse: Path) -> None:
+    """The demo reads the model once for the appraisal and the portfolio; a request that
+    also names interventions would be silently ignored, so it is refused."""
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        inputs = model_inputs(warehouse, (), ("falls_prevention",))
+        (result,) = appraise(warehouse, AppraisalRequest(draws=0), inputs=inputs)
+        assert result.intervention.id == "falls_prevention"
+        with pytest.raises(AppraisalError, match="model_inputs"):
+            appraise(
+                warehouse,
+                AppraisalRequest(interventions=("reablement",), draws=0),
+                inputs=inputs,
+            )

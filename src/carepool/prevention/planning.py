@@ -75,6 +75,9 @@ def plan_portfolio(
     """Every (intervention, place) option on the model's last year, and the best portfolio;
     ``principal`` is who asks (needed for a library of one's own); ``inputs``, read once by
     :func:`~carepool.prevention.service.model_inputs`, may be shared with an appraisal."""
+    if inputs is not None and (request.library or request.interventions):
+        # shared inputs already hold the interventions chosen: one place to choose them
+        raise AppraisalError("choose the interventions in model_inputs when sharing its inputs")
     inputs = inputs or model_inputs(warehouse, request.library, request.interventions, principal)
     options: list[Option] = []
     partners: Partners | None = None

@@ -422,6 +422,9 @@ def appraise(
     """Appraise the chosen interventions (all of the library if none is named) on the model's
     last year, in library order; ``principal`` is who asks (needed for a library of one's
     own); ``inputs``, read once by :func:`model_inputs`, may be shared with a portfolio."""
+    if inputs is not None and (request.library or request.interventions):
+        # shared inputs already hold the interventions chosen: one place to choose them
+        raise AppraisalError("choose the interventions in model_inputs when sharing its inputs")
     inputs = inputs or model_inputs(warehouse, request.library, request.interventions, principal)
     results = []
     partners: Partners | None = None
