@@ -16,6 +16,8 @@ Exit codes:
  7    the ledger refused a posting: it would break a ring-fence rule
  8    the ledger refused a request it cannot post as asked (unknown
       partner or line, bad amount, closed period, reused request id)
+ 9    sign-in failed, or a session or token is unknown, expired or
+      revoked; or too many attempts (the portal and the API)
 ====  ==========================================================
 
 Each code is one family of errors: a usage error (2) is a command asked for wrongly, while a
@@ -79,6 +81,26 @@ class RuleRefused(CarepoolError):
         self.rule = rule
         self.reason = reason
         super().__init__(f"refused by rule {rule!r}: {reason}")
+
+
+class NotFound(ConfigError):
+    """A place, consultation, comment or other record that does not exist (or that the
+    caller may not know exists)."""
+
+
+class AuthenticationError(CarepoolError):
+    """Sign-in failed, or a session or API token is unknown, expired or revoked. The message
+    never says which of name or password was wrong."""
+
+    exit_code = 9
+
+
+class RateLimited(AuthenticationError):
+    """Too many attempts (sign-ins, comments) in a window: try again later."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class ReferenceDataError(CarepoolError):

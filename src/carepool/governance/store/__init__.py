@@ -1,0 +1,1 @@
+"""The portal's tables and database (see :mod:`carepool.governance.store.schema`)."""
