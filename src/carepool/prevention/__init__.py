@@ -21,6 +21,7 @@ from carepool.prevention.library import (
 )
 from carepool.prevention.planning import PortfolioPlan, PortfolioRequest, plan_portfolio
 from carepool.prevention.portfolio import Portfolio, choose
+from carepool.prevention.records import appraisal_record, portfolio_record
 from carepool.prevention.service import (
     DEFAULT_THRESHOLD,
     AppraisalRequest,
@@ -57,6 +58,7 @@ __all__ = [
     "RiskRequest",
     "Schedule",
     "acceptability_chart",
+    "appraisal_record",
     "appraise",
     "cash_flow_chart",
     "choose",
@@ -70,6 +72,7 @@ __all__ = [
     "person_risks",
     "plan_portfolio",
     "portfolio_lines",
+    "portfolio_record",
     "risk_profile",
     "shapley",
     "write_private_csv",

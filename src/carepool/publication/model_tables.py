@@ -1,0 +1,90 @@
+"""The model's public figures, computed once when the model is built or the demonstration
+runs: places, allocations and why, indicators and gaps (through disclosure control), and the
+prevention appraisals and portfolio (their cohort counts through it too)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from carepool.allocation import Allocation
+from carepool.indicators import HES_RULE, gap_table, indicator_table, protect
+from carepool.prevention import (
+    InterventionAppraisal,
+    PortfolioPlan,
+    appraisal_record,
+    portfolio_record,
+)
+from carepool.warehouse import Tables
+
+PLACE_COLUMNS = ["place", "name", "level", "population", "need_index", "target_share"]
+ALLOCATION_COLUMNS = ["place", "name", "target", "allocation", "per_head", "distance_from_target"]
+
+
+def allocation_tables(allocation: Allocation) -> dict[str, pd.DataFrame]:
+    places = allocation.places
+    steps = allocation.steps.rename(columns={"amount": "running_total_pounds"})
+    allocations = places[ALLOCATION_COLUMNS].rename(
+        columns={
+            "target": "target_pounds",
+            "allocation": "allocation_pounds",
+            "per_head": "per_head_pounds",
+        }
+    )
+    return {
+        "places": places[PLACE_COLUMNS].rename(columns={"population": "residents"}),
+        "allocations": allocations,
+        "allocation_steps": steps.rename(
+            columns={"change": "change_pounds", "per_head": "per_head_pounds"}
+        ),
+    }
+
+
+def outcome_tables(warehouse: Tables) -> dict[str, pd.DataFrame]:
+    """Every indicator for the region and its places, every year, and the region's gaps: both
+    through the disclosure rule, as ``carepool indicators`` publishes them."""
+    indicators = indicator_table(warehouse, levels=("region", "lad"), rule=HES_RULE)
+    gaps = gap_table(warehouse, rule=HES_RULE)
+    return {"indicators": indicators.reset_index(drop=True), "gaps": gaps.reset_index(drop=True)}
+
+
+def prevention_tables(
+    appraisals: Sequence[InterventionAppraisal], plan: PortfolioPlan | None
+) -> dict[str, pd.DataFrame]:
+    """The appraisals and the portfolio as tables. An intervention's cohort is a count of
+    people: it passes the disclosure rule like any other (a cohort of 1-7 is hidden)."""
+    records = [appraisal_record(a) for a in appraisals]
+    summary = pd.DataFrame(
+        [
+            {
+                "intervention": r["id"],
+                "name": r["name"],
+                "year": r["year"],
+                "cohort": r["cohort"],
+                "participants": r["participants"],
+                "cost_pence": r["cost_pence"],
+                "benefit_pence": r["benefit_pence"],
+                "npv_pence": r["npv_pence"],
+                "bcr": r["bcr"],
+                "qalys": r["qalys"],
+                "cost_per_qaly": r["cost_per_qaly"],
+                "p_npv_positive": r["p_npv_positive"],
+                "fair_shares": r["fair_shares"]["statement"],
+            }
+            for r in records
+        ]
+    )
+    if not summary.empty:
+        summary = protect(summary, count="cohort", derived=["participants"]).drop(
+            columns=["suppressed"], errors="ignore"
+        )
+    partners = pd.DataFrame(
+        [{"intervention": r["id"], **p} for r in records for p in r["by_partner"]]
+    )
+    tables = {"interventions": summary, "intervention_partners": partners}
+    if plan is not None:
+        record = portfolio_record(plan)
+        tables["portfolio"] = pd.DataFrame(record["chosen"])
+        tables["portfolio_partners"] = pd.DataFrame(record["partners"])
+    return tables
