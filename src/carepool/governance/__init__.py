@@ -24,12 +24,14 @@ from carepool.governance.sessions import IDLE, IssuedToken, Session, csrf_matche
 from carepool.governance.store.database import migrate as migrate_portal
 from carepool.governance.store.database import open_engine as open_portal_engine
 from carepool.governance.store.database import revisions as portal_revisions
+from carepool.governance.store.schema import COMMENT_CHARS
 
 __all__ = [
     "ACCOUNT_ROLES",
     "ANONYMOUS",
     "COMMAND_LINE",
     "COMMENTS_PER_HOUR",
+    "COMMENT_CHARS",
     "IDLE",
     "MAX_PASSWORD",
     "MIN_PASSWORD",

@@ -72,11 +72,13 @@ class Ledger:
         clock: Clock = utc_now,
         salts: Salts = new_salt,
         create: bool = True,
+        role: str | None = None,
     ) -> Ledger:
         """Connect to ``url``, whose ledger tables must be at the newest migration
         (:func:`migrate`; a new SQLite file is set up on first use, unless not to ``create``
-        one: then a missing file is a :class:`ConfigError`)."""
-        engine = database.open_engine(url, schema=schema, create=create)
+        one: then a missing file is a :class:`ConfigError`). ``role`` (PostgreSQL) acts as that
+        person's database role (:func:`carepool.ledger.store.database.open_engine`)."""
+        engine = database.open_engine(url, schema=schema, create=create, role=role)
         try:
             database.require_current(engine)
         except BaseException:

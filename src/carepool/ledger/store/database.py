@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ INSUFFICIENT_PRIVILEGE = "42501"
 MAX_ATTEMPTS = 50
 #: Marks a connection whose SQLite transactions need not take the write lock.
 READ_ONLY = "carepool_read_only"
+#: A person's role name as the ledger's user names are written (no spaces or quotes).
+ROLE_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
 
 
 def database_url(url: str) -> str:
@@ -56,8 +59,16 @@ def database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def open_engine(url: str, *, schema: str | None = None, create: bool = True) -> Engine:
+def open_engine(
+    url: str, *, schema: str | None = None, create: bool = True, role: str | None = None
+) -> Engine:
     """An engine for ``url``. ``schema`` (PostgreSQL only) puts the ledger in that schema.
+
+    ``role`` (PostgreSQL only) is the person the connection acts as: the server's login sets
+    that role at connection start (``-c role=NAME``), which the database allows only if the
+    login is a member of the person's role. Their entries then carry them as the database's
+    ``current_user``, checked by the same triggers as a person logging in themselves; this is
+    how the portal posts for the person signed in to it (docs/deployment.md).
 
     A SQLite file that does not exist yet is made (with its folder) only with ``create``: a
     command that only reads never leaves a database, or a folder, behind.
@@ -77,8 +88,15 @@ def open_engine(url: str, *, schema: str | None = None, create: bool = True) -> 
         _sqlite_begin_immediate(engine)
         return engine
     connect_args: dict[str, Any] = {}
+    options = []
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
+    if role:
+        if not ROLE_NAME.fullmatch(role):
+            raise PermissionDenied(f"{role!r} cannot be a database role")
+        options.append(f"-crole={role}")
+    if options:
+        connect_args["options"] = " ".join(options)
     # READ COMMITTED whatever the server's default: a writer's reads after the fund's lock
     # must see the previous writer's commit (ADR 0002)
     return create_engine(
