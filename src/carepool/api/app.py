@@ -33,7 +33,11 @@ def portal_database_url(settings: Settings) -> str:
 def create_app(settings: Settings, governance: Governance | None = None) -> FastAPI:
     governance = governance or Governance.connect(portal_database_url(settings))
     data = PublicData(public_dir(settings.data_dir))
-    access = LedgerAccess(settings, on_publish=lambda: data.reload("fund"))
+    access = LedgerAccess(
+        settings,
+        on_publish=lambda: data.reload("fund"),
+        published_fund=data.meta("fund").get("fund"),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

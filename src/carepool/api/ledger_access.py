@@ -27,13 +27,16 @@ MAX_PEOPLE = 64
 
 
 class LedgerAccess:
-    def __init__(self, settings: Settings, on_publish: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, on_publish: Any = None, published_fund: str | None = None
+    ) -> None:
         self.settings = settings
         self.postgres = settings.database_url.startswith("postgres")
         self._lock = threading.Lock()
         self._shared: Ledger | None = None
         self._people: dict[str, Ledger] = {}
-        self._fund: str | None = None
+        #: the fund the portal shows: the one published, else the ledger's newest
+        self._fund: str | None = published_fund
         self.on_publish = on_publish
 
     def _reader(self) -> Ledger:

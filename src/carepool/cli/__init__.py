@@ -26,6 +26,7 @@ from carepool.cli.model import (
     schema_command,
     validate_command,
 )
+from carepool.cli.portal import publish_command, serve_command, users_app
 from carepool.cli.prevention import appraise_command, portfolio_command, risk_command
 from carepool.cli.support import user_errors
 
@@ -64,6 +65,8 @@ for name, command in (
     ("appraise", appraise_command),
     ("portfolio", portfolio_command),
     ("risk", risk_command),
+    ("serve", serve_command),
+    ("publish", publish_command),
 ):
     app.command(name)(user_errors(command))
 app.add_typer(data_app, name="data")
@@ -73,6 +76,7 @@ for name, command in journal.COMMANDS:
     ledger_app.command(name)(user_errors(command))
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from carepool.demo import (
     prevention_story,
 )
 from carepool.model import demo_request, plan_build
+from carepool.publication import publish_fund, publish_model
 from carepool.warehouse import connect, read_manifest
 
 
@@ -60,6 +61,28 @@ def demo_command(
     allocation, formula = print_default_allocation(settings)
     prevention = print_prevention(settings, allocation)
     print_fund_year(settings, allocation, formula, prevention)
+    publish_all(settings, allocation, prevention)
+
+
+def publish_all(settings: Settings, allocation: Allocation, prevention: Prevention) -> None:
+    """Write the public figures the portal and the API serve, and say how to start it."""
+    with err.status("Publishing the public figures"), connect(settings) as wh:
+        publish_model(settings, wh, allocation, prevention.appraisals, prevention.plan)
+    with open_ledger(settings) as ledger:
+        folder = publish_fund(settings, ledger)
+    out.print(
+        f"Public figures written to {folder.parent}. Start the portal and API: carepool serve "
+        "(then open http://127.0.0.1:8000/; the API's OpenAPI document is /api/openapi.json)."
+    )
+
+
+def publish_everything(settings: Settings) -> None:
+    """The model's public figures computed afresh (``carepool publish --model``)."""
+    scale = float(read_manifest(settings.warehouse_dir)["scale"])
+    with connect(settings) as wh, err.status("Computing the model's public figures"):
+        allocation, _ = default_allocation(wh)
+        story = prevention_story(wh, allocation, scale)
+        publish_model(settings, wh, allocation, story.appraisals, story.plan)
 
 
 def print_headlines(settings: Settings) -> None:

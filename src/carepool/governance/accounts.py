@@ -9,6 +9,7 @@ refused until the window has passed, even with the right password.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,8 +24,9 @@ from carepool.governance.clock import Clock, read_stamp, stamp
 from carepool.governance.roles import Principal, Role
 from carepool.governance.store.schema import accounts, attempts
 
-#: An account name: lower case, as the ledger's user names are, so one person is one name.
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+#: An account name: written as the ledger's user names are (an officer's account is their
+#: name in the fund), and unique whatever its case, so one person is one name.
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._@-]{1,63}")
 MIN_PASSWORD = 12
 #: Longer passwords are refused before hashing: nobody sends a megabyte to burn our CPU.
 MAX_PASSWORD = 256
@@ -54,8 +56,8 @@ class Account:
 def check_name(name: str) -> str:
     if not NAME_PATTERN.fullmatch(name):
         raise ConfigError(
-            f"account name {name[:70]!r}: expected 2-64 characters, lower-case letters, digits, "
-            "'.', '_' or '-', starting with a letter"
+            f"account name {name[:70]!r}: expected 2-64 characters, letters, digits, '.', '_', "
+            "'@' or '-', starting with a letter"
         )
     return name
 
@@ -102,8 +104,11 @@ def add(
     check_password(password)
     if not roles:
         raise ConfigError("give the account at least one role")
-    if find(connection, name) is not None:
-        raise ConfigError(f"an account named {name!r} exists already")
+    taken = connection.execute(
+        sa.select(accounts.c.name).where(sa.func.lower(accounts.c.name) == name.lower())
+    ).first()
+    if taken is not None:
+        raise ConfigError(f"an account named {taken[0]!r} exists already")
     connection.execute(
         accounts.insert().values(
             name=name,
@@ -205,7 +210,7 @@ def _check_rate(connection: Connection, name: str, client: str, now: datetime) -
         )
         if len(failed) >= limit:
             oldest = read_stamp(failed[-limit])
-            wait = int((oldest + WINDOW - now).total_seconds()) + 1
+            wait = math.ceil((oldest + WINDOW - now).total_seconds())
             raise RateLimited(
                 f"too many failed sign-ins; try again in {max(wait, 1)} seconds",
                 retry_after=max(wait, 1),
