@@ -241,7 +241,9 @@ def test_every_vendored_file_is_catalogued_and_every_catalogued_file_exists() ->
 
     root = data_root()
     catalogued = {d.file for d in datasets()}
-    on_disk = {str(p.relative_to(root)) for p in root.rglob("*.csv")}
+    on_disk = {
+        str(p.relative_to(root)) for p in root.rglob("*") if p.suffix in {".csv", ".geojson"}
+    }
     assert catalogued == on_disk
 
 
