@@ -5,11 +5,15 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 CHROMIUM ?= /usr/bin/chromium
+# The portal's styles: the GOV.UK Design System, from npm into the virtual environment
+# (carepool.web finds it there; nothing of it is committed).
+GOVUK_FRONTEND := 6.6.0
+WEB_ASSETS := $(VENV)/web/node_modules/govuk-frontend/package.json
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint typecheck unit bench baseline clean
 
-run: $(STAMP_RUN)
+run: $(STAMP_RUN) $(WEB_ASSETS)
 	$(BIN)/carepool demo
 
 test: $(STAMP_TEST) lint typecheck unit
@@ -27,6 +31,10 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "The chart tests need Chromium at $(CHROMIUM) (CHROMIUM=path to use another)"; exit 1; }
 	$(SUDO) apt-get install -y -q chromium >/dev/null || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }
 
+$(WEB_ASSETS): $(BIN)/python
+	@command -v npm >/dev/null || { echo "The portal's styles need npm (Node.js): install it, then run make again"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/web govuk-frontend@$(GOVUK_FRONTEND) >/dev/null
+
 $(STAMP_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@ $(STAMP_RUN)
@@ -38,7 +46,7 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
-unit: $(STAMP_TEST) $(CHROMIUM)
+unit: $(STAMP_TEST) $(CHROMIUM) $(WEB_ASSETS)
 	CAREPOOL_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 bench: $(STAMP_TEST)

@@ -30,7 +30,9 @@ def portal_database_url(settings: Settings) -> str:
     return url or f"sqlite:///{(settings.data_dir / 'portal.sqlite').resolve()}"
 
 
-def create_app(settings: Settings, governance: Governance | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, governance: Governance | None = None, *, portal: bool = True
+) -> FastAPI:
     governance = governance or Governance.connect(portal_database_url(settings))
     data = PublicData(public_dir(settings.data_dir))
     access = LedgerAccess(
@@ -64,6 +66,10 @@ def create_app(settings: Settings, governance: Governance | None = None) -> Fast
     app.include_router(public.router)
     app.include_router(consultations.router)
     app.include_router(fund.router)
+    if portal:
+        from carepool.web import install
+
+        install(app)
 
     @app.get("/api/me", tags=["account"], summary="Who the API thinks you are")
     def me(

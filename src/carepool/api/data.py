@@ -59,6 +59,8 @@ class PublicData:
         self._lock = threading.Lock()
         self.parts: dict[str, Part] = {}
         self.served: dict[str, Served] = {}
+        #: rises with every reload, so caches built from the figures know they are stale
+        self.generation = 0
         self.reload()
 
     def reload(self, part: str | None = None) -> None:
@@ -70,6 +72,7 @@ class PublicData:
                 for name, frame in part_.tables.items():
                     served[name] = Served.of(name, frame)
             self.served = served
+            self.generation += 1
 
     def meta(self, part: str) -> dict[str, Any]:
         found = self.parts.get(part)
@@ -90,6 +93,11 @@ class PublicData:
                 )
             )
         return served
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """A collection's rows, or none where it is not published."""
+        served = self.served.get(name)
+        return served.rows if served is not None else []
 
     def file(self, part: str, name: str) -> Path:
         found = self.parts.get(part)

@@ -50,7 +50,19 @@ async def carepool_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(exc.retry_after)
     if status == 401 and request.url.path.startswith("/api/"):
         headers["WWW-Authenticate"] = 'Bearer realm="carepool"'
+    page = _html_page(request, status, str(exc))
+    if page is not None:
+        return page
     return problem(status, str(exc), headers)
+
+
+def _html_page(request: Request, status: int, message: str) -> Response | None:
+    """A portal page's error as a page (when the portal is installed), not JSON."""
+    render = getattr(request.app.state, "html_error", None)
+    if render is None or request.url.path.startswith("/api/"):
+        return None
+    page: Response = render(request, status, message)
+    return page
 
 
 async def invalid_request(request: Request, exc: Exception) -> Response:
@@ -59,6 +71,9 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
     for error in exc.errors()[:5]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    page = _html_page(request, 404 if request.method == "GET" else 400, "; ".join(parts))
+    if page is not None:
+        return page
     return JSONResponse(
         {"error": "; ".join(parts) or "the request is not valid", "status": 422},
         status_code=422,
@@ -67,6 +82,9 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    page = _html_page(request, exc.status_code, str(exc.detail))
+    if page is not None:
+        return page
     return problem(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 

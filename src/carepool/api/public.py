@@ -63,7 +63,7 @@ def place(code: PlaceCode, data: Data) -> JSONResponse:
     if not found:
         raise NotFound(f"no place {code} in the published figures")
     picture: dict[str, Any] = {"place": found[0]}
-    for name in ("allocations", "allocation_steps", "indicators", "portfolio"):
+    for name in ("allocations", "allocation_steps", "indicators", "neighbourhoods", "portfolio"):
         served = data.served.get(name)
         picture[name] = served.by_place.get(code, []) if served is not None else []
     lines = data.served.get("fund_lines")
@@ -71,6 +71,11 @@ def place(code: PlaceCode, data: Data) -> JSONResponse:
         [r for r in lines.rows if r.get("place") == code] if lines is not None else []
     )
     return JSONResponse(picture)
+
+
+@router.get("/neighbourhoods", summary="Neighbourhoods: deprivation and outcomes (suppressed)")
+def neighbourhoods(data: Data, place: Filter = None, format: FormatQuery = Format.json) -> Response:
+    return _filtered(data, "neighbourhoods", format, place=place)
 
 
 @router.get("/allocations", summary="Each place's allocation of the pool")

@@ -19,8 +19,11 @@ from carepool.governance import ANONYMOUS, Action, Governance, Principal, Sessio
 SESSION_COOKIE = "carepool_session"
 
 #: Sent with every response: no inline script, no framing, no sniffing, no referrer leak.
+#: Inline styles are allowed (not scripts): Plotly styles the charts it draws by inserting
+#: style rules, and a style cannot run code.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

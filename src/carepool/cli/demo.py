@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from carepool.allocation import Allocation, Formula
+from carepool.api import portal_database_url
 from carepool.cli.allocate import print_allocation
 from carepool.cli.indicators import print_gaps, print_indicators
 from carepool.cli.ledger import open_ledger, print_decisions, print_position
@@ -18,9 +19,11 @@ from carepool.demo import (
     Prevention,
     default_allocation,
     headline_outcomes,
+    open_prevention_consultation,
     post_fund_year,
     prevention_story,
 )
+from carepool.governance import Governance
 from carepool.model import demo_request, plan_build
 from carepool.publication import publish_fund, publish_model
 from carepool.warehouse import connect, read_manifest
@@ -70,9 +73,13 @@ def publish_all(settings: Settings, allocation: Allocation, prevention: Preventi
         publish_model(settings, wh, allocation, prevention.appraisals, prevention.plan)
     with open_ledger(settings) as ledger:
         folder = publish_fund(settings, ledger)
+    with Governance.connect(portal_database_url(settings)) as governance:
+        consultation = open_prevention_consultation(governance, prevention)
     out.print(
-        f"Public figures written to {folder.parent}. Start the portal and API: carepool serve "
-        "(then open http://127.0.0.1:8000/; the API's OpenAPI document is /api/openapi.json)."
+        f"Public figures written to {folder.parent}; the prevention portfolio is out to "
+        f"consultation ({consultation}). Start the portal and API: carepool serve (then open "
+        "http://127.0.0.1:8000/; the API's OpenAPI document is /api/openapi.json). Accounts "
+        "for officers and residents: carepool users add NAME --roles ROLE."
     )
 
 

@@ -1,6 +1,7 @@
 """The demonstration: the Greater Manchester model, its outcomes, its allocation, a year of its
 pooled fund and its prevention portfolio, told by calling the capabilities as any user would."""
 
+from carepool.demo.consultation import open_prevention_consultation
 from carepool.demo.posting import DemoRun, run_demo
 from carepool.demo.story import (
     HEADLINES,
@@ -21,6 +22,7 @@ __all__ = [
     "Prevention",
     "default_allocation",
     "headline_outcomes",
+    "open_prevention_consultation",
     "post_fund_year",
     "prevention_story",
     "run_demo",

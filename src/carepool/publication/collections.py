@@ -33,6 +33,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         ("place",),
     ),
     Collection(
+        "neighbourhoods",
+        "Neighbourhoods",
+        "Each neighbourhood (MSOA, 2021): its place, deprivation (IoD2025 score), residents in "
+        "the model, and emergency admissions and under-75 mortality (directly standardised "
+        "rates per 100,000) in the latest year; small counts suppressed.",
+        "model",
+        ("neighbourhood",),
+    ),
+    Collection(
         "allocations",
         "Allocations",
         "Each place's allocation of the pooled budget by the published formula, in whole "
@@ -112,10 +121,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         "decisions",
         "Decisions register",
-        "Every decision on the fund: virements proposed and approved (who approved, and why), "
-        "rules applied, periods closed.",
+        "Every decision on the fund, this year's and earlier years': virements proposed and "
+        "approved (who approved, and why), rules applied, periods closed.",
         "fund",
-        ("seq",),
+        ("fund", "seq"),
     ),
     Collection(
         "journal",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from carepool.errors import PermissionDenied
 from carepool.ledger import (
     Checkpoint,
     Ledger,
@@ -50,7 +51,7 @@ def fund_figures(
     export its journal into ``out_dir`` and, with ``keys_dir``, sign its head."""
     spec = ledger.spec(fund)
     position = ledger.position(fund, actor=public_user)
-    decisions = ledger.decisions(fund, actor=public_user)
+    decisions = all_decisions(ledger, public_user)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=out_dir, suffix=".jsonl", delete=False) as handle:
         staging = Path(handle.name)
@@ -72,13 +73,31 @@ def fund_figures(
         tables={
             "fund_lines": lines,
             "fund_partners": position.partners,
-            "decisions": decisions.rename(columns={"decision": "seq"}),
+            "decisions": decisions,
             "journal": journal_frame(journal_path),
         },
         totals=dict(position.totals),
         journal_path=journal_path,
         checkpoint=checkpoint,
     )
+
+
+def all_decisions(ledger: Ledger, public_user: str) -> pd.DataFrame:
+    """Every fund's decisions register, newest fund first: the public's record outlives the
+    year. A fund the public user cannot read (not one of its users) is left out."""
+    frames = []
+    for fund in reversed(ledger.funds()):
+        try:
+            frame = ledger.decisions(fund, actor=public_user)
+        except PermissionDenied:
+            continue
+        year = ledger.spec(fund).fund.year
+        frames.append(frame.rename(columns={"decision": "seq"}).assign(fund=fund, year=year))
+    if not frames:
+        return pd.DataFrame(columns=["fund", "year", "seq"])
+    combined = pd.concat(frames, ignore_index=True)
+    first = ["fund", "year", "seq"]
+    return combined[first + [c for c in combined.columns if c not in first]]
 
 
 def journal_frame(path: Path) -> pd.DataFrame:

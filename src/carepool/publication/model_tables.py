@@ -46,7 +46,45 @@ def outcome_tables(warehouse: Tables) -> dict[str, pd.DataFrame]:
     through the disclosure rule, as ``carepool indicators`` publishes them."""
     indicators = indicator_table(warehouse, levels=("region", "lad"), rule=HES_RULE)
     gaps = gap_table(warehouse, rule=HES_RULE)
-    return {"indicators": indicators.reset_index(drop=True), "gaps": gaps.reset_index(drop=True)}
+    return {
+        "indicators": indicators.reset_index(drop=True),
+        "gaps": gaps.reset_index(drop=True),
+        "neighbourhoods": neighbourhood_table(warehouse),
+    }
+
+
+#: The outcomes the map of neighbourhoods can be coloured by.
+NEIGHBOURHOOD_INDICATORS = ("emergency_admissions", "u75_mortality_all_causes")
+
+
+def neighbourhood_table(warehouse: Tables) -> pd.DataFrame:
+    """Each neighbourhood (MSOA): its place, deprivation (IoD2025 score, weighted by the
+    LSOAs' residents), residents in the model, and the map's outcomes in the latest year,
+    through the disclosure rule (a suppressed value stays missing)."""
+    lsoa = warehouse.to_pandas(warehouse.table("lsoa"))
+    lsoa["weighted"] = lsoa["imd_score"] * lsoa["residents"]
+    grouped = lsoa.groupby(["msoa21_code", "msoa21_name", "lad_code", "lad_name"], as_index=False)
+    frame = grouped[["weighted", "residents"]].sum()
+    frame["imd_score"] = (
+        frame.pop("weighted") / frame["residents"].where(frame["residents"] > 0)
+    ).round(2)
+    frame = frame.rename(
+        columns={
+            "msoa21_code": "neighbourhood",
+            "msoa21_name": "name",
+            "lad_code": "place",
+            "lad_name": "place_name",
+        }
+    )
+    outcomes = indicator_table(
+        warehouse, indicators=NEIGHBOURHOOD_INDICATORS, levels=("msoa",), rule=HES_RULE
+    )
+    latest = outcomes[outcomes["period"] == outcomes["period"].max()]
+    wide = latest.pivot_table(index="place", columns="indicator", values="value", dropna=False)
+    wide = wide.reindex(columns=list(NEIGHBOURHOOD_INDICATORS)).round(1)
+    frame = frame.merge(wide, left_on="neighbourhood", right_index=True, how="left")
+    frame["period"] = str(latest["period"].max()) if len(latest) else None
+    return frame.sort_values("neighbourhood").reset_index(drop=True)
 
 
 def prevention_tables(

@@ -29,6 +29,8 @@ from carepool.warehouse import Tables, read_manifest
 #: The fund's user whose view is the public's (the fund's specification gives it the
 #: ``public`` role).
 PUBLIC_USER = "resident"
+#: What the public is told of each ring-fence rule.
+RULE_FIELDS = ("name", "kind", "reason", "scope", "floor_pence", "min_pence", "approvers")
 
 
 def keys_dir(settings: Settings) -> Path:
@@ -87,5 +89,9 @@ def publish_fund(
             "public_user": public_user,
             "totals": figures.totals,
             "checkpoint": figures.checkpoint.as_dict() if figures.checkpoint else None,
+            "rules": [
+                {k: v for k, v in rule.model_dump(mode="json").items() if k in RULE_FIELDS}
+                for rule in ledger.spec(fund).rules
+            ],
         }
         return write_part(public_dir(settings.data_dir), "fund", figures.tables, meta, files)
