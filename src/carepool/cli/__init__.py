@@ -26,7 +26,7 @@ from carepool.cli.model import (
     schema_command,
     validate_command,
 )
-from carepool.cli.portal import publish_command, serve_command, users_app
+from carepool.cli.portal import publish_command, report_command, serve_command, users_app
 from carepool.cli.prevention import appraise_command, portfolio_command, risk_command
 from carepool.cli.support import user_errors
 
@@ -67,6 +67,7 @@ for name, command in (
     ("risk", risk_command),
     ("serve", serve_command),
     ("publish", publish_command),
+    ("report", report_command),
 ):
     app.command(name)(user_errors(command))
 app.add_typer(data_app, name="data")

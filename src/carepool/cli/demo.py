@@ -27,6 +27,7 @@ from carepool.governance import Governance
 from carepool.model import demo_request, plan_build
 from carepool.publication import publish_fund, publish_model
 from carepool.warehouse import connect, read_manifest
+from carepool.web import write_report
 
 
 def demo_command(
@@ -75,11 +76,17 @@ def publish_all(settings: Settings, allocation: Allocation, prevention: Preventi
         folder = publish_fund(settings, ledger)
     with Governance.connect(portal_database_url(settings)) as governance:
         consultation = open_prevention_consultation(governance, prevention)
+    with err.status("Writing the report"):
+        report = write_report(settings)
     out.print(
         f"Public figures written to {folder.parent}; the prevention portfolio is out to "
-        f"consultation ({consultation}). Start the portal and API: carepool serve (then open "
-        "http://127.0.0.1:8000/; the API's OpenAPI document is /api/openapi.json). Accounts "
-        "for officers and residents: carepool users add NAME --roles ROLE."
+        f"consultation ({consultation})."
+    )
+    out.print(f"The report: open file://{report.resolve()} in a browser (it works offline).")
+    out.print(
+        "The portal and API: carepool serve, then open http://127.0.0.1:8000/ (the API's "
+        "OpenAPI document: /api/openapi.json). Accounts for officers and residents: carepool "
+        "users add NAME --roles ROLE."
     )
 
 

@@ -10,6 +10,7 @@ where other users of the machine could see them.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -156,6 +157,19 @@ def serve_command(
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
+def report_command(
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="where to write it [default: DATA_DIR/report.html]")
+    ] = None,
+) -> None:
+    """Write the whole picture (money, map, places, outcomes, fund, decisions, prevention)
+    as one HTML file that opens offline."""
+    from carepool.web import write_report
+
+    path = write_report(Settings.from_env(), out_path)
+    out.print(f"Report written to {path}; open it in a browser: file://{path.resolve()}")
+
+
 def publish_command(
     model: Annotated[bool, typer.Option(help="recompute the model's figures too")] = False,
     fund: Annotated[
@@ -174,4 +188,4 @@ def publish_command(
     out.print(f"Published the fund's figures to {folder}.")
 
 
-__all__ = ["publish_command", "serve_command", "users_app"]
+__all__ = ["publish_command", "report_command", "serve_command", "users_app"]

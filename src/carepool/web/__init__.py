@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from carepool.errors import NotFound
 from carepool.web import assets, pages
+from carepool.web.report import report_html, write_report
 from carepool.web.views import Views
 
 
@@ -52,4 +53,4 @@ def install(app: FastAPI) -> None:
         return pages.error_page(request, 404, str(NotFound("there is no page here")))
 
 
-__all__ = ["install"]
+__all__ = ["install", "report_html", "write_report"]
