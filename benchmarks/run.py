@@ -1,7 +1,8 @@
 """Benchmarks: the build (wall time and peak memory of `carepool build`, and of that the model
 and the disclosure audit, each as the build records it in its manifest), the indicators
 (benchmarks/indicators.py), the allocation (benchmarks/allocation.py), the ledger
-(benchmarks/ledger.py) and prevention (benchmarks/prevention.py), each against its target.
+(benchmarks/ledger.py), prevention (benchmarks/prevention.py) and the portal and API
+(benchmarks/portal.py), each against its target.
 
 Each run is a fresh process (`python -m carepool build ...`) writing to a temporary data
 directory; peak memory is the child's maximum resident set size from the operating system
@@ -119,8 +120,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if part not in ("all", "build", "indicators", "allocation", "ledger", "prevention"):
-        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger|prevention]")
+    if part not in ("all", "build", "indicators", "allocation", "ledger", "prevention", "portal"):
+        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger|prevention|portal]")
     if part in ("all", "build"):
         main()
     if part in ("all", "indicators"):
@@ -139,3 +140,7 @@ if __name__ == "__main__":
         import prevention
 
         prevention.main()
+    if part in ("all", "portal"):
+        import portal
+
+        portal.main()
