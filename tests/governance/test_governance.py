@@ -3,6 +3,7 @@ PostgreSQL-free: the portal's own database in a temporary folder, with a clock w
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from carepool.governance import (
     authorise,
     parse_roles,
 )
+from tests.ledger.conftest import POSTGRES_URL, driver_url
 
 PASSWORD = "a long enough passphrase"
 BOARD = Principal("board.chair", frozenset({Role.BOARD}), via="token")
@@ -46,10 +48,29 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def gov(tmp_path: Path, clock: Clock) -> Iterator[Governance]:
-    with Governance.connect(f"sqlite:///{tmp_path / 'portal.sqlite'}", clock=clock) as g:
-        yield g
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gov(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Governance]:
+    """The portal's database on SQLite and on the test PostgreSQL server (a schema of its
+    own, dropped afterwards)."""
+    if request.param == "sqlite":
+        with Governance.connect(f"sqlite:///{tmp_path / 'portal.sqlite'}", clock=clock) as g:
+            yield g
+        return
+    schema = f"portal_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(driver_url(POSTGRES_URL))
+    try:
+        with admin.begin() as c:
+            c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError:
+        pytest.fail(f"the governance tests need PostgreSQL at {POSTGRES_URL}")
+    try:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        with Governance.connect(url, clock=clock) as g:
+            yield g
+    finally:
+        with admin.begin() as c:
+            c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 def test_a_password_is_stored_only_as_its_argon2id_hash(gov: Governance) -> None:
@@ -270,9 +291,9 @@ def test_the_audit_log_records_every_write_and_cannot_be_edited(
         "consultation.open",
     ]
     assert log["outcome"].tolist()[::-1] == ["done", "refused", "done", "done"]
-    with gov.engine.begin() as c, pytest.raises(sa.exc.DatabaseError, match="append-only"):
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), gov.engine.begin() as c:
         c.exec_driver_sql("UPDATE audit_log SET principal = 'someone else'")
-    with gov.engine.begin() as c, pytest.raises(sa.exc.DatabaseError, match="append-only"):
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), gov.engine.begin() as c:
         c.exec_driver_sql("DELETE FROM audit_log")
 
 

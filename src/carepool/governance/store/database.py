@@ -30,7 +30,7 @@ BEGIN SELECT RAISE(ABORT, 'carepool portal: {table} is append-only'); END
 POSTGRES_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION carepool_portal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'carepool portal: % is append-only', TG_TABLE_NAME
+    RAISE EXCEPTION 'carepool portal: %% is append-only', TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END
 $$
