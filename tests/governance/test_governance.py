@@ -29,7 +29,8 @@ from carepool.governance import (
     authorise,
     parse_roles,
 )
-from tests.ledger.conftest import POSTGRES_URL, driver_url
+from carepool.ledger.store.database import database_url as driver_url
+from tests.ledger.conftest import POSTGRES_URL
 
 PASSWORD = "a long enough passphrase"
 BOARD = Principal("board.chair", frozenset({Role.BOARD}), via="token")
