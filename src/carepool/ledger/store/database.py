@@ -88,7 +88,10 @@ def open_engine(
         _sqlite_begin_immediate(engine)
         return engine
     connect_args: dict[str, Any] = {}
-    options = []
+    parsed = make_url(url)
+    # the URL's own ``options`` (a search path, say) are kept beside those added here
+    options = [str(parsed.query["options"])] if "options" in parsed.query else []
+    url = parsed.difference_update_query(["options"]).render_as_string(hide_password=False)
     if schema:
         options.append(f"-csearch_path={schema}")
     if role:
