@@ -174,6 +174,8 @@ def neighbourhood_map(
     shapes = _neighbourhood_shapes()
     values = [r.get(measure) for r in rows]
     cuts = bins(values)
+    shown = [abs(float(v)) for v in values if v is not None and not math.isnan(float(v))]
+    digits = 3 if shown and max(shown) < 10 else 1  # an index near 1 needs its decimals
     groups: dict[int, list[dict[str, Any]]] = {}
     for row, value in zip(rows, values, strict=True):
         if row["neighbourhood"] not in shapes:
@@ -195,8 +197,8 @@ def neighbourhood_map(
         if group < 0:
             name, colour = "Not shown (small numbers)", SUPPRESSED_COLOUR
         else:
-            low = "lowest" if group == 0 else f"{cuts[group - 1]:,.1f}"
-            high = f"{cuts[group]:,.1f}" if group < len(cuts) else "highest"
+            low = "lowest" if group == 0 else f"{cuts[group - 1]:,.{digits}f}"
+            high = f"{cuts[group]:,.{digits}f}" if group < len(cuts) else "highest"
             name, colour = f"{low} to {high}", SEQUENTIAL[group]
         data.append(
             {
@@ -225,7 +227,7 @@ def neighbourhood_map(
             "customdata": [[f"/places/{r['place']}#n-{r['neighbourhood']}"] for _, r in centres],
             "text": [
                 f"{r['name']} ({r['place_name']}): "
-                + ("not shown" if r.get(measure) is None else f"{r[measure]:,.1f}")
+                + ("not shown" if r.get(measure) is None else f"{r[measure]:,.{digits}f}")
                 for _, r in centres
             ],
             "hovertemplate": "%{text}<extra>" + label + "</extra>",

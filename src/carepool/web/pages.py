@@ -131,7 +131,7 @@ def home(request: Request, views: Views_) -> HTMLResponse:
 def places(
     request: Request,
     views: Views_,
-    colour: Annotated[str, Query(max_length=40)] = "imd_score",
+    colour: Annotated[str, Query(max_length=40)] = "need_index",
     q: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
     return render(request, "places.html", views.places(colour, q))

@@ -28,7 +28,7 @@ def report_html(data: PublicData) -> str:
     if not data.served:
         raise WarehouseError("nothing is published yet: run `carepool demo` (or carepool publish)")
     views = Views(data)
-    places = views.places("imd_score", "")
+    places = views.places("need_index", "")
     place_pages = [views.place(str(p["place"])) for p in data.rows("places")]
     fund = views.fund()
     figures: dict[str, Any] = {"map": json.loads(places["map"])}

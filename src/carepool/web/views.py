@@ -24,6 +24,7 @@ HEADLINE = (
     "ld_health_checks",
 )
 MAP_MEASURES = {
+    "need_index": "Need per head of the place (1 = the region's average)",
     "imd_score": "Deprivation (IoD2025 score)",
     "emergency_admissions": "Emergency admissions per 100,000 (standardised)",
     "u75_mortality_all_causes": "Deaths under 75 per 100,000 (standardised)",
@@ -128,13 +129,16 @@ class Views:
 
     def places(self, measure: str, query: str) -> dict[str, Any]:
         if measure not in MAP_MEASURES:
-            measure = "imd_score"
-        neighbourhoods = self.data.rows("neighbourhoods")
+            measure = "need_index"
+        need = {p["place"]: p["need_index"] for p in self.data.rows("places")}
+        neighbourhoods = [
+            {**n, "need_index": need.get(n["place"])} for n in self.data.rows("neighbourhoods")
+        ]
         figure = self.cached(
             ("map", measure),
             lambda: charts.dumps(
                 charts.neighbourhood_map(
-                    neighbourhoods, measure, MAP_MEASURES[measure], "Neighbourhoods of the region"
+                    neighbourhoods, measure, MAP_MEASURES[measure], ""
                 )
             ),
         )
