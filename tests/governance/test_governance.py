@@ -310,3 +310,18 @@ def test_a_consultation_needs_a_board_member_or_admin(gov: Governance, clock: Cl
             opens_on=date(2026, 1, 1),
             closes_on=date(2026, 2, 1),
         )
+
+
+def test_a_resident_registers_themselves_and_an_address_may_make_only_a_few(
+    gov: Governance,
+) -> None:
+    session = gov.register_resident("neighbour", PASSWORD, client="10.2.2.2")
+    assert session.principal.roles == {Role.RESIDENT}
+    assert gov.resume(session.secret).principal.name == "neighbour"
+    with pytest.raises(ConfigError, match="exists already"):
+        gov.register_resident("Neighbour", PASSWORD, client="10.2.2.3")  # names ignore case
+    for i in range(4):
+        gov.register_resident(f"n{i}x", PASSWORD, client="10.2.2.2")
+    with pytest.raises(RateLimited, match="too many accounts"):
+        gov.register_resident("one.more", PASSWORD, client="10.2.2.2")
+    gov.register_resident("one.more", PASSWORD, client="10.9.9.9")

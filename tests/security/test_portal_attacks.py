@@ -1019,7 +1019,9 @@ def test_refused_ledger_postings_and_sign_ins_are_audited(
     browser.post("/sign-in", data={"csrf": token, "name": "gm.admin", "password": "guess guess"})
     rows = audit_rows(client, site)
     assert any(
-        r["action"] == "fund.approve" and r["outcome"] == "refused" and r["principal"] == "board.chair"
+        r["action"] == "fund.approve"
+        and r["outcome"] == "refused"
+        and r["principal"] == "board.chair"
         for r in rows
     )
     assert any(
@@ -1156,9 +1158,7 @@ def test_every_openapi_route_answers_malformed_input_with_a_4xx(
     OpenAPI document, anonymously and with a token of the route's role. Defence: a 4xx (or
     a 2xx where the input is merely unusual), never a 500, and no leak."""
     schema = client.get("/api/openapi.json").json()
-    with TestClient(
-        create_app(Settings.from_env()), raise_server_exceptions=False
-    ) as fuzzing:
+    with TestClient(create_app(Settings.from_env()), raise_server_exceptions=False) as fuzzing:
         for path, operations in schema["paths"].items():
             for method, operation in operations.items():
                 names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]

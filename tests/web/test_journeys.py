@@ -62,7 +62,7 @@ def test_pages_work_without_javascript(browser: Any, portal: str) -> None:
     context.close()
 
 
-def test_a_resident_reads_a_decision_and_comments(page: Any, portal: str) -> None:
+def test_a_resident_reads_a_decision_makes_an_account_and_comments(page: Any, portal: str) -> None:
     page.goto(f"{portal}/decisions")
     accessible(page)
     assert page.get_by_role("cell", name="approved").first.is_visible()
@@ -70,9 +70,13 @@ def test_a_resident_reads_a_decision_and_comments(page: Any, portal: str) -> Non
     accessible(page)
     page.locator("h2 a").first.click()
     consultation = page.url
-    assert "Sign in" in page.content()
-    sign_in(page, portal, "resident")
-    page.goto(consultation)
+    page.get_by_role("link", name="make an account").click()
+    accessible(page)
+    page.get_by_label("Account name").fill("a.neighbour")
+    page.get_by_label("Password").fill("three random words here")
+    page.get_by_role("button", name="Make account").click()
+    assert page.url == consultation  # back where they were, signed in
+    assert "Signed in as a.neighbour" in page.locator(".govuk-phase-banner").inner_text()
     accessible(page)
     page.get_by_label("Your comment").fill("Please put falls prevention in every borough.")
     page.get_by_role("button", name="Send comment").click()

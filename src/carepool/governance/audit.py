@@ -7,6 +7,7 @@ never written to it; a comment's text is not either (the comment itself holds it
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -41,6 +42,21 @@ def record(
             detail=json.dumps(detail or {}, sort_keys=True, default=str),
             client=client[:64],
         )
+    )
+
+
+def count(connection: Connection, *, action: str, client: str, since: datetime) -> int:
+    """How many ``action`` records came from ``client`` since ``since``."""
+    return int(
+        connection.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_log)
+            .where(
+                audit_log.c.action == action,
+                audit_log.c.client == client[:64],
+                audit_log.c.at > stamp(since),
+            )
+        ).scalar_one()
     )
 
 

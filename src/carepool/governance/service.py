@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from carepool.errors import CarepoolError
+from carepool.errors import CarepoolError, RateLimited
 from carepool.governance import accounts, audit, consultations, sessions
 from carepool.governance.accounts import Account
 from carepool.governance.clock import Clock, utc_now
@@ -22,6 +22,9 @@ from carepool.governance.consultations import Consultation
 from carepool.governance.roles import Action, Principal, Role, authorise
 from carepool.governance.store.database import open_engine, require_current
 
+#: Accounts one address may make in an hour (a resident makes one; a script makes many).
+REGISTRATIONS_PER_HOUR = 5
+HOUR = timedelta(hours=1)
 #: Who acts from the command line: the operating-system user who runs it, as for the ledger.
 COMMAND_LINE = "command-line"
 
@@ -91,7 +94,41 @@ class Governance:
         """Record a write made elsewhere (a ledger posting through the portal, say)."""
         self._audited(principal.name, action, target, client, detail, outcome)
 
-    # -- accounts (the command line) ----------------------------------------------------------
+    # -- accounts ---------------------------------------------------------------------------
+
+    def register_resident(self, name: str, password: str, *, client: str) -> sessions.Session:
+        """A resident makes their own account (the resident role only; nothing else about
+        them is asked or kept) and is signed in. At most :data:`REGISTRATIONS_PER_HOUR`
+        accounts an hour from one address."""
+        with self._write() as connection:
+            made = audit.count(
+                connection, action="account.register", client=client, since=self.clock() - HOUR
+            )
+            if made >= REGISTRATIONS_PER_HOUR:
+                raise RateLimited(
+                    "too many accounts have been made from here in the last hour; try later",
+                    retry_after=3600,
+                )
+            account = accounts.add(
+                connection,
+                name,
+                password,
+                frozenset({Role.RESIDENT}),
+                display_name=name,
+                partner=None,
+                clock=self.clock,
+            )
+            session = sessions.start_session(connection, account, self.clock)
+            audit.record(
+                connection,
+                principal=name,
+                action="account.register",
+                target=name,
+                outcome="done",
+                client=client,
+                clock=self.clock,
+            )
+        return session
 
     def add_account(
         self,

@@ -286,6 +286,44 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
+@router.get("/register", response_class=HTMLResponse)
+def register_page(
+    request: Request, next: Annotated[str, Query(max_length=200)] = "/consultations"
+) -> HTMLResponse:
+    request.state.pre_csrf = secrets.token_urlsafe(32)
+    context = {"title": "Make an account", "next": _safe_next(next), "problems": []}
+    return render(request, "register.html", context)
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register(request: Request) -> Response:
+    form = await read_form(request)
+    check_csrf(request, form)
+    name, password = text(form, "name", 64), text(form, "password", 300)
+    target = _safe_next(text(form, "next", 200) or "/consultations")
+    try:
+        session = governance_of(request).register_resident(
+            name, password, client=client_of(request)
+        )
+    except (ConfigError, RateLimited) as exc:
+        request.state.pre_csrf = secrets.token_urlsafe(32)
+        context = {
+            "title": "Make an account",
+            "next": target,
+            "name": name,
+            "problems": [Problem("name", str(exc))],
+        }
+        return render(
+            request, "register.html", context, status=429 if isinstance(exc, RateLimited) else 400
+        )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, session.secret, max_age=12 * 3600, **cookie_options(request)
+    )
+    response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    return response
+
+
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     form = await read_form(request)

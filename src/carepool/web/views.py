@@ -137,9 +137,7 @@ class Views:
         figure = self.cached(
             ("map", measure),
             lambda: charts.dumps(
-                charts.neighbourhood_map(
-                    neighbourhoods, measure, MAP_MEASURES[measure], ""
-                )
+                charts.neighbourhood_map(neighbourhoods, measure, MAP_MEASURES[measure], "")
             ),
         )
         allocations = {r["place"]: r for r in self.data.rows("allocations")}
