@@ -41,6 +41,7 @@ TABLE: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/api/allocation_steps?place=E08000003", None, EVERYONE),
     ("GET", "/api/indicators?place=E08000003", None, EVERYONE),
     ("GET", "/api/gaps", None, EVERYONE),
+    ("GET", "/api/place_gaps?place=E08000003", None, EVERYONE),
     ("GET", "/api/interventions", None, EVERYONE),
     ("GET", "/api/intervention_partners", None, EVERYONE),
     ("GET", "/api/portfolio", None, EVERYONE),

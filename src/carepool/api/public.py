@@ -63,7 +63,14 @@ def place(code: PlaceCode, data: Data) -> JSONResponse:
     if not found:
         raise NotFound(f"no place {code} in the published figures")
     picture: dict[str, Any] = {"place": found[0]}
-    for name in ("allocations", "allocation_steps", "indicators", "neighbourhoods", "portfolio"):
+    for name in (
+        "allocations",
+        "allocation_steps",
+        "indicators",
+        "place_gaps",
+        "neighbourhoods",
+        "portfolio",
+    ):
         served = data.served.get(name)
         picture[name] = served.by_place.get(code, []) if served is not None else []
     lines = data.served.get("fund_lines")
@@ -119,6 +126,11 @@ def gaps(
     data: Data, indicator: Filter = None, period: Filter = None, format: FormatQuery = Format.json
 ) -> Response:
     return _filtered(data, "gaps", format, indicator=indicator, period=period)
+
+
+@router.get("/place_gaps", summary="Inequality within each place (latest year)")
+def place_gaps(data: Data, place: Filter = None, format: FormatQuery = Format.json) -> Response:
+    return _filtered(data, "place_gaps", format, place=place)
 
 
 @router.get("/interventions", summary="Prevention interventions appraised")

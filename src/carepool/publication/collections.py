@@ -74,6 +74,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         ("indicator", "period", "measure"),
     ),
     Collection(
+        "place_gaps",
+        "Inequality within each place",
+        "For each place in the latest year: the gap to England, the gap between its most and "
+        "least deprived fifths, and the slope index of inequality across its own deprivation "
+        "deciles, for life expectancy, premature mortality and emergency admissions.",
+        "model",
+        ("place", "indicator", "measure"),
+    ),
+    Collection(
         "interventions",
         "Prevention interventions appraised",
         "Each intervention in the library appraised over its horizon: cost, benefit, net "

@@ -41,14 +41,47 @@ def allocation_tables(allocation: Allocation) -> dict[str, pd.DataFrame]:
     }
 
 
+#: The outcomes whose gaps within each place are published (cancer, the first priority, is in
+#: premature mortality; the other priorities' indicators are too sparse for a gap per place).
+PLACE_GAP_INDICATORS = (
+    "life_expectancy_male",
+    "life_expectancy_female",
+    "u75_mortality_all_causes",
+    "u75_mortality_cancer",
+    "emergency_admissions",
+)
+PLACE_GAP_MEASURES = ("place_minus_england", "q1_minus_q5", "sii")
+
+
+def place_gap_table(warehouse: Tables, places: list[str], year: str) -> pd.DataFrame:
+    """Each place's inequality in the latest year: against England, between its most and
+    least deprived fifths, and its slope index across its own deprivation deciles, through
+    the disclosure rule (a hidden figure stays missing)."""
+    frames = []
+    for place in places:
+        gaps = gap_table(
+            warehouse, place=place, indicators=PLACE_GAP_INDICATORS, years=[year], rule=HES_RULE
+        )
+        gaps = gaps[(gaps["period"] == year) & gaps["measure"].isin(PLACE_GAP_MEASURES)]
+        frames.append(gaps.assign(place=place))
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    first = ["place", "indicator", "period", "measure"]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
 def outcome_tables(warehouse: Tables) -> dict[str, pd.DataFrame]:
     """Every indicator for the region and its places, every year, and the region's gaps: both
     through the disclosure rule, as ``carepool indicators`` publishes them."""
     indicators = indicator_table(warehouse, levels=("region", "lad"), rule=HES_RULE)
     gaps = gap_table(warehouse, rule=HES_RULE)
+    places = sorted(indicators.loc[indicators["level"] == "lad", "place"].unique())
+    latest = str(indicators["period"].max())
     return {
         "indicators": indicators.reset_index(drop=True),
         "gaps": gaps.reset_index(drop=True),
+        "place_gaps": place_gap_table(warehouse, places, latest),
         "neighbourhoods": neighbourhood_table(warehouse),
     }
 

@@ -219,6 +219,23 @@ class Views:
                     r.get("comparison") or "–",
                 ]
             )
+        measure_names = {
+            "place_minus_england": "Gap to England",
+            "q1_minus_q5": "Most minus least deprived fifth",
+            "sii": "Slope index across deprivation deciles",
+        }
+        inequality = [
+            [
+                g["indicator_name"],
+                measure_names.get(g["measure"], g["measure"]),
+                number(g["value"]),
+                f"{number(g['lower'])} to {number(g['upper'])}"
+                if g.get("lower") is not None
+                else "–",
+            ]
+            for g in self.data.rows("place_gaps")
+            if g["place"] == code
+        ]
         lines = [line for line in self.data.rows("fund_lines") if line["place"] == code]
         neighbourhoods = [n for n in self.data.rows("neighbourhoods") if n["place"] == code]
         portfolio = [p for p in self.data.rows("portfolio") if p["place"] == code]
@@ -257,6 +274,7 @@ class Views:
                 for line in lines
             ],
             "neighbourhoods": neighbourhoods,
+            "inequality": inequality,
             "portfolio": [
                 [
                     p["name"],
