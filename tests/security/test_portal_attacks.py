@@ -14,7 +14,6 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,16 +23,16 @@ from fastapi.testclient import TestClient
 
 from carepool.api import create_app, portal_database_url
 from carepool.config import Settings
-from carepool.governance import Governance, Principal, Role
+from carepool.governance import Governance, Role
 from carepool.web import charts
-from tests.api.conftest import (  # noqa: F401 (fixtures, found by name)
-    ACCOUNTS,
-    PASSWORD,
-    Site,
-    client,
-    published_site,
-    site,
-)
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import ACCOUNTS, PASSWORD, Site
+
+#: The API tests' fixtures, found by name: a published site (an account and API token per
+#: role) and a client over it.
+published_site = api_fixtures.published_site
+site = api_fixtures.site
+client = api_fixtures.client
 
 #: The demonstration's consultation (open for sixty days from the demo's run).
 CONSULTATION = "prevention-portfolio-2025-26"
@@ -489,11 +488,13 @@ def test_sign_in_never_redirects_off_site(browser: TestClient, target: str) -> N
     location = response.headers["location"]
     as_browser = re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
     parts = urlsplit(as_browser)
-    assert parts.scheme == "" and parts.netloc == "", location
-    assert as_browser.startswith("/") and not as_browser.startswith("//"), location
-    # the form's hidden field is posted back as it is (never navigated to)
-    assert urlsplit(hidden.group(1)).netloc == ""
-    assert hidden.group(1).startswith("/") and not hidden.group(1).startswith("//")
+    assert parts.scheme == "", location
+    assert parts.netloc == "", location
+    assert as_browser.startswith("/"), location
+    assert not as_browser.startswith("//"), location
+    # the form's hidden field is posted back as it is (never navigated to): a path here
+    assert hidden.group(1).startswith("/")
+    assert not hidden.group(1).startswith("//")
 
 
 # -- XSS -------------------------------------------------------------------------------------
@@ -506,7 +507,8 @@ def _scripts_are_inert(html: str) -> None:
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     for island in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
-        assert "</" not in island and "<!--" not in island
+        assert "</" not in island
+        assert "<!--" not in island
         json.loads(island)
 
 
@@ -574,7 +576,8 @@ def test_chart_json_cannot_break_out_of_its_script_element() -> None:
     runs what follows. Defence: ``charts.dumps`` escapes ``<``, ``>`` and ``&``."""
     figure = {"data": [{"text": ["</script><script>alert(1)</script>", "<!--", "&lt;"]}]}
     text = charts.dumps(figure)
-    assert "<" not in text and ">" not in text and "&" not in text
+    for character in "<>&":
+        assert character not in text
     assert json.loads(text) == figure
 
 
@@ -759,10 +762,9 @@ def test_authorization_header_tricks_are_refused(client: TestClient, site: Site)
         response = client.get("/api/audit", headers={"Authorization": header})
         assert response.status_code == 401, header[:80]
         assert_no_leak(response.text)
-    assert client.get("/api/audit", headers={"Authorization": f"bearer  {token} "}).status_code in (
-        200,
-        401,
-    )
+    # the scheme's case and spacing around the token are not tricks: the token still works
+    lenient = client.get("/api/audit", headers={"Authorization": f"bearer  {token} "})
+    assert lenient.status_code == 200
 
 
 def test_a_session_cookie_is_not_an_api_token_nor_the_reverse(
@@ -913,10 +915,10 @@ def test_an_anonymous_api_post_is_not_read_to_the_end(site: Site) -> None:
 
 
 def test_sign_in_is_rate_limited_by_name(browser: TestClient) -> None:
-    """Attack: guess one account's password online. Defence: after five failures for a name
-    sign-in is refused (429 with Retry-After) even with the right password; a failure is
-    counted however the name is dressed up only when the name is exact (other spellings are
-    not accounts, and fail anyway)."""
+    """Attack: guess one account's password online. Defence: after five failures for a name,
+    sign-in is refused (429) even with the right password; other spellings of the name (case,
+    spaces, NUL) are not the account and never sign in; an unknown name gets the same
+    answer as a wrong password."""
     statuses = []
     for guess in range(7):
         token = csrf_of(browser.get("/sign-in").text)
@@ -1053,7 +1055,11 @@ def test_writes_refused_by_the_policy_are_audited(
         if r["principal"] == name_of("resident") and r["outcome"] == "refused"
     ]
     actions = sorted(r["action"] for r in refusals)
-    assert actions == ["comment.publish", "fund.virement", "fund.virement"], actions
+    assert actions == [
+        "refused.moderate",
+        "refused.propose_virement",
+        "refused.propose_virement",
+    ], actions
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -1129,7 +1135,6 @@ MALFORMED = (
     "x" * 5000,
     "../../etc/passwd",
     "%00",
-    "\x00",
     "-1",
     "0",
     "1e309",
@@ -1165,7 +1170,7 @@ def test_every_openapi_route_answers_malformed_input_with_a_4xx(
                 for role in ("public", "admin", "finance", "board", "moderator", "resident"):
                     headers = {} if role == "public" else bearer(site, role)
                     for value in MALFORMED:
-                        target = re.sub(r"\{[^}]+\}", lambda _: value.replace("/", "%2F"), path)
+                        target = re.sub(r"\{[^}]+\}", value.replace("/", "%2F"), path)
                         params = dict.fromkeys(names, value)
                         bodies = BODIES if method in ("post", "put", "patch") else (None,)
                         for body in bodies:

@@ -12,6 +12,7 @@ from carepool.api.fund import post as post_to_fund
 from carepool.api.security import (
     SESSION_COOKIE,
     allowed,
+    authorised,
     client_of,
     governance_of,
     principal_of,
@@ -22,6 +23,7 @@ __all__ = [
     "SESSION_COOKIE",
     "PublicData",
     "allowed",
+    "authorised",
     "client_of",
     "create_app",
     "governance_of",

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from carepool.api import consultations, errors, fund, public
 from carepool.api.data import PublicData
 from carepool.api.ledger_access import LedgerAccess
-from carepool.api.security import SecurityHeaders, allowed, governance_of
+from carepool.api.security import BodyLimit, SecurityHeaders, allowed, governance_of
 from carepool.config import Settings
 from carepool.governance import Action, Governance, Principal
 from carepool.publication import public_dir
@@ -61,6 +61,7 @@ def create_app(
     app.state.governance = governance
     app.state.data = data
     app.state.ledger_access = access
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.include_router(public.router)

@@ -18,7 +18,9 @@ from carepool.ledger import Approve, Operation, Virement
 
 router = APIRouter(prefix="/api/fund", tags=["fund work"])
 
-RequestId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+#: A client's request id: short enough that, kept in its sender's namespace
+#: (``portal:<name>:<id>``), it fits the ledger's 120 characters.
+RequestId = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
 LineId = Field(min_length=1, max_length=96, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 

@@ -220,5 +220,10 @@ def public_key(data: Data) -> FileResponse:
 
 
 @router.get("/datapackage.json", summary="Every collection as a Frictionless data package")
-def package(data: Data, request: Request) -> JSONResponse:
-    return JSONResponse(datapackage(data, request))
+def package(data: Data) -> JSONResponse:
+    return JSONResponse(datapackage(data))
+
+
+@router.get("/data/{name}.csv", summary="One collection as CSV (the data package's resources)")
+def collection_csv(name: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")], data: Data) -> Response:
+    return served_response(data.collection(name), Format.csv)

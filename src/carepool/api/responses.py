@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from carepool.api.data import PublicData, Served
@@ -67,10 +66,11 @@ def field_type(series: pd.Series) -> str:
     return FRICTIONLESS_TYPES.get(series.dtype.kind, "string")
 
 
-def datapackage(data: PublicData, request: Request) -> dict[str, Any]:
+def datapackage(data: PublicData) -> dict[str, Any]:
     """A Frictionless data package: every published collection as a CSV resource, with its
-    schema, primary key, licence and sources."""
-    base = str(request.base_url).rstrip("/")
+    schema, primary key, licence and sources. Resource paths are relative to the package
+    (``data/places.csv`` beside ``/api/datapackage.json``), never built from the request's
+    Host header, which a client chooses."""
     resources = []
     for collection in COLLECTIONS:
         served = data.served.get(collection.name)
@@ -84,7 +84,7 @@ def datapackage(data: PublicData, request: Request) -> dict[str, Any]:
                 "name": collection.name.replace("_", "-"),
                 "title": collection.title,
                 "description": collection.description,
-                "path": f"{base}/api/{collection.name}?format=csv",
+                "path": f"data/{collection.name}.csv",
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from carepool.errors import AuthenticationError
+from carepool.errors import AuthenticationError, CarepoolError
 from carepool.governance import ANONYMOUS, Action, Governance, Principal, Session, authorise
 
 SESSION_COOKIE = "carepool_session"
@@ -68,6 +68,72 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+#: The largest request body read (a comment is at most 2,000 characters; a virement's reason
+#: as long): more is refused (413) as soon as it is announced or has arrived.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse a body larger than :data:`MAX_BODY_BYTES` by its
+    ``Content-Length``, or stop reading one streamed without it once it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(send)
+            return
+        seen = 0
+        started = answered = False
+
+        async def limited_receive() -> Message:
+            # past the limit: answer 413 at once and tell the application the client left,
+            # so it stops reading; whatever it answers then is dropped
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    if not started:
+                        await _too_large(send)
+                    answered = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited_receive, tracking_send)
+
+
+async def _too_large(send: Send) -> None:
+    body = b'{"error":"the request body is too large","status":413}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -105,12 +171,45 @@ def principal_of(request: Request) -> Principal:
     return session.principal if session is not None else ANONYMOUS
 
 
+#: Actions that write: a refusal of one is written to the audit log, as a refused posting is.
+WRITES = frozenset(
+    {
+        Action.COMMENT,
+        Action.MODERATE,
+        Action.OPEN_CONSULTATION,
+        Action.PROPOSE_VIREMENT,
+        Action.APPROVE,
+    }
+)
+
+
+def authorised(request: Request, principal: Principal, action: Action) -> Principal:
+    """``principal``, if the policy allows it ``action``; otherwise the refusal (401 or
+    403), recorded in the audit log when the action writes."""
+    try:
+        authorise(principal, action)
+    except CarepoolError as exc:
+        if action in WRITES:
+            governance_of(request).record(
+                principal,
+                f"refused.{action.value}",
+                request.url.path[:200],
+                client=client_of(request),
+                outcome="refused",
+                detail={"reason": type(exc).__name__},
+            )
+        raise
+    return principal
+
+
 def allowed(action: Action) -> Callable[..., Principal]:
     """A dependency: the request's principal, authorised for ``action``."""
 
-    def dependency(principal: Principal = Depends(principal_of)) -> Principal:  # noqa: B008
-        authorise(principal, action)
-        return principal
+    def dependency(
+        request: Request,
+        principal: Principal = Depends(principal_of),  # noqa: B008
+    ) -> Principal:
+        return authorised(request, principal, action)
 
     dependency.__name__ = f"allowed_{action.value}"
     return dependency

@@ -25,11 +25,13 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 COMMENTS_PER_HOUR = 5
 DECISIONS = ("publish", "reject")
 
-#: Personal details a published comment must not carry.
+#: Personal details a published comment must not carry. A phone number and an NHS number
+#: are both a run of ten or more digits, however it is spaced, dotted, dashed or bracketed
+#: (``(0161) 234 5678``, ``+44 (0)7700 900123``, ``943.476.5919``); the text is compared in
+#: its compatibility form (NFKC), so full-width or styled digits are digits too.
 PERSONAL_DETAILS: dict[str, re.Pattern[str]] = {
     "an e-mail address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    "a phone number": re.compile(r"(?:\+44\s?|\b0)(?:\d[\s-]?){9,10}\b"),
-    "an NHS number": re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b"),
+    "a phone number or an NHS number": re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d){9,}"),
     "a postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE),
 }
 
@@ -120,8 +122,9 @@ def clean_comment(body: str) -> str:
         raise ConfigError(
             f"a comment is at most {COMMENT_CHARS:,} characters; this is {len(text):,}"
         )
+    compared = unicodedata.normalize("NFKC", text)
     for what, pattern in PERSONAL_DETAILS.items():
-        if pattern.search(text):
+        if pattern.search(compared):
             raise ConfigError(
                 f"the comment seems to contain {what}; comments are published, so please "
                 "remove personal details"

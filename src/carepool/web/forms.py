@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import FormData
+from starlette.requests import ClientDisconnect
 
 from carepool.api import session_of
 from carepool.errors import PermissionDenied
@@ -39,7 +40,11 @@ async def read_form(request: Request) -> FormData:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
         raise PermissionDenied("the form is too large")
-    return await request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM_BYTES)
+    try:
+        return await request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM_BYTES)
+    except ClientDisconnect:
+        # the body limit has already answered 413 and cut the body off (or the client left)
+        raise PermissionDenied("the form is too large") from None
 
 
 def check_csrf(request: Request, form: FormData) -> None:

@@ -7,6 +7,7 @@ application layer through the same functions as the API's routes, after the CSRF
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,10 +16,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.params import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from carepool.api import (
     SESSION_COOKIE,
     allowed,
+    authorised,
     client_of,
     governance_of,
     post_to_fund,
@@ -221,8 +225,12 @@ def consultation(request: Request, consultation_id: ConsultationId) -> HTMLRespo
 @router.post("/consultations/{consultation_id}", response_class=HTMLResponse)
 async def comment(request: Request, consultation_id: ConsultationId) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_comment, request, form, consultation_id)
+
+
+def _comment(request: Request, form: FormData, consultation_id: ConsultationId) -> Response:
     check_csrf(request, form)
-    principal = principal_of(request)
+    principal = authorised(request, principal_of(request), Action.COMMENT)
     body = text(form, "body", 4000)
     try:
         governance_of(request).leave_comment(
@@ -259,6 +267,10 @@ def sign_in_page(
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_sign_in, request, form)
+
+
+def _sign_in(request: Request, form: FormData) -> Response:
     check_csrf(request, form)
     name, password = text(form, "name", 64), text(form, "password", 300)
     target = _safe_next(text(form, "next", 200) or "/")
@@ -298,6 +310,10 @@ def register_page(
 @router.post("/register", response_class=HTMLResponse)
 async def register(request: Request) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_register, request, form)
+
+
+def _register(request: Request, form: FormData) -> Response:
     check_csrf(request, form)
     name, password = text(form, "name", 64), text(form, "password", 300)
     target = _safe_next(text(form, "next", 200) or "/consultations")
@@ -327,6 +343,10 @@ async def register(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_sign_out, request, form)
+
+
+def _sign_out(request: Request, form: FormData) -> Response:
     check_csrf(request, form)
     session = session_of(request)
     if session is not None:
@@ -376,8 +396,12 @@ def officers(
 @router.post("/officers/virements", response_class=HTMLResponse)
 async def propose_virement(request: Request) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_propose_virement, request, form)
+
+
+def _propose_virement(request: Request, form: FormData) -> Response:
     check_csrf(request, form)
-    principal = allowed(Action.PROPOSE_VIREMENT)(principal_of(request))
+    principal = authorised(request, principal_of(request), Action.PROPOSE_VIREMENT)
     values = {
         k: text(form, k, 2000) for k in ("from_line", "to_line", "amount", "reason", "request_id")
     }
@@ -407,11 +431,15 @@ async def propose_virement(request: Request) -> Response:
 @router.post("/officers/decisions", response_class=HTMLResponse)
 async def decide(request: Request) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_decide, request, form)
+
+
+def _decide(request: Request, form: FormData) -> Response:
     check_csrf(request, form)
-    principal = allowed(Action.APPROVE)(principal_of(request))
+    principal = authorised(request, principal_of(request), Action.APPROVE)
     values = {k: text(form, k, 2000) for k in ("hold", "decision", "reason", "request_id")}
     try:
-        if not values["hold"].isdigit():
+        if not re.fullmatch(r"[0-9]{1,16}", values["hold"]):
             raise ConfigError("choose a request to decide")
         operation = Approve(
             hold=int(values["hold"]),
@@ -469,8 +497,12 @@ async def moderate(
     request: Request, comment_id: Annotated[int, PathParam(ge=1, le=2**53)]
 ) -> Response:
     form = await read_form(request)
+    return await run_in_threadpool(_moderate, request, form, comment_id)
+
+
+def _moderate(request: Request, form: FormData, comment_id: int) -> Response:
     check_csrf(request, form)
-    principal = allowed(Action.MODERATE)(principal_of(request))
+    principal = authorised(request, principal_of(request), Action.MODERATE)
     governance_of(request).moderate(
         principal,
         comment_id,
