@@ -49,6 +49,7 @@ TABLE: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/api/fund", None, EVERYONE),
     ("GET", "/api/fund_lines?service=acute", None, EVERYONE),
     ("GET", "/api/fund_partners", None, EVERYONE),
+    ("GET", "/api/fund_position?by=service", None, EVERYONE),
     ("GET", "/api/decisions", None, EVERYONE),
     ("GET", "/api/journal", None, EVERYONE),
     ("GET", "/api/journal/export", None, EVERYONE),
@@ -188,6 +189,20 @@ def test_public_collections_come_as_csv_and_in_a_data_package(client: TestClient
         assert csv.headers["content-type"].startswith("text/csv")
         header = csv.text.splitlines()[0].split(",")
         assert header == [f["name"] for f in resource["schema"]["fields"]]
+
+
+def test_the_funds_position_by_place_service_and_partner_adds_up_to_its_lines(
+    client: TestClient,
+) -> None:
+    lines = client.get("/api/fund_lines").json()["rows"]
+    budget = sum(line["budget_pence"] for line in lines)
+    actual = sum(line["actual_pence"] for line in lines)
+    for by in ("place", "service", "partner"):
+        rows = client.get(f"/api/fund_position?by={by}").json()["rows"]
+        assert {r[by] for r in rows} == {line[by] for line in lines}
+        assert sum(r["budget_pence"] for r in rows) == budget
+        assert sum(r["actual_pence"] for r in rows) == actual
+    assert client.get("/api/fund_position?by=colour").status_code == 422
 
 
 def test_allocations_add_up_to_the_pool_and_explain_themselves(client: TestClient) -> None:

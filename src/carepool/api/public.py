@@ -3,6 +3,7 @@ the open-data package. Served from the materialised figures (:mod:`carepool.api.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -181,6 +182,21 @@ def fund_lines(
     format: FormatQuery = Format.json,
 ) -> Response:
     return _filtered(data, "fund_lines", format, place=place, service=service, partner=partner)
+
+
+class PositionBy(StrEnum):
+    place = "place"
+    service = "service"
+    partner = "partner"
+
+
+@router.get("/fund_position", summary="The fund's position by place, service or partner")
+def fund_position(
+    data: Data,
+    by: Annotated[PositionBy, Query(description="place, service or partner")] = PositionBy.place,
+    format: FormatQuery = Format.json,
+) -> Response:
+    return served_response(data.collection(f"fund_by_{by.value}"), format)
 
 
 @router.get("/fund_partners", summary="Who put in what, and their share of any overspend")

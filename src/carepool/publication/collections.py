@@ -121,6 +121,30 @@ COLLECTIONS: tuple[Collection, ...] = (
         ("line",),
     ),
     Collection(
+        "fund_by_place",
+        "The pooled fund, place by place",
+        "The fund's lines summed by place: budget, commitments, actual spend, forecast and "
+        "what is left, in pence (forecasts over the lines that have one).",
+        "fund",
+        ("place",),
+    ),
+    Collection(
+        "fund_by_service",
+        "The pooled fund, service by service",
+        "The fund's lines summed by service: budget, commitments, actual spend, forecast and "
+        "what is left, in pence.",
+        "fund",
+        ("service",),
+    ),
+    Collection(
+        "fund_by_partner",
+        "The pooled fund's lines, partner by partner",
+        "The fund's lines summed by the partner whose line it is: budget, commitments, actual "
+        "spend, forecast and what is left, in pence.",
+        "fund",
+        ("partner",),
+    ),
+    Collection(
         "fund_partners",
         "Who put in what",
         "Each partner's contribution to the pooled fund and its share of any overspend.",

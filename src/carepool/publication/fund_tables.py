@@ -73,6 +73,7 @@ def fund_figures(
         tables={
             "fund_lines": lines,
             "fund_partners": position.partners,
+            **{f"fund_by_{by}": position.summed(by) for by in ("place", "service", "partner")},
             "decisions": decisions,
             "journal": journal_frame(journal_path),
         },
