@@ -139,7 +139,8 @@ def print_fund_year(
     out.print(
         f"Pooled fund {run.fund} in {where}: {run.requests:,} requests{replayed}. "
         f"Spend is the model's {run.spend_year} public cost, posted in equal monthly parts; "
-        "public health has no modelled activity, so its lines show no spend."
+        "public health has no modelled activity, so its lines show no spend. Every month is "
+        "closed but the last, which stays open for the year's final adjustments."
     )
     print_position(year.position, by="place")
     print_position(year.position, by="service")
