@@ -182,7 +182,7 @@ def test_public_collections_come_as_csv_and_in_a_data_package(client: TestClient
     package = client.get("/api/datapackage.json").json()
     assert package["licenses"][0]["name"] == "OGL-UK-3.0"
     names = {r["name"] for r in package["resources"]}
-    assert {"places", "allocations", "indicators", "fund-lines", "decisions", "journal"} <= names
+    assert {"places", "allocations", "indicators", "fund_lines", "decisions", "journal"} <= names
     for resource in package["resources"]:
         csv = client.get(f"/api/{resource['path']}")  # relative to the package
         assert csv.status_code == 200

@@ -150,7 +150,7 @@ def test_a_moderator_publishes_a_comment(page: Any, portal: str, browser: Any) -
     accessible(moderator)
     card = moderator.locator(".govuk-summary-card").filter(has_text="More talking therapies")
     card.get_by_role("button", name="Publish").click()
-    assert "The comment was moderated" in moderator.content()
+    assert "The comment was published" in moderator.content()
     page.goto(consultation)
     assert "More talking therapies, please." in page.content()
     assert ACCOUNTS["resident"][0] not in page.locator("main").inner_text()

@@ -81,7 +81,7 @@ def datapackage(data: PublicData) -> dict[str, Any]:
         key = [k for k in collection.key if k in frame.columns]
         resources.append(
             {
-                "name": collection.name.replace("_", "-"),
+                "name": collection.name,
                 "title": collection.title,
                 "description": collection.description,
                 "path": f"data/{collection.name}.csv",

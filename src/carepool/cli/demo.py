@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -83,11 +86,29 @@ def publish_all(settings: Settings, allocation: Allocation, prevention: Preventi
         f"consultation ({consultation})."
     )
     out.print(f"The report: open file://{report.resolve()} in a browser (it works offline).")
+    command = command_name()
     out.print(
-        "The portal and API: carepool serve, then open http://127.0.0.1:8000/ (the API's "
-        "OpenAPI document: /api/openapi.json). Accounts for officers and residents: carepool "
-        "users add NAME --roles ROLE."
+        f"The portal and API: {command} serve, then open http://127.0.0.1:8000/ (the API's "
+        f"OpenAPI document: /api/openapi.json). Accounts for officers (the fund's users, such as "
+        f"finance.icb and board.chair) and residents: {command} users add NAME --roles ROLE; "
+        "residents can also make their own at /register. The guide: docs/portal.md.",
+        highlight=False,
     )
+
+
+def command_name() -> str:
+    """How to run carepool again from here: ``carepool`` where it is on the PATH, else the
+    path it was run by (``.venv/bin/carepool`` after ``make run``)."""
+    found = shutil.which("carepool")
+    invoked = Path(sys.argv[0])
+    if found and invoked.name == "carepool" and Path(found).resolve() == invoked.resolve():
+        return "carepool"
+    if invoked.name == "carepool" and invoked.exists():
+        try:
+            return str(invoked.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(invoked)
+    return "carepool"
 
 
 def publish_everything(settings: Settings) -> None:

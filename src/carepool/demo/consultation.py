@@ -28,17 +28,19 @@ def open_prevention_consultation(governance: Governance, prevention: Prevention)
     plan = prevention.plan
     names = sorted({c.option.name for c in plan.portfolio.chosen})
     shares = [
-        f"{name}: £{net:,.0f}"
+        f"{name}: {'a net gain of' if net >= 0 else 'a net cost of'} £{abs(net):,.0f}"
         for name, net in zip(plan.partner_names, plan.portfolio.net_positions, strict=True)
     ]
     proposal = "\n\n".join(
         [
-            f"The board proposes to spend up to £{prevention.budget:,.0f} a year on prevention: "
-            f"{', '.join(names) or 'no intervention'}, in the places where each does most good "
-            "for the money.",
-            f"Over five years the portfolio is expected to cost £{plan.portfolio.cost:,.0f} and "
-            f"to save £{plan.portfolio.saving:,.0f} in care that would otherwise be needed, and "
-            f"to add {plan.portfolio.qalys:,.1f} quality-adjusted life years.",
+            f"The board set aside up to £{prevention.budget:,.0f} a year for prevention and "
+            f"proposes {', '.join(names) or 'no intervention'}, in the places where each does "
+            f"most good for the money: £{plan.portfolio.cost:,.0f} over five years. What is not "
+            "spent is left: no other intervention, in any place, is worth its cost at the "
+            "appraisal's threshold while leaving every partner's fair share positive.",
+            f"Over five years the portfolio is expected to save £{plan.portfolio.saving:,.0f} "
+            "in care that would otherwise be needed, and to add "
+            f"{plan.portfolio.qalys:,.1f} quality-adjusted life years.",
             "Councils pay for much of the prevention while the NHS saves on admissions, so the "
             "costs and savings are shared between the partners by their fair shares. Each "
             "partner's net position under that schedule: " + "; ".join(shares) + ".",
@@ -49,7 +51,7 @@ def open_prevention_consultation(governance: Governance, prevention: Prevention)
     governance.open_consultation(
         ADMIN,
         consultation_id=cid,
-        title=f"Investing in prevention, {plan.year}",
+        title="Investing in prevention",
         summary="Which prevention the pooled fund should pay for, where, and how the partners "
         "share what it costs and saves.",
         proposal=proposal,

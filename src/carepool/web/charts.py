@@ -70,6 +70,7 @@ def waterfall(steps: Sequence[dict[str, Any]], title: str) -> dict[str, Any]:
             yaxis={
                 "title": {"text": "£ millions"},
                 "tickformat": ",.1f",
+                "automargin": True,
                 "range": [max(low - pad, 0), high + pad / 2],
             },
         ),
@@ -112,24 +113,25 @@ def against_england(rows: Sequence[dict[str, Any]], title: str) -> dict[str, Any
         "layout": _layout(
             title,
             height=max(300, 40 * len(names) + 120),
-            margin={"l": 320, "r": 20, "t": 50, "b": 60},
+            margin={"l": 20, "r": 20, "t": 50, "b": 60},
             xaxis={"title": {"text": "% difference from England"}, "zeroline": True},
-            yaxis={"autorange": "reversed"},
+            yaxis={"autorange": "reversed", "automargin": True},
         ),
     }
 
 
 def fund_by_service(rows: Sequence[dict[str, Any]], title: str) -> dict[str, Any]:
-    services = [str(r["service"]) for r in rows]
+    """Budget and spend by service, in £ millions."""
+    services = [str(r["service"]).replace("_", " ").capitalize() for r in rows]
     return {
         "data": [
             {
                 "type": "bar",
                 "name": name,
                 "x": services,
-                "y": [float(r[column]) / 100 for r in rows],
+                "y": [float(r[column]) / 100 / 1e6 for r in rows],
                 "marker": {"color": colour},
-                "hovertemplate": "%{x}: £%{y:,.0f}<extra>" + name + "</extra>",
+                "hovertemplate": "%{x}: £%{y:,.1f}m<extra>" + name + "</extra>",
             }
             for name, column, colour in (
                 ("Budget", "budget_pence", "#1d70b8"),

@@ -40,7 +40,7 @@ from carepool.web.forms import (
     read_form,
     text,
 )
-from carepool.web.views import Views
+from carepool.web.views import Views, humanise, pence
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 SITE_NAME = "carepool"
@@ -58,7 +58,8 @@ NOTICES = {
     "comment": "Thank you: your comment will be published once a moderator has read it.",
     "virement": "The virement was recorded.",
     "decision": "Your decision was recorded and published in the decisions register.",
-    "moderated": "The comment was moderated.",
+    "published": "The comment was published.",
+    "rejected": "The comment was rejected; it will not be published.",
     "signed-in": "You are signed in.",
 }
 
@@ -367,7 +368,18 @@ def _officers_page(
     status: int = 200,
 ) -> HTMLResponse:
     access = request.app.state.ledger_access
-    lines = [line["line"] for line in request.app.state.data.rows("fund_lines")]
+    data = request.app.state.data
+    names = {p["place"]: p["name"] for p in data.rows("places")}
+    lines = [
+        (
+            line["line"],
+            f"{names.get(line['place'], line['place'])}: {humanise(line['service'])} "
+            f"({line['partner_name']}), {pence(line['available_pence'])} available",
+        )
+        for line in sorted(
+            data.rows("fund_lines"), key=lambda r: (names.get(r["place"], r["place"]), r["service"])
+        )
+    ]
     return render(
         request,
         "officers.html",
@@ -510,4 +522,6 @@ def _moderate(request: Request, form: FormData, comment_id: int) -> Response:
         text(form, "reason", 500),
         client=client_of(request),
     )
-    return RedirectResponse("/moderation?done=moderated", status_code=303)
+    decision = text(form, "decision", 10)
+    done = "published" if decision == "publish" else "rejected"
+    return RedirectResponse(f"/moderation?done={done}", status_code=303)

@@ -31,6 +31,12 @@ MAP_MEASURES = {
 }
 
 
+def humanise(code: str) -> str:
+    """A service's code as words: ``adult_social_care`` → ``Adult social care``."""
+    words = str(code).replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 def pounds(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -353,11 +359,15 @@ class Views:
         }
 
     def prevention(self) -> dict[str, Any]:
+        names = {p["place"]: p["name"] for p in self.data.rows("places")}
         return {
             "title": "Prevention",
             "section": "/prevention",
             "interventions": self.data.rows("interventions"),
-            "portfolio": self.data.rows("portfolio"),
+            "portfolio": [
+                {**p, "place_name": names.get(p["place"], p["place"])}
+                for p in self.data.rows("portfolio")
+            ],
             "partners": self.data.rows("portfolio_partners"),
         }
 
