@@ -139,7 +139,9 @@ def fund_by_service(rows: Sequence[dict[str, Any]], title: str) -> dict[str, Any
             )
         ],
         "layout": _layout(
-            title, barmode="group", yaxis={"title": {"text": "£"}, "tickformat": ",.0f"}
+            title,
+            barmode="group",
+            yaxis={"title": {"text": "£ millions"}, "tickformat": ",.0f", "automargin": True},
         ),
     }
 

@@ -271,7 +271,7 @@ class Views:
             else None,
             "lines": [
                 [
-                    line["service"],
+                    humanise(line["service"]),
                     line["partner_name"],
                     pence(line["budget_pence"]),
                     pence(line["actual_pence"]),
@@ -321,7 +321,8 @@ class Views:
                 for p in self.data.rows("fund_partners")
             ],
             "services": [
-                [s["service"], pence(s["budget_pence"]), pence(s["actual_pence"])] for s in services
+                [humanise(s["service"]), pence(s["budget_pence"]), pence(s["actual_pence"])]
+                for s in services
             ],
             "services_chart": charts.dumps(
                 charts.fund_by_service(services, "Budget and spend by service")
