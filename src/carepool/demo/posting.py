@@ -197,16 +197,16 @@ def run_demo(
                     for line, months in sorted(monthly.items())
                 ],
             )
-        if index < len(periods) - 1:  # the year's last month stays open (below)
-            receipts.append(
-                ledger.post(
-                    fund,
-                    ClosePeriod(period=period),
-                    actor="finance.icb",
-                    request_id=f"close-{period}",
-                )
-            )
+        if index < len(periods) - 1:  # the year's last month stays open
+            receipts.append(_close(ledger, fund, period))
     return DemoRun(fund, spend_year, len(receipts), sum(r.replayed for r in receipts), virement)
+
+
+def _close(ledger: Ledger, fund: str, period: str) -> Receipt:
+    """The host's finance officer closes a month."""
+    return ledger.post(
+        fund, ClosePeriod(period=period), actor="finance.icb", request_id=f"close-{period}"
+    )
 
 
 def _prevention_virements(
