@@ -55,6 +55,8 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # indicators, the costed services from the allocation, who may read person-level results
     # (and gain shares) from the ledger
     "prevention": DATA | {"indicators", "allocation", "ledger", "charts"},
+    # adult social care charging: the thresholds in force, the means test, the reforms
+    "charging": FOUNDATION | {"reference"},
     # the portal's people, permissions, consultations and audit log: its own tables
     "governance": FOUNDATION,
     # the public figures, materialised for the portal and the API

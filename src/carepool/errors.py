@@ -58,6 +58,11 @@ class AppraisalError(ConfigError):
     message names the file, the intervention and the field."""
 
 
+class ChargingError(ConfigError):
+    """A person's figures, a year or a policy the charging rules cannot assess: the message
+    names the field and what was expected."""
+
+
 class LedgerError(CarepoolError):
     """A ledger request carepool cannot post: unknown partner or line, bad amount, closed
     period, an unbalanced entry, a request id reused with different content."""

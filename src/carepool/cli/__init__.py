@@ -14,6 +14,7 @@ import typer
 from carepool import __version__
 from carepool.cli import journal
 from carepool.cli.allocate import allocate_app
+from carepool.cli.charging import charge_command
 from carepool.cli.database import db_app
 from carepool.cli.demo import demo_command
 from carepool.cli.indicators import indicators_app
@@ -68,6 +69,7 @@ for name, command in (
     ("serve", serve_command),
     ("publish", publish_command),
     ("report", report_command),
+    ("charge", charge_command),
 ):
     app.command(name)(user_errors(command))
 app.add_typer(data_app, name="data")
