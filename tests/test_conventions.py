@@ -57,6 +57,8 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "prevention": DATA | {"indicators", "allocation", "ledger", "charts"},
     # adult social care charging: the thresholds in force, the means test, the reforms
     "charging": FOUNDATION | {"reference"},
+    # the projection: the model's base population and rates, the charging rules for reform
+    "projection": ANALYTIC | {"population", "charging", "charts"},
     # the portal's people, permissions, consultations and audit log: its own tables
     "governance": FOUNDATION,
     # the public figures, materialised for the portal and the API

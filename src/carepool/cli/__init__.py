@@ -29,6 +29,7 @@ from carepool.cli.model import (
 )
 from carepool.cli.portal import publish_command, report_command, serve_command, users_app
 from carepool.cli.prevention import appraise_command, portfolio_command, risk_command
+from carepool.cli.projection import project_app
 from carepool.cli.support import user_errors
 
 app = typer.Typer(
@@ -80,6 +81,7 @@ for name, command in journal.COMMANDS:
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(project_app, name="project")
 
 
 def main() -> None:
