@@ -63,6 +63,11 @@ class ChargingError(ConfigError):
     names the field and what was expected."""
 
 
+class ProjectionError(ConfigError):
+    """A projection, scenario or back-cast carepool cannot run as asked: the message names the
+    file, the scenario and the field, and what was expected."""
+
+
 class LedgerError(CarepoolError):
     """A ledger request carepool cannot post: unknown partner or line, bad amount, closed
     period, an unbalanced entry, a request id reused with different content."""

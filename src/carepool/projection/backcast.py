@@ -27,22 +27,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from carepool.geography import england_place_name, resolve_region
-from carepool.projection.ages import BROAD_GROUPS, FINE_GROUPS, band_sums, split_groups
-from carepool.projection.censuses import census_2021_single_years, census_groups
+from carepool.projection.ages import BROAD_GROUPS, FINE_GROUPS, band_sums
+from carepool.projection.censuses import census_2021_single_years
 from carepool.projection.cohort import step
-from carepool.projection.fertility import fertility_level, fertility_schedule
+from carepool.projection.history import History
 from carepool.projection.migration import (
-    Decade,
     at_level,
     mean_rates,
     recent_net_migration,
     residual_rates,
 )
 from carepool.projection.mortality import (
-    death_probability,
     hazard_multipliers,
     life_table_qx,
-    survivors,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -79,49 +76,11 @@ class Backcast:
         return self.borough_mape <= BOROUGH_BOUND and self.broad_mape <= AGE_GROUP_BOUND
 
 
-class _Method:
-    """The projection's assumptions for boroughs ``codes``, as they stood at 2011."""
-
-    def __init__(self, codes: Sequence[str]) -> None:
-        self.qx = life_table_qx(BASE_LIFE_TABLE)
-        self.lx = survivors(self.qx)
-        self.multiplier = hazard_multipliers(codes, self.qx, LOCAL_LIFE_EXPECTANCY)
-        #: the decades before the base had the mortality of their own life tables
-        self.past = {year: life_table_qx(period) for year, period in PAST_LIFE_TABLES.items()}
-        self.censuses = {year: census_groups(codes, year) for year in (1991, 2001, 2011)}
-        self.single = {
-            year: split_groups(groups, self.lx) for year, groups in self.censuses.items()
-        }
-
-    def death_probability(self, calendar_year: int) -> FloatArray:
-        """From 2011 the base table improving at the 2010-based rate; before, the hazard
-        interpolated (in logs) between the published tables of 1991, 2001 and 2011."""
-        if calendar_year >= BASE_LIFE_TABLE_YEAR:
-            years_on = calendar_year - BASE_LIFE_TABLE_YEAR
-            return death_probability(self.qx, self.multiplier, IMPROVEMENT_2010_BASED, years_on)
-        earlier = max(year for year in self.past if year <= calendar_year)
-        later = min(year for year in self.past if year > calendar_year)
-        weight = (calendar_year - earlier) / (later - earlier)
-        hazard = (1 - weight) * _log_survival(self.past[earlier]) + weight * _log_survival(
-            self.past[later]
-        )
-        qx = 1.0 - np.exp(hazard)
-        return death_probability(qx, self.multiplier, 0.0, 0)
-
-    def fertility(self, year: int) -> FloatArray:
-        schedule = fertility_schedule(year)
-        child_survival = self.lx[:, 2:4].mean()
-        level = fertility_level(self.single[year], schedule, child_survival)
-        return level[:, None] * schedule[None, :]
-
-    def decade(self, first: int) -> Decade:
-        return Decade(
-            start=self.single[first],
-            end_groups=self.censuses[first + 10],
-            death_probability=lambda year: self.death_probability(first + year),
-            fertility_start=self.fertility(first),
-            fertility_end=self.fertility(first + 10),
-        )
+def _history(codes: Sequence[str]) -> History:
+    """The decades before 2011 as they were known in 2011."""
+    base = life_table_qx(BASE_LIFE_TABLE)
+    multiplier = hazard_multipliers(codes, base, LOCAL_LIFE_EXPECTANCY)
+    return History(codes, PAST_LIFE_TABLES, multiplier, IMPROVEMENT_2010_BASED)
 
 
 def backcast(region: str = "gm") -> Backcast:
@@ -129,9 +88,9 @@ def backcast(region: str = "gm") -> Backcast:
     method's variants (without the registers' level, without the censuses' pattern, without
     migration at all) are run beside it."""
     codes = resolve_region(region).lad_codes
-    method = _Method(codes)
+    method = _history(codes)
     pattern = mean_rates(residual_rates(method.decade(1991)), residual_rates(method.decade(2001)))
-    base = method.single[2011]
+    base = method.single(2011)
     level = recent_net_migration(codes, REGISTERS_LAST_YEAR)
     none = np.zeros_like(pattern)
     runs = {
@@ -162,19 +121,15 @@ def backcast(region: str = "gm") -> Backcast:
     )
 
 
-def _project(method: _Method, rates: FloatArray) -> FloatArray:
+def _project(method: History, rates: FloatArray) -> FloatArray:
     """The 2011 census carried ten years with 2011's fertility and ``rates``."""
     fertility = method.fertility(2011)
-    population = method.single[2011]
+    population = method.single(2011)
     for year in range(10):
         population = step(
             population, method.death_probability(2011 + year), fertility, rates
         ).population
     return population
-
-
-def _log_survival(qx: FloatArray) -> FloatArray:
-    return np.log1p(-np.clip(qx, 0.0, 1.0 - 1e-12))
 
 
 def _mape(projected: FloatArray, observed: FloatArray) -> float:

@@ -65,17 +65,19 @@ def hazard_scaled(qx: FloatArray, multiplier: FloatArray | float) -> FloatArray:
 def published_life_expectancy(period: str) -> dict[tuple[str, int], float]:
     """Life expectancy at birth by area code and sex (0 female, 1 male), from Fingertips, for
     ``period`` written as Fingertips writes it (``2015 - 17``)."""
-    table = read_reference(
-        "phof_indicators_england", ["indicator_id", "area_code", "period", "sex", "value"]
-    ).to_pandas()
-    rows = table[
-        (table["indicator_id"] == "life_expectancy_at_birth") & (table["period"] == period)
-    ]
     result: dict[tuple[str, int], float] = {}
-    for row in rows.itertuples(index=False):
-        sex = _FINGERTIPS_SEX.get(str(row.sex))
-        if sex is not None:
-            result[(str(row.area_code), sex)] = float(row.value)
+    # every English authority's recent periods; Greater Manchester's back to 2015-17
+    for key in ("phof_indicators_england", "phof_indicators_gm"):
+        table = read_reference(
+            key, ["indicator_id", "area_code", "period", "sex", "value"]
+        ).to_pandas()
+        rows = table[
+            (table["indicator_id"] == "life_expectancy_at_birth") & (table["period"] == period)
+        ]
+        for row in rows.itertuples(index=False):
+            sex = _FINGERTIPS_SEX.get(str(row.sex))
+            if sex is not None:
+                result.setdefault((str(row.area_code), sex), float(row.value))
     return result
 
 
