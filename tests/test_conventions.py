@@ -58,7 +58,7 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # adult social care charging: the thresholds in force, the means test, the reforms
     "charging": FOUNDATION | {"reference"},
     # the projection: the model's base population and rates, the charging rules for reform
-    "projection": ANALYTIC | {"population", "charging", "charts"},
+    "projection": ANALYTIC | {"population", "charging", "prevention", "charts"},
     # the portal's people, permissions, consultations and audit log: its own tables
     "governance": FOUNDATION,
     # the public figures, materialised for the portal and the API

@@ -4,19 +4,150 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import out, records, user_errors
-from carepool.projection import AGE_GROUP_BOUND, BOROUGH_BOUND, BROAD_GROUPS, backcast
+from carepool.cli.support import emit, err, gbp, literal, new_file, out, records, user_errors
+from carepool.config import Settings
+from carepool.errors import ProjectionError
+from carepool.projection import (
+    AGE_GROUP_BOUND,
+    BOROUGH_BOUND,
+    BROAD_GROUPS,
+    MAX_DRAWS,
+    MAX_HORIZON,
+    ProjectionRequest,
+    ProjectionResult,
+    backcast,
+    fan_charts,
+    project,
+    projection_rows,
+    scenario_text,
+    shipped_scenarios,
+)
+from carepool.warehouse import connect
 
 project_app = typer.Typer(
-    help="Project population, demand and money ahead under scenarios; test the method by "
-    "back-casting 2011 to 2021.",
-    no_args_is_help=True,
+    help="Project population, demand and money ahead under scenarios; compare two; test the "
+    "method by back-casting 2011 to 2021.",
+    invoke_without_command=True,
 )
+
+#: The demand shown in the summary table, in this order.
+SUMMARY_MEASURES = (
+    "population",
+    "population_65_plus",
+    "population_85_plus",
+    "multimorbidity_2_plus",
+    "people_with_frailty",
+    "people_with_dementia",
+    "emergency_admissions",
+    "emergency_bed_days",
+    "ae_attendances",
+    "outpatient_attendances",
+    "gp_appointments",
+    "asc_home_care_hours",
+    "care_home_places",
+    "working_age_care_clients",
+    "older_care_clients",
+)
+
+
+def _run(request: ProjectionRequest, quiet: bool) -> ProjectionResult:
+    with connect(Settings.from_env()) as warehouse:
+        if quiet:
+            return project(warehouse, request)
+        with err.status("Projecting") as status:
+            return project(warehouse, request, progress=lambda message: status.update(message))
+
+
+@project_app.callback()
+@user_errors
+def project_command(
+    context: typer.Context,
+    years: Annotated[
+        int,
+        typer.Option("--years", help=f"years ahead of the model's last year (1 to {MAX_HORIZON})"),
+    ] = 10,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="a shipped scenario's name or a scenario TOML file; repeat for several "
+            "(default: baseline)",
+        ),
+    ] = None,
+    level: Annotated[
+        str, typer.Option("--level", help="places in the rows: region, lad or msoa")
+    ] = "lad",
+    draws: Annotated[
+        int,
+        typer.Option("--draws", help=f"Monte Carlo draws (0 to {MAX_DRAWS:,}; 0: central only)"),
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="the draws' seed")] = 20261206,
+    as_json: Annotated[bool, typer.Option("--json", help="print every row as JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print every row as CSV")] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart", help="write fan charts (population, demand, cost, gap) to this HTML file"
+        ),
+    ] = None,
+    gap_above: Annotated[
+        str | None,
+        typer.Option(
+            "--gap-above",
+            metavar="POUNDS",
+            help="with --by: the chance each partner's gap exceeds this sum (constant prices)",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", metavar="YEAR", help="with --gap-above: the year")
+    ] = None,
+) -> None:
+    """Project population, demand and money ahead of the model's last year under scenarios,
+    with uncertainty: by place, and by partner (the ICB and each council)."""
+    if context.invoked_subcommand is not None:
+        return
+    if (gap_above is None) != (by is None):
+        raise ProjectionError("give --gap-above and --by together")
+    threshold = _pounds(gap_above) if gap_above is not None else None
+    if as_json and as_csv:
+        raise ProjectionError("choose one of --json and --csv")
+    new_file(chart)
+    request = ProjectionRequest(
+        scenarios=tuple(scenario or ("baseline",)),
+        years=years,
+        level=level,
+        draws=draws,
+        seed=seed,
+    )
+    result = _run(request, quiet=as_json or as_csv)
+    if chart is not None:
+        err.print(f"Chart: {fan_charts(result, chart)}")
+    if emit(projection_rows(result), as_json, as_csv):
+        return
+    for item in result.scenarios:
+        _print_scenario(result, item.scenario.name)
+    if threshold is not None and by is not None:
+        _print_gap_chances(result, threshold, by)
+
+
+def _pounds(text: str) -> float:
+    cleaned = text.replace(",", "").removeprefix("£")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ProjectionError(f"gap-above: expected an amount in pounds, not {text!r}") from None
+    if not -1e13 < value < 1e13:
+        raise ProjectionError(f"gap-above: expected an amount within £10 trillion, not {text!r}")
+    return value
 
 
 @project_app.command("backcast")
@@ -66,3 +197,200 @@ def backcast_command(
     for row in result.variants.itertuples(index=False):
         variants.add_row(str(row.variant), f"{row.borough_mape:.2f}", f"{row.broad_age_mape:.2f}")
     out.print(variants)
+
+
+def _band(value: float, lower: float, upper: float, money: bool = False) -> str:
+    if money:
+        return (
+            f"{gbp(value / 1e6, 1, 'm')} ({gbp(lower / 1e6, 1, 'm')} to {gbp(upper / 1e6, 1, 'm')})"
+        )
+    return f"{value:,.0f} ({lower:,.0f} to {upper:,.0f})"
+
+
+def _print_scenario(result: ProjectionResult, name: str) -> None:
+    item = result.scenario(name)
+    rows = projection_rows_for_summary(result, name)
+    first, last = result.years[0], result.years[-1]
+    draws = result.request.draws
+    out.print(
+        f"Scenario {name}: {literal(item.scenario.title)}. {result.region_name}, {first} to "
+        f"{last}; figures are the central case, with the 10th to 90th percentiles of "
+        f"{draws:,} draws in brackets."
+    )
+    demand = Table(title=f"Population and demand, {result.region_name}")
+    for heading in ("measure", first, last, "change"):
+        demand.add_column(heading, justify="left" if heading == "measure" else "right")
+    for measure in SUMMARY_MEASURES:
+        start = rows[(rows["measure"] == measure) & (rows["year"] == first)].iloc[0]
+        end = rows[(rows["measure"] == measure) & (rows["year"] == last)].iloc[0]
+        change = (end["value"] / start["value"] - 1.0) * 100 if start["value"] else 0.0
+        demand.add_row(
+            measure.replace("_", " "),
+            f"{start['value']:,.0f}",
+            _band(end["value"], end["lower"], end["upper"]),
+            f"{change:+.1f}%",
+        )
+    out.print(demand)
+    money = item.money
+    short = money.first_year_short(result.years)
+    table = Table(title=f"Money by partner, {result.price_year} prices")
+    for heading in (
+        "partner",
+        f"cost {first}",
+        f"cost {last}",
+        f"income {last}",
+        f"gap {last}",
+        "budget short from",
+        f"P(gap > 0) {last}",
+    ):
+        table.add_column(heading, justify="left" if heading == "partner" else "right")
+    for p, partner in enumerate(money.partners):
+        gap = money.gap[-1, p]
+        lower, upper = np.percentile(gap[1:], [10, 90]) if gap.size > 1 else (gap[0], gap[0])
+        table.add_row(
+            literal(partner.name),
+            gbp(money.cost[0, p, 0] / 1e6, 1, "m"),
+            gbp(money.cost[-1, p, 0] / 1e6, 1, "m"),
+            gbp(money.income[-1, p, 0] / 1e6, 1, "m"),
+            _band(gap[0], lower, upper, money=True),
+            short[partner.code] or "not by " + last,
+            f"{money.probability_gap_above(p, len(result.years) - 1, 0.0):.0%}",
+        )
+    out.print(table)
+    if item.scenario.charging.policy != "means-test":
+        _print_reform(result, name)
+    if item.prevention is not None:
+        effects = ", ".join(
+            f"{k.replace('_', ' ')} {v:+.1%}" for k, v in item.prevention.effects.items()
+        )
+        out.print(
+            f"Prevention: the portfolio within {gbp(item.prevention.budget_pounds)} a year "
+            f"({', '.join(item.prevention.interventions) or 'no intervention fits'}) changes, "
+            f"by {last}: {effects or 'nothing measurable'}."
+        )
+
+
+def projection_rows_for_summary(result: ProjectionResult, name: str) -> pd.DataFrame:
+    """The region's rows of one scenario (the summary tables read them)."""
+    region = ProjectionResult(
+        request=replace(result.request, level="region"),
+        base=result.base,
+        region_code=result.region_code,
+        region_name=result.region_name,
+        price_year=result.price_year,
+        partners=result.partners,
+        scenarios=(result.scenario(name),),
+    )
+    rows = projection_rows(region)
+    return rows[rows["level"] == "region"]
+
+
+def _print_reform(result: ProjectionResult, name: str) -> None:
+    item = result.scenario(name)
+    last = len(result.years) - 1
+    by_quintile = item.projected.by_quintile[last, :, 0, :] / 100.0
+    baseline_note = "against today's means test"
+    table = Table(title=f"Charging reform ({item.scenario.charging.policy}), {result.years[-1]}")
+    for heading in ("IMD quintile", "council pays", "people pay"):
+        table.add_column(heading, justify="left" if heading == "IMD quintile" else "right")
+    for q in range(5):
+        table.add_row(
+            f"{q + 1}" + (" (most deprived)" if q == 0 else " (least deprived)" if q == 4 else ""),
+            gbp(by_quintile[q, 0] / 1e6, 1, "m"),
+            gbp(by_quintile[q, 1] / 1e6, 1, "m"),
+        )
+    out.print(table)
+    newly = float(item.newly_supported[last].sum())
+    out.print(
+        f"People in care whom the councils pay for and would not {baseline_note}: about "
+        f"{newly:,.0f} (at the base year's numbers in care)."
+    )
+
+
+def _print_gap_chances(result: ProjectionResult, pounds: float, year: str) -> None:
+    table = Table(title=f"The chance a partner's gap exceeds {gbp(pounds)} in {year}")
+    table.add_column("partner")
+    for item in result.scenarios:
+        table.add_column(item.scenario.name, justify="right")
+    for partner in result.partners:
+        table.add_row(
+            literal(partner.name),
+            *(
+                f"{result.gap_probability(item.scenario.name, partner.code, year, pounds):.0%}"
+                for item in result.scenarios
+            ),
+        )
+    out.print(table)
+
+
+@project_app.command("compare")
+@user_errors
+def compare_command(
+    first: Annotated[str, typer.Argument(help="a scenario's name or TOML file")],
+    second: Annotated[str, typer.Argument(help="the scenario to compare with it")],
+    years: Annotated[int, typer.Option("--years", help=f"years ahead (1 to {MAX_HORIZON})")] = 10,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="the draws' seed (shared)")] = 20261206,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+) -> None:
+    """Two scenarios side by side, with the same draws: each partner's cost, income and gap,
+    and the region's demand, in the last year and the difference."""
+    request = ProjectionRequest(
+        scenarios=(first, second), years=years, level="region", draws=draws, seed=seed
+    )
+    result = _run(request, quiet=as_json or as_csv)
+    frame = comparison(result)
+    if emit(frame, as_json, as_csv):
+        return
+    a, b = (item.scenario.name for item in result.scenarios)
+    table = Table(title=f"{a} against {b}, {result.years[-1]} ({result.price_year} prices)")
+    for heading in ("measure", "partner", a, b, f"{b} less {a}"):
+        table.add_column(heading, justify="left" if heading in ("measure", "partner") else "right")
+    last = frame[frame["year"] == result.years[-1]]
+    for row in last.itertuples(index=False):
+        money = str(row.unit).startswith("GBP")
+        table.add_row(
+            str(row.measure).replace("_", " "),
+            str(row.partner or ""),
+            *(_shown(float(v), money) for v in (row.first, row.second, row.difference)),  # type: ignore[arg-type]
+        )
+    out.print(table)
+
+
+def _shown(value: float, money: bool) -> str:
+    return gbp(value / 1e6, 1, "m") if money else f"{value:,.0f}"
+
+
+def comparison(result: ProjectionResult) -> pd.DataFrame:
+    """The region's rows of two scenarios joined: ``first``, ``second`` and ``difference``
+    (the second less the first), central values."""
+    a, b = (item.scenario.name for item in result.scenarios)
+    rows = projection_rows(result)
+    keep = rows[rows["level"].isin(["region", "lad"]) & ~rows["measure"].str.endswith("_cash")]
+    keep = keep[(keep["level"] == "region") | keep["measure"].isin(["cost", "income", "gap"])]
+    keys = ["year", "place", "place_name", "level", "measure", "partner", "unit"]
+    left = keep[keep["scenario"] == a][[*keys, "value"]].rename(columns={"value": "first"})
+    right = keep[keep["scenario"] == b][[*keys, "value"]].rename(columns={"value": "second"})
+    joined = left.merge(right, on=keys, how="outer")
+    joined["difference"] = joined["second"] - joined["first"]
+    joined.insert(0, "second_scenario", b)
+    joined.insert(0, "first_scenario", a)
+    return joined.reset_index(drop=True)
+
+
+@project_app.command("scenarios")
+@user_errors
+def scenarios_command() -> None:
+    """The scenarios that ship with carepool."""
+    for name in shipped_scenarios():
+        out.print(name)
+
+
+@project_app.command("scenario")
+@user_errors
+def scenario_command(
+    name: Annotated[str, typer.Argument(help="a shipped scenario's name")],
+) -> None:
+    """Print a shipped scenario's TOML, to copy and edit."""
+    typer.echo(scenario_text(name), nl=False)

@@ -40,10 +40,10 @@ FINE_GROUPS: Final = {
 
 def to_groups(population: FloatArray) -> FloatArray:
     """Single years (last axis, 101) summed into the 18 census groups."""
-    groups = np.zeros((*population.shape[:-1], len(GROUP_STARTS)))
-    for index, start in enumerate(GROUP_STARTS):
-        stop = start + 5 if start < 85 else AGES
-        groups[..., index] = population[..., start:stop].sum(axis=-1)
+    shape = population.shape[:-1]
+    closed = population[..., :85].reshape(*shape, 17, 5).sum(axis=-1)
+    open_group = population[..., 85:].sum(axis=-1, keepdims=True)
+    groups: FloatArray = np.concatenate([closed, open_group], axis=-1)
     return groups
 
 

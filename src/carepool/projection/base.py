@@ -23,6 +23,7 @@ class BasePopulation:
 
     year: str  #: the model's year the residents are of (the projection starts after it)
     scale: float
+    region_name: str
     msoa_codes: tuple[str, ...]
     msoa_names: tuple[str, ...]
     lad_codes: tuple[str, ...]
@@ -30,6 +31,8 @@ class BasePopulation:
     icb_code: str
     #: each neighbourhood's local authority, an index into ``lad_codes``
     lad_of_msoa: npt.NDArray[np.int64]
+    #: each neighbourhood's IMD quintile (1 most deprived): its residents' mean, rounded
+    quintile_of_msoa: npt.NDArray[np.int64]
     population: FloatArray
 
     def by_lad(self) -> FloatArray:
@@ -51,7 +54,11 @@ def base_population(warehouse: Tables) -> BasePopulation:
     lsoa = warehouse.table("lsoa")
     places = warehouse.to_pandas(
         lsoa.group_by(["msoa21_code", "msoa21_name", "lad_code", "lad_name", "icb_code"])
-        .aggregate(lsoas=lsoa.count())
+        .aggregate(
+            lsoas=lsoa.count(),
+            quintile=(lsoa.imd_quintile.cast("float64") * lsoa.residents).sum()
+            / lsoa.residents.sum().nullif(0),
+        )
         .order_by(["lad_code", "msoa21_code"])
     )
     icbs = sorted(set(places["icb_code"]))
@@ -60,11 +67,11 @@ def base_population(warehouse: Tables) -> BasePopulation:
             f"the model's places lie in {len(icbs)} ICBs ({', '.join(icbs)}); the projection "
             "needs one NHS partner"
         )
+    joined = py.filter(py.year == year).join(
+        lsoa.select("lsoa21_code", "msoa21_code"), "lsoa21_code"
+    )
     counts = warehouse.to_pandas(
-        py.filter(py.year == year)
-        .join(lsoa.select("lsoa21_code", "msoa21_code"), "lsoa21_code")
-        .group_by(["msoa21_code", "sex", "age"])
-        .aggregate(people=py.count())
+        joined.group_by(["msoa21_code", "sex", "age"]).aggregate(people=joined.count())
     )
     msoa_codes = tuple(str(c) for c in places["msoa21_code"])
     lad_codes = tuple(dict.fromkeys(str(c) for c in places["lad_code"]))
@@ -86,11 +93,15 @@ def base_population(warehouse: Tables) -> BasePopulation:
     return BasePopulation(
         year=year,
         scale=scale,
+        region_name=str(manifest.get("region_name", "the model's region")),
         msoa_codes=msoa_codes,
         msoa_names=tuple(str(n) for n in places["msoa21_name"]),
         lad_codes=lad_codes,
         lad_names=lad_names,
         icb_code=icbs[0],
-        lad_of_msoa=places["lad_code"].map(lad_index).to_numpy(dtype=np.int64),
+        lad_of_msoa=np.asarray(places["lad_code"].map(lad_index), dtype=np.int64),
+        quintile_of_msoa=np.clip(
+            np.rint(places["quintile"].fillna(3.0).to_numpy(dtype=np.float64)), 1, 5
+        ).astype(np.int64),
         population=population,
     )

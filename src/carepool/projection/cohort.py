@@ -20,11 +20,13 @@ thousand draws of every neighbourhood.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+#: float64 or float32: the engine projects in single precision, the back-cast in double
+FloatArray = npt.NDArray[Any]
 
 AGES = 101  #: 0..100, the last open
 FEMALE, MALE = 0, 1
@@ -45,10 +47,11 @@ class StepResult:
 def age_one_year(population: FloatArray, survival: FloatArray) -> FloatArray:
     """Survivors a year older: age x + 1 holds the survivors of age x; the open age keeps its
     own survivors and gains those of 99. Age 0 is left empty for the year's births."""
-    alive = population * survival
-    older = np.zeros_like(population)
-    older[..., 1:] = alive[..., :-1]
-    older[..., -1] += alive[..., -1]
+    survival = np.broadcast_to(survival, np.broadcast_shapes(population.shape, np.shape(survival)))
+    older = np.empty(survival.shape, dtype=np.result_type(population, survival))
+    np.multiply(population[..., :-1], survival[..., :-1], out=older[..., 1:])
+    older[..., -1] += population[..., -1] * survival[..., -1]
+    older[..., 0] = 0.0
     return older
 
 
@@ -59,28 +62,36 @@ def step(
     migration_rate: FloatArray,
     *,
     sex_ratio_at_birth: float = SEX_RATIO_AT_BIRTH,
+    count_deaths: bool = True,
 ) -> StepResult:
     """One year of ``population`` (``(..., area, sex, age)``).
 
     ``death_probability`` and ``migration_rate`` broadcast against the population;
     ``fertility`` is births per woman a year by age, ``(..., area, age)`` over all 101 ages
-    (zero outside 15-49), broadcasting likewise.
+    (zero outside 15-49), broadcasting likewise. ``count_deaths=False`` leaves the deaths
+    uncounted (zero), saving two passes over the population.
     """
     if np.any(migration_rate < -1.0):
         raise ValueError("a net migration rate below -1 would take more people than live there")
     survival = 1.0 - death_probability
     older = age_one_year(population, survival)
-    deaths = (population * death_probability).sum(axis=(-2, -1))
+    deaths = (
+        (population * death_probability).sum(axis=(-2, -1))
+        if count_deaths
+        else np.zeros(population.shape[:-2])
+    )
 
-    women_start = population[..., FEMALE, :]
-    women_end = older[..., FEMALE, :]
-    exposure = 0.5 * (women_start + women_end)
-    births = (exposure * fertility).sum(axis=-1)
+    # women aged 15-49 at the start and the survivors a year older at the end, averaged
+    women_start = population[..., FEMALE, FERTILE]
+    women_end = older[..., FEMALE, FERTILE]
+    rates = np.broadcast_to(fertility, (*np.shape(fertility)[:-1], AGES))[..., FERTILE]
+    births = 0.5 * ((women_start * rates).sum(axis=-1) + (women_end * rates).sum(axis=-1))
     girls = births / (1.0 + sex_ratio_at_birth)
     newborn = np.stack([girls, births - girls], axis=-1)  # (..., area, sex)
-    infant_survival = np.broadcast_to(survival, population.shape)[..., 0]
+    infant_survival = np.broadcast_to(survival, older.shape)[..., 0]
     older[..., 0] = newborn * infant_survival
-    deaths = deaths + (newborn * (1.0 - infant_survival)).sum(axis=-1)
+    if count_deaths:
+        deaths = deaths + (newborn * (1.0 - infant_survival)).sum(axis=-1)
 
-    after = older * (1.0 + migration_rate)
-    return StepResult(population=after, births=births, deaths=deaths)
+    older *= 1.0 + migration_rate
+    return StepResult(population=older, births=births, deaths=deaths)

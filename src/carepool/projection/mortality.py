@@ -82,11 +82,17 @@ def published_life_expectancy(period: str) -> dict[tuple[str, int], float]:
 
 
 def hazard_multipliers(
-    lad_codes: Sequence[str], base_qx: FloatArray, le_period: str, england: str = "E92000001"
+    lad_codes: Sequence[str],
+    base_qx: FloatArray,
+    le_period: str,
+    *,
+    relative: bool = True,
+    england: str = "E92000001",
 ) -> FloatArray:
     """``c(area, sex)``: the multiplier on ``base_qx``'s hazard that gives each authority its
-    published gap to England in life expectancy (in ``le_period``), added to the base table's
-    own life expectancy. Authorities with no published figure keep England's mortality."""
+    published life expectancy in ``le_period``: with ``relative``, its gap to England added to
+    the base table's own life expectancy (the table and the period differ in time); otherwise
+    the figure itself. Authorities with no published figure keep England's mortality."""
     published = published_life_expectancy(le_period)
     result = np.ones((len(lad_codes), 2))
     for sex in range(2):
@@ -94,9 +100,9 @@ def hazard_multipliers(
         england_le = published.get((england, sex))
         for index, code in enumerate(lad_codes):
             local = published.get((code, sex))
-            if local is None or england_le is None:
+            if local is None or (relative and england_le is None):
                 continue
-            target = base_le + (local - england_le)
+            target = base_le + (local - england_le) if relative and england_le else local
             result[index, sex] = brentq(
                 lambda k, s=sex, t=target: period_life_expectancy(hazard_scaled(base_qx[s], k)) - t,
                 0.2,
