@@ -49,8 +49,13 @@ def prevention_effects(
     """The effects of the portfolio chosen within ``settings.portfolio_budget`` a year."""
     budget = float(settings.portfolio_budget or 0.0)
     inputs = model_inputs(warehouse, (), ())
+    # the portfolio's costs are the model's people's: its budget is the real one at scale
     plan = plan_portfolio(
-        warehouse, PortfolioRequest(budget=budget, years=APPRAISAL_YEARS), inputs=inputs
+        warehouse,
+        PortfolioRequest(
+            budget=budget * base.scale, years=APPRAISAL_YEARS, fair=settings.portfolio_fair
+        ),
+        inputs=inputs,
     )
     chosen = plan.portfolio.chosen
     if not chosen:
@@ -64,17 +69,19 @@ def prevention_effects(
     cohorts: dict[str, float] = defaultdict(float)
     for option in plan.options:
         cohorts[option.intervention] += option.cohort
+    # the appraisals count the model's people: as many real people as the scale says
+    real = 1.0 / base.scale
     avoided: dict[str, float] = defaultdict(float)
     for pick in chosen:
         option = pick.option
         part = option.cohort / max(cohorts[option.intervention], 1.0) * pick.share
         for outcome, events in appraisals[option.intervention].avoided.items():
             if outcome in MEASURE_NAMES:
-                avoided[outcome] += events * part / APPRAISAL_YEARS
+                avoided[outcome] += events * part * real / APPRAISAL_YEARS
     groups = to_groups(base.by_lad())  # (lad, sex, group)
     today = np.einsum("lsg,lsgk->k", groups, rates.rates)
     effects = {
-        name: max(-0.9, -events / today[MEASURE_NAMES.index(name)])
+        name: max(-0.9, float(-events / today[MEASURE_NAMES.index(name)]))
         for name, events in avoided.items()
         if today[MEASURE_NAMES.index(name)] > 0 and events > 0
     }
@@ -82,5 +89,5 @@ def prevention_effects(
         effects=effects,
         interventions=tuple(sorted({pick.option.intervention for pick in chosen})),
         budget_pounds=budget,
-        cost_pounds_a_year=float(np.mean(plan.portfolio.cost_by_year)),
+        cost_pounds_a_year=float(np.mean(plan.portfolio.cost_by_year)) * real,
     )

@@ -85,6 +85,8 @@ class Prevention(_Strict):
     portfolio: Annotated[str, Field(max_length=200)] = ""
     #: pounds a year: carepool chooses the portfolio within it and carries its effects here
     portfolio_budget: Annotated[float, Field(ge=0.0, le=1e10)] | None = None
+    #: every partner's fair share of the portfolio's net value must be at least nothing
+    portfolio_fair: bool = True
     effects: dict[str, Annotated[float, Field(ge=-0.9, le=0.5)]] = Field(
         default_factory=dict, max_length=len(MEASURE_NAMES)
     )

@@ -77,74 +77,67 @@ def _level_values(result: ProjectionResult, item: ScenarioProjection) -> FloatAr
 
 def projection_rows(result: ProjectionResult) -> pd.DataFrame:
     """Every scenario's rows."""
-    rows: list[dict[str, Any]] = []
-    codes, names = _places(result)
-    lad_of = result.base.lad_of_msoa
-    icb = result.partners[0].code
-    price = f"GBP ({result.price_year} prices)"
+    frames = []
     for item in result.scenarios:
-        values = _level_values(result, item)
-        name = item.scenario.name
-        for t, year in enumerate(result.years):
-            for p, (code, place_name) in enumerate(zip(codes, names, strict=True)):
-                common = {
-                    "scenario": name,
-                    "year": year,
-                    "place": code,
-                    "place_name": place_name,
-                    "level": result.request.level,
-                }
-                for k, column in enumerate(COLUMNS):
-                    value, lower, upper = values[t, p, k]
-                    if column in MONEY:
-                        partner = _money_partner(result, column, p, lad_of, icb)
-                        rows.append(
-                            {
-                                **common,
-                                "measure": "cost",
-                                "partner": partner,
-                                "value": round(value / 100),
-                                "lower": round(lower / 100),
-                                "upper": round(upper / 100),
-                                "unit": price,
-                            }
-                        )
-                    else:
-                        rows.append(
-                            {
-                                **common,
-                                "measure": column,
-                                "partner": None,
-                                "value": round(value, 1),
-                                "lower": round(lower, 1),
-                                "upper": round(upper, 1),
-                                "unit": _UNITS[column],
-                            }
-                        )
-        rows.extend(_partner_rows(result, item, price))
-        rows.extend(_reform_rows(result, item, price))
-    return pd.DataFrame(rows, columns=list(FIELDS))
+        frames.append(_level_rows(result, item))
+        extra = _partner_rows(result, item) + _reform_rows(result, item)
+        frames.append(pd.DataFrame(extra, columns=list(FIELDS)))
+    return pd.concat(frames, ignore_index=True)[list(FIELDS)]
 
 
-def _money_partner(
-    result: ProjectionResult, column: str, place: int, lad_of: npt.NDArray[np.int64], icb: str
-) -> str:
+def _level_rows(result: ProjectionResult, item: ScenarioProjection) -> pd.DataFrame:
+    """Population, demand and each partner's cost in every place of the level asked for,
+    built column by column (tens of thousands of rows at the neighbourhoods)."""
+    values = _level_values(result, item)  # (year, place, column, 3)
+    n_years, n_places, n_columns = values.shape[:3]
+    codes, names = _places(result)
+    year, place, column = (index.ravel() for index in np.indices((n_years, n_places, n_columns)))
+    flat = values.reshape(-1, 3)
+    money = np.isin(np.array(COLUMNS), MONEY)[column]
+    # money in whole pounds; counts to one decimal place
+    shown = np.where(money[:, None], np.round(flat / 100.0), np.round(flat, 1))
+    partners = np.array(
+        [[_money_partner(result, c, p) for c in COLUMNS] for p in range(n_places)], dtype=object
+    )
+    measures = np.array(["cost" if c in MONEY else c for c in COLUMNS], dtype=object)
+    price = f"GBP ({result.price_year} prices)"
+    units = np.array([price if c in MONEY else _UNITS[c] for c in COLUMNS], dtype=object)
+    return pd.DataFrame(
+        {
+            "scenario": item.scenario.name,
+            "year": np.array(result.years, dtype=object)[year],
+            "place": np.array(codes, dtype=object)[place],
+            "place_name": np.array(names, dtype=object)[place],
+            "level": result.request.level,
+            "measure": measures[column],
+            "partner": partners[place, column],
+            "value": shown[:, 0],
+            "lower": shown[:, 1],
+            "upper": shown[:, 2],
+            "unit": units[column],
+        }
+    )
+
+
+def _money_partner(result: ProjectionResult, column: str, place: int) -> str | None:
+    """Who pays a column's money in a place of the level asked for (None: not money)."""
+    if column not in MONEY:
+        return None
     if column == "nhs_cost_pence":
-        return icb
+        return result.partners[0].code
     if column == "people_pay_pence":
         return "people"
     level = result.request.level
     if level == "msoa":
-        return result.base.lad_codes[int(lad_of[place])]
+        return result.base.lad_codes[int(result.base.lad_of_msoa[place])]
     if level == "lad":
         return result.base.lad_codes[place]
     return "councils"
 
 
-def _partner_rows(
-    result: ProjectionResult, item: ScenarioProjection, price: str
-) -> list[dict[str, Any]]:
+def _partner_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dict[str, Any]]:
     money = item.money
+    price = f"GBP ({result.price_year} prices)"
     rows = []
     figures = {"cost": money.cost, "income": money.income, "gap": money.gap}
     for p, partner in enumerate(money.partners):
@@ -177,10 +170,9 @@ def _partner_rows(
     return rows
 
 
-def _reform_rows(
-    result: ProjectionResult, item: ScenarioProjection, price: str
-) -> list[dict[str, Any]]:
+def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dict[str, Any]]:
     """What the council and people pay by quintile, and who is newly supported."""
+    price = f"GBP ({result.price_year} prices)"
     rows = []
     by_quintile = np.moveaxis(item.projected.by_quintile, 2, -1)  # (year, quintile, who, draw)
     clients = [COLUMNS.index("older_care_clients"), COLUMNS.index("working_age_care_clients")]
