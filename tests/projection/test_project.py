@@ -136,10 +136,10 @@ def test_reforms_move_social_care_from_people_to_councils(projected: ProjectionR
     most, then the cap, then raised limits alone; before it, nothing changes."""
 
     def council(name: str) -> np.ndarray:
-        return _lad(projected, name, "council_cost_pence").sum(axis=1)
+        return np.asarray(_lad(projected, name, "council_cost_pence").sum(axis=1))
 
     def people(name: str) -> np.ndarray:
-        return _lad(projected, name, "people_pay_pence").sum(axis=1)
+        return np.asarray(_lad(projected, name, "people_pay_pence").sum(axis=1))
 
     reform_starts = projected.years.index("2027-28")
     np.testing.assert_allclose(
