@@ -35,6 +35,12 @@ def test_demo_builds_when_needed_then_summarises_and_checks(data_dir: Path) -> N
     assert "Prevention appraisal" in result.output
     assert "The best prevention portfolio within" in result.output
     assert "fair share" in result.output
+    # and it ends ten years ahead: each partner's gap under the baseline and a reform
+    ending = " ".join(result.output.split()[-400:])
+    assert "Ten years ahead: each partner's gap" in ending
+    assert "Trafford Council" in ending
+    assert "cap-on-care-costs" in ending
+    assert "carepool project backcast" in ending or "project backcast" in ending
 
     again = runner.invoke(app, ["demo", "--region", "E08000009", "--scale", "0.02"])
     assert again.exit_code == 0, again.output

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
+from rich.table import Table
 
 from carepool.allocation import Allocation, Formula
 from carepool.api import portal_database_url
@@ -25,6 +27,7 @@ from carepool.demo import (
     open_prevention_consultation,
     post_fund_year,
     prevention_story,
+    ten_year_outlook,
 )
 from carepool.governance import Governance
 from carepool.model import demo_request, plan_build
@@ -69,6 +72,62 @@ def demo_command(
     prevention = print_prevention(settings, allocation)
     print_fund_year(settings, allocation, formula, prevention)
     publish_all(settings, allocation, prevention)
+    print_outlook(settings)
+
+
+def _millions(pounds: float) -> str:
+    return gbp(pounds / 1e6, 1, "m")
+
+
+def print_outlook(settings: Settings) -> None:
+    """The story's end: ten years ahead, each partner's gap under the baseline and a reform."""
+    with connect(settings) as wh, err.status("Projecting ten years ahead"):
+        result = ten_year_outlook(wh)
+    base, reform = result.scenarios
+    last = result.years[-1]
+    table = Table(
+        title=f"Ten years ahead: each partner's gap in {last} (cost less income, "
+        f"{result.price_year} prices; 10th to 90th percentiles of {result.request.draws} draws)"
+    )
+    for heading in (
+        "partner",
+        base.scenario.name,
+        "short from",
+        reform.scenario.name,
+        "short from",
+    ):
+        table.add_column(heading, justify="left" if heading == "partner" else "right")
+    short = [item.money.first_year_short(result.years) for item in (base, reform)]
+    for p, partner in enumerate(result.partners):
+        cells = []
+        for item, when in zip((base, reform), short, strict=True):
+            gap = item.money.gap[-1, p]
+            low, high = np.percentile(gap[1:], [10, 90])
+            band = f"{_millions(gap[0])} ({_millions(low)} to {_millions(high)})"
+            cells += [band, when[partner.code] or f"not by {last}"]
+        table.add_row(partner.name, *cells)
+    out.print(table)
+    first = min((w for w in short[0].values() if w), default=None)
+    who = [p.name for p in result.partners if short[0][p.code] == first]
+    councils = slice(1, None)
+    extra = (reform.money.cost[-1, councils, 0] - base.money.cost[-1, councils, 0]).sum()
+    newly = float(reform.newly_supported[-1].sum())
+    command = command_name()
+    out.print(
+        (
+            f"Under the baseline the first to run short, in {first}: {', '.join(who)}. "
+            if first
+            else ""
+        )
+        + f"Under {reform.scenario.title.split(': ', 1)[-1]} from "
+        f"{reform.scenario.charging.from_year}, the councils would pay "
+        f"{gbp(extra / 1e6, 1, 'm')} more in {last}, and for about {newly:,.0f} more people in "
+        f"care. More: {command} project --scenario NAME (the scenarios: {command} project "
+        f"scenarios), {command} project compare baseline free-personal-care, {command} project "
+        f"backcast, and one person's charges: {command} charge --setting care-home --cost 1000 "
+        "--savings 50000 --income 250.",
+        highlight=False,
+    )
 
 
 def publish_all(settings: Settings, allocation: Allocation, prevention: Prevention) -> None:

@@ -12,6 +12,7 @@ from carepool.demo.story import (
     headline_outcomes,
     post_fund_year,
     prevention_story,
+    ten_year_outlook,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "post_fund_year",
     "prevention_story",
     "run_demo",
+    "ten_year_outlook",
 ]

@@ -27,6 +27,7 @@ from carepool.prevention import (
     plan_portfolio,
     portfolio_lines,
 )
+from carepool.projection import ProjectionRequest, ProjectionResult, project
 from carepool.warehouse import Tables
 
 #: The outcomes the demonstration leads with: the priorities (cancer, mental health, learning
@@ -51,6 +52,13 @@ PREVENTION_SHARE_OF_POOL = 0.002
 #: Draws of the demonstration's Monte Carlo: enough for each partner's chance of gaining to
 #: within about a point.
 PREVENTION_DRAWS = 2_000
+
+
+#: The outlook the demonstration ends with: ten years of the baseline beside one reform, with
+#: enough draws for each partner's band to settle to within a few per cent.
+OUTLOOK_SCENARIOS = ("baseline", "cap-on-care-costs")
+OUTLOOK_YEARS = 10
+OUTLOOK_DRAWS = 500
 
 
 @dataclass(frozen=True)
@@ -138,3 +146,11 @@ def prevention_story(warehouse: Tables, allocation: Allocation, scale: float) ->
     budget = float(allocation.places["allocation"].sum()) * PREVENTION_SHARE_OF_POOL * scale
     plan = plan_portfolio(warehouse, PortfolioRequest(budget=budget), inputs=inputs)
     return Prevention(appraisals, plan, budget)
+
+
+def ten_year_outlook(warehouse: Tables) -> ProjectionResult:
+    """Ten years ahead by partner under the baseline and the 2021 cap on care costs."""
+    request = ProjectionRequest(
+        scenarios=OUTLOOK_SCENARIOS, years=OUTLOOK_YEARS, level="lad", draws=OUTLOOK_DRAWS
+    )
+    return project(warehouse, request)
