@@ -1,14 +1,16 @@
 """Benchmarks: the build (wall time and peak memory of `carepool build`, and of that the model
 and the disclosure audit, each as the build records it in its manifest), the indicators
 (benchmarks/indicators.py), the allocation (benchmarks/allocation.py), the ledger
-(benchmarks/ledger.py), prevention (benchmarks/prevention.py) and the portal and API
-(benchmarks/portal.py), each against its target.
+(benchmarks/ledger.py), prevention (benchmarks/prevention.py), the projection
+(benchmarks/projection.py) and the portal and API (benchmarks/portal.py), each against its
+target.
 
 Each run is a fresh process (`python -m carepool build ...`) writing to a temporary data
 directory; peak memory is the child's maximum resident set size from the operating system
 (`wait4`). Prints every run, the median, and the ratio of the median to the target.
 Run with `make bench`; `python benchmarks/run.py build`, `... indicators` or
-`... allocation`, `... ledger` or `... prevention` runs one part.
+`... allocation`, `... ledger`, `... prevention`, `... projection` or `... portal` runs one
+part.
 """
 
 from __future__ import annotations
@@ -120,8 +122,18 @@ def main() -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if part not in ("all", "build", "indicators", "allocation", "ledger", "prevention", "portal"):
-        raise SystemExit("usage: run.py [all|build|indicators|allocation|ledger|prevention|portal]")
+    parts = (
+        "all",
+        "build",
+        "indicators",
+        "allocation",
+        "ledger",
+        "prevention",
+        "portal",
+        "projection",
+    )
+    if part not in parts:
+        raise SystemExit(f"usage: run.py [{'|'.join(parts)}]")
     if part in ("all", "build"):
         main()
     if part in ("all", "indicators"):
@@ -140,6 +152,10 @@ if __name__ == "__main__":
         import prevention
 
         prevention.main()
+    if part in ("all", "projection"):
+        import projection
+
+        projection.main()
     if part in ("all", "portal"):
         import portal
 
