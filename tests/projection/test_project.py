@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from carepool.errors import ProjectionError
 from carepool.projection import ProjectionRequest, project, projection_rows
 from carepool.projection.engine import COLUMNS
 from carepool.projection.service import ProjectionResult
@@ -197,3 +198,20 @@ def test_prevention_effects_carry_into_demand(small_warehouse: Path, tmp_path: P
         assert (
             _lad(result, "prevention", column)[-1] <= _lad(result, "baseline", column)[-1] + 1e-6
         ).all()
+
+
+def test_demand_by_sex_and_age_band_adds_up_to_the_borough(small_warehouse: Path) -> None:
+    with connect(warehouse_dir=small_warehouse) as warehouse:
+        result = project(
+            warehouse, ProjectionRequest(years=3, draws=10, level="lad", by_age_sex=True)
+        )
+    rows = projection_rows(result)
+    banded = rows[(rows["age_group"] != "all") & (rows["measure"] == "emergency_admissions")]
+    assert set(banded["age_group"]) == {"0-14", "15-64", "65-84", "85+"}
+    assert set(banded["sex"]) == {"female", "male"}
+    whole = rows[(rows["age_group"] == "all") & (rows["measure"] == "emergency_admissions")]
+    summed = banded.groupby(["year", "place"])["value"].sum()
+    totals = whole.set_index(["year", "place"])["value"]
+    np.testing.assert_allclose(summed.sort_index(), totals.sort_index(), atol=1.0)
+    with pytest.raises(ProjectionError, match="by age and sex"):
+        ProjectionRequest(level="msoa", by_age_sex=True)

@@ -91,6 +91,12 @@ def project_command(
         typer.Option("--draws", help=f"Monte Carlo draws (0 to {MAX_DRAWS:,}; 0: central only)"),
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="the draws' seed")] = 20261206,
+    by_age_sex: Annotated[
+        bool,
+        typer.Option(
+            "--by-age-sex", help="rows of demand by sex and age band too (level region or lad)"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print every row as JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print every row as CSV")] = False,
     chart: Annotated[
@@ -127,6 +133,7 @@ def project_command(
         level=level,
         draws=draws,
         seed=seed,
+        by_age_sex=by_age_sex,
     )
     result = _run(request, quiet=as_json or as_csv)
     if chart is not None:

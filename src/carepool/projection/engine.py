@@ -34,6 +34,9 @@ FloatArray = npt.NDArray[np.float64]
 MONEY: Final = ("nhs_cost_pence", "council_cost_pence", "people_pay_pence")
 COLUMNS: Final = (*(m.name for m in MEASURES), *MONEY)
 PERCENTILES: Final = (10.0, 90.0)
+#: The age bands demand is also broken down by, for each sex (aligned with the five-year groups
+#: the rates are given in).
+AGE_BANDS: Final = {"0-14": (0, 15), "15-64": (15, 65), "65-84": (65, 85), "85+": (85, AGES)}
 #: Changes to a year's demand: ``(year 1..H, demand (..., measure))`` -> demand.
 Change = Callable[[int, FloatArray], FloatArray]
 #: The council's share of social care's gross cost in a year: ``(year, lad, quintiles)``.
@@ -51,6 +54,8 @@ class Projected:
     lad: FloatArray
     #: (year, quintile, draw, 2): the council's and the people's social care, by quintile
     by_quintile: FloatArray
+    #: (year, lad, draw, sex, age band, measure): demand by sex and age band (AGE_BANDS)
+    by_age: npt.NDArray[np.float32]
 
 
 def _trend_rates(
@@ -97,6 +102,7 @@ class _Borough:
     msoa: FloatArray  # (year, msoa of the borough, column, 3)
     lad: FloatArray  # (year, draw, column)
     by_quintile: FloatArray  # (year, quintile, draw, 2)
+    by_age: npt.NDArray[np.float32]  # (year, draw, sex, band, measure)
 
 
 #: Boroughs projected at once: numpy releases the interpreter lock in its array loops, so two
@@ -113,6 +119,7 @@ def run_engine(inputs: EngineInputs, progress: Callable[[str], None] | None = No
     msoa_out = np.zeros((horizon + 1, len(base.msoa_codes), len(COLUMNS), 3))
     lad_out = np.zeros((horizon + 1, n_lad, n_draws, len(COLUMNS)))
     quintile_out = np.zeros((horizon + 1, 5, n_draws, 2))
+    age_out = np.zeros((horizon + 1, n_lad, n_draws, 2, len(AGE_BANDS), len(MEASURES)), np.float32)
 
     def one(lad: int) -> _Borough:
         return _project_borough(inputs, lad, np.flatnonzero(base.lad_of_msoa == lad))
@@ -124,7 +131,10 @@ def run_engine(inputs: EngineInputs, progress: Callable[[str], None] | None = No
             msoa_out[:, borough.rows] = borough.msoa
             lad_out[:, lad] = borough.lad
             quintile_out += borough.by_quintile
-    return Projected(years=years, msoa=msoa_out, lad=lad_out, by_quintile=quintile_out)
+            age_out[:, lad] = borough.by_age
+    return Projected(
+        years=years, msoa=msoa_out, lad=lad_out, by_quintile=quintile_out, by_age=age_out
+    )
 
 
 def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]) -> _Borough:
@@ -135,6 +145,7 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
         msoa=np.zeros((horizon + 1, rows.size, len(COLUMNS), 3)),
         lad=np.zeros((horizon + 1, n, len(COLUMNS))),
         by_quintile=np.zeros((horizon + 1, 5, n, 2)),
+        by_age=np.zeros((horizon + 1, n, 2, len(AGE_BANDS), len(MEASURES)), np.float32),
     )
     population = np.broadcast_to(base.population[rows], (n, rows.size, 2, AGES)).astype(np.float32)
     quintiles = base.quintile_of_msoa[rows]
@@ -144,11 +155,10 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
     fertility = fertility.astype(np.float32)
     improvement = draws.improvement[:, None]
     first_calendar = start_year(base.year)
-    _record(inputs, 0, lad, quintiles, population, out)
+    everyone = _record(inputs, 0, lad, quintiles, population, out)
     for t in range(1, horizon + 1):
         years_on = a.years_of_improvement(first_calendar + t)
         q = death_probability(a.qx, a.multiplier[lad], improvement, years_on)  # (draw, sex, age)
-        everyone = population.sum(axis=1, dtype=np.float64)  # (draw, sex, age)
         migration = _migration(a.migration_pattern[lad], everyone, draws.migration[:, lad])
         population = step(
             population,
@@ -157,7 +167,7 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
             migration[:, None].astype(np.float32),
             count_deaths=False,
         ).population
-        _record(inputs, t, lad, quintiles, population, out)
+        everyone = _record(inputs, t, lad, quintiles, population, out)
     return out
 
 
@@ -178,17 +188,30 @@ def _record(
     quintiles: npt.NDArray[np.int64],
     population: npt.NDArray[np.float32],
     out: _Borough,
-) -> None:
-    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw."""
+) -> FloatArray:
+    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw; returns the
+    borough's residents ``(draw, sex, age)``."""
     n, m = population.shape[:2]
     # the rate of each single year of age is its five-year group's: one matrix product
     by_age = inputs.rates.rates[lad][:, GROUP_OF_AGE, :].reshape(2 * AGES, len(MEASURES))
     demand = (population.reshape(n * m, 2 * AGES) @ by_age.astype(np.float32)).reshape(
         n, m, len(MEASURES)
     )
+    everyone: FloatArray = population.sum(axis=1, dtype=np.float64)  # (draw, sex, age)
+    rates_by_age = by_age.reshape(2, AGES, len(MEASURES))
+    banded = np.stack(
+        [
+            np.einsum("dsa,sak->dsk", everyone[..., lo:hi], rates_by_age[:, lo:hi])
+            for lo, hi in AGE_BANDS.values()
+        ],
+        axis=2,
+    )  # (draw, sex, band, measure)
     if t > 0:
-        demand = demand * np.power(1.0 + inputs.trend_rates, t)[:, None, :].astype(np.float32)
+        trend = np.power(1.0 + inputs.trend_rates, t)
+        demand = demand * trend[:, None, :].astype(np.float32)
         demand = inputs.change(t, demand)
+        banded = inputs.change(t, banded * trend[:, None, None, :])
+    out.by_age[t] = banded
     nhs_price, care_price = _prices(inputs.rates)
     draws = inputs.draws
     nhs = (demand @ nhs_price) * np.power(1.0 + draws.nhs_cost_growth, t)[:, None]
@@ -204,6 +227,7 @@ def _record(
         if chosen.any():
             out.by_quintile[t, q, :, 0] = council[:, chosen].sum(axis=1)
             out.by_quintile[t, q, :, 1] = (gross - council)[:, chosen].sum(axis=1)
+    return everyone
 
 
 def percentiles(draws: npt.NDArray[np.floating]) -> FloatArray:

@@ -50,6 +50,8 @@ class ProjectionRequest:
     level: str = "lad"
     draws: int = 1000
     seed: int = 20261206
+    #: rows of demand by sex and age band too (region and borough levels)
+    by_age_sex: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.years, bool) or not isinstance(self.years, int):
@@ -65,6 +67,11 @@ class ProjectionRequest:
             raise ProjectionError(f"draws: expected 0 to {MAX_DRAWS:,}, not {self.draws}")
         if not self.scenarios or len(self.scenarios) > MAX_SCENARIOS:
             raise ProjectionError(f"scenario: expected 1 to {MAX_SCENARIOS} scenarios")
+        if self.by_age_sex and self.level == "msoa":
+            raise ProjectionError(
+                "by age and sex: given for the region and each borough (level region or lad), "
+                "not for each neighbourhood"
+            )
         if not 0 <= self.seed < 2**63:
             raise ProjectionError(f"seed: expected 0 to 2**63 - 1, not {self.seed}")
 

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from carepool.projection.demand import MEASURES
-from carepool.projection.engine import COLUMNS, MONEY, percentiles
+from carepool.projection.engine import AGE_BANDS, COLUMNS, MONEY, percentiles
 from carepool.projection.service import ProjectionResult, ScenarioProjection
 
 FloatArray = npt.NDArray[np.float64]
@@ -33,6 +33,8 @@ FIELDS: Final = (
     "place",
     "place_name",
     "level",
+    "age_group",
+    "sex",
     "measure",
     "partner",
     "value",
@@ -80,6 +82,8 @@ def projection_rows(result: ProjectionResult) -> pd.DataFrame:
     frames = []
     for item in result.scenarios:
         frames.append(_level_rows(result, item))
+        if result.request.by_age_sex:
+            frames.append(_age_sex_rows(result, item))
         extra = _partner_rows(result, item) + _reform_rows(result, item)
         frames.append(pd.DataFrame(extra, columns=list(FIELDS)))
     return pd.concat(frames, ignore_index=True)[list(FIELDS)]
@@ -109,12 +113,43 @@ def _level_rows(result: ProjectionResult, item: ScenarioProjection) -> pd.DataFr
             "place": np.array(codes, dtype=object)[place],
             "place_name": np.array(names, dtype=object)[place],
             "level": result.request.level,
+            "age_group": "all",
+            "sex": "all",
             "measure": measures[column],
             "partner": partners[place, column],
             "value": shown[:, 0],
             "lower": shown[:, 1],
             "upper": shown[:, 2],
             "unit": units[column],
+        }
+    )
+
+
+def _age_sex_rows(result: ProjectionResult, item: ScenarioProjection) -> pd.DataFrame:
+    """Demand by sex and age band in the region or each borough."""
+    draws = item.projected.by_age  # (year, lad, draw, sex, band, measure)
+    if result.request.level == "region":
+        draws = draws.sum(axis=1, keepdims=True)
+    codes, names = _places(result)
+    value, lower, upper = _band(np.moveaxis(draws.astype(np.float64), 2, -1))
+    year, place, sex, band, measure = (index.ravel() for index in np.indices(value.shape))
+    bands = np.array(list(AGE_BANDS), dtype=object)
+    measures = np.array([m.name for m in MEASURES], dtype=object)
+    return pd.DataFrame(
+        {
+            "scenario": item.scenario.name,
+            "year": np.array(result.years, dtype=object)[year],
+            "place": np.array(codes, dtype=object)[place],
+            "place_name": np.array(names, dtype=object)[place],
+            "level": result.request.level,
+            "age_group": bands[band],
+            "sex": np.array(["female", "male"], dtype=object)[sex],
+            "measure": measures[measure],
+            "partner": None,
+            "value": np.round(value.ravel(), 1),
+            "lower": np.round(lower.ravel(), 1),
+            "upper": np.round(upper.ravel(), 1),
+            "unit": np.array([_UNITS[m] for m in measures], dtype=object)[measure],
         }
     )
 
@@ -159,6 +194,8 @@ def _partner_rows(result: ProjectionResult, item: ScenarioProjection) -> list[di
                             "place": partner.place,
                             "place_name": place_name,
                             "level": level,
+                            "age_group": "all",
+                            "sex": "all",
                             "measure": measure + suffix,
                             "partner": partner.code,
                             "value": round(value[t] * factor),
@@ -177,7 +214,13 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
     by_quintile = np.moveaxis(item.projected.by_quintile, 2, -1)  # (year, quintile, who, draw)
     clients = [COLUMNS.index("older_care_clients"), COLUMNS.index("working_age_care_clients")]
     for t, year in enumerate(result.years):
-        common = {"scenario": item.scenario.name, "year": year, "level": "quintile"}
+        common = {
+            "scenario": item.scenario.name,
+            "year": year,
+            "level": "quintile",
+            "age_group": "all",
+            "sex": "all",
+        }
         for q in range(5):
             for who, (measure, partner) in enumerate(
                 (("social_care_cost", "councils"), ("social_care_cost", "people"))
@@ -210,6 +253,8 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
                     "place": code,
                     "place_name": result.base.lad_names[lad],
                     "level": "lad",
+                    "age_group": "all",
+                    "sex": "all",
                     "measure": "newly_council_supported",
                     "partner": code,
                     "value": round(newly, 1),
