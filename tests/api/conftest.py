@@ -57,15 +57,14 @@ def published_site(small_warehouse: Path, tmp_path_factory: pytest.TempPathFacto
     return data_dir
 
 
-@pytest.fixture
-def site(published_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
-    """A private copy of the published site, with an account and token per role."""
-    data_dir = tmp_path / "data"
+@pytest.fixture(scope="session")
+def prepared_site(published_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The published site with next year's fund open and an account and API token per role:
+    made once a session (hashing seven passwords and posting the fund is most of a site's
+    cost); each test works on a copy of it."""
+    data_dir = tmp_path_factory.mktemp("prepared") / "data"
     shutil.copytree(published_site, data_dir)
-    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("CAREPOOL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CAREPOOL_PORTAL_DATABASE_URL", raising=False)
-    settings = Settings.from_env()
+    settings = Site(data_dir, {}).settings()
     open_next_year(settings)
     tokens = {}
     with Governance.connect(portal_database_url(settings)) as governance:
@@ -73,6 +72,17 @@ def site(published_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             governance.add_account(name, PASSWORD, roles)
             tokens[role] = governance.issue_token(name).secret
     return Site(data_dir, tokens)
+
+
+@pytest.fixture
+def site(prepared_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+    """A private copy of the prepared site: what one test writes no other test sees."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(prepared_site.data_dir, data_dir)
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("CAREPOOL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CAREPOOL_PORTAL_DATABASE_URL", raising=False)
+    return Site(data_dir, dict(prepared_site.tokens))
 
 
 #: The fund the portal's officers work on: next year's, open, its budget set.

@@ -33,6 +33,7 @@ from tests.api.conftest import ACCOUNTS, PASSWORD, Site
 #: The API tests' fixtures, found by name: a published site (an account and API token per
 #: role) and a client over it.
 published_site = api_fixtures.published_site
+prepared_site = api_fixtures.prepared_site
 site = api_fixtures.site
 client = api_fixtures.client
 

@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 from carepool.api import create_app
 from carepool.config import Settings
-from tests.api.conftest import Site, published_site, site  # noqa: F401 (fixtures)
+from tests.api.conftest import Site, prepared_site, published_site, site  # noqa: F401 (fixtures)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
