@@ -194,6 +194,10 @@ def test_prevention_effects_carry_into_demand(small_warehouse: Path, tmp_path: P
     assert hook is not None
     assert hook.budget_pounds == 10_000_000
     assert all(value <= 0 for value in hook.effects.values())
+    # what the portfolio costs is on its payers' books in every projected year
+    codes = {p.code for p in result.partners}
+    assert set(hook.cost_by_partner) <= codes
+    assert sum(hook.cost_by_partner.values()) == pytest.approx(hook.cost_pounds_a_year, rel=0.05)
     for column in hook.effects:
         assert (
             _lad(result, "prevention", column)[-1] <= _lad(result, "baseline", column)[-1] + 1e-6

@@ -272,8 +272,9 @@ def _print_scenario(result: ProjectionResult, name: str) -> None:
         )
         out.print(
             f"Prevention: the portfolio within {gbp(item.prevention.budget_pounds)} a year "
-            f"({', '.join(item.prevention.interventions) or 'no intervention fits'}) changes, "
-            f"by {last}: {effects or 'nothing measurable'}."
+            f"({', '.join(item.prevention.interventions) or 'no intervention fits'}; it costs "
+            f"{gbp(item.prevention.cost_pounds_a_year)} a year, on its payers' costs above) "
+            f"changes, by {last}: {effects or 'nothing measurable'}."
         )
 
 

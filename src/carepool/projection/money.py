@@ -74,13 +74,17 @@ def partner_money(
     partners: tuple[Partner, ...],
     scenario: Scenario,
     draws: Draws,
+    extra_cost: dict[str, float] | None = None,
 ) -> Money:
     """Cost, income and gap by partner for every draw: the ICB first, then the councils in
-    the order of the model's boroughs."""
+    the order of the model's boroughs. ``extra_cost`` (pounds a year by partner code, at
+    constant prices) is added in every projected year: what a prevention portfolio costs."""
     horizon = len(projected.years) - 1
     nhs = projected.lad[..., COLUMNS.index("nhs_cost_pence")].sum(axis=1) / 100.0
     council = projected.lad[..., COLUMNS.index("council_cost_pence")] / 100.0
     cost = np.concatenate([nhs[:, None, :], council], axis=1)  # (year, partner, draw)
+    for p, partner in enumerate(partners):
+        cost[1:, p, :] += (extra_cost or {}).get(partner.code, 0.0)
     income_settings = scenario.income
     start = cost[0] * (1.0 + income_settings.headroom)
     nhs_path = _path(income_settings.nhs_real_growth, horizon, draws.income_shift)

@@ -41,6 +41,8 @@ class PreventionEffects:
     interventions: tuple[str, ...]
     budget_pounds: float
     cost_pounds_a_year: float
+    #: what each partner pays for the portfolio a year (its mean over the five years), pounds
+    cost_by_partner: dict[str, float]
 
 
 def prevention_effects(
@@ -59,7 +61,7 @@ def prevention_effects(
     )
     chosen = plan.portfolio.chosen
     if not chosen:
-        return PreventionEffects({}, (), budget, 0.0)
+        return PreventionEffects({}, (), budget, 0.0, {})
     appraisals = {
         a.intervention.id: a
         for a in appraise(
@@ -72,8 +74,12 @@ def prevention_effects(
     # the appraisals count the model's people: as many real people as the scale says
     real = 1.0 / base.scale
     avoided: dict[str, float] = defaultdict(float)
+    paid: dict[str, float] = defaultdict(float)
     for pick in chosen:
         option = pick.option
+        nhs, council = option.cost_by_payer.mean(axis=-1) * pick.share * real
+        paid[option.nhs_partner] += float(nhs)
+        paid[option.place] += float(council)
         part = option.cohort / max(cohorts[option.intervention], 1.0) * pick.share
         for outcome, events in appraisals[option.intervention].avoided.items():
             if outcome in MEASURE_NAMES:
@@ -90,4 +96,5 @@ def prevention_effects(
         interventions=tuple(sorted({pick.option.intervention for pick in chosen})),
         budget_pounds=budget,
         cost_pounds_a_year=float(np.mean(plan.portfolio.cost_by_year)) * real,
+        cost_by_partner=dict(paid),
     )

@@ -230,7 +230,9 @@ def _one(
         council_share=council_share,
     )
     projected = run_engine(inputs, say)
-    money = partner_money(projected, partners, scenario, draws)
+    money = partner_money(
+        projected, partners, scenario, draws, prevention.cost_by_partner if prevention else None
+    )
     return ScenarioProjection(scenario, projected, money, newly, prevention)
 
 
