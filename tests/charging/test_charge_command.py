@@ -91,6 +91,9 @@ def test_the_table_shows_the_years() -> None:
         (["--years", "0"], "years"),
         (["--year", "2026"], "year"),
         (["--disregarded-income", "500"], "disregarded income"),
+        (["--cost", "1.005"], "cost"),
+        (["--savings", "99999999999999"], "savings"),
+        (["--year", "1900-01"], "year"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(extra: list[str], field: str) -> None:
@@ -98,3 +101,17 @@ def test_bad_input_is_refused_naming_the_field(extra: list[str], field: str) -> 
     assert result.exit_code == 2
     assert f"{field}:" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (["--cost", "1.005"], "has a fraction of a penny"),
+        (["--savings", "99999999999999"], "is larger than any figure a person has"),
+        (["--year", "1900-01"], "expected 2015-16 to 2050-51"),
+    ],
+)
+def test_the_refusal_says_what_was_wrong(extra: list[str], reason: str) -> None:
+    result = runner.invoke(app, [*HOME, *extra])
+    assert result.exit_code == 2
+    assert reason in " ".join(result.stderr.split())

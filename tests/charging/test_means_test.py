@@ -217,3 +217,32 @@ def test_an_unknown_policy_year_or_horizon_is_refused() -> None:
         charge(person, year="2026")
     with pytest.raises(ChargingError, match=r"^weeks:"):
         charge(person, weeks=0)
+
+
+@pytest.mark.parametrize(
+    ("figures", "field"),
+    [
+        ({"weekly_cost_pence": 10**400}, "weekly cost"),
+        ({"savings_pence": -(10**400)}, "savings"),
+        ({"age": 10**5000}, "age"),
+        ({"property_disregarded": "no"}, "property disregarded"),
+        ({"property_disregarded": None}, "property disregarded"),
+    ],
+)
+def test_absurd_figures_are_refused_naming_the_field(
+    figures: dict[str, object], field: str
+) -> None:
+    values: dict[str, object] = {"setting": "care-home", "weekly_cost_pence": 900_00, **figures}
+    with pytest.raises(ChargingError, match=f"^{field}:"):
+        Person(**values)  # type: ignore[arg-type]
+
+
+def test_weeks_are_whole_years_and_years_are_the_care_acts() -> None:
+    person = _home(weekly_cost_pence=900_00)
+    for weeks in (53, 10**5000):
+        with pytest.raises(ChargingError, match=r"^weeks:"):
+            charge(person, weeks=weeks)
+    for year in ("1900-01", "2051-52", 2026):
+        with pytest.raises(ChargingError, match=r"^year:"):
+            charge(person, year=year)  # type: ignore[arg-type]
+    assert charge(person, year="2015-16").rules.upper_capital_limit_pence == 23_250_00

@@ -38,17 +38,35 @@ def test_a_scenario_extends_another_and_gives_only_what_differs(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ('name = "x"\ntitle = "X"\nwibble = 1\n', "field wibble: not a key a scenario has"),
-        ('name = "x"\ntitle = "X"\n[demand]\nadmisions = 0.01\n', "field demand.admisions"),
         (
-            'name = "x"\ntitle = "X"\n[income]\nnhs_real_growth = [0.5]\n',
+            'extends = "baseline"\nname = "x"\ntitle = "X"\nwibble = 1\n',
+            "field wibble: not a key a scenario has",
+        ),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[demand]\nadmisions = 0.01\n',
+            "field demand.admisions",
+        ),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[income]\nnhs_real_growth = [0.5]\n',
             "field income.nhs_real_growth.0",
         ),
-        ('name = "x"\ntitle = "X"\n[demand]\nconditions = -0.3\n', "field demand.conditions"),
-        ('name = "x"\ntitle = "X"\n[demand.trends]\nbeds = 0.01\n', "field demand.trends"),
-        ('name = "x"\ntitle = "X"\n[charging]\npolicy = "free"\n', "field charging.policy"),
-        ('name = "x"\ntitle = "X"\n[charging]\nfrom_year = "2027"\n', "field charging.from_year"),
-        ('name = "X Y"\ntitle = "X"\n', "field name"),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[demand]\nconditions = -0.3\n',
+            "field demand.conditions",
+        ),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[demand.trends]\nbeds = 0.01\n',
+            "field demand.trends",
+        ),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[charging]\npolicy = "free"\n',
+            "field charging.policy",
+        ),
+        (
+            'extends = "baseline"\nname = "x"\ntitle = "X"\n[charging]\nfrom_year = "2027"\n',
+            "field charging.from_year",
+        ),
+        ('extends = "baseline"\nname = "X Y"\ntitle = "X"\n', "field name"),
         ('extends = "nothing"\nname = "x"\ntitle = "X"\n', "field extends"),
         ("name = ", "not valid TOML"),
     ],
@@ -166,7 +184,7 @@ def test_the_summary_names_the_partners_and_when_each_runs_short(
     assert result.exit_code == 0, result.output
     assert "Money by partner" in result.stdout
     assert "Manchester Council" in result.stdout
-    assert "budget short from" in result.stdout
+    assert "short from" in result.stdout
     assert "The chance a partner's gap exceeds" in result.stdout
     assert chart.stat().st_size > 100_000
     assert "plotly" in chart.read_text()[:200_000].lower()
@@ -178,3 +196,69 @@ def test_a_shipped_scenario_prints_for_copying() -> None:
     assert parse_scenario(result.stdout, "printed").name == "baseline"
     listed = runner.invoke(app, ["project", "scenarios"])
     assert "free-personal-care" in listed.stdout
+
+
+def test_a_scenario_names_itself_and_gives_its_settlement_unless_it_extends(tmp_path: Path) -> None:
+    with pytest.raises(ProjectionError, match="field name: a scenario needs a name of its own"):
+        parse_scenario('extends = "baseline"\ntitle = "Mine"\n', "mine.toml")
+    with pytest.raises(ProjectionError, match=r"field income: a scenario that extends none"):
+        parse_scenario('name = "mine"\ntitle = "Mine"\n[costs]\ninflation = [0.02]\n', "mine.toml")
+    whole = parse_scenario(
+        'name = "mine"\ntitle = "Mine"\n[income]\nnhs_real_growth = [0.01]\n'
+        "[costs]\ninflation = [0.02]\n",
+        "mine.toml",
+    )
+    assert whole.income.nhs_real_growth == [0.01]
+
+
+def test_a_reform_cannot_begin_before_the_projection(small_warehouse: Path, tmp_path: Path) -> None:
+    early = tmp_path / "early.toml"
+    early.write_text(
+        'extends = "cap-on-care-costs"\nname = "early"\ntitle = "Early"\n'
+        '[charging]\nfrom_year = "2019-20"\n'
+    )
+    late = tmp_path / "late.toml"
+    late.write_text(
+        'extends = "cap-on-care-costs"\nname = "late"\ntitle = "Late"\n'
+        '[charging]\nfrom_year = "2045-46"\n'
+    )
+    env = _env(small_warehouse)
+    refused = runner.invoke(app, ["project", "--scenario", str(early), "--years", "2"], env=env)
+    assert refused.exit_code == 2
+    assert "charging.from_year" in refused.stderr
+    noted = runner.invoke(
+        app, ["project", "--scenario", str(late), "--years", "2", "--draws", "5"], env=env
+    )
+    assert noted.exit_code == 0, noted.output
+    assert "changes nothing here" in " ".join(noted.stderr.split())
+
+
+def test_by_is_checked_before_anything_runs_and_a_calendar_year_is_its_financial_year(
+    small_warehouse: Path,
+) -> None:
+    env = _env(small_warehouse)
+    beyond = runner.invoke(
+        app, ["project", "--years", "3", "--gap-above", "0", "--by", "2040-41"], env=env
+    )
+    assert beyond.exit_code == 2
+    assert "by: expected a year the projection reaches, 2026-27 to 2028-29" in " ".join(
+        beyond.stderr.split()
+    )
+    assert "Money by partner" not in beyond.stdout  # refused before any projection
+    calendar = runner.invoke(
+        app,
+        ["project", "--years", "3", "--draws", "10", "--gap-above", "0", "--by", "2027", "--json"],
+        env=env,
+    )
+    assert calendar.exit_code == 0, calendar.output
+    rows = json.loads(calendar.stdout)
+    chances = [r for r in rows if r["measure"] == "p_gap_above" and r["year"] == "2027-28"]
+    assert chances
+    assert all(0.0 <= r["value"] <= 1.0 for r in chances)
+    assert any(r["measure"] == "p_gap_above_zero" for r in rows)
+
+
+def test_without_a_model_the_command_says_where_it_looked(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["project"], env={"CAREPOOL_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 5
+    assert str(tmp_path) in " ".join(result.stderr.split()).replace("\n", "")

@@ -65,7 +65,11 @@ class Person:
 
     def __post_init__(self) -> None:
         if self.setting not in SETTINGS:
-            raise ChargingError(f"setting: expected care-home or community, not {self.setting!r}")
+            raise ChargingError(
+                f"setting: expected care-home or community, not {_shown(self.setting)}"
+            )
+        if not isinstance(self.property_disregarded, bool):
+            raise ChargingError("property disregarded: expected True or False")
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name.endswith("_pence") and (
@@ -74,7 +78,7 @@ class Person:
                 raise ChargingError(f"{_label(item.name)}: expected a whole number of pence")
             if item.name.endswith("_pence") and value < 0:
                 raise ChargingError(
-                    f"{_label(item.name)}: expected nothing or more, not {value / 100:,.2f}"
+                    f"{_label(item.name)}: expected nothing or more, not {_shown(value)} pence"
                 )
         _at_most("weekly_cost_pence", self.weekly_cost_pence, MAX_WEEKLY_COST_PENCE)
         if self.weekly_cost_pence == 0:
@@ -89,7 +93,7 @@ class Person:
             )
         if isinstance(self.age, bool) or not isinstance(self.age, int) or self.age not in AGES:
             raise ChargingError(
-                f"age: expected a whole number of years from 18 to 120, not {self.age!r}"
+                f"age: expected a whole number of years from 18 to 120, not {_shown(self.age)}"
             )
 
     def as_people(self) -> People:
@@ -115,11 +119,19 @@ def _label(name: str) -> str:
     return name.removesuffix("_pence").replace("_", " ")
 
 
+def _shown(value: object) -> str:
+    """A value as an error message may quote it: short, whatever it is (a number of thousands
+    of digits cannot even be written out)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
+        return "a number far too large"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _at_most(name: str, value: int, limit: int) -> None:
     if value > limit:
-        raise ChargingError(
-            f"{_label(name)}: expected at most £{limit / 100:,.0f}, not £{value / 100:,.2f}"
-        )
+        shown = f"£{value / 100:,.2f}" if value < 10**18 else "a number far too large"
+        raise ChargingError(f"{_label(name)}: expected at most £{limit / 100:,.0f}, not {shown}")
 
 
 @dataclass(frozen=True)
@@ -170,9 +182,22 @@ def charge(
     """What ``person`` pays and what the council pays under ``rules`` (or the rules of
     ``policy`` in ``year``): the first week's figures, and ``weeks`` of them as the person's
     capital runs down (whole years; at the rules' prices throughout)."""
-    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
-        raise ChargingError(f"weeks: expected a whole number from 1 to {MAX_WEEKS}, not {weeks!r}")
+    if (
+        isinstance(weeks, bool)
+        or not isinstance(weeks, int)
+        or not 1 <= weeks <= MAX_WEEKS
+        or weeks % WEEKS_A_YEAR
+    ):
+        raise ChargingError(
+            f"weeks: expected whole years of {WEEKS_A_YEAR} weeks, from {WEEKS_A_YEAR} to "
+            f"{MAX_WEEKS}, not {_shown(weeks)}"
+        )
     rules = rules if rules is not None else charging_rules(year, policy)
+    if rules.cap_pence and person.metered_pence > rules.cap_pence:
+        raise ChargingError(
+            f"towards cap: expected at most the cap, £{rules.cap_pence / 100:,.0f}, not "
+            f"£{person.metered_pence / 100:,.2f}"
+        )
     result = run_down(
         person.as_people(), rules, weeks, metered_before=np.array([person.metered_pence], np.int64)
     )

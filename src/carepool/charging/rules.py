@@ -35,6 +35,10 @@ from carepool.reference import read_reference
 from carepool.years import is_financial_year, start_year
 
 POLICIES: Final = ("means-test", "raised-limits", "cap", "free-personal-care")
+#: The years the rules may be asked for: the Care Act's charging began in April 2015; a
+#: projection may look to 2050-51.
+FIRST_YEAR: Final = 2015
+LAST_YEAR: Final = 2050
 
 #: The 2021 reform package (DHSC, *Adult social care charging reform: further details*).
 REFORM_UPPER_CAPITAL_LIMIT_PENCE: Final = 100_000_00
@@ -108,9 +112,16 @@ class ChargingRules:
 
 
 def charging_rules(year: str, policy: str = "means-test") -> ChargingRules:
-    """The rules of ``policy`` in financial year ``year`` (``2026-27``)."""
-    if not is_financial_year(year):
-        raise ChargingError(f"year: expected a financial year such as 2026-27, not {year!r}")
+    """The rules of ``policy`` in financial year ``year`` (``2026-27``): from 2015-16, when the
+    Care Act's charging came into force, to 2050-51 (a year after the last vendored circular
+    keeps its thresholds, and the answer says which year each was read for)."""
+    if not isinstance(year, str) or not is_financial_year(year):
+        raise ChargingError(f"year: expected a financial year such as 2026-27, not {year!r:.40}")
+    if not FIRST_YEAR <= start_year(year) <= LAST_YEAR:
+        raise ChargingError(
+            f"year: expected {FIRST_YEAR}-{(FIRST_YEAR + 1) % 100:02d} to "
+            f"{LAST_YEAR}-{(LAST_YEAR + 1) % 100:02d} (the Care Act's charging rules), not {year}"
+        )
     if policy not in POLICIES:
         raise ChargingError(f"policy: expected one of {', '.join(POLICIES)}, not {policy!r}")
     values, read_for = _thresholds(year)

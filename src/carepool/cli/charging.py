@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from carepool.charging import POLICIES, WEEKS_A_YEAR, Charge, Person, charge, charging_rules
-from carepool.cli.support import out
+from carepool.cli.support import out, warn
 from carepool.errors import ChargingError, LedgerError
 from carepool.ledger import parse_amount, pounds
 
@@ -32,10 +32,17 @@ def _pence(text: str, field: str, *, allow_zero: bool = True) -> int:
     """Pounds typed on the command line (``1,100`` or ``1100.50``) as pence."""
     try:
         return parse_amount(text, field, allow_zero=allow_zero)
-    except LedgerError:
+    except LedgerError as exc:
+        reason = str(exc)
+        if "fraction of a penny" in reason:
+            raise ChargingError(f"{field}: {text!r:.40} has a fraction of a penny") from None
+        if "larger than" in reason:
+            raise ChargingError(
+                f"{field}: {text!r:.40} is larger than any figure a person has"
+            ) from None
         least = "more than £0" if not allow_zero else "£0 or more"
         raise ChargingError(
-            f"{field}: expected an amount in pounds of {least} (such as 1,250.50), not {text!r}"
+            f"{field}: expected an amount in pounds of {least} (such as 1,250.50), not {text!r:.40}"
         ) from None
 
 
@@ -122,6 +129,8 @@ def charge_command(
         age=age,
         metered_pence=_pence(metered, "towards cap"),
     )
+    for note in _ignored(person, policies=POLICIES if compare else (policy.value,)):
+        warn(note)
     policies = POLICIES if compare else (policy.value,)
     answers = [
         charge(person, charging_rules(year, name), weeks=years * WEEKS_A_YEAR) for name in policies
@@ -136,13 +145,31 @@ def charge_command(
         _print_charge(answers[0])
 
 
+def _ignored(person: Person, policies: tuple[str, ...]) -> list[str]:
+    """What the person's figures include that the rules do not count, said rather than
+    silently dropped."""
+    notes = []
+    if person.setting == "care-home" and (
+        person.housing_costs_pence or person.disability_related_expenditure_pence
+    ):
+        notes.append(
+            "--housing-costs and --disability-costs count only outside a care home (a resident "
+            "keeps the personal expenses allowance instead)"
+        )
+    if person.setting == "community" and person.property_pence:
+        notes.append("--property: the home is never counted for care outside a care home")
+    if person.metered_pence and not any(p in ("cap", "free-personal-care") for p in policies):
+        notes.append("--towards-cap: counts only under a cap (--policy cap)")
+    return notes
+
+
 def _support(answer: Charge) -> str:
     weeks = answer.weeks_until_council_support
     if weeks is None:
         return "not within the years shown"
     if weeks == 0:
         return "from the first week"
-    return f"from week {weeks + 1} (year {weeks // WEEKS_A_YEAR + 1})"
+    return f"from week {weeks + 1}, after {weeks} weeks (year {weeks // WEEKS_A_YEAR + 1})"
 
 
 def _print_charge(answer: Charge) -> None:
@@ -160,6 +187,14 @@ def _print_charge(answer: Charge) -> None:
         f"{pounds(answer.tariff_income_pence)})."
     )
     out.print(f"The council pays towards the care every week {_support(answer)}.")
+    older = sorted(
+        {year for year in rules.read_for.values() if year not in ("all years", rules.year)}
+    )
+    if older:
+        out.print(
+            f"Not every threshold is vendored for {rules.year}: those published for "
+            f"{', '.join(older)} are used (the latest at or before it, else the earliest after)."
+        )
     table = Table(title="Year by year, at today's prices")
     for name in ("year", "person pays", "council pays", "capital left", "towards the cap"):
         table.add_column(name, justify="right")
@@ -178,8 +213,8 @@ def _print_comparison(answers: list[Charge]) -> None:
     table = Table(title=f"Every policy, {answers[0].rules.year} thresholds")
     for name in (
         "policy",
-        "person pays a week",
-        "council pays a week",
+        "person pays in week 1",
+        "council pays in week 1",
         "person pays in all",
         "council pays in all",
         "council support",

@@ -107,19 +107,22 @@ def print_outlook(settings: Settings) -> None:
             cells += [band, when[partner.code] or f"not by {last}"]
         table.add_row(partner.name, *cells)
     out.print(table)
-    first = min((w for w in short[0].values() if w), default=None)
-    who = [p.name for p in result.partners if short[0][p.code] == first]
+    running_short = [p for p in result.partners if short[0][p.code]]
+    first = min((str(short[0][p.code]) for p in running_short), default=None)
+    who = [p.name for p in running_short if short[0][p.code] == first]
+    lead = (
+        f"Under the baseline {len(running_short)} of the {len(result.partners)} partners' "
+        f"budgets stop covering their share for good within the ten years; the first, from "
+        f"{first}: {', '.join(who) if len(who) < 4 else f'{len(who)} of them'}. "
+        if first
+        else "Under the baseline every partner's budget covers its share to the last year. "
+    )
     councils = slice(1, None)
     extra = (reform.money.cost[-1, councils, 0] - base.money.cost[-1, councils, 0]).sum()
-    newly = float(reform.newly_supported[-1].sum())
+    newly = float(reform.newly_supported_in(len(result.years) - 1).sum())
     command = command_name()
     out.print(
-        (
-            f"Under the baseline the first to run short, in {first}: {', '.join(who)}. "
-            if first
-            else ""
-        )
-        + f"Under {reform.scenario.title.split(': ', 1)[-1]} from "
+        lead + f"Under {reform.scenario.title.split(': ', 1)[-1]} from "
         f"{reform.scenario.charging.from_year}, the councils would pay "
         f"{gbp(extra / 1e6, 1, 'm')} more in {last}, and for about {newly:,.0f} more people in "
         f"care. More: {command} project --scenario NAME (the scenarios: {command} project "

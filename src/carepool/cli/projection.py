@@ -13,7 +13,17 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carepool.cli.support import emit, err, gbp, literal, new_file, out, records, user_errors
+from carepool.cli.support import (
+    emit,
+    err,
+    gbp,
+    literal,
+    new_file,
+    out,
+    records,
+    user_errors,
+    warn,
+)
 from carepool.config import Settings
 from carepool.errors import ProjectionError
 from carepool.projection import (
@@ -31,13 +41,36 @@ from carepool.projection import (
     scenario_text,
     shipped_scenarios,
 )
-from carepool.warehouse import connect
+from carepool.warehouse import connect, read_manifest
+from carepool.years import financial_year, is_financial_year, next_year, start_year
 
 project_app = typer.Typer(
     help="Project population, demand and money ahead under scenarios; compare two; test the "
     "method by back-casting 2011 to 2021.",
     invoke_without_command=True,
 )
+
+#: What the tables call each measure.
+MEASURE_LABELS = {
+    "population": "residents",
+    "population_65_plus": "residents aged 65 and over",
+    "population_85_plus": "residents aged 85 and over",
+    "multimorbidity_2_plus": "people with 2+ long-term conditions",
+    "people_with_frailty": "people living with frailty",
+    "people_with_dementia": "people with dementia",
+    "emergency_admissions": "emergency admissions",
+    "emergency_bed_days": "emergency bed days",
+    "ae_attendances": "A&E attendances",
+    "outpatient_attendances": "outpatient attendances",
+    "gp_appointments": "GP appointments",
+    "asc_home_care_hours": "home care hours",
+    "care_home_places": "care home places",
+    "working_age_care_clients": "people 18-64 in long-term care",
+    "older_care_clients": "people 65+ in long-term care",
+    "cost": "cost",
+    "income": "income",
+    "gap": "gap (cost less income)",
+}
 
 #: The demand shown in the summary table, in this order.
 SUMMARY_MEASURES = (
@@ -60,7 +93,9 @@ SUMMARY_MEASURES = (
 
 
 def _run(request: ProjectionRequest, quiet: bool) -> ProjectionResult:
-    with connect(Settings.from_env()) as warehouse:
+    settings = Settings.from_env()
+    read_manifest(settings.warehouse_dir)  # no model: say so, and where it was looked for
+    with connect(settings) as warehouse:
         if quiet:
             return project(warehouse, request)
         with err.status("Projecting") as status:
@@ -127,6 +162,8 @@ def project_command(
     if as_json and as_csv:
         raise ProjectionError("choose one of --json and --csv")
     new_file(chart)
+    if by is not None:
+        by = _projected_year(by, years)
     request = ProjectionRequest(
         scenarios=tuple(scenario or ("baseline",)),
         years=years,
@@ -138,12 +175,29 @@ def project_command(
     result = _run(request, quiet=as_json or as_csv)
     if chart is not None:
         err.print(f"Chart: {fan_charts(result, chart)}")
-    if emit(projection_rows(result), as_json, as_csv):
+    if emit(projection_rows(result, threshold), as_json, as_csv):
         return
     for item in result.scenarios:
         _print_scenario(result, item.scenario.name)
     if threshold is not None and by is not None:
         _print_gap_chances(result, threshold, by)
+
+
+def _projected_year(text: str, years: int) -> str:
+    """``--by`` as a financial year the projection reaches (``2030`` is ``2030-31``), checked
+    against the model's last year before anything runs."""
+    typed = text.strip()
+    year = financial_year(int(typed)) if typed.isdigit() and len(typed) == 4 else typed
+    if not is_financial_year(year):
+        raise ProjectionError(f"by: expected a financial year such as 2030-31, not {text!r:.40}")
+    manifest = read_manifest(Settings.from_env().warehouse_dir)
+    last = str(list(manifest.get("years", ["2025-26"]))[-1])
+    first, final = next_year(last), financial_year(start_year(last) + years)
+    if not start_year(first) <= start_year(year) <= start_year(final):
+        raise ProjectionError(
+            f"by: expected a year the projection reaches, {first} to {final}, not {year}"
+        )
+    return year
 
 
 def _pounds(text: str) -> float:
@@ -207,6 +261,8 @@ def backcast_command(
 
 
 def _band(value: float, lower: float, upper: float, money: bool = False) -> str:
+    if lower == upper == value:
+        return gbp(value / 1e6, 1, "m") if money else f"{value:,.0f}"
     if money:
         return (
             f"{gbp(value / 1e6, 1, 'm')} ({gbp(lower / 1e6, 1, 'm')} to {gbp(upper / 1e6, 1, 'm')})"
@@ -219,10 +275,15 @@ def _print_scenario(result: ProjectionResult, name: str) -> None:
     rows = projection_rows_for_summary(result, name)
     first, last = result.years[0], result.years[-1]
     draws = result.request.draws
+    bands = (
+        f"the central case, with the 10th to 90th percentiles of {draws:,} draws in brackets"
+        if draws
+        else "the central case (no draws)"
+    )
     out.print(
-        f"Scenario {name}: {literal(item.scenario.title)}. {result.region_name}, {first} to "
-        f"{last}; figures are the central case, with the 10th to 90th percentiles of "
-        f"{draws:,} draws in brackets."
+        f"Scenario {literal(name)}: {literal(item.scenario.title)}. {result.region_name}, "
+        f"{first} to {last}; figures are {bands}. The model's residents are Census 2021's, "
+        f"brought forward to {first} by the same method."
     )
     demand = Table(title=f"Population and demand, {result.region_name}")
     for heading in ("measure", first, last, "change"):
@@ -232,7 +293,7 @@ def _print_scenario(result: ProjectionResult, name: str) -> None:
         end = rows[(rows["measure"] == measure) & (rows["year"] == last)].iloc[0]
         change = (end["value"] / start["value"] - 1.0) * 100 if start["value"] else 0.0
         demand.add_row(
-            measure.replace("_", " "),
+            MEASURE_LABELS[measure],
             f"{start['value']:,.0f}",
             _band(end["value"], end["lower"], end["upper"]),
             f"{change:+.1f}%",
@@ -247,7 +308,7 @@ def _print_scenario(result: ProjectionResult, name: str) -> None:
         f"cost {last}",
         f"income {last}",
         f"gap {last}",
-        "budget short from",
+        "short from (for good)",
         f"P(gap > 0) {last}",
     ):
         table.add_column(heading, justify="left" if heading == "partner" else "right")
@@ -264,6 +325,19 @@ def _print_scenario(result: ProjectionResult, name: str) -> None:
             f"{money.probability_gap_above(p, len(result.years) - 1, 0.0):.0%}",
         )
     out.print(table)
+    out.print(
+        "The gap is cost less income: above nothing the partner's budget does not cover its "
+        "share, below nothing it has money to spare. Each budget starts level with its base-year "
+        "spending; the councils' cost is adult social care, net of what people pay. Short from "
+        "(for good): the first year from which the gap stays above nothing to the last."
+    )
+    if result.request.level != "region":
+        out.print(
+            f"Rows for each {'neighbourhood' if result.request.level == 'msoa' else 'borough'}: "
+            "--json or --csv.",
+        )
+    for note in item.notes:
+        warn(note)
     if item.scenario.charging.policy != "means-test":
         _print_reform(result, name)
     if item.prevention is not None:
@@ -297,7 +371,7 @@ def _print_reform(result: ProjectionResult, name: str) -> None:
     item = result.scenario(name)
     last = len(result.years) - 1
     by_quintile = item.projected.by_quintile[last, :, 0, :] / 100.0
-    baseline_note = "against today's means test"
+    baseline_note = "under today's means test"
     table = Table(title=f"Charging reform ({item.scenario.charging.policy}), {result.years[-1]}")
     for heading in ("IMD quintile", "council pays", "people pay"):
         table.add_column(heading, justify="left" if heading == "IMD quintile" else "right")
@@ -308,10 +382,10 @@ def _print_reform(result: ProjectionResult, name: str) -> None:
             gbp(by_quintile[q, 1] / 1e6, 1, "m"),
         )
     out.print(table)
-    newly = float(item.newly_supported[last].sum())
+    newly = float(item.newly_supported_in(last).sum())
     out.print(
-        f"People in care whom the councils pay for and would not {baseline_note}: about "
-        f"{newly:,.0f} (at the base year's numbers in care)."
+        f"People in care in {result.years[-1]} whom the councils pay for and would not "
+        f"{baseline_note}: about {newly:,.0f}."
     )
 
 
@@ -337,13 +411,17 @@ def compare_command(
     first: Annotated[str, typer.Argument(help="a scenario's name or TOML file")],
     second: Annotated[str, typer.Argument(help="the scenario to compare with it")],
     years: Annotated[int, typer.Option("--years", help=f"years ahead (1 to {MAX_HORIZON})")] = 10,
+    year: Annotated[
+        str | None, typer.Option("--year", help="the year the table shows [default: the last]")
+    ] = None,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="the draws' seed (shared)")] = 20261206,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
 ) -> None:
-    """Two scenarios side by side, with the same draws: each partner's cost, income and gap,
-    and the region's demand, in the last year and the difference."""
+    """Two scenarios side by side on the same draws: each partner's cost, income and gap,
+    what people pay for care, and the region's demand, in a year and over all the years."""
+    shown_year = _projected_year(year, years) if year is not None else None
     request = ProjectionRequest(
         scenarios=(first, second), years=years, level="region", draws=draws, seed=seed
     )
@@ -352,36 +430,91 @@ def compare_command(
     if emit(frame, as_json, as_csv):
         return
     a, b = (item.scenario.name for item in result.scenarios)
-    table = Table(title=f"{a} against {b}, {result.years[-1]} ({result.price_year} prices)")
-    for heading in ("measure", "partner", a, b, f"{b} less {a}"):
-        table.add_column(heading, justify="left" if heading in ("measure", "partner") else "right")
-    last = frame[frame["year"] == result.years[-1]]
-    for row in last.itertuples(index=False):
+    chosen = shown_year or result.years[-1]
+    table = Table(
+        title=f"{a} against {b}: {chosen}, and over {result.years[1]} to {result.years[-1]} "
+        f"({result.price_year} prices; central case)"
+    )
+    for heading in ("measure", "who", a, b, f"{b} less {a}", "over all the years"):
+        table.add_column(heading, justify="left" if heading in ("measure", "who") else "right")
+    over = frame[frame["year"] == OVER_ALL_YEARS]
+    totals = {
+        (str(m), str(n)): float(d)
+        for m, n, d in zip(over["measure"], over["partner_name"], over["difference"], strict=True)
+    }
+    for row in frame[frame["year"] == chosen].itertuples(index=False):
         money = str(row.unit).startswith("GBP")
+        key = (str(row.measure), str(row.partner_name))
+        total = _shown(totals[key], money) if key in totals else ""
         table.add_row(
-            str(row.measure).replace("_", " "),
-            str(row.partner or ""),
+            MEASURE_LABELS.get(str(row.measure), str(row.measure).replace("_", " ")),
+            str(row.partner_name),
             *(_shown(float(v), money) for v in (row.first, row.second, row.difference)),  # type: ignore[arg-type]
+            total,
         )
     out.print(table)
+    out.print(
+        "A gap is cost less income: above nothing the partner's budget does not cover its "
+        "share. The councils' cost is adult social care, net of what people pay."
+    )
 
 
 def _shown(value: float, money: bool) -> str:
     return gbp(value / 1e6, 1, "m") if money else f"{value:,.0f}"
 
 
+#: The row ``comparison`` gives for each measure summed over the projected years.
+OVER_ALL_YEARS = "all years"
+
+
 def comparison(result: ProjectionResult) -> pd.DataFrame:
-    """The region's rows of two scenarios joined: ``first``, ``second`` and ``difference``
-    (the second less the first), central values."""
+    """Two scenarios joined, central values: ``first``, ``second`` and ``difference`` (the
+    second less the first) for each partner's cost, income and gap, what councils and people
+    pay for social care, and the region's demand; each year's, and their sum over the projected
+    years (``year`` = "all years") for money."""
     a, b = (item.scenario.name for item in result.scenarios)
     rows = projection_rows(result)
-    keep = rows[rows["level"].isin(["region", "lad"]) & ~rows["measure"].str.endswith("_cash")]
-    keep = keep[(keep["level"] == "region") | keep["measure"].isin(["cost", "income", "gap"])]
-    keys = ["year", "place", "place_name", "level", "measure", "partner", "unit"]
+    names = {p.code: p.name for p in result.partners} | {
+        "councils": "all councils",
+        "people": "people in care",
+        None: "",
+    }
+    money = rows[rows["measure"].isin(["cost", "income", "gap"])]
+    # each partner's figures once (the ICB's cost is also the region's row of NHS cost)
+    partner_rows = money[money["partner"].isin([p.code for p in result.partners])]
+    partner_rows = partner_rows.drop_duplicates(subset=["scenario", "year", "measure", "partner"])
+    totals = money[(money["level"] == "region") & money["partner"].isin(["councils", "people"])]
+    demand = rows[(rows["level"] == "region") & rows["measure"].isin(SUMMARY_MEASURES)]
+    keep = pd.concat([partner_rows, totals, demand], ignore_index=True)
+    partner = keep["partner"].astype(object).where(keep["partner"].notna(), None)
+    keep = keep.assign(partner_name=[names.get(code, str(code)) for code in partner])
+    keys = ["year", "measure", "partner", "partner_name", "unit"]
     left = keep[keep["scenario"] == a][[*keys, "value"]].rename(columns={"value": "first"})
     right = keep[keep["scenario"] == b][[*keys, "value"]].rename(columns={"value": "second"})
     joined = left.merge(right, on=keys, how="outer")
     joined["difference"] = joined["second"] - joined["first"]
+    money_rows = joined[joined["unit"].str.startswith("GBP") & (joined["year"] != result.years[0])]
+    summed = (
+        money_rows.groupby(["measure", "partner", "partner_name", "unit"], dropna=False)[
+            ["first", "second", "difference"]
+        ]
+        .sum()
+        .reset_index()
+        .assign(year=OVER_ALL_YEARS)
+    )
+    joined = pd.concat([joined, summed], ignore_index=True)
+    order = {name: i for i, name in enumerate(["cost", "income", "gap", *SUMMARY_MEASURES])}
+    partner_order = {p.code: i for i, p in enumerate(result.partners)} | {
+        "councils": 98,
+        "people": 99,
+    }
+    joined = (
+        joined.assign(
+            _m=joined["measure"].map(order), _p=joined["partner"].map(partner_order).fillna(100)
+        )
+        .sort_values(["year", "_m", "_p"], kind="stable")
+        .drop(columns=["_m", "_p"])
+    )
     joined.insert(0, "second_scenario", b)
     joined.insert(0, "first_scenario", a)
     return joined.reset_index(drop=True)

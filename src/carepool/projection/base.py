@@ -15,6 +15,11 @@ from carepool.warehouse import Tables
 
 FloatArray = npt.NDArray[np.float64]
 SEXES = ("female", "male")
+#: The model's residents are Census 2021's (docs/data-card.md: fitted exactly to the census by
+#: local authority, sex and single year of age, and carried through the model's years without
+#: migration): the projection takes them as of the census and brings them forward to the
+#: model's last year by its own method before it projects ahead.
+CENSUS_YEAR = 2021
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class BasePopulation:
 
     year: str  #: the model's year the residents are of (the projection starts after it)
     scale: float
+    #: the calendar year whose census the residents are counted as (mid-year)
+    census_year: int
     region_name: str
     msoa_codes: tuple[str, ...]
     msoa_names: tuple[str, ...]
@@ -93,6 +100,7 @@ def base_population(warehouse: Tables) -> BasePopulation:
     return BasePopulation(
         year=year,
         scale=scale,
+        census_year=CENSUS_YEAR,
         region_name=str(manifest.get("region_name", "the model's region")),
         msoa_codes=msoa_codes,
         msoa_names=tuple(str(n) for n in places["msoa21_name"]),

@@ -155,19 +155,30 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
     fertility = fertility.astype(np.float32)
     improvement = draws.improvement[:, None]
     first_calendar = start_year(base.year)
-    everyone = _record(inputs, 0, lad, quintiles, population, out)
-    for t in range(1, horizon + 1):
-        years_on = a.years_of_improvement(first_calendar + t)
+
+    def one_year(
+        calendar_year: int, population: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        years_on = a.years_of_improvement(calendar_year)
         q = death_probability(a.qx, a.multiplier[lad], improvement, years_on)  # (draw, sex, age)
+        everyone = population.sum(axis=1, dtype=np.float64)
         migration = _migration(a.migration_pattern[lad], everyone, draws.migration[:, lad])
-        population = step(
+        result: npt.NDArray[np.float32] = step(
             population,
             q[:, None].astype(np.float32),
             fertility,
             migration[:, None].astype(np.float32),
             count_deaths=False,
         ).population
-        everyone = _record(inputs, t, lad, quintiles, population, out)
+        return result
+
+    # the census's residents brought forward to the model's last year, then projected ahead
+    for calendar_year in range(base.census_year + 1, first_calendar + 1):
+        population = one_year(calendar_year, population)
+    _record(inputs, 0, lad, quintiles, population, out)
+    for t in range(1, horizon + 1):
+        population = one_year(first_calendar + t, population)
+        _record(inputs, t, lad, quintiles, population, out)
     return out
 
 
@@ -188,9 +199,8 @@ def _record(
     quintiles: npt.NDArray[np.int64],
     population: npt.NDArray[np.float32],
     out: _Borough,
-) -> FloatArray:
-    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw; returns the
-    borough's residents ``(draw, sex, age)``."""
+) -> None:
+    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw."""
     n, m = population.shape[:2]
     # the rate of each single year of age is its five-year group's: one matrix product
     by_age = inputs.rates.rates[lad][:, GROUP_OF_AGE, :].reshape(2 * AGES, len(MEASURES))
@@ -227,7 +237,6 @@ def _record(
         if chosen.any():
             out.by_quintile[t, q, :, 0] = council[:, chosen].sum(axis=1)
             out.by_quintile[t, q, :, 1] = (gross - council)[:, chosen].sum(axis=1)
-    return everyone
 
 
 def percentiles(draws: npt.NDArray[np.floating]) -> FloatArray:

@@ -47,11 +47,16 @@ class Money:
         return gap
 
     def first_year_short(self, years: tuple[str, ...]) -> dict[str, str | None]:
-        """Each partner's first year whose central case costs more than its income."""
+        """Each partner's first year from which its central case costs more than its income
+        every year to the end (a shortfall that lasts, not a year's blip); None where the last
+        year is covered."""
         result: dict[str, str | None] = {}
         for p, partner in enumerate(self.partners):
-            short = np.flatnonzero(self.gap[:, p, 0] > 0)
-            result[partner.code] = years[int(short[0])] if short.size else None
+            covered = np.flatnonzero(self.gap[:, p, 0] <= 0)
+            last_covered = int(covered[-1]) if covered.size else -1
+            result[partner.code] = (
+                years[last_covered + 1] if last_covered + 1 < len(years) else None
+            )
         return result
 
     def probability_gap_above(self, partner: int, year: int, pounds: float) -> float:

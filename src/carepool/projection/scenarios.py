@@ -228,10 +228,24 @@ def _resolved(raw: dict[str, Any], origin: str, depth: int = 0) -> dict[str, Any
 
 
 def parse_scenario(text: str, origin: str) -> Scenario:
-    """The scenario in TOML ``text``; ``origin`` names the file in any error."""
+    """The scenario in TOML ``text``; ``origin`` names the file in any error.
+
+    A scenario names itself (a file that extends another is not that other). One that extends
+    none gives its settlement, ``[income]`` and ``[costs]``, itself: their defaults are flat,
+    not any announced settlement, and should not be taken unawares."""
     if len(text.encode()) > MAX_FILE_BYTES:
         raise ProjectionError(f"{origin}: larger than {MAX_FILE_BYTES:,} bytes")
-    raw = _resolved(_parse(text, origin), origin)
+    own = _parse(text, origin)
+    if "name" not in own:
+        raise ProjectionError(f"{origin}: field name: a scenario needs a name of its own")
+    if "extends" not in own:
+        missing = [table for table in ("income", "costs") if table not in own]
+        if missing:
+            raise ProjectionError(
+                f"{origin}: field {missing[0]}: a scenario that extends none gives its "
+                f'[{missing[0]}] itself (or starts extends = "baseline")'
+            )
+    raw = _resolved(own, origin)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -24,7 +24,7 @@ from carepool.projection.base import BasePopulation, base_population
 from carepool.projection.changes import demand_change
 from carepool.projection.demand import DemandRates, council_shares, demand_rates
 from carepool.projection.draws import make_draws
-from carepool.projection.engine import EngineInputs, Projected, _trend_rates, run_engine
+from carepool.projection.engine import COLUMNS, EngineInputs, Projected, _trend_rates, run_engine
 from carepool.projection.money import Money, Partner, partner_money
 from carepool.projection.prevention_hook import PreventionEffects, prevention_effects
 from carepool.projection.reform import CareUsers, care_users, reform_year
@@ -87,6 +87,18 @@ class ScenarioProjection:
     #: today's, by year and local authority (nothing under today's rules)
     newly_supported: FloatArray
     prevention: PreventionEffects | None
+    #: what a reader should know about this projection of the scenario
+    notes: tuple[str, ...] = ()
+
+    def newly_supported_in(self, t: int) -> FloatArray:
+        """People newly supported by each council in year ``t`` (an index), grown with the
+        number of people in long-term care the borough is projected to have."""
+        clients = [COLUMNS.index("older_care_clients"), COLUMNS.index("working_age_care_clients")]
+        lad = self.projected.lad
+        now = lad[t][:, 0][:, clients].sum(axis=1)
+        then = np.maximum(lad[0][:, 0][:, clients].sum(axis=1), 1.0)
+        grown: FloatArray = self.newly_supported[t] * now / then
+        return grown
 
 
 @dataclass(frozen=True)
@@ -233,7 +245,18 @@ def _one(
     money = partner_money(
         projected, partners, scenario, draws, prevention.cost_by_partner if prevention else None
     )
-    return ScenarioProjection(scenario, projected, money, newly, prevention)
+    notes = []
+    charging = scenario.charging
+    if (
+        charging.policy != "means-test"
+        and charging.from_year
+        and start_year(charging.from_year) > start_year(projected.years[-1])
+    ):
+        notes.append(
+            f"The {charging.policy} policy begins in {charging.from_year}, after the last "
+            f"year projected ({projected.years[-1]}): it changes nothing here."
+        )
+    return ScenarioProjection(scenario, projected, money, newly, prevention, tuple(notes))
 
 
 def _charging(shared: _Shared, scenario: Scenario, horizon: int) -> tuple[FloatArray, FloatArray]:
@@ -247,6 +270,12 @@ def _charging(shared: _Shared, scenario: Scenario, horizon: int) -> tuple[FloatA
         return change, newly
     first = start_year(shared.base.year)
     begins = start_year(policy.from_year) if policy.from_year else first + 1
+    if begins < first + 1:
+        raise ProjectionError(
+            f"scenario {scenario.name}: field charging.from_year: expected a year after the "
+            f"model's last ({shared.base.year}), from {financial_year(first + 1)}, not "
+            f"{policy.from_year}"
+        )
     for t in range(1, horizon + 1):
         reform_years = first + t - begins + 1
         if reform_years < 1:

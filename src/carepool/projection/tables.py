@@ -77,14 +77,16 @@ def _level_values(result: ProjectionResult, item: ScenarioProjection) -> FloatAr
     return np.stack(_band(moved), axis=-1)
 
 
-def projection_rows(result: ProjectionResult) -> pd.DataFrame:
-    """Every scenario's rows."""
+def projection_rows(result: ProjectionResult, gap_above: float | None = None) -> pd.DataFrame:
+    """Every scenario's rows; with ``gap_above`` (pounds, constant prices), the chance each
+    partner's gap exceeds it in each year too (``p_gap_above``), beside the chance it exceeds
+    nothing (``p_gap_above_zero``)."""
     frames = []
     for item in result.scenarios:
         frames.append(_level_rows(result, item))
         if result.request.by_age_sex:
             frames.append(_age_sex_rows(result, item))
-        extra = _partner_rows(result, item) + _reform_rows(result, item)
+        extra = _partner_rows(result, item, gap_above) + _reform_rows(result, item)
         frames.append(pd.DataFrame(extra, columns=list(FIELDS)))
     return pd.concat(frames, ignore_index=True)[list(FIELDS)]
 
@@ -170,7 +172,9 @@ def _money_partner(result: ProjectionResult, column: str, place: int) -> str | N
     return "councils"
 
 
-def _partner_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dict[str, Any]]:
+def _partner_rows(
+    result: ProjectionResult, item: ScenarioProjection, gap_above: float | None
+) -> list[dict[str, Any]]:
     money = item.money
     price = f"GBP ({result.price_year} prices)"
     rows = []
@@ -204,6 +208,29 @@ def _partner_rows(result: ProjectionResult, item: ScenarioProjection) -> list[di
                             "unit": unit,
                         }
                     )
+        thresholds = [(0.0, "p_gap_above_zero")]
+        if gap_above is not None:
+            thresholds.append((gap_above, "p_gap_above"))
+        for pounds, measure in thresholds:
+            for t, year in enumerate(result.years):
+                chance = money.probability_gap_above(p, t, pounds)
+                rows.append(
+                    {
+                        "scenario": item.scenario.name,
+                        "year": year,
+                        "place": partner.place,
+                        "place_name": place_name,
+                        "level": level,
+                        "age_group": "all",
+                        "sex": "all",
+                        "measure": measure,
+                        "partner": partner.code,
+                        "value": round(chance, 4),
+                        "lower": round(chance, 4),
+                        "upper": round(chance, 4),
+                        "unit": f"probability (gap above £{pounds:,.0f}, {price})",
+                    }
+                )
     return rows
 
 
@@ -212,7 +239,6 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
     price = f"GBP ({result.price_year} prices)"
     rows = []
     by_quintile = np.moveaxis(item.projected.by_quintile, 2, -1)  # (year, quintile, who, draw)
-    clients = [COLUMNS.index("older_care_clients"), COLUMNS.index("working_age_care_clients")]
     for t, year in enumerate(result.years):
         common = {
             "scenario": item.scenario.name,
@@ -230,7 +256,8 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
                     {
                         **common,
                         "place": f"Q{q + 1}",
-                        "place_name": f"IMD quintile {q + 1} (1 most deprived)",
+                        "place_name": f"IMD quintile {q + 1}"
+                        + (" (most deprived)" if q == 0 else " (least deprived)" if q == 4 else ""),
                         "measure": measure,
                         "partner": partner,
                         "value": round(float(value) / 100),
@@ -241,11 +268,9 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
                 )
         if item.scenario.charging.policy == "means-test":
             continue
-        growth = item.projected.lad[t, :, 0, clients].sum(axis=0) / np.maximum(
-            item.projected.lad[0, :, 0, clients].sum(axis=0), 1.0
-        )
+        grown = item.newly_supported_in(t)
         for lad, code in enumerate(result.base.lad_codes):
-            newly = float(item.newly_supported[t, lad] * growth[lad])
+            newly = round(float(grown[lad]), 1)
             rows.append(
                 {
                     "scenario": item.scenario.name,
@@ -257,9 +282,9 @@ def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dic
                     "sex": "all",
                     "measure": "newly_council_supported",
                     "partner": code,
-                    "value": round(newly, 1),
-                    "lower": round(newly, 1),
-                    "upper": round(newly, 1),
+                    "value": newly,
+                    "lower": newly,
+                    "upper": newly,
                     "unit": "people",
                 }
             )
