@@ -147,7 +147,7 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
         by_quintile=np.zeros((horizon + 1, 5, n, 2)),
         by_age=np.zeros((horizon + 1, n, 2, len(AGE_BANDS), len(MEASURES)), np.float32),
     )
-    population = np.broadcast_to(base.population[rows], (n, rows.size, 2, AGES)).astype(np.float32)
+    population = base.population[rows][None].astype(np.float32)  # the central case first
     quintiles = base.quintile_of_msoa[rows]
     fertility = (a.fertility_level[lad] * draws.fertility)[:, None, None] * a.schedule[
         None, None, :
@@ -157,27 +157,29 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
     first_calendar = start_year(base.year)
 
     def one_year(
-        calendar_year: int, population: npt.NDArray[np.float32]
+        calendar_year: int, population: npt.NDArray[np.float32], chosen: slice
     ) -> npt.NDArray[np.float32]:
         years_on = a.years_of_improvement(calendar_year)
-        q = death_probability(a.qx, a.multiplier[lad], improvement, years_on)  # (draw, sex, age)
-        everyone = population.sum(axis=1, dtype=np.float64)
-        migration = _migration(a.migration_pattern[lad], everyone, draws.migration[:, lad])
+        q = death_probability(a.qx, a.multiplier[lad], improvement[chosen], years_on)
+        everyone = population.sum(axis=1, dtype=np.float64)  # (draw, sex, age)
+        migration = _migration(a.migration_pattern[lad], everyone, draws.migration[chosen, lad])
         result: npt.NDArray[np.float32] = step(
             population,
             q[:, None].astype(np.float32),
-            fertility,
+            fertility[chosen],
             migration[:, None].astype(np.float32),
             count_deaths=False,
         ).population
         return result
 
-    # the census's residents brought forward to the model's last year, then projected ahead
+    # the census's residents brought forward to the model's last year with the central
+    # assumptions (the present, not an uncertain future), then every draw projects ahead
     for calendar_year in range(base.census_year + 1, first_calendar + 1):
-        population = one_year(calendar_year, population)
+        population = one_year(calendar_year, population, slice(0, 1))
+    population = np.broadcast_to(population, (n, *population.shape[1:])).copy()
     _record(inputs, 0, lad, quintiles, population, out)
     for t in range(1, horizon + 1):
-        population = one_year(first_calendar + t, population)
+        population = one_year(first_calendar + t, population, slice(None))
         _record(inputs, t, lad, quintiles, population, out)
     return out
 
