@@ -17,6 +17,7 @@ the most important (the flagged ones) go first.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,9 +60,15 @@ def write_html(
     """Write ``figure`` to ``path`` as a whole HTML page; a file system's refusal is
     ``error`` naming the path."""
     include: bool | str = True if library == INLINE else "directory"
+    # written beside the target and renamed over it: a failed write leaves the old chart (or
+    # nothing) in place, never half a file
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        figure.write_html(path, include_plotlyjs=include, full_html=True)
+        figure.write_html(partial, include_plotlyjs=include, full_html=True)
+        os.replace(partial, path)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise error(f"{path}: cannot write the chart: {exc.strerror or exc}") from None
     return path
 

@@ -25,7 +25,8 @@ from carepool.cli.support import (
     warn,
 )
 from carepool.config import Settings
-from carepool.errors import ProjectionError
+from carepool.errors import LedgerError, ProjectionError
+from carepool.ledger import parse_amount
 from carepool.projection import (
     AGE_GROUP_BOUND,
     BOROUGH_BOUND,
@@ -155,6 +156,18 @@ def project_command(
     """Project population, demand and money ahead of the model's last year under scenarios,
     with uncertainty: by place, and by partner (the ICB and each council)."""
     if context.invoked_subcommand is not None:
+        given = [
+            param.opts[0]
+            for param in context.command.params
+            if param.name
+            and getattr(context.get_parameter_source(param.name), "name", None) == "COMMANDLINE"
+        ]
+        if given:
+            raise ProjectionError(
+                f"{given[0]}: an option of the projection itself; a "
+                f"subcommand's options go after it (carepool project "
+                f"{context.invoked_subcommand} --help)"
+            )
         return
     if (gap_above is None) != (by is None):
         raise ProjectionError("give --gap-above and --by together")
@@ -201,14 +214,15 @@ def _projected_year(text: str, years: int) -> str:
 
 
 def _pounds(text: str) -> float:
-    cleaned = text.replace(",", "").removeprefix("£")
+    """``--gap-above`` read as the ledger reads an amount: pounds (``1,250.50``) or pence,
+    one strict format, nothing or more."""
     try:
-        value = float(cleaned)
-    except ValueError:
-        raise ProjectionError(f"gap-above: expected an amount in pounds, not {text!r}") from None
-    if not -1e13 < value < 1e13:
-        raise ProjectionError(f"gap-above: expected an amount within £10 trillion, not {text!r}")
-    return value
+        return parse_amount(text, "gap-above", allow_zero=True) / 100.0
+    except LedgerError:
+        raise ProjectionError(
+            f"gap-above: expected an amount in pounds of £0 or more (such as 25,000,000), "
+            f"not {text!r:.40}"
+        ) from None
 
 
 @project_app.command("backcast")
@@ -390,7 +404,7 @@ def _print_reform(result: ProjectionResult, name: str) -> None:
 
 
 def _print_gap_chances(result: ProjectionResult, pounds: float, year: str) -> None:
-    table = Table(title=f"The chance a partner's gap exceeds {gbp(pounds)} in {year}")
+    table = Table(title=f"The chance a partner's gap exceeds {gbp(pounds, 2)} in {year}")
     table.add_column("partner")
     for item in result.scenarios:
         table.add_column(item.scenario.name, justify="right")
@@ -421,6 +435,8 @@ def compare_command(
 ) -> None:
     """Two scenarios side by side on the same draws: each partner's cost, income and gap,
     what people pay for care, and the region's demand, in a year and over all the years."""
+    if as_json and as_csv:
+        raise ProjectionError("choose one of --json and --csv")
     shown_year = _projected_year(year, years) if year is not None else None
     request = ProjectionRequest(
         scenarios=(first, second), years=years, level="region", draws=draws, seed=seed

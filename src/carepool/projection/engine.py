@@ -65,7 +65,7 @@ def _trend_rates(
     rates = np.zeros((draws.count, len(MEASURES)))
     for k, measure in enumerate(MEASURES):
         if measure.name in overrides:
-            rates[:, k] = overrides[measure.name] + spread * z
+            rates[:, k] = np.clip(overrides[measure.name] + spread * z, -0.2, 0.2)
         elif measure.trend in TREND_GROUPS:
             rates[:, k] = draws.trends[:, TREND_GROUPS.index(measure.trend)]
     return rates

@@ -20,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from carepool.charging import POLICIES
 from carepool.errors import ProjectionError
-from carepool.projection.demand import MEASURE_NAMES
+from carepool.projection.demand import MEASURE_NAMES, MEASURES
 from carepool.years import is_financial_year
 
 MAX_FILE_BYTES = 200_000
 MAX_EXTENDS = 5
 #: A yearly rate of change: -20% to +20% a year.
-Rate = Annotated[float, Field(ge=-0.2, le=0.2, strict=False, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=-0.2, le=0.2, allow_inf_nan=False)]
 #: A spread: the standard deviation of a yearly rate, 0 to 10 points.
 Spread = Annotated[float, Field(ge=0.0, le=0.1, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -36,7 +36,9 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # strict: a number is a number and a yes a boolean ("0.1", "no" and true for 100% are
+    # refused, not read as something else); a whole number is a number
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Population(_Strict):
@@ -45,6 +47,20 @@ class Population(_Strict):
     fertility: Variant = "principal"
     life_expectancy: Variant = "principal"
     migration: Variant = "principal"
+
+
+#: What a trend or an effect may change: demand, not the population the projection works out.
+CHANGEABLE = tuple(m.name for m in MEASURES if m.trend != "none")
+
+
+def _changeable(value: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(value) - set(CHANGEABLE))
+    if unknown:
+        raise ValueError(
+            f"{unknown} cannot be changed here (the population is the projection's own); "
+            f"expected some of {list(CHANGEABLE)}"
+        )
+    return value
 
 
 class Demand(_Strict):
@@ -61,10 +77,7 @@ class Demand(_Strict):
     @field_validator("trends")
     @classmethod
     def _known(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(MEASURE_NAMES))
-        if unknown:
-            raise ValueError(f"unknown measures {unknown}; expected some of {list(MEASURE_NAMES)}")
-        return value
+        return _changeable(value)
 
 
 class CareCloserToHome(_Strict):
@@ -94,10 +107,7 @@ class Prevention(_Strict):
     @field_validator("effects")
     @classmethod
     def _known(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(MEASURE_NAMES))
-        if unknown:
-            raise ValueError(f"unknown measures {unknown}; expected some of {list(MEASURE_NAMES)}")
-        return value
+        return _changeable(value)
 
 
 class Costs(_Strict):
