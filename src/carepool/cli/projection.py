@@ -188,12 +188,24 @@ def project_command(
     result = _run(request, quiet=as_json or as_csv)
     if chart is not None:
         err.print(f"Chart: {fan_charts(result, chart)}")
-    if emit(projection_rows(result, threshold), as_json, as_csv):
+    if _emit_rows(projection_rows(result, threshold), as_json, as_csv):
         return
     for item in result.scenarios:
         _print_scenario(result, item.scenario.name)
     if threshold is not None and by is not None:
         _print_gap_chances(result, threshold, by)
+
+
+def _emit_rows(frame: pd.DataFrame, as_json: bool, as_csv: bool) -> bool:
+    """The rows as JSON (one row a line, as ``emit`` writes them, by pandas' own writer: a
+    neighbourhood projection has a hundred thousand rows and more) or CSV."""
+    if not as_json:
+        return emit(frame, as_json, as_csv)
+    # the rows carry at most four decimal places (probabilities): six keep every figure
+    lines = frame.to_json(orient="records", lines=True, double_precision=6)
+    rows = lines.strip().split("\n") if lines.strip() else []
+    typer.echo("[\n" + ",\n".join(f"  {row}" for row in rows) + "\n]" if rows else "[]")
+    return True
 
 
 def _projected_year(text: str, years: int) -> str:
