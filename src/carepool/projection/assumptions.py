@@ -22,12 +22,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from carepool.errors import ReferenceDataError
 from carepool.projection.fertility import fertility_level, fertility_schedule
 from carepool.projection.history import History
-from carepool.projection.migration import mean_rates, residual_rates
+from carepool.projection.migration import mean_rates, register_levels, residual_rates
 from carepool.projection.mortality import hazard_multipliers, life_table_qx, survivors
-from carepool.reference import read_reference
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -78,41 +76,5 @@ def projection_assumptions(lad_codes: tuple[str, ...], base: FloatArray) -> Assu
         schedule=schedule,
         fertility_level=fertility_level(base, schedule, child_survival),
         migration_pattern=pattern,
-        migration_level=register_levels(lad_codes),
+        migration_level=register_levels(lad_codes, REGISTERS_LAST_YEAR, REGISTER_YEARS),
     )
-
-
-def register_levels(lad_codes: tuple[str, ...]) -> dict[str, FloatArray]:
-    """Net migration a year by authority in the five years to mid-2019: the mean, and the
-    lowest and highest single year."""
-    table = read_reference(
-        "mye_components_england",
-        [
-            "lad_code",
-            "year_to_mid",
-            "internal_in",
-            "internal_out",
-            "international_in",
-            "international_out",
-        ],
-    ).to_pandas()
-    first = REGISTERS_LAST_YEAR - REGISTER_YEARS
-    window = table[(table["year_to_mid"] > first) & (table["year_to_mid"] <= REGISTERS_LAST_YEAR)]
-    window = window.assign(
-        net=window["internal_in"]
-        - window["internal_out"]
-        + window["international_in"]
-        - window["international_out"]
-    )
-    levels: dict[str, list[float]] = {"low": [], "principal": [], "high": []}
-    for code in lad_codes:
-        values = window.loc[window["lad_code"] == code, "net"].to_numpy(dtype=np.float64)
-        if values.size != REGISTER_YEARS:
-            raise ReferenceDataError(
-                f"mye_components_of_change_england_lad20.csv: no {REGISTER_YEARS} years to "
-                f"mid-{REGISTERS_LAST_YEAR} for {code}"
-            )
-        levels["low"].append(float(values.min()))
-        levels["principal"].append(float(values.mean()))
-        levels["high"].append(float(values.max()))
-    return {name: np.array(values) for name, values in levels.items()}

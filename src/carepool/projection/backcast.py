@@ -34,7 +34,7 @@ from carepool.projection.history import History
 from carepool.projection.migration import (
     at_level,
     mean_rates,
-    recent_net_migration,
+    register_levels,
     residual_rates,
 )
 from carepool.projection.mortality import (
@@ -91,7 +91,7 @@ def backcast(region: str = "gm") -> Backcast:
     method = _history(codes)
     pattern = mean_rates(residual_rates(method.decade(1991)), residual_rates(method.decade(2001)))
     base = method.single(2011)
-    level = recent_net_migration(codes, REGISTERS_LAST_YEAR)
+    level = register_levels(codes, REGISTERS_LAST_YEAR)["principal"]
     none = np.zeros_like(pattern)
     runs = {
         "censuses' pattern at the registers' level (the method)": at_level(pattern, base, level),

@@ -93,12 +93,13 @@ def no_migration(shape: tuple[int, ...]) -> FloatArray:
     return np.zeros(shape)
 
 
-def recent_net_migration(
+def register_levels(
     lad_codes: tuple[str, ...] | list[str], last_year: int, years: int = 5
-) -> FloatArray:
-    """Each authority's mean yearly net migration (internal and international, in less out)
-    over the ``years`` mid-year to mid-year periods ending at mid-``last_year``, from ONS's
-    components of change."""
+) -> dict[str, FloatArray]:
+    """Each authority's yearly net migration (internal and international, in less out) over
+    the ``years`` mid-year to mid-year periods ending at mid-``last_year``, from ONS's
+    components of change: the mean (``principal``), and the lowest and highest single year
+    (``low``, ``high``)."""
     table = read_reference(
         "mye_components_england",
         [
@@ -111,21 +112,24 @@ def recent_net_migration(
         ],
     ).to_pandas()
     window = table[(table["year_to_mid"] > last_year - years) & (table["year_to_mid"] <= last_year)]
-    net = (
-        window["internal_in"]
+    window = window.assign(
+        net=window["internal_in"]
         - window["internal_out"]
         + window["international_in"]
         - window["international_out"]
     )
-    means = net.groupby(window["lad_code"]).sum() / years
-    counts = window.groupby("lad_code").size()
-    missing = [code for code in lad_codes if counts.get(code, 0) != years]
-    if missing:
-        raise ReferenceDataError(
-            f"mye_components_of_change_england_lad20.csv: no {years} years to mid-{last_year} for "
-            f"{', '.join(missing)}"
-        )
-    return np.array([float(means[code]) for code in lad_codes])
+    levels: dict[str, list[float]] = {"low": [], "principal": [], "high": []}
+    for code in lad_codes:
+        values = window.loc[window["lad_code"] == code, "net"].to_numpy(dtype=np.float64)
+        if values.size != years:
+            raise ReferenceDataError(
+                f"mye_components_of_change_england_lad20.csv: no {years} years to "
+                f"mid-{last_year} for {code}"
+            )
+        levels["low"].append(float(values.min()))
+        levels["principal"].append(float(values.mean()))
+        levels["high"].append(float(values.max()))
+    return {name: np.array(values) for name, values in levels.items()}
 
 
 def at_level(rates: FloatArray, population: FloatArray, net_migrants: FloatArray) -> FloatArray:

@@ -175,15 +175,26 @@ def _money_partner(result: ProjectionResult, column: str, place: int) -> str | N
 def _partner_rows(
     result: ProjectionResult, item: ScenarioProjection, gap_above: float | None
 ) -> list[dict[str, Any]]:
+    """Each partner's cost, income and gap (constant prices and cash), and the chance of a
+    gap, where the partner holds its budget."""
     money = item.money
     price = f"GBP ({result.price_year} prices)"
     rows = []
     figures = {"cost": money.cost, "income": money.income, "gap": money.gap}
+    thresholds = [(0.0, "p_gap_above_zero")]
+    if gap_above is not None:
+        thresholds.append((gap_above, "p_gap_above"))
     for p, partner in enumerate(money.partners):
-        level = "region" if partner.kind == "nhs" else "lad"
-        place_name = (
-            result.region_name if partner.kind == "nhs" else partner.name.removesuffix(" Council")
-        )
+        nhs = partner.kind == "nhs"
+        common = {
+            "scenario": item.scenario.name,
+            "place": partner.place,
+            "place_name": result.region_name if nhs else partner.name.removesuffix(" Council"),
+            "level": "region" if nhs else "lad",
+            "age_group": "all",
+            "sex": "all",
+            "partner": partner.code,
+        }
         for measure, array in figures.items():
             value, lower, upper = _band(array[:, p, :])
             for t, year in enumerate(result.years):
@@ -191,47 +202,33 @@ def _partner_rows(
                     ("", 1.0, price),
                     ("_cash", money.cash[t], "GBP (cash)"),
                 ):
-                    rows.append(
-                        {
-                            "scenario": item.scenario.name,
-                            "year": year,
-                            "place": partner.place,
-                            "place_name": place_name,
-                            "level": level,
-                            "age_group": "all",
-                            "sex": "all",
-                            "measure": measure + suffix,
-                            "partner": partner.code,
-                            "value": round(value[t] * factor),
-                            "lower": round(lower[t] * factor),
-                            "upper": round(upper[t] * factor),
-                            "unit": unit,
-                        }
+                    figure = (
+                        round(value[t] * factor),
+                        round(lower[t] * factor),
+                        round(upper[t] * factor),
                     )
-        thresholds = [(0.0, "p_gap_above_zero")]
-        if gap_above is not None:
-            thresholds.append((gap_above, "p_gap_above"))
+                    rows.append(_row(common, year, measure + suffix, figure, unit))
         for pounds, measure in thresholds:
+            unit = f"probability (gap above £{pounds:,.2f}, {price})"
             for t, year in enumerate(result.years):
-                chance = money.probability_gap_above(p, t, pounds)
-                rows.append(
-                    {
-                        "scenario": item.scenario.name,
-                        "year": year,
-                        "place": partner.place,
-                        "place_name": place_name,
-                        "level": level,
-                        "age_group": "all",
-                        "sex": "all",
-                        "measure": measure,
-                        "partner": partner.code,
-                        "value": round(chance, 4),
-                        "lower": round(chance, 4),
-                        "upper": round(chance, 4),
-                        "unit": f"probability (gap above £{pounds:,.0f}, {price})",
-                    }
-                )
+                chance = round(money.probability_gap_above(p, t, pounds), 4)
+                rows.append(_row(common, year, measure, (chance, chance, chance), unit))
     return rows
+
+
+def _row(
+    common: dict[str, Any], year: str, measure: str, figure: tuple[float, float, float], unit: str
+) -> dict[str, Any]:
+    value, lower, upper = figure
+    return {
+        **common,
+        "year": year,
+        "measure": measure,
+        "value": value,
+        "lower": lower,
+        "upper": upper,
+        "unit": unit,
+    }
 
 
 def _reform_rows(result: ProjectionResult, item: ScenarioProjection) -> list[dict[str, Any]]:
