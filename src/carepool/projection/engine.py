@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 import numpy as np
@@ -93,6 +94,12 @@ class EngineInputs:
     change: Change
     council_share: CouncilShare
 
+    @cached_property
+    def prices(self) -> tuple[FloatArray, FloatArray]:
+        """Each measure's unit cost in pence, for the NHS and for social care: worked out once
+        a run, not in every borough's every year."""
+        return _prices(self.rates)
+
 
 @dataclass
 class _Borough:
@@ -157,11 +164,17 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
     first_calendar = start_year(base.year)
 
     def one_year(
-        calendar_year: int, population: npt.NDArray[np.float32], chosen: slice
+        calendar_year: int,
+        population: npt.NDArray[np.float32],
+        chosen: slice,
+        everyone: FloatArray | None = None,
     ) -> npt.NDArray[np.float32]:
+        """A year on; ``everyone`` is the borough's residents ``(draw, sex, age)`` where the
+        year's record has already summed them."""
         years_on = a.years_of_improvement(calendar_year)
         q = death_probability(a.qx, a.multiplier[lad], improvement[chosen], years_on)
-        everyone = population.sum(axis=1, dtype=np.float64)  # (draw, sex, age)
+        if everyone is None:
+            everyone = population.sum(axis=1, dtype=np.float64)
         migration = _migration(a.migration_pattern[lad], everyone, draws.migration[chosen, lad])
         result: npt.NDArray[np.float32] = step(
             population,
@@ -177,10 +190,10 @@ def _project_borough(inputs: EngineInputs, lad: int, rows: npt.NDArray[np.int64]
     for calendar_year in range(base.census_year + 1, first_calendar + 1):
         population = one_year(calendar_year, population, slice(0, 1))
     population = np.broadcast_to(population, (n, *population.shape[1:])).copy()
-    _record(inputs, 0, lad, quintiles, population, out)
+    everyone = _record(inputs, 0, lad, quintiles, population, out)
     for t in range(1, horizon + 1):
-        population = one_year(first_calendar + t, population, slice(None))
-        _record(inputs, t, lad, quintiles, population, out)
+        population = one_year(first_calendar + t, population, slice(None), everyone)
+        everyone = _record(inputs, t, lad, quintiles, population, out)
     return out
 
 
@@ -201,8 +214,9 @@ def _record(
     quintiles: npt.NDArray[np.int64],
     population: npt.NDArray[np.float32],
     out: _Borough,
-) -> None:
-    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw."""
+) -> FloatArray:
+    """Year ``t``'s demand and cost for the borough's neighbourhoods, every draw; returns the
+    borough's residents ``(draw, sex, age)``, which the next year's migration needs too."""
     n, m = population.shape[:2]
     # the rate of each single year of age is its five-year group's: one matrix product
     by_age = inputs.rates.rates[lad][:, GROUP_OF_AGE, :].reshape(2 * AGES, len(MEASURES))
@@ -224,7 +238,7 @@ def _record(
         demand = inputs.change(t, demand)
         banded = inputs.change(t, banded * trend[:, None, None, :])
     out.by_age[t] = banded
-    nhs_price, care_price = _prices(inputs.rates)
+    nhs_price, care_price = inputs.prices
     draws = inputs.draws
     nhs = (demand @ nhs_price) * np.power(1.0 + draws.nhs_cost_growth, t)[:, None]
     gross = (demand @ care_price) * np.power(1.0 + draws.social_care_cost_growth, t)[:, None]
@@ -239,6 +253,7 @@ def _record(
         if chosen.any():
             out.by_quintile[t, q, :, 0] = council[:, chosen].sum(axis=1)
             out.by_quintile[t, q, :, 1] = (gross - council)[:, chosen].sum(axis=1)
+    return everyone
 
 
 def percentiles(draws: npt.NDArray[np.floating]) -> FloatArray:
