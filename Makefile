@@ -11,7 +11,7 @@ GOVUK_FRONTEND := 6.6.0
 WEB_ASSETS := $(VENV)/web/node_modules/govuk-frontend/package.json
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit bench baseline clean
+.PHONY: run test lint typecheck unit bench bench-england baseline clean
 
 run: $(STAMP_RUN) $(WEB_ASSETS)
 	$(BIN)/carepool demo
@@ -51,6 +51,9 @@ unit: $(STAMP_TEST) $(CHROMIUM) $(WEB_ASSETS)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/run.py
+
+bench-england: $(STAMP_TEST)
+	$(BIN)/python benchmarks/run.py england
 
 # Rewrite the reviewed headline figures (tests/e2e/baseline.json) after an intended change.
 baseline: $(STAMP_TEST)

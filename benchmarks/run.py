@@ -131,6 +131,7 @@ if __name__ == "__main__":
         "prevention",
         "portal",
         "projection",
+        "england",
     )
     if part not in parts:
         raise SystemExit(f"usage: run.py [{'|'.join(parts)}]")
@@ -156,6 +157,10 @@ if __name__ == "__main__":
         import projection
 
         projection.main()
+    if part == "england":  # not in "all": many minutes and gigabytes (make bench-england)
+        import england
+
+        england.main()
     if part in ("all", "portal"):
         import portal
 

@@ -15,6 +15,7 @@ from carepool.allocation.need import estimate_curve
 from carepool.allocation.variables import COUNCIL_SERVICES
 from carepool.config import Settings
 from carepool.errors import AllocationError
+from carepool.warehouse import read_warehouse_table
 from carepool.warehouse.connection import connect
 
 
@@ -25,7 +26,7 @@ def settings(small_warehouse: Path) -> Settings:
 
 @pytest.fixture(scope="module")
 def person_year(small_warehouse: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(small_warehouse / "person_year.parquet")
+    frame = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     latest: pd.DataFrame = frame[frame["year"] == frame["year"].max()]
     return latest
 
@@ -36,7 +37,7 @@ def test_population_and_activity_match_the_person_year_table(
     formula = load_formula()
     with connect(settings) as wh:
         last = sorted(
-            pd.read_parquet(settings.warehouse_dir / "person_year.parquet")["year"].unique()
+            read_warehouse_table(settings.warehouse_dir, "person_year").to_pandas()["year"].unique()
         )[-1]
         data = from_warehouse(wh, "2030-31", formula.variables(), ["lad"])
     assert data.population_year == last
@@ -77,7 +78,7 @@ def test_premature_mortality_is_an_msoa_smr_under_75(
     formula = load_formula()
     with connect(settings) as wh:
         data = from_warehouse(wh, "2030-31", ["premature_mortality", "morbidity"], ["lad"])
-    everyone = pd.read_parquet(small_warehouse / "person_year.parquet")
+    everyone = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     young = everyone[everyone["age"] < 75].assign(
         band=lambda f: f["age"] // 5, py=lambda f: f["days_alive"] / 365
     )

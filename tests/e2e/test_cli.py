@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carepool.cli import app
-from carepool.warehouse import table_path
+from carepool.warehouse import read_warehouse_table, table_path
 
 runner = CliRunner()
 
@@ -136,7 +136,7 @@ def test_demo_never_overwrites_loaded_extracts(data_dir: Path) -> None:
     assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
     warehouse = data_dir / "warehouse"
     extract = data_dir / "residents.parquet"
-    pq.write_table(pq.read_table(warehouse / "residents.parquet").slice(0, 10), extract)
+    pq.write_table(read_warehouse_table(warehouse, "residents").slice(0, 10), extract)
     assert runner.invoke(app, ["load", "residents", str(extract)]).exit_code == 0
     loaded = table_path(warehouse, "residents").read_bytes()
 
@@ -183,7 +183,7 @@ def test_build_refuses_to_replace_loaded_extracts_without_force(data_dir: Path) 
     assert runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"]).exit_code == 0
     warehouse = data_dir / "warehouse"
     extract = data_dir / "residents.parquet"
-    pq.write_table(pq.read_table(warehouse / "residents.parquet").slice(0, 10), extract)
+    pq.write_table(read_warehouse_table(warehouse, "residents").slice(0, 10), extract)
     assert runner.invoke(app, ["load", "residents", str(extract)]).exit_code == 0
     refused = runner.invoke(app, ["build", "--region", "E08000009", "--scale", "0.01"])
     assert refused.exit_code == 2

@@ -33,7 +33,9 @@ def test_a_list_of_la_codes_is_a_region() -> None:
     ("spec", "message"),
     [
         ("", "empty"),
-        ("X123", "not a local authority code"),
+        ("X123", "not a region or council"),
+        ("E54999999", "not a known integrated care board"),
+        ("E12000010", "not a region of England"),
         ("E47999999", "not a known combined authority"),
         ("E08999999", "no 2021 LSOAs are vendored"),
     ],

@@ -17,7 +17,7 @@ from carepool.errors import IndicatorError
 from carepool.indicators import INDICATORS, Method, indicator_table
 from carepool.indicators.pooling import Window, pooled_pattern, windows
 from carepool.stats import life_table
-from carepool.warehouse import Warehouse, connect
+from carepool.warehouse import Warehouse, connect, read_warehouse_table
 from carepool.years import days_in
 
 FIRST, SECOND = "2024-25", "2025-26"
@@ -95,7 +95,7 @@ def test_pooled_life_expectancy_is_the_life_table_of_the_pooled_bands(
 ) -> None:
     """Deaths and person-years summed band by band over both years (each year's days lived
     over that year's days), then one life table."""
-    person_year = pd.read_parquet(small_warehouse / "person_year.parquet")
+    person_year = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     rows = person_year[person_year["sex"] == "male"]
     band = life_table.band_index(rows["age"].to_numpy())
     deaths = np.bincount(band, weights=rows["died"].to_numpy(float), minlength=20)

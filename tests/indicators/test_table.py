@@ -18,6 +18,7 @@ from carepool.indicators.definitions import Indicator, Method, Polarity, Table
 from carepool.indicators.levels import memberships
 from carepool.indicators.table import COLUMNS
 from carepool.stats import intervals, life_table, rates, standardised
+from carepool.warehouse import read_warehouse_table
 from carepool.warehouse.connection import Warehouse
 
 MANCHESTER = "E08000003"
@@ -33,7 +34,7 @@ def wh(small_warehouse: Path) -> Iterator[Warehouse]:
 
 @pytest.fixture(scope="module")
 def person_year(small_warehouse: Path) -> pd.DataFrame:
-    frame: pd.DataFrame = pd.read_parquet(small_warehouse / "person_year.parquet")
+    frame: pd.DataFrame = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     return frame
 
 
@@ -136,7 +137,7 @@ def test_care_home_admissions_are_new_council_supported_placements_of_people_65_
 
 
 def test_share_of_spend_counts_public_money_only(raw: pd.DataFrame, small_warehouse: Path) -> None:
-    cost = pd.read_parquet(small_warehouse / "activity_cost.parquet")
+    cost = read_warehouse_table(small_warehouse, "activity_cost").to_pandas()
     cost = cost[(cost["year"] == FIRST) & (cost["lad_code"] == TRAFFORD)]
     public = cost[cost["payer_kind"] != "self"]
     community = public["service"].isin(

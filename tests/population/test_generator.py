@@ -19,15 +19,13 @@ from carepool.population.social_care_rates import (
     MEAN_CARE_HOME_STAY_YEARS,
     self_funder_share_by_quintile,
 )
-from carepool.warehouse import TABLES, Kind
+from carepool.warehouse import TABLES, Kind, read_warehouse_table
 
 TRAFFORD = "E08000009"
 
 
 def _read(path: Path, table: str) -> dict[str, np.ndarray]:
-    return {
-        k: np.asarray(v) for k, v in pq.read_table(path / f"{table}.parquet").to_pydict().items()
-    }
+    return {k: np.asarray(v) for k, v in read_warehouse_table(path, table).to_pydict().items()}
 
 
 @settings(
@@ -39,8 +37,8 @@ def test_generator_invariants(
 ) -> None:
     path = tmp_path_factory.mktemp("gen")
     manifest = build(BuildRequest(region=TRAFFORD, scale=scale, seed=seed), path)
-    residents = pq.read_table(path / "residents.parquet")
-    person_year = pq.read_table(path / "person_year.parquet").to_pandas()
+    residents = read_warehouse_table(path, "residents")
+    person_year = read_warehouse_table(path, "person_year").to_pandas()
     lsoa = pq.read_table(path / "lsoa.parquet").to_pandas()
     first, second = manifest["years"]
 
@@ -81,18 +79,18 @@ def test_same_seed_gives_identical_tables(tmp_path: Path) -> None:
     build(request, tmp_path / "a")
     build(request, tmp_path / "b")
     for table in ("residents", "person_year", "activity_cost"):
-        a = pq.read_table(tmp_path / "a" / f"{table}.parquet")
-        b = pq.read_table(tmp_path / "b" / f"{table}.parquet")
+        a = read_warehouse_table(tmp_path / "a", table)
+        b = read_warehouse_table(tmp_path / "b", table)
         assert a.equals(b), table
     other = BuildRequest(region=TRAFFORD, scale=0.01, seed=12)
     build(other, tmp_path / "c")
-    c = pq.read_table(tmp_path / "c" / "person_year.parquet")
-    assert not c.equals(pq.read_table(tmp_path / "a" / "person_year.parquet"))
+    c = read_warehouse_table(tmp_path / "c", "person_year")
+    assert not c.equals(read_warehouse_table(tmp_path / "a", "person_year"))
 
 
 def test_costs_add_up_to_the_penny(small_warehouse: Path) -> None:
-    py = pq.read_table(small_warehouse / "person_year.parquet")
-    ac = pq.read_table(small_warehouse / "activity_cost.parquet")
+    py = read_warehouse_table(small_warehouse, "person_year")
+    ac = read_warehouse_table(small_warehouse, "activity_cost")
     person_total = sum(
         pc.sum(py.column(c)).as_py()
         for c in (
@@ -108,7 +106,7 @@ def test_costs_add_up_to_the_penny(small_warehouse: Path) -> None:
 
 
 def test_activity_is_tagged_with_the_partner_that_pays(small_warehouse: Path) -> None:
-    ac = pq.read_table(small_warehouse / "activity_cost.parquet").to_pandas()
+    ac = read_warehouse_table(small_warehouse, "activity_cost").to_pandas()
     nhs = ac[ac["payer_kind"] == "nhs"]
     council = ac[ac["payer_kind"] == "council"]
     assert set(nhs["payer_code"]) == {"E54000057"}
@@ -123,7 +121,7 @@ def test_activity_is_tagged_with_the_partner_that_pays(small_warehouse: Path) ->
 
 
 def test_more_deprived_neighbourhoods_need_more_care(small_warehouse: Path) -> None:
-    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    py = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     rate = py.groupby("imd_quintile").apply(
         lambda g: g["emergency_admissions"].sum() / (g["days_alive"].sum() / 365.25),
         include_groups=False,
@@ -144,7 +142,7 @@ def test_nhs_numbers_are_distinct_and_pass_the_modulus_11_check() -> None:
 
 
 def test_care_is_means_tested(small_warehouse: Path) -> None:
-    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    py = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     clients = py[py["asc_setting"].notna()]
     assert set(clients["asc_funding"]) == {"council_funded", "self_funder"}
     self_funders = clients[clients["asc_funding"] == "self_funder"]
@@ -163,7 +161,7 @@ def test_care_is_means_tested(small_warehouse: Path) -> None:
 
 
 def test_a_self_funder_in_a_care_home_runs_down_their_capital(small_warehouse: Path) -> None:
-    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    py = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     homes = py[py["asc_setting"].isin(["residential", "nursing"])]
     first, second = sorted(py["year"].unique())[:2]
     funding = homes.pivot_table(
@@ -179,9 +177,11 @@ def test_a_self_funder_in_a_care_home_runs_down_their_capital(small_warehouse: P
 
 
 def test_care_homes_turn_over_deaths_free_places_that_admissions_fill(
-    small_warehouse: Path,
+    three_year_warehouse: Path,
 ) -> None:
-    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    # half of Trafford over three years: about 1,000 care home residents aged 85 and over,
+    # enough to tell the two death rates apart (the small model has a few dozen)
+    py = read_warehouse_table(three_year_warehouse, "person_year").to_pandas()
     first, second = sorted(py["year"].unique())[:2]
     old = py[py["age"] >= 85]
     in_home = old["asc_setting"].isin(["residential", "nursing"])
@@ -218,7 +218,7 @@ def test_the_council_supported_gradient_is_the_cards_whoever_is_in_care() -> Non
 
 def test_this_years_use_predicts_next_years(small_warehouse: Path) -> None:
     """Persistent individual risk: last year's heavy users are next year's heavy users."""
-    py = pq.read_table(small_warehouse / "person_year.parquet").to_pandas()
+    py = read_warehouse_table(small_warehouse, "person_year").to_pandas()
     first, second = sorted(py["year"].unique())
     both = py[py["year"] == first].merge(
         py[py["year"] == second], on="person_id", suffixes=("_1", "_2")
@@ -247,7 +247,11 @@ def test_a_failed_build_leaves_the_old_warehouse_untouched(
 
     warehouse = tmp_path / "warehouse"
     build(BuildRequest(region=TRAFFORD, scale=0.01, seed=1), warehouse)
-    before = {p.name: p.read_bytes() for p in warehouse.iterdir()}
+
+    def files() -> dict[str, bytes]:
+        return {str(p.relative_to(warehouse)): p.read_bytes() for p in warehouse.rglob("*.*")}
+
+    before = files()
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -255,5 +259,10 @@ def test_a_failed_build_leaves_the_old_warehouse_untouched(
     monkeypatch.setattr(build_module, "write_manifest", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         build(BuildRequest(region=TRAFFORD, scale=0.01, seed=2), warehouse)
-    assert {p.name: p.read_bytes() for p in warehouse.iterdir()} == before
-    assert [p.name for p in tmp_path.iterdir()] == ["warehouse"]  # no staging left behind
+    assert files() == before
+    # the council it finished is kept beside the warehouse, for the same build to resume
+    (staging,) = tmp_path.glob(".warehouse-building-*")
+    assert (staging / "_councils" / f"{TRAFFORD}.json").is_file()
+    monkeypatch.undo()
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=2), warehouse)
+    assert [p.name for p in tmp_path.iterdir()] == ["warehouse"]  # committed: nothing left

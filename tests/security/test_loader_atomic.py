@@ -33,6 +33,7 @@ from carepool.warehouse import (
     load_file,
     read_manifest,
     table_path,
+    table_rows,
     write_manifest,
     writing,
 )
@@ -307,7 +308,7 @@ def built(warehouse: Path) -> tuple[int, int]:
     """The seed the manifest records and the residents its table holds, checked to agree."""
     manifest = read_manifest(warehouse)
     for name, entry in manifest["tables"].items():
-        assert pq.read_metadata(table_path(warehouse, name, manifest)).num_rows == entry["rows"]
+        assert table_rows(table_path(warehouse, name, manifest)) == entry["rows"]
     return manifest["seed"], manifest["tables"]["residents"]["rows"]
 
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carepool.errors import LoadRejected
-from carepool.warehouse import table_path
+from carepool.warehouse import read_warehouse_table
 from carepool.warehouse.loading import files, load_file
 from carepool.warehouse.schemas import TABLES
 from tests.warehouse.test_loader import reject, valid_rows, write_csv
@@ -125,7 +125,7 @@ def test_the_digest_recorded_is_of_the_bytes_loaded(
     manifest = json.loads((warehouse / "manifest.json").read_text())
     assert result.sha256 == manifest["tables"]["residents"]["sha256"]
     assert result.sha256 == hashlib.sha256(original).hexdigest()
-    loaded = pq.read_table(table_path(warehouse, "residents")).column("lsoa21_code").to_pylist()
+    loaded = read_warehouse_table(warehouse, "residents").column("lsoa21_code").to_pylist()
     assert loaded == [row["lsoa21_code"] for row in rows]
 
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carepool.errors import ConfigError, LoadProblem, LoadRejected, WarehouseError
-from carepool.warehouse import table_path, write_manifest, write_table
+from carepool.warehouse import read_warehouse_table, table_path, write_manifest, write_table
 from carepool.warehouse.loading import (
     KnownCodes,
     LoadResult,
@@ -782,7 +782,7 @@ def test_csv_spellings_a_partner_may_use(warehouse: Path, tmp_path: Path) -> Non
     lines[1] = re.sub(r"^1,", "0001,", lines[1])
     path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     load_file("person_year", path, warehouse)
-    loaded = pq.read_table(table_path(warehouse, "person_year")).to_pylist()
+    loaded = read_warehouse_table(warehouse, "person_year").to_pylist()
     assert loaded == rows
 
 

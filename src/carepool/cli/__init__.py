@@ -30,6 +30,7 @@ from carepool.cli.model import (
 from carepool.cli.portal import publish_command, report_command, serve_command, users_app
 from carepool.cli.prevention import appraise_command, portfolio_command, risk_command
 from carepool.cli.projection import project_app
+from carepool.cli.regions import regions_command
 from carepool.cli.support import user_errors
 
 app = typer.Typer(
@@ -59,6 +60,7 @@ def _main(
 
 for name, command in (
     ("build", build_command),
+    ("regions", regions_command),
     ("info", info_command),
     ("validate", validate_command),
     ("demo", demo_command),

@@ -38,17 +38,29 @@ data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_
 
 
 def run_build(
-    settings: Settings, request: BuildRequest, *, force: bool = False, quiet: bool = False
+    settings: Settings,
+    request: BuildRequest,
+    *,
+    force: bool = False,
+    quiet: bool = False,
+    workers: int | None = None,
+    resume: bool = True,
 ) -> dict[str, Any]:
     """Build with a progress bar; refusals (region, loaded extracts) come before it starts."""
     check_build(settings, request, force=force)
     with step_progress(total=build_steps(request), enabled=not quiet) as advance:
-        return build_model(request, settings.warehouse_dir, progress=advance)
+        return build_model(
+            request, settings.warehouse_dir, progress=advance, workers=workers, resume=resume
+        )
 
 
 def build_command(
     region: Annotated[
-        str, typer.Option(help="'gm' (Greater Manchester) or comma-separated LA codes")
+        str,
+        typer.Option(
+            help="'gm', 'england', a combined authority (E47...), an ICB (E54...), a region "
+            "(E12...) or comma-separated council codes; `carepool regions` lists them"
+        ),
     ] = "gm",
     scale: Annotated[float, typer.Option(help="share of the population to model, in (0, 1]")] = 1.0,
     seed: Annotated[
@@ -60,10 +72,30 @@ def build_command(
     force: Annotated[
         bool, typer.Option("--force", help="replace a warehouse that holds loaded extracts")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes building councils at once (default: one per core)", min=1),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="keep the councils an interrupted build of the same model finished "
+            "(--no-resume starts again)"
+        ),
+    ] = True,
 ) -> None:
-    """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse."""
+    """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse.
+
+    Councils are built in parallel, each into a partition of its own; a build that stops
+    part-way resumes from its finished councils when run again with the same options."""
     settings = Settings.from_env()
-    manifest = run_build(settings, BuildRequest(region, scale, seed, years), force=force)
+    manifest = run_build(
+        settings,
+        BuildRequest(region, scale, seed, years),
+        force=force,
+        workers=workers,
+        resume=resume,
+    )
     out.print(
         f"Built {manifest['region_name']} (scale {manifest['scale']}, seed {manifest['seed']}, "
         f"{', '.join(manifest['years'])}) in {manifest['build_seconds']} s, its disclosure "

@@ -17,19 +17,28 @@ from carepool.geography.codes import (
     level_of,
 )
 from carepool.geography.footprints import MEMBERSHIP_SCHEMA, Footprint, memberships_table
-from carepool.geography.places import (
-    IMD_VINTAGE,
+from carepool.geography.lookups import (
     LOOKUP_COLUMNS,
-    Geography,
-    Region,
-    area_name,
+    combined_authorities,
+    council_of_2024,
     england_place_name,
     lsoa_lookup,
+)
+from carepool.geography.places import IMD_VINTAGE, WHOLE_REGION, Geography, area_name
+from carepool.geography.regions import (
+    ENGLAND,
+    ENGLAND_CODE,
+    REGION_KINDS,
+    Region,
+    RegionKind,
+    region_catalogue,
     resolve_region,
 )
 
 __all__ = [
     "COMBINED_AUTHORITY_PREFIX",
+    "ENGLAND",
+    "ENGLAND_CODE",
     "GSS_PATTERN",
     "ICB_PREFIX",
     "IMD_VINTAGE",
@@ -41,11 +50,16 @@ __all__ = [
     "MEMBERSHIP_SCHEMA",
     "MSOA_PREFIX",
     "PREFIXES",
+    "REGION_KINDS",
+    "WHOLE_REGION",
     "Footprint",
     "Geography",
     "Region",
+    "RegionKind",
     "area_name",
     "code_shape",
+    "combined_authorities",
+    "council_of_2024",
     "england_place_name",
     "is_gss",
     "is_local_authority",
@@ -53,5 +67,6 @@ __all__ = [
     "level_of",
     "lsoa_lookup",
     "memberships_table",
+    "region_catalogue",
     "resolve_region",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from carepool.errors import IndicatorError
-from carepool.geography import area_name
+from carepool.geography import WHOLE_REGION, area_name
 from carepool.warehouse import Tables
 
 #: Levels built from the lsoa table; footprint kinds add more.
@@ -35,7 +35,7 @@ ANALYSIS_LEVELS = ("lad_local_decile",)
 LOCAL_DECILE_PREFIX = "IMD-L"
 COLUMNS = ["level", "place_code", "place_name", "lsoa21_code", "weight"]
 #: Footprint kinds that duplicate a core level.
-_DUPLICATES = {"combined_authority", "lad", "msoa"}
+_DUPLICATES = {"combined_authority", WHOLE_REGION, "lad", "msoa"}
 
 
 def _region(lsoas: pd.DataFrame, footprints: pd.DataFrame) -> tuple[str, str]:
@@ -44,6 +44,9 @@ def _region(lsoas: pd.DataFrame, footprints: pd.DataFrame) -> tuple[str, str]:
     ca = footprints[footprints["footprint_kind"] == "combined_authority"]
     if len(ca):
         return str(ca["footprint_code"].iloc[0]), area_name(lsoas["lad_code"].unique())
+    whole = footprints[footprints["footprint_kind"] == WHOLE_REGION]
+    if len(whole):
+        return str(whole["footprint_code"].iloc[0]), str(whole["footprint_name"].iloc[0])
     return "REGION", "Model region (" + ", ".join(sorted(lsoas["lad_name"].unique())) + ")"
 
 

@@ -21,10 +21,12 @@ from carepool.model.building import (
 )
 from carepool.model.inspection import mixed_warning, summarise, validate, validate_boroughs
 from carepool.model.orders import MIN_RANK_CORRELATION, MIN_RANKED, MIN_TESTABLE_FLOOR
+from carepool.model.regions import KIND_NAMES, lsoa_residents, regions_table
 from carepool.model.tables import column_rule, describe, table_schemas
 
 __all__ = [
     "AUDIT_STEP",
+    "KIND_NAMES",
     "MIN_RANKED",
     "MIN_RANK_CORRELATION",
     "MIN_TESTABLE_FLOOR",
@@ -39,8 +41,10 @@ __all__ = [
     "describe",
     "load_extract",
     "loaded_tables",
+    "lsoa_residents",
     "mixed_warning",
     "plan_build",
+    "regions_table",
     "summarise",
     "table_schemas",
     "validate",

@@ -33,17 +33,23 @@ def build_steps(request: BuildRequest) -> int:
 
 
 def build_model(
-    request: BuildRequest, warehouse_dir: Path, progress: Progress | None = None
+    request: BuildRequest,
+    warehouse_dir: Path,
+    progress: Progress | None = None,
+    *,
+    workers: int | None = None,
+    resume: bool = True,
 ) -> dict[str, Any]:
     """Build the model into ``warehouse_dir`` with its disclosure audit, committed together;
-    returns the manifest committed."""
+    returns the manifest committed (``workers`` and ``resume``: see
+    :func:`carepool.population.build`)."""
 
     def audit(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         if progress is not None:
             progress(AUDIT_STEP)
         return record_audit(folder, manifest)
 
-    return build(request, warehouse_dir, progress, derive=audit)
+    return build(request, warehouse_dir, progress, derive=audit, workers=workers, resume=resume)
 
 
 def load_extract(table: str, path: Path, warehouse_dir: Path) -> LoadResult:

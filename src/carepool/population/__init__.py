@@ -6,7 +6,7 @@ from carepool.population.calibration import (
     quintile_shares_by_age,
     solve_hazard_multiplier,
 )
-from carepool.population.census import census_by_lad, require_census
+from carepool.population.census import census_by_lad, census_residents, require_census
 from carepool.population.lsoa_change import mid2020_on_lsoa21
 from carepool.population.mortality_gradient import period_life_expectancy
 from carepool.population.parameters import SERVICE_COSTS, Parameters, load_parameters
@@ -38,6 +38,7 @@ __all__ = [
     "Summary",
     "build",
     "census_by_lad",
+    "census_residents",
     "load_parameters",
     "mid2020_on_lsoa21",
     "mixed_hazard",

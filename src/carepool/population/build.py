@@ -1,71 +1,65 @@
-"""``carepool build``: geography -> fitted base population -> simulated years -> warehouse."""
+"""``carepool build``: geography -> each council fitted, calibrated, simulated and written
+(in parallel, resumable) -> the region's own tables -> warehouse, committed at once.
+
+The large tables are written a council at a time, hive-partitioned by council
+(:mod:`carepool.warehouse.partitions`), by a pool of worker processes: memory is bounded by the
+largest council a worker holds, not by the region, so any English region (all of England
+included) builds on a laptop. Each council's part depends only on the request and its own
+data (:mod:`carepool.population.council`), so the warehouse is the same bytes whatever the
+order the councils ran in and however many workers ran them. A build stopped part-way keeps
+its finished councils in its staging folder; the same request again resumes from them.
+"""
 
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from carepool import __version__
 from carepool.errors import ConfigError
-from carepool.geography import Geography, memberships_table, resolve_region
-from carepool.population.calibration import area_mortality_multipliers, area_prevalence_multipliers
-from carepool.population.census import census_by_lad
-from carepool.population.fit import FittedAuthority, fit_authority
-from carepool.population.generator import Area, Cohort, YearResult, nhs_numbers, simulate
-from carepool.population.lsoa_change import lsoa11_footprints, mid2020_on_lsoa21
-from carepool.population.parameters import (
-    ACTIVITY_UNITS,
-    CONDITION_USE_WEIGHTS,
-    SERVICE_COSTS,
-    Parameters,
-    load_parameters,
+from carepool.geography import Geography, Region, lsoa_lookup, memberships_table, resolve_region
+from carepool.population.census import census_residents
+from carepool.population.council import (
+    RECORDS,
+    CouncilPart,
+    CouncilRequest,
+    build_council,
+    finished,
 )
+from carepool.population.lsoa_change import lsoa11_footprints
+from carepool.population.parameters import load_parameters
+from carepool.population.resources import build_needs, check_resources
+from carepool.population.rows import services_table
 from carepool.reference import data_digest
 from carepool.warehouse import (
-    ASC_FUNDING,
-    ASC_SETTINGS,
-    CONDITIONS,
-    PERSON_YEAR,
-    SELF_PAYER,
-    SEXES,
-    TABLES,
-    Column,
+    PARTITIONED_TABLES,
     Derive,
-    Kind,
     replace_warehouse,
     write_manifest,
     write_table,
-    write_table_parts,
     writing,
 )
-from carepool.years import financial_year
 
 Progress = Callable[[str], None]
-NHS_SERVICES = (*CONDITION_USE_WEIGHTS, "talking_therapies_contacts")
-COUNCIL_SERVICES = (
-    "asc_home_care_hours",
-    "asc_residential_weeks",
-    "asc_nursing_weeks",
-    "asc_reablement_episodes",
+#: The most worker processes a build starts unless asked for more: one per core.
+DEFAULT_WORKERS: Final = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 )
-#: The care setting whose client contributions are charged against each council service.
-SETTING_OF_SERVICE = {
-    "asc_home_care_hours": "home_care",
-    "asc_residential_weeks": "residential",
-    "asc_nursing_weeks": "nursing",
-}
 
 
 @dataclass(frozen=True)
@@ -88,166 +82,28 @@ class BuildRequest:
 
     @property
     def steps(self) -> int:
-        """How many steps :func:`build` reports to its ``progress``: the places, the fit, the
-        calibration, each year, and the writing."""
-        return 4 + self.years
+        """How many steps :func:`build` reports to its ``progress``: the places, each
+        council, and the writing."""
+        return 2 + len(resolve_region(self.region).lad_codes)
 
 
-def _strings(codes: list[str], index: npt.NDArray[np.int32]) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(
-        pa.array(index, type=pa.int32()), pa.array(codes, type=pa.string())
-    ).cast(pa.string())
-
-
-def fit_population(geo: Geography, scale: float) -> list[FittedAuthority]:
-    codes = list(geo.lsoas["lsoa21_code"])
-    seed = mid2020_on_lsoa21(codes)
-    census = census_by_lad(geo.region.lad_codes)
-    fitted = []
-    for lad in geo.region.lad_codes:
-        lad_lsoas = list(geo.lsoas.loc[geo.lsoas["lad_code"] == lad, "lsoa21_code"])
-        fitted.append(fit_authority(lad, seed.loc[lad_lsoas], census[lad], scale))
-    return fitted
-
-
-def _arrow_column(column: Column, values: np.ndarray) -> pa.Array:
-    """One generator array as an Arrow column of the declared type.
-
-    Categories arrive as integer codes into ``column.categories`` (-1 for none), optional
-    values as numpy masked arrays, dates as ``datetime64`` with NaT for none.
-    """
-    if column.kind == Kind.CATEGORY:
-        codes = values.astype(np.int32)
-        indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
-        dictionary = pa.array(list(column.categories), type=pa.string())
-        return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
-    if isinstance(values, np.ma.MaskedArray):
-        mask = np.ma.getmaskarray(values)
-        return pa.array(
-            values.filled(0).astype(column.type.to_pandas_dtype()), type=column.type, mask=mask
+def council_parts(geo: Geography) -> list[CouncilPart]:
+    """The region's councils, each with its LSOAs in the region, in code order."""
+    lookup = lsoa_lookup()
+    sizes = lookup.groupby("lad24_code").size().to_dict()
+    parts = []
+    for (code, name), group in geo.lsoas.groupby(["lad_code", "lad_name"], sort=True):
+        parts.append(
+            CouncilPart(
+                lad_code=str(code),
+                lad_name=str(name),
+                lsoa_codes=tuple(group["lsoa21_code"].astype(str)),
+                imd_quintiles=tuple(int(q) for q in group["imd_quintile"]),
+                icb_codes=tuple(group["icb24_code"].astype(str)),
+                whole=len(group) == sizes[str(code)],
+            )
         )
-    if np.issubdtype(values.dtype, np.datetime64):
-        return pa.array(values.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(values))
-    return pa.array(values.astype(column.type.to_pandas_dtype(), copy=False), type=column.type)
-
-
-def area_for(geo: Geography, fitted: list[FittedAuthority], params: Parameters) -> Area:
-    lad_codes = list(geo.region.lad_codes)
-    quintiles = dict(zip(geo.lsoas["lsoa21_code"], geo.lsoas["imd_quintile"], strict=True))
-    multipliers = area_mortality_multipliers(fitted, quintiles, params)
-    registers = area_prevalence_multipliers(fitted, quintiles, params, CONDITIONS)
-    lad_pos = {c: i for i, c in enumerate(lad_codes)}
-    return Area(
-        quintile_of_lsoa=geo.lsoas["imd_quintile"].to_numpy(dtype=np.int8),
-        lad_of_lsoa=np.array([lad_pos[c] for c in geo.lsoas["lad_code"]], dtype=np.int64),
-        mortality=np.stack([multipliers[c] for c in lad_codes]),
-        prevalence=np.stack([registers[c] for c in lad_codes]),
-    )
-
-
-def _person_year_table(
-    result: YearResult, cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]
-) -> pa.Table:
-    rows = result.rows
-    lsoa_idx = cohort.lsoa[rows]
-    lad_codes = sorted(set(lad_of_lsoa))
-    lad_pos = {c: i for i, c in enumerate(lad_codes)}
-    lad_idx = np.array([lad_pos[c] for c in lad_of_lsoa], dtype=np.int32)[lsoa_idx]
-    cols = result.columns
-    arrays: dict[str, pa.Array] = {
-        "person_id": pa.array(cohort.person_id[rows]),
-        "year": pa.array(np.full(rows.size, result.year, dtype=object), type=pa.string()),
-        "lsoa21_code": _strings(codes, lsoa_idx),
-        "lad_code": _strings(lad_codes, lad_idx),
-    }
-    for column in PERSON_YEAR.columns:
-        if column.name not in arrays:
-            arrays[column.name] = _arrow_column(column, cols[column.name])
-    return pa.table(arrays)
-
-
-def _activity_cost(
-    result: YearResult,
-    cohort: Cohort,
-    codes: list[str],
-    lad_of_lsoa: list[str],
-    icb_of_lsoa: list[str],
-    params: Parameters,
-) -> pa.Table:
-    """Aggregate one year's activity and money by LSOA, service and payer, to the penny."""
-    lsoa_idx = cohort.lsoa[result.rows]
-    cols = result.columns
-    n_lsoa = len(codes)
-    out: dict[str, list[Any]] = {k: [] for k in TABLES["activity_cost"].names}
-
-    def add(
-        service: str, kind: str, payer: list[str], activity: np.ndarray, cost: np.ndarray
-    ) -> None:
-        act = np.bincount(lsoa_idx, weights=activity, minlength=n_lsoa).round().astype(np.int64)
-        money = np.bincount(lsoa_idx, weights=cost, minlength=n_lsoa).round().astype(np.int64)
-        keep = np.nonzero((act != 0) | (money != 0))[0]
-        for i in keep:
-            out["year"].append(result.year)
-            out["lsoa21_code"].append(codes[i])
-            out["lad_code"].append(lad_of_lsoa[i])
-            out["service"].append(service)
-            out["payer_kind"].append(kind)
-            out["payer_code"].append(payer[i])
-            out["activity"].append(int(act[i]))
-            out["cost_pence"].append(int(money[i]))
-
-    price = params.unit_cost_pence
-    for service in NHS_SERVICES:
-        count = cols[service].astype(np.float64)
-        add(service, "nhs", icb_of_lsoa, count, count * price[service])
-    funding = cols["asc_funding"]
-    council = funding == ASC_FUNDING.index("council_funded")
-    self_funder = funding == ASC_FUNDING.index("self_funder")
-    contribution = cols["asc_client_contribution_pence"].astype(np.float64)
-    for service in COUNCIL_SERVICES:
-        qty = cols[service].astype(np.float64)
-        if service not in SETTING_OF_SERVICE:  # reablement: free to the client
-            add(service, "council", lad_of_lsoa, qty, qty * price[service])
-            continue
-        is_service = cols["asc_setting"] == ASC_SETTINGS.index(SETTING_OF_SERVICE[service])
-        paid = np.where(is_service & council, contribution, 0.0)
-        gross = np.where(council, qty * price[service], 0.0)
-        add(service, "council", lad_of_lsoa, np.where(council, qty, 0.0), gross - paid)
-        self_price = price.get(f"self:{service}", price[service])
-        own = np.where(self_funder, qty * self_price, 0.0)
-        add(service, "self", [SELF_PAYER] * n_lsoa, np.where(self_funder, qty, 0.0), own + paid)
-    return pa.table(out)
-
-
-def _services_table(params: Parameters) -> pa.Table:
-    rows: dict[str, list[Any]] = {k: [] for k in TABLES["services"].names}
-    for service, (_, kind) in SERVICE_COSTS.items():
-        rows["service"].append(service)
-        rows["activity_unit"].append(ACTIVITY_UNITS[service])
-        rows["unit_cost_pence"].append(params.unit_cost_pence[service])
-        rows["payer_kind"].append(kind)
-        rows["price_year"].append("2024-25")
-        rows["source"].append(params.unit_cost_source[service])
-    return pa.table(rows)
-
-
-def _residents_table(cohort: Cohort, codes: list[str], lad_of_lsoa: list[str]) -> pa.Table:
-    lad_codes = sorted(set(lad_of_lsoa))
-    lad_pos = {c: i for i, c in enumerate(lad_codes)}
-    lad_idx = np.array([lad_pos[c] for c in lad_of_lsoa], dtype=np.int32)[cohort.lsoa]
-    first = [financial_year(int(y)) for y in np.unique(cohort.first_year)]
-    first_idx = np.searchsorted(np.unique(cohort.first_year), cohort.first_year).astype(np.int32)
-    return pa.table(
-        {
-            "person_id": pa.array(cohort.person_id),
-            "nhs_number": pa.array(nhs_numbers(cohort.size), type=pa.string()),
-            "sex": _strings(list(SEXES), cohort.sex.astype(np.int32)),
-            "date_of_birth": pa.array(cohort.birth_date.astype("datetime64[D]"), type=pa.date32()),
-            "lsoa21_code": _strings(codes, cohort.lsoa),
-            "lad_code": _strings(lad_codes, lad_idx),
-            "first_year": _strings(first, first_idx),
-        }
-    )
+    return parts
 
 
 def build(
@@ -255,83 +111,161 @@ def build(
     warehouse_dir: Path,
     progress: Progress | None = None,
     derive: Derive | None = None,
+    *,
+    workers: int | None = None,
+    resume: bool = True,
 ) -> dict[str, Any]:
     """Build the model and write every warehouse table; returns the manifest committed.
 
     All or nothing: the tables are written to a staging folder beside the warehouse and
     committed together once everything is written, over a built warehouse in one rename of its
     manifest (:func:`~carepool.warehouse.replace_warehouse`). A failed or interrupted build
-    leaves the old warehouse as it was. The build holds the warehouse's write lock throughout,
-    so no load commits into a warehouse about to be replaced.
+    leaves the old warehouse as it was, and its finished councils in the staging folder:
+    the same request again (``resume``) builds only the councils not finished. The build
+    holds the warehouse's write lock throughout, so no load commits into a warehouse about to
+    be replaced.
 
-    ``derive`` writes the tables derived from the built ones (the disclosure audit's record:
-    :func:`carepool.model.build_model`) into the staging folder, before anything is committed.
+    ``workers`` processes build councils at once (default: one per core; 1 builds in this
+    process). ``derive`` writes the tables derived from the built ones (the disclosure
+    audit's record: :func:`carepool.model.build_model`) into the staging folder, before
+    anything is committed.
     """
+    count = DEFAULT_WORKERS if workers is None else workers
+    if count < 1:
+        raise ConfigError(f"--workers {count}: expected 1 or more")
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     with writing(warehouse_dir):
+        staging = warehouse_dir.parent / f"{_staging_prefix(warehouse_dir)}{_request_key(request)}"
         for stale in warehouse_dir.parent.glob(glob.escape(_staging_prefix(warehouse_dir)) + "*"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
-        staging = Path(
-            tempfile.mkdtemp(prefix=_staging_prefix(warehouse_dir), dir=warehouse_dir.parent)
-        )
-        try:
-            manifest = _build_into(request, staging, progress)
-            if derive is not None:
-                write_manifest(staging, derive(staging, manifest))
-            return replace_warehouse(staging, warehouse_dir)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if stale != staging or not resume:
+                shutil.rmtree(stale, ignore_errors=True)  # another request's, or not wanted
+        staging.mkdir(exist_ok=True)
+        manifest = _build_into(request, staging, progress, count)
+        if derive is not None:
+            started = time.perf_counter()
+            manifest = derive(staging, manifest)
+            manifest["stages"]["audit"] = _stage(started)
+            write_manifest(staging, manifest)
+        shutil.rmtree(staging / RECORDS, ignore_errors=True)
+        committed = replace_warehouse(staging, warehouse_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        return committed
 
 
 def _staging_prefix(warehouse_dir: Path) -> str:
     return f".{warehouse_dir.name}-building-"
 
 
+def _request_key(request: BuildRequest) -> str:
+    """What a staging folder was built for: the request, carepool and its reference data. A
+    build resumes only from a folder built for the very same."""
+    text = json.dumps(
+        {"request": asdict(request), "version": __version__, "data": data_digest()},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _stage(started: float) -> dict[str, float]:
+    """A stage's wall seconds, and this process's peak memory so far."""
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
 def _build_into(
-    request: BuildRequest, warehouse_dir: Path, progress: Progress | None
+    request: BuildRequest, staging: Path, progress: Progress | None, workers: int
 ) -> dict[str, Any]:
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     say("Loading places")
     region = resolve_region(request.region)
     geo = Geography.load(region)
-    params = load_parameters()
-    codes = list(geo.lsoas["lsoa21_code"])
-    lad_of_lsoa = list(geo.lsoas["lad_code"])
-    icb_of_lsoa = list(geo.lsoas["icb24_code"])
-    say("Fitting the population to Census 2021 and the mid-2020 small-area estimates")
-    fitted = fit_population(geo, request.scale)
-    say("Calibrating mortality to published life expectancy")
-    # Calibrate on the full population, whatever the scale: a sample's empty ages would bias
-    # the multipliers (or make them unsolvable at tiny scales).
-    full = fitted if request.scale == 1.0 else fit_population(geo, 1.0)
-    area = area_for(geo, full, params)
+    parts = council_parts(geo)
+    people = census_residents()
+    needs = build_needs([people[p.lad_code] for p in parts], request.scale, request.years, workers)
+    check_resources(needs, staging, min(workers, len(parts)))
+    stages = {"places": _stage(started)}
 
-    costs: list[pa.Table] = []
-    years: list[str] = []
-    first_year_residents = np.zeros(len(codes), dtype=np.int64)
-    final: list[Cohort] = []
+    started = time.perf_counter()
+    records = _build_councils(parts, request, staging, say, workers)
+    stages["councils"] = _stage(started)
+    stages["councils"]["workers"] = workers
+    stages["councils"]["worker_peak_rss_mib"] = max(r["peak_rss_mib"] for r in records.values())
 
-    def person_years() -> Iterator[pa.Table]:
-        for cohort, result in simulate(
-            fitted, codes, area, request.seed, params, years=request.years
-        ):
-            if not years:
-                first_year_residents[:] = np.bincount(
-                    cohort.lsoa[result.rows], minlength=len(codes)
-                )
-            years.append(result.year)
-            say(f"Simulated {result.year}")
-            costs.append(_activity_cost(result, cohort, codes, lad_of_lsoa, icb_of_lsoa, params))
-            final[:] = [cohort]
-            table = _person_year_table(result, cohort, codes, lad_of_lsoa)
-            del result
-            yield table
-
-    files = {"person_year": write_table_parts(warehouse_dir, "person_year", person_years()).name}
-    cohort = final[0]
-
+    started = time.perf_counter()
     say("Writing the warehouse")
+    manifest = _region_tables(request, region, geo, parts, records, staging)
+    stages["tables"] = _stage(started)
+    manifest["stages"] = stages
+    manifest["build_seconds"] = round(sum(s["seconds"] for s in stages.values()), 2)
+    write_manifest(staging, manifest)
+    return manifest
+
+
+def _build_councils(
+    parts: list[CouncilPart],
+    request: BuildRequest,
+    staging: Path,
+    say: Progress,
+    workers: int,
+) -> dict[str, dict[str, Any]]:
+    """Every council's record: those already finished in ``staging`` as they are, the others
+    built (largest first, so the pool is not left waiting on one big council at the end)."""
+    shared = CouncilRequest(scale=request.scale, seed=request.seed, years=request.years)
+    records: dict[str, dict[str, Any]] = {}
+    todo = []
+    for part in parts:
+        record = finished(staging, part, shared)
+        if record is None:
+            todo.append(part)
+        else:
+            records[part.lad_code] = record
+    total = len(parts)
+
+    def done(part: CouncilPart, record: dict[str, Any]) -> None:
+        records[part.lad_code] = record
+        say(f"Built {part.lad_name} ({len(records)} of {total} councils)")
+
+    if records:
+        say(f"Resuming: {len(records)} of {total} councils were built before")
+    todo.sort(key=lambda p: (-p.size, p.lad_code))
+    if workers == 1 or len(todo) <= 1:
+        for part in todo:
+            done(part, build_council(part, shared, staging))
+        return records
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["carepool.population.council"])
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        running: dict[Future[dict[str, Any]], CouncilPart] = {
+            pool.submit(build_council, part, shared, staging): part for part in todo
+        }
+        try:
+            while running:
+                ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    done(running.pop(future), future.result())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return records
+
+
+def _region_tables(
+    request: BuildRequest,
+    region: Region,
+    geo: Geography,
+    parts: list[CouncilPart],
+    records: dict[str, dict[str, Any]],
+    staging: Path,
+) -> dict[str, Any]:
+    """The region's own tables (services, LSOAs, places, footprints) and the manifest that
+    names them with the councils' partitioned tables."""
+    codes = list(geo.lsoas["lsoa21_code"])
+    residents: dict[str, int] = {}
+    for record in records.values():
+        residents.update(record["lsoa_residents"])
     lsoa = geo.lsoas.rename(columns={"icb24_code": "icb_code"})[
         [
             "lsoa21_code",
@@ -346,27 +280,27 @@ def _build_into(
             "imd_quintile",
         ]
     ].copy()
-    lsoa["residents"] = first_year_residents
+    lsoa["residents"] = np.array([residents[c] for c in codes], dtype=np.int64)
     footprints = [*geo.footprints(), *lsoa11_footprints(codes)]
     tables = {
-        "residents": _residents_table(cohort, codes, lad_of_lsoa),
-        "activity_cost": pa.concat_tables(costs),
-        "services": _services_table(params),
+        "services": services_table(load_parameters()),
         "lsoa": pa.Table.from_pandas(lsoa, preserve_index=False),
         "places": geo.places_table(),
         "footprint_membership": memberships_table(footprints),
     }
-    for name, table in tables.items():
-        files[name] = write_table(warehouse_dir, name, table).name
+    files = {name: write_table(staging, name, table).name for name, table in tables.items()}
     rows = {name: t.num_rows for name, t in tables.items()}
-    rows["person_year"] = pq.ParquetFile(warehouse_dir / files["person_year"]).metadata.num_rows
-    manifest: dict[str, Any] = {
+    for name in PARTITIONED_TABLES:
+        files[name] = name
+        rows[name] = sum(int(r["rows"][name]) for r in records.values())
+    years = records[parts[0].lad_code]["years"]
+    return {
         "carepool_version": __version__,
         "reference_digest": data_digest(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "build_seconds": round(time.perf_counter() - started, 2),
         "region": region.spec,
         "region_name": region.name,
+        "region_kind": region.kind,
         "lad_codes": list(region.lad_codes),
         "scale": request.scale,
         "seed": request.seed,
@@ -375,11 +309,10 @@ def _build_into(
         "deprivation": "IoD2025",
         "price_year": "2024-25",
         "places": geo.counts,
+        "partitioned_by": "lad_code",
         "tables": {
             name: {"rows": n, "source": "synthetic", "file": files[name]}
             for name, n in sorted(rows.items())
         },
         "loads": [],
     }
-    write_manifest(warehouse_dir, manifest)
-    return manifest

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from carepool.errors import RegionError
+from carepool.population import census_by_lad
 from carepool.projection.ages import GROUP_STARTS
 from carepool.projection.cohort import AGES
 from carepool.reference import read_reference
@@ -56,14 +57,9 @@ def census_groups(lad_codes: Sequence[str], year: int) -> FloatArray:
 def census_2021_single_years(lad_codes: Sequence[str]) -> FloatArray:
     """Census 2021 residents ``(area, sex, age 0..100)``; the census's oldest age is 90 and
     over, kept at 90 (the back-cast compares broad groups, which hold it whole)."""
-    table = read_reference(
-        "census2021_lad_sex_age", ["lad_code", "sex", "age", "population"]
-    ).to_pandas()
+    census = census_by_lad(lad_codes)
     result = np.zeros((len(lad_codes), 2, AGES))
-    index = {code: i for i, code in enumerate(lad_codes)}
-    sexes = {"female": 0, "male": 1}
-    for row in table.itertuples(index=False):
-        area, sex = index.get(str(row.lad_code)), sexes.get(str(row.sex))
-        if area is not None and sex is not None:
-            result[area, sex, min(int(row.age), AGES - 1)] += float(row.population)
+    for area, code in enumerate(lad_codes):
+        table = census[code]  # [age 0..90, sex]
+        result[area, :, : table.shape[0]] = table.T
     return result

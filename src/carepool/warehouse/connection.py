@@ -47,6 +47,7 @@ import pyarrow as pa
 
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
+from carepool.warehouse.partitions import PARTITION_KEY, partition_values
 from carepool.warehouse.schemas import TABLES
 from carepool.warehouse.store import current_manifest, table_path
 
@@ -72,6 +73,8 @@ SPARK_CONFIG: Final[dict[str, str]] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # a partition folder's value (a council code) is a string, never a guessed number
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 
 #: Log4j 2 settings for the Spark JVM: errors only, and no start-up banner (Spark prints its
@@ -203,15 +206,36 @@ class Warehouse:
                 f"{name!r} is not a table name (lowercase letters, digits and underscores)"
             )
         path = table_path(self.warehouse_dir, name, self.manifest())
-        if not path.is_file():
+        if not path.is_file() and not (path.is_dir() and partition_values(path)):
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")
         # Spark keeps views per session, and every Warehouse shares the one session: a view
         # name unique in the process keeps two warehouses' tables of the same name apart.
         view = f"carepool_{name}_{next(_view_ids)}"
-        table: ir.Table = self._backend.read_parquet(str(path), table_name=view)
+        table: ir.Table = (
+            self._read_partitioned(path, name, view)
+            if path.is_dir()
+            else self._backend.read_parquet(str(path), table_name=view)
+        )
         self._tables[name] = table
         return table
+
+    def _read_partitioned(self, path: Path, name: str, view: str) -> ir.Table:
+        """A hive-partitioned table (one folder per council) as one table, its columns in the
+        declared order and the key a string, so that it is the same table as one file."""
+        if self.engine == "spark":
+            table: ir.Table = self._backend.read_parquet(str(path), table_name=view)
+        else:
+            table = self._backend.read_parquet(
+                f"{path}/{PARTITION_KEY}=*/*.parquet",
+                table_name=view,
+                hive_partitioning=True,
+                hive_types_autocast=False,  # a council code is a string, never a guess
+            )
+        columns = TABLES[name].names if name in TABLES else table.columns
+        return table.select(
+            *[table[c].cast("string").name(c) if c == PARTITION_KEY else table[c] for c in columns]
+        )
 
     def manifest(self) -> dict[str, Any]:
         """The manifest this warehouse's tables are read by: read once, at first use, so it

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carepool.errors import WarehouseError
+from carepool.warehouse.partitions import read_table
 from carepool.warehouse.schemas import TABLES
 
 if sys.platform != "win32":
@@ -59,7 +60,9 @@ _TEMPORARY: Final = re.compile(r"\.([a-z][a-z0-9_]*)\.[A-Za-z0-9_]+\.parquet|\.m
 
 
 def _file_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(name)}(?:\.[0-9a-f]{{{_VERSION_HEX}}})?\.parquet")
+    """A table's own names: ``<name>[.<16 hex>].parquet`` for a file, ``<name>[.<16 hex>]``
+    for the folder of a partitioned table (:mod:`carepool.warehouse.partitions`)."""
+    return re.compile(rf"{re.escape(name)}(?:\.[0-9a-f]{{{_VERSION_HEX}}})?(?:\.parquet)?")
 
 
 def _no_warehouse(warehouse_dir: Path) -> WarehouseError:
@@ -87,6 +90,17 @@ def table_file(manifest: Mapping[str, Any], name: str) -> str:
             "rebuild with `carepool build`"
         )
     return file
+
+
+def read_warehouse_table(
+    warehouse_dir: Path,
+    name: str,
+    columns: list[str] | None = None,
+    manifest: Mapping[str, Any] | None = None,
+) -> pa.Table:
+    """Table ``name`` as committed, read whole with pyarrow, a file or a partitioned folder
+    alike (small tables, tests and tools; analysis reads through the engine)."""
+    return read_table(table_path(warehouse_dir, name, manifest), name, columns)
 
 
 def current_manifest(warehouse_dir: Path) -> dict[str, Any]:
@@ -145,9 +159,11 @@ def write_version(warehouse_dir: Path, name: str, table: pa.Table) -> str:
     return _write(warehouse_dir, name, [table], _version_name(name)).name
 
 
-def _version_name(name: str) -> str:
-    """A file name for a new version of table ``name``, unused by any earlier version."""
-    return f"{name}.{secrets.token_hex(_VERSION_HEX // 2)}.parquet"
+def _version_name(name: str, folder: bool = False) -> str:
+    """A file name (or, for a partitioned table, a folder name) for a new version of table
+    ``name``, unused by any earlier version."""
+    stem = f"{name}.{secrets.token_hex(_VERSION_HEX // 2)}"
+    return stem if folder else f"{stem}.parquet"
 
 
 def _write(warehouse_dir: Path, name: str, parts: Iterable[pa.Table], file: str) -> Path:
@@ -299,12 +315,15 @@ def sweep(warehouse_dir: Path) -> list[str]:
         return []
     removed = []
     for entry in os.scandir(warehouse_dir):
-        if entry.name in keep or not entry.is_file(follow_symlinks=False):
+        if entry.name in keep or not _left_by_a_writer(entry.name):
             continue
-        if _left_by_a_writer(entry.name):
+        if entry.is_file(follow_symlinks=False):
             with contextlib.suppress(OSError):  # already gone, or not ours to remove
                 os.unlink(entry.path)
                 removed.append(entry.name)
+        elif entry.is_dir(follow_symlinks=False) and not entry.name.endswith(".parquet"):
+            shutil.rmtree(entry.path, ignore_errors=True)  # a superseded partitioned table
+            removed.append(entry.name)
     return sorted(removed)
 
 
@@ -330,7 +349,7 @@ def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
     manifest = read_manifest(staging)
     if (warehouse_dir / MANIFEST).is_file():
         for name in manifest["tables"]:
-            file = _version_name(name)
+            file = _version_name(name, folder=(staging / table_file(manifest, name)).is_dir())
             os.replace(staging / table_file(manifest, name), warehouse_dir / file)
             manifest["tables"][name]["file"] = file
         _fsync_dir(warehouse_dir)

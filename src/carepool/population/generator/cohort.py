@@ -26,10 +26,12 @@ FIRST_YEAR = 2024
 NHS_NUMBER_BASE = 900_000_000
 
 
-def nhs_numbers(count: int) -> npt.NDArray[np.str_]:
-    """``count`` distinct synthetic NHS numbers with valid modulus-11 check digits."""
+def nhs_numbers(count: int, start: int = 0) -> npt.NDArray[np.str_]:
+    """``count`` distinct synthetic NHS numbers with valid modulus-11 check digits, from the
+    ``start``-th base of the synthetic range on (a council's block:
+    :mod:`carepool.population.identity`); they use at most ``count + count // 8 + 16`` bases."""
     need = count + count // 8 + 16
-    base = NHS_NUMBER_BASE + np.arange(need, dtype=np.int64)
+    base = NHS_NUMBER_BASE + start + np.arange(need, dtype=np.int64)
     digits = (base[:, None] // (10 ** np.arange(8, -1, -1))[None, :]) % 10
     total = (digits * np.arange(10, 1, -1)[None, :]).sum(axis=1)
     check = 11 - total % 11
@@ -148,9 +150,14 @@ def concat(a: Cohort, b: Cohort) -> Cohort:
 
 
 def base_cohort(
-    fitted: list[FittedAuthority], lsoa_index: dict[str, int], seed: int, params: Parameters
+    fitted: list[FittedAuthority],
+    lsoa_index: dict[str, int],
+    seed: int,
+    params: Parameters,
+    first_id: int = 1,
 ) -> Cohort:
-    """Expand whole-person counts ``[lsoa, age, sex]`` into one row per resident."""
+    """Expand whole-person counts ``[lsoa, age, sex]`` into one row per resident, with ids
+    from ``first_id``."""
     lsoas: list[npt.NDArray[np.int32]] = []
     ages: list[npt.NDArray[np.int16]] = []
     sexes: list[npt.NDArray[np.int8]] = []
@@ -165,7 +172,7 @@ def base_cohort(
     cohort = new_people(
         seed=seed,
         stream_name="base",
-        first_id=1,
+        first_id=first_id,
         lsoa=np.concatenate(lsoas),
         age=np.concatenate(ages),
         sex=np.concatenate(sexes),

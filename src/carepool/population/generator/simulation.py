@@ -168,10 +168,12 @@ def simulate(
     seed: int,
     params: Parameters,
     years: int = 2,
+    first_id: int = 1,
 ) -> Iterator[tuple[Cohort, YearResult]]:
-    """Run the model for ``years`` consecutive financial years from 2024-25."""
+    """Run the model for ``years`` consecutive financial years from 2024-25; residents' ids
+    start at ``first_id`` and babies' follow on."""
     index = {code: i for i, code in enumerate(lsoa_codes)}
-    cohort = base_cohort(fitted, index, seed, params)
+    cohort = base_cohort(fitted, index, seed, params, first_id)
     for t in range(years):
         start = FIRST_YEAR + t
         result = simulate_year(cohort, start, seed, params, area)
