@@ -19,6 +19,7 @@ import pandas as pd
 
 from carepool.ages import STANDARD
 from carepool.errors import ReferenceDataError
+from carepool.geography import combined_authorities
 from carepool.population.calibration import LE_PERIOD, published_life_expectancy
 from carepool.reference import read_reference
 from carepool.stats import life_expectancy, z_value
@@ -54,6 +55,7 @@ PREVALENCE_TOLERANCE = 0.20  # relative: national registers against a more depri
 LE_TOLERANCE = 1.0  # years
 LE_GAP_TOLERANCE = 1.5  # years: Q5 is a small share of GM, so its estimate is noisy
 RATE_TOLERANCE = 0.20  # relative, for national activity rates against GM
+GREATER_MANCHESTER = "E47000001"
 ASC_TOLERANCE = 0.15  # relative
 #: Self-funder share: England 37.0%; the band covers the published range of English regions
 #: (North East 26.4% to South East 47.5%, ONS 2022-23), since the North West's was not found.
@@ -181,8 +183,14 @@ def run_checks(engine: Tables, lad_codes: Sequence[str], first_year: str) -> lis
     checks += _emergency_admissions_check(values)
     checks += _prevalence_checks(values, engine, lad_codes, first_year)
     checks += _social_care_checks(values)
-    checks.append(_cost_per_head_check(values))
+    if set(lad_codes) <= _greater_manchester():  # the only published budget is GM's
+        checks.append(_cost_per_head_check(values))
     return checks
+
+
+def _greater_manchester() -> set[str]:
+    ca = combined_authorities()
+    return set(ca.loc[ca["cauth23_code"] == GREATER_MANCHESTER, "lad23_code"].astype(str))
 
 
 def _life_expectancy_checks(engine: Tables, py: ir.Table, lad_codes: Sequence[str]) -> list[Check]:

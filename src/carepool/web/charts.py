@@ -161,6 +161,14 @@ def _neighbourhood_shapes() -> dict[str, tuple[str, list[list[tuple[float, float
     return shapes
 
 
+def unmapped(codes: Sequence[str]) -> int:
+    """How many of these neighbourhoods (MSOA codes) have no vendored boundary: boundaries are
+    vendored for Greater Manchester only, and a map of anywhere else must say what it
+    leaves out."""
+    shapes = _neighbourhood_shapes()
+    return sum(code not in shapes for code in codes)
+
+
 def bins(values: Sequence[float | None]) -> list[float]:
     """Quintile cut points of the shown values (four cuts, five bins)."""
     shown = sorted(v for v in values if v is not None and not math.isnan(v))

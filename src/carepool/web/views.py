@@ -157,6 +157,7 @@ class Views:
             ]
             for p in self.data.rows("places")
         ]
+        missing = charts.unmapped([str(n["neighbourhood"]) for n in neighbourhoods])
         found = []
         text = query.strip().lower()[:64]
         if text:
@@ -172,6 +173,8 @@ class Views:
             "section": "/places",
             "charts": bool(neighbourhoods),
             "map": figure,
+            "mapped": len(neighbourhoods) - missing,
+            "unmapped": missing,
             "measure": measure,
             "measures": MAP_MEASURES,
             "places": rows,
