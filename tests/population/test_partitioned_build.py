@@ -50,8 +50,8 @@ def test_the_large_tables_are_partitioned_by_council(two_councils: Path) -> None
     rows = (
         duckdb.connect()
         .sql(
-            f"select lad_code, count(*) from read_parquet('{two_councils}/person_year/*/*.parquet', "
-            "hive_partitioning = true) group by lad_code order by lad_code"
+            f"select lad_code, count(*) from read_parquet('{two_councils}/person_year/*/"
+            "*.parquet', hive_partitioning = true) group by lad_code order by lad_code"
         )
         .fetchall()
     )
@@ -80,7 +80,8 @@ def test_ids_and_nhs_numbers_never_repeat_across_councils(two_councils: Path) ->
     residents = (
         duckdb.connect()
         .sql(
-            f"select person_id, nhs_number from read_parquet('{two_councils}/residents/*/*.parquet')"
+            "select person_id, nhs_number from "
+            f"read_parquet('{two_councils}/residents/*/*.parquet')"
         )
         .fetchnumpy()
     )
