@@ -323,12 +323,12 @@ def test_demo_ledger_budgets_are_the_allocation(data_dir: Path) -> None:
 def test_a_region_without_vendored_data_is_refused_before_any_work(
     data_dir: Path, command: str
 ) -> None:
-    """Hartlepool has LSOAs and deprivation vendored but no Census population by single year
-    of age: refused at once, nothing written, not after the first step has run."""
-    result = runner.invoke(app, [command, "--region", "E06000001", "--scale", "0.01"])
+    """A council code no lookup knows (every English council's census is vendored): refused
+    at once, nothing written, not after the first step has run."""
+    result = runner.invoke(app, [command, "--region", "E06999999", "--scale", "0.01"])
     assert result.exit_code == 2, result.output
-    assert "E06000001, so no model can be built for it" in " ".join(result.output.split())
-    assert "Fitting" not in result.output
+    assert "no 2021 LSOAs are vendored for E06999999" in " ".join(result.output.split())
+    assert "Built" not in result.output
     assert not (data_dir / "warehouse").exists()
 
 

@@ -92,3 +92,9 @@ def test_councils_of_2021_carry_onto_the_councils_of_2024() -> None:
     assert successor["E07000246"] == "E06000066"  # Somerset West and Taunton -> Somerset
     assert successor["E08000003"] == "E08000003"
     assert successor["E06000062"] == "E06000062"  # one boundary LSOA does not move a council
+
+
+def test_an_icb_is_published_as_its_combined_authority_only_when_it_is_all_of_it() -> None:
+    # Birmingham and Solihull ICB holds two of the West Midlands' seven councils
+    assert resolve_region("E54000055").combined_authority_code is None
+    assert resolve_region("E54000057").combined_authority_code == "E47000001"

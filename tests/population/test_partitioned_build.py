@@ -19,7 +19,7 @@ from carepool.population import BuildRequest, build, census_by_lad
 from carepool.population.build import council_parts
 from carepool.population.council import census_for_part
 from carepool.population.resources import WORKER_BYTES_PER_RESIDENT, build_needs
-from carepool.warehouse import PARTITIONED_TABLES, read_manifest, write_partition
+from carepool.warehouse import PARTITIONED_TABLES, read_manifest, write_partition, writing
 
 TRAFFORD, MANCHESTER = "E08000009", "E08000003"
 TWO = f"{MANCHESTER},{TRAFFORD}"
@@ -120,7 +120,8 @@ def test_an_interrupted_build_resumes_with_the_councils_it_had_not_finished(
     messages: list[str] = []
     build(request, warehouse, messages.append, workers=1)
     assert built == [MANCHESTER, TRAFFORD]  # Manchester was not built again
-    assert "Resuming: 1 of 2 councils were built before" in messages
+    assert "Resuming: Manchester was built before (1 of 2 councils)" in messages
+    assert "Built Trafford (2 of 2 councils)" in messages
     assert digests(warehouse) == digests(two_councils)
     assert [p.name for p in tmp_path.iterdir()] == ["warehouse"]  # no staging left
 
@@ -203,3 +204,24 @@ def test_what_a_build_needs_grows_with_its_largest_councils_and_its_years() -> N
     longer = build_needs([1_000_000, 500_000, 100_000], scale=1.0, years=10, workers=2)
     assert longer.memory > needs.memory
     assert longer.disk == 5 * needs.disk
+
+
+def test_the_sweep_removes_superseded_partitions_and_nothing_of_anyone_elses(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    build(BuildRequest(region=TRAFFORD, scale=0.01, seed=2), warehouse, workers=1)
+    mine = warehouse / "places"  # a user's folder with a table's name
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    theirs = warehouse / "residents.0123456789abcdef"  # a table's version name, not ours
+    (theirs / "other").mkdir(parents=True)
+    superseded = warehouse / "person_year.fedcba9876543210"
+    (superseded / f"lad_code={TRAFFORD}").mkdir(parents=True)
+    (superseded / f"lad_code={TRAFFORD}" / "part-0.parquet").write_bytes(b"old")
+    with writing(warehouse):
+        pass
+    assert (mine / "notes.txt").read_text() == "keep me"
+    assert (theirs / "other").is_dir()
+    assert not superseded.exists()
+    assert (warehouse / "person_year").is_dir()  # the committed one stays

@@ -129,11 +129,15 @@ def _icb(spec: str, code: str) -> Region:
             f"--region {spec!r}: {code} is not a known integrated care board (2024); "
             "`carepool regions --kind icb` lists them"
         )
+    councils = set(rows["lad24_code"].astype(str))
+    cut = (lookup["lad24_code"].isin(councils) & (lookup["icb24_code"] != code)).any()
+    # the ICB is its combined authority only when it is all of it, and cuts none of its councils
+    ca = None if cut else _one_combined_authority(rows["lad24_code"], whole=True)
     return Region(
         spec=code,
         name=str(rows["icb24_name"].iloc[0]),
-        lad_codes=tuple(sorted(set(rows["lad24_code"].astype(str)))),
-        combined_authority_code=_one_combined_authority(rows["lad24_code"]),
+        lad_codes=tuple(sorted(councils)),
+        combined_authority_code=ca,
         kind="icb",
         code=code,
         icb_code=code,
@@ -185,13 +189,18 @@ def _councils(spec: str, text: str) -> Region:
     )
 
 
-def _one_combined_authority(lad_codes: pd.Series) -> str | None:
-    """The combined authority these councils lie in, when they all lie in one."""
+def _one_combined_authority(lad_codes: pd.Series, whole: bool = False) -> str | None:
+    """The combined authority these councils lie in, when they all lie in one (``whole``:
+    and are all of it)."""
     ca = combined_authorities()
-    mine = ca[ca["lad23_code"].isin(set(lad_codes.astype(str)))]
+    codes = set(lad_codes.astype(str))
+    mine = ca[ca["lad23_code"].isin(codes)]
     cas = set(mine["cauth23_code"].astype(str))
-    inside = set(mine["lad23_code"]) == set(lad_codes.astype(str))
-    return cas.pop() if len(cas) == 1 and inside else None
+    if len(cas) != 1 or set(mine["lad23_code"]) != codes:
+        return None
+    code = cas.pop()
+    members = set(ca.loc[ca["cauth23_code"] == code, "lad23_code"].astype(str))
+    return code if not whole or members == codes else None
 
 
 def region_catalogue() -> pd.DataFrame:

@@ -21,7 +21,7 @@ from carepool.geography import resolve_region
 from carepool.indicators import audit_is_current, record_audit
 from carepool.population import BuildRequest, Progress, build, require_census
 from carepool.reference import data_digest
-from carepool.warehouse import LoadResult, load_file, read_manifest, table_path
+from carepool.warehouse import LoadResult, load_file, read_manifest, table_exists, table_path
 
 #: What a build reports to its progress, beyond the steps of the model itself.
 AUDIT_STEP = "Auditing what the published indicators could disclose"
@@ -162,7 +162,7 @@ def plan_build(warehouse_dir: Path, request: BuildRequest) -> BuildPlan:
         or int(manifest.get("seed", -1)) != request.seed
     )
     complete = all(
-        table_path(warehouse_dir, t, manifest).is_file() for t in manifest.get("tables", {})
+        table_exists(table_path(warehouse_dir, t, manifest)) for t in manifest.get("tables", {})
     )
     stale = (
         manifest.get("carepool_version") != __version__

@@ -17,13 +17,14 @@ import hashlib
 import json
 import multiprocessing
 import os
-import resource
 import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,7 +40,9 @@ from carepool.population.council import (
     CouncilPart,
     CouncilRequest,
     build_council,
+    die_with_parent,
     finished,
+    peak_rss_mib,
 )
 from carepool.population.lsoa_change import lsoa11_footprints
 from carepool.population.parameters import load_parameters
@@ -146,8 +149,17 @@ def build(
             manifest = derive(staging, manifest)
             manifest["stages"]["audit"] = _stage(started)
             write_manifest(staging, manifest)
-        shutil.rmtree(staging / RECORDS, ignore_errors=True)
-        committed = replace_warehouse(staging, warehouse_dir)
+        # the councils' records leave the folder (it may become the warehouse) but are kept
+        # until the commit, so a failure committing still resumes from them
+        records = staging.with_name(f"{staging.name}-records")
+        shutil.rmtree(records, ignore_errors=True)
+        os.replace(staging / RECORDS, records)
+        try:
+            committed = replace_warehouse(staging, warehouse_dir)
+        except BaseException:
+            os.replace(records, staging / RECORDS)
+            raise
+        shutil.rmtree(records, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
         return committed
 
@@ -160,17 +172,34 @@ def _request_key(request: BuildRequest) -> str:
     """What a staging folder was built for: the request, carepool and its reference data. A
     build resumes only from a folder built for the very same."""
     text = json.dumps(
-        {"request": asdict(request), "version": __version__, "data": data_digest()},
+        {
+            "request": asdict(request),
+            "version": __version__,
+            "code": _code_digest(),
+            "data": data_digest(),
+        },
         sort_keys=True,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _stage(started: float) -> dict[str, float]:
+@cache
+def _code_digest() -> str:
+    """A digest of the code that makes a council's rows (this package and the warehouse's
+    writers), and of the libraries that draw and write them: a build resumes only from
+    councils the very same code built."""
+    digest = hashlib.sha256(f"numpy {np.__version__} pyarrow {pa.__version__}".encode())
+    for package in (Path(__file__).parent, Path(write_table.__code__.co_filename).parent):
+        for source in sorted(package.rglob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _stage(started: float) -> dict[str, float | None]:
     """A stage's wall seconds, and this process's peak memory so far."""
     return {
         "seconds": round(time.perf_counter() - started, 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -192,14 +221,15 @@ def _build_into(
     records = _build_councils(parts, request, staging, say, workers)
     stages["councils"] = _stage(started)
     stages["councils"]["workers"] = workers
-    stages["councils"]["worker_peak_rss_mib"] = max(r["peak_rss_mib"] for r in records.values())
+    peaks = [r["peak_rss_mib"] for r in records.values() if r["peak_rss_mib"] is not None]
+    stages["councils"]["worker_peak_rss_mib"] = max(peaks, default=None)
 
     started = time.perf_counter()
     say("Writing the warehouse")
     manifest = _region_tables(request, region, geo, parts, records, staging)
     stages["tables"] = _stage(started)
     manifest["stages"] = stages
-    manifest["build_seconds"] = round(sum(s["seconds"] for s in stages.values()), 2)
+    manifest["build_seconds"] = round(sum(s["seconds"] or 0.0 for s in stages.values()), 2)
     write_manifest(staging, manifest)
     return manifest
 
@@ -228,16 +258,23 @@ def _build_councils(
         records[part.lad_code] = record
         say(f"Built {part.lad_name} ({len(records)} of {total} councils)")
 
-    if records:
-        say(f"Resuming: {len(records)} of {total} councils were built before")
+    kept = sorted(records)
+    for k, code in enumerate(kept, start=1):
+        name = next(p.lad_name for p in parts if p.lad_code == code)
+        say(f"Resuming: {name} was built before ({k} of {total} councils)")
     todo.sort(key=lambda p: (-p.size, p.lad_code))
     if workers == 1 or len(todo) <= 1:
         for part in todo:
             done(part, build_council(part, shared, staging))
         return records
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["carepool.population.council"])
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["carepool.population.council"])
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=context, initializer=die_with_parent
+    ) as pool:
         running: dict[Future[dict[str, Any]], CouncilPart] = {
             pool.submit(build_council, part, shared, staging): part for part in todo
         }
@@ -246,6 +283,13 @@ def _build_councils(
                 ready, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in ready:
                     done(running.pop(future), future.result())
+        except BrokenProcessPool as exc:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise ConfigError(
+                f"a worker building councils died ({len(records)} of {total} councils were "
+                "built and are kept); the usual cause is memory: run the same command again "
+                "with fewer --workers to resume"
+            ) from exc
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

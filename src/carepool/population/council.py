@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -185,10 +185,32 @@ def build_council(part: CouncilPart, request: CouncilRequest, staging: Path) -> 
         "rows": rows,
         "lsoa_residents": dict(zip(codes, residents.tolist(), strict=True)),
         "seconds": round(time.perf_counter() - started, 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": peak_rss_mib(),
     }
     _write_record(staging, part.lad_code, record)
     return record
+
+
+def peak_rss_mib() -> float | None:
+    """This process's peak resident memory so far, in MiB (None where the system cannot say)."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def die_with_parent() -> None:
+    """Make a worker end with the build that started it (Linux): a build killed outright
+    must not leave workers writing councils into a folder a rerun is clearing."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _record_path(staging: Path, lad_code: str) -> Path:

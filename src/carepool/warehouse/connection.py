@@ -47,9 +47,9 @@ import pyarrow as pa
 
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
-from carepool.warehouse.partitions import PARTITION_KEY, partition_values
+from carepool.warehouse.partitions import PARTITION_KEY
 from carepool.warehouse.schemas import TABLES
-from carepool.warehouse.store import current_manifest, table_path
+from carepool.warehouse.store import current_manifest, table_exists, table_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -206,7 +206,7 @@ class Warehouse:
                 f"{name!r} is not a table name (lowercase letters, digits and underscores)"
             )
         path = table_path(self.warehouse_dir, name, self.manifest())
-        if not path.is_file() and not (path.is_dir() and partition_values(path)):
+        if not table_exists(path):
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")
         # Spark keeps views per session, and every Warehouse shares the one session: a view

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carepool.errors import WarehouseError
-from carepool.warehouse.partitions import read_table
+from carepool.warehouse.partitions import PARTITIONED_TABLES, partition_values, read_table
 from carepool.warehouse.schemas import TABLES
 
 if sys.platform != "win32":
@@ -90,6 +90,12 @@ def table_file(manifest: Mapping[str, Any], name: str) -> str:
             "rebuild with `carepool build`"
         )
     return file
+
+
+def table_exists(path: Path) -> bool:
+    """Whether a table's file, or its partitioned folder with at least one partition, is
+    there."""
+    return path.is_file() or (path.is_dir() and bool(partition_values(path)))
 
 
 def read_warehouse_table(
@@ -321,19 +327,31 @@ def sweep(warehouse_dir: Path) -> list[str]:
             with contextlib.suppress(OSError):  # already gone, or not ours to remove
                 os.unlink(entry.path)
                 removed.append(entry.name)
-        elif entry.is_dir(follow_symlinks=False) and not entry.name.endswith(".parquet"):
+        elif entry.is_dir(follow_symlinks=False) and _partitioned_folder(Path(entry.path)):
             shutil.rmtree(entry.path, ignore_errors=True)  # a superseded partitioned table
             removed.append(entry.name)
     return sorted(removed)
 
 
 def _left_by_a_writer(file: str) -> bool:
-    """Whether ``file`` is one a writer makes: a declared table's version or temporary file,
-    or a temporary manifest."""
+    """Whether ``file`` is one a writer makes: a declared table's version or temporary file, a
+    temporary manifest, or a partitioned table's folder (its contents checked apart:
+    :func:`_partitioned_folder`)."""
     temporary = _TEMPORARY.fullmatch(file)
     if temporary:
         return temporary.group(1) is None or temporary.group(1) in TABLES
-    return any(_file_pattern(name).fullmatch(file) for name in TABLES)
+    if file.endswith(".parquet"):
+        return any(_file_pattern(name).fullmatch(file) for name in TABLES)
+    return any(_file_pattern(name).fullmatch(file) for name in PARTITIONED_TABLES)
+
+
+def _partitioned_folder(path: Path) -> bool:
+    """Whether a folder holds nothing but a build's partitions (``lad_code=...`` folders), so
+    that a folder of anyone else's with a table's name is never removed."""
+    entries = list(os.scandir(path))
+    return bool(entries) and all(
+        e.is_dir(follow_symlinks=False) and e.name.startswith("lad_code=") for e in entries
+    )
 
 
 def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:

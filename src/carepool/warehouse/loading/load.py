@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from carepool.errors import ConfigError, LoadRejected
 from carepool.warehouse.loading.files import kind_of, read_bytes
 from carepool.warehouse.loading.known import KnownCodes
 from carepool.warehouse.loading.problems import MAX_PROBLEMS, Problems
 from carepool.warehouse.loading.validation import validate_file
+from carepool.warehouse.partitions import read_table
 from carepool.warehouse.schemas import TABLES, TableSchema
 from carepool.warehouse.store import (
     Derive,
     read_manifest,
+    table_exists,
     table_path,
     write_manifest,
     write_version,
@@ -150,7 +151,7 @@ def _commit(
 def _resident_ids(warehouse_dir: Path, manifest: dict[str, Any]) -> pa.Array | None:
     """The person ids of the warehouse's residents table, or None if it has none."""
     path = table_path(warehouse_dir, "residents", manifest)
-    if not path.is_file():
+    if not table_exists(path):
         return None
-    ids: pa.Array = pq.read_table(path, columns=["person_id"]).column(0).combine_chunks()
+    ids: pa.Array = read_table(path, "residents", ["person_id"]).column(0).combine_chunks()
     return ids
