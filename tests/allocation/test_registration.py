@@ -40,9 +40,11 @@ def test_the_lists_are_nhs_englands_and_the_residents_the_census() -> None:
     assert lists.registered[MANCHESTER] == 744_987  # the vendored allocation tool's list
     census = pd.read_csv(
         Path(__file__).parents[2] / "src/carepool/reference/data/population/"
-        "census2021_population_sex_single_year_age_gm_lad.csv"
+        "census2021_population_sex_single_year_age_england_lad21.csv"
     )
-    manchester = census[(census["lad_code"] == MANCHESTER) & census["sex"].isin(["female", "male"])]
+    manchester = census[
+        (census["lad21_code"] == MANCHESTER) & census["sex"].isin(["female", "male"])
+    ]
     assert lists.residents[MANCHESTER] == manchester["population"].sum()
     # Manchester's list is far larger than its residents; Wigan's close to them
     assert lists.factor(MANCHESTER) > 1.3

@@ -35,8 +35,15 @@ def digests(warehouse: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def two_councils(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built by a pool of two worker processes (which a build this small would not start by
+    itself: :data:`carepool.population.build.SERIAL_BELOW`)."""
     folder = tmp_path_factory.mktemp("two") / "warehouse"
-    build(BuildRequest(region=TWO, scale=0.02, seed=5), folder, workers=2)
+    module = importlib.import_module("carepool.population.build")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "SERIAL_BELOW", 0)
+        messages: list[str] = []
+        build(BuildRequest(region=TWO, scale=0.02, seed=5), folder, messages.append, workers=2)
+    assert read_manifest(folder)["stages"]["councils"]["workers"] == 2
     return folder
 
 

@@ -86,8 +86,7 @@ def build_command(
 ) -> None:
     """Build the model and write the warehouse to $CAREPOOL_DATA_DIR/warehouse.
 
-    Councils are built in parallel, each into a partition of its own; a build that stops
-    part-way resumes from its finished councils when run again with the same options."""
+    Councils build in parallel, each to its own partition; a stopped build resumes if rerun."""
     settings = Settings.from_env()
     manifest = run_build(
         settings,

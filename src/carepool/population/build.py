@@ -65,6 +65,11 @@ DEFAULT_WORKERS: Final = (
 )
 
 
+#: Below this many residents to build, councils are built in this process one after another:
+#: starting worker processes would take longer than the work (the bytes are the same).
+SERIAL_BELOW: Final = 300_000
+
+
 @dataclass(frozen=True)
 class BuildRequest:
     """What to build: the region, the share of its residents, the seed and how many years;
@@ -218,9 +223,9 @@ def _build_into(
     stages = {"places": _stage(started)}
 
     started = time.perf_counter()
-    records = _build_councils(parts, request, staging, say, workers)
+    records, used = _build_councils(parts, request, staging, say, workers)
     stages["councils"] = _stage(started)
-    stages["councils"]["workers"] = workers
+    stages["councils"]["workers"] = used
     peaks = [r["peak_rss_mib"] for r in records.values() if r["peak_rss_mib"] is not None]
     stages["councils"]["worker_peak_rss_mib"] = max(peaks, default=None)
 
@@ -240,9 +245,10 @@ def _build_councils(
     staging: Path,
     say: Progress,
     workers: int,
-) -> dict[str, dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], int]:
     """Every council's record: those already finished in ``staging`` as they are, the others
-    built (largest first, so the pool is not left waiting on one big council at the end)."""
+    built (largest first, so the pool is not left waiting on one big council at the end); and
+    how many processes built them."""
     shared = CouncilRequest(scale=request.scale, seed=request.seed, years=request.years)
     records: dict[str, dict[str, Any]] = {}
     todo = []
@@ -263,17 +269,20 @@ def _build_councils(
         name = next(p.lad_name for p in parts if p.lad_code == code)
         say(f"Resuming: {name} was built before ({k} of {total} councils)")
     todo.sort(key=lambda p: (-p.size, p.lad_code))
-    if workers == 1 or len(todo) <= 1:
+    people = census_residents()
+    small = sum(people[p.lad_code] for p in todo) * request.scale < SERIAL_BELOW
+    if workers == 1 or len(todo) <= 1 or small:
         for part in todo:
             done(part, build_council(part, shared, staging))
-        return records
+        return records, 1
     context = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["carepool.population.council"])
+    used = min(workers, len(todo))
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(todo)), mp_context=context, initializer=die_with_parent
+        max_workers=used, mp_context=context, initializer=die_with_parent
     ) as pool:
         running: dict[Future[dict[str, Any]], CouncilPart] = {
             pool.submit(build_council, part, shared, staging): part for part in todo
@@ -293,7 +302,7 @@ def _build_councils(
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return records
+    return records, used
 
 
 def _region_tables(

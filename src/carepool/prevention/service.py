@@ -148,11 +148,14 @@ class InterventionAppraisal:
         return int(years[reached[0]]) if len(reached) else None
 
 
-def pence(values: Array) -> npt.NDArray[np.int64]:
-    """Whole pence for pound amounts whose rounded parts sum to their rounded total."""
+def pence(values: Array, total: int | None = None) -> npt.NDArray[np.int64]:
+    """Whole pence for pound amounts whose rounded parts sum to their rounded total, or to
+    ``total`` pence where the whole was rounded already (shares of an NPV that was itself made
+    of rounded parts)."""
     exact = np.asarray(values, dtype=np.float64) * 100.0
     floors = np.floor(exact)
-    short = round(float(exact.sum())) - int(floors.sum())
+    whole = round(float(exact.sum())) if total is None else total
+    short = whole - int(floors.sum())
     order = np.lexsort((np.arange(exact.size), -(exact - floors)))
     out = floors.astype(np.int64)
     if short > 0:
@@ -266,7 +269,7 @@ def _appraise_one(
         ceac = simulated.ceac()
     costs_p, savings_p = pence(cost_k), pence(saving_k)
     npv_p = savings_p - costs_p  # from the rounded parts, so that NPV = savings − cost exactly
-    shapley_p = pence(fair.shapley)
+    shapley_p = pence(fair.shapley, int(npv_p.sum()))  # fair shares of exactly the NPV
     by_partner = tuple(
         PartnerResult(
             partner=partners.ids[k],
