@@ -249,9 +249,13 @@ DEATHS_NEST = [
 #: has such a cell depends on its draws, so a change to the model can take it away; the
 #: published tables of every model tried must resist.
 NESTED = [
+    # first the model whose draws (each council's own, from its code and the seed) leave such a
+    # cell to an unknowing audit, so the test stops there; the others in case a change to the
+    # model takes it away
+    BuildRequest(region="E08000001", scale=0.2, seed=14),
     BuildRequest(region="E08000004", scale=0.2, seed=11),
     *(BuildRequest(region="E08000005", scale=0.2, seed=seed) for seed in (11, 12, 13)),
-    *(BuildRequest(region="E08000001", scale=0.2, seed=seed) for seed in (14, 11, 12)),
+    *(BuildRequest(region="E08000001", scale=0.2, seed=seed) for seed in (11, 12)),
 ]
 
 
