@@ -13,12 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carepool.indicators import BY_ID, HES_RULE
-from carepool.indicators.attacker import Finding
-from carepool.indicators.differencing import _PERSISTENT, _to_hide, audit
+from carepool.indicators.attacker import Attacker, Finding, quantities
+from carepool.indicators.attacker_model import Geography
+from carepool.indicators.differencing import _PERSISTENT, _Pattern, _to_hide, audit
+from carepool.indicators.nesting import Nesting
 from carepool.indicators.publish import keyed_counts, pattern
-from tests.security.lp_attacker import narrowed
+from tests.security.lp_attacker import narrowed, narrowed_jointly
 
 INDICATOR = BY_ID["u75_mortality_all_causes"]
+#: A proportion: its numerator counts some of its denominator's people in each LSOA.
+PROPORTION = BY_ID["ld_health_checks"]
 
 
 def _members(groupings: dict[str, list[int]]) -> pd.DataFrame:
@@ -116,3 +120,109 @@ def test_a_cell_still_bounded_after_a_few_rounds_has_every_binding_cell_hidden()
     first = _to_hide(finding, size, geography, rounds_found=1)
     assert first == [(quantity, 1)]  # the smallest published count that binds it
     assert _to_hide(finding, size, geography, rounds_found=_PERSISTENT) == binding
+
+
+@st.composite
+def council_geographies(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Neighbourhoods within three councils, wards that may straddle them, two ICBs that may
+    cut them, and deciles that span them all, as a region's do; a proportion whose numerator
+    is part of its denominator in each LSOA, both often small."""
+    lsoas = draw(st.integers(9, 24))
+    council = sorted(draw(st.lists(st.integers(0, 2), min_size=lsoas, max_size=lsoas)))
+    group = st.lists(st.integers(0, 4), min_size=lsoas, max_size=lsoas)
+    within = draw(st.lists(st.integers(0, 2), min_size=lsoas, max_size=lsoas))
+    msoa = [10 * c + m for c, m in zip(council, within, strict=True)]
+    icb = draw(st.lists(st.integers(0, 1), min_size=lsoas, max_size=lsoas))
+    groupings = {
+        "lad": council,
+        "msoa": msoa,
+        "ward": draw(group),
+        "icb": icb,
+        "decile": draw(group),
+    }
+    eligible = draw(
+        st.lists(st.sampled_from([0, 1, 3, 5, 7, 9, 12, 20]), min_size=lsoas, max_size=lsoas)
+    )
+    share = draw(st.lists(st.floats(0, 1), min_size=lsoas, max_size=lsoas))
+    done = [int(e * s) for e, s in zip(eligible, share, strict=True)]
+    members = _members(groupings)
+    return members, _counts(members, done, eligible, PROPORTION.id)
+
+
+def _first_findings(
+    members: pd.DataFrame, counts: pd.DataFrame, by_council: bool
+) -> tuple[set[tuple[str, int, float, float]], int, int]:
+    """The cells the attacker's first round finds bounded too tightly, with their bounds, and
+    how many solves it made of one council at a time and of the whole (the numerator known
+    to be part of the denominator)."""
+    keyed, relations = keyed_counts(counts, [PROPORTION], members)
+    keyed = keyed.reset_index(drop=True)
+    geography = Geography.of(members)
+    if not by_council:
+        geography.__dict__["tiers"] = []  # the cached property, emptied
+    slots = geography.slots(keyed)
+    hidden = _Pattern(keyed, relations, HES_RULE)
+    published = quantities(
+        keyed, hidden.tables, slots, geography, HES_RULE, Nesting.of([PROPORTION])
+    )
+    attacker = Attacker(geography, HES_RULE)
+    found = set()
+    for block in attacker.blocks(published):
+        masks = []
+        for quantity in block.quantities:
+            mask = np.zeros(len(geography.places), dtype=bool)
+            rows = hidden.tables[quantity.tables[0]]
+            mask[slots[rows]] = hidden.hidden[rows]
+            masks.append(mask)
+        attacker.reveal(block, masks)
+        for finding in attacker.certify(block, seed=0):
+            bounds = (round(finding.low, 6), round(finding.high, 6))
+            found.add((finding.quantity.name, finding.slot, *bounds))
+    return found, attacker.council_solves, attacker.solves
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(council_geographies())
+def test_points_found_one_council_at_a_time_leave_open_exactly_what_the_whole_does(
+    case: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    """The points found with everything outside a council (then an ICB) held at the truth
+    are points of the whole programme, and the cells found there are bounded exactly so by
+    the whole: the cells left bounded too tightly, and their bounds, are the same as when the
+    whole programme solves every cell itself."""
+    members, counts = case
+    by_council, _, _ = _first_findings(members, counts, by_council=True)
+    whole, council_solves, _ = _first_findings(members, counts, by_council=False)
+    assert by_council == whole
+    assert council_solves == 0
+
+
+def test_the_audit_certifies_and_finds_council_by_council_where_the_places_are_councils() -> None:
+    lsoas = 12
+    groupings = {
+        "lad": [0] * 6 + [1] * 6,
+        "msoa": [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+        "decile": [i % 3 for i in range(lsoas)],
+    }
+    members = _members(groupings)
+    eligible = [1, 3, 0, 9, 2, 12, 5, 0, 7, 20, 2, 3]
+    counts = _counts(members, [e // 2 for e in eligible], eligible, PROPORTION.id)
+    found, council_solves, whole_solves = _first_findings(members, counts, by_council=True)
+    expected, _, alone = _first_findings(members, counts, by_council=False)
+    assert found
+    assert found == expected
+    assert council_solves > 0
+    assert whole_solves < alone  # cells found one council at a time need no whole solve
+    keyed, relations = keyed_counts(counts, [PROPORTION], members)
+    result = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
+    assert result.report["council_solves"] > 0
+    series = {
+        column: (
+            result.pattern[["level", "place_code", column, "suppressed"]].rename(
+                columns={column: "count"}
+            ),
+            counts[["level", "place_code", column]].rename(columns={column: "count"}),
+        )
+        for column in ("numerator", "denominator")
+    }
+    assert narrowed_jointly(series, [(["numerator"], ["denominator"])], members) == []

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from carepool.indicators.attacker_model import Geography, Joint
+from carepool.indicators.attacker_model import Area, Geography, Joint
 from carepool.indicators.disclosure import DisclosureRule
 from carepool.indicators.nesting import Count, Nesting, atoms
 
@@ -144,12 +144,16 @@ class Finding:
 class Attacker:
     """Solves the attacker's linear programmes for every block, warm from the last basis."""
 
-    def __init__(self, geography: Geography, rule: DisclosureRule) -> None:
+    def __init__(self, geography: Geography, rule: DisclosureRule, by_council: bool = True) -> None:
         self.geography = geography
+        #: Whether to solve one area at a time first (:meth:`_certify_by_area`).
+        self.by_council = by_council
         self.rule = rule
         self.width = float(rule.largest_suppressed - rule.smallest)
         self.solves = 0
         self.single = 0
+        #: Solves of the programmes of one area at a time (:meth:`_certify_by_area`).
+        self.council_solves = 0
         #: Blocks whose counts break the relations the definitions declare (a loaded extract
         #: that counts someone screened who was not eligible, say): audited unrelated.
         self.unrelated: list[str] = []
@@ -228,14 +232,27 @@ class Attacker:
         return block.highs
 
     def certify(self, block: Block, seed: int) -> list[Finding]:
-        """Certify every sensitive cell of ``block`` that can be; the others, found."""
+        """Certify every sensitive cell of ``block`` that can be; the others, found.
+
+        One council at a time first, then one ICB, then four ICBs at a time
+        (:meth:`_certify_by_area`); the whole programme is solved only for the cells those
+        leave neither certified nor found."""
         if not block.open(self.width):
             return []
+        findings, settled = self._certify_by_area(block, seed)
+        quantities = block.quantities
+
+        def still(k: int) -> npt.NDArray[np.bool_]:
+            return np.asarray(quantities[k].open(self.width) & ~settled[k])
+
+        if not any(still(k).any() for k in range(len(quantities))):
+            # the whole programme is not needed now; made again from the bounds if it is
+            block.highs = None
+            return findings
         highs = self._highs(block)
         rng = np.random.default_rng(seed)
-        quantities = block.quantities
         columns = [block.model.columns_of(k, q.sensitive) for k, q in enumerate(quantities)]
-        left = sum(int(q.open(self.width).sum()) for q in quantities)
+        left = sum(int(still(k).sum()) for k in range(len(quantities)))
         # Where counts nest the model is several times larger, and a push that moves thousands
         # of cells at once takes tens of thousands of simplex steps: the interior point method
         # is ten times faster there. Only the first push runs its crossover, for a basis the
@@ -245,16 +262,16 @@ class Attacker:
         basis = None
         for push in range(_PUSHES):
             cost = np.zeros(block.model.columns)
-            for quantity, sensitive in zip(quantities, columns, strict=True):
-                still = quantity.open(self.width)
-                chosen = still if push == 0 else still & (rng.random(len(still)) < 0.5)
+            for k, sensitive in enumerate(columns):
+                open_ = still(k)
+                chosen = open_ if push == 0 else open_ & (rng.random(len(open_)) < 0.5)
                 cost[sensitive[chosen]] = 1.0
             self._solve(highs, cost, highspy.ObjSense.kMaximize)
             if block.model.nested and basis is None:
                 basis = highs.getBasis()
                 highs.setOptionValue("run_crossover", "off")
             self._record(block)
-            now = sum(int(q.open(self.width).sum()) for q in quantities)
+            now = sum(int(still(k).sum()) for k in range(len(quantities)))
             # a push on a nested block costs as much as a dozen single solves
             enough = _NESTED_GAIN if block.model.nested else 1
             if now == 0 or (push > 0 and left - now < enough):
@@ -264,16 +281,60 @@ class Attacker:
         if basis is not None:
             highs.setOptionValue("run_crossover", "on")
             highs.setBasis(basis)
-        findings = []
         for k, quantity in enumerate(quantities):
             order = np.argsort(quantity.high - quantity.low, kind="stable")
             for i in order:
-                if not quantity.open(self.width)[i]:
+                if not still(k)[i]:
                     continue
-                finding = self._single(block, k, int(i))
-                if finding is not None:
-                    findings.append(finding)
+                single = self._single(block, k, int(i))
+                if single is not None:
+                    findings.append(single)
         return findings
+
+    def _certify_by_area(
+        self, block: Block, seed: int
+    ) -> tuple[list[Finding], list[npt.NDArray[np.bool_]]]:
+        """Certify what points found one area at a time can (:func:`_area_part`), and find
+        the cells these programmes bound exactly as the whole would; returns the findings
+        and, per quantity, which sensitive cells they settle.
+
+        Each point is a point of the whole programme, so nothing is certified that the whole
+        would not certify. A cell of a place within the area that its programme bounds too
+        tightly by shown cells within the area alone (no place spanning the area holds the
+        bound: its moved bounds are the only ones the whole does not share) is bounded
+        exactly so by the whole, whose feasible points all satisfy those cells' bounds: it
+        is found here, with the cells that bind it. The rest is left to the next tier of
+        areas (councils, ICBs, groups of ICBs), and then to the whole."""
+        quantities = block.quantities
+        found: list[Finding] = []
+        settled = [np.zeros(len(quantity.sensitive), dtype=bool) for quantity in quantities]
+        tiers = self.geography.tiers if self.by_council else []
+        for tier, areas in enumerate(tiers):
+            for number, area in enumerate(areas):
+                parts = [_area_part(q, area, ~settled[k]) for k, q in enumerate(quantities)]
+                if not any(part.open(self.width).any() for part, _, _ in parts):
+                    continue
+                local = Attacker(area.geography, self.rule, by_council=False)
+                members = [part for part, _, _ in parts]
+                model = Joint(area.geography, members)
+                findings = local.certify(Block(members, model), seed + 1000 * tier + number)
+                self.council_solves += local.solves
+                for quantity, (part, index, rest) in zip(quantities, parts, strict=True):
+                    quantity.low[index] = np.minimum(quantity.low[index], part.low + rest)
+                    quantity.high[index] = np.maximum(quantity.high[index], part.high + rest)
+                for finding in findings:
+                    cells = [(finding.quantity, finding.slot), *finding.binding]
+                    if not all(area.inside[slot] for _, slot in cells):
+                        continue  # the whole may bound it less tightly: a larger area decides
+                    k = members.index(finding.quantity)
+                    slot = int(area.slots[finding.slot])
+                    settled[k][np.searchsorted(quantities[k].sensitive, slot)] = True
+                    binding = [
+                        (quantities[members.index(q)], int(area.slots[s]))
+                        for q, s in finding.binding
+                    ]
+                    found.append(Finding(quantities[k], slot, finding.low, finding.high, binding))
+        return found, settled
 
     def _single(self, block: Block, k: int, i: int) -> Finding | None:
         """The attacker's exact bounds on one cell, or None once it is certified.
@@ -342,6 +403,44 @@ class Attacker:
             if not quantity.hidden[slot] and not np.isnan(quantity.truth[slot]):
                 found.append((quantity, slot))
         return found
+
+
+def _area_part(
+    quantity: Quantity, area: Area, wanted: npt.NDArray[np.bool_]
+) -> tuple[Quantity, npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """``quantity`` over one area (a council, an ICB), every LSOA outside it held at the
+    truth: its places are the area's parts of them, and a place spanning the area has its
+    bounds moved by the truth of the rest of it. Any point of this programme, with the truth
+    elsewhere, is a point of the whole: the places within the area keep their bounds, every
+    place outside it is at the truth, and a place spanning it is its part here plus the
+    truth of the rest, within bounds just when the part is within the moved ones.
+
+    Returns the part, the positions in ``quantity.sensitive`` of the area's sensitive cells
+    still ``wanted`` (not yet settled), and what to add to the part's values of them for the
+    whole's (the rest)."""
+    geography = area.geography
+    truth = quantity.truth[area.slots]
+    at_lsoa = geography.lsoa_of >= 0
+    lsoa_counts = np.zeros(len(geography.lsoas))
+    lsoa_counts[geography.lsoa_of[at_lsoa]] = np.nan_to_num(truth[at_lsoa], nan=0.0)
+    part_truth = np.where(np.isnan(truth), np.nan, geography.weights @ lsoa_counts)
+    rest = np.nan_to_num(truth - part_truth, nan=0.0)
+    index = np.flatnonzero(np.isin(quantity.sensitive, area.slots) & wanted)
+    sensitive = np.searchsorted(area.slots, quantity.sensitive[index]).astype(np.int64)
+    part = Quantity(
+        quantity.tables,
+        quantity.column,
+        part_truth,
+        quantity.published[area.slots],
+        np.maximum(quantity.lower[area.slots] - rest, 0.0),
+        quantity.upper[area.slots] - rest,
+        sensitive,
+        quantity.definitions,
+    )
+    part.hidden = quantity.hidden[area.slots].copy()
+    part.low = quantity.low[index] - rest[sensitive]
+    part.high = quantity.high[index] - rest[sensitive]
+    return part, index, rest[sensitive]
 
 
 def _vector_key(values: npt.NDArray[np.float64]) -> bytes:

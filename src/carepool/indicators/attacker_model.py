@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from carepool.indicators.attacker import Quantity
 
 PLACE = ["level", "place_code"]
+#: The areas the attacker's programme is first solved over, one at a time, smallest first
+#: (:attr:`Geography.tiers`): each council, each ICB, then groups of four ICBs (of England's
+#: 42), so that a count pinned by an England-wide decile within one ICB can be traded with
+#: another's before the whole country is solved.
+AREA_TIERS: tuple[tuple[str, int], ...] = (("lad", 1), ("icb", 1), ("icb", 4))
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,70 @@ class Geography:
             raise RuntimeError("the places' parts do not sum to their LSOAs")
         return parts
 
+    @functools.cached_property
+    def tiers(self) -> list[list[Area]]:
+        """The parts of the geography the attacker's programme is first solved over, smallest
+        first (:data:`AREA_TIERS`). A tier whose places are not published, or that would be
+        one area (a region of one council, of one ICB, of four ICBs or fewer), is left out."""
+        tiers = [self.areas_of(level, size) for level, size in AREA_TIERS]
+        return [tier for tier in tiers if tier]
+
+    def areas_of(self, level: str, size: int = 1) -> list[Area]:
+        """The parts of the places of ``level``, ``size`` at a time (the largest places
+        together, then the next), largest first; none when that makes fewer than two."""
+        rows = np.flatnonzero((self.places["level"] == level).to_numpy())
+        by_size = sorted(rows.tolist(), key=lambda row: -self.weights[row].nnz)
+        groups = [by_size[i : i + size] for i in range(0, len(by_size), size)]
+        if len(groups) < 2:
+            return []
+        return [
+            self.area(np.unique(np.concatenate([self.weights[row].indices for row in group])))
+            for group in groups
+        ]
+
+    def area(self, lsoa_columns: npt.NDArray[np.int32]) -> Area:
+        """The places touching these LSOAs, each as its sum over them alone."""
+        columns = np.sort(np.asarray(lsoa_columns, dtype=np.int64))
+        within = self.weights[:, columns].tocsr()
+        slots = np.flatnonzero(np.diff(within.indptr) > 0).astype(np.int64)
+        weights = within[slots]
+        lsoa_of = np.full(len(slots), -1, dtype=np.int64)
+        at_lsoa = self.lsoa_of[slots] >= 0
+        lsoa_of[at_lsoa] = np.searchsorted(columns, self.lsoa_of[slots[at_lsoa]])
+        entries = weights.tocoo()
+        whole = np.ones(len(slots), dtype=bool)
+        whole[entries.row[~np.isclose(entries.data, 1.0)]] = False
+        part = Geography(
+            self.places.iloc[slots].reset_index(drop=True),
+            self.lsoas[columns],
+            weights,
+            lsoa_of,
+            whole,
+        )
+        inside = np.diff(weights.indptr) == np.diff(self.weights.indptr)[slots]
+        return Area(part, slots, columns, inside)
+
     def slots(self, rows: pd.DataFrame) -> npt.NDArray[np.int64]:
         index = pd.MultiIndex.from_frame(self.places)
         found = index.get_indexer(pd.MultiIndex.from_frame(rows[PLACE]))
         if (found < 0).any():
             raise ValueError("counts for a place the memberships do not hold")
         return found.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Area:
+    """One place's part of a :class:`Geography` (a council's, an ICB's): the places that
+    touch its LSOAs, each taken as its sum over those LSOAs alone (a place that spans it, as
+    its part of that place)."""
+
+    geography: Geography
+    #: The whole geography's slot of each of this part's places.
+    slots: npt.NDArray[np.int64]
+    #: The whole geography's LSOA column of each of this part's LSOAs.
+    lsoas: npt.NDArray[np.int64]
+    #: Per place of this part: whether all of it lies in the area.
+    inside: npt.NDArray[np.bool_]
 
 
 class Joint:

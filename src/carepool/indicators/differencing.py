@@ -241,6 +241,7 @@ def _audit_part(
         "hidden_by_audit": int((pattern.hidden & ~pattern.by_rule).sum()),
         "rounds": rounds,
         "solves": attacker.solves,
+        "council_solves": attacker.council_solves,
         "counts": {
             f"{i}/{y}": counts_digest(keyed.iloc[rows]) for (i, y), rows in pattern.tables.items()
         },
@@ -354,6 +355,7 @@ def audit(
         **{key: sum(int(r.report[key]) for r in results) for key in summed},
         "rounds": max((int(r.report["rounds"]) for r in results), default=0),
         "solves": sum(int(r.report["solves"]) for r in results),
+        "council_solves": sum(int(r.report["council_solves"]) for r in results),
         "unrelated": sorted(name for r in results for name in r.report["unrelated"]),
         "threads": workers,
         "seconds": round(time.perf_counter() - started, 2),
