@@ -281,3 +281,29 @@ def test_spark_without_the_extra_says_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(ConfigError, match=r"pip install 'carepool\[spark\]'"):
         spark_session.__wrapped__()
+
+
+def test_duckdb_holds_no_more_memory_than_its_limit_and_spills_beyond_it(
+    spec_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's memory is bounded (2GB unless CAREPOOL_DUCKDB_MEMORY says otherwise): a
+    query larger than that spills to a folder of its own, removed when the warehouse closes;
+    a limit DuckDB cannot read is a clear error."""
+    with Warehouse(spec_warehouse) as wh:
+        setting = wh._backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+        spill = wh._spill
+    assert setting == "1.8 GiB"  # DuckDB's words for 2GB
+    assert spill is not None
+    assert not spill.exists()  # nothing spilled, nothing left
+    monkeypatch.setenv("CAREPOOL_DUCKDB_MEMORY", "64MB")
+    with Warehouse(spec_warehouse) as wh:
+        numbers = ibis.range(0, 3_000_000).unnest().name("n").as_table()
+        grouped = numbers.group_by("n").aggregate(twice=numbers.n.count() * 2)
+        total = wh.to_pyarrow(grouped.twice.sum()).to_pylist()
+        spill = wh._spill
+    assert list(total[0].values()) == [6_000_000]
+    assert spill is not None
+    assert not spill.exists()
+    monkeypatch.setenv("CAREPOOL_DUCKDB_MEMORY", "lots")
+    with pytest.raises(ConfigError, match="CAREPOOL_DUCKDB_MEMORY='lots'"):
+        Warehouse(spec_warehouse)

@@ -34,7 +34,10 @@ import itertools
 import logging
 import os
 import re
+import shutil
 import tempfile
+import uuid
+import weakref
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -76,6 +79,13 @@ SPARK_CONFIG: Final[dict[str, str]] = {
     # a partition folder's value (a council code) is a string, never a guessed number
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
+
+#: The most memory DuckDB holds at once (``CAREPOOL_DUCKDB_MEMORY`` overrides it, in DuckDB's
+#: units: ``2GB``, ``500MB``). Beyond it, joins and group-bys spill to a temporary folder of
+#: their own under the system's (``TMPDIR``), removed when the warehouse closes. DuckDB's own
+#: default, 80% of the machine, let England's counts take 9 GiB.
+DUCKDB_MEMORY: Final = "2GB"
+DUCKDB_MEMORY_VARIABLE: Final = "CAREPOOL_DUCKDB_MEMORY"
 
 #: Log4j 2 settings for the Spark JVM: errors only, and no start-up banner (Spark prints its
 #: "Setting default log level" notice unless the launcher's loggers are configured).
@@ -178,8 +188,22 @@ class Warehouse:
             # the session first: it explains a missing Spark extra before Ibis tries
             self._spark = spark_session()
             self._backend: Any = ibis.pyspark.connect(self._spark)
+            self._spill: Path | None = None
         else:
-            self._backend = ibis.duckdb.connect()
+            # DuckDB makes the folder only if it spills; removed at close, or when collected
+            self._spill = Path(tempfile.gettempdir()) / f"carepool-duckdb-{uuid.uuid4().hex}"
+            weakref.finalize(self, shutil.rmtree, self._spill, True)
+            memory = os.environ.get(DUCKDB_MEMORY_VARIABLE) or DUCKDB_MEMORY
+            try:
+                self._backend = ibis.duckdb.connect(
+                    memory_limit=memory, temp_directory=str(self._spill)
+                )
+            except Exception as exc:  # DuckDB's error for a limit it cannot read
+                shutil.rmtree(self._spill, ignore_errors=True)
+                raise ConfigError(
+                    f"{DUCKDB_MEMORY_VARIABLE}={memory!r}: expected a size such as 2GB or "
+                    f"500MB ({exc})"
+                ) from None
         self._tables: dict[str, ir.Table] = {}
         self._manifest: dict[str, Any] | None = manifest
         self._closed = False
@@ -272,6 +296,8 @@ class Warehouse:
                     self._spark.catalog.dropTempView(table.get_name())
         else:
             self._backend.disconnect()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
         self._tables.clear()
 
     def __enter__(self) -> Self:
