@@ -12,10 +12,21 @@ import pytest
 from typer.testing import CliRunner
 
 from carepool.cli import app
+from carepool.geography import english_region_of, lsoa_lookup
 from carepool.indicators import Z95
-from carepool.model.boroughs import INDEPENDENT, BoroughCheck, published_error
+from carepool.model.boroughs import (
+    INDEPENDENT,
+    LE_PERIOD,
+    SII_PERIOD,
+    U75_PERIOD,
+    BoroughCheck,
+    _bridges,
+    _published,
+    published_error,
+)
 from carepool.model.need_index import jackknife_se, need_index_checks, published_core_index
 from carepool.model.orders import MIN_RANK_CORRELATION, rank_check
+from carepool.model.premature_mortality import preventable_elasticity
 from carepool.warehouse import connect
 
 runner = CliRunner()
@@ -181,3 +192,33 @@ def test_noise_in_the_published_figures_lowers_the_bar_for_their_order() -> None
     assert alone is not None
     assert together is not None
     assert together.noise_floor < alone.noise_floor
+
+
+def test_premature_mortality_for_england_is_bridged_outside_each_councils_own_region() -> None:
+    """A region of all England leaves no authority outside it to fit the bridge on: each
+    council's is fitted outside its own English region, so no council's published figure
+    enters the bridge it is checked with."""
+    lookup = lsoa_lookup().drop_duplicates("lad24_code")
+    names = dict(zip(lookup["lad24_code"], lookup["lad24_name"], strict=True))
+    assert len(names) == 296
+    bridges = _bridges(names)
+    manchester, outside = bridges["E08000003"]
+    assert outside == "North West"
+    north_west = english_region_of("E08000003")
+    assert north_west is not None
+    assert manchester == preventable_elasticity(north_west.lad_codes)
+    assert manchester.authorities < 296 - len(north_west.lad_codes) + 1
+    # Cornwall's is fitted outside the South West, on other authorities
+    cornwall, where = bridges["E06000052"]
+    assert where == "South West"
+    assert cornwall.authorities != manchester.authorities
+    assert 1.0 < manchester.beta < 2.0
+
+
+def test_every_english_councils_published_figures_are_read() -> None:
+    le = _published("life_expectancy_at_birth", "male", LE_PERIOD)
+    sii = _published("slope_index_of_inequality_life_expectancy", "female", SII_PERIOD)
+    u75 = _published("under75_mortality_preventable", "persons", U75_PERIOD)
+    for frame in (le, sii, u75):
+        assert frame["area_code"].nunique() > 280
+        assert {"E06000052", "E08000003"} <= set(frame["area_code"])

@@ -30,9 +30,10 @@ from carepool.model import (
     validate,
     validate_boroughs,
 )
+from carepool.model.validation_chart import validation_scatter
 from carepool.population import BuildRequest, Check, Summary
 from carepool.reference import datasets
-from carepool.warehouse import connect, printable
+from carepool.warehouse import connect, printable, read_manifest
 
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 
@@ -236,10 +237,22 @@ def validate_command(
         ),
     ] = "region",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            help="with --level lad: also write a scatter chart, model against published with "
+            "one point per council, to this HTML file (opens offline)",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Compare the model with published targets; exit 1 if any check fails."""
     if level not in ("region", "lad"):
         raise typer.BadParameter(f"{literal(level)}: expected region or lad", param_hint="--level")
+    if chart is not None and level != "lad":
+        raise typer.BadParameter(
+            "a chart is drawn of the councils' checks: add --level lad", param_hint="--chart"
+        )
     settings = Settings.from_env()
     if level == "lad":
         warn(mixed_warning(settings.warehouse_dir))
@@ -249,6 +262,11 @@ def validate_command(
             typer.echo(json.dumps(borough_json(boroughs), indent=2))
         else:
             print_borough_checks(boroughs)
+        if chart is not None:
+            manifest = read_manifest(settings.warehouse_dir)
+            region = str(manifest.get("region_name", manifest.get("region", "")))
+            written = validation_scatter(boroughs, chart, region)
+            err.print(f"Chart written to {written}", highlight=False)
         if not boroughs.ok:
             raise typer.Exit(1)
         return

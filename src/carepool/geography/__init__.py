@@ -31,6 +31,7 @@ from carepool.geography.regions import (
     REGION_KINDS,
     Region,
     RegionKind,
+    english_region_of,
     region_catalogue,
     resolve_region,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "combined_authorities",
     "council_of_2024",
     "england_place_name",
+    "english_region_of",
     "is_gss",
     "is_local_authority",
     "is_lsoa",

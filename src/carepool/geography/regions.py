@@ -9,6 +9,7 @@ for its part alone.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -159,6 +160,19 @@ def _english_region(spec: str, code: str) -> Region:
         kind="region",
         code=code,
     )
+
+
+def english_region_of(lad_code: str) -> Region | None:
+    """The region of England (E12) a council of 2024 lies in, or None for a code that is
+    not one."""
+    code = _region_of_council().get(lad_code)
+    return None if code is None else _english_region(code, code)
+
+
+@functools.cache
+def _region_of_council() -> dict[str, str]:
+    lookup = lsoa_lookup().drop_duplicates("lad24_code")
+    return dict(zip(lookup["lad24_code"], lookup["region24_code"], strict=True))
 
 
 def _councils(spec: str, text: str) -> Region:

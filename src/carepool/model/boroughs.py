@@ -1,11 +1,13 @@
 """The model borough by borough against every published local figure vendored.
 
 Every later capability trusts the model per borough, so each borough's figures are compared
-with OHID's published values for the same borough (Fingertips, vendored in
-``phof_indicators_gm`` and ``rates_gm_targets``): life expectancy and depression
-prevalence (which the model is calibrated to), and the figures it was never given — the
-slope index of inequality in life expectancy within each borough, premature mortality
-relative to England and permanent care-home admissions.
+with OHID's published values for the same borough (Fingertips, vendored for every English
+council in ``phof_indicators_england``, and for Greater Manchester's in ``rates_gm_targets``):
+life expectancy and depression prevalence (which the model is calibrated to), and the figures
+it was never given — the slope index of inequality in life expectancy within each borough,
+premature mortality relative to England and permanent care-home admissions. Any region is
+checked council by council; depression and admissions only where their figures are vendored
+(Greater Manchester).
 
 **Tolerances that know the sample.** A check passes when the model is within its
 *structural* tolerance (how far a sound synthetic model may sit from a published figure:
@@ -34,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carepool.geography import english_region_of
 from carepool.indicators import Z95, indicator_table, model_years, place_gaps
 from carepool.model.inequality_across_england import slope_order
 from carepool.model.orders import (
@@ -41,7 +44,7 @@ from carepool.model.orders import (
     RankCheck,
     rank_check,
 )
-from carepool.model.premature_mortality import preventable_elasticity
+from carepool.model.premature_mortality import Elasticity, preventable_elasticity
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
 
@@ -145,7 +148,7 @@ class BoroughValidation:
         )
 
 
-FINGERTIPS = "OHID Fingertips (Public Health Outcomes Framework), vendored phof_indicators_gm"
+FINGERTIPS = "OHID Fingertips (Public Health Outcomes Framework), vendored phof_indicators_england"
 LE_PERIOD, SII_PERIOD, U75_PERIOD, DEPRESSION_PERIOD = "2022 - 24", "2022 - 24", "2024", "2022/23"
 #: The published admissions swing from year to year (Trafford: 545 in 2022/23, 780 in
 #: 2023/24), so the check is against the mean of the two published years.
@@ -226,8 +229,8 @@ MEASURES: dict[str, Measure] = {
 
 
 def _published(indicator: str, sex: str, period: str) -> pd.DataFrame:
-    """Rows of the vendored Fingertips extract for the boroughs and England."""
-    frame = read_reference("phof_indicators_gm").to_pandas()
+    """Rows of the vendored Fingertips extract for every English council and England."""
+    frame = read_reference("phof_indicators_england").to_pandas()
     rows = frame[
         (frame["indicator_id"] == indicator)
         & (frame["sex"].str.lower() == sex)
@@ -402,36 +405,47 @@ def _premature(
     england = published[published["area_code"] == "E92000001"]
     if england.empty or not england_all_causes:
         return []
-    bridge = preventable_elasticity(frozenset(names))
-    if bridge is None:
-        return []  # a region of nearly all England leaves nothing outside it to learn from
-    checks = _against(
-        MEASURES["u75_mortality_vs_england"],
-        table[table["indicator"] == "u75_mortality_all_causes"],
-        published,
-        names,
-        U75_PERIOD,
-        f"{FINGERTIPS}, under 75 mortality from causes considered preventable, over England's; "
-        f"the model's all causes over England's all causes, raised to the elasticity "
-        f"{bridge.beta:.2f} fitted on {bridge.authorities} other English authorities "
-        f"(residual sd {bridge.residual_sd:.3f} in logs)",
-        scale=england_all_causes,
-        published_scale=float(england["value"].iloc[0]),
-    )
-    return [
-        replace(
-            check,
-            model=bridge.preventable(check.model),
-            sampling_se=(
-                None
-                if check.sampling_se is None
-                else bridge.preventable_se(check.model, check.sampling_se)
-            ),
-        )
-        if check.model is not None and check.estimable
-        else check
-        for check in checks
-    ]
+    checks = []
+    for code, (bridge, outside) in _bridges(names).items():
+        for check in _against(
+            MEASURES["u75_mortality_vs_england"],
+            table[table["indicator"] == "u75_mortality_all_causes"],
+            published,
+            {code: names[code]},
+            U75_PERIOD,
+            f"{FINGERTIPS}, under 75 mortality from causes considered preventable, over "
+            f"England's; the model's all causes over England's all causes, raised to the "
+            f"elasticity {bridge.beta:.2f} fitted on {bridge.authorities} English authorities "
+            f"outside {outside} (residual sd {bridge.residual_sd:.3f} in logs)",
+            scale=england_all_causes,
+            published_scale=float(england["value"].iloc[0]),
+        ):
+            if check.model is not None and check.estimable:
+                se = check.sampling_se
+                check = replace(
+                    check,
+                    model=bridge.preventable(check.model),
+                    sampling_se=None if se is None else bridge.preventable_se(check.model, se),
+                )
+            checks.append(check)
+    return checks
+
+
+def _bridges(names: dict[str, str]) -> dict[str, tuple[Elasticity, str]]:
+    """Each council's bridge from all-cause to preventable premature mortality, and what it
+    was fitted outside of: authorities whose published figures are not checked with it,
+    those outside the modelled region or, where that leaves too few (a region of most of
+    England), those outside the council's own English region."""
+    whole = preventable_elasticity(frozenset(names))
+    if whole is not None:
+        return dict.fromkeys(names, (whole, "the modelled region"))
+    bridges = {}
+    for code in names:
+        region = english_region_of(code)
+        fitted = preventable_elasticity(region.lad_codes) if region is not None else None
+        if region is not None and fitted is not None:
+            bridges[code] = (fitted, region.name)
+    return bridges
 
 
 def _depression(engine: Tables, names: dict[str, str], year: str) -> list[BoroughCheck]:

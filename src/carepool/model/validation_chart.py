@@ -1,0 +1,114 @@
+"""The council-by-council validation as a chart: model against published, one point per
+council, one panel per measure (Plotly; an HTML file that opens offline on its own).
+
+A point on the diagonal is a council the model reproduces; its vertical bar is the pass band
+(:attr:`~carepool.model.boroughs.BoroughCheck.tolerance`), so a bar that does not cross the
+diagonal is a failed check. Each panel says whether the model was calibrated to the figure
+or never given it: a calibrated panel on the diagonal shows the fitting worked, an independent
+one shows the model is right for reasons of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from carepool.charts import INLINE, Library, write_html
+from carepool.errors import ConfigError
+from carepool.model.boroughs import CALIBRATED, MEASURES, BoroughCheck, BoroughValidation
+
+#: Panels side by side before a new row starts.
+COLUMNS = 3
+PASS, FAIL = "#1d70b8", "#d4351c"
+
+
+def validation_scatter(
+    validation: BoroughValidation, path: Path, region: str, library: Library = INLINE
+) -> Path:
+    """Write the chart of every estimable check of ``validation`` to ``path``."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    drawn = [c for c in validation.checks if c.estimable]
+    measures = list(dict.fromkeys(c.check for c in drawn))
+    if not measures:
+        raise ConfigError(
+            f"{path}: no council's figure could be estimated at this scale, so there is "
+            "nothing to draw; build at a larger --scale"
+        )
+    columns = min(COLUMNS, len(measures))
+    rows = math.ceil(len(measures) / columns)
+    titles = [_title(check) for check in measures]
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=titles,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.5 / rows,
+    )
+    for index, check in enumerate(measures):
+        row, column = index // columns + 1, index % columns + 1
+        points = [c for c in drawn if c.check == check]
+        for ok, colour, label in ((True, PASS, "within its band"), (False, FAIL, "outside")):
+            chosen = [c for c in points if c.ok is ok]
+            figure.add_trace(
+                go.Scatter(
+                    x=[c.published for c in chosen],
+                    y=[c.model for c in chosen],
+                    error_y={"type": "data", "array": [c.tolerance for c in chosen]},
+                    mode="markers",
+                    marker={"color": colour, "size": 6},
+                    name=label,
+                    legendgroup=label,
+                    showlegend=index == 0,
+                    text=[_hover(c) for c in chosen],
+                    hoverinfo="text",
+                ),
+                row=row,
+                col=column,
+            )
+        values = [c.published for c in points] + [float(c.model or 0.0) for c in points]
+        low, high = min(values), max(values)
+        pad = (high - low) / 10 or 1.0
+        figure.add_trace(
+            go.Scatter(
+                x=[low - pad, high + pad],
+                y=[low - pad, high + pad],
+                mode="lines",
+                line={"color": "#505a5f", "dash": "dot", "width": 1},
+                name="model = published",
+                legendgroup="diagonal",
+                showlegend=index == 0,
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=column,
+        )
+        unit = points[0].unit
+        figure.update_xaxes(title_text=f"published ({unit})", row=row, col=column)
+        figure.update_yaxes(title_text=f"model ({unit})", row=row, col=column)
+    councils = len({c.area_code for c in drawn})
+    failed = sum(c.ok is False for c in drawn)
+    figure.update_layout(
+        title=(
+            f"{region}: the model against published figures, {councils} councils "
+            f"({failed} of {len(drawn)} checks outside their band)"
+        ),
+        width=420 * columns,
+        height=420 * rows + 120,
+    )
+    return write_html(figure, path, ConfigError, library)
+
+
+def _title(check: str) -> str:
+    measure = MEASURES.get(check)
+    title = measure.title if measure is not None else check
+    basis = measure.basis if measure is not None else ""
+    return f"{title} ({'calibrated' if basis == CALIBRATED else 'independent'})"
+
+
+def _hover(check: BoroughCheck) -> str:
+    return (
+        f"{check.area_name} ({check.area_code})<br>model {check.model:,.2f}, published "
+        f"{check.published:,.2f} {check.unit}<br>band ±{check.tolerance:,.2f}, {check.period}"
+    )
