@@ -4,13 +4,17 @@ analysed on both engines as any region is."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from carepool.allocation import from_warehouse, load_formula
+from carepool.allocation.nhs_england import published_icb_index
+from carepool.cli import app
 from carepool.geography import Geography, resolve_region
 from carepool.indicators import indicator_table
 from carepool.model import build_model, validate
@@ -90,3 +94,68 @@ def test_validation_compares_the_sample_with_its_own_councils_published_figures(
         assert min(own) <= checks[f"life_expectancy_{sex}"].target <= max(own)
     # Greater Manchester's budget per head is no target for councils outside it
     assert "public_cost_per_head" not in checks
+
+
+def test_each_council_is_checked_against_its_own_published_figures_and_charted(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`carepool validate --level lad` anywhere in England: life expectancy (calibrated), the
+    slope index of inequality and premature mortality (independent) of each council that
+    publishes them, from the England-wide extract, and the scatter chart of them."""
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(sample.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    chart = tmp_path / "validation.html"
+    result = CliRunner().invoke(
+        app, ["validate", "--level", "lad", "--json", "--chart", str(chart)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    checks = json.loads(result.stdout)["checks"]
+    by = {(c["check"], c["area_code"]): c for c in checks}
+    for code in ("E06000001", "E08000009"):  # the two that publish figures
+        assert by[("life_expectancy_male", code)]["basis"] == "calibrated"
+        assert by[("life_expectancy_sii_female", code)]["basis"] == "independent"
+        premature = by[("u75_mortality_vs_england", code)]
+        assert premature["basis"] == "independent"
+        # fitted outside the modelled sample's councils, never on the council's own figure
+        assert "outside the modelled region" in premature["source"]
+    assert {code for _, code in by} <= set(SAMPLE)
+    assert not any(code in ("E06000053", "E09000001") for _, code in by)  # nothing published
+    page = chart.read_text()
+    assert "plotly" in page.lower()
+    assert "Hartlepool" in page
+    assert "Trafford" in page
+    assert "(calibrated)" in page
+    assert "(independent)" in page
+    refused = CliRunner().invoke(app, ["validate", "--chart", str(tmp_path / "x.html")])
+    assert refused.exit_code == 2
+    assert "--level lad" in refused.output
+
+
+def test_allocation_by_icb_is_set_beside_nhs_englands_need_index(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By ICB, each place's need index from the model beside NHS England's published one,
+    both relative to the modelled ICBs' average; asked for another region, a clear error."""
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(sample.parent))
+    monkeypatch.delenv("CAREPOOL_ENGINE", raising=False)
+    region = ",".join(SAMPLE)
+    result = CliRunner().invoke(app, ["allocate", "--level", "icb", "--region", region, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 4
+    expected = published_icb_index([row["place"] for row in rows])
+    for row in rows:
+        assert row["nhse_need_index"] == pytest.approx(expected[row["place"]], abs=1e-4)
+        assert row["difference"] == pytest.approx(row["need_index"] - row["nhse_need_index"])
+    # relative to the same ICBs on both sides: weighted by people, each averages 1
+    patients = {r["place"]: r["population"] for r in rows}
+    model_mean = sum(r["need_index"] * patients[r["place"]] for r in rows) / sum(patients.values())
+    assert model_mean == pytest.approx(1.0, abs=1e-6)
+    table = CliRunner().invoke(app, ["allocate", "--level", "icb"])
+    assert "beside NHS England" in table.stdout
+    assert "correlation" in table.stdout
+    by_council = CliRunner().invoke(app, ["allocate", "--level", "lad"])
+    assert "--level icb" in by_council.stdout
+    wrong = CliRunner().invoke(app, ["allocate", "--region", "gm"])
+    assert wrong.exit_code == 2
+    assert "carepool build --region gm" in wrong.output

@@ -26,6 +26,7 @@ from carepool.allocation import (
     tornado,
     waterfall,
 )
+from carepool.allocation.nhs_england import SOURCE, Comparison, compare_with_nhs_england
 from carepool.cli.support import (
     ShareLibrary,
     chart_library,
@@ -40,7 +41,8 @@ from carepool.cli.support import (
 )
 from carepool.config import Settings
 from carepool.errors import AllocationError
-from carepool.warehouse import connect
+from carepool.geography import resolve_region
+from carepool.warehouse import connect, read_manifest
 
 allocate_app = typer.Typer(
     help="Allocate the pooled budget to places by need, with pace of change; explain any "
@@ -191,16 +193,92 @@ def allocate_command(
     population: Population = DEFAULT_POPULATION,
     as_json: AsJson = False,
     as_csv: AsCsv = False,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="the region the built model must be (gm, england, a code or a list, as "
+            "`carepool build --region`): a clear error if it is another"
+        ),
+    ] = None,
 ) -> None:
-    """Each place's target share and allocation in whole pounds (they sum to the total)."""
+    """Each place's target share and allocation in whole pounds (they sum to the total); by
+    ICB, beside NHS England's published need index."""
     if ctx.invoked_subcommand is not None:
         return
     request = _request(
         total, year, level, formula, baseline, min_growth, max_below_target, convergence, population
     )
-    allocation, _ = allocate_places(Settings.from_env(), request)
-    if not emit(allocation.places, as_json, as_csv):
-        print_allocation(allocation)
+    settings = Settings.from_env()
+    if region is not None:
+        require_region(settings, region)
+    allocation, _ = allocate_places(settings, request)
+    comparison = compare_with_nhs_england(allocation.places) if level == "icb" else None
+    places = allocation.places
+    if comparison is not None:
+        extra = comparison.places[["place", "nhse_need_index", "difference"]]
+        places = places.merge(extra, on="place", how="left")
+    if emit(places, as_json, as_csv):
+        return
+    print_allocation(allocation)
+    if comparison is not None:
+        print_comparison(comparison)
+    elif level == "icb":
+        out.print(
+            "NHS England's need index is compared only when it publishes every ICB allocated "
+            "to, and there are two or more (a single ICB's index is 1 on both sides)."
+        )
+    else:
+        out.print(
+            "NHS England publishes need indices by ICB: --level icb sets the model's beside "
+            "them (by council and neighbourhood, only Greater Manchester's localities are "
+            "vendored: carepool validate --level lad)."
+        )
+
+
+def require_region(settings: Settings, spec: str) -> None:
+    """An error unless the built model is the region ``spec`` names."""
+    wanted = resolve_region(spec)
+    manifest = read_manifest(settings.warehouse_dir)
+    built = tuple(sorted(manifest.get("lad_codes") or ()))
+    if built != tuple(sorted(wanted.lad_codes)):
+        held = manifest.get("region_name", manifest.get("region", "nothing"))
+        raise AllocationError(
+            f"--region {spec}: the built model is {held} ({len(built)} councils), not "
+            f"{wanted.name} ({len(wanted.lad_codes)} councils); build it first: "
+            f"carepool build --region {spec}"
+        )
+
+
+def print_comparison(comparison: Comparison) -> None:
+    """The model's need index by ICB beside NHS England's."""
+    grid = Table(
+        title="Need index by ICB: the model's beside NHS England's (core services, 2025/26)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for heading in ("ICB", "Name"):
+        grid.add_column(heading, no_wrap=heading == "ICB", overflow="fold")
+    for heading in ("Model", "NHS England", "Difference"):
+        grid.add_column(heading, justify="right")
+    for row in tuples(comparison.places):
+        grid.add_row(
+            str(row.place),
+            str(row.name),
+            f"{row.need_index:.3f}",
+            f"{row.nhse_need_index:.3f}",
+            f"{row.difference:+.3f}",
+        )
+    out.print(grid)
+    r = comparison.correlation
+    out.print(
+        f"{len(comparison.places)} ICBs; mean absolute difference "
+        f"{comparison.mean_absolute_difference:.3f}"
+        + ("" if r is None else f"; correlation {r:.2f}")
+        + f". {SOURCE}: both are 1 for the modelled ICBs' average resident or patient. NHS "
+        "England's also carries the market-forces factor and ambulance costs, which the "
+        "model does not.",
+        highlight=False,
+    )
 
 
 @allocate_app.command("explain")
