@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carepool.indicators import BY_ID, HES_RULE
+from carepool.indicators import BY_ID, HES_RULE, attacker
 from carepool.indicators.attacker import Attacker, Finding, quantities
 from carepool.indicators.attacker_model import Geography
 from carepool.indicators.differencing import _PERSISTENT, _Pattern, _to_hide, audit
@@ -216,13 +217,42 @@ def test_the_audit_certifies_and_finds_council_by_council_where_the_places_are_c
     keyed, relations = keyed_counts(counts, [PROPORTION], members)
     result = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
     assert result.report["council_solves"] > 0
+    assert result.report["taken_as_found"] == 0  # small enough to solve whole
+    assert _narrowed_proportion(result.pattern, counts, members) == []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attacker, "WHOLE_LSOAS", 0)
+        large = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
+    assert large.report["taken_as_found"] > 0
+    assert _narrowed_proportion(large.pattern, counts, members) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(council_geographies())
+def test_a_region_too_large_to_solve_whole_is_protected_as_its_areas_find_it(
+    case: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    """Where the whole region is not solved (England), a cell its largest areas leave bounded
+    too tightly is taken as found there: more may be hidden than the whole would need, and
+    nothing is left that the independent attacker, given every published level, narrows."""
+    members, counts = case
+    keyed, relations = keyed_counts(counts, [PROPORTION], members)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attacker, "WHOLE_LSOAS", 0)
+        result = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
+    assert result.report["solves"] == 0  # the whole region was never solved
+    assert _narrowed_proportion(result.pattern, counts, members) == []
+
+
+def _narrowed_proportion(
+    published: pd.DataFrame, counts: pd.DataFrame, members: pd.DataFrame
+) -> list[tuple[str, str, float, float]]:
     series = {
         column: (
-            result.pattern[["level", "place_code", column, "suppressed"]].rename(
+            published[["level", "place_code", column, "suppressed"]].rename(
                 columns={column: "count"}
             ),
             counts[["level", "place_code", column]].rename(columns={column: "count"}),
         )
         for column in ("numerator", "denominator")
     }
-    assert narrowed_jointly(series, [(["numerator"], ["denominator"])], members) == []
+    return narrowed_jointly(series, [(["numerator"], ["denominator"])], members)

@@ -57,6 +57,13 @@ _PUSHES = 24
 #: Where counts nest, pushes stop once one certifies fewer cells than this.
 _NESTED_GAIN = 16
 _INF = highspy.kHighsInf
+#: A region of more LSOAs than this is not solved whole: a cell the largest areas of
+#: :attr:`~carepool.indicators.attacker_model.Geography.tiers` leave bounded too tightly is
+#: taken as found, with the cells that bind it there (hiding one of them may protect more
+#: than the whole would need, never less). England's whole programme is thirty times Greater
+#: Manchester's (1,700 LSOAs), and its solves take minutes each; the largest English region,
+#: the South East, has 5,600 LSOAs and is solved whole.
+WHOLE_LSOAS = 12_000
 
 
 def _bounds(
@@ -154,6 +161,9 @@ class Attacker:
         self.single = 0
         #: Solves of the programmes of one area at a time (:meth:`_certify_by_area`).
         self.council_solves = 0
+        #: Cells of a region too large to solve whole taken as found as the largest areas
+        #: found them (:data:`WHOLE_LSOAS`).
+        self.taken_as_found = 0
         #: Blocks whose counts break the relations the definitions declare (a loaded extract
         #: that counts someone screened who was not eligible, say): audited unrelated.
         self.unrelated: list[str] = []
@@ -239,16 +249,23 @@ class Attacker:
         leave neither certified nor found."""
         if not block.open(self.width):
             return []
-        findings, settled = self._certify_by_area(block, seed)
+        findings, settled, largest = self._certify_by_area(block, seed)
         quantities = block.quantities
 
         def still(k: int) -> npt.NDArray[np.bool_]:
             return np.asarray(quantities[k].open(self.width) & ~settled[k])
 
-        if not any(still(k).any() for k in range(len(quantities))):
+        unsettled = [(k, int(i)) for k in range(len(quantities)) for i in np.flatnonzero(still(k))]
+        if not unsettled:
             # the whole programme is not needed now; made again from the bounds if it is
             block.highs = None
             return findings
+        if len(self.geography.lsoas) > WHOLE_LSOAS and all(c in largest for c in unsettled):
+            # too large to solve whole: each cell left is taken as found, bound as the
+            # largest areas found it (so hiding what the whole might not need, never less)
+            block.highs = None
+            self.taken_as_found += len(unsettled)
+            return findings + [largest[cell] for cell in unsettled]
         highs = self._highs(block)
         rng = np.random.default_rng(seed)
         columns = [block.model.columns_of(k, q.sensitive) for k, q in enumerate(quantities)]
@@ -293,10 +310,12 @@ class Attacker:
 
     def _certify_by_area(
         self, block: Block, seed: int
-    ) -> tuple[list[Finding], list[npt.NDArray[np.bool_]]]:
+    ) -> tuple[list[Finding], list[npt.NDArray[np.bool_]], dict[tuple[int, int], Finding]]:
         """Certify what points found one area at a time can (:func:`_area_part`), and find
-        the cells these programmes bound exactly as the whole would; returns the findings
-        and, per quantity, which sensitive cells they settle.
+        the cells these programmes bound exactly as the whole would. Returns the findings;
+        per quantity, which sensitive cells they settle; and, for each cell the largest
+        areas left open, by ``(quantity, position among its sensitive cells)``, what those
+        found of it (bound by cells some of which are places spanning the area).
 
         Each point is a point of the whole programme, so nothing is certified that the whole
         would not certify. A cell of a place within the area that its programme bounds too
@@ -308,8 +327,10 @@ class Attacker:
         quantities = block.quantities
         found: list[Finding] = []
         settled = [np.zeros(len(quantity.sensitive), dtype=bool) for quantity in quantities]
+        largest: dict[tuple[int, int], Finding] = {}
         tiers = self.geography.tiers if self.by_council else []
         for tier, areas in enumerate(tiers):
+            largest = {}
             for number, area in enumerate(areas):
                 parts = [_area_part(q, area, ~settled[k]) for k, q in enumerate(quantities)]
                 if not any(part.open(self.width).any() for part, _, _ in parts):
@@ -323,18 +344,25 @@ class Attacker:
                     quantity.low[index] = np.minimum(quantity.low[index], part.low + rest)
                     quantity.high[index] = np.maximum(quantity.high[index], part.high + rest)
                 for finding in findings:
-                    cells = [(finding.quantity, finding.slot), *finding.binding]
-                    if not all(area.inside[slot] for _, slot in cells):
-                        continue  # the whole may bound it less tightly: a larger area decides
                     k = members.index(finding.quantity)
                     slot = int(area.slots[finding.slot])
-                    settled[k][np.searchsorted(quantities[k].sensitive, slot)] = True
+                    position = int(np.searchsorted(quantities[k].sensitive, slot))
                     binding = [
                         (quantities[members.index(q)], int(area.slots[s]))
                         for q, s in finding.binding
                     ]
-                    found.append(Finding(quantities[k], slot, finding.low, finding.high, binding))
-        return found, settled
+                    outside = quantities[k].truth[slot] - finding.quantity.truth[finding.slot]
+                    shift = float(np.nan_to_num(outside))
+                    whole = Finding(
+                        quantities[k], slot, finding.low + shift, finding.high + shift, binding
+                    )
+                    cells = [(finding.quantity, finding.slot), *finding.binding]
+                    if all(area.inside[s] for _, s in cells):
+                        settled[k][position] = True
+                        found.append(whole)
+                    else:  # the whole may bound it less tightly: a larger area decides
+                        largest[k, position] = whole
+        return found, settled, largest
 
     def _single(self, block: Block, k: int, i: int) -> Finding | None:
         """The attacker's exact bounds on one cell, or None once it is certified.

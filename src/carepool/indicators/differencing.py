@@ -242,6 +242,7 @@ def _audit_part(
         "rounds": rounds,
         "solves": attacker.solves,
         "council_solves": attacker.council_solves,
+        "taken_as_found": attacker.taken_as_found,
         "counts": {
             f"{i}/{y}": counts_digest(keyed.iloc[rows]) for (i, y), rows in pattern.tables.items()
         },
@@ -356,6 +357,7 @@ def audit(
         "rounds": max((int(r.report["rounds"]) for r in results), default=0),
         "solves": sum(int(r.report["solves"]) for r in results),
         "council_solves": sum(int(r.report["council_solves"]) for r in results),
+        "taken_as_found": sum(int(r.report["taken_as_found"]) for r in results),
         "unrelated": sorted(name for r in results for name in r.report["unrelated"]),
         "threads": workers,
         "seconds": round(time.perf_counter() - started, 2),
