@@ -3,9 +3,10 @@
 NHS England allocates to ICBs by weighted populations from national person-level models the
 model never saw; its core services overall need index (2025/26) is vendored for all 42 ICBs
 (``icb_need_indices_england``). An allocation by ICB (``carepool allocate --level icb``) is
-set beside it, on the same footing: the model's need index is 1 for the average resident of
-the region it models, so NHS England's (relative to England) is divided by the modelled ICBs'
-average, weighted by registered patients as NHS England's indices are. NHS England's index
+set beside it for every ICB the model holds whole (NHS England's index is of the whole ICB;
+of an ICB crossing the region the model holds only a part), on one footing: the model's index
+over the compared ICBs' average resident, NHS England's (relative to England) over their
+average registered patient, as NHS England's indices are weighted. NHS England's index
 also carries costs the model has no part in (the market-forces factor, emergency ambulance
 costs), so the two are not expected to agree to the third decimal; how far they agree is
 reported (mean absolute difference and correlation), not judged here.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from carepool.geography import lsoa_lookup
 from carepool.reference import read_reference
 
 INDEX_YEAR = "2025/26"
@@ -70,16 +72,37 @@ def published_icb_index(codes: list[str]) -> dict[str, float]:
     return {str(c): float(v) / average for c, v in zip(rows["icb24_code"], index, strict=True)}
 
 
-def compare_with_nhs_england(places: pd.DataFrame) -> Comparison | None:
-    """NHS England's index beside the model's for an allocation's ``places`` by ICB; None
-    unless NHS England publishes every one of them and there are two or more (relative to
-    itself, one ICB's index is 1 on both sides)."""
-    codes = [str(code) for code in places["place"]]
+def whole_icbs(lad_codes: list[str]) -> set[str]:
+    """The ICBs every LSOA of which lies in the councils ``lad_codes`` (a model of those
+    councils holds all of each; of an ICB that crosses the region it holds only a part)."""
+    lookup = lsoa_lookup()
+    modelled = lookup["lad24_code"].isin(lad_codes)
+    inside = modelled.groupby(lookup["icb24_code"]).all()
+    return {str(code) for code, whole in inside.items() if whole}
+
+
+def compare_with_nhs_england(places: pd.DataFrame, lad_codes: list[str]) -> Comparison | None:
+    """NHS England's index beside the model's for an allocation's ``places`` by ICB, of a
+    model of the councils ``lad_codes``: for the ICBs the model holds whole (NHS England's
+    index is of the whole ICB), both put relative to those ICBs' average. None unless two or
+    more such ICBs are published (relative to itself, one ICB's index is 1 on both sides)."""
+    whole = places[places["place"].astype(str).isin(whole_icbs(lad_codes))]
+    codes = [str(code) for code in whole["place"]]
     published = published_icb_index(codes)
-    if len(codes) < 2 or set(codes) - set(published):
+    codes = [code for code in codes if code in published]
+    if len(codes) < 2:
         return None
-    table = places[["place", "name", "need_index"]].copy()
-    table["nhse_need_index"] = [round(published[code], 4) for code in codes]
+    table = whole[whole["place"].astype(str).isin(codes)][
+        ["place", "name", "population", "need_index"]
+    ].copy()
+    # the model's index over the compared ICBs' average resident, as NHS England's is over
+    # their average patient (a no-op when the model is these ICBs and nothing else)
+    people = table["population"].astype(float)
+    table["need_index"] = table["need_index"] / float(
+        (table["need_index"] * people).sum() / people.sum()
+    )
+    table = table.drop(columns="population")
+    table["nhse_need_index"] = [round(published[str(code)], 4) for code in table["place"]]
     table["difference"] = table["need_index"] - table["nhse_need_index"]
     model = table["need_index"].to_numpy(dtype=float)
     nhse = table["nhse_need_index"].to_numpy(dtype=float)

@@ -212,10 +212,15 @@ def allocate_command(
     if region is not None:
         require_region(settings, region)
     allocation, _ = allocate_places(settings, request)
-    comparison = compare_with_nhs_england(allocation.places) if level == "icb" else None
+    comparison = None
+    if level == "icb":
+        modelled = read_manifest(settings.warehouse_dir).get("lad_codes") or []
+        comparison = compare_with_nhs_england(allocation.places, list(modelled))
     places = allocation.places
     if comparison is not None:
-        extra = comparison.places[["place", "nhse_need_index", "difference"]]
+        extra = comparison.places[["place", "nhse_need_index", "difference"]].rename(
+            columns={"difference": "nhse_difference"}
+        )
         places = places.merge(extra, on="place", how="left")
     if emit(places, as_json, as_csv):
         return
@@ -224,8 +229,8 @@ def allocate_command(
         print_comparison(comparison)
     elif level == "icb":
         out.print(
-            "NHS England's need index is compared only when it publishes every ICB allocated "
-            "to, and there are two or more (a single ICB's index is 1 on both sides)."
+            "NHS England's need index is compared for the ICBs the model holds whole, when "
+            "there are two or more (a single ICB's index is 1 on both sides)."
         )
     else:
         out.print(
@@ -252,7 +257,8 @@ def require_region(settings: Settings, spec: str) -> None:
 def print_comparison(comparison: Comparison) -> None:
     """The model's need index by ICB beside NHS England's."""
     grid = Table(
-        title="Need index by ICB: the model's beside NHS England's (core services, 2025/26)",
+        title="Need index by ICB: the model's beside NHS England's (core services, 2025/26), "
+        "each over the compared ICBs' average",
         title_justify="left",
         box=box.SIMPLE_HEAD,
     )
@@ -274,7 +280,8 @@ def print_comparison(comparison: Comparison) -> None:
         f"{len(comparison.places)} ICBs; mean absolute difference "
         f"{comparison.mean_absolute_difference:.3f}"
         + ("" if r is None else f"; correlation {r:.2f}")
-        + f". {SOURCE}: both are 1 for the modelled ICBs' average resident or patient. NHS "
+        + f". {SOURCE}: the model's is 1 for their average resident, NHS England's for their "
+        "average registered patient; ICBs the model holds only part of are left out. NHS "
         "England's also carries the market-forces factor and ambulance costs, which the "
         "model does not.",
         highlight=False,

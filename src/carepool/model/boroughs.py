@@ -442,7 +442,7 @@ def _bridges(names: dict[str, str]) -> dict[str, tuple[Elasticity, str]]:
     bridges = {}
     for code in names:
         region = english_region_of(code)
-        fitted = preventable_elasticity(region.lad_codes) if region is not None else None
+        fitted = None if region is None else preventable_elasticity(frozenset(region.lad_codes))
         if region is not None and fitted is not None:
             bridges[code] = (fitted, region.name)
     return bridges

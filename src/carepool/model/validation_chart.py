@@ -16,6 +16,7 @@ from pathlib import Path
 from carepool.charts import INLINE, Library, write_html
 from carepool.errors import ConfigError
 from carepool.model.boroughs import CALIBRATED, MEASURES, BoroughCheck, BoroughValidation
+from carepool.model.need_index import MEASURE as NEED_MEASURE
 
 #: Panels side by side before a new row starts.
 COLUMNS = 3
@@ -38,7 +39,7 @@ def validation_scatter(
         )
     columns = min(COLUMNS, len(measures))
     rows = math.ceil(len(measures) / columns)
-    titles = [_title(check) for check in measures]
+    titles = [_title(next(c for c in drawn if c.check == check)) for check in measures]
     figure = make_subplots(
         rows=rows,
         cols=columns,
@@ -100,11 +101,12 @@ def validation_scatter(
     return write_html(figure, path, ConfigError, library)
 
 
-def _title(check: str) -> str:
-    measure = MEASURES.get(check)
-    title = measure.title if measure is not None else check
-    basis = measure.basis if measure is not None else ""
-    return f"{title} ({'calibrated' if basis == CALIBRATED else 'independent'})"
+def _title(check: BoroughCheck) -> str:
+    """The measure's title and whether the model was calibrated to it (the check's own
+    basis, as the table and JSON report it)."""
+    measure = {**MEASURES, NEED_MEASURE.check: NEED_MEASURE}.get(check.check)
+    title = measure.title if measure is not None else check.check
+    return f"{title} ({'calibrated' if check.basis == CALIBRATED else 'independent'})"
 
 
 def _hover(check: BoroughCheck) -> str:
