@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -256,3 +257,39 @@ def _narrowed_proportion(
         for column in ("numerator", "denominator")
     }
     return narrowed_jointly(series, [(["numerator"], ["denominator"])], members)
+
+
+def test_a_push_the_interior_point_method_cannot_confirm_is_solved_again_by_simplex() -> None:
+    """Without its crossover, HiGHS's interior point method can end a large model's solve
+    not knowing whether its point is optimal; that solve is made again by simplex, and the
+    options are put back for the next push."""
+
+    class Solver:
+        def __init__(self) -> None:
+            self.options: dict[str, object] = {"solver": "ipm", "run_crossover": "off"}
+            self.runs: list[str] = []
+
+        def changeColsCost(self, *args: object) -> None: ...  # noqa: N802 (HiGHS's names)
+
+        def changeObjectiveSense(self, sense: object) -> None: ...  # noqa: N802
+
+        def getOptionValue(self, name: str) -> object:  # noqa: N802
+            return self.options[name]
+
+        def setOptionValue(self, name: str, value: object) -> None:  # noqa: N802
+            self.options[name] = value
+
+        def run(self) -> None:
+            self.runs.append(str(self.options["solver"]))
+
+        def getModelStatus(self) -> highspy.HighsModelStatus:  # noqa: N802
+            if self.runs[-1] == "ipm":
+                return highspy.HighsModelStatus.kUnknown
+            return highspy.HighsModelStatus.kOptimal
+
+    solver: Any = Solver()
+    found = Attacker(Geography.of(_members({"msoa": [0, 1]})), HES_RULE)
+    status = found._solve(solver, np.zeros(3), highspy.ObjSense.kMaximize)
+    assert status == highspy.HighsModelStatus.kOptimal
+    assert solver.runs == ["ipm", "simplex"]
+    assert solver.options == {"solver": "ipm", "run_crossover": "off"}

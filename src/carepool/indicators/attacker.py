@@ -406,6 +406,16 @@ class Attacker:
         highs.changeObjectiveSense(sense)
         highs.run()
         status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnknown and _option(highs, "solver") == "ipm":
+            # the interior point method without its crossover could not confirm its point
+            # (a large nested model): that solve is made again by simplex, whose point is
+            # a vertex that satisfies every bound
+            crossover = _option(highs, "run_crossover")
+            highs.setOptionValue("solver", "simplex")
+            highs.run()
+            status = highs.getModelStatus()
+            highs.setOptionValue("solver", "ipm")
+            highs.setOptionValue("run_crossover", crossover)
         if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
             raise RuntimeError(f"the differencing audit's solver stopped: {status}")
         return status
@@ -469,6 +479,12 @@ def _area_part(
     part.low = quantity.low[index] - rest[sensitive]
     part.high = quantity.high[index] - rest[sensitive]
     return part, index, rest[sensitive]
+
+
+def _option(highs: highspy.Highs, name: str) -> object:
+    """An option's value (highspy gives it with the call's status)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
 
 
 def _vector_key(values: npt.NDArray[np.float64]) -> bytes:
