@@ -246,7 +246,7 @@ def test_a_region_too_large_to_solve_whole_is_protected_as_its_areas_find_it(
 
 def _narrowed_proportion(
     published: pd.DataFrame, counts: pd.DataFrame, members: pd.DataFrame
-) -> list[tuple[str, str, float, float]]:
+) -> list[tuple[str, str, str, float, float]]:
     series = {
         column: (
             published[["level", "place_code", column, "suppressed"]].rename(
