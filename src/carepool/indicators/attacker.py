@@ -481,10 +481,13 @@ def _area_part(
     return part, index, rest[sensitive]
 
 
-def _option(highs: highspy.Highs, name: str) -> object:
+def _option(highs: highspy.Highs, name: str) -> str | bool | float | int:
     """An option's value (highspy gives it with the call's status)."""
     value = highs.getOptionValue(name)
-    return value[1] if isinstance(value, tuple) else value
+    found = value[1] if isinstance(value, tuple) else value
+    if not isinstance(found, str | bool | float | int):
+        raise RuntimeError(f"HiGHS option {name!r} has no value")
+    return found
 
 
 def _vector_key(values: npt.NDArray[np.float64]) -> bytes:
