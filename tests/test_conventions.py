@@ -49,8 +49,8 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     # where the ledger and the warehouse meet
     "monitoring": FOUNDATION | {"ledger", "warehouse", "charts"},
     # the model as a capability: build (with the disclosure audit), read back, check (need per
-    # head through the allocation), describe and load
-    "model": ANALYTIC | {"population", "indicators", "allocation"},
+    # head through the allocation; drawn as a chart), describe and load
+    "model": ANALYTIC | {"population", "indicators", "allocation", "charts"},
     # prevention: cohorts from the warehouse, the model's years and disclosure control from the
     # indicators, the costed services from the allocation, who may read person-level results
     # (and gain shares) from the ledger

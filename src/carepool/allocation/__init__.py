@@ -12,6 +12,8 @@ from carepool.allocation.formula import (
 )
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
+from carepool.allocation.nhs_england import SOURCE as NHS_ENGLAND_SOURCE
+from carepool.allocation.nhs_england import Comparison, compare_with_nhs_england
 from carepool.allocation.registration import (
     DEFAULT_POPULATION,
     POPULATIONS,
@@ -39,11 +41,13 @@ from carepool.allocation.variables import SERVICES
 __all__ = [
     "DEFAULT_POPULATION",
     "DEFAULT_TOTAL",
+    "NHS_ENGLAND_SOURCE",
     "POPULATIONS",
     "SERVICES",
     "STEPS",
     "Allocation",
     "AllocationRequest",
+    "Comparison",
     "Component",
     "Formula",
     "NeedData",
@@ -53,6 +57,7 @@ __all__ = [
     "Run",
     "allocate",
     "check_year",
+    "compare_with_nhs_england",
     "counted_as",
     "default_formula_text",
     "fit_need_model",

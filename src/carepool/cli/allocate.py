@@ -14,9 +14,12 @@ from rich.table import Table
 from carepool.allocation import (
     DEFAULT_POPULATION,
     DEFAULT_TOTAL,
+    NHS_ENGLAND_SOURCE,
     Allocation,
     AllocationRequest,
+    Comparison,
     Run,
+    compare_with_nhs_england,
     default_formula_text,
     formula_summary,
     level_of_place,
@@ -26,7 +29,6 @@ from carepool.allocation import (
     tornado,
     waterfall,
 )
-from carepool.allocation.nhs_england import SOURCE, Comparison, compare_with_nhs_england
 from carepool.cli.support import (
     ShareLibrary,
     chart_library,
@@ -280,10 +282,10 @@ def print_comparison(comparison: Comparison) -> None:
         f"{len(comparison.places)} ICBs; mean absolute difference "
         f"{comparison.mean_absolute_difference:.3f}"
         + ("" if r is None else f"; correlation {r:.2f}")
-        + f". {SOURCE}: the model's is 1 for their average resident, NHS England's for their "
-        "average registered patient; ICBs the model holds only part of are left out. NHS "
-        "England's also carries the market-forces factor and ambulance costs, which the "
-        "model does not.",
+        + f". {NHS_ENGLAND_SOURCE}: the model's is 1 for their average resident, NHS "
+        "England's for their average registered patient; ICBs the model holds only part "
+        "of are left out. NHS England's also carries the market-forces factor and "
+        "ambulance costs, which the model does not.",
         highlight=False,
     )
 

@@ -29,8 +29,8 @@ from carepool.model import (
     table_schemas,
     validate,
     validate_boroughs,
+    validation_scatter,
 )
-from carepool.model.validation_chart import validation_scatter
 from carepool.population import BuildRequest, Check, Summary
 from carepool.reference import datasets
 from carepool.warehouse import connect, printable, read_manifest

@@ -23,6 +23,7 @@ from carepool.model.inspection import mixed_warning, summarise, validate, valida
 from carepool.model.orders import MIN_RANK_CORRELATION, MIN_RANKED, MIN_TESTABLE_FLOOR
 from carepool.model.regions import KIND_NAMES, lsoa_residents, regions_table
 from carepool.model.tables import column_rule, describe, table_schemas
+from carepool.model.validation_chart import validation_scatter
 
 __all__ = [
     "AUDIT_STEP",
@@ -49,4 +50,5 @@ __all__ = [
     "table_schemas",
     "validate",
     "validate_boroughs",
+    "validation_scatter",
 ]
