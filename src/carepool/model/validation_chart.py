@@ -11,6 +11,7 @@ one shows the model is right for reasons of its own.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from carepool.charts import INLINE, Library, write_html
@@ -21,6 +22,8 @@ from carepool.model.need_index import MEASURE as NEED_MEASURE
 #: Panels side by side before a new row starts.
 COLUMNS = 3
 PASS, FAIL = "#1d70b8", "#d4351c"
+#: Characters of a panel's title on one line.
+TITLE_WIDTH = 42
 
 
 def validation_scatter(
@@ -45,7 +48,7 @@ def validation_scatter(
         cols=columns,
         subplot_titles=titles,
         horizontal_spacing=0.08,
-        vertical_spacing=0.5 / rows,
+        vertical_spacing=0.6 / rows,
     )
     for index, check in enumerate(measures):
         row, column = index // columns + 1, index % columns + 1
@@ -90,6 +93,7 @@ def validation_scatter(
         figure.update_yaxes(title_text=f"model ({unit})", row=row, col=column)
     councils = len({c.area_code for c in drawn})
     failed = sum(c.ok is False for c in drawn)
+    figure.update_annotations(font_size=12)  # the panels' titles
     figure.update_layout(
         title=(
             f"{region}: the model against published figures, {councils} councils "
@@ -106,7 +110,9 @@ def _title(check: BoroughCheck) -> str:
     basis, as the table and JSON report it)."""
     measure = {**MEASURES, NEED_MEASURE.check: NEED_MEASURE}.get(check.check)
     title = measure.title if measure is not None else check.check
-    return f"{title} ({'calibrated' if check.basis == CALIBRATED else 'independent'})"
+    basis = "calibrated" if check.basis == CALIBRATED else "independent"
+    # a panel is a third of the page wide: long titles are wrapped, not run into the next
+    return "<br>".join([*textwrap.wrap(title, TITLE_WIDTH), f"({basis})"])
 
 
 def _hover(check: BoroughCheck) -> str:
