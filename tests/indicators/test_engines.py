@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+import ibis.expr.types as ir
 import pandas as pd
 import pytest
 
-from carepool.indicators import indicator_table
+from carepool.ages import STANDARD
+from carepool.indicators import cube, indicator_table
+from carepool.indicators.compute import counts, counts_by_part
+from carepool.indicators.cube import model_years, person_sums, spend_sums
+from carepool.indicators.definitions import INDICATORS
+from carepool.indicators.record import every_level
+from carepool.warehouse import SEXES
 from carepool.warehouse.connection import Warehouse
 
 
@@ -20,3 +28,49 @@ def test_duckdb_and_spark_give_the_same_indicators(small_warehouse: Path) -> Non
     duck, spark = tables["duckdb"], tables["spark"]
     assert len(duck) > 100
     pd.testing.assert_frame_equal(duck, spark, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_sums_a_part_at_a_time_count_what_the_whole_counts(
+    small_warehouse: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every level's sums, brought back a few places at a time from the LSOA sums the engine
+    holds, give the disclosure audit exactly the counts of the sums brought back at once, in
+    the same order (the audit's record is of their digests)."""
+    with Warehouse(small_warehouse, engine) as wh:
+        members = every_level(wh)
+        years = model_years(wh)
+        spend = spend_sums(wh, INDICATORS, members)
+        whole = counts(INDICATORS, person_sums(wh, INDICATORS, members, years), spend)
+        places = members[["level", "place_code"]].drop_duplicates()
+        per_place = len(years) * len(SEXES) * len(STANDARD)
+        monkeypatch.setattr(cube, "ROWS_PER_PART", 97 * per_place)  # 97 places a part
+        held = []
+        real_held = Warehouse.held
+
+        def counting(self: Warehouse, expr: ir.Table) -> AbstractContextManager[ir.Table]:
+            held.append(expr)
+            return real_held(self, expr)
+
+        monkeypatch.setattr(Warehouse, "held", counting)
+        by_part = counts_by_part(
+            INDICATORS, cube.person_sums_by_part(wh, INDICATORS, members, years), spend
+        )
+    assert len(places) > 5 * 97
+    assert len(held) == 1  # the LSOA sums were held once, for every part
+    assert len(whole) > 10_000
+    pd.testing.assert_frame_equal(by_part, whole)
+
+
+@pytest.mark.spark
+def test_the_indicator_table_is_the_same_a_part_at_a_time_on_spark(
+    small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    levels = ["region", "lad", "msoa"]
+    with Warehouse(small_warehouse) as wh:
+        whole = indicator_table(wh, levels=levels)
+    monkeypatch.setattr(cube, "ROWS_PER_PART", 20_000)
+    with Warehouse(small_warehouse, "spark") as wh:
+        by_part = indicator_table(wh, levels=levels)
+    pd.testing.assert_frame_equal(by_part, whole, check_exact=False, rtol=1e-9)

@@ -152,6 +152,22 @@ def test_results_have_the_declared_types(engine: Warehouse) -> None:
     assert result.schema.metadata is None
 
 
+def test_a_held_result_is_computed_once_and_let_go_after(engine: Warehouse) -> None:
+    t = engine.table("activity_cost")
+    by_year = t.group_by("year").aggregate(pence=t.cost_pence.sum())
+    with engine.held(by_year) as held:
+        first = rows(engine, held.filter(held.year == "2024-25").select("pence"))
+        both = rows(engine, held.order_by("year"))
+        name = held.get_name()
+    assert first == [(338_584,)]
+    assert both == [("2024-25", 338_584), ("2025-26", 4_981_652)]
+    if engine.engine == "duckdb":  # its file in the spill folder is gone
+        assert engine._spill is not None
+        assert not list(engine._spill.glob("*.parquet"))
+    with pytest.raises(Exception, match=name):
+        rows(engine, held)
+
+
 def test_a_scalar_comes_back_as_a_one_row_table(engine: Warehouse) -> None:
     t = engine.table("activity_cost")
     assert rows(engine, t.cost_pence.sum().name("pence")) == [(5_320_236,)]

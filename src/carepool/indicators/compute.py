@@ -7,7 +7,7 @@ over places with the functions of :mod:`carepool.stats`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -234,6 +234,24 @@ def counts(
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def counts_by_part(
+    indicators: Sequence[Indicator], person_parts: Iterable[pd.DataFrame], spend: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`counts` of person sums that come a part at a time
+    (:func:`carepool.indicators.cube.person_sums_by_part`): each part is made into its counts
+    and let go before the next, and the rows are in the order :func:`counts` of the whole
+    gives (the parts hold places in order, and :func:`counts` orders by indicator, then by
+    place)."""
+    frames = [counts(indicators, part, pd.DataFrame()) for part in person_parts]
+    frames.append(counts(indicators, pd.DataFrame(), spend))
+    table_order = [Table.PERSON_YEAR, Table.ACTIVITY_COST]
+    ranked = sorted(indicators, key=lambda i: table_order.index(i.table))
+    rank = {indicator.id: n for n, indicator in enumerate(ranked)}
+    whole = pd.concat([f for f in frames if len(f)] or frames[-1:], ignore_index=True)
+    order = np.argsort(whole["indicator"].map(rank).to_numpy(), kind="stable")
+    return whole.iloc[order].reset_index(drop=True)
 
 
 def compute(

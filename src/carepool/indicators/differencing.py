@@ -179,9 +179,11 @@ def _audit_part(
     members: pd.DataFrame,
     rule: DisclosureRule,
     nesting: Nesting | None,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> Audit:
-    """The audit of tables that share no counts with any table outside them."""
-    keyed = keyed.reset_index(drop=True)
+    """The audit of tables (``keyed``, or its ``rows``) that share no counts with any table
+    outside them."""
+    keyed = (keyed if rows is None else keyed.iloc[rows]).reset_index(drop=True)
     geography = Geography.of(members)
     slots = geography.slots(keyed)
     pattern = _Pattern(keyed, relations, rule)
@@ -330,7 +332,8 @@ def audit(
     started = time.perf_counter()
     keyed = keyed.reset_index(drop=True)
     parts = _parts(keyed, nesting, rule)
-    jobs = [(keyed.iloc[rows], relations, members, rule, nesting) for rows in parts]
+    # each part's rows are copied out when its audit starts, not all at once
+    jobs = [(keyed, relations, members, rule, nesting, rows) for rows in parts]
     workers = _threads(len(parts))
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:

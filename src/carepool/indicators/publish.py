@@ -144,19 +144,31 @@ def keyed_pattern(
     extra: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`pattern` of counts already keyed by :func:`keyed_counts`."""
-    forced = None
+    forced = np.zeros(len(keyed), dtype=bool)
     if extra is not None and len(extra):
         named = keyed[KEYS].merge(extra[KEYS].drop_duplicates(), how="left", indicator=True)
         forced = (named["_merge"] == "both").to_numpy()
-    hidden = protect(
-        keyed,
-        count="numerator",
-        denominator="denominator",
-        groupings=[["indicator", "year", relation] for relation in relations],
-        rule=rule,
-        forced=forced,
-    ).drop(columns=list(relations))
-    return hidden
+    # every group is within one indicator and year, so each table is protected alone (the
+    # same cells, in a fraction of the memory: England's tables together are 3 million rows)
+    frames, order = [], []
+    for rows in keyed.groupby(["indicator", "year"], sort=False).indices.values():
+        frames.append(
+            protect(
+                keyed.iloc[rows],
+                count="numerator",
+                denominator="denominator",
+                groupings=[["indicator", "year", relation] for relation in relations],
+                rule=rule,
+                forced=forced[rows],
+            ).drop(columns=list(relations))
+        )
+        order.append(rows)
+    if not frames:
+        return protect(keyed, count="numerator", denominator="denominator", rule=rule).drop(
+            columns=list(relations)
+        )
+    hidden = pd.concat(frames, ignore_index=True)
+    return hidden.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
 
 
 def audited_pattern(

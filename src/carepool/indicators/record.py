@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from carepool.indicators.compute import counts
-from carepool.indicators.cube import model_years, person_sums, spend_sums
+from carepool.indicators.compute import counts_by_part
+from carepool.indicators.cube import model_years, person_sums_by_part, spend_sums
 from carepool.indicators.definitions import INDICATORS, Indicator
 from carepool.indicators.differencing import TABLE, Audit, counts_digest
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
@@ -45,14 +45,20 @@ def every_level(warehouse: Tables) -> pd.DataFrame:
     return memberships(warehouse, available_levels(kinds))
 
 
+def every_count(warehouse: Tables, members: pd.DataFrame) -> pd.DataFrame:
+    """The numerators and denominators of every indicator for the places of ``members``, in
+    every period (:func:`carepool.indicators.compute.counts`), summed a part at a time."""
+    person = person_sums_by_part(warehouse, INDICATORS, members, model_years(warehouse))
+    spend = spend_sums(warehouse, INDICATORS, members)
+    return counts_by_part(INDICATORS, person, spend)
+
+
 def audit_warehouse(
     warehouse: Tables, rule: DisclosureRule = HES_RULE, members: pd.DataFrame | None = None
 ) -> Audit:
     """The differencing audit of every indicator, period and level of ``warehouse``."""
     members = every_level(warehouse) if members is None else members
-    person = person_sums(warehouse, INDICATORS, members, model_years(warehouse))
-    spend = spend_sums(warehouse, INDICATORS, members)
-    return audited_pattern(counts(INDICATORS, person, spend), INDICATORS, members, rule)
+    return audited_pattern(every_count(warehouse, members), INDICATORS, members, rule)
 
 
 def record_audit(warehouse_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +66,10 @@ def record_audit(warehouse_dir: Path, manifest: dict[str, Any]) -> dict[str, Any
     ``seconds`` are the whole step's, the counts of every place included."""
     started = time.perf_counter()
     with Warehouse(warehouse_dir, manifest=manifest) as warehouse:
-        result = audit_warehouse(warehouse)
+        members = every_level(warehouse)
+        table_counts = every_count(warehouse, members)
+    # the engine is closed first, so that its memory is let go before the linear programmes
+    result = audited_pattern(table_counts, INDICATORS, members, HES_RULE)
     extra = pa.Table.from_pandas(result.extra, preserve_index=False)
     file = write_version(warehouse_dir, TABLE_NAME, extra)
     tables = dict(manifest.get("tables") or {})

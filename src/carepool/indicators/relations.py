@@ -99,7 +99,9 @@ def additive_groups(members: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 continue
             name = f"rel_{len(columns)}"
             columns.append(name)
-            keys = np.full(len(places), np.nan)
+            # float32 holds every place's slot exactly (below 2**24) with NaN for none, in
+            # half the memory: all of England's tables are 3 million rows by 77 relations
+            keys = np.full(len(places), np.nan, dtype=np.float32)
             keys[relation.index.to_numpy()] = relation.to_numpy()
             places[name] = keys
     return places, columns

@@ -38,6 +38,7 @@ import shutil
 import tempfile
 import uuid
 import weakref
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -163,6 +164,8 @@ class Tables(Protocol):
 
     def manifest(self) -> dict[str, Any]: ...
 
+    def held(self, expr: ir.Table) -> contextlib.AbstractContextManager[ir.Table]: ...
+
 
 class Warehouse:
     """The warehouse's Parquet tables, queried through one engine.
@@ -281,6 +284,40 @@ class Warehouse:
         """Run ``expr`` and return a pandas DataFrame (through :meth:`to_pyarrow`)."""
         frame: pd.DataFrame = self.to_pyarrow(expr).to_pandas()
         return frame
+
+    @contextlib.contextmanager
+    def held(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` computed once and held by the engine, for many queries over it, until
+        the block ends: on DuckDB as a Parquet file in its spill folder (read back as
+        needed, so it takes no memory while held), on Spark as a frame persisted in memory
+        and on the executors' disks."""
+        if self._closed:
+            raise WarehouseError(f"{self!r} is closed")
+        name = f"carepool_held_{next(_view_ids)}"
+        if self._spark is not None:
+            from pyspark import StorageLevel
+
+            frame = self._spark.sql(self._backend.compile(expr)).persist(
+                StorageLevel.MEMORY_AND_DISK
+            )
+            frame.createOrReplaceTempView(name)
+            try:
+                yield self._backend.table(name)
+            finally:
+                with contextlib.suppress(Exception):  # the session may already be stopped
+                    self._spark.catalog.dropTempView(name)
+                frame.unpersist()
+            return
+        assert self._spill is not None
+        self._spill.mkdir(parents=True, exist_ok=True)
+        path = self._spill / f"{name}.parquet"
+        try:
+            self._backend.to_parquet(expr, str(path))
+            yield self._backend.read_parquet(str(path), table_name=name)
+        finally:
+            with contextlib.suppress(Exception):
+                self._backend.raw_sql(f'DROP VIEW IF EXISTS "{name}"')
+            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Release the engine: drop this warehouse's Spark views, or close DuckDB.
