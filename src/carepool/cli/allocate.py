@@ -44,7 +44,7 @@ from carepool.cli.support import (
 from carepool.config import Settings
 from carepool.errors import AllocationError
 from carepool.geography import resolve_region
-from carepool.warehouse import connect, read_manifest
+from carepool.warehouse import connect, location_of, read_manifest
 
 allocate_app = typer.Typer(
     help="Allocate the pooled budget to places by need, with pace of change; explain any "
@@ -211,12 +211,13 @@ def allocate_command(
         total, year, level, formula, baseline, min_growth, max_below_target, convergence, population
     )
     settings = Settings.from_env()
+    manifest = read_manifest(location_of(settings))
     if region is not None:
-        require_region(settings, region)
+        require_region(manifest, region)
     allocation, _ = allocate_places(settings, request)
     comparison = None
     if level == "icb":
-        modelled = read_manifest(settings.warehouse_dir).get("lad_codes") or []
+        modelled = manifest.get("lad_codes") or []
         comparison = compare_with_nhs_england(allocation.places, list(modelled))
     places = allocation.places
     if comparison is not None:
@@ -242,10 +243,9 @@ def allocate_command(
         )
 
 
-def require_region(settings: Settings, spec: str) -> None:
-    """An error unless the built model is the region ``spec`` names."""
+def require_region(manifest: dict[str, Any], spec: str) -> None:
+    """An error unless the built model (its ``manifest``) is the region ``spec`` names."""
     wanted = resolve_region(spec)
-    manifest = read_manifest(settings.warehouse_dir)
     built = tuple(sorted(manifest.get("lad_codes") or ()))
     if built != tuple(sorted(wanted.lad_codes)):
         held = manifest.get("region_name", manifest.get("region", "nothing"))

@@ -27,7 +27,7 @@ from carepool.errors import ConfigError
 from carepool.indicators import INDICATORS, TREND_PERIODS, gap_table, indicator_table
 from carepool.model import mixed_warning
 from carepool.stats import MIN_DSR_EVENTS, MIN_POPULATION
-from carepool.warehouse import connect
+from carepool.warehouse import connect, location_of
 
 indicators_app = typer.Typer(
     help="Outcome indicators for any place and period, benchmarked and disclosure-controlled."
@@ -270,7 +270,7 @@ def indicators_command(
     if ctx.invoked_subcommand is not None:
         return
     settings = Settings.from_env()
-    warn(mixed_warning(settings.warehouse_dir))
+    warn(mixed_warning(location_of(settings)))
     with err.status(f"Computing indicators ({settings.engine})"), connect(settings) as wh:
         frame = indicator_table(
             wh, indicators=indicator, levels=level, places=place, years=year, pool=pool

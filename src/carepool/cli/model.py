@@ -33,7 +33,7 @@ from carepool.model import (
 )
 from carepool.population import BuildRequest, Check, Summary
 from carepool.reference import datasets
-from carepool.warehouse import connect, printable, read_manifest
+from carepool.warehouse import connect, location_of, printable, read_manifest
 
 data_app = typer.Typer(help="Reference data shipped with carepool.", no_args_is_help=True)
 
@@ -106,14 +106,14 @@ def build_command(
 
 def read_summary(settings: Settings) -> Summary:
     """The model's summary, with a warning first if it mixes real and synthetic tables."""
-    warn(mixed_warning(settings.warehouse_dir))
+    warn(mixed_warning(location_of(settings)))
     with err.status(f"Summarising the model ({settings.engine})"), connect(settings) as wh:
         return summarise(wh)
 
 
 def read_checks(settings: Settings) -> list[dict[str, Any]]:
     """The model's checks as rows, with a warning first if it mixes real and synthetic tables."""
-    warn(mixed_warning(settings.warehouse_dir))
+    warn(mixed_warning(location_of(settings)))
     with err.status(f"Checking the model ({settings.engine})"), connect(settings) as wh:
         checks: list[Check] = validate(wh)
     return [c.as_dict() for c in checks]
@@ -255,7 +255,7 @@ def validate_command(
         )
     settings = Settings.from_env()
     if level == "lad":
-        warn(mixed_warning(settings.warehouse_dir))
+        warn(mixed_warning(location_of(settings)))
         with err.status(f"Checking each borough ({settings.engine})"), connect(settings) as wh:
             boroughs = validate_boroughs(wh)
         if as_json:
@@ -263,7 +263,7 @@ def validate_command(
         else:
             print_borough_checks(boroughs)
         if chart is not None:
-            manifest = read_manifest(settings.warehouse_dir)
+            manifest = read_manifest(location_of(settings))
             region = str(manifest.get("region_name", manifest.get("region", "")))
             written = validation_scatter(boroughs, chart, region)
             err.print(f"Chart written to {written}", highlight=False)

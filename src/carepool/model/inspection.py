@@ -3,16 +3,14 @@ whether its tables mix a partner's real records with synthetic ones."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from carepool.geography import england_place_name
 from carepool.model.boroughs import BoroughValidation, borough_validation
 from carepool.model.need_index import need_index_checks
 from carepool.population import Check, Summary, model_summary, run_checks
-from carepool.warehouse import Warehouse, mixed_sources, read_manifest
+from carepool.warehouse import Location, Warehouse, mixed_sources, read_manifest
 
 
-def mixed_warning(warehouse_dir: Path) -> str | None:
+def mixed_warning(warehouse_dir: Location) -> str | None:
     """A warning when some tables hold a loaded extract and others are still synthetic.
 
     Reads only the manifest, so a missing warehouse is reported before any engine starts.

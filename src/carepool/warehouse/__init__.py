@@ -10,6 +10,7 @@ from carepool.warehouse.loading import (
     printable,
     validate_file,
 )
+from carepool.warehouse.location import Location, location_of
 from carepool.warehouse.partitions import (
     PARTITION_KEY,
     PARTITIONED_TABLES,
@@ -67,12 +68,14 @@ __all__ = [
     "Kind",
     "KnownCodes",
     "LoadResult",
+    "Location",
     "TableSchema",
     "Tables",
     "Warehouse",
     "connect",
     "load_file",
     "loadable_schema",
+    "location_of",
     "mixed_sources",
     "partition_values",
     "partitioned_rows",

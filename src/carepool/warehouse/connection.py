@@ -38,7 +38,7 @@ import shutil
 import tempfile
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -51,9 +51,17 @@ import pyarrow as pa
 
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
+from carepool.warehouse.location import (
+    Location,
+    join,
+    kind,
+    local_folder,
+    location_of,
+    spark_url,
+)
 from carepool.warehouse.partitions import PARTITION_KEY
 from carepool.warehouse.schemas import TABLES
-from carepool.warehouse.store import current_manifest, table_exists, table_path
+from carepool.warehouse.store import current_manifest, table_exists, table_file
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -80,6 +88,16 @@ SPARK_CONFIG: Final[dict[str, str]] = {
     # a partition folder's value (a council code) is a string, never a guessed number
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
+
+#: Settings that make sense only for Spark on this machine: on a cluster the executors must
+#: reach the driver on an address they can see, and the cluster's own files size the driver.
+LOCAL_ONLY: Final = frozenset({"spark.driver.host", "spark.driver.bindAddress"})
+#: The Spark master (``local[4]``, ``spark://host:7077``, ``yarn``, ``k8s://...``) and a file
+#: of further Spark settings (``spark-defaults.conf``'s form: a key and a value per line).
+SPARK_MASTER_VARIABLE: Final = "CAREPOOL_SPARK_MASTER"
+SPARK_CONF_VARIABLE: Final = "CAREPOOL_SPARK_CONF"
+#: Set in the Python process that ``spark-submit`` starts: Spark is already configured.
+SUBMITTED_VARIABLE: Final = "PYSPARK_GATEWAY_PORT"
 
 #: The most memory DuckDB holds at once (``CAREPOOL_DUCKDB_MEMORY`` overrides it, in DuckDB's
 #: units: ``2GB``, ``500MB``). Beyond it, joins and group-bys spill to a temporary folder of
@@ -114,6 +132,61 @@ _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _view_ids = itertools.count(1)
 
 
+def read_spark_conf(path: Path) -> dict[str, str]:
+    """Spark settings from a file in ``spark-defaults.conf``'s form: per line a key and a
+    value, separated by spaces or ``=``; a line that starts with ``#`` is a comment. A clear
+    error names the file and line of anything else."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{SPARK_CONF_VARIABLE}={path}: cannot be read ({exc})") from None
+    conf: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        match = re.fullmatch(r"(spark\.[A-Za-z0-9_.\-]+)\s*(?:=|\s)\s*(\S.*)", text)
+        if match is None:
+            raise ConfigError(
+                f"{path}, line {number}: expected a Spark setting and its value "
+                f"(spark.executor.memory 4g), got {text!r}"
+            )
+        conf[match.group(1)] = match.group(2).strip()
+    return conf
+
+
+def spark_settings(
+    environ: Mapping[str, str], submitted: Mapping[str, str] | None = None
+) -> tuple[str | None, dict[str, str]]:
+    """The master and the settings carepool starts Spark with.
+
+    Under ``spark-submit`` (``submitted``: the settings it passed), its master and settings
+    stand, and carepool adds its own only where it gave none. Otherwise the master is
+    ``CAREPOOL_SPARK_MASTER`` (default :data:`SPARK_MASTER`) and the settings carepool's own
+    (:data:`SPARK_CONFIG`), overridden by those of the file ``CAREPOOL_SPARK_CONF``; on any
+    master but a local one, without the loopback-only driver address.
+    """
+    if submitted is not None:
+        return None, {k: v for k, v in SPARK_CONFIG.items() if k not in submitted}
+    master = environ.get(SPARK_MASTER_VARIABLE, "").strip() or SPARK_MASTER
+    conf = dict(SPARK_CONFIG)
+    if not master.startswith("local"):
+        conf = {k: v for k, v in conf.items() if k not in LOCAL_ONLY}
+    file = environ.get(SPARK_CONF_VARIABLE, "").strip()
+    if file:
+        conf.update(read_spark_conf(Path(file)))
+    return master, conf
+
+
+def _submitted() -> dict[str, str] | None:
+    """The settings ``spark-submit`` gave this process, or None when it did not start it."""
+    if SUBMITTED_VARIABLE not in os.environ:
+        return None
+    from pyspark import SparkConf
+
+    return dict(SparkConf().getAll())
+
+
 @cache
 def spark_session() -> SparkSession:
     """The process's one local SparkSession, started on first use.
@@ -134,10 +207,13 @@ def spark_session() -> SparkSession:
     fd, log_config = tempfile.mkstemp(prefix="carepool-log4j2-", suffix=".properties")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(_LOG4J2)
-    builder = SparkSession.builder.master(SPARK_MASTER).config(
-        "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}"
-    )
-    for key, value in SPARK_CONFIG.items():
+    master, conf = spark_settings(os.environ, _submitted())
+    builder = SparkSession.builder
+    if master is not None:
+        builder = builder.master(master).config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}"
+        )
+    for key, value in conf.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
@@ -176,14 +252,21 @@ class Warehouse:
 
     def __init__(
         self,
-        warehouse_dir: Path,
+        warehouse_dir: Location,
         engine: str = "duckdb",
         manifest: dict[str, Any] | None = None,
     ) -> None:
-        """``manifest`` reads the tables of a state not yet committed (a build or a load
-        deriving its tables before the commit); by default the committed one."""
+        """``warehouse_dir`` is a folder, or a URL (:mod:`carepool.warehouse.location`): on
+        Spark any it knows, on DuckDB a ``file://`` one. ``manifest`` reads the tables of a
+        state not yet committed (a build or a load deriving its tables before the commit);
+        by default the committed one."""
         if engine not in ENGINES:
             raise ConfigError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        if engine == "duckdb" and local_folder(warehouse_dir) is None:
+            raise ConfigError(
+                f"the warehouse is at {warehouse_dir}: DuckDB reads a warehouse on this "
+                "machine; read one in object storage with CAREPOOL_ENGINE=spark"
+            )
         self.warehouse_dir = warehouse_dir
         self.engine: str = engine
         self._spark: SparkSession | None = None
@@ -232,26 +315,32 @@ class Warehouse:
             raise WarehouseError(
                 f"{name!r} is not a table name (lowercase letters, digits and underscores)"
             )
-        path = table_path(self.warehouse_dir, name, self.manifest())
-        if not table_exists(path):
+        path = join(self.warehouse_dir, table_file(self.manifest(), name))
+        local = local_folder(path)
+        found = kind(path)
+        if local is not None and not table_exists(local):
+            found = None  # a folder without a partition is no table
+        if found is None:
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")
+        # Spark reads any URL its file systems know; DuckDB the local folder
+        source = spark_url(path) if self.engine == "spark" else str(local)
         # Spark keeps views per session, and every Warehouse shares the one session: a view
         # name unique in the process keeps two warehouses' tables of the same name apart.
         view = f"carepool_{name}_{next(_view_ids)}"
         table: ir.Table = (
-            self._read_partitioned(path, name, view)
-            if path.is_dir()
-            else self._backend.read_parquet(str(path), table_name=view)
+            self._read_partitioned(source, name, view)
+            if found == "folder"
+            else self._backend.read_parquet(source, table_name=view)
         )
         self._tables[name] = table
         return table
 
-    def _read_partitioned(self, path: Path, name: str, view: str) -> ir.Table:
+    def _read_partitioned(self, path: str, name: str, view: str) -> ir.Table:
         """A hive-partitioned table (one folder per council) as one table, its columns in the
         declared order and the key a string, so that it is the same table as one file."""
         if self.engine == "spark":
-            table: ir.Table = self._backend.read_parquet(str(path), table_name=view)
+            table: ir.Table = self._backend.read_parquet(path, table_name=view)
         else:
             table = self._backend.read_parquet(
                 f"{path}/{PARTITION_KEY}=*/*.parquet",
@@ -366,9 +455,10 @@ def conform_result(result: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def connect(settings: Settings | None = None, warehouse_dir: Path | None = None) -> Warehouse:
-    """Open the warehouse on the configured engine (``CAREPOOL_ENGINE``, DuckDB by default).
+    """Open the warehouse on the configured engine (``CAREPOOL_ENGINE``, DuckDB by default),
+    where ``CAREPOOL_WAREHOUSE_URL`` or the data directory says it is.
 
     ``warehouse_dir`` overrides the settings' folder (tests, or a second warehouse).
     """
     settings = settings or Settings.from_env()
-    return Warehouse(warehouse_dir or settings.warehouse_dir, settings.engine)
+    return Warehouse(warehouse_dir or location_of(settings), settings.engine)

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carepool.errors import WarehouseError
+from carepool.warehouse.location import Location, join, read_text
 from carepool.warehouse.partitions import PARTITIONED_TABLES, partition_values, read_table
 from carepool.warehouse.schemas import TABLES
 
@@ -65,7 +66,7 @@ def _file_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(name)}(?:\.[0-9a-f]{{{_VERSION_HEX}}})?(?:\.parquet)?")
 
 
-def _no_warehouse(warehouse_dir: Path) -> WarehouseError:
+def _no_warehouse(warehouse_dir: Location) -> WarehouseError:
     return WarehouseError(
         f"no warehouse at {warehouse_dir} (missing {MANIFEST}); run `carepool build` first"
     )
@@ -109,12 +110,12 @@ def read_warehouse_table(
     return read_table(table_path(warehouse_dir, name, manifest), name, columns)
 
 
-def current_manifest(warehouse_dir: Path) -> dict[str, Any]:
+def current_manifest(warehouse_dir: Location) -> dict[str, Any]:
     """The committed manifest, or an empty one for a folder of Parquet files without any
-    (tests and benchmarks write their own tables), whose tables are ``<name>.parquet``."""
-    if not (warehouse_dir / MANIFEST).is_file():
-        return {}
-    return read_manifest(warehouse_dir)
+    (tests and benchmarks write their own tables), whose tables are ``<name>.parquet``.
+    ``warehouse_dir`` may be a URL (:mod:`carepool.warehouse.location`)."""
+    text = read_text(warehouse_dir, MANIFEST)
+    return {} if text is None else _parse_manifest(join(warehouse_dir, MANIFEST), text)
 
 
 def table_path(warehouse_dir: Path, name: str, manifest: Mapping[str, Any] | None = None) -> Path:
@@ -211,12 +212,18 @@ def _fsync_dir(path: Path) -> None:
         _fsync_file(path)
 
 
-def read_manifest(warehouse_dir: Path) -> dict[str, Any]:
-    path = warehouse_dir / MANIFEST
-    if not path.is_file():
+def read_manifest(warehouse_dir: Location) -> dict[str, Any]:
+    """The committed manifest of the warehouse at ``warehouse_dir`` (a folder or a URL:
+    :mod:`carepool.warehouse.location`), checked; a clear error when there is none."""
+    text = read_text(warehouse_dir, MANIFEST)
+    if text is None:
         raise _no_warehouse(warehouse_dir)
+    return _parse_manifest(join(warehouse_dir, MANIFEST), text)
+
+
+def _parse_manifest(path: Location, text: str) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(text)
     except json.JSONDecodeError as exc:
         raise WarehouseError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
