@@ -377,9 +377,9 @@ class Warehouse:
     @contextlib.contextmanager
     def held(self, expr: ir.Table) -> Iterator[ir.Table]:
         """``expr`` computed once and held by the engine, for many queries over it, until
-        the block ends: on DuckDB as a Parquet file in its spill folder (read back as
-        needed, so it takes no memory while held), on Spark as a frame persisted in memory
-        and on the executors' disks."""
+        the block ends: on DuckDB as a temporary table (within its memory limit, spilled to
+        its spill folder beyond it), on Spark as a frame persisted in memory and on the
+        executors' disks."""
         if self._closed:
             raise WarehouseError(f"{self!r} is closed")
         name = f"carepool_held_{next(_view_ids)}"
@@ -397,16 +397,13 @@ class Warehouse:
                     self._spark.catalog.dropTempView(name)
                 frame.unpersist()
             return
-        assert self._spill is not None
-        self._spill.mkdir(parents=True, exist_ok=True)
-        path = self._spill / f"{name}.parquet"
+        sql = self._backend.compile(expr)
+        self._backend.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS {sql}')
         try:
-            self._backend.to_parquet(expr, str(path))
-            yield self._backend.read_parquet(str(path), table_name=name)
+            yield self._backend.table(name)
         finally:
-            with contextlib.suppress(Exception):
-                self._backend.raw_sql(f'DROP VIEW IF EXISTS "{name}"')
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(Exception):  # closed with its connection otherwise
+                self._backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
     def close(self) -> None:
         """Release the engine: drop this warehouse's Spark views, or close DuckDB.
