@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carepool.indicators import BY_ID, HES_RULE, attacker
-from carepool.indicators.attacker import Attacker, Finding, quantities
+from carepool.indicators.attacker import Attacker, Finding
 from carepool.indicators.attacker_model import Geography
-from carepool.indicators.differencing import _PERSISTENT, _Pattern, _to_hide, audit
+from carepool.indicators.differencing import _PERSISTENT, _Part, _to_hide, audit
 from carepool.indicators.nesting import Nesting
 from carepool.indicators.publish import keyed_counts, pattern
-from tests.security.lp_attacker import narrowed, narrowed_jointly
+from tests.security.lp_attacker import narrowed, narrowed_proportion
 
 INDICATOR = BY_ID["u75_mortality_all_causes"]
 #: A proportion: its numerator counts some of its denominator's people in each LSOA.
@@ -158,28 +158,17 @@ def _first_findings(
     how many solves it made of one council at a time and of the whole (the numerator known
     to be part of the denominator)."""
     keyed, relations = keyed_counts(counts, [PROPORTION], members)
-    keyed = keyed.reset_index(drop=True)
     geography = Geography.of(members)
     if not by_council:
         geography.__dict__["tiers"] = []  # the cached property, emptied
-    slots = geography.slots(keyed)
-    hidden = _Pattern(keyed, relations, HES_RULE)
-    published = quantities(
-        keyed, hidden.tables, slots, geography, HES_RULE, Nesting.of([PROPORTION])
+    part = _Part.of(
+        keyed.reset_index(drop=True), relations, geography, HES_RULE, Nesting.of([PROPORTION])
     )
-    attacker = Attacker(geography, HES_RULE)
-    found = set()
-    for block in attacker.blocks(published):
-        masks = []
-        for quantity in block.quantities:
-            mask = np.zeros(len(geography.places), dtype=bool)
-            rows = hidden.tables[quantity.tables[0]]
-            mask[slots[rows]] = hidden.hidden[rows]
-            masks.append(mask)
-        attacker.reveal(block, masks)
-        for finding in attacker.certify(block, seed=0):
-            bounds = (round(finding.low, 6), round(finding.high, 6))
-            found.add((finding.quantity.name, finding.slot, *bounds))
+    found = {
+        (finding.quantity.name, finding.slot, round(finding.low, 6), round(finding.high, 6))
+        for finding in part.findings(set(part.pattern.tables), 0)
+    }
+    attacker = part.attacker
     return found, attacker.council_solves, attacker.solves
 
 
@@ -219,12 +208,12 @@ def test_the_audit_certifies_and_finds_council_by_council_where_the_places_are_c
     result = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
     assert result.report["council_solves"] > 0
     assert result.report["taken_as_found"] == 0  # small enough to solve whole
-    assert _narrowed_proportion(result.pattern, counts, members) == []
+    assert narrowed_proportion(result.pattern, counts, members) == []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(attacker, "WHOLE_LSOAS", 0)
         large = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
     assert large.report["taken_as_found"] > 0
-    assert _narrowed_proportion(large.pattern, counts, members) == []
+    assert narrowed_proportion(large.pattern, counts, members) == []
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -241,22 +230,7 @@ def test_a_region_too_large_to_solve_whole_is_protected_as_its_areas_find_it(
         patch.setattr(attacker, "WHOLE_LSOAS", 0)
         result = audit(keyed, relations, members, HES_RULE, Nesting.of([PROPORTION]))
     assert result.report["solves"] == 0  # the whole region was never solved
-    assert _narrowed_proportion(result.pattern, counts, members) == []
-
-
-def _narrowed_proportion(
-    published: pd.DataFrame, counts: pd.DataFrame, members: pd.DataFrame
-) -> list[tuple[str, str, str, float, float]]:
-    series = {
-        column: (
-            published[["level", "place_code", column, "suppressed"]].rename(
-                columns={column: "count"}
-            ),
-            counts[["level", "place_code", column]].rename(columns={column: "count"}),
-        )
-        for column in ("numerator", "denominator")
-    }
-    return narrowed_jointly(series, [(["numerator"], ["denominator"])], members)
+    assert narrowed_proportion(result.pattern, counts, members) == []
 
 
 def test_a_push_the_interior_point_method_cannot_confirm_is_solved_again_by_simplex() -> None:

@@ -170,3 +170,20 @@ def narrowed_jointly(
             level, code = places.iloc[place]
             found.append((names[k], str(level), str(code), lower, upper))
     return found
+
+
+def narrowed_proportion(
+    published: pd.DataFrame, counts: pd.DataFrame, members: pd.DataFrame
+) -> list[tuple[str, str, str, float, float]]:
+    """:func:`narrowed_jointly` for one proportion's published table: its numerator within
+    its denominator, place by place (``counts`` the true ones)."""
+    series = {
+        column: (
+            published[["level", "place_code", column, "suppressed"]].rename(
+                columns={column: "count"}
+            ),
+            counts[["level", "place_code", column]].rename(columns={column: "count"}),
+        )
+        for column in ("numerator", "denominator")
+    }
+    return narrowed_jointly(series, [(["numerator"], ["denominator"])], members)

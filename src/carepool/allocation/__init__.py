@@ -13,7 +13,11 @@ from carepool.allocation.formula import (
 from carepool.allocation.inputs import NeedData, for_england, from_warehouse
 from carepool.allocation.need import NeedModel, fit_need_model
 from carepool.allocation.nhs_england import SOURCE as NHS_ENGLAND_SOURCE
-from carepool.allocation.nhs_england import Comparison, compare_with_nhs_england
+from carepool.allocation.nhs_england import (
+    Comparison,
+    compare_with_nhs_england,
+    over_patient_weighted_average,
+)
 from carepool.allocation.registration import (
     DEFAULT_POPULATION,
     POPULATIONS,
@@ -66,6 +70,7 @@ __all__ = [
     "from_warehouse",
     "level_of_place",
     "load_formula",
+    "over_patient_weighted_average",
     "parse_formula",
     "read_baseline",
     "registered_lists",

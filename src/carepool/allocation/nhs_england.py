@@ -64,12 +64,20 @@ def published_icb_index(codes: list[str]) -> dict[str, float]:
         & (frame["component"] == COMPONENT)
         & frame["icb24_code"].isin(codes)
     ]
+    return over_patient_weighted_average(rows, "icb24_code")
+
+
+def over_patient_weighted_average(rows: pd.DataFrame, code: str) -> dict[str, float]:
+    """Each row's published need index (``need_index_vs_england``, keyed by column ``code``)
+    over the rows' average weighted by registered patients (``registered_population``), as
+    NHS England weights its indices: so that it is relative to the places compared, as the
+    model's index is relative to the places it models. Empty for no rows."""
     if rows.empty:
         return {}
     index = rows["need_index_vs_england"].astype(float)
     patients = rows["registered_population"].astype(float)
     average = float((index * patients).sum() / patients.sum())
-    return {str(c): float(v) / average for c, v in zip(rows["icb24_code"], index, strict=True)}
+    return {str(c): float(v) / average for c, v in zip(rows[code], index, strict=True)}
 
 
 def whole_icbs(lad_codes: list[str]) -> set[str]:

@@ -166,7 +166,13 @@ def english_region_of(lad_code: str) -> Region | None:
     """The region of England (E12) a council of 2024 lies in, or None for a code that is
     not one."""
     code = _region_of_council().get(lad_code)
-    return None if code is None else _english_region(code, code)
+    return None if code is None else _english_region_named(code)
+
+
+@functools.cache
+def _english_region_named(code: str) -> Region:
+    """Each of the nine regions found once: validating England asks for each council's."""
+    return _english_region(code, code)
 
 
 @functools.cache

@@ -173,6 +173,57 @@ def _choose(
     return min(finding.binding, key=lambda cell: (cell[0].published[cell[1]], size[cell[1]]))
 
 
+@dataclass
+class _Part:
+    """What the attacker holds of one part of the tables: every place as a sum, the hidden
+    pattern, the published quantities and their blocks."""
+
+    geography: Geography
+    slots: npt.NDArray[np.int64]
+    pattern: _Pattern
+    published: list[Quantity]
+    attacker: Attacker
+    blocks: list[Block]
+
+    @classmethod
+    def of(
+        cls,
+        keyed: pd.DataFrame,
+        relations: Sequence[str],
+        geography: Geography,
+        rule: DisclosureRule,
+        nesting: Nesting | None,
+    ) -> _Part:
+        slots = geography.slots(keyed)
+        pattern = _Pattern(keyed, relations, rule)
+        published = quantities(keyed, pattern.tables, slots, geography, rule, nesting)
+        attacker = Attacker(geography, rule)
+        return cls(geography, slots, pattern, published, attacker, attacker.blocks(published))
+
+    def hidden_at(self, key: tuple[str, str]) -> npt.NDArray[np.bool_]:
+        """The places hidden in table ``key``; a place with no row is not hidden (the
+        attacker knows an LSOA without one is 0)."""
+        mask = np.zeros(len(self.geography.places), dtype=bool)
+        rows = self.pattern.tables[key]
+        mask[self.slots[rows]] = self.pattern.hidden[rows]
+        return mask
+
+    def findings(self, changed: set[tuple[str, str]], round_: int) -> list[Finding]:
+        """One round of the attacker: the cells bounded too tightly in the blocks of the
+        tables ``changed`` since the last."""
+        found: list[Finding] = []
+        for block in self.blocks:
+            if changed.isdisjoint(block.tables):
+                continue
+            seen = [
+                np.logical_and.reduce([self.hidden_at(key) for key in quantity.tables])
+                for quantity in block.quantities
+            ]
+            self.attacker.reveal(block, seen)
+            found += self.attacker.certify(block, _seed(block, round_))
+        return found
+
+
 def _audit_part(
     keyed: pd.DataFrame,
     relations: Sequence[str],
@@ -184,37 +235,13 @@ def _audit_part(
     """The audit of tables (``keyed``, or its ``rows``) that share no counts with any table
     outside them."""
     keyed = (keyed if rows is None else keyed.iloc[rows]).reset_index(drop=True)
-    geography = Geography.of(members)
-    slots = geography.slots(keyed)
-    pattern = _Pattern(keyed, relations, rule)
-    published = quantities(keyed, pattern.tables, slots, geography, rule, nesting)
-    attacker = Attacker(geography, rule)
-    blocks = attacker.blocks(published)
+    part = _Part.of(keyed, relations, Geography.of(members), rule, nesting)
+    geography, slots, pattern, attacker = part.geography, part.slots, part.pattern, part.attacker
     size = np.diff(geography.weights.indptr).astype(np.int64)
-
-    def hidden_at(key: tuple[str, str]) -> npt.NDArray[np.bool_]:
-        # a place with no row is not hidden: the attacker knows an LSOA without one is 0
-        mask = np.zeros(len(geography.places), dtype=bool)
-        rows = pattern.tables[key]
-        mask[slots[rows]] = pattern.hidden[rows]
-        return mask
-
     changed = set(pattern.tables)
     rounds = 0
     persistent: dict[tuple[str, int], int] = {}
-    while True:
-        findings: list[Finding] = []
-        for block in blocks:
-            if changed.isdisjoint(block.tables):
-                continue
-            seen = [
-                np.logical_and.reduce([hidden_at(key) for key in quantity.tables])
-                for quantity in block.quantities
-            ]
-            attacker.reveal(block, seen)
-            findings += attacker.certify(block, _seed(block, rounds))
-        if not findings:
-            break
+    while findings := part.findings(changed, rounds):
         rounds += 1
         if rounds > _MAX_ROUNDS:
             raise IndicatorError(
@@ -235,10 +262,10 @@ def _audit_part(
         changed = set(to_hide)
     report = {
         "tables": len(pattern.tables),
-        "quantities": len(published),
-        "nested_blocks": sum(len(block.quantities) > 1 for block in blocks),
+        "quantities": len(part.published),
+        "nested_blocks": sum(len(block.quantities) > 1 for block in part.blocks),
         "unrelated": attacker.unrelated,
-        "sensitive_cells": int(sum(len(q.sensitive) for q in published)),
+        "sensitive_cells": int(sum(len(q.sensitive) for q in part.published)),
         "hidden_by_rule": int(pattern.by_rule.sum()),
         "hidden_by_audit": int((pattern.hidden & ~pattern.by_rule).sum()),
         "rounds": rounds,

@@ -27,7 +27,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from carepool.allocation import AllocationRequest, resolve, run_allocation
+from carepool.allocation import (
+    AllocationRequest,
+    over_patient_weighted_average,
+    resolve,
+    run_allocation,
+)
 from carepool.model.boroughs import INDEPENDENT, BoroughCheck, Measure, measured
 from carepool.reference import read_reference
 from carepool.warehouse import Tables
@@ -75,12 +80,7 @@ def published_core_index(boroughs: Sequence[str]) -> dict[str, float]:
         & (frame["component"] == _COMPONENT)
         & frame["area_code"].isin(list(boroughs))
     ]
-    if rows.empty:
-        return {}
-    index = rows["need_index_vs_england"].astype(float)
-    patients = rows["registered_population"].astype(float)
-    average = float((index * patients).sum() / patients.sum())
-    return {str(code): float(v) / average for code, v in zip(rows["area_code"], index, strict=True)}
+    return over_patient_weighted_average(rows, "area_code")
 
 
 def need_index_checks(warehouse: Tables, names: dict[str, str]) -> list[BoroughCheck]:
