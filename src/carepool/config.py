@@ -51,7 +51,7 @@ class Settings:
             raise ConfigError(
                 f"CAREPOOL_WAREHOUSE_URL={self.warehouse_url}: this command needs the warehouse "
                 "on this machine. A URL is read only, with CAREPOOL_ENGINE=spark, by the "
-                "commands that read the model (indicators, gaps, allocate, validate). Build on "
+                "commands that read the model (indicators, allocate, validate, info). Build on "
                 "a local disk, then copy the folder to the object store."
             )
         return folder

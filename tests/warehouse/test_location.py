@@ -20,13 +20,14 @@ from carepool.cli import app
 from carepool.config import Settings
 from carepool.errors import ConfigError, WarehouseError
 from carepool.indicators import indicator_table
-from carepool.warehouse import read_manifest
+from carepool.warehouse import read_manifest, refuse_foreign
 from carepool.warehouse.connection import (
     SPARK_CONFIG,
     SPARK_MASTER,
     Warehouse,
     read_spark_conf,
     spark_settings,
+    submitted_settings,
 )
 from carepool.warehouse.location import kind, local_folder, parse_location, spark_url
 
@@ -150,11 +151,13 @@ def test_spark_runs_locally_unless_told_otherwise(tmp_path: Path) -> None:
 
 
 def test_spark_submit_settings_stand() -> None:
-    given = {"spark.master": "yarn", "spark.sql.shuffle.partitions": "800"}
-    master, conf = spark_settings({"CAREPOOL_SPARK_MASTER": "local[1]"}, submitted=given)
-    assert master is None  # spark-submit's master, not carepool's
-    assert "spark.sql.shuffle.partitions" not in conf
-    assert conf["spark.sql.session.timeZone"] == "UTC"
+    given = {"spark.master", "spark.sql.shuffle.partitions", "spark.driver.host"}
+    added = submitted_settings(given)
+    assert "spark.sql.shuffle.partitions" not in added  # spark-submit's stands
+    assert added["spark.sql.session.timeZone"] == "UTC"
+    assert added["spark.sql.ansi.enabled"] == "true"
+    # the driver, the master and the application are spark-submit's alone
+    assert all(key.startswith("spark.sql.") for key in added)
 
 
 @pytest.mark.parametrize(
@@ -212,3 +215,43 @@ def test_spark_submit_runs_carepool_with_its_own_settings(small_warehouse: Path)
     assert {key for key, value in published.items() if value is not None} == shown.keys()
     for key, value in shown.items():
         assert published[key] == pytest.approx(value, rel=1e-9)
+
+
+@pytest.mark.spark
+def test_under_spark_submit_its_settings_stand_and_carepool_adds_its_own(tmp_path: Path) -> None:
+    script = tmp_path / "settings.py"
+    script.write_text(
+        "from carepool.warehouse.connection import spark_session\n"
+        "s = spark_session()\n"
+        "print(s.sparkContext.master, s.conf.get('spark.sql.shuffle.partitions'),"
+        " s.conf.get('spark.sql.session.timeZone'), s.conf.get('spark.sql.ansi.enabled'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPOOL_")}
+    env["CAREPOOL_SPARK_MASTER"] = "local[2]"  # spark-submit's master wins over this
+    env["PYSPARK_PYTHON"] = env["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    submit = Path(sys.executable).parent / "spark-submit"
+    command = [str(submit), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=3"]
+    done = subprocess.run(
+        [*command, str(script)], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["local[1]", "3", "UTC", "true"]
+
+
+def test_a_folder_that_is_not_a_warehouse_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build replaces a folder without a manifest whole: one that holds a user's own files
+    (CAREPOOL_WAREHOUSE_URL pointed at the wrong folder) is refused before any work."""
+    mine = tmp_path / "projects"
+    mine.mkdir()
+    (mine / "budget.xlsx").write_text("mine")
+    monkeypatch.setenv("CAREPOOL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CAREPOOL_WAREHOUSE_URL", str(mine))
+    result = runner.invoke(app, ["build", "--region", "E06000053"])
+    assert result.exit_code != 0
+    assert "holds files that are not a warehouse's (budget.xlsx)" in " ".join(result.output.split())
+    assert [p.name for p in mine.iterdir()] == ["budget.xlsx"]
+    with pytest.raises(WarehouseError, match="will not build there"):
+        refuse_foreign(mine)  # as replace_warehouse does before it retires a folder
+    assert (mine / "budget.xlsx").read_text() == "mine"

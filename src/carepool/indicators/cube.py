@@ -107,6 +107,8 @@ def place_parts(members: pd.DataFrame, places: int) -> list[pd.DataFrame]:
     """``members`` in parts of at most ``places`` places each, in the order of the places'
     ``level, place_code`` (the rollup's order), so that the parts' sums, one after another,
     are the sums of the whole."""
+    if members.empty:
+        return []
     order = members.sort_values(["level", "place_code"], kind="stable")
     slot = order.groupby(["level", "place_code"], sort=False).ngroup().to_numpy()
     part = slot // max(1, places)

@@ -21,7 +21,14 @@ from carepool.geography import resolve_region
 from carepool.indicators import audit_is_current, record_audit
 from carepool.population import BuildRequest, Progress, build, require_census
 from carepool.reference import data_digest
-from carepool.warehouse import LoadResult, load_file, read_manifest, table_exists, table_path
+from carepool.warehouse import (
+    LoadResult,
+    load_file,
+    read_manifest,
+    refuse_foreign,
+    table_exists,
+    table_path,
+)
 
 #: What a build reports to its progress, beyond the steps of the model itself.
 AUDIT_STEP = "Auditing what the published indicators could disclose"
@@ -87,8 +94,10 @@ def check_build(settings: Settings, request: BuildRequest, *, force: bool = Fals
         tables = ", ".join(loaded_tables({"loads": loads}))
         raise ConfigError(
             f"{settings.warehouse_dir} holds loaded extracts ({tables}); building would replace "
-            "them. Use another CAREPOOL_DATA_DIR, or --force to replace them."
+            "them. Use another CAREPOOL_DATA_DIR (or CAREPOOL_WAREHOUSE_URL), or --force to "
+            "replace them."
         )
+    refuse_foreign(settings.warehouse_dir)
     require_census(resolve_region(request.region).lad_codes)
 
 

@@ -38,7 +38,7 @@ import shutil
 import tempfile
 import uuid
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -138,7 +138,7 @@ def read_spark_conf(path: Path) -> dict[str, str]:
     error names the file and line of anything else."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{SPARK_CONF_VARIABLE}={path}: cannot be read ({exc})") from None
     conf: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
@@ -155,19 +155,11 @@ def read_spark_conf(path: Path) -> dict[str, str]:
     return conf
 
 
-def spark_settings(
-    environ: Mapping[str, str], submitted: Mapping[str, str] | None = None
-) -> tuple[str | None, dict[str, str]]:
-    """The master and the settings carepool starts Spark with.
-
-    Under ``spark-submit`` (``submitted``: the settings it passed), its master and settings
-    stand, and carepool adds its own only where it gave none. Otherwise the master is
-    ``CAREPOOL_SPARK_MASTER`` (default :data:`SPARK_MASTER`) and the settings carepool's own
-    (:data:`SPARK_CONFIG`), overridden by those of the file ``CAREPOOL_SPARK_CONF``; on any
-    master but a local one, without the loopback-only driver address.
-    """
-    if submitted is not None:
-        return None, {k: v for k, v in SPARK_CONFIG.items() if k not in submitted}
+def spark_settings(environ: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The master and the settings carepool starts Spark with itself: the master
+    ``CAREPOOL_SPARK_MASTER`` (default :data:`SPARK_MASTER`), and carepool's settings
+    (:data:`SPARK_CONFIG`) overridden by those of the file ``CAREPOOL_SPARK_CONF``; on any
+    master but a local one, without the loopback-only driver address."""
     master = environ.get(SPARK_MASTER_VARIABLE, "").strip() or SPARK_MASTER
     conf = dict(SPARK_CONFIG)
     if not master.startswith("local"):
@@ -178,13 +170,16 @@ def spark_settings(
     return master, conf
 
 
-def _submitted() -> dict[str, str] | None:
-    """The settings ``spark-submit`` gave this process, or None when it did not start it."""
-    if SUBMITTED_VARIABLE not in os.environ:
-        return None
-    from pyspark import SparkConf
-
-    return dict(SparkConf().getAll())
+def submitted_settings(given: Collection[str]) -> dict[str, str]:
+    """What carepool sets in a session ``spark-submit`` started, whose settings ``given``
+    stand: its SQL settings (UTC, ANSI arithmetic, Arrow, partition values as text, shuffle
+    partitions) where spark-submit gave none. Nothing else: the driver, the master and the
+    application are spark-submit's, fixed when it started the JVM."""
+    return {
+        key: value
+        for key, value in SPARK_CONFIG.items()
+        if key.startswith("spark.sql.") and key not in given
+    }
 
 
 @cache
@@ -204,15 +199,19 @@ def spark_session() -> SparkSession:
         ) from exc
     for name in _PYSPARK_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    if SUBMITTED_VARIABLE in os.environ:  # spark-submit started this process, and Spark
+        submitted = SparkSession.builder.getOrCreate()
+        given = {key for key, _ in submitted.sparkContext.getConf().getAll()}
+        for key, value in submitted_settings(given).items():
+            submitted.conf.set(key, value)
+        return submitted
     fd, log_config = tempfile.mkstemp(prefix="carepool-log4j2-", suffix=".properties")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(_LOG4J2)
-    master, conf = spark_settings(os.environ, _submitted())
-    builder = SparkSession.builder
-    if master is not None:
-        builder = builder.master(master).config(
-            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}"
-        )
+    master, conf = spark_settings(os.environ)
+    builder = SparkSession.builder.master(master).config(
+        "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}"
+    )
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
@@ -231,7 +230,7 @@ def spark_session() -> SparkSession:
 class Tables(Protocol):
     """What analysis asks of a warehouse: a table as an expression, and an expression's rows.
 
-    :class:`Warehouse` is one; a test may hand over anything else with these two methods.
+    :class:`Warehouse` is one; a test may hand over anything else with these methods.
     """
 
     def table(self, name: str) -> ir.Table: ...
@@ -395,7 +394,8 @@ class Warehouse:
             finally:
                 with contextlib.suppress(Exception):  # the session may already be stopped
                     self._spark.catalog.dropTempView(name)
-                frame.unpersist()
+                with contextlib.suppress(Exception):
+                    frame.unpersist()
             return
         sql = self._backend.compile(expr)
         self._backend.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS {sql}')

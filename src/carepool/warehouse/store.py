@@ -361,6 +361,24 @@ def _partitioned_folder(path: Path) -> bool:
     )
 
 
+def refuse_foreign(warehouse_dir: Path) -> None:
+    """Refuse to build into a folder that holds anything but a warehouse's files and has no
+    manifest: a build replaces such a folder whole, and must never take a user's own folder
+    (``CAREPOOL_WAREHOUSE_URL=~/projects``) with it."""
+    if not warehouse_dir.is_dir() or (warehouse_dir / MANIFEST).is_file():
+        return
+    foreign = sorted(
+        entry.name for entry in warehouse_dir.iterdir() if not _left_by_a_writer(entry.name)
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise WarehouseError(
+            f"{warehouse_dir} holds files that are not a warehouse's ({shown}) and no "
+            f"{MANIFEST}; a build replaces its folder whole, so carepool will not build "
+            "there: name a new or empty folder"
+        )
+
+
 def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
     """Make a warehouse written in ``staging`` (a folder beside ``warehouse_dir``, with its
     tables and manifest) the warehouse; returns the manifest committed.
@@ -380,6 +398,7 @@ def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
         _fsync_dir(warehouse_dir)
         write_manifest(warehouse_dir, manifest)
         return manifest
+    refuse_foreign(warehouse_dir)
     retired = warehouse_dir.with_name(f".{warehouse_dir.name}-retired-{os.getpid()}")
     if warehouse_dir.exists():
         os.replace(warehouse_dir, retired)
