@@ -1,26 +1,28 @@
 """The one engine query behind the indicators.
 
 Person-year rows are summed into every measure the requested indicators need, by year, LSOA,
-sex and standard age band (0, 1-4, 5-9, ..., 85-89, 90+), then rolled up to the requested
-places through the weighted LSOA memberships — all on the warehouse engine, so the same query
-runs on DuckDB and Spark. Only the rolled-up sums (places × years × sexes × bands) come back
-to Python, where :mod:`carepool.indicators.compute` applies the statistics.
+sex and standard age band (0, 1-4, 5-9, ..., 85-89, 90+), on the warehouse engine, so the same
+query runs on DuckDB and Spark. Those sums by LSOA come back to Python once, as a dense array
+(:class:`LsoaSums`: for England 34,000 LSOAs by 80 cells by 35 measures, about 760 MB), and
+are rolled up to the requested places through the weighted LSOA memberships by a sparse
+matrix product; :mod:`carepool.indicators.compute` then applies the statistics.
 
-Those sums can be large: every level of England is 80,000 places, 6.5 million rows by 35
-measures for two years. So they come back a part at a time (:func:`person_sums_by_part`), at
-most :data:`ROWS_PER_PART` rows each, rolled up from the sums by LSOA held on the engine; the
-disclosure audit turns each part into its counts before asking for the next.
+The rolled-up sums can be larger still: every level of England is 80,000 places, 6.5 million
+rows by 35 measures for two years. So they are made a part of the places at a time
+(:func:`person_sums_by_part`), at most :data:`ROWS_PER_PART` rows each; the disclosure audit
+turns each part into its counts before the next is made.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import scipy.sparse as sp
 
 from carepool.ages import STANDARD
 from carepool.indicators.definitions import Indicator, Table
@@ -35,16 +37,8 @@ from carepool.indicators.measures import (
 )
 from carepool.warehouse import SEXES, Tables
 
-MEMBERSHIP_KEYS = ["level", "place_code", "lsoa21_code", "weight"]
 #: The most rows of sums one query brings back to Python (about 60 MB at 35 measures).
 ROWS_PER_PART = 200_000
-
-
-def _membership_table(members: pd.DataFrame) -> ir.Table:
-    """The memberships as an in-memory table; plain Python strings, which Spark's Arrow
-    conversion takes without falling back (pandas' Arrow-backed strings it cannot)."""
-    keys = members[MEMBERSHIP_KEYS]
-    return ibis.memtable(keys.astype(dict.fromkeys(MEMBERSHIP_KEYS[:3], object)))
 
 
 def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
@@ -62,13 +56,91 @@ def measures_for(indicators: Sequence[Indicator], table: Table) -> list[str]:
     return [m.name for m in declared if m.name in wanted]
 
 
-def _rollup(cube: ir.Table, members: ir.Table, keys: list[str], measures: list[str]) -> ir.Table:
-    joined = cube.join(members, "lsoa21_code")
-    sums = {m: (joined[m].cast("float64") * joined.weight).sum() for m in measures}
-    groups = ["level", "place_code", *keys]
-    # in a fixed order, so that the statistics sum in the same order on every run and the
-    # figures are the same to the last digit
-    return joined.group_by(groups).aggregate(**sums).order_by(groups)
+@dataclass(frozen=True)
+class LsoaSums:
+    """Sums by LSOA and cell (the keys below the place: year, sex and band, or year alone),
+    held as one dense array so that any places' sums are a sparse product of their weighted
+    LSOA memberships with it.
+
+    A place's cell has a row only where one of its LSOAs had one on the engine, as the
+    engine's join would give; a measure summed from nulls alone is null (NaN) there, as SQL's
+    ``SUM`` gives.
+    """
+
+    keys: list[str]
+    measures: list[str]
+    #: The LSOA codes, in the order of the array's rows.
+    lsoas: pd.Index
+    #: One row per cell: the keys' values, in sorted order (the array's second axis).
+    cells: pd.DataFrame
+    #: ``(LSOA, cell × measure)``, float64: the sums, 0 where the engine had no row.
+    values: np.ndarray
+    #: ``(LSOA, cell)``: 1 where the engine had a row.
+    present: np.ndarray
+    #: ``(LSOA, cell)`` per measure that has nulls: 1 where its sum is not null.
+    known: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, table: pa.Table, keys: list[str], measures: list[str]) -> LsoaSums:
+        """The sums of ``table`` (one row per LSOA and cell, as the engine's ``group_by``
+        gives) as the array."""
+        rows, lsoas = pd.factorize(table.column("lsoa21_code").to_pandas(), sort=True)
+        codes, uniques = [], []
+        for key in keys:
+            code, unique = pd.factorize(table.column(key).to_pandas(), sort=True)
+            codes.append(code)
+            uniques.append(unique)
+        shape = tuple(len(u) for u in uniques)
+        cell = np.ravel_multi_index(codes, shape) if keys else np.zeros(len(rows), np.int64)
+        grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+        cells = pd.DataFrame({k: u.take(g) for k, u, g in zip(keys, uniques, grid, strict=True)})
+        values = np.zeros((len(lsoas), len(cells), len(measures)))
+        present = np.zeros((len(lsoas), len(cells)))
+        present[rows, cell] = 1.0
+        known = {}
+        for k, measure in enumerate(measures):
+            column = table.column(measure)
+            values[rows, cell, k] = column.to_numpy(zero_copy_only=False)
+            if column.null_count:
+                known[measure] = np.zeros_like(present)
+                known[measure][rows, cell] = column.is_valid().to_numpy(zero_copy_only=False)
+        np.nan_to_num(values, copy=False, nan=0.0)
+        return cls(
+            keys, measures, pd.Index(lsoas), cells, values.reshape(len(lsoas), -1), present, known
+        )
+
+    def rolled_up(self, members: pd.DataFrame) -> pd.DataFrame:
+        """The sums of the places of ``members`` (``level, place_code, lsoa21_code, weight``
+        rows), by ``level, place_code`` and cell, in that order, with the places in the order
+        of their first rows in ``members``."""
+        places = members.groupby(["level", "place_code"], sort=False).ngroup().to_numpy()
+        firsts = members.drop_duplicates(["level", "place_code"])
+        column = self.lsoas.get_indexer(pd.Index(members["lsoa21_code"]))
+        inside = column >= 0
+        shape = (len(firsts), len(self.lsoas))
+        weights = sp.csr_array(
+            (members["weight"].to_numpy(float)[inside], (places[inside], column[inside])), shape
+        )
+        pattern = sp.csr_array(
+            (np.ones(int(inside.sum())), (places[inside], column[inside])), shape
+        )
+        has_row = (pattern @ self.present) > 0
+        place, cell = np.nonzero(has_row)
+        sums = (weights @ self.values).reshape(len(firsts), len(self.cells), len(self.measures))
+        frame = pd.DataFrame(
+            {
+                "level": firsts["level"].array.take(place),
+                "place_code": firsts["place_code"].array.take(place),
+                **{k: self.cells[k].array.take(cell) for k in self.keys},
+            }
+        )
+        for k, measure in enumerate(self.measures):
+            column_sums = sums[place, cell, k]
+            if measure in self.known:
+                unknown = (pattern @ self.known[measure])[place, cell] == 0
+                column_sums = np.where(unknown, np.nan, column_sums)
+            frame[measure] = column_sums
+        return frame
 
 
 def _person_cube(
@@ -124,23 +196,18 @@ def person_sums_by_part(
     years: Sequence[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """:func:`person_sums` a part of the places at a time, at most :data:`ROWS_PER_PART`
-    rows each; nothing when no indicator needs them.
-
-    With more than one part, the sums by LSOA are computed once and held on the engine
-    (a DuckDB temporary table, spilled to disk beyond its memory limit, or a persisted Spark
-    frame) for the parts' rollups, and let go when the last part is read.
-    """
+    rows each, all rolled up from the sums by LSOA fetched once; nothing when no indicator
+    needs them."""
     measures = measures_for(indicators, Table.PERSON_YEAR)
     if not measures:
         return
     years = model_years(warehouse) if years is None else years
     rows_per_place = max(1, len(years)) * len(SEXES) * len(STANDARD)
-    parts = place_parts(members, ROWS_PER_PART // rows_per_place) or [members]
     by_lsoa = _person_cube(warehouse, indicators, measures, years)
-    with warehouse.held(by_lsoa) if len(parts) > 1 else contextlib.nullcontext(by_lsoa) as sums:
-        for part in parts:
-            rolled = _rollup(sums, _membership_table(part), ["year", "sex", "band"], measures)
-            yield warehouse.to_pandas(rolled)
+    sums = LsoaSums.of(warehouse.to_pyarrow(by_lsoa), ["year", "sex", "band"], measures)
+    del by_lsoa
+    for part in place_parts(members, ROWS_PER_PART // rows_per_place) or [members]:
+        yield sums.rolled_up(part)
 
 
 def person_sums(
@@ -169,8 +236,8 @@ def spend_sums(
     by_lsoa = t.group_by(["year", "lsoa21_code"]).aggregate(
         **{m: ALL_MEASURES[m].expr(t).sum() for m in measures}
     )
-    rolled = _rollup(by_lsoa, _membership_table(members), ["year"], measures)
-    return warehouse.to_pandas(rolled)
+    sums = LsoaSums.of(warehouse.to_pyarrow(by_lsoa), ["year"], measures)
+    return sums.rolled_up(members.sort_values(["level", "place_code"], kind="stable"))
 
 
 def model_years(warehouse: Tables) -> list[str]:

@@ -36,9 +36,8 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 import weakref
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -239,7 +238,7 @@ class Tables(Protocol):
 
     def manifest(self) -> dict[str, Any]: ...
 
-    def held(self, expr: ir.Table) -> contextlib.AbstractContextManager[ir.Table]: ...
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table: ...
 
 
 class Warehouse:
@@ -275,8 +274,9 @@ class Warehouse:
             self._backend: Any = ibis.pyspark.connect(self._spark)
             self._spill: Path | None = None
         else:
-            # DuckDB makes the folder only if it spills; removed at close, or when collected
-            self._spill = Path(tempfile.gettempdir()) / f"carepool-duckdb-{uuid.uuid4().hex}"
+            # it holds counts from before disclosure control: readable by this user alone
+            # (mkdtemp's 0700); removed at close, or when collected
+            self._spill = Path(tempfile.mkdtemp(prefix="carepool-duckdb-"))
             weakref.finalize(self, shutil.rmtree, self._spill, True)
             memory = os.environ.get(DUCKDB_MEMORY_VARIABLE) or DUCKDB_MEMORY
             try:
@@ -316,9 +316,12 @@ class Warehouse:
             )
         path = join(self.warehouse_dir, table_file(self.manifest(), name))
         local = local_folder(path)
-        found = kind(path)
-        if local is not None and not table_exists(local):
-            found = None  # a folder without a partition is no table
+        if local is None:
+            found = kind(path)
+        elif local.is_file():
+            found = "file"
+        else:  # a folder without a partition is no table
+            found = "folder" if table_exists(local) else None
         if found is None:
             hint = "run `carepool build` first" if name in TABLES else "no such table"
             raise WarehouseError(f"{path}: missing; {hint}")
@@ -372,38 +375,6 @@ class Warehouse:
         """Run ``expr`` and return a pandas DataFrame (through :meth:`to_pyarrow`)."""
         frame: pd.DataFrame = self.to_pyarrow(expr).to_pandas()
         return frame
-
-    @contextlib.contextmanager
-    def held(self, expr: ir.Table) -> Iterator[ir.Table]:
-        """``expr`` computed once and held by the engine, for many queries over it, until
-        the block ends: on DuckDB as a temporary table (within its memory limit, spilled to
-        its spill folder beyond it), on Spark as a frame persisted in memory and on the
-        executors' disks."""
-        if self._closed:
-            raise WarehouseError(f"{self!r} is closed")
-        name = f"carepool_held_{next(_view_ids)}"
-        if self._spark is not None:
-            from pyspark import StorageLevel
-
-            frame = self._spark.sql(self._backend.compile(expr)).persist(
-                StorageLevel.MEMORY_AND_DISK
-            )
-            frame.createOrReplaceTempView(name)
-            try:
-                yield self._backend.table(name)
-            finally:
-                with contextlib.suppress(Exception):  # the session may already be stopped
-                    self._spark.catalog.dropTempView(name)
-                with contextlib.suppress(Exception):
-                    frame.unpersist()
-            return
-        sql = self._backend.compile(expr)
-        self._backend.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS {sql}')
-        try:
-            yield self._backend.table(name)
-        finally:
-            with contextlib.suppress(Exception):  # closed with its connection otherwise
-                self._backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
     def close(self) -> None:
         """Release the engine: drop this warehouse's Spark views, or close DuckDB.
