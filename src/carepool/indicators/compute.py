@@ -241,11 +241,18 @@ def counts_by_part(
 ) -> pd.DataFrame:
     """:func:`counts` of person sums that come a part at a time
     (:func:`carepool.indicators.cube.person_sums_by_part`): each part is made into its counts
-    and let go before the next, and the rows are in the order :func:`counts` of the whole
-    gives (the parts hold places in order, and :func:`counts` orders by indicator, then by
+    and let go before the next."""
+    person = [counts(indicators, part, pd.DataFrame()) for part in person_parts]
+    return counts_in_order(indicators, person, spend)
+
+
+def counts_in_order(
+    indicators: Sequence[Indicator], person_counts: Sequence[pd.DataFrame], spend: pd.DataFrame
+) -> pd.DataFrame:
+    """The counts of parts of the person sums (in place order) and of the spend sums, in the
+    order :func:`counts` of the whole gives (:func:`counts` orders by indicator, then by
     place)."""
-    frames = [counts(indicators, part, pd.DataFrame()) for part in person_parts]
-    frames.append(counts(indicators, pd.DataFrame(), spend))
+    frames = [*person_counts, counts(indicators, pd.DataFrame(), spend)]
     table_order = [Table.PERSON_YEAR, Table.ACTIVITY_COST]
     ranked = sorted(indicators, key=lambda i: table_order.index(i.table))
     rank = {indicator.id: n for n, indicator in enumerate(ranked)}

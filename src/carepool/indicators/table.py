@@ -9,7 +9,7 @@ region and England and adds the trend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from carepool.errors import IndicatorError
 from carepool.geography import england_place_name
 from carepool.indicators.benchmarks import NO_TREND, NOT_COMPARED, compare, england_values, trend
-from carepool.indicators.compute import compute, counts_by_part
+from carepool.indicators.compute import compute, counts, counts_in_order
 from carepool.indicators.cube import model_years, person_sums_by_part, spend_sums
 from carepool.indicators.definitions import BY_ID, INDICATORS, Indicator, Method
 from carepool.indicators.disclosure import HES_RULE, SUPPRESSED, DisclosureRule
@@ -315,19 +315,14 @@ def _computed(
     from the single years' published figures (:func:`pooled_pattern`)."""
     pooled = len(periods[0].years) > 1
     spend = spend_sums(warehouse, request.indicators, members)
-    wanted_parts: list[pd.DataFrame] = []
-
-    def keeping_wanted(parts: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for part in parts:
-            wanted_parts.append(_wanted(part, request.levels))
-            yield part
-
     # disclosure control counts every level, a part at a time; the figures need only the
     # levels asked for
-    parts = keeping_wanted(
-        person_sums_by_part(warehouse, request.indicators, members, request.model_years)
-    )
-    table_counts = counts_by_part(request.indicators, parts, spend)
+    wanted_parts: list[pd.DataFrame] = []
+    person_counts: list[pd.DataFrame] = []
+    for part in person_sums_by_part(warehouse, request.indicators, members, request.model_years):
+        wanted_parts.append(_wanted(part, request.levels))
+        if rule is not None:
+            person_counts.append(counts(request.indicators, part, pd.DataFrame()))
     wanted_person = pd.concat(wanted_parts, ignore_index=True) if wanted_parts else pd.DataFrame()
     wanted_spend = _wanted(spend, request.levels)
     if pooled:
@@ -341,6 +336,7 @@ def _computed(
     if rule is None:
         raw[SUPPRESSED] = False
         return raw
+    table_counts = counts_in_order(request.indicators, person_counts, spend)
     hidden = protected_pattern(warehouse, table_counts, request.indicators, members, rule)
     if pooled:
         hidden = pooled_pattern(hidden, periods, request.indicators, request.model_years)
