@@ -23,13 +23,24 @@ ENGINES = ("duckdb", "spark")
 
 def local_path(location: str) -> Path | None:
     """The folder on this machine a warehouse location names (a path, or a ``file://`` URL);
-    None for a URL of any other scheme."""
+    None for a URL of any other scheme. A ``file://`` URL naming another host, or with a
+    query or fragment, is refused: it names no folder here."""
     parts = urlsplit(location)
-    if not parts.scheme:
+    if not parts.scheme or is_drive(parts.scheme):
         return Path(location)
-    if parts.scheme.lower() == "file":
-        return Path(unquote(parts.path))
-    return None
+    if parts.scheme.lower() != "file":
+        return None
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"CAREPOOL_WAREHOUSE_URL={location!r}: a file:// URL names a folder on this machine "
+            "(file:///path/to/warehouse), without a host, query or fragment"
+        )
+    return Path(unquote(parts.path))
+
+
+def is_drive(scheme: str) -> bool:
+    """Whether a URL's scheme is a Windows drive letter (``C:\\data`` is a path)."""
+    return len(scheme) == 1 and scheme.isalpha()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from carepool.warehouse.connection import (
     spark_settings,
     submitted_settings,
 )
-from carepool.warehouse.location import kind, local_folder, parse_location, spark_url
+from carepool.warehouse.location import join, kind, local_folder, parse_location, spark_url
 
 runner = CliRunner()
 
@@ -47,16 +47,50 @@ def test_a_path_is_a_folder_and_a_url_is_kept_as_given() -> None:
     assert spark_url("gs://bucket/w") == "gs://bucket/w"
 
 
+def test_a_local_folder_is_a_file_uri_to_spark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare path would be resolved against a cluster's default file system (HDFS on YARN);
+    Hadoop's paths are not percent-encoded."""
+    monkeypatch.chdir(tmp_path)
+    assert spark_url(Path("w a")) == f"file://{tmp_path}/w a"
+    assert spark_url("file:///srv/carepool%20data/") == "file:///srv/carepool data"
+
+
+def test_the_edges_of_a_location() -> None:
+    assert parse_location("file:///") == "file:///"
+    assert parse_location("s3://health-data/") == "s3://health-data/"
+    assert join(parse_location("s3://health-data/"), "manifest.json") == (
+        "s3://health-data/manifest.json"
+    )
+    assert parse_location(r"C:\carepool\warehouse") == Path(r"C:\carepool\warehouse")
+    assert parse_location("D:/carepool") == Path("D:/carepool")
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("ftp://example.org/warehouse", "expected a path or a URL beginning file://, s3://"),
         ("file://server/share/warehouse", "names a folder on this machine"),
+        ("file:///srv/warehouse?version=2", "without a host, query or fragment"),
+        ("file:///srv/warehouse#top", "without a host, query or fragment"),
+        ("s3://health-data/carepool?versionId=3", "without a query or fragment"),
+        ("gs://health-data/carepool#x", "without a query or fragment"),
     ],
 )
 def test_a_url_carepool_cannot_read_is_refused(url: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         parse_location(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["file://server/share/warehouse", "file:///srv/w?x=1", "file:///srv/w#x"]
+)
+def test_a_build_refuses_a_file_url_the_readers_refuse(url: str, tmp_path: Path) -> None:
+    """Writing and reading agree on what a ``file://`` URL names: not the local ``/share``
+    for another host's share."""
+    with pytest.raises(ConfigError, match="names a folder on this machine"):
+        _ = Settings(tmp_path, "duckdb", warehouse_url=url).warehouse_dir
 
 
 def test_writing_needs_the_warehouse_on_this_machine(tmp_path: Path) -> None:

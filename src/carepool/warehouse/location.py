@@ -16,11 +16,11 @@ local folders; only the file system behind it differs for ``s3://``.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyarrow.fs as pafs
 
-from carepool.config import Settings, local_path
+from carepool.config import Settings, is_drive, local_path
 from carepool.errors import ConfigError, WarehouseError
 
 #: The URL schemes a warehouse may be read from, and the scheme Spark's Hadoop file systems
@@ -41,22 +41,26 @@ Location = Path | str
 
 
 def parse_location(text: str) -> Location:
-    """``CAREPOOL_WAREHOUSE_URL`` as a local folder (a path) or a URL with a known scheme."""
+    """``CAREPOOL_WAREHOUSE_URL`` as a local folder (a path) or a URL with a known scheme,
+    without its trailing slashes."""
     text = text.strip()
-    scheme = urlsplit(text).scheme.lower()
-    if not scheme:
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if not scheme or is_drive(scheme):
         return Path(text)
     if scheme not in SPARK_SCHEMES:
         raise ConfigError(
             f"CAREPOOL_WAREHOUSE_URL={text!r}: expected a path or a URL beginning "
             f"{', '.join(f'{s}://' for s in SPARK_SCHEMES)}"
         )
-    if scheme == "file" and urlsplit(text).netloc not in ("", "localhost"):
+    if scheme == "file":
+        local_path(text)  # refuses another host, a query or a fragment
+    elif parts.query or parts.fragment:
         raise ConfigError(
-            f"CAREPOOL_WAREHOUSE_URL={text!r}: a file:// URL names a folder on this machine "
-            "(file:///path/to/warehouse)"
+            f"CAREPOOL_WAREHOUSE_URL={text!r}: expected the warehouse folder's URL, without a "
+            "query or fragment"
         )
-    return text.rstrip("/")
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") or "/"))
 
 
 def location_of(settings: Settings) -> Location:
@@ -74,7 +78,7 @@ def local_folder(location: Location) -> Path | None:
 
 def join(location: Location, name: str) -> Location:
     """``name`` (a file or folder of the warehouse) within ``location``."""
-    return location / name if isinstance(location, Path) else f"{location}/{name}"
+    return location / name if isinstance(location, Path) else f"{location.rstrip('/')}/{name}"
 
 
 def _filesystem(url: str) -> tuple[pafs.FileSystem, str]:
@@ -123,6 +127,10 @@ def kind(location: Location) -> str | None:
 def spark_url(location: Location) -> str:
     """The location as Spark's Hadoop file systems name it (``s3://`` becomes ``s3a://``)."""
     if isinstance(location, Path):
-        return str(location)
+        # a URI, not a bare path, which a cluster resolves against its default file system
+        # (``fs.defaultFS``, HDFS on YARN); not percent-encoded, as Hadoop's paths are not
+        return f"file://{location.resolve()}"
     parts = urlsplit(location)
+    if parts.scheme.lower() == "file":
+        return spark_url(Path(unquote(parts.path)))
     return parts._replace(scheme=SPARK_SCHEMES[parts.scheme.lower()]).geturl()
