@@ -15,10 +15,8 @@ of that age.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -42,6 +40,7 @@ from carepool.population.rows import activity_cost_table, person_year_table, res
 from carepool.population.streams import stable_hash
 from carepool.stats import largest_remainder
 from carepool.warehouse import CONDITIONS, PARTITIONED_TABLES, write_partition
+from carepool.warehouse.files import write_json
 
 #: The folder of a staging warehouse where each finished council leaves its record; removed
 #: before the build commits.
@@ -218,18 +217,8 @@ def _record_path(staging: Path, lad_code: str) -> Path:
 
 
 def _write_record(staging: Path, lad_code: str, record: dict[str, Any]) -> None:
-    folder = staging / RECORDS
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".record.", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, _record_path(staging, lad_code))
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    (staging / RECORDS).mkdir(parents=True, exist_ok=True)
+    write_json(_record_path(staging, lad_code), record)
 
 
 def finished(staging: Path, part: CouncilPart, request: CouncilRequest) -> dict[str, Any] | None:

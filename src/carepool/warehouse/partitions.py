@@ -15,8 +15,7 @@ into place, so a partition's file is either whole or absent.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carepool.errors import WarehouseError
+from carepool.warehouse.files import write_parquet
 from carepool.warehouse.schemas import TABLES
 
 #: The column every partitioned table is partitioned by.
@@ -58,31 +58,21 @@ def write_partition(table_dir: Path, name: str, value: str, parts: Iterable[pa.T
     """
     folder = partition_folder(table_dir, value)
     folder.mkdir(parents=True, exist_ok=True)
-    schema = partition_schema(name)
     declared = TABLES[name].arrow
-    fd, tmp = tempfile.mkstemp(prefix=".part.", suffix=".parquet", dir=folder)
-    os.close(fd)
-    rows = 0
-    try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for part in parts:
-                keys = part.column(PARTITION_KEY).unique().to_pylist()
-                if any(key != value for key in keys):
-                    raise WarehouseError(
-                        f"table {name}: rows of {keys} written to the partition of {value}"
-                    )
-                table = part.select(declared.names).cast(declared).drop_columns([PARTITION_KEY])
-                writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
-                rows += table.num_rows
-                del part, table
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / PART_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rows
+
+    def conformed() -> Iterator[pa.Table]:
+        for part in parts:
+            keys = part.column(PARTITION_KEY).unique().to_pylist()
+            if any(key != value for key in keys):
+                raise WarehouseError(
+                    f"table {name}: rows of {keys} written to the partition of {value}"
+                )
+            table = part.select(declared.names).cast(declared).drop_columns([PARTITION_KEY])
+            del part  # one part held at a time, not this one while the next is made
+            yield table
+            del table
+
+    return write_parquet(folder / PART_FILE, partition_schema(name), conformed(), ROW_GROUP_ROWS)
 
 
 def partition_values(table_dir: Path) -> list[str]:

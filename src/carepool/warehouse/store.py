@@ -28,15 +28,14 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from carepool.errors import WarehouseError
+from carepool.warehouse.files import fsync_dir, write_json, write_parquet
 from carepool.warehouse.location import Location, join, read_text
 from carepool.warehouse.partitions import PARTITIONED_TABLES, partition_values, read_table
 from carepool.warehouse.schemas import TABLES
@@ -174,42 +173,11 @@ def _version_name(name: str, folder: bool = False) -> str:
 
 
 def _write(warehouse_dir: Path, name: str, parts: Iterable[pa.Table], file: str) -> Path:
-    """Write ``parts`` to a temporary file, flush it to disk, then rename it to ``file``.
-
-    Flushed before the rename so that a manifest naming the file never outlives its data, even
-    through a power cut.
-    """
+    """Write ``parts`` to ``file`` whole (:func:`carepool.warehouse.files.write_parquet`)."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
-    schema = TABLES[name].arrow
     final = warehouse_dir / file
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet", dir=warehouse_dir)
-    os.close(fd)
-    try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for part in parts:
-                writer.write_table(conform(name, part), row_group_size=1_000_000)
-                del part  # let a large part go before the next one is made
-        _fsync_file(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_parquet(final, TABLES[name].arrow, (conform(name, part) for part in parts), 1_000_000)
     return final
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make the folder's renames durable (a no-op where folders cannot be opened: Windows)."""
-    if sys.platform != "win32":
-        _fsync_file(path)
 
 
 def read_manifest(warehouse_dir: Location) -> dict[str, Any]:
@@ -241,19 +209,8 @@ def write_manifest(warehouse_dir: Path, manifest: dict[str, Any]) -> None:
     or power cut leaves the old manifest or the new one, never a mixture or an empty file.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=warehouse_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, warehouse_dir / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(warehouse_dir)
+    write_json(warehouse_dir / MANIFEST, manifest, indent=2)
+    fsync_dir(warehouse_dir)
 
 
 @contextlib.contextmanager
@@ -395,7 +352,7 @@ def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
             file = _version_name(name, folder=(staging / table_file(manifest, name)).is_dir())
             os.replace(staging / table_file(manifest, name), warehouse_dir / file)
             manifest["tables"][name]["file"] = file
-        _fsync_dir(warehouse_dir)
+        fsync_dir(warehouse_dir)
         write_manifest(warehouse_dir, manifest)
         return manifest
     refuse_foreign(warehouse_dir)
@@ -403,7 +360,7 @@ def replace_warehouse(staging: Path, warehouse_dir: Path) -> dict[str, Any]:
     if warehouse_dir.exists():
         os.replace(warehouse_dir, retired)
     os.replace(staging, warehouse_dir)
-    _fsync_dir(warehouse_dir.parent)
+    fsync_dir(warehouse_dir.parent)
     shutil.rmtree(retired, ignore_errors=True)
     return manifest
 
