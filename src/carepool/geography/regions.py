@@ -122,14 +122,24 @@ def _combined_authority(spec: str, code: str, alias: str | None) -> Region:
     )
 
 
-def _icb(spec: str, code: str) -> Region:
+def _lsoas_where(column: str, code: str, spec: str, expected: str) -> pd.DataFrame:
+    """The vendored LSOA lookup's rows whose ``column`` is ``code``; a clear error saying what
+    ``code`` is not (``expected``) when there are none."""
     lookup = lsoa_lookup()
-    rows = lookup[lookup["icb24_code"] == code]
+    rows = lookup[lookup[column] == code]
     if rows.empty:
-        raise RegionError(
-            f"--region {spec!r}: {code} is not a known integrated care board (2024); "
-            "`carepool regions --kind icb` lists them"
-        )
+        raise RegionError(f"--region {spec!r}: {code} is not {expected}")
+    return rows
+
+
+def _icb(spec: str, code: str) -> Region:
+    rows = _lsoas_where(
+        "icb24_code",
+        code,
+        spec,
+        "a known integrated care board (2024); `carepool regions --kind icb` lists them",
+    )
+    lookup = lsoa_lookup()
     councils = set(rows["lad24_code"].astype(str))
     cut = (lookup["lad24_code"].isin(councils) & (lookup["icb24_code"] != code)).any()
     # the ICB is its combined authority only when it is all of it, and cuts none of its councils
@@ -146,13 +156,12 @@ def _icb(spec: str, code: str) -> Region:
 
 
 def _english_region(spec: str, code: str) -> Region:
-    lookup = lsoa_lookup()
-    rows = lookup[lookup["region24_code"] == code]
-    if rows.empty:
-        raise RegionError(
-            f"--region {spec!r}: {code} is not a region of England (E12000001 to E12000009); "
-            "`carepool regions --kind region` lists them"
-        )
+    rows = _lsoas_where(
+        "region24_code",
+        code,
+        spec,
+        "a region of England (E12000001 to E12000009); `carepool regions --kind region` lists them",
+    )
     return Region(
         spec=code,
         name=str(rows["region24_name"].iloc[0]),
