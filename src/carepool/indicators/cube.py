@@ -15,13 +15,15 @@ turns each part into its counts before the next is made.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from carepool.ages import STANDARD
@@ -62,52 +64,82 @@ class LsoaSums:
     held as one dense array so that any places' sums are a sparse product of their weighted
     LSOA memberships with it.
 
-    A place's cell has a row only where one of its LSOAs had one on the engine, as the
+    Made empty for the LSOAs and cells wanted (:meth:`empty`), then filled a batch of the
+    engine's rows at a time (:meth:`add`), so that no one result the engine sends is the
+    whole. A place's cell has a row only where one of its LSOAs had one on the engine, as the
     engine's join would give; a measure summed from nulls alone is null (NaN) there, as SQL's
     ``SUM`` gives.
     """
 
-    keys: list[str]
     measures: list[str]
     #: The LSOA codes, in the order of the array's rows.
     lsoas: pd.Index
-    #: One row per cell: the keys' values, in sorted order (the array's second axis).
+    #: Each key's values, sorted: the cells are every combination, in that order.
+    axes: dict[str, pd.Index]
+    #: One row per cell: the keys' values (the array's second axis).
     cells: pd.DataFrame
-    #: ``(LSOA, cell × measure)``, float64: the sums, 0 where the engine had no row.
+    #: ``(LSOA, cell, measure)``, float64: the sums, 0 where the engine had no row.
     values: np.ndarray
     #: ``(LSOA, cell)``: 1 where the engine had a row.
     present: np.ndarray
-    #: ``(LSOA, cell)`` per measure that has nulls: 1 where its sum is not null.
+    #: ``(LSOA, cell)`` per measure that has had a null: 1 where its sum is not null.
     known: dict[str, np.ndarray]
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.axes)
+
+    @classmethod
+    def empty(
+        cls, lsoas: Iterable[str], axes: Mapping[str, Iterable[Any]], measures: list[str]
+    ) -> LsoaSums:
+        """No sums yet, for ``lsoas`` (rows of other LSOAs lie in no place asked about, so
+        are left out) and every combination of the keys' values ``axes``."""
+        index = pd.Index(sorted(set(lsoas)))
+        sorted_axes = {key: pd.Index(values).unique().sort_values() for key, values in axes.items()}
+        shape = tuple(len(values) for values in sorted_axes.values())
+        grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+        cells = pd.DataFrame(
+            {k: v.take(g) for (k, v), g in zip(sorted_axes.items(), grid, strict=True)}
+        )
+        values = np.zeros((len(index), len(cells), len(measures)))
+        present = np.zeros((len(index), len(cells)))
+        return cls(measures, index, sorted_axes, cells, values, present, {})
 
     @classmethod
     def of(cls, table: pa.Table, keys: list[str], measures: list[str]) -> LsoaSums:
         """The sums of ``table`` (one row per LSOA and cell, as the engine's ``group_by``
-        gives) as the array."""
-        rows, lsoas = pd.factorize(table.column("lsoa21_code").to_pandas(), sort=True)
-        codes, uniques = [], []
-        for key in keys:
-            code, unique = pd.factorize(table.column(key).to_pandas(), sort=True)
-            codes.append(code)
-            uniques.append(unique)
-        shape = tuple(len(u) for u in uniques)
-        cell = np.ravel_multi_index(codes, shape) if keys else np.zeros(len(rows), np.int64)
-        grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
-        cells = pd.DataFrame({k: u.take(g) for k, u, g in zip(keys, uniques, grid, strict=True)})
-        values = np.zeros((len(lsoas), len(cells), len(measures)))
-        present = np.zeros((len(lsoas), len(cells)))
-        present[rows, cell] = 1.0
-        known = {}
-        for k, measure in enumerate(measures):
+        gives) as the array, for its own LSOAs and cells."""
+        lsoas = table.column("lsoa21_code").unique().to_pylist()
+        sums = cls.empty(lsoas, {k: table.column(k).unique().to_pandas() for k in keys}, measures)
+        sums.add(table)
+        return sums
+
+    def add(self, table: pa.Table) -> None:
+        """Put the engine's rows ``table`` (one per LSOA and cell, no two for the same) in
+        the array."""
+        rows = _positions(table.column("lsoa21_code"), self.lsoas)
+        wanted = rows >= 0
+        codes = []
+        for key, values in self.axes.items():
+            code = _positions(table.column(key), values)
+            if (code < 0).any():
+                stray = table.column(key).to_pandas()[code < 0].iloc[0]
+                raise ValueError(f"{key} {stray!r} is none of the sums' cells ({list(values)})")
+            codes.append(code[wanted])
+        shape = tuple(len(values) for values in self.axes.values())
+        cell = np.ravel_multi_index(codes, shape) if codes else np.zeros(int(wanted.sum()), int)
+        rows = rows[wanted]
+        self.present[rows, cell] = 1.0
+        for k, measure in enumerate(self.measures):
             column = table.column(measure)
-            values[rows, cell, k] = column.to_numpy(zero_copy_only=False)
-            if column.null_count:
-                known[measure] = np.zeros_like(present)
-                known[measure][rows, cell] = column.is_valid().to_numpy(zero_copy_only=False)
-        np.nan_to_num(values, copy=False, nan=0.0)
-        return cls(
-            keys, measures, pd.Index(lsoas), cells, values.reshape(len(lsoas), -1), present, known
-        )
+            sums = column.to_numpy(zero_copy_only=False)[wanted]
+            if column.null_count and measure not in self.known:
+                self.known[measure] = self.present.copy()  # every sum before had a value
+            if measure in self.known:
+                valid = column.is_valid().to_numpy(zero_copy_only=False)[wanted]
+                self.known[measure][rows, cell] = valid
+            self.values[rows, cell, k] = np.nan_to_num(sums, nan=0.0)
 
     def rolled_up(self, members: pd.DataFrame) -> pd.DataFrame:
         """The sums of the places of ``members`` (``level, place_code, lsoa21_code, weight``
@@ -126,7 +158,8 @@ class LsoaSums:
         )
         has_row = (pattern @ self.present) > 0
         place, cell = np.nonzero(has_row)
-        sums = (weights @ self.values).reshape(len(firsts), len(self.cells), len(self.measures))
+        flat = self.values.reshape(len(self.lsoas), -1)
+        sums = (weights @ flat).reshape(len(firsts), len(self.cells), len(self.measures))
         frame = pd.DataFrame(
             {
                 "level": firsts["level"].array.take(place),
@@ -141,6 +174,13 @@ class LsoaSums:
                 column_sums = np.where(unknown, np.nan, column_sums)
             frame[measure] = column_sums
         return frame
+
+
+def _positions(column: pa.ChunkedArray, values: pd.Index) -> np.ndarray:
+    """Each of ``column``'s values' position in ``values``, -1 where it is not there (Arrow's
+    hash lookup: a few times faster than pandas' on Arrow-backed strings)."""
+    found = pc.index_in(column, value_set=pa.array(values.to_numpy(), type=column.type))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _person_cube(
@@ -204,8 +244,14 @@ def person_sums_by_part(
     years = model_years(warehouse) if years is None else years
     rows_per_place = max(1, len(years)) * len(SEXES) * len(STANDARD)
     by_lsoa = _person_cube(warehouse, indicators, measures, years)
-    sums = LsoaSums.of(warehouse.to_pyarrow(by_lsoa), ["year", "sex", "band"], measures)
-    del by_lsoa
+    axes = {
+        "year": pd.Index(list(years), dtype="str"),
+        "sex": pd.Index(SEXES, dtype="str"),
+        "band": pd.Index(STANDARD.starts, dtype="int16"),
+    }
+    sums = LsoaSums.empty(members["lsoa21_code"], axes, measures)
+    for year in years:  # a year at a time: no engine sends the whole at once
+        sums.add(warehouse.to_pyarrow(by_lsoa.filter(by_lsoa.year == year)))
     for part in place_parts(members, ROWS_PER_PART // rows_per_place) or [members]:
         yield sums.rolled_up(part)
 

@@ -58,10 +58,11 @@ _PERSISTENT = 3
 def counts_digest(rows: pd.DataFrame) -> str:
     """A digest of one table's counts (``level, place_code, numerator, denominator``), so a
     recorded audit is used only for the counts it audited."""
-    ordered = rows.sort_values(PLACE, kind="stable")
+    ordered = rows[[*PLACE, *COUNTS]].sort_values(PLACE, kind="stable")
     digest = hashlib.sha256()
     for column in PLACE:
-        digest.update("\x1f".join(ordered[column].astype(str)).encode())
+        # joined from Python strings: iterating pandas' Arrow-backed strings is slower
+        digest.update("\x1f".join(ordered[column].astype(str).to_numpy(dtype=object)).encode())
         digest.update(b"\x1e")
     for column in COUNTS:
         values = ordered[column].to_numpy(dtype=np.float64)
@@ -81,7 +82,7 @@ class Audit:
     report: dict[str, Any]
 
 
-def _table_key(key: Any) -> tuple[str, str]:
+def table_key(key: Any) -> tuple[str, str]:
     """``(indicator, year)`` from a groupby key of those two columns."""
     return str(key[0]), str(key[1])
 
@@ -99,7 +100,7 @@ class _Pattern:
         self.relations = list(relations)
         self.rule = rule
         self.tables = {
-            _table_key(key): np.asarray(rows, dtype=np.int64)
+            table_key(key): np.asarray(rows, dtype=np.int64)
             for key, rows in keyed.groupby(TABLE, sort=True).indices.items()
         }
         self.hidden = np.zeros(len(keyed), dtype=bool)
@@ -288,7 +289,7 @@ def _parts(
     that protects nothing need not tie the tables' audits together), the groups with the most
     small counts first."""
     tables = {
-        _table_key(key): np.asarray(rows, dtype=np.int64)
+        table_key(key): np.asarray(rows, dtype=np.int64)
         for key, rows in keyed.groupby(TABLE, sort=True).indices.items()
     }
     root = {key: key for key in tables}

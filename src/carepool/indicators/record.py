@@ -22,10 +22,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from carepool.indicators.attacker import COUNTS
+from carepool.indicators.attacker_model import PLACE
 from carepool.indicators.compute import counts_by_part
 from carepool.indicators.cube import model_years, person_sums_by_part, spend_sums
 from carepool.indicators.definitions import INDICATORS, Indicator
-from carepool.indicators.differencing import TABLE, Audit, counts_digest
+from carepool.indicators.differencing import TABLE, Audit, counts_digest, table_key
 from carepool.indicators.disclosure import HES_RULE, DisclosureRule
 from carepool.indicators.levels import available_levels, memberships
 from carepool.indicators.nesting import Nesting
@@ -121,9 +123,10 @@ def protected_pattern(
     (:func:`carepool.indicators.publish.pattern`), as the warehouse's audit decided; the
     audit is run now if its record does not cover these counts under ``rule``."""
     keyed, relations = keyed_counts(table_counts, indicators, members)
+    counted = keyed[[*PLACE, *COUNTS]]  # the digest's columns: the rest need no copying
     digests = {
-        f"{indicator}/{year}": counts_digest(rows)
-        for (indicator, year), rows in keyed.groupby(TABLE, sort=False)
+        "/".join(table_key(key)): counts_digest(counted.iloc[rows])
+        for key, rows in keyed.groupby(TABLE, sort=False).indices.items()
     }
     extra = recorded_extra(warehouse, digests, rule)
     if extra is not None:
