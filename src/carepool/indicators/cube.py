@@ -2,9 +2,9 @@
 
 Person-year rows are summed into every measure the requested indicators need, by year, LSOA,
 sex and standard age band (0, 1-4, 5-9, ..., 85-89, 90+), on the warehouse engine, so the same
-query runs on DuckDB and Spark. Those sums by LSOA come back to Python once, as a dense array
-(:class:`LsoaSums`: for England 34,000 LSOAs by 80 cells by 35 measures, about 760 MB), and
-are rolled up to the requested places through the weighted LSOA memberships by a sparse
+query runs on DuckDB and Spark. Those sums by LSOA come back to Python once, a year at a time,
+into a dense array (:class:`LsoaSums`: for England 34,000 LSOAs by 80 cells by 35 measures,
+about 760 MB), and are rolled up to the requested places through the weighted LSOA memberships by a sparse
 matrix product; :mod:`carepool.indicators.compute` then applies the statistics.
 
 The rolled-up sums can be larger still: every level of England is 80,000 places, 6.5 million
@@ -39,7 +39,7 @@ from carepool.indicators.measures import (
 )
 from carepool.warehouse import SEXES, Tables
 
-#: The most rows of sums one query brings back to Python (about 60 MB at 35 measures).
+#: The most rows of rolled-up sums made at once (about 60 MB at 35 measures).
 ROWS_PER_PART = 200_000
 
 
@@ -188,7 +188,7 @@ def _person_cube(
 ) -> ir.Table:
     """The sums of ``measures`` by year, LSOA, sex and standard age band, as float64 (the
     rollup's type: exact for whole counts below 2**53, and half the size of DuckDB's
-    128-bit integer sums, which matters while they are held on the engine)."""
+    128-bit integer sums on their way to Python)."""
     source = warehouse.table("person_year")
     if not any(i.needs_previous_year for i in indicators):
         years = []
