@@ -4,8 +4,9 @@ Person-year rows are summed into every measure the requested indicators need, by
 sex and standard age band (0, 1-4, 5-9, ..., 85-89, 90+), on the warehouse engine, so the same
 query runs on DuckDB and Spark. Those sums by LSOA come back to Python once, a year at a time,
 into a dense array (:class:`LsoaSums`: for England 34,000 LSOAs by 80 cells by 35 measures,
-about 760 MB), and are rolled up to the requested places through the weighted LSOA memberships by a sparse
-matrix product; :mod:`carepool.indicators.compute` then applies the statistics.
+about 760 MB), and are rolled up to the requested places through the weighted LSOA
+memberships by a sparse matrix product; :mod:`carepool.indicators.compute` then applies the
+statistics.
 
 The rolled-up sums can be larger still: every level of England is 80,000 places, 6.5 million
 rows by 35 measures for two years. So they are made a part of the places at a time

@@ -3,7 +3,8 @@ council, one panel per measure (Plotly; an HTML file that opens offline on its o
 
 A point on the diagonal is a council the model reproduces; its vertical bar is the pass band
 (:attr:`~carepool.model.boroughs.BoroughCheck.tolerance`), so a bar that does not cross the
-diagonal is a failed check. Each panel says whether the model was calibrated to the figure
+diagonal is a failed check; with many councils (England's 296) the bars of the checks that
+pass are faint, and the failures' stand out. Each panel says whether the model was calibrated to the figure
 or never given it: a calibrated panel on the diagonal shows the fitting worked, an independent
 one shows the model is right for reasons of its own.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from carepool.charts import INLINE, Library, write_html
 from carepool.errors import ConfigError
@@ -22,6 +24,10 @@ from carepool.model.need_index import MEASURE as NEED_MEASURE
 #: Panels side by side before a new row starts.
 COLUMNS = 3
 PASS, FAIL = "#1d70b8", "#d4351c"
+#: Above this many councils in a panel (England has 296) the pass bands of the checks that
+#: pass are drawn faint and without caps: drawn in full they merge into one mass, and the
+#: failures' bands, which matter, are lost in it.
+CROWDED = 40
 #: Characters of a panel's title on one line.
 TITLE_WIDTH = 42
 
@@ -30,16 +36,21 @@ def validation_scatter(
     validation: BoroughValidation, path: Path, region: str, library: Library = INLINE
 ) -> Path:
     """Write the chart of every estimable check of ``validation`` to ``path``."""
+    if not any(c.estimable for c in validation.checks):
+        raise ConfigError(
+            f"{path}: no council's figure could be estimated at this scale, so there is "
+            "nothing to draw; build at a larger --scale"
+        )
+    return write_html(validation_figure(validation, region), path, ConfigError, library)
+
+
+def validation_figure(validation: BoroughValidation, region: str) -> Any:
+    """The Plotly figure of every estimable check of ``validation`` (at least one)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     drawn = [c for c in validation.checks if c.estimable]
     measures = list(dict.fromkeys(c.check for c in drawn))
-    if not measures:
-        raise ConfigError(
-            f"{path}: no council's figure could be estimated at this scale, so there is "
-            "nothing to draw; build at a larger --scale"
-        )
     columns = min(COLUMNS, len(measures))
     rows = math.ceil(len(measures) / columns)
     titles = [_title(next(c for c in drawn if c.check == check)) for check in measures]
@@ -53,15 +64,19 @@ def validation_scatter(
     for index, check in enumerate(measures):
         row, column = index // columns + 1, index % columns + 1
         points = [c for c in drawn if c.check == check]
+        crowded = len(points) > CROWDED
         for ok, colour, label in ((True, PASS, "within its band"), (False, FAIL, "outside")):
             chosen = [c for c in points if c.ok is ok]
+            bands: dict[str, object] = {"type": "data", "array": [c.tolerance for c in chosen]}
+            if crowded and ok:
+                bands |= {"color": "rgba(29, 112, 184, 0.25)", "width": 0, "thickness": 1}
             figure.add_trace(
                 go.Scatter(
                     x=[c.published for c in chosen],
                     y=[c.model for c in chosen],
-                    error_y={"type": "data", "array": [c.tolerance for c in chosen]},
+                    error_y=bands,
                     mode="markers",
-                    marker={"color": colour, "size": 6},
+                    marker={"color": colour, "size": 5 if crowded and ok else 6},
                     name=label,
                     legendgroup=label,
                     showlegend=index == 0,
@@ -102,7 +117,7 @@ def validation_scatter(
         width=420 * columns,
         height=420 * rows + 120,
     )
-    return write_html(figure, path, ConfigError, library)
+    return figure
 
 
 def _title(check: BoroughCheck) -> str:
