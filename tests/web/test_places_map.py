@@ -16,16 +16,16 @@ from carepool.geography import lsoa_lookup
 from tests.api.conftest import Site
 from tests.web.test_journeys import accessible
 
-HARTLEPOOL = "E06000001"
+BIRMINGHAM = "E08000025"
 
 
 def _move_outside_boundaries(site: Site, how_many: int | None) -> int:
-    """Give ``how_many`` of the published neighbourhoods (all when None) Hartlepool's MSOA
+    """Give ``how_many`` of the published neighbourhoods (all when None) Birmingham's MSOA
     codes, as a model of a region without shipped boundaries publishes; returns how many."""
     path = site.data_dir / "public" / "model" / "neighbourhoods.parquet"
     frame = pq.read_table(path).to_pandas()
     lookup = lsoa_lookup()
-    elsewhere = sorted(set(lookup.loc[lookup["lad24_code"] == HARTLEPOOL, "msoa21_code"]))
+    elsewhere = sorted(set(lookup.loc[lookup["lad24_code"] == BIRMINGHAM, "msoa21_code"]))
     moved = len(frame) if how_many is None else how_many
     assert moved <= len(elsewhere)
     frame.loc[: moved - 1, "neighbourhood"] = elsewhere[:moved]
