@@ -38,7 +38,18 @@ def test_a_crowded_panel_draws_the_passes_bands_faint_and_the_failures_in_full()
     crowded = _bands(CROWDED + 1)
     assert crowded["within its band"]["width"] == 0
     assert "0.25" in str(crowded["within its band"]["color"])
-    assert "color" not in crowded["outside"]  # the failures' bands as they always were
+    assert "color" not in crowded["outside its band"]  # the failures' bands as they always were
     few = _bands(10)
     assert "color" not in few["within its band"]
     assert "width" not in few["within its band"]
+
+
+def test_each_kind_of_point_is_in_the_legend_once_even_where_the_first_panel_has_none() -> None:
+    passing = [_check(i, 79.0) for i in range(5)]
+    failing = [
+        BoroughCheck(**{**vars(_check(i, 90.0)), "check": "life_expectancy_female"})
+        for i in range(3)
+    ]
+    figure = validation_figure(BoroughValidation(passing + failing, []), "Test")
+    shown = [trace.name for trace in figure.data if trace.showlegend]
+    assert sorted(shown) == ["model = published", "outside its band", "within its band"]

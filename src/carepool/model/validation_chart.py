@@ -4,9 +4,9 @@ council, one panel per measure (Plotly; an HTML file that opens offline on its o
 A point on the diagonal is a council the model reproduces; its vertical bar is the pass band
 (:attr:`~carepool.model.boroughs.BoroughCheck.tolerance`), so a bar that does not cross the
 diagonal is a failed check; with many councils (England's 296) the bars of the checks that
-pass are faint, and the failures' stand out. Each panel says whether the model was calibrated to the figure
-or never given it: a calibrated panel on the diagonal shows the fitting worked, an independent
-one shows the model is right for reasons of its own.
+pass are faint, and the failures' stand out. Each panel says whether the model was calibrated
+to the figure or never given it: a calibrated panel on the diagonal shows the fitting worked,
+an independent one shows the model is right for reasons of its own.
 """
 
 from __future__ import annotations
@@ -61,12 +61,20 @@ def validation_figure(validation: BoroughValidation, region: str) -> Any:
         horizontal_spacing=0.08,
         vertical_spacing=0.6 / rows,
     )
+    in_legend: set[str] = set()
     for index, check in enumerate(measures):
         row, column = index // columns + 1, index % columns + 1
         points = [c for c in drawn if c.check == check]
         crowded = len(points) > CROWDED
-        for ok, colour, label in ((True, PASS, "within its band"), (False, FAIL, "outside")):
+        for ok, colour, label in (
+            (True, PASS, "within its band"),
+            (False, FAIL, "outside its band"),
+        ):
             chosen = [c for c in points if c.ok is ok]
+            # in the legend once, from the first panel with such points (an empty trace
+            # shows no entry)
+            legend = bool(chosen) and label not in in_legend
+            in_legend.update([label] if legend else [])
             bands: dict[str, object] = {"type": "data", "array": [c.tolerance for c in chosen]}
             if crowded and ok:
                 bands |= {"color": "rgba(29, 112, 184, 0.25)", "width": 0, "thickness": 1}
@@ -79,7 +87,7 @@ def validation_figure(validation: BoroughValidation, region: str) -> Any:
                     marker={"color": colour, "size": 5 if crowded and ok else 6},
                     name=label,
                     legendgroup=label,
-                    showlegend=index == 0,
+                    showlegend=legend,
                     text=[_hover(c) for c in chosen],
                     hoverinfo="text",
                 ),
