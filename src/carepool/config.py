@@ -30,12 +30,14 @@ def local_path(location: str) -> Path | None:
         return Path(location)
     if parts.scheme.lower() != "file":
         return None
-    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+    path = unquote(parts.path)
+    local_host = parts.netloc.lower() in ("", "localhost")
+    if not local_host or parts.query or parts.fragment or not path.startswith("/"):
         raise ConfigError(
             f"CAREPOOL_WAREHOUSE_URL={location!r}: a file:// URL names a folder on this machine "
-            "(file:///path/to/warehouse), without a host, query or fragment"
+            "by its whole path (file:///path/to/warehouse), without a host, query or fragment"
         )
-    return Path(unquote(parts.path))
+    return Path(path)
 
 
 def is_drive(scheme: str) -> bool:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carepool.errors import IndicatorError
+from carepool.indicators import cube
 from carepool.indicators.cube import LsoaSums, place_parts
 
 LSOAS = ["E01000001", "E01000002", "E01000003", "E01000004"]
@@ -40,12 +46,12 @@ def lsoa_sums(draw: st.DrawFn) -> pa.Table:
 
 @st.composite
 def memberships(draw: st.DrawFn) -> pd.DataFrame:
-    """Places of two levels, overlapping, with fractional weights, and an LSOA that has no
-    sums (outside the model's rows)."""
+    """Places of two levels, overlapping, with fractional weights, an LSOA that has no sums
+    (outside the model's rows), and an LSOA listed twice for one place (whose weights add)."""
     rows = []
     for level in ("lad", "ward"):
         for place in draw(st.lists(st.sampled_from("PQR"), min_size=1, unique=True)):
-            for lsoa in draw(st.lists(st.sampled_from([*LSOAS, "E01999999"]), unique=True)):
+            for lsoa in draw(st.lists(st.sampled_from([*LSOAS, "E01999999"]))):
                 weight = draw(st.sampled_from([1.0, 0.5, 0.25, 1 / 3]))
                 rows.append((level, f"{level}-{place}", lsoa, weight))
     frame = pd.DataFrame(rows, columns=["level", "place_code", "lsoa21_code", "weight"])
@@ -65,11 +71,24 @@ def joined_and_summed(table: pa.Table, members: pd.DataFrame) -> pd.DataFrame:
 
 
 @settings(max_examples=200, deadline=None)
-@given(lsoa_sums(), memberships())
-def test_the_product_gives_what_a_join_and_sum_give(table: pa.Table, members: pd.DataFrame) -> None:
-    rolled = LsoaSums.of(table, KEYS, MEASURES).rolled_up(members)
+@given(lsoa_sums(), memberships(), st.randoms())
+def test_the_product_gives_what_a_join_and_sum_give(
+    table: pa.Table, members: pd.DataFrame, random: Random
+) -> None:
+    """As the indicators fill it: made empty for every year, sex and band, then given the
+    engine's rows a year at a time, in any order (a year may have none)."""
+    axes = {
+        "year": pd.Index(YEARS, dtype="str"),
+        "sex": pd.Index(SEXES, dtype="str"),
+        "band": pd.Index([0, 5, 90], dtype="int16"),
+    }
+    sums = LsoaSums.empty(members["lsoa21_code"], axes, MEASURES)
+    for year in random.sample(YEARS, len(YEARS)):
+        sums.add(table.filter(pc.equal(table.column("year"), year)))
     expected = joined_and_summed(table, members)
-    pd.testing.assert_frame_equal(rolled, expected, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(sums.rolled_up(members), expected, check_exact=False, rtol=1e-12)
+    whole = LsoaSums.of(table, KEYS, MEASURES).rolled_up(members)
+    pd.testing.assert_frame_equal(whole, expected, check_exact=False, rtol=1e-12)
 
 
 def test_counts_are_exact_and_places_keep_their_order() -> None:
@@ -136,3 +155,25 @@ def test_no_places_give_no_rows_with_every_column() -> None:
     rolled = LsoaSums.of(table, ["year"], ["deaths"]).rolled_up(none)
     assert rolled.empty
     assert list(rolled.columns) == ["level", "place_code", "year", "deaths"]
+
+
+def test_a_value_outside_the_cells_is_an_error_not_a_dropped_row() -> None:
+    sums = LsoaSums.empty(LSOAS, {"year": pd.Index(YEARS[:1], dtype="str")}, ["deaths"])
+    stray = pa.table({"year": ["2031-32"], "lsoa21_code": LSOAS[:1], "deaths": [1.0]})
+    with pytest.raises(ValueError, match="year '2031-32' is none of the sums' cells"):
+        sums.add(stray)
+
+
+def test_sums_that_cannot_fit_are_refused_before_any_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """England's LSOAs over ten years: 33,755 by 400 cells by 35 measures, 3.6 GiB, and as
+    much again while a year arrives, against 1 GiB free."""
+    monkeypatch.setattr(cube, "available_memory", lambda: 2**30)
+    england = [f"E01{n:06d}" for n in range(33_755)]
+    axes = {"year": [f"{2020 + y}-{21 + y}" for y in range(10)], "cell": range(40)}
+    measures = [f"m{n}" for n in range(35)]
+    with pytest.raises(IndicatorError, match=r"need about 7\.2 GiB of memory and 1\.0 GiB"):
+        LsoaSums.empty(england, axes, measures)
+    monkeypatch.setattr(cube, "available_memory", lambda: None)  # the system does not say
+    assert LsoaSums.empty(england[:10], axes, measures).values.shape == (10, 400, 35)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -12,7 +13,7 @@ from carepool.ages import STANDARD
 from carepool.indicators import cube, indicator_table
 from carepool.indicators.compute import counts, counts_by_part
 from carepool.indicators.cube import model_years, person_sums, spend_sums
-from carepool.indicators.definitions import INDICATORS
+from carepool.indicators.definitions import INDICATORS, Table
 from carepool.indicators.record import every_level
 from carepool.warehouse import SEXES
 from carepool.warehouse.connection import Warehouse
@@ -73,3 +74,30 @@ def test_the_indicator_table_is_the_same_a_part_at_a_time_on_spark(
     with Warehouse(small_warehouse, "spark") as wh:
         by_part = indicator_table(wh, levels=levels)
     pd.testing.assert_frame_equal(by_part, whole, check_exact=False, rtol=1e-9)
+
+
+def test_the_sums_are_what_the_engines_own_join_and_sum_give(small_warehouse: Path) -> None:
+    """The rollup by sparse product against the engine doing it in SQL: every level's
+    memberships joined to the sums by LSOA, weighted, summed and ordered by place and cell."""
+    keys = ["year", "sex", "band"]
+    with Warehouse(small_warehouse) as wh:
+        members = every_level(wh)
+        years = model_years(wh)
+        rolled = person_sums(wh, INDICATORS, members, years)
+        measures = cube.measures_for(INDICATORS, Table.PERSON_YEAR)
+        by_lsoa = cube._person_cube(wh, INDICATORS, measures, years)
+        weights = ibis.memtable(
+            members[["level", "place_code", "lsoa21_code", "weight"]].astype(
+                {"level": object, "place_code": object, "lsoa21_code": object}
+            )
+        )
+        joined = by_lsoa.join(weights, "lsoa21_code")
+        groups = ["level", "place_code", *keys]
+        engine = wh.to_pandas(
+            joined.group_by(groups)
+            .aggregate(**{m: (joined[m] * joined.weight).sum() for m in measures})
+            .order_by(groups)
+        )
+    assert len(rolled) > 10_000
+    assert members["weight"].lt(1).any()  # fractional weights among them
+    pd.testing.assert_frame_equal(rolled, engine, check_exact=False, rtol=1e-12)

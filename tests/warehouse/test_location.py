@@ -53,13 +53,13 @@ def test_a_local_folder_is_a_file_uri_to_spark(
     """A bare path would be resolved against a cluster's default file system (HDFS on YARN);
     Hadoop's paths are not percent-encoded."""
     monkeypatch.chdir(tmp_path)
-    assert spark_url(Path("w a")) == f"file://{tmp_path}/w a"
+    assert spark_url(Path("w a")) == f"file://{Path.cwd()}/w a"
     assert spark_url("file:///srv/carepool%20data/") == "file:///srv/carepool data"
 
 
 def test_the_edges_of_a_location() -> None:
     assert parse_location("file:///") == "file:///"
-    assert parse_location("s3://health-data/") == "s3://health-data/"
+    assert parse_location("s3://health-data/") == "s3://health-data"
     assert join(parse_location("s3://health-data/"), "manifest.json") == (
         "s3://health-data/manifest.json"
     )
@@ -84,13 +84,43 @@ def test_a_url_carepool_cannot_read_is_refused(url: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["file://server/share/warehouse", "file:///srv/w?x=1", "file:///srv/w#x"]
+    "url",
+    [
+        "file://server/share/warehouse",
+        "file:///srv/w?x=1",
+        "file:///srv/w#x",
+        "file:relative/w",
+        "file:",
+        "file://",
+        "file://localhost",
+    ],
 )
 def test_a_build_refuses_a_file_url_the_readers_refuse(url: str, tmp_path: Path) -> None:
     """Writing and reading agree on what a ``file://`` URL names: not the local ``/share``
-    for another host's share."""
+    for another host's share, nor a folder relative to wherever the command runs."""
     with pytest.raises(ConfigError, match="names a folder on this machine"):
         _ = Settings(tmp_path, "duckdb", warehouse_url=url).warehouse_dir
+    with pytest.raises(ConfigError, match="names a folder on this machine"):
+        parse_location(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///srv/carepool/warehouse",
+        "file:///srv/carepool/warehouse///",
+        "file://localhost/srv/w",
+        "file://LOCALHOST/srv/w",
+        "FILE:///srv/w",
+        "file:/srv/w",
+        "file:////srv/w",
+        "file:///srv/carepool%20data",
+        "file:///",
+    ],
+)
+def test_the_writers_and_the_readers_find_the_same_folder(url: str, tmp_path: Path) -> None:
+    written = Settings(tmp_path, "duckdb", warehouse_url=url).warehouse_dir
+    assert local_folder(parse_location(url)) == written
 
 
 def test_writing_needs_the_warehouse_on_this_machine(tmp_path: Path) -> None:

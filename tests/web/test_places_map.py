@@ -19,9 +19,10 @@ from tests.web.test_journeys import accessible
 BIRMINGHAM = "E08000025"
 
 
-def _move_outside_boundaries(site: Site, how_many: int | None) -> int:
+def _move_outside_boundaries(site: Site, how_many: int | None) -> tuple[list[str], list[str]]:
     """Give ``how_many`` of the published neighbourhoods (all when None) Birmingham's MSOA
-    codes, as a model of a region without shipped boundaries publishes; returns how many."""
+    codes, as a model of a region without shipped boundaries publishes; returns the codes
+    moved to and the codes kept."""
     path = site.data_dir / "public" / "model" / "neighbourhoods.parquet"
     frame = pq.read_table(path).to_pandas()
     lookup = lsoa_lookup()
@@ -30,16 +31,19 @@ def _move_outside_boundaries(site: Site, how_many: int | None) -> int:
     assert moved <= len(elsewhere)
     frame.loc[: moved - 1, "neighbourhood"] = elsewhere[:moved]
     frame.to_parquet(path, index=False)
-    return moved
+    return elsewhere[:moved], list(frame["neighbourhood"].iloc[moved:])
 
 
 def test_the_map_leaves_out_what_it_has_no_boundaries_for_and_says_so(
     site: Site, page: Any, request: pytest.FixtureRequest
 ) -> None:
-    _move_outside_boundaries(site, 2)
+    moved, kept = _move_outside_boundaries(site, 2)
     portal: str = request.getfixturevalue("portal")
     page.goto(f"{portal}/places")
     page.wait_for_selector(".carepool-chart--drawn")  # the map drew, without those two
+    drawn = page.content()  # each drawn neighbourhood links to its place's page
+    assert all(f"#n-{code}" in drawn for code in kept)
+    assert not any(f"#n-{code}" in drawn for code in moved)
     notice = page.locator("#map-notice").inner_text()
     assert "No boundaries are shipped for 2 of these neighbourhoods" in notice
     assert "so the map leaves them out" in notice
@@ -50,7 +54,7 @@ def test_the_map_leaves_out_what_it_has_no_boundaries_for_and_says_so(
 def test_without_any_boundaries_there_is_no_map_and_the_page_says_why(
     site: Site, page: Any, request: pytest.FixtureRequest
 ) -> None:
-    moved = _move_outside_boundaries(site, None)
+    moved = len(_move_outside_boundaries(site, None)[0])
     portal: str = request.getfixturevalue("portal")
     page.goto(f"{portal}/places")
     notice = page.locator("#map-notice").inner_text()
@@ -64,7 +68,7 @@ def test_without_any_boundaries_there_is_no_map_and_the_page_says_why(
 def test_the_report_without_boundaries_has_no_map_and_says_why(
     site: Site, browser: Any, tmp_path: Path
 ) -> None:
-    moved = _move_outside_boundaries(site, None)
+    moved = len(_move_outside_boundaries(site, None)[0])
     out = tmp_path / "report.html"
     result = CliRunner().invoke(app, ["report", "--out", str(out)])
     assert result.exit_code == 0, result.output

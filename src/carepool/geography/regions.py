@@ -122,10 +122,11 @@ def _combined_authority(spec: str, code: str, alias: str | None) -> Region:
     )
 
 
-def _lsoas_where(column: str, code: str, spec: str, expected: str) -> pd.DataFrame:
-    """The vendored LSOA lookup's rows whose ``column`` is ``code``; a clear error saying what
-    ``code`` is not (``expected``) when there are none."""
-    lookup = lsoa_lookup()
+def _lsoas_where(
+    lookup: pd.DataFrame, column: str, code: str, spec: str, expected: str
+) -> pd.DataFrame:
+    """The LSOA lookup's rows whose ``column`` is ``code``; a clear error saying what ``code``
+    is not (``expected``) when there are none."""
     rows = lookup[lookup[column] == code]
     if rows.empty:
         raise RegionError(f"--region {spec!r}: {code} is not {expected}")
@@ -133,13 +134,14 @@ def _lsoas_where(column: str, code: str, spec: str, expected: str) -> pd.DataFra
 
 
 def _icb(spec: str, code: str) -> Region:
+    lookup = lsoa_lookup()
     rows = _lsoas_where(
+        lookup,
         "icb24_code",
         code,
         spec,
         "a known integrated care board (2024); `carepool regions --kind icb` lists them",
     )
-    lookup = lsoa_lookup()
     councils = set(rows["lad24_code"].astype(str))
     cut = (lookup["lad24_code"].isin(councils) & (lookup["icb24_code"] != code)).any()
     # the ICB is its combined authority only when it is all of it, and cuts none of its councils
@@ -157,6 +159,7 @@ def _icb(spec: str, code: str) -> Region:
 
 def _english_region(spec: str, code: str) -> Region:
     rows = _lsoas_where(
+        lsoa_lookup(),
         "region24_code",
         code,
         spec,

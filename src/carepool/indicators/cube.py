@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from carepool.ages import STANDARD
+from carepool.errors import IndicatorError
 from carepool.indicators.definitions import Indicator, Table
 from carepool.indicators.measures import (
     ALL_MEASURES,
@@ -38,6 +39,7 @@ from carepool.indicators.measures import (
     previous_year_known,
     with_last_year_supported_in_care_home,
 )
+from carepool.machine import available_memory, gib
 from carepool.warehouse import SEXES, Tables
 
 #: The most rows of rolled-up sums made at once (about 60 MB at 35 measures).
@@ -99,6 +101,7 @@ class LsoaSums:
         index = pd.Index(sorted(set(lsoas)))
         sorted_axes = {key: pd.Index(values).unique().sort_values() for key, values in axes.items()}
         shape = tuple(len(values) for values in sorted_axes.values())
+        _refuse_beyond_memory(len(index), int(np.prod(shape)), len(measures))
         grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
         cells = pd.DataFrame(
             {k: v.take(g) for (k, v), g in zip(sorted_axes.items(), grid, strict=True)}
@@ -134,13 +137,13 @@ class LsoaSums:
         self.present[rows, cell] = 1.0
         for k, measure in enumerate(self.measures):
             column = table.column(measure)
-            sums = column.to_numpy(zero_copy_only=False)[wanted]
             if column.null_count and measure not in self.known:
                 self.known[measure] = self.present.copy()  # every sum before had a value
             if measure in self.known:
                 valid = column.is_valid().to_numpy(zero_copy_only=False)[wanted]
                 self.known[measure][rows, cell] = valid
-            self.values[rows, cell, k] = np.nan_to_num(sums, nan=0.0)
+            sums = column.fill_null(0).to_numpy(zero_copy_only=False)[wanted]
+            self.values[rows, cell, k] = sums
 
     def rolled_up(self, members: pd.DataFrame) -> pd.DataFrame:
         """The sums of the places of ``members`` (``level, place_code, lsoa21_code, weight``
@@ -159,7 +162,7 @@ class LsoaSums:
         )
         has_row = (pattern @ self.present) > 0
         place, cell = np.nonzero(has_row)
-        flat = self.values.reshape(len(self.lsoas), -1)
+        flat = self.values.reshape(len(self.lsoas), len(self.cells) * len(self.measures))
         sums = (weights @ flat).reshape(len(firsts), len(self.cells), len(self.measures))
         frame = pd.DataFrame(
             {
@@ -175,6 +178,21 @@ class LsoaSums:
                 column_sums = np.where(unknown, np.nan, column_sums)
             frame[measure] = column_sums
         return frame
+
+
+def _refuse_beyond_memory(lsoas: int, cells: int, measures: int) -> None:
+    """A clear error, before any work, when the sums by LSOA cannot fit in the memory the
+    system has free: 8 bytes per LSOA, cell (year, sex, band) and measure, and as much again
+    for the year the engine sends and the parts rolled up from it."""
+    needed = 2 * lsoas * cells * (measures + 1) * 8
+    free = available_memory()
+    if free is not None and needed > free:
+        raise IndicatorError(
+            f"the sums by LSOA ({lsoas:,} LSOAs by {cells:,} cells of year, sex and age band by "
+            f"{measures} measures) need about {gib(needed)} of memory and {gib(free)} is "
+            "available: ask for fewer indicators (--indicator) or years, or close other "
+            "programs"
+        )
 
 
 def _positions(column: pa.ChunkedArray, values: pd.Index) -> np.ndarray:
@@ -238,7 +256,8 @@ def person_sums_by_part(
 ) -> Iterator[pd.DataFrame]:
     """:func:`person_sums` a part of the places at a time, at most :data:`ROWS_PER_PART`
     rows each, all rolled up from the sums by LSOA fetched once; nothing when no indicator
-    needs them."""
+    needs them. ``years``: the model's years (:func:`model_years`, the default); only these
+    are summed."""
     measures = measures_for(indicators, Table.PERSON_YEAR)
     if not measures:
         return
@@ -265,7 +284,8 @@ def person_sums(
 ) -> pd.DataFrame:
     """Sums by level, place, year, sex and age band; empty when no indicator needs them.
 
-    ``years`` are the model's years, if the caller already has them (:func:`model_years`).
+    ``years`` are the model's years, if the caller already has them (:func:`model_years`);
+    only these are summed.
     All in memory at once: for every level of a large region, use :func:`person_sums_by_part`.
     """
     frames = list(person_sums_by_part(warehouse, indicators, members, years))

@@ -50,6 +50,8 @@ def validation_figure(validation: BoroughValidation, region: str) -> Any:
     from plotly.subplots import make_subplots
 
     drawn = [c for c in validation.checks if c.estimable]
+    if not drawn:
+        raise ValueError("no check can be estimated: nothing to draw")
     measures = list(dict.fromkeys(c.check for c in drawn))
     columns = min(COLUMNS, len(measures))
     rows = math.ceil(len(measures) / columns)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from carepool.errors import ConfigError
+from carepool.machine import available_memory, gib
 
 #: A worker's peak bytes per resident of the council it holds (measured: Manchester, 552,000
 #: residents at scale 1, two years, 868 MiB), with a margin of a fifth; each further year adds
@@ -43,36 +44,21 @@ def build_needs(residents: list[int], scale: float, years: int, workers: int) ->
     return Needs(memory=memory, disk=disk)
 
 
-def available_memory() -> int | None:
-    """Memory the system can give now (``MemAvailable``), or None where it does not say."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
-
-
 def check_resources(needs: Needs, folder: Path, workers: int) -> None:
     """Refuse a build the machine cannot hold: a :class:`ConfigError` saying what it needs,
     what there is, and what to change."""
     free = shutil.disk_usage(folder).free
     if needs.disk > free:
         raise ConfigError(
-            f"the build needs about {_gib(needs.disk)} of disk beside {folder} and "
-            f"{_gib(free)} is free; free some space, set CAREPOOL_DATA_DIR to a larger disk, "
+            f"the build needs about {gib(needs.disk)} of disk beside {folder} and "
+            f"{gib(free)} is free; free some space, set CAREPOOL_DATA_DIR to a larger disk, "
             "or build a smaller region or --scale"
         )
     memory = available_memory()
     if memory is not None and needs.memory > memory:
         fewer = " or fewer --workers" if workers > 1 else ""
         raise ConfigError(
-            f"the build needs about {_gib(needs.memory)} of memory with {workers} worker(s) "
-            f"and {_gib(memory)} is available; close other programs, or build with a smaller "
+            f"the build needs about {gib(needs.memory)} of memory with {workers} worker(s) "
+            f"and {gib(memory)} is available; close other programs, or build with a smaller "
             f"--scale{fewer}"
         )

@@ -276,7 +276,13 @@ class Warehouse:
         else:
             # it holds counts from before disclosure control: readable by this user alone
             # (mkdtemp's 0700); removed at close, or when collected
-            self._spill = Path(tempfile.mkdtemp(prefix="carepool-duckdb-"))
+            try:
+                self._spill = Path(tempfile.mkdtemp(prefix="carepool-duckdb-"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"DuckDB needs a folder to spill to under {tempfile.gettempdir()} and "
+                    f"cannot make one ({exc.strerror or exc}); set TMPDIR to a writable folder"
+                ) from None
             weakref.finalize(self, shutil.rmtree, self._spill, True)
             memory = os.environ.get(DUCKDB_MEMORY_VARIABLE) or DUCKDB_MEMORY
             try:

@@ -2,12 +2,13 @@
 
 ``CAREPOOL_WAREHOUSE_URL`` (:class:`carepool.config.Settings`) may be a path, a ``file://``
 URL, or an object store's or cluster file system's URL (``s3://``, ``s3a://``, ``gs://``,
-``abfss://``, ``hdfs://``). A path is a folder like any other: carepool builds, loads and
-reads it. A URL is read only: the manifest is read through Arrow's file systems
-(:mod:`pyarrow.fs`), and the tables by the engine -- Spark, through its Hadoop file systems,
-for object storage; DuckDB only where the URL is a local ``file://`` one. Building writes a
-local folder, committed by renames that object stores do not make atomic: build where the
-machine has a disk, then copy the folder to the store (``aws s3 sync``, ``gsutil rsync``).
+``abfss://``, ``hdfs://``). A path, or a ``file://`` URL, is a folder like any other:
+carepool builds, loads and reads it. Any other URL is read only: the manifest is read
+through Arrow's file systems (:mod:`pyarrow.fs`), and the tables by the engine -- Spark,
+through its Hadoop file systems, for object storage; DuckDB only where the URL is a local
+``file://`` one. Building writes a local folder, committed by renames that object stores do
+not make atomic: build where the machine has a disk, then copy the folder to the store
+(``aws s3 sync``, ``gsutil rsync``).
 
 A ``file://`` URL takes the URL's road through this module, so the tests exercise it with
 local folders; only the file system behind it differs for ``s3://``.
@@ -16,7 +17,7 @@ local folders; only the file system behind it differs for ``s3://``.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import pyarrow.fs as pafs
 
@@ -54,13 +55,16 @@ def parse_location(text: str) -> Location:
             f"{', '.join(f'{s}://' for s in SPARK_SCHEMES)}"
         )
     if scheme == "file":
-        local_path(text)  # refuses another host, a query or a fragment
+        local_path(text)  # refuses another host, a query, a fragment or a relative path
     elif parts.query or parts.fragment:
         raise ConfigError(
             f"CAREPOOL_WAREHOUSE_URL={text!r}: expected the warehouse folder's URL, without a "
             "query or fragment"
         )
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") or "/"))
+    # the text as given (read by local_path, as the writers read it), less trailing slashes;
+    # the root keeps its own
+    stripped = text.rstrip("/")
+    return stripped if urlsplit(stripped).path or scheme != "file" else text
 
 
 def location_of(settings: Settings) -> Location:
@@ -128,8 +132,10 @@ def spark_url(location: Location) -> str:
     """The location as Spark's Hadoop file systems name it (``s3://`` becomes ``s3a://``)."""
     if isinstance(location, Path):
         # a URI, not a bare path, which a cluster resolves against its default file system
-        # (``fs.defaultFS``, HDFS on YARN); not percent-encoded, as Hadoop's paths are not
-        return f"file://{location.resolve()}"
+        # (``fs.defaultFS``, HDFS on YARN); not percent-encoded, as Hadoop's paths are not;
+        # absolute, not resolved: the executors see the path the driver was given
+        posix = location.absolute().as_posix()
+        return f"file://{posix}" if posix.startswith("/") else f"file:///{posix}"
     parts = urlsplit(location)
     if parts.scheme.lower() == "file":
         return spark_url(Path(unquote(parts.path)))

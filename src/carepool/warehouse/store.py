@@ -176,7 +176,15 @@ def _write(warehouse_dir: Path, name: str, parts: Iterable[pa.Table], file: str)
     """Write ``parts`` to ``file`` whole (:func:`carepool.warehouse.files.write_parquet`)."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     final = warehouse_dir / file
-    write_parquet(final, TABLES[name].arrow, (conform(name, part) for part in parts), 1_000_000)
+
+    def conformed() -> Iterator[pa.Table]:
+        for part in parts:
+            table = conform(name, part)
+            del part  # one part held at a time, not this one while the next is made
+            yield table
+            del table
+
+    write_parquet(final, TABLES[name].arrow, conformed(), 1_000_000)
     return final
 
 
