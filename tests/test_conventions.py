@@ -21,8 +21,9 @@ ENGINE_LIBRARIES = ("duckdb", "pyspark")
 MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 120
 
-#: What every package may use: the version, errors, settings and financial years.
-FOUNDATION = frozenset({"carepool", "errors", "config", "years"})
+#: What every package may use: the version, errors, settings, financial years and what the
+#: machine has free.
+FOUNDATION = frozenset({"carepool", "errors", "config", "years", "machine"})
 #: The data layer: vendored files, places, the warehouse.
 DATA = FOUNDATION | {"reference", "geography", "warehouse"}
 #: The analytic packages, in order: each may import those before it.
@@ -34,6 +35,7 @@ MAY_IMPORT: dict[str, frozenset[str] | None] = {
     "errors": frozenset({"carepool"}),
     "config": frozenset({"carepool", "errors"}),
     "years": frozenset({"carepool"}),
+    "machine": frozenset({"carepool"}),
     "stats": frozenset(),
     # plot output: HTML files and point labels
     "charts": frozenset({"carepool", "errors"}),

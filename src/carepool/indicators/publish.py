@@ -183,6 +183,7 @@ def audited_pattern(
     ``counts`` should hold every indicator that is published: indicators can publish the
     same counts (a shared population)."""
     keyed, relations = keyed_counts(counts, indicators, members)
+    del counts  # England's counts are half a gigabyte: not held through the audit as well
     return audit(keyed, relations, members, rule, Nesting.of(indicators))
 
 

@@ -69,9 +69,10 @@ def record_audit(warehouse_dir: Path, manifest: dict[str, Any]) -> dict[str, Any
     started = time.perf_counter()
     with Warehouse(warehouse_dir, manifest=manifest) as warehouse:
         members = every_level(warehouse)
-        table_counts = every_count(warehouse, members)
-    # the engine is closed first, so that its memory is let go before the linear programmes
-    result = audited_pattern(table_counts, INDICATORS, members, HES_RULE)
+        counted = [every_count(warehouse, members)]
+    # the engine is closed first, so that its memory is let go before the linear programmes,
+    # and the counts are handed over, not held here through the audit too
+    result = audited_pattern(counted.pop(), INDICATORS, members, HES_RULE)
     extra = pa.Table.from_pandas(result.extra, preserve_index=False)
     file = write_version(warehouse_dir, TABLE_NAME, extra)
     tables = dict(manifest.get("tables") or {})

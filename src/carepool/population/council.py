@@ -39,8 +39,7 @@ from carepool.population.parameters import load_parameters
 from carepool.population.rows import activity_cost_table, person_year_table, residents_table
 from carepool.population.streams import stable_hash
 from carepool.stats import largest_remainder
-from carepool.warehouse import CONDITIONS, PARTITIONED_TABLES, write_partition
-from carepool.warehouse.files import write_json
+from carepool.warehouse import CONDITIONS, PARTITIONED_TABLES, write_json, write_partition
 
 #: The folder of a staging warehouse where each finished council leaves its record; removed
 #: before the build commits.

@@ -1,6 +1,7 @@
 """The analytical warehouse: Parquet tables, their schemas, the query engine and the loader."""
 
 from carepool.warehouse.connection import ENGINES, Tables, Warehouse, connect
+from carepool.warehouse.files import write_json
 from carepool.warehouse.loading import (
     SELF_PAYER,
     KnownCodes,
@@ -90,6 +91,7 @@ __all__ = [
     "table_path",
     "table_rows",
     "validate_file",
+    "write_json",
     "write_manifest",
     "write_partition",
     "write_table",
