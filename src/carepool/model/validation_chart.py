@@ -76,7 +76,8 @@ def validation_figure(validation: BoroughValidation, region: str) -> Any:
             # in the legend once, from the first panel with such points (an empty trace
             # shows no entry)
             legend = bool(chosen) and label not in in_legend
-            in_legend.update([label] if legend else [])
+            if legend:
+                in_legend.add(label)
             bands: dict[str, object] = {"type": "data", "array": [c.tolerance for c in chosen]}
             if crowded and ok:
                 bands |= {"color": "rgba(29, 112, 184, 0.25)", "width": 0, "thickness": 1}

@@ -17,7 +17,7 @@ local folders; only the file system behind it differs for ``s3://``.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
@@ -130,13 +130,12 @@ def kind(location: Location) -> str | None:
 
 def spark_url(location: Location) -> str:
     """The location as Spark's Hadoop file systems name it (``s3://`` becomes ``s3a://``)."""
-    if isinstance(location, Path):
+    folder = local_folder(location)  # a path, or a file: URL as the writers read it
+    if folder is not None:
         # a URI, not a bare path, which a cluster resolves against its default file system
         # (``fs.defaultFS``, HDFS on YARN); not percent-encoded, as Hadoop's paths are not;
         # absolute, not resolved: the executors see the path the driver was given
-        posix = location.absolute().as_posix()
+        posix = folder.absolute().as_posix()
         return f"file://{posix}" if posix.startswith("/") else f"file:///{posix}"
-    parts = urlsplit(location)
-    if parts.scheme.lower() == "file":
-        return spark_url(Path(unquote(parts.path)))
+    parts = urlsplit(str(location))
     return parts._replace(scheme=SPARK_SCHEMES[parts.scheme.lower()]).geturl()
